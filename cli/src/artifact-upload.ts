@@ -1,0 +1,110 @@
+import { once } from 'node:events';
+import fs from 'node:fs';
+import type { ClientWritableStream } from '@grpc/grpc-js';
+import type { registryv1 } from '@aimass/contracts';
+import { InputFileError } from './errors.js';
+import { regularFileSize, sha256OfFile } from './file-digest.js';
+
+/** Bytes per `chunk` message: big enough to keep the stream busy, far under any message limit. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+
+export interface PushArtifactRequest {
+  readonly model: string;
+  readonly file: string;
+  readonly format: string;
+  readonly alias?: string | undefined;
+  readonly description?: string | undefined;
+  /** Called as each phase starts; `hash` reads the file once, `upload` sends it. */
+  readonly onPhase?: (phase: 'hash' | 'upload', totalBytes: number) => void;
+  /** Bytes done in the current phase; during upload, bytes accepted by the gRPC stream. */
+  readonly onProgress?: (doneBytes: number) => void;
+}
+
+type PushCall = ClientWritableStream<registryv1.PushVersionRequest>;
+
+/**
+ * Streams a model file to RegistryService.PushVersion: the header (with the file's size and
+ * SHA-256, so the registry refuses a torn or altered upload), then 1 MiB chunks. Writing waits on
+ * 'drain' whenever the call's buffer is full, so memory stays bounded whatever the file size. When
+ * the registry answers before the last chunk (a refusal), reading stops and its answer is returned
+ * or thrown.
+ */
+export async function pushArtifact(client: registryv1.RegistryServiceClient, request: PushArtifactRequest): Promise<registryv1.ModelVersion__Output> {
+  const size = await regularFileSize(request.file);
+  request.onPhase?.('hash', size);
+  const sha256 = await sha256OfFile(request.file, request.onProgress);
+
+  let call!: PushCall;
+  const response = new Promise<registryv1.ModelVersion__Output>((resolve, reject) => {
+    call = client.PushVersion((err, version) => {
+      if (err) reject(err);
+      else if (version) resolve(version);
+      else reject(new Error('PushVersion finished without a version'));
+    });
+  });
+  const answered = new AbortController();
+  response.then(
+    () => answered.abort(),
+    () => answered.abort(),
+  );
+
+  request.onPhase?.('upload', size);
+  const header: registryv1.PushVersionHeader = {
+    model: request.model,
+    format: request.format,
+    size_bytes: String(size),
+    sha256,
+    alias: request.alias ?? '',
+    description: request.description ?? '',
+  };
+  try {
+    await writeParts(call, header, request.file, answered.signal, request.onProgress);
+  } catch (err) {
+    // A local read failure: the registry must not keep a half-sent version open.
+    call.cancel();
+    response.catch(() => undefined);
+    throw err;
+  }
+  return response;
+}
+
+async function writeParts(
+  call: PushCall,
+  header: registryv1.PushVersionHeader,
+  file: string,
+  answered: AbortSignal,
+  onProgress: ((done: number) => void) | undefined,
+): Promise<void> {
+  if (!call.write({ header })) await drained(call, answered);
+  const chunks = fs.createReadStream(file, { highWaterMark: UPLOAD_CHUNK_BYTES })[Symbol.asyncIterator]();
+  let sent = 0;
+  try {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = (await chunks.next()) as IteratorResult<Buffer>;
+      } catch (err) {
+        throw new InputFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      if (answered.aborted) return;
+      if (next.done) break;
+      sent += next.value.length;
+      if (!call.write({ chunk: next.value })) await drained(call, answered);
+      onProgress?.(sent);
+    }
+  } finally {
+    // Closes the file whether the loop finished, the registry answered early, or a read failed.
+    await chunks.return?.();
+  }
+  call.end();
+}
+
+/** Resolves on 'drain', or as soon as the call has its answer (then nothing will drain). */
+async function drained(call: PushCall, answered: AbortSignal): Promise<void> {
+  if (answered.aborted) return;
+  try {
+    await once(call, 'drain', { signal: answered });
+  } catch (err) {
+    if (!answered.aborted) throw err;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Client } from '@grpc/grpc-js';
+import type { oip, registryv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc';
+import type { CliIo } from './cli-io.js';
+import { meshAddresses, type MeshAddresses } from './stack-env.js';
+
+/** --registry / --inference as given on the command line (they beat stack.env and AIMASS_*). */
+export interface AddressOverrides {
+  registry?: string | undefined;
+  inference?: string | undefined;
+}
+
+/**
+ * What one invocation shares between commands: the io, the resolved addresses and the gRPC clients.
+ * Clients are created on first use (so `--help` and usage errors never read stack.env or dial) and
+ * the context owns them until `close`.
+ */
+export class CliContext {
+  private overrides: AddressOverrides = {};
+  private addresses: MeshAddresses | undefined;
+  private readonly clients: Client[] = [];
+
+  constructor(readonly io: CliIo) {}
+
+  setOverrides(overrides: AddressOverrides): void {
+    this.overrides = overrides;
+  }
+
+  address(service: 'registry' | 'inference'): string {
+    const override = this.overrides[service];
+    if (override) return override;
+    this.addresses ??= meshAddresses(this.io.env);
+    return this.addresses[service];
+  }
+
+  registry(): registryv1.RegistryServiceClient {
+    return this.track(createMeshClient<registryv1.RegistryServiceClient>('registry', this.address('registry')));
+  }
+
+  inference(): oip.GRPCInferenceServiceClient {
+    return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', this.address('inference')));
+  }
+
+  close(): void {
+    for (const client of this.clients.splice(0)) client.close();
+  }
+
+  private track<T extends Client>(client: T): T {
+    this.clients.push(client);
+    return client;
+  }
+}

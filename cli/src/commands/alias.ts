@@ -1,0 +1,61 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { registryv1 } from '@aimass/contracts';
+import type { CliContext } from '../cli-context.js';
+import type { CliIo } from '../cli-io.js';
+import { callUnary, unaryOptions } from '../grpc-calls.js';
+
+/** VERSION of `alias set`: a version number, 1 .. 2^32-1 (registry versions are uint32). */
+export function parseVersionNumber(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 0xffff_ffff) {
+    throw new InvalidArgumentError('expected a version number (1, 2, ...)');
+  }
+  return Number(value);
+}
+
+export async function aliasSet(
+  args: { name: string; alias: string; version: number },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.Alias__Output> {
+  const alias = await callUnary<registryv1.Alias__Output>((cb) =>
+    registry.SetAlias({ model: args.name, alias: args.alias, version: args.version }, unaryOptions(), cb),
+  );
+  const was = alias.previous_version ? ` (was ${alias.previous_version})` : ' (new)';
+  io.stdout.write(`${alias.model}@${alias.alias} -> ${alias.version}${was}\n`);
+  return alias;
+}
+
+export async function aliasDelete(
+  args: { name: string; alias: string },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.Alias__Output> {
+  const alias = await callUnary<registryv1.Alias__Output>((cb) =>
+    registry.DeleteAlias({ model: args.name, alias: args.alias }, unaryOptions(), cb),
+  );
+  io.stdout.write(`${alias.model}@${alias.alias} deleted (was ${alias.previous_version})\n`);
+  return alias;
+}
+
+export function registerAliasCommands(program: Command, ctx: CliContext): void {
+  const alias = program.command('alias').description('named pointers at versions (production, staging, ...)');
+
+  alias
+    .command('set')
+    .description('point ALIAS of NAME at VERSION (inference hot-swaps models served by that alias)')
+    .argument('<NAME>', 'model name')
+    .argument('<ALIAS>', 'alias name, e.g. production')
+    .argument('<VERSION>', 'version number', parseVersionNumber)
+    .action(async (name: string, aliasName: string, version: number) => {
+      await aliasSet({ name, alias: aliasName, version }, ctx.registry(), ctx.io);
+    });
+
+  alias
+    .command('delete')
+    .description('remove ALIAS from NAME')
+    .argument('<NAME>', 'model name')
+    .argument('<ALIAS>', 'alias name')
+    .action(async (name: string, aliasName: string) => {
+      await aliasDelete({ name, alias: aliasName }, ctx.registry(), ctx.io);
+    });
+}

@@ -1,0 +1,106 @@
+import { Option, type Command } from 'commander';
+import type { registryv1 } from '@aimass/contracts';
+import { pushArtifact } from '../artifact-upload.js';
+import type { CliContext } from '../cli-context.js';
+import type { CliIo } from '../cli-io.js';
+import { callUnary, unaryOptions } from '../grpc-calls.js';
+import { formatFields, formatPairs, formatTable } from '../table.js';
+import { byteProgress } from '../upload-progress.js';
+
+export const ARTIFACT_FORMATS = ['onnx', 'tfjs'] as const;
+
+export interface ModelsPushArgs {
+  readonly name: string;
+  readonly file: string;
+  readonly format: string;
+  readonly alias?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+/** Uploads FILE as the next version of NAME and prints only the new version number on stdout. */
+export async function modelsPush(args: ModelsPushArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<number> {
+  let progress: ReturnType<typeof byteProgress> | undefined;
+  try {
+    const version = await pushArtifact(registry, {
+      model: args.name,
+      file: args.file,
+      format: args.format,
+      alias: args.alias,
+      description: args.description,
+      onPhase: (phase, total) => {
+        progress ??= byteProgress(io, total);
+        progress.phase(phase === 'hash' ? 'sha256' : 'upload');
+      },
+      onProgress: (done) => progress?.update(done),
+    });
+    progress?.stop();
+    progress = undefined;
+    io.stdout.write(`${version.version}\n`);
+    return version.version;
+  } finally {
+    progress?.stop();
+  }
+}
+
+/** Every model (following pagination), optionally only those whose name starts with `prefix`. */
+export async function listAllModels(registry: registryv1.RegistryServiceClient, prefix = ''): Promise<registryv1.Model__Output[]> {
+  const models: registryv1.Model__Output[] = [];
+  let pageToken = '';
+  do {
+    const page = await callUnary<registryv1.ListModelsResponse__Output>((cb) =>
+      registry.ListModels({ name_prefix: prefix, page_size: 500, page_token: pageToken }, unaryOptions(), cb),
+    );
+    models.push(...page.models);
+    pageToken = page.next_page_token;
+  } while (pageToken);
+  return models;
+}
+
+export async function modelsList(args: { prefix?: string | undefined }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+  const models = await listAllModels(registry, args.prefix ?? '');
+  const rows = models.map((m) => [m.name, m.latest_version ? String(m.latest_version) : '-', formatPairs(m.aliases), m.updated_at || '-']);
+  io.stdout.write(formatTable(['NAME', 'LATEST', 'ALIASES', 'UPDATED'], rows));
+}
+
+export async function modelsShow(args: { name: string }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+  const model = await callUnary<registryv1.Model__Output>((cb) => registry.GetModel({ name: args.name }, unaryOptions(), cb));
+  io.stdout.write(
+    formatFields([
+      ['name', model.name],
+      ['description', model.description || '-'],
+      ['latest version', model.latest_version ? String(model.latest_version) : '-'],
+      ['aliases', formatPairs(model.aliases)],
+      ['tags', formatPairs(model.tags)],
+      ['created', model.created_at || '-'],
+      ['updated', model.updated_at || '-'],
+    ]),
+  );
+}
+
+export function registerModelsCommands(program: Command, ctx: CliContext): void {
+  const models = program.command('models').description('models in the registry');
+
+  models
+    .command('push')
+    .description('upload a model file as the next version of NAME (creating NAME if new); prints the version number')
+    .argument('<NAME>', 'model name')
+    .argument('<FILE>', 'model artifact (an .onnx file)')
+    .option('--alias <ALIAS>', 'point this alias at the new version once it is stored')
+    .addOption(new Option('--format <FORMAT>', 'artifact format').choices(ARTIFACT_FORMATS).default('onnx'))
+    .option('--description <TEXT>', 'model description (used when the model is created)')
+    .action(async (name: string, file: string, opts: { alias?: string; format: string; description?: string }) => {
+      await modelsPush({ name, file, ...opts }, ctx.registry(), ctx.io);
+    });
+
+  models
+    .command('list')
+    .description('list models: name, latest version, aliases, last update')
+    .option('--prefix <PREFIX>', 'only models whose name starts with PREFIX')
+    .action(async (opts: { prefix?: string }) => modelsList(opts, ctx.registry(), ctx.io));
+
+  models
+    .command('show')
+    .description("show one model's metadata")
+    .argument('<NAME>', 'model name')
+    .action(async (name: string) => modelsShow({ name }, ctx.registry(), ctx.io));
+}

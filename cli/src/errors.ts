@@ -1,0 +1,20 @@
+/**
+ * Failures the CLI expects and explains in one line (bad local input, unreadable files, a broken
+ * stack.env). The top level prints their message without a stack trace and exits 1.
+ */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A file named on the command line is missing, unreadable or not in the documented format. */
+export class InputFileError extends CliError {
+  override name = 'InputFileError';
+}
+
+/** `.aimass/stack.env` (or the file AIMASS_STACK_ENV names) is missing or not KEY=VALUE lines. */
+export class StackEnvError extends CliError {
+  override name = 'StackEnvError';
+}

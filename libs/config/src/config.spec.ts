@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, SETTINGS } from './index.js';
+
+describe('loadConfig', () => {
+  it('fills every setting from its default', () => {
+    const config = loadConfig({});
+    expect(config.natsUrl).toBe('nats://127.0.0.1:4222');
+    expect(config.grpc.inference).toBe('127.0.0.1:8001');
+    expect(config.maxArtifactBytes).toBe(2 * 1024 ** 3);
+    expect(config.otlpEndpoint).toBe('');
+  });
+
+  it('takes values from the environment and coerces numbers', () => {
+    const config = loadConfig({ AIMASS_TRAINER_CONCURRENCY: '4', AIMASS_TRAINER_POOL: 'gpu' });
+    expect(config.trainer).toEqual({ pool: 'gpu', concurrency: 4 });
+  });
+
+  it.each([
+    ['AIMASS_REGISTRY_GRPC', 'no-port', 'host:port'],
+    ['AIMASS_S3_ENDPOINT', 'not a url', 'AIMASS_S3_ENDPOINT'],
+    ['AIMASS_TRAINER_POOL', 'tpu', 'AIMASS_TRAINER_POOL'],
+    ['AIMASS_TRAINER_CONCURRENCY', '-1', 'AIMASS_TRAINER_CONCURRENCY'],
+    ['AIMASS_LOG_LEVEL', 'loud', 'AIMASS_LOG_LEVEL'],
+    ['AIMASS_S3_BUCKET', 'Bad_Bucket', 'AIMASS_S3_BUCKET'],
+    ['AIMASS_NO_SUCH_KEY', '1', 'unknown setting'],
+  ])('refuses %s=%s and says why', (key, value, expected) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrow(expected);
+  });
+
+  it('reports every bad key at once', () => {
+    try {
+      loadConfig({ AIMASS_LOG_LEVEL: 'x', AIMASS_TRAINER_POOL: 'y' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).issues.map((i) => i.key).sort()).toEqual(['AIMASS_LOG_LEVEL', 'AIMASS_TRAINER_POOL']);
+    }
+  });
+
+  it('has a description and a valid default for every setting', () => {
+    for (const s of SETTINGS) {
+      expect(s.description.length).toBeGreaterThan(5);
+      expect(s.schema.safeParse(s.default).success).toBe(true);
+    }
+  });
+});

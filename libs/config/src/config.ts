@@ -1,0 +1,99 @@
+import { SETTINGS, type SettingKey } from './settings.js';
+
+/** Thrown when AIMASS_* variables do not validate; lists every bad key at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly issues: readonly { key: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+export type AimassConfig = {
+  readonly natsUrl: string;
+  readonly s3: {
+    readonly endpoint: string;
+    readonly accessKey: string;
+    readonly secretKey: string;
+    readonly region: string;
+    readonly bucket: string;
+  };
+  readonly otlpEndpoint: string;
+  readonly logLevel: string;
+  readonly grpc: Record<ServiceName, string>;
+  readonly http: Record<ServiceName, string>;
+  readonly maxArtifactBytes: number;
+  readonly grpcMaxMessageBytes: number;
+  readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number };
+  readonly inference: { readonly summaryIntervalMs: number };
+};
+
+export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Reads, defaults and validates every AIMASS_* variable. Unknown AIMASS_* keys are an error too. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
+  const values = {} as Record<SettingKey, unknown>;
+  const issues: { key: string; message: string }[] = [];
+  for (const spec of SETTINGS) {
+    const raw = env[spec.key] ?? spec.default;
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) values[spec.key] = parsed.data;
+    else issues.push({ key: spec.key, message: `${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('AIMASS_') && !known.has(key)) {
+      issues.push({ key, message: 'unknown setting (see the settings table in README.md)' });
+    }
+  }
+  if (issues.length > 0) {
+    throw new ConfigError(
+      `invalid configuration: ${issues.map((i) => `${i.key} ${i.message}`).join(', ')}`,
+      issues,
+    );
+  }
+  const v = values as Record<SettingKey, never>;
+  return {
+    natsUrl: v.AIMASS_NATS_URL,
+    s3: {
+      endpoint: v.AIMASS_S3_ENDPOINT,
+      accessKey: v.AIMASS_S3_ACCESS_KEY,
+      secretKey: v.AIMASS_S3_SECRET_KEY,
+      region: v.AIMASS_S3_REGION,
+      bucket: v.AIMASS_S3_BUCKET,
+    },
+    otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
+    logLevel: v.AIMASS_LOG_LEVEL,
+    grpc: {
+      registry: v.AIMASS_REGISTRY_GRPC,
+      trainer: v.AIMASS_TRAINER_GRPC,
+      tuner: v.AIMASS_TUNER_GRPC,
+      inference: v.AIMASS_INFERENCE_GRPC,
+      monitor: v.AIMASS_MONITOR_GRPC,
+    },
+    http: {
+      registry: v.AIMASS_REGISTRY_HTTP,
+      trainer: v.AIMASS_TRAINER_HTTP,
+      tuner: v.AIMASS_TUNER_HTTP,
+      inference: v.AIMASS_INFERENCE_METRICS_HTTP,
+      monitor: v.AIMASS_MONITOR_HTTP,
+    },
+    maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
+    grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
+    trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY },
+    inference: { summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS },
+  };
+}
+
+/** The env key that holds a service's gRPC address, e.g. AIMASS_REGISTRY_GRPC. */
+export function grpcKey(service: ServiceName): SettingKey {
+  return `AIMASS_${service.toUpperCase()}_GRPC` as SettingKey;
+}
+
+/** The env key that holds a service's HTTP base URL. */
+export function httpKey(service: ServiceName): SettingKey {
+  return (service === 'inference' ? 'AIMASS_INFERENCE_METRICS_HTTP' : `AIMASS_${service.toUpperCase()}_HTTP`) as SettingKey;
+}

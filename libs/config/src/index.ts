@@ -1,0 +1,2 @@
+export { SETTINGS, type SettingSpec, type SettingKey } from './settings.js';
+export { loadConfig, ConfigError, grpcKey, httpKey, SERVICE_NAMES, type AimassConfig, type ServiceName } from './config.js';

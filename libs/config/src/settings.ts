@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Every AIMASS_* setting, with its default and a description. This table is the single source for
+ * the loader, the README's settings table (checked by a test) and the stack launcher.
+ */
+export interface SettingSpec {
+  readonly key: string;
+  readonly default: string;
+  readonly description: string;
+  readonly schema: z.ZodType<unknown>;
+}
+
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
+const url = z.string().url();
+const optionalUrl = z.union([z.literal(''), z.string().url()]);
+const positiveInt = z.coerce.number().int().positive();
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function setting(key: string, def: string, schema: z.ZodType<unknown>, description: string): SettingSpec {
+  return { key, default: def, schema, description };
+}
+
+export const SETTINGS = [
+  setting('AIMASS_NATS_URL', 'nats://127.0.0.1:4222', z.string().min(1), 'NATS server(s) with JetStream, comma-separated.'),
+  setting('AIMASS_S3_ENDPOINT', 'http://127.0.0.1:9000', url, 'S3-compatible endpoint (MinIO) for artifacts and checkpoints.'),
+  setting('AIMASS_S3_ACCESS_KEY', 'S3RVER', z.string().min(1), 'S3 access key.'),
+  setting('AIMASS_S3_SECRET_KEY', 'S3RVER', z.string().min(1), 'S3 secret key.'),
+  setting('AIMASS_S3_REGION', 'us-east-1', z.string().min(1), 'S3 region.'),
+  setting('AIMASS_S3_BUCKET', 'aimass-artifacts', z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/), 'Bucket holding model artifacts.'),
+  setting('AIMASS_OTLP_ENDPOINT', '', optionalUrl, 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Empty: spans are not exported.'),
+  setting('AIMASS_LOG_LEVEL', 'info', logLevel, 'pino log level.'),
+  setting('AIMASS_REGISTRY_GRPC', '127.0.0.1:50051', hostPort, 'Registry gRPC address (listen and dial).'),
+  setting('AIMASS_TRAINER_GRPC', '127.0.0.1:50052', hostPort, 'Trainer gRPC address.'),
+  setting('AIMASS_TUNER_GRPC', '127.0.0.1:50053', hostPort, 'Tuner gRPC address.'),
+  setting('AIMASS_INFERENCE_GRPC', '127.0.0.1:8001', hostPort, 'Inference gRPC address (OIP v2).'),
+  setting('AIMASS_MONITOR_GRPC', '127.0.0.1:50055', hostPort, 'Monitor gRPC address.'),
+  setting('AIMASS_REGISTRY_HTTP', 'http://127.0.0.1:8091', url, 'Registry HTTP base URL (/metrics, /healthz).'),
+  setting('AIMASS_TRAINER_HTTP', 'http://127.0.0.1:8092', url, 'Trainer HTTP base URL (/metrics, /healthz).'),
+  setting('AIMASS_TUNER_HTTP', 'http://127.0.0.1:8093', url, 'Tuner HTTP base URL (/metrics, /healthz).'),
+  setting('AIMASS_INFERENCE_METRICS_HTTP', 'http://127.0.0.1:8002', url, 'Inference HTTP base URL (Prometheus /metrics, /healthz).'),
+  setting('AIMASS_MONITOR_HTTP', 'http://127.0.0.1:8090', url, 'Monitor HTTP base URL (dashboard JSON at /api/models, /metrics).'),
+  setting('AIMASS_MAX_ARTIFACT_BYTES', String(2 * 1024 ** 3), positiveInt, 'Largest artifact the registry accepts, in bytes.'),
+  setting('AIMASS_GRPC_MAX_MESSAGE_BYTES', String(64 * 1024 ** 2), positiveInt, 'Largest gRPC message any service accepts, in bytes.'),
+  setting('AIMASS_TRAINER_POOL', 'cpu', z.enum(['cpu', 'gpu']), 'Pool this trainer node pulls jobs from.'),
+  setting('AIMASS_TRAINER_CONCURRENCY', '1', positiveInt, 'Jobs one trainer node runs at once.'),
+  setting('AIMASS_INFERENCE_SUMMARY_INTERVAL_MS', '1000', positiveInt, 'How often inference publishes batched prediction summaries.'),
+] as const satisfies readonly SettingSpec[];
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];

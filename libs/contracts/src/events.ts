@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** Latency histogram bounds (ms) shared by inference summaries and the monitor. */
+export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+const modelName = z.string().min(1).max(128);
+const tensorSpec = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
+export const SignatureSchema = z.object({ inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) });
+
+const versionCreated = z.object({
+  model: modelName,
+  version: z.number().int().positive(),
+  format: z.enum(['onnx', 'tfjs']),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size_bytes: z.number().int().nonnegative(),
+  artifact_key: z.string().min(1),
+  signature: SignatureSchema,
+});
+
+const aliasMoved = z.object({
+  model: modelName,
+  alias: z.string().min(1),
+  /** 0 when the alias was deleted. */
+  version: z.number().int().nonnegative(),
+  /** 0 when the alias is new. */
+  previous_version: z.number().int().nonnegative(),
+});
+
+const modelCreated = z.object({ model: modelName, description: z.string() });
+
+/** One window of predictions for one model version, as counted by one inference process. */
+export const PredictionWindowSchema = z.object({
+  model: modelName,
+  version: z.string(),
+  requests: z.number().int().nonnegative(),
+  failures: z.number().int().nonnegative(),
+  latency_ms_sum: z.number().nonnegative(),
+  latency_ms_max: z.number().nonnegative(),
+  /** Counts per LATENCY_BUCKETS_MS bound, plus one overflow bucket at the end. */
+  latency_buckets: z.array(z.number().int().nonnegative()).length(LATENCY_BUCKETS_MS.length + 1),
+});
+
+const predictionSummary = z.object({
+  window_start: z.iso.datetime(),
+  window_end: z.iso.datetime(),
+  instance: z.string(),
+  windows: z.array(PredictionWindowSchema),
+});
+
+/** A request to train; anyone may publish it (see README). Its spec is validated by the trainer. */
+const trainRequested = z.object({
+  job_id: z.string().min(1).max(128).optional(),
+  pool: z.enum(['cpu', 'gpu']).default('cpu'),
+  spec: z.record(z.string(), z.unknown()),
+});
+
+const jobFailed = z.object({
+  job_id: z.string(),
+  pool: z.string(),
+  backend: z.string(),
+  reason: z.string(),
+});
+
+const auditRecord = z.object({
+  actor: z.string(),
+  action: z.string(),
+  resource: z.string(),
+  trace_id: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const EVENT_SCHEMAS = {
+  'registry.model.created': modelCreated,
+  'registry.version.created': versionCreated,
+  'registry.alias.moved': aliasMoved,
+  'inference.prediction.summary': predictionSummary,
+  'trainer.job.requested': trainRequested,
+  'trainer.job.failed': jobFailed,
+  'audit.record': auditRecord,
+} as const;
+
+export type EventType = keyof typeof EVENT_SCHEMAS;
+export type EventData<T extends EventType> = z.output<(typeof EVENT_SCHEMAS)[T]>;
+export type PredictionWindow = z.output<typeof PredictionWindowSchema>;
+export type Signature = z.output<typeof SignatureSchema>;

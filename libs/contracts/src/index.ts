@@ -1,0 +1,21 @@
+export { PROTO_ROOT, GRPC_SERVICES, HEALTH_PROTO, PROTO_LOADER_OPTIONS } from './protos.js';
+export { subjects, SUBJECT_PREFIX } from './subjects.js';
+export { STREAMS, KV_BUCKETS, type StreamSpec } from './streams.js';
+export {
+  EVENT_SCHEMAS,
+  LATENCY_BUCKETS_MS,
+  PredictionWindowSchema,
+  SignatureSchema,
+  type EventType,
+  type EventData,
+  type PredictionWindow,
+  type Signature,
+} from './events.js';
+export { makeEnvelope, parseEnvelope, encodeEnvelope, EnvelopeError, EnvelopeSchema, type Envelope } from './envelope.js';
+export type * as oip from './generated/oip-types.js';
+export type * as registryv1 from './generated/registry-types.js';
+export type * as monitorv1 from './generated/monitor-types.js';
+export type * as trainerv1 from './generated/trainer-types.js';
+export type * as tunerv1 from './generated/tuner-types.js';
+export type * as healthv1 from './generated/health-types.js';
+export { parseInput } from './validate.js';

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Where protos/ lives: found by walking up to the workspace root (works from src and dist). */
+export const PROTO_ROOT = findProtoRoot(import.meta.dirname);
+
+function findProtoRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml')) && existsSync(join(dir, 'protos'))) return join(dir, 'protos');
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`protos/ not found above ${start}`);
+    dir = parent;
+  }
+}
+
+/** The gRPC services of the mesh: their package, service name and proto file (relative to PROTO_ROOT). */
+export const GRPC_SERVICES = {
+  registry: { package: 'aimass.registry.v1', service: 'RegistryService', file: 'aimass/registry/v1/registry.proto' },
+  trainer: { package: 'aimass.trainer.v1', service: 'TrainerService', file: 'aimass/trainer/v1/trainer.proto' },
+  tuner: { package: 'aimass.tuner.v1', service: 'TunerService', file: 'aimass/tuner/v1/tuner.proto' },
+  inference: { package: 'inference', service: 'GRPCInferenceService', file: 'inference/grpc_service.proto' },
+  monitor: { package: 'aimass.monitor.v1', service: 'MonitorService', file: 'aimass/monitor/v1/monitor.proto' },
+} as const;
+
+export const HEALTH_PROTO = { package: 'grpc.health.v1', service: 'Health', file: 'grpc/health/v1/health.proto' } as const;
+
+/**
+ * proto-loader options shared by every server and client, and by the type generator:
+ * snake_case field names as in the .proto, int64 as decimal strings (no precision loss),
+ * enums as names, defaults filled in.
+ */
+export const PROTO_LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};

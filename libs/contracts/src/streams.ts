@@ -1,0 +1,24 @@
+import { subjects } from './subjects.js';
+
+/** JetStream streams and KV buckets of the mesh. Provisioning is idempotent (libs/nats). */
+export interface StreamSpec {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  readonly retention: 'limits' | 'workqueue';
+  /** Seconds; 0 keeps forever. */
+  readonly maxAgeSeconds: number;
+  /** Window in which a repeated Nats-Msg-Id is dropped. */
+  readonly duplicateWindowSeconds: number;
+}
+
+export const STREAMS = {
+  events: { name: 'AIMASS_EVENTS', subjects: [subjects.allEvents], retention: 'limits', maxAgeSeconds: 30 * 86400, duplicateWindowSeconds: 120 },
+  jobs: { name: 'AIMASS_JOBS', subjects: [subjects.allJobs], retention: 'workqueue', maxAgeSeconds: 0, duplicateWindowSeconds: 120 },
+  audit: { name: 'AIMASS_AUDIT', subjects: [subjects.allAudit], retention: 'limits', maxAgeSeconds: 0, duplicateWindowSeconds: 120 },
+  predictions: { name: 'AIMASS_PREDICTIONS', subjects: [subjects.allPredictions], retention: 'limits', maxAgeSeconds: 86400, duplicateWindowSeconds: 120 },
+} as const satisfies Record<string, StreamSpec>;
+
+export const KV_BUCKETS = {
+  /** Registry metadata: models, versions, aliases. Written only by the registry, with CAS. */
+  registry: { name: 'aimass_registry', history: 5 },
+} as const;

@@ -1,0 +1,40 @@
+import { status } from '@grpc/grpc-js';
+import { AimassError, type ErrorKind } from './errors.js';
+
+const STATUS_OF: Record<ErrorKind, status> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  NOT_FOUND: status.NOT_FOUND,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  ABORTED: status.ABORTED,
+  INTERNAL: status.INTERNAL,
+};
+
+export interface GrpcStatusError {
+  readonly code: status;
+  readonly details: string;
+}
+
+/**
+ * The one mapping from errors to gRPC statuses. Unknown errors become INTERNAL with a generic
+ * message: their text may hold internals, so the caller sees only that something broke.
+ */
+export function toGrpcStatus(err: unknown): GrpcStatusError {
+  if (err instanceof AimassError) return { code: STATUS_OF[err.kind], details: err.message };
+  if (isGrpcStatusError(err)) return err;
+  return { code: status.INTERNAL, details: 'internal error; see the service log' };
+}
+
+function isGrpcStatusError(err: unknown): err is GrpcStatusError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'number' &&
+    typeof (err as { details?: unknown }).details === 'string'
+  );
+}

@@ -1,0 +1,2 @@
+export * from './errors.js';
+export { toGrpcStatus, type GrpcStatusError } from './grpc-status.js';

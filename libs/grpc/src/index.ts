@@ -1,0 +1,6 @@
+export { packageDefinitionOf, clientConstructorOf, type MeshService } from './proto-loading.js';
+export { grpcServerOptions, createHealth, setServing, type HealthImplementation } from './server-options.js';
+export { MeshExceptionFilter } from './exception-filter.js';
+export { traceContextOf, deadlineOf } from './metadata.js';
+export { createMeshClient } from './client.js';
+export { replyUnary } from './unary-reply.js';

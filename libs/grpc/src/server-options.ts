@@ -1,0 +1,50 @@
+import { GRPC_SERVICES } from '@aimass/contracts';
+import type { Server } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { HealthImplementation } from 'grpc-health-check';
+import { packageDefinitionOf, type MeshService } from './proto-loading.js';
+
+/**
+ * The gRPC server options of a service, shared by its bootstrap and nothing else. Besides the
+ * service's own proto, every server answers grpc.health.v1 and gRPC reflection for both.
+ * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens.
+ */
+export function grpcServerOptions(
+  service: MeshService,
+  url: string,
+  maxMessageBytes: number,
+  health: HealthImplementation,
+): GrpcOptions {
+  const spec = GRPC_SERVICES[service];
+  const packageDefinition = packageDefinitionOf(service);
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url,
+      package: spec.package,
+      packageDefinition,
+      maxReceiveMessageLength: maxMessageBytes,
+      maxSendMessageLength: maxMessageBytes,
+      gracefulShutdown: true,
+      onLoadPackageDefinition: (_pkg: unknown, server: Server) => {
+        health.addToServer(server);
+        new ReflectionService(packageDefinition).addToServer(server);
+      },
+    },
+  };
+}
+
+export function createHealth(service: MeshService): HealthImplementation {
+  const spec = GRPC_SERVICES[service];
+  return new HealthImplementation({ '': 'NOT_SERVING', [`${spec.package}.${spec.service}`]: 'NOT_SERVING' });
+}
+
+export function setServing(health: HealthImplementation, service: MeshService, serving: boolean): void {
+  const spec = GRPC_SERVICES[service];
+  const status = serving ? 'SERVING' : 'NOT_SERVING';
+  health.setStatus('', status);
+  health.setStatus(`${spec.package}.${spec.service}`, status);
+}
+
+export type { HealthImplementation };

@@ -1,0 +1,40 @@
+export {
+  DATATYPES,
+  type Datatype,
+  type DatatypeArrayConstructor,
+  type DatatypeArrayConstructors,
+  type FixedSizeDatatype,
+  type OrtTensorType,
+  datatypeByteSize,
+  datatypeToOnnxElemType,
+  datatypeToOrtType,
+  isDatatype,
+  onnxElemTypeToDatatype,
+  ortTypeToDatatype,
+  typedArrayFor,
+} from './datatypes.js';
+export { DenseForwardError, denseForward } from './dense-forward.js';
+export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, exportDenseNetwork } from './dense-network.js';
+export {
+  DEFAULT_LEAKY_RELU_ALPHA,
+  DENSE_ACTIVATIONS,
+  type DenseActivation,
+  type DenseLayer,
+  type DenseNetworkSpec,
+  denseOutputDim,
+  findDenseSpecProblem,
+} from './dense-spec.js';
+export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
+export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
+export { mulberry32 } from './prng.js';
+export { type RandomDenseNetworkOptions, randomDenseNetwork } from './random-dense-network.js';
+export {
+  CONTENTS_FIELD,
+  TensorCodecError,
+  decodeRaw,
+  decodeTypedContents,
+  elementCount,
+  encodeRaw,
+  type TensorData,
+  type TypedArray,
+} from './tensor-codec.js';

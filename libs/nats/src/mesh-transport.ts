@@ -1,0 +1,176 @@
+import { STREAMS, parseEnvelope, EnvelopeError, type Envelope } from '@aimass/contracts';
+import { isAimassError } from '@aimass/errors';
+import { contextFromCarrier, tracer } from '@aimass/telemetry';
+import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
+import { nanos } from '@nats-io/nats-core';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { lastValueFrom, isObservable } from 'rxjs';
+import { connectNats } from './connection.js';
+import { provisionStreams } from './provisioning.js';
+import { encodeRpcError, encodeRpcReply } from './rpc.js';
+
+/** Options an @EventPattern may carry in its extras. */
+export interface EventConsumerExtras {
+  /** Durable consumer name; defaults to `<service>-<pattern>`. Two processes with one durable share work. */
+  readonly durable?: string;
+  /** Only messages published after the consumer is first created. */
+  readonly newOnly?: boolean;
+  /** Redeliveries before a message is given up (then logged). */
+  readonly maxDeliver?: number;
+}
+
+export interface MeshTransportOptions {
+  readonly natsUrl: string;
+  readonly service: string;
+}
+
+/**
+ * The NATS side of every service, as a Nest transport:
+ *  - `@EventPattern(subjectFilter)` handlers consume a durable JetStream consumer on the stream that
+ *    owns the subject. A message is acked after its handler resolves, nak'ed (redelivered with
+ *    backoff) when it throws a retryable error, and terminated when it can never succeed (invalid
+ *    envelope, INVALID_ARGUMENT / NOT_FOUND / FAILED_PRECONDITION).
+ *  - `@MessagePattern(subject)` handlers answer core NATS request/reply in a queue group, so several
+ *    replicas share the load; replies use the RpcReply encoding of rpc.ts.
+ * The transport owns its own NATS connection.
+ */
+export class NatsMeshTransport extends Server implements CustomTransportStrategy {
+  private nc: NatsConnection | undefined;
+  private readonly consumers: ConsumerMessages[] = [];
+  private readonly subscriptions: Subscription[] = [];
+
+  constructor(private readonly options: MeshTransportOptions) {
+    super();
+  }
+
+  async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
+    try {
+      this.nc = await connectNats(this.options.natsUrl, `${this.options.service}-transport`);
+      await provisionStreams(this.nc);
+      for (const [pattern, handler] of this.messageHandlers) {
+        if (handler.isEventHandler) await this.consumeEvents(this.nc, pattern, handler);
+        else this.serveRequests(this.nc, pattern, handler);
+      }
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    for (const consumer of this.consumers) await consumer.close().catch(() => undefined);
+    await this.nc?.drain().catch(() => undefined);
+    this.nc = undefined;
+  }
+
+  on(): never {
+    throw new Error('NatsMeshTransport does not emit status events');
+  }
+
+  unwrap<T>(): T {
+    return this.nc as T;
+  }
+
+  private async consumeEvents(nc: NatsConnection, pattern: string, handler: MessageHandler): Promise<void> {
+    const stream = Object.values(STREAMS).find((s) => s.subjects.some((f) => coveredBy(pattern, f)));
+    if (!stream) throw new Error(`no stream holds subjects "${pattern}"; add it to STREAMS in libs/contracts`);
+    const extras = (handler.extras ?? {}) as EventConsumerExtras;
+    const durable = extras.durable ?? `${this.options.service}-${pattern}`.replace(/[.*>\s]/g, '_');
+    const js = jetstream(nc);
+    const jsm = await js.jetstreamManager();
+    await jsm.consumers.add(stream.name, {
+      durable_name: durable,
+      filter_subject: pattern,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: extras.newOnly ? DeliverPolicy.New : DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: extras.maxDeliver ?? 10,
+    });
+    const consumer = await js.consumers.get(stream.name, durable);
+    const messages = await consumer.consume({ max_messages: 64 });
+    this.consumers.push(messages);
+    void (async () => {
+      for await (const msg of messages) await this.handleEventMessage(pattern, msg, handler);
+    })();
+  }
+
+  private async handleEventMessage(pattern: string, msg: JsMsg, handler: MessageHandler): Promise<void> {
+    let envelope: Envelope;
+    try {
+      envelope = parseEnvelope(msg.data);
+    } catch (err) {
+      this.logger.error?.(`dropping message on ${msg.subject}: ${(err as EnvelopeError).message}`);
+      msg.term();
+      return;
+    }
+    const parent = contextFromCarrier((key) => (key === 'traceparent' ? envelope.traceparent : undefined));
+    const span = tracer('aimass-nats').startSpan(`consume ${envelope.type}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject } }, parent);
+    try {
+      await context.with(trace.setSpan(parent, span), async () => {
+        const result = await handler(envelope, { subject: msg.subject, pattern, redelivered: msg.info.redelivered });
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      });
+      msg.ack();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      if (isAimassError(err) && ['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'ALREADY_EXISTS'].includes(err.kind)) {
+        this.logger.warn?.(`giving up ${envelope.type} ${envelope.id}: ${err.message}`);
+        msg.term();
+      } else {
+        const delayMs = Math.min(30_000, 500 * 2 ** msg.info.deliveryCount);
+        this.logger.error?.(`handler for ${envelope.type} ${envelope.id} failed (retry in ${delayMs} ms): ${String(err)}`);
+        msg.nak(delayMs);
+      }
+    } finally {
+      span.end();
+    }
+  }
+
+  private serveRequests(nc: NatsConnection, subject: string, handler: MessageHandler): void {
+    const sub = nc.subscribe(subject, {
+      queue: this.options.service,
+      callback: (err, msg) => {
+        if (err) {
+          this.logger.error?.(`subscription ${subject} failed: ${err.message}`);
+          return;
+        }
+        void this.answer(msg, handler);
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
+  private async answer(msg: Msg, handler: MessageHandler): Promise<void> {
+    const parent = contextFromCarrier((key) => msg.headers?.get(key) || undefined);
+    await context.with(parent, async () => {
+      try {
+        const payload = msg.data.length > 0 ? msg.json() : {};
+        let result = await handler(payload, { subject: msg.subject });
+        if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
+        msg.respond(encodeRpcReply(result));
+      } catch (err) {
+        if (!isAimassError(err)) this.logger.error?.(`request ${msg.subject} failed: ${String(err)}`);
+        msg.respond(encodeRpcError(err));
+      }
+    });
+  }
+}
+
+/** Whether every subject matched by `pattern` is also matched by the stream filter `filter`. */
+export function coveredBy(pattern: string, filter: string): boolean {
+  const p = pattern.split('.');
+  const f = filter.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return p.length > i;
+    if (i >= p.length) return false;
+    if (f[i] === '*') {
+      if (p[i] === '>') return false;
+      continue;
+    }
+    if (f[i] !== p[i]) return false;
+  }
+  return p.length === f.length;
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, type ServiceName } from '@aimass/config';
+import { grpcServerOptions, MeshExceptionFilter } from '@aimass/grpc';
+import { NatsMeshTransport } from '@aimass/nats';
+import { startTracing, stopTracing } from '@aimass/telemetry';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { GrpcOptions } from '@nestjs/microservices';
+import { Logger } from 'nestjs-pino';
+import { serviceHealth } from './runtime.module.js';
+
+/**
+ * Starts one service process, always in the same order: config, telemetry (before anything that
+ * might create spans), the Nest app with its gRPC and NATS transports, then HTTP. Health turns
+ * SERVING only when all of them listen. SIGTERM/SIGINT stop it cleanly.
+ */
+export async function runService(service: ServiceName, appModule: Type<unknown>): Promise<INestApplication> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`aimass-${service}: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  startTracing({ serviceName: `aimass-${service}`, otlpEndpoint: config.otlpEndpoint });
+  const health = serviceHealth(service);
+  const app = await NestFactory.create(appModule, { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.useGlobalFilters(new MeshExceptionFilter());
+  app.connectMicroservice<GrpcOptions>(
+    grpcServerOptions(service, config.grpc[service], config.grpcMaxMessageBytes, health.grpc),
+    { inheritAppConfig: true },
+  );
+  app.connectMicroservice({ strategy: new NatsMeshTransport({ natsUrl: config.natsUrl, service }) }, { inheritAppConfig: true });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.startAllMicroservices();
+  const http = new URL(config.http[service]);
+  await app.listen(Number(http.port), http.hostname);
+  health.set(true);
+  logger.log({ grpc: config.grpc[service], http: config.http[service] }, `aimass-${service} ready`);
+
+  const stop = async () => {
+    health.set(false);
+    await stopTracing();
+  };
+  process.once('beforeExit', () => void stop());
+  return app;
+}

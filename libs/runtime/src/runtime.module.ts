@@ -1,0 +1,93 @@
+import { loadConfig, type AimassConfig, type ServiceName } from '@aimass/config';
+import { connectNats, EventBus, NatsRpcClient, provisionStreams, type NatsConnection } from '@aimass/nats';
+import { ObjectStore } from '@aimass/storage';
+import { createLogger } from '@aimass/telemetry';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { OpsController } from './ops.controller.js';
+import { ServiceHealth } from './service-health.js';
+import { AIMASS_CONFIG, METRICS_REGISTRY, NATS_CONNECTION, SERVICE_NAME } from './tokens.js';
+
+let health: ServiceHealth | undefined;
+
+/** The process-wide health of the running service (one service per process). */
+export function serviceHealth(service: ServiceName): ServiceHealth {
+  health ??= new ServiceHealth(service);
+  return health;
+}
+
+/** Closes the shared NATS connection after Nest has stopped every consumer of it. */
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+  }
+}
+
+export interface RuntimeOptions {
+  /** Provide ObjectStore (and make sure its bucket exists). */
+  readonly storage?: boolean;
+}
+
+/**
+ * What every service gets the same way: validated config, the pino logger, one NATS connection with
+ * the mesh's streams provisioned, the event bus, request/reply to peers, a Prometheus registry,
+ * /metrics and /healthz, and (opt-in) object storage.
+ */
+@Global()
+@Module({})
+export class RuntimeModule {
+  static forRoot(service: ServiceName, options: RuntimeOptions = {}): DynamicModule {
+    const config = loadConfig();
+    const providers: Provider[] = [
+      { provide: SERVICE_NAME, useValue: service },
+      { provide: AIMASS_CONFIG, useValue: config },
+      { provide: ServiceHealth, useValue: serviceHealth(service) },
+      {
+        provide: NATS_CONNECTION,
+        useFactory: async () => {
+          const nc = await connectNats(config.natsUrl, `aimass-${service}`);
+          await provisionStreams(nc);
+          return nc;
+        },
+      },
+      NatsLifecycle,
+      { provide: EventBus, useFactory: (nc: NatsConnection) => new EventBus(nc, `aimass/${service}`), inject: [NATS_CONNECTION] },
+      { provide: NatsRpcClient, useFactory: (nc: NatsConnection) => new NatsRpcClient(nc), inject: [NATS_CONNECTION] },
+      {
+        provide: METRICS_REGISTRY,
+        useFactory: () => {
+          const registry = new Registry();
+          registry.setDefaultLabels({ service: `aimass-${service}` });
+          collectDefaultMetrics({ register: registry });
+          return registry;
+        },
+      },
+    ];
+    const exports: (symbol | Function)[] = [SERVICE_NAME, AIMASS_CONFIG, ServiceHealth, NATS_CONNECTION, EventBus, NatsRpcClient, METRICS_REGISTRY];
+    if (options.storage) {
+      providers.push({
+        provide: ObjectStore,
+        useFactory: async (cfg: AimassConfig) => {
+          const store = new ObjectStore(cfg.s3);
+          await store.ensureBucket();
+          return store;
+        },
+        inject: [AIMASS_CONFIG],
+      });
+      exports.push(ObjectStore);
+    }
+    return {
+      module: RuntimeModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: { logger: createLogger(`aimass-${service}`, config.logLevel), autoLogging: false, quietReqLogger: true },
+        }),
+      ],
+      controllers: [OpsController],
+      providers,
+      exports,
+    };
+  }
+}

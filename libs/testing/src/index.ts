@@ -1,0 +1,31 @@
+// @aimass/testing: the real-server harness behind every integration/e2e test and the stack launcher.
+export { freePort, portIsFree } from './ports.js';
+export { repoRoot } from './repo-root.js';
+export { SupervisedChild, type ChildExit, type SpawnSupervisedOptions } from './child-process.js';
+export { processAlive } from './process-table.js';
+export { startNatsServer, type NatsServer, type StartNatsServerOptions } from './nats-server.js';
+export { startS3Server, type S3Server, type StartS3ServerOptions } from './s3-server.js';
+export {
+  checkGrpcHealth,
+  waitForGrpcHealth,
+  type HealthCheckOptions,
+  type HealthStatus,
+  type WaitForGrpcHealthOptions,
+} from './grpc-health.js';
+export {
+  SERVICE_NAMES,
+  grpcAddressKey,
+  startService,
+  type ServiceName,
+  type ServiceProcess,
+  type StartServiceOptions,
+} from './service-process.js';
+export { MESH_ENV_KEYS, startMesh, type Mesh, type MeshOptions } from './mesh.js';
+export { stackPaths, readEnvFile, type StackPaths } from './stack-state.js';
+export {
+  ExecutableNotFoundError,
+  HarnessError,
+  HealthTimeoutError,
+  NotBuiltError,
+  ProcessStartError,
+} from './errors.js';

@@ -1,0 +1,191 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { HarnessError } from './errors.js';
+import { startNatsServer, type NatsServer } from './nats-server.js';
+import { freePort, portIsFree } from './ports.js';
+import { startS3Server, type S3Server } from './s3-server.js';
+import { SERVICE_NAMES, startService, type ServiceName, type ServiceProcess } from './service-process.js';
+
+export interface MeshOptions {
+  /** Holds nats/ (JetStream store), s3/ (bucket data) and logs/<process>.log. */
+  readonly stateDir: string;
+  /** Use each documented default port when it is free (the stack launcher); else free ports (tests). */
+  readonly preferDefaultPorts?: boolean;
+  /** Becomes AIMASS_OTLP_ENDPOINT for every service. */
+  readonly otlpEndpoint?: string;
+  /** Which services to start (always in SERVICE_NAMES order); all five when absent. */
+  readonly services?: readonly ServiceName[];
+  /** Merged over the computed env (last wins). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Entry script per service; services/<name>/dist/main.js when absent. */
+  readonly serviceScript?: (name: ServiceName) => string;
+  readonly serviceReadyTimeoutMs?: number;
+  /** Called after each process is up (the stack launcher records pids with it). */
+  readonly onSpawn?: (name: string, pid: number) => void;
+}
+
+/** nats + s3 + services, started in order; the caller owns it until `stop()`. */
+export interface Mesh {
+  /** Every AIMASS_* address of this mesh; what a client or another service needs. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly nats: NatsServer;
+  readonly s3: S3Server;
+  readonly services: ReadonlyMap<ServiceName, ServiceProcess>;
+  readonly logDir: string;
+  /** Services in reverse start order, then s3, then nats. Idempotent. */
+  stop(): Promise<void>;
+  /** Stops the service if it runs, starts it again with the same env, resolves once SERVING. */
+  restartService(name: ServiceName): Promise<ServiceProcess>;
+  /** Pids of every process the mesh currently runs. */
+  pids(): number[];
+}
+
+interface Endpoint {
+  readonly key: string;
+  readonly defaultPort: number;
+  readonly value: (port: number) => string;
+}
+
+const hostPort = (port: number) => `127.0.0.1:${port}`;
+const httpUrl = (port: number) => `http://127.0.0.1:${port}`;
+
+/** The documented defaults (libs/config SETTINGS); order only matters for readability of stack.env. */
+const ENDPOINTS: readonly Endpoint[] = [
+  { key: 'AIMASS_NATS_URL', defaultPort: 4222, value: (port) => `nats://127.0.0.1:${port}` },
+  { key: 'AIMASS_S3_ENDPOINT', defaultPort: 9000, value: httpUrl },
+  { key: 'AIMASS_REGISTRY_GRPC', defaultPort: 50051, value: hostPort },
+  { key: 'AIMASS_TRAINER_GRPC', defaultPort: 50052, value: hostPort },
+  { key: 'AIMASS_TUNER_GRPC', defaultPort: 50053, value: hostPort },
+  { key: 'AIMASS_INFERENCE_GRPC', defaultPort: 8001, value: hostPort },
+  { key: 'AIMASS_MONITOR_GRPC', defaultPort: 50055, value: hostPort },
+  { key: 'AIMASS_REGISTRY_HTTP', defaultPort: 8091, value: httpUrl },
+  { key: 'AIMASS_TRAINER_HTTP', defaultPort: 8092, value: httpUrl },
+  { key: 'AIMASS_TUNER_HTTP', defaultPort: 8093, value: httpUrl },
+  { key: 'AIMASS_INFERENCE_METRICS_HTTP', defaultPort: 8002, value: httpUrl },
+  { key: 'AIMASS_MONITOR_HTTP', defaultPort: 8090, value: httpUrl },
+];
+
+/** The env keys a mesh computes (the stack launcher does not pass these through from its caller). */
+export const MESH_ENV_KEYS: readonly string[] = [
+  ...ENDPOINTS.map((e) => e.key),
+  'AIMASS_S3_ACCESS_KEY',
+  'AIMASS_S3_SECRET_KEY',
+  'AIMASS_OTLP_ENDPOINT',
+];
+
+/** Starts nats, then s3, then the services (registry first). On failure nothing is left running. */
+export async function startMesh(options: MeshOptions): Promise<Mesh> {
+  const ports = await choosePorts(options.preferDefaultPorts ?? false);
+  const logDir = path.join(options.stateDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const mesh = new RunningMesh(options, logDir);
+  try {
+    await mesh.start(ports);
+  } catch (err) {
+    await mesh.stop();
+    throw err;
+  }
+  return mesh;
+}
+
+async function choosePorts(preferDefaults: boolean): Promise<Map<string, number>> {
+  const chosen = new Map<string, number>();
+  const taken = new Set<number>();
+  for (const endpoint of ENDPOINTS) {
+    let port = endpoint.defaultPort;
+    if (!preferDefaults || taken.has(port) || !(await portIsFree(port))) {
+      do port = await freePort();
+      while (taken.has(port));
+    }
+    taken.add(port);
+    chosen.set(endpoint.key, port);
+  }
+  return chosen;
+}
+
+class RunningMesh implements Mesh {
+  env: Record<string, string> = {};
+  private natsServer: NatsServer | undefined;
+  private s3Server: S3Server | undefined;
+  readonly services = new Map<ServiceName, ServiceProcess>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: MeshOptions,
+    readonly logDir: string,
+  ) {}
+
+  get nats(): NatsServer {
+    if (!this.natsServer) throw new HarnessError('the mesh has no nats-server yet');
+    return this.natsServer;
+  }
+
+  get s3(): S3Server {
+    if (!this.s3Server) throw new HarnessError('the mesh has no s3 endpoint yet');
+    return this.s3Server;
+  }
+
+  async start(ports: Map<string, number>): Promise<void> {
+    const port = (key: string) => ports.get(key) as number;
+    this.natsServer = await startNatsServer({
+      port: port('AIMASS_NATS_URL'),
+      storeDir: path.join(this.options.stateDir, 'nats'),
+      logFile: path.join(this.logDir, 'nats-server.log'),
+    });
+    this.options.onSpawn?.('nats-server', this.natsServer.child.pid);
+    this.s3Server = await startS3Server({
+      port: port('AIMASS_S3_ENDPOINT'),
+      dir: path.join(this.options.stateDir, 's3'),
+      logFile: path.join(this.logDir, 's3.log'),
+    });
+    this.options.onSpawn?.('s3', this.s3Server.child.pid);
+
+    const env: Record<string, string> = {};
+    for (const endpoint of ENDPOINTS) env[endpoint.key] = endpoint.value(port(endpoint.key));
+    env.AIMASS_S3_ACCESS_KEY = this.s3Server.accessKey;
+    env.AIMASS_S3_SECRET_KEY = this.s3Server.secretKey;
+    if (this.options.otlpEndpoint) env.AIMASS_OTLP_ENDPOINT = this.options.otlpEndpoint;
+    this.env = { ...env, ...this.options.extraEnv };
+
+    const wanted = new Set(this.options.services ?? SERVICE_NAMES);
+    for (const name of SERVICE_NAMES) {
+      if (wanted.has(name)) await this.startOne(name);
+    }
+  }
+
+  async restartService(name: ServiceName): Promise<ServiceProcess> {
+    if (this.stopping) throw new HarnessError(`cannot restart ${name}: the mesh is stopping`);
+    await this.services.get(name)?.child.stop();
+    this.services.delete(name);
+    return this.startOne(name);
+  }
+
+  pids(): number[] {
+    const children = [
+      ...(this.natsServer ? [this.natsServer.child] : []),
+      ...(this.s3Server ? [this.s3Server.child] : []),
+      ...[...this.services.values()].map((service) => service.child),
+    ];
+    return children.filter((child) => child.running).map((child) => child.pid);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const name of [...SERVICE_NAMES].reverse()) await this.services.get(name)?.child.stop('SIGTERM', 10_000);
+      await this.s3Server?.stop();
+      await this.natsServer?.stop();
+    })();
+    return this.stopping;
+  }
+
+  private async startOne(name: ServiceName): Promise<ServiceProcess> {
+    const started = await startService(name, this.env, {
+      logDir: this.logDir,
+      script: this.options.serviceScript?.(name),
+      readyTimeoutMs: this.options.serviceReadyTimeoutMs,
+    });
+    this.services.set(name, started);
+    this.options.onSpawn?.(name, started.child.pid);
+    return started;
+  }
+}

@@ -1,0 +1,30 @@
+import { RuntimeModule } from '@aimass/runtime';
+import { Module } from '@nestjs/common';
+import { InferenceGrpcController } from './controllers/inference.grpc.controller.js';
+import { RegistryEventsController } from './controllers/registry-events.controller.js';
+import { ArtifactRepository } from './repositories/artifact.repository.js';
+import { InferenceMetricsRepository } from './repositories/inference-metrics.repository.js';
+import { OrtRepository } from './repositories/ort.repository.js';
+import { PredictionSummaryRepository } from './repositories/prediction-summary.repository.js';
+import { RegistryRepository } from './repositories/registry.repository.js';
+import { InferenceService } from './services/inference.service.js';
+import { ModelCatalogService } from './services/model-catalog.service.js';
+import { ModelVersionStore } from './services/model-version-store.service.js';
+import { PredictionSummaryService } from './services/prediction-summary.service.js';
+
+@Module({
+  imports: [RuntimeModule.forRoot('inference', { storage: true })],
+  controllers: [InferenceGrpcController, RegistryEventsController],
+  providers: [
+    InferenceService,
+    ModelCatalogService,
+    ModelVersionStore,
+    PredictionSummaryService,
+    RegistryRepository,
+    ArtifactRepository,
+    OrtRepository,
+    PredictionSummaryRepository,
+    InferenceMetricsRepository,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,36 @@
+import type { Signature } from '@aimass/contracts';
+import type { Datatype, TensorData } from '@aimass/ml';
+
+/** A tensor on its way into or out of a model instance. */
+export interface NamedTensor {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: number[];
+  readonly data: TensorData;
+}
+
+/** A registry version as the inference service needs it. */
+export interface ServableVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly sha256: string;
+  readonly artifact_key: string;
+  readonly format: string;
+  readonly signature: Signature;
+}
+
+/** One validated request for one model version. */
+export interface InferenceRequest {
+  readonly inputs: NamedTensor[];
+  /** Output names to return; every output of the model when empty. */
+  readonly outputs: string[];
+  /** Absolute deadline (ms since epoch); Infinity when the caller set none. */
+  readonly deadline: number;
+}
+
+export interface InferenceResult {
+  readonly outputs: NamedTensor[];
+  readonly queueUs: number;
+  readonly computeUs: number;
+  readonly batchSize: number;
+}

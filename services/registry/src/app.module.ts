@@ -1,0 +1,16 @@
+import { RuntimeModule } from '@aimass/runtime';
+import { Module } from '@nestjs/common';
+import { RegistryGrpcController } from './controllers/registry.grpc.controller.js';
+import { RegistryRpcController } from './controllers/registry.rpc.controller.js';
+import { ArtifactRepository } from './repositories/artifact.repository.js';
+import { ModelMetadataRepository } from './repositories/model-metadata.repository.js';
+import { RegistryEventsRepository } from './repositories/registry-events.repository.js';
+import { ArtifactDownloadService } from './services/artifact-download.service.js';
+import { RegistryService } from './services/registry.service.js';
+
+@Module({
+  imports: [RuntimeModule.forRoot('registry', { storage: true })],
+  controllers: [RegistryGrpcController, RegistryRpcController],
+  providers: [RegistryService, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository],
+})
+export class AppModule {}

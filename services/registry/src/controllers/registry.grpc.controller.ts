@@ -1,0 +1,63 @@
+import type { registryv1 } from '@aimass/contracts';
+import { replyUnary } from '@aimass/grpc';
+import type { Metadata, sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import { Controller } from '@nestjs/common';
+import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
+import { from, type Observable } from 'rxjs';
+import { actorOf, toModelMessage, toVersionMessage } from './registry.mapping.js';
+import { RegistryService } from '../services/registry.service.js';
+import { ArtifactDownloadService } from '../services/artifact-download.service.js';
+
+@Controller()
+export class RegistryGrpcController {
+  constructor(
+    private readonly registry: RegistryService,
+    private readonly downloads: ArtifactDownloadService,
+  ) {}
+
+  @GrpcMethod('RegistryService', 'CreateModel')
+  async createModel(req: registryv1.CreateModelRequest__Output, md: Metadata): Promise<registryv1.Model> {
+    return toModelMessage(await this.registry.createModel(req, actorOf(md)));
+  }
+
+  @GrpcMethod('RegistryService', 'GetModel')
+  async getModel(req: registryv1.GetModelRequest__Output): Promise<registryv1.Model> {
+    return toModelMessage(await this.registry.getModel(req.name));
+  }
+
+  @GrpcMethod('RegistryService', 'ListModels')
+  async listModels(req: registryv1.ListModelsRequest__Output): Promise<registryv1.ListModelsResponse> {
+    const page = await this.registry.listModels(req);
+    return { models: page.models.map(toModelMessage), next_page_token: page.next_page_token };
+  }
+
+  @GrpcStreamCall('RegistryService', 'PushVersion')
+  pushVersion(call: ServerReadableStream<registryv1.PushVersionRequest__Output, registryv1.ModelVersion>, callback: sendUnaryData<registryv1.ModelVersion>): Promise<void> {
+    return replyUnary(callback, this.registry.pushVersion(call, actorOf(call.metadata), () => call.cancelled).then(toVersionMessage));
+  }
+
+  @GrpcMethod('RegistryService', 'GetVersion')
+  async getVersion(req: registryv1.GetVersionRequest__Output): Promise<registryv1.ModelVersion> {
+    return toVersionMessage(await this.registry.getVersion(req.model, req.version));
+  }
+
+  @GrpcMethod('RegistryService', 'ListVersions')
+  async listVersions(req: registryv1.ListVersionsRequest__Output): Promise<registryv1.ListVersionsResponse> {
+    return { versions: (await this.registry.listVersions(req.model)).map(toVersionMessage) };
+  }
+
+  @GrpcMethod('RegistryService', 'DownloadVersion')
+  downloadVersion(req: registryv1.DownloadVersionRequest__Output): Observable<registryv1.DownloadVersionChunk> {
+    return from(this.downloads.download(req.model, req.version, Number(req.offset)));
+  }
+
+  @GrpcMethod('RegistryService', 'SetAlias')
+  setAlias(req: registryv1.SetAliasRequest__Output, md: Metadata): Promise<registryv1.Alias> {
+    return this.registry.setAlias(req.model, req.alias, req.version, actorOf(md));
+  }
+
+  @GrpcMethod('RegistryService', 'DeleteAlias')
+  deleteAlias(req: registryv1.DeleteAliasRequest__Output, md: Metadata): Promise<registryv1.Alias> {
+    return this.registry.deleteAlias(req.model, req.alias, actorOf(md));
+  }
+}

@@ -1,0 +1,37 @@
+import type { registryv1 } from '@aimass/contracts';
+import type { Metadata } from '@grpc/grpc-js';
+import type { ModelRecord, VersionView } from '../domain/records.js';
+
+export function toModelMessage(m: ModelRecord): registryv1.Model {
+  return {
+    name: m.name,
+    description: m.description,
+    tags: m.tags,
+    latest_version: m.latest_version,
+    aliases: m.aliases,
+    created_at: m.created_at,
+    updated_at: m.updated_at,
+  };
+}
+
+export function toVersionMessage(v: VersionView): registryv1.ModelVersion {
+  return {
+    model: v.model,
+    version: v.version,
+    state: v.state,
+    format: v.format,
+    size_bytes: String(v.size_bytes),
+    sha256: v.sha256,
+    signature: v.signature,
+    aliases: v.aliases,
+    created_at: v.created_at,
+    artifact_key: v.artifact_key,
+    tags: v.tags,
+  };
+}
+
+/** Who is calling. Authentication arrives with the security work; until then callers name themselves. */
+export function actorOf(metadata: Metadata | undefined): string {
+  const value = metadata?.get('x-aimass-actor')[0];
+  return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : 'anonymous';
+}

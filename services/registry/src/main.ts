@@ -1,0 +1,4 @@
+import { runService } from '@aimass/runtime';
+import { AppModule } from './app.module.js';
+
+await runService('registry', AppModule);

@@ -1,0 +1,33 @@
+import { subjects, type EventData } from '@aimass/contracts';
+import { EventBus } from '@aimass/nats';
+import { currentTraceId } from '@aimass/telemetry';
+import { Injectable } from '@nestjs/common';
+
+/** Registry lifecycle events (AIMASS_EVENTS) and the audit trail of every write (AIMASS_AUDIT). */
+@Injectable()
+export class RegistryEventsRepository {
+  constructor(private readonly bus: EventBus) {}
+
+  async modelCreated(data: EventData<'registry.model.created'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.model.created'), 'registry.model.created', `models/${data.model}`, data);
+  }
+
+  async versionCreated(data: EventData<'registry.version.created'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.version.created'), 'registry.version.created', `models/${data.model}/versions/${data.version}`, data);
+  }
+
+  async aliasMoved(data: EventData<'registry.alias.moved'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.alias.moved'), 'registry.alias.moved', `models/${data.model}/aliases/${data.alias}`, data);
+  }
+
+  async audit(actor: string, action: string, resource: string, details: Record<string, unknown> = {}): Promise<void> {
+    const traceId = currentTraceId();
+    await this.bus.publish(subjects.audit('registry'), 'audit.record', resource, {
+      actor,
+      action,
+      resource,
+      details,
+      ...(traceId ? { trace_id: traceId } : {}),
+    });
+  }
+}
