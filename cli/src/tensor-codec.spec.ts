@@ -12,7 +12,7 @@ const ROUND_TRIPS: [string, unknown[]][] = [
   ['INT32', [-2_147_483_648, -1, 0, 2_147_483_647]],
   ['INT64', ['-9223372036854775808', -(2 ** 53 - 1), 0, '9223372036854775807']],
   ['FP16', [0, 0x3c00, 0x7bff, 0xffff]],
-  ['FP32', [0, -1.5, 0.25, 3.5e38]],
+  ['FP32', [0, -1.5, 0.25, 2 ** 127]],
   ['FP64', [0, -1.5, Math.PI, Number.MAX_VALUE]],
   ['BYTES', ['', 'plain', 'ünïcødé ✓', 'a\u0000b']],
 ];
@@ -71,6 +71,7 @@ describe('bad tensors are refused with a message naming the tensor and the probl
     ['a lower-case datatype', { datatype: 'fp32', shape: [1], data: [1] }, /unknown datatype "fp32"/],
     ['a negative dimension', { datatype: 'FP32', shape: [-1], data: [] }, /shape\[0\] is -1; dimensions are non-negative integers/],
     ['a string in FP32 data', { datatype: 'FP32', shape: [2], data: [1, '2'] }, /element 1 is "2"; FP32 needs numbers/],
+    ['an FP32 value beyond the float32 range', { datatype: 'FP32', shape: [1], data: [1e39] }, /element 0 is 1e\+39; FP32 needs numbers within ±3.4028234663852886e\+38/],
     ['null in FP64 data', { datatype: 'FP64', shape: [1], data: [null] }, /element 0 is null; FP64 needs numbers/],
     ['a fraction in INT32 data', { datatype: 'INT32', shape: [1], data: [1.5] }, /element 0 is 1.5; INT32 needs an integer in \[-2147483648, 2147483647\]/],
     ['an out-of-range UINT8', { datatype: 'UINT8', shape: [2], data: [0, 256] }, /element 1 is 256; UINT8 needs an integer in \[0, 255\]/],
@@ -92,7 +93,7 @@ describe('bad tensors are refused with a message naming the tensor and the probl
   it.each([
     ['too few bytes', 'FP32', [2], Buffer.alloc(7), /7 bytes of FP32 contents, but shape \[2\] needs 8/],
     ['too many bytes', 'INT8', [2], Buffer.alloc(3), /3 bytes of INT8 contents, but shape \[2\] needs 2/],
-    ['a truncated BYTES length prefix', 'BYTES', [1], Buffer.from([1, 0]), /ends inside a length prefix/],
+    ['a truncated BYTES length prefix', 'BYTES', [1], Buffer.from([1, 0]), /contents end inside a length prefix at byte 0/],
     ['a BYTES element longer than the contents', 'BYTES', [1], Buffer.from([5, 0, 0, 0, 0x61]), /claims 5 bytes but only 1 remain/],
     ['fewer BYTES elements than the shape', 'BYTES', [2], Buffer.from([1, 0, 0, 0, 0x61]), /hold 1 elements but the shape needs 2/],
     ['an unknown datatype', 'COMPLEX64', [1], Buffer.alloc(8), /unknown datatype "COMPLEX64"/],

@@ -50,6 +50,9 @@ const INT_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
   FP16: [0n, 0xffffn],
 };
 
+/** The largest finite float32. */
+const FLT_MAX = 3.4028234663852886e38;
+
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
@@ -149,6 +152,8 @@ function encodeFixed(tensor: string, dt: FixedSizeDatatype, values: readonly unk
     array = new Ctor(
       values.map((v, i) => {
         if (typeof v !== 'number') throw elementError(tensor, i, v, `${dt} needs numbers`);
+        // Float32Array would store an out-of-range value as Infinity without a word.
+        if (dt === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) throw elementError(tensor, i, v, `FP32 needs numbers within ±${FLT_MAX}`);
         return v;
       }),
     );

@@ -11,6 +11,9 @@ import { connectNats } from './connection.js';
 import { provisionStreams } from './provisioning.js';
 import { encodeRpcError, encodeRpcReply } from './rpc.js';
 
+/** Identifies the NATS mesh transport among a service's Nest transports. */
+export const MESH_TRANSPORT = Symbol('aimass-nats-mesh');
+
 /** Options an @EventPattern may carry in its extras. */
 export interface EventConsumerExtras {
   /** Durable consumer name; defaults to `<service>-<pattern>`. Two processes with one durable share work. */
@@ -43,6 +46,8 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
 
   constructor(private readonly options: MeshTransportOptions) {
     super();
+    // With an id of its own, Nest hands this transport only NATS patterns, never @GrpcMethod handlers.
+    this.transportId = MESH_TRANSPORT;
   }
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {

@@ -14,7 +14,7 @@ import { serviceHealth } from './runtime.module.js';
  * might create spans), the Nest app with its gRPC and NATS transports, then HTTP. Health turns
  * SERVING only when all of them listen. SIGTERM/SIGINT stop it cleanly.
  */
-export async function runService(service: ServiceName, appModule: Type<unknown>): Promise<INestApplication> {
+export async function runService(service: ServiceName, loadAppModule: () => Promise<Type<unknown>>): Promise<INestApplication> {
   let config;
   try {
     config = loadConfig();
@@ -27,7 +27,8 @@ export async function runService(service: ServiceName, appModule: Type<unknown>)
   }
   startTracing({ serviceName: `aimass-${service}`, otlpEndpoint: config.otlpEndpoint });
   const health = serviceHealth(service);
-  const app = await NestFactory.create(appModule, { bufferLogs: true });
+  // The app module is imported only now: its decorators read configuration at import time.
+  const app = await NestFactory.create(await loadAppModule(), { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new MeshExceptionFilter());
@@ -41,7 +42,7 @@ export async function runService(service: ServiceName, appModule: Type<unknown>)
   const http = new URL(config.http[service]);
   await app.listen(Number(http.port), http.hostname);
   health.set(true);
-  logger.log({ grpc: config.grpc[service], http: config.http[service] }, `aimass-${service} ready`);
+  logger.log(`aimass-${service} ready: gRPC ${config.grpc[service]}, HTTP ${config.http[service]}`);
 
   const stop = async () => {
     health.set(false);

@@ -1,4 +1,3 @@
 import { runService } from '@aimass/runtime';
-import { AppModule } from './app.module.js';
 
-await runService('inference', AppModule);
+await runService('inference', async () => (await import('./app.module.js')).AppModule);

@@ -1,4 +1,3 @@
 import { runService } from '@aimass/runtime';
-import { AppModule } from './app.module.js';
 
-await runService('monitor', AppModule);
+await runService('monitor', async () => (await import('./app.module.js')).AppModule);

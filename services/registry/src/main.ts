@@ -1,4 +1,3 @@
 import { runService } from '@aimass/runtime';
-import { AppModule } from './app.module.js';
 
-await runService('registry', AppModule);
+await runService('registry', async () => (await import('./app.module.js')).AppModule);

@@ -1,4 +1,3 @@
 import { runService } from '@aimass/runtime';
-import { AppModule } from './app.module.js';
 
-await runService('trainer', AppModule);
+await runService('trainer', async () => (await import('./app.module.js')).AppModule);

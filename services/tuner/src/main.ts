@@ -1,4 +1,3 @@
 import { runService } from '@aimass/runtime';
-import { AppModule } from './app.module.js';
 
-await runService('tuner', AppModule);
+await runService('tuner', async () => (await import('./app.module.js')).AppModule);

@@ -3,7 +3,7 @@ import type { trainerv1 } from '@aimass/contracts';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { NO_BACKEND } from './training-job.service.js';
+import { NO_BACKEND } from '../trainer/backend.js';
 
 /**
  * What this trainer node is. No training engine exists in this build yet, so it reports no backend

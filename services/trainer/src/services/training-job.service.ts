@@ -4,11 +4,9 @@ import { InvalidArgumentError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { TrainingRequestEventSchema, TrainingSpecSchema } from '../dtos/training-request.dto.js';
+import { NO_BACKEND } from '../trainer/backend.js';
 import { jobIdFor } from '../trainer/job-id.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
-
-/** What this build trains with. No engine exists yet, so no job can run. */
-export const NO_BACKEND = 'none';
 
 /**
  * Takes training requests onto the work queue and runs the jobs this node pulls off it. The training
