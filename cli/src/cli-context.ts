@@ -1,6 +1,5 @@
 import type { Client } from '@grpc/grpc-js';
 import type { oip, registryv1 } from '@aimass/contracts';
-import { createMeshClient } from '@aimass/grpc';
 import type { CliIo } from './cli-io.js';
 import { meshAddresses, type MeshAddresses } from './stack-env.js';
 
@@ -12,8 +11,9 @@ export interface AddressOverrides {
 
 /**
  * What one invocation shares between commands: the io, the resolved addresses and the gRPC clients.
- * Clients are created on first use (so `--help` and usage errors never read stack.env or dial) and
- * the context owns them until `close`.
+ * Clients are created on first use, so `--help` and usage errors never read stack.env, dial, or
+ * load @aimass/grpc (about a second of NestJS and OpenTelemetry imports). The context owns the
+ * clients until `close`.
  */
 export class CliContext {
   private overrides: AddressOverrides = {};
@@ -33,12 +33,16 @@ export class CliContext {
     return this.addresses[service];
   }
 
-  registry(): registryv1.RegistryServiceClient {
-    return this.track(createMeshClient<registryv1.RegistryServiceClient>('registry', this.address('registry')));
+  async registry(): Promise<registryv1.RegistryServiceClient> {
+    const address = this.address('registry');
+    const { createMeshClient } = await import('@aimass/grpc');
+    return this.track(createMeshClient<registryv1.RegistryServiceClient>('registry', address));
   }
 
-  inference(): oip.GRPCInferenceServiceClient {
-    return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', this.address('inference')));
+  async inference(): Promise<oip.GRPCInferenceServiceClient> {
+    const address = this.address('inference');
+    const { createMeshClient } = await import('@aimass/grpc');
+    return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', address));
   }
 
   close(): void {

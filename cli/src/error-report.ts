@@ -19,7 +19,7 @@ export function isServiceError(err: unknown): err is ServiceError {
 export function reportError(err: unknown): ErrorReport {
   if (isServiceError(err)) {
     const name = GrpcStatus[err.code] ?? `STATUS_${err.code}`;
-    const lines = [`error: ${name}: ${err.details}`];
+    const lines = [`error: ${name}: ${err.details.trim()}`];
     if (err.code === GrpcStatus.UNAVAILABLE) {
       lines.push('hint: is the mesh up? Start it with `pnpm stack up`, or pass --registry / --inference host:port');
     }

@@ -47,7 +47,7 @@ export function registerAliasCommands(program: Command, ctx: CliContext): void {
     .argument('<ALIAS>', 'alias name, e.g. production')
     .argument('<VERSION>', 'version number', parseVersionNumber)
     .action(async (name: string, aliasName: string, version: number) => {
-      await aliasSet({ name, alias: aliasName, version }, ctx.registry(), ctx.io);
+      await aliasSet({ name, alias: aliasName, version }, await ctx.registry(), ctx.io);
     });
 
   alias
@@ -56,6 +56,6 @@ export function registerAliasCommands(program: Command, ctx: CliContext): void {
     .argument('<NAME>', 'model name')
     .argument('<ALIAS>', 'alias name')
     .action(async (name: string, aliasName: string) => {
-      await aliasDelete({ name, alias: aliasName }, ctx.registry(), ctx.io);
+      await aliasDelete({ name, alias: aliasName }, await ctx.registry(), ctx.io);
     });
 }

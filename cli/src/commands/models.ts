@@ -5,7 +5,7 @@ import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatFields, formatPairs, formatTable } from '../table.js';
-import { byteProgress } from '../upload-progress.js';
+import { byteProgress, type ByteProgress } from '../upload-progress.js';
 
 export const ARTIFACT_FORMATS = ['onnx', 'tfjs'] as const;
 
@@ -19,9 +19,10 @@ export interface ModelsPushArgs {
 
 /** Uploads FILE as the next version of NAME and prints only the new version number on stdout. */
 export async function modelsPush(args: ModelsPushArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<number> {
-  let progress: ReturnType<typeof byteProgress> | undefined;
+  let progress: ByteProgress | undefined;
+  let version: registryv1.ModelVersion__Output;
   try {
-    const version = await pushArtifact(registry, {
+    version = await pushArtifact(registry, {
       model: args.name,
       file: args.file,
       format: args.format,
@@ -33,13 +34,12 @@ export async function modelsPush(args: ModelsPushArgs, registry: registryv1.Regi
       },
       onProgress: (done) => progress?.update(done),
     });
-    progress?.stop();
-    progress = undefined;
-    io.stdout.write(`${version.version}\n`);
-    return version.version;
   } finally {
+    // The bar goes before anything else is printed, success or not.
     progress?.stop();
   }
+  io.stdout.write(`${version.version}\n`);
+  return version.version;
 }
 
 /** Every model (following pagination), optionally only those whose name starts with `prefix`. */
@@ -89,18 +89,18 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .addOption(new Option('--format <FORMAT>', 'artifact format').choices(ARTIFACT_FORMATS).default('onnx'))
     .option('--description <TEXT>', 'model description (used when the model is created)')
     .action(async (name: string, file: string, opts: { alias?: string; format: string; description?: string }) => {
-      await modelsPush({ name, file, ...opts }, ctx.registry(), ctx.io);
+      await modelsPush({ name, file, ...opts }, await ctx.registry(), ctx.io);
     });
 
   models
     .command('list')
     .description('list models: name, latest version, aliases, last update')
     .option('--prefix <PREFIX>', 'only models whose name starts with PREFIX')
-    .action(async (opts: { prefix?: string }) => modelsList(opts, ctx.registry(), ctx.io));
+    .action(async (opts: { prefix?: string }) => modelsList(opts, await ctx.registry(), ctx.io));
 
   models
     .command('show')
     .description("show one model's metadata")
     .argument('<NAME>', 'model name')
-    .action(async (name: string) => modelsShow({ name }, ctx.registry(), ctx.io));
+    .action(async (name: string) => modelsShow({ name }, await ctx.registry(), ctx.io));
 }

@@ -46,6 +46,6 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
     .addOption(new Option('--output <FORMAT>', 'how to print the outputs').choices(PREDICT_OUTPUTS).default('json'))
     .addHelpText('after', INPUT_FILE_HELP)
     .action(async (name: string, opts: { input: string; version?: string; output: PredictArgs['output'] }) => {
-      await predict({ name, ...opts }, ctx.inference(), ctx.io);
+      await predict({ name, ...opts }, await ctx.inference(), ctx.io);
     });
 }

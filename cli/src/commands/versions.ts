@@ -57,12 +57,12 @@ export function registerVersionsCommands(program: Command, ctx: CliContext): voi
     .command('list')
     .description('list the versions of NAME')
     .argument('<NAME>', 'model name')
-    .action(async (name: string) => versionsList({ name }, ctx.registry(), ctx.io));
+    .action(async (name: string) => versionsList({ name }, await ctx.registry(), ctx.io));
 
   versions
     .command('show')
     .description('show one version: state, digest, signature')
     .argument('<NAME>', 'model name')
     .argument('[VERSION]', 'version number or alias (default: the production alias, else the latest)')
-    .action(async (name: string, version: string | undefined) => versionsShow({ name, version }, ctx.registry(), ctx.io));
+    .action(async (name: string, version: string | undefined) => versionsShow({ name, version }, await ctx.registry(), ctx.io));
 }

@@ -35,15 +35,16 @@ export const AliasNameSchema = z
 
 export const FormatSchema = z
   .enum(['onnx', 'tfjs', ''])
+  .default('')
   .transform((f) => (f === '' ? 'onnx' : f))
   .refine((f) => f === 'onnx', { message: 'only ONNX artifacts are accepted so far; tfjs support is planned' });
 
 export const PushHeaderSchema = z.object({
   model: ModelNameSchema,
   format: FormatSchema,
-  size_bytes: z.coerce.number().int().nonnegative(),
-  sha256: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')]).transform((s) => s.toLowerCase()),
-  alias: z.union([z.literal(''), AliasNameSchema]),
+  size_bytes: z.coerce.number().int().nonnegative().default(0),
+  sha256: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')]).default('').transform((s) => s.toLowerCase()),
+  alias: z.union([z.literal(''), AliasNameSchema]).default(''),
   tags: z.record(z.string(), z.string()).default({}),
   description: z.string().max(10_000).default(''),
 });

@@ -1,0 +1,89 @@
+import { NotFoundError, UnavailableError } from '@aimass/errors';
+import { startS3Server, type S3Server } from '@aimass/testing';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectStore } from './object-store.js';
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function storeOn(server: S3Server, bucket: string): ObjectStore {
+  return new ObjectStore({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', bucket });
+}
+
+describe('ObjectStore against s3rver', () => {
+  let server: S3Server;
+  let store: ObjectStore;
+
+  beforeAll(async () => {
+    server = await startS3Server();
+    store = storeOn(server, 'object-store-spec');
+    await store.ensureBucket();
+  });
+  afterAll(async () => server?.stop());
+
+  it('ensureBucket is idempotent and tolerates concurrent callers', async () => {
+    const fresh = storeOn(server, `race-${randomUUID().slice(0, 8)}`);
+    const racers = Array.from({ length: 5 }, () => storeOn(server, fresh.bucket));
+    await Promise.all(racers.map((s) => s.ensureBucket()));
+    await fresh.ensureBucket();
+    await fresh.ensureBucket();
+    expect(await fresh.client.bucketExists(fresh.bucket)).toBe(true);
+    const stored = await fresh.putBuffer('probe', Buffer.from('ok'));
+    expect(stored.size).toBe(2);
+  });
+
+  it('stores a buffer and reads back the same bytes with the right digest and size', async () => {
+    const key = `blobs/${randomUUID()}`;
+    const body = randomBytes(300 * 1024 + 3);
+    const stored = await store.putBuffer(key, body);
+    expect(stored).toEqual({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(await store.stat(key)).toEqual({ size: body.length });
+    expect((await store.getBuffer(key)).equals(body)).toBe(true);
+  });
+
+  it('reads from an offset to the end', async () => {
+    const key = `blobs/${randomUUID()}`;
+    const body = randomBytes(64 * 1024);
+    await store.putBuffer(key, body);
+    const tail = await readAll(await store.getStream(key, 40_000));
+    expect(tail.equals(body.subarray(40_000))).toBe(true);
+  });
+
+  it('reports a missing key as NotFoundError from stat, getStream and getBuffer', async () => {
+    const key = `missing/${randomUUID()}`;
+    await expect(store.stat(key)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.getStream(key)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.getStream(key, 10)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.getBuffer(key)).rejects.toThrow(new RegExp(`no .*${key}`));
+  });
+
+  it('remove() deletes an object', async () => {
+    const key = `blobs/${randomUUID()}`;
+    await store.putBuffer(key, Buffer.from('short-lived'));
+    await store.remove(key);
+    await expect(store.stat(key)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('turns a stopped endpoint into UnavailableError naming it, and recovers after a restart', async () => {
+    const key = `blobs/${randomUUID()}`;
+    await store.putBuffer(key, Buffer.from('survives restarts'));
+    await server.stop();
+    try {
+      const err = await store.stat(key).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toContain(server.endpoint);
+      await expect(store.ensureBucket()).rejects.toBeInstanceOf(UnavailableError);
+    } finally {
+      await server.start();
+    }
+    expect((await store.getBuffer(key)).toString()).toBe('survives restarts');
+  });
+});

@@ -1,0 +1,76 @@
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import { strictMock } from '@aimass/runtime';
+import { createHash } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import type { ModelInstance } from '../inference/execution/model-instance.js';
+import type { ServableVersion } from '../inference/types.js';
+import { ArtifactRepository } from '../repositories/artifact.repository.js';
+import { OrtRepository } from '../repositories/ort.repository.js';
+import { RegistryRepository } from '../repositories/registry.repository.js';
+import { ModelVersionStore } from './model-version-store.service.js';
+
+const bytes = Buffer.from('model bytes');
+const digest = createHash('sha256').update(bytes).digest('hex');
+const v1: ServableVersion = { model: 'm', version: 1, sha256: digest, artifact_key: 'k1', format: 'onnx', signature: { inputs: [], outputs: [] } };
+const instance = { close: vi.fn() } as unknown as ModelInstance;
+
+function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository> }) {
+  return new ModelVersionStore(
+    strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
+    strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
+    strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
+  );
+}
+
+describe('ModelVersionStore', () => {
+  it('loads a version once, however many requests arrive while it loads', async () => {
+    const fetch = vi.fn().mockResolvedValue(bytes);
+    const open = vi.fn().mockResolvedValue(instance);
+    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch }, ort: { open } });
+    const loaded = await Promise.all([store.acquire('m', '1'), store.acquire('m', '1'), store.acquire('m', '1')]);
+    expect(new Set(loaded).size).toBe(1);
+    expect(fetch).toHaveBeenCalledOnce();
+    expect(open).toHaveBeenCalledOnce();
+  });
+
+  it('refuses an artifact whose digest differs, keeps refusing, and never opens it', async () => {
+    const fetch = vi.fn().mockResolvedValue(Buffer.from('tampered'));
+    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch } });
+    for (let i = 0; i < 3; i++) {
+      const err = await store.acquire('m', '1').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FailedPreconditionError);
+      expect((err as Error).message).toContain(`registry recorded ${digest}`);
+    }
+    expect(fetch).toHaveBeenCalledOnce();
+  });
+
+  it('re-resolves an alias after invalidate(), but a pinned number stays cached', async () => {
+    const resolve = vi.fn().mockResolvedValue(v1);
+    const store = setup({ registry: { resolve } });
+    await store.resolve('m', 'production');
+    await store.resolve('m', 'production');
+    expect(resolve).toHaveBeenCalledTimes(1);
+    store.invalidate('m');
+    await store.resolve('m', 'production');
+    expect(resolve).toHaveBeenCalledTimes(2);
+  });
+
+  it('passes on NOT_FOUND from the registry and caches nothing', async () => {
+    const resolve = vi.fn().mockRejectedValue(new NotFoundError('model "x" does not exist'));
+    const store = setup({ registry: { resolve } });
+    await expect(store.acquire('x', '')).rejects.toThrow(NotFoundError);
+    await expect(store.acquire('x', '')).rejects.toThrow(NotFoundError);
+    expect(resolve).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses an empty model name without asking the registry', async () => {
+    await expect(setup({}).acquire('', '')).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it('retries a load that failed for a passing reason', async () => {
+    const fetch = vi.fn().mockRejectedValueOnce(new Error('socket hang up')).mockResolvedValue(bytes);
+    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    await expect(store.acquire('m', '1')).rejects.toThrow('socket hang up');
+    await expect(store.acquire('m', '1')).resolves.toMatchObject({ version: v1 });
+  });
+});
