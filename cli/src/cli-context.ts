@@ -12,7 +12,7 @@ export interface AddressOverrides {
 /**
  * What one invocation shares between commands: the io, the resolved addresses and the gRPC clients.
  * Clients are created on first use, so `--help` and usage errors never read stack.env, dial, or
- * load @aimass/grpc (about a second of NestJS and OpenTelemetry imports). The context owns the
+ * load the gRPC protos. The context owns the
  * clients until `close`.
  */
 export class CliContext {
@@ -33,15 +33,21 @@ export class CliContext {
     return this.addresses[service];
   }
 
+  /** Base URLs of the HTTP endpoints people look at (monitor dashboard, inference metrics). */
+  httpEndpoints(): { monitor: string; inferenceMetrics: string } {
+    this.addresses ??= meshAddresses(this.io.env);
+    return { monitor: this.addresses.monitorHttp, inferenceMetrics: this.addresses.inferenceMetricsHttp };
+  }
+
   async registry(): Promise<registryv1.RegistryServiceClient> {
     const address = this.address('registry');
-    const { createMeshClient } = await import('@aimass/grpc');
+    const { createMeshClient } = await import('@aimass/grpc/client');
     return this.track(createMeshClient<registryv1.RegistryServiceClient>('registry', address));
   }
 
   async inference(): Promise<oip.GRPCInferenceServiceClient> {
     const address = this.address('inference');
-    const { createMeshClient } = await import('@aimass/grpc');
+    const { createMeshClient } = await import('@aimass/grpc/client');
     return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', address));
   }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerAliasCommands } from './commands/alias.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerVersionsCommands } from './commands/versions.js';
@@ -41,6 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerVersionsCommands(program, ctx);
   registerAliasCommands(program, ctx);
   registerPredictCommand(program, ctx);
+  registerDemoCommand(program, ctx);
   return program;
 }
 

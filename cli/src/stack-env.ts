@@ -20,6 +20,9 @@ export interface MeshAddresses {
   readonly inference: string;
   /** The stack.env that was read, when one was. */
   readonly stackEnvFile: string | undefined;
+  /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
+  readonly monitorHttp: string;
+  readonly inferenceMetricsHttp: string;
 }
 
 /** The workspace root: the nearest directory at or above `start` holding pnpm-workspace.yaml. */
@@ -128,7 +131,13 @@ export function meshAddresses(env: NodeJS.ProcessEnv = process.env, start: strin
   for (const [key, value] of Object.entries(fromFile ?? {})) if (SETTING_KEYS.has(key)) merged[key] = value;
   for (const [key, value] of Object.entries(env)) if (!LAUNCHER_KEY.test(key)) merged[key] = value;
   const config = loadConfig(merged);
-  return { registry: config.grpc.registry, inference: config.grpc.inference, stackEnvFile: fromFile ? file : undefined };
+  return {
+    registry: config.grpc.registry,
+    inference: config.grpc.inference,
+    monitorHttp: config.http.monitor,
+    inferenceMetricsHttp: config.http.inference,
+    stackEnvFile: fromFile ? file : undefined,
+  };
 }
 
 /** Validates a --registry / --inference value: host:port or [ipv6]:port. */

@@ -1,4 +1,4 @@
-import { createMeshClient } from '@aimass/grpc';
+import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
 import { startMesh, type Mesh } from '@aimass/testing';
 import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';

@@ -20,7 +20,7 @@ export interface EventConsumerExtras {
   readonly durable?: string;
   /** Only messages published after the consumer is first created. */
   readonly newOnly?: boolean;
-  /** Redeliveries before a message is given up (then logged). */
+  /** Deliveries before a message is given up (then logged and terminated). Default 10. */
   readonly maxDeliver?: number;
 }
 
@@ -60,6 +60,7 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       }
       callback();
     } catch (err) {
+      await this.close().catch(() => undefined);
       callback(err);
     }
   }
@@ -84,6 +85,7 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
     if (!stream) throw new Error(`no stream holds subjects "${pattern}"; add it to STREAMS in libs/contracts`);
     const extras = (handler.extras ?? {}) as EventConsumerExtras;
     const durable = extras.durable ?? `${this.options.service}-${pattern}`.replace(/[.*>\s]/g, '_');
+    const maxDeliver = extras.maxDeliver ?? 10;
     const js = jetstream(nc);
     const jsm = await js.jetstreamManager();
     await jsm.consumers.add(stream.name, {
@@ -92,17 +94,17 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       ack_policy: AckPolicy.Explicit,
       deliver_policy: extras.newOnly ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(30_000),
-      max_deliver: extras.maxDeliver ?? 10,
+      max_deliver: maxDeliver,
     });
     const consumer = await js.consumers.get(stream.name, durable);
     const messages = await consumer.consume({ max_messages: 64 });
     this.consumers.push(messages);
     void (async () => {
-      for await (const msg of messages) await this.handleEventMessage(pattern, msg, handler);
+      for await (const msg of messages) await this.handleEventMessage(pattern, msg, handler, maxDeliver);
     })();
   }
 
-  private async handleEventMessage(pattern: string, msg: JsMsg, handler: MessageHandler): Promise<void> {
+  private async handleEventMessage(pattern: string, msg: JsMsg, handler: MessageHandler, maxDeliver: number): Promise<void> {
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(msg.data);
@@ -123,6 +125,10 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
       if (isAimassError(err) && ['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'ALREADY_EXISTS'].includes(err.kind)) {
         this.logger.warn?.(`giving up ${envelope.type} ${envelope.id}: ${err.message}`);
+        msg.term();
+      } else if (msg.info.deliveryCount >= maxDeliver) {
+        // The server would drop it silently after this attempt; say so and end it here.
+        this.logger.error?.(`giving up ${envelope.type} ${envelope.id} after ${msg.info.deliveryCount} attempts: ${String(err)}`);
         msg.term();
       } else {
         const delayMs = Math.min(30_000, 500 * 2 ** msg.info.deliveryCount);

@@ -2,7 +2,7 @@ import { loadConfig, type AimassConfig, type ServiceName } from '@aimass/config'
 import { connectNats, EventBus, NatsRpcClient, provisionStreams, type NatsConnection } from '@aimass/nats';
 import { ObjectStore } from '@aimass/storage';
 import { createLogger } from '@aimass/telemetry';
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { OpsController } from './ops.controller.js';
@@ -65,7 +65,7 @@ export class RuntimeModule {
         },
       },
     ];
-    const exports: (symbol | Function)[] = [SERVICE_NAME, AIMASS_CONFIG, ServiceHealth, NATS_CONNECTION, EventBus, NatsRpcClient, METRICS_REGISTRY];
+    const exports: (symbol | Type<unknown>)[] = [SERVICE_NAME, AIMASS_CONFIG, ServiceHealth, NATS_CONNECTION, EventBus, NatsRpcClient, METRICS_REGISTRY];
     if (options.storage) {
       providers.push({
         provide: ObjectStore,

@@ -41,7 +41,8 @@ export class ArtifactUpload {
   /** Adds bytes. Resolves once they are buffered or handed to S3 (back-pressure for the producer). */
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // A copy: the caller may reuse its buffer once write() resolves, and parts are sent later.
+    const buf = Buffer.from(chunk);
     this.hash.update(buf);
     this.size += buf.length;
     this.pending.push(buf);

@@ -101,7 +101,7 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   recordProcess(paths.pidsFile, 'daemon', process.pid);
 
   // First signal: orderly stop. A second one (not the echo of the same Ctrl-C that npm or the
-  // shell forwards a moment later) forces: exiting SIGKILLs every child (child-process.ts).
+  // shell forwards a moment later) forces: exiting SIGKILLs every child (teardown.ts).
   let firstSignalAt = 0;
   const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -117,18 +117,18 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
 
   let mesh: Mesh;
   try {
-    const started = startMesh({
+    const { servicesDir } = launch;
+    mesh = await startMesh({
       stateDir: paths.stateDir,
       preferDefaultPorts: true,
       otlpEndpoint: process.env.AIMASS_OTLP_ENDPOINT || undefined,
       extraEnv: passThroughSettings(),
-      serviceScript: launch.servicesDir ? (name) => path.join(launch.servicesDir as string, `${name}.js`) : undefined,
+      serviceScript: servicesDir ? (name) => path.join(servicesDir, `${name}.js`) : undefined,
       onSpawn: (name, pid) => {
         recordProcess(paths.pidsFile, name, pid);
         say(`${name} up (pid ${pid})`);
       },
     });
-    mesh = await started;
   } catch (err) {
     say(`the stack did not start: ${err instanceof Error ? err.message : String(err)}`);
     fs.rmSync(paths.pidsFile, { force: true });
