@@ -1,11 +1,21 @@
-import os from 'node:os';
-import { DATATYPES, type Datatype, type FixedSizeDatatype, datatypeByteSize, isDatatype, typedArrayFor } from '@aimass/ml';
+import {
+  DATATYPES,
+  type Datatype,
+  TensorCodecError as MlTensorCodecError,
+  type TensorData,
+  decodeRaw,
+  decodeTypedContents,
+  elementCount,
+  encodeRaw,
+  isDatatype,
+  typedArrayFor,
+} from '@aimass/ml';
 import type { oip } from '@aimass/contracts';
 import { CliError } from './errors.js';
 
-// Tensors as people write them in JSON <-> OIP v2 raw contents. Raw contents are the little-endian
-// bytes of the datatype's elements in row-major order; a BYTES element is a 4-byte little-endian
-// length followed by that many bytes (the Triton / KServe convention).
+// Tensors as people write them in JSON <-> the typed values libs/ml encodes as OIP v2 raw contents
+// (and decodes from raw or typed contents). This file owns only the JSON side: element forms,
+// nesting and per-datatype validation. The bytes are libs/ml's.
 //
 // JSON element forms, per datatype:
 //   BOOL                  true / false (0 and 1 are accepted on input)
@@ -35,9 +45,6 @@ export interface RawTensor {
   readonly raw: Buffer;
 }
 
-// Typed arrays are host-endian; OIP raw contents are little-endian.
-if (os.endianness() !== 'LE') throw new Error('aimass CLI tensor encoding needs a little-endian host');
-
 const INT_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
   UINT8: [0n, 0xffn],
   UINT16: [0n, 0xffffn],
@@ -53,50 +60,59 @@ const INT_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
 /** The largest finite float32. */
 const FLT_MAX = 3.4028234663852886e38;
 
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
+/** libs/ml's refusals are not CliErrors; re-thrown as one, the top level prints them without a stack. */
+function asCliError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof MlTensorCodecError) throw new TensorCodecError(err.message, { cause: err });
+    throw err;
+  }
 }
+
+const label = (tensor: string) => `tensor "${tensor}"`;
 
 function checkDatatype(tensor: string, datatype: string): Datatype {
   if (!isDatatype(datatype)) {
-    throw new TensorCodecError(`tensor "${tensor}": unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`);
+    throw new TensorCodecError(`${label(tensor)}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`);
   }
   return datatype;
 }
 
-function checkShape(tensor: string, shape: readonly unknown[]): number[] {
-  return shape.map((d, i) => {
+/** Shapes come as numbers from the input file and as decimal strings (int64) from a reply. */
+function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[]; count: number } {
+  const dims = shape.map((d, i) => {
     const n = typeof d === 'string' && /^\d+$/.test(d) ? Number(d) : d;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new TensorCodecError(`tensor "${tensor}": shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`);
+      throw new TensorCodecError(`${label(tensor)}: shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`);
     }
     return n;
   });
+  return { shape: dims, count: elementCount(dims, label(tensor)) };
 }
 
 /**
  * Flattens `data` (flat, or nested exactly as `shape`) in row-major order, checking the element
  * count and, for nested data, every dimension.
  */
-export function flattenData(tensor: string, shape: readonly number[], data: unknown): unknown[] {
-  if (!Array.isArray(data)) throw new TensorCodecError(`tensor "${tensor}": data must be an array, got ${typeof data}`);
-  const expected = elementCount(shape);
+function flattenData(tensor: string, shape: readonly number[], expected: number, data: unknown): unknown[] {
+  if (!Array.isArray(data)) throw new TensorCodecError(`${label(tensor)}: data must be an array, got ${typeof data}`);
   if (!data.some(Array.isArray)) {
     if (data.length !== expected) {
-      throw new TensorCodecError(`tensor "${tensor}": data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`);
+      throw new TensorCodecError(`${label(tensor)}: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`);
     }
     return data;
   }
   const flat: unknown[] = [];
   const walk = (node: unknown, depth: number, at: string): void => {
     if (depth === shape.length) {
-      if (Array.isArray(node)) throw new TensorCodecError(`tensor "${tensor}": data${at} is nested deeper than shape [${shape.join(', ')}]`);
+      if (Array.isArray(node)) throw new TensorCodecError(`${label(tensor)}: data${at} is nested deeper than shape [${shape.join(', ')}]`);
       flat.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `${node.length} entries` : JSON.stringify(node);
-      throw new TensorCodecError(`tensor "${tensor}": data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`);
+      throw new TensorCodecError(`${label(tensor)}: data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`);
     }
     node.forEach((child, i) => walk(child, depth + 1, `${at}[${i}]`));
   };
@@ -105,7 +121,7 @@ export function flattenData(tensor: string, shape: readonly number[], data: unkn
 }
 
 function elementError(tensor: string, index: number, value: unknown, want: string): TensorCodecError {
-  return new TensorCodecError(`tensor "${tensor}": element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`);
+  return new TensorCodecError(`${label(tensor)}: element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`);
 }
 
 function toInteger(tensor: string, dt: Datatype, value: unknown, index: number): bigint {
@@ -120,57 +136,41 @@ function toInteger(tensor: string, dt: Datatype, value: unknown, index: number):
   return n;
 }
 
-function encodeBytesElements(tensor: string, values: readonly unknown[]): Buffer {
-  const parts: Buffer[] = [];
-  values.forEach((value, i) => {
-    if (typeof value !== 'string') throw elementError(tensor, i, value, 'BYTES needs strings');
-    const body = Buffer.from(value, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(body.length);
-    parts.push(length, body);
-  });
-  return Buffer.concat(parts);
-}
-
 // Every constructor typedArrayFor returns accepts a plain array of its element type.
-type BigIntArrayConstructor = new (values: bigint[]) => ArrayBufferView;
-type NumberArrayConstructor = new (values: number[]) => ArrayBufferView;
+type NumberArrayConstructor = new (values: number[]) => TensorData;
 
-function encodeFixed(tensor: string, dt: FixedSizeDatatype, values: readonly unknown[]): Buffer {
-  let array: ArrayBufferView;
-  if (dt === 'BOOL') {
-    array = Uint8Array.from(values, (v, i) => {
-      if (v === true || v === 1) return 1;
-      if (v === false || v === 0) return 0;
-      throw elementError(tensor, i, v, 'BOOL needs true or false');
-    });
-  } else if (dt === 'INT64' || dt === 'UINT64') {
-    const Ctor: BigIntArrayConstructor = typedArrayFor(dt);
-    array = new Ctor(values.map((v, i) => toInteger(tensor, dt, v, i)));
-  } else if (dt === 'FP32' || dt === 'FP64') {
-    const Ctor: NumberArrayConstructor = typedArrayFor(dt);
-    array = new Ctor(
-      values.map((v, i) => {
-        if (typeof v !== 'number') throw elementError(tensor, i, v, `${dt} needs numbers`);
-        // Float32Array would store an out-of-range value as Infinity without a word.
-        if (dt === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) throw elementError(tensor, i, v, `FP32 needs numbers within ±${FLT_MAX}`);
+/** Checks every JSON element against the datatype and builds the values libs/ml encodes. */
+function toTensorData(tensor: string, dt: Datatype, values: readonly unknown[]): TensorData | string[] {
+  switch (dt) {
+    case 'BYTES':
+      return values.map((v, i) => {
+        if (typeof v !== 'string') throw elementError(tensor, i, v, 'BYTES needs strings');
         return v;
-      }),
-    );
-  } else {
-    const Ctor: NumberArrayConstructor = typedArrayFor(dt);
-    array = new Ctor(values.map((v, i) => Number(toInteger(tensor, dt, v, i))));
+      });
+    case 'BOOL':
+      return Uint8Array.from(values, (v, i) => {
+        if (v === true || v === 1) return 1;
+        if (v === false || v === 0) return 0;
+        throw elementError(tensor, i, v, 'BOOL needs true or false');
+      });
+    case 'INT64':
+    case 'UINT64':
+      return new (typedArrayFor(dt))(values.map((v, i) => toInteger(tensor, dt, v, i)));
+    case 'FP32':
+    case 'FP64':
+      return new (typedArrayFor(dt))(
+        values.map((v, i) => {
+          if (typeof v !== 'number') throw elementError(tensor, i, v, `${dt} needs numbers`);
+          // Float32Array would store an out-of-range value as Infinity without a word.
+          if (dt === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) throw elementError(tensor, i, v, `FP32 needs numbers within ±${FLT_MAX}`);
+          return v;
+        }),
+      );
+    default: {
+      const Ctor: NumberArrayConstructor = typedArrayFor(dt);
+      return new Ctor(values.map((v, i) => Number(toInteger(tensor, dt, v, i))));
+    }
   }
-  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-}
-
-/** Validates a tensor written in JSON and encodes it as OIP raw contents. */
-export function encodeTensor(tensor: { name: string; datatype: string; shape: readonly unknown[]; data: unknown }): RawTensor {
-  const datatype = checkDatatype(tensor.name, tensor.datatype);
-  const shape = checkShape(tensor.name, tensor.shape);
-  const values = flattenData(tensor.name, shape, tensor.data);
-  const raw = datatype === 'BYTES' ? encodeBytesElements(tensor.name, values) : encodeFixed(tensor.name, datatype, values);
-  return { name: tensor.name, datatype, shape, raw };
 }
 
 /** 64-bit integers print as numbers while exact, else as decimal strings. */
@@ -178,40 +178,31 @@ function fromBigInt(n: bigint): number | string {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
 }
 
-function decodeBytesElements(tensor: string, raw: Uint8Array, count: number): string[] {
-  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const out: string[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    if (at + 4 > buf.length) throw new TensorCodecError(`tensor "${tensor}": BYTES contents end inside a length prefix at byte ${at}`);
-    const length = buf.readUInt32LE(at);
-    if (at + 4 + length > buf.length) throw new TensorCodecError(`tensor "${tensor}": BYTES element ${out.length} claims ${length} bytes but only ${buf.length - at - 4} remain`);
-    out.push(buf.toString('utf8', at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  if (out.length !== count) throw new TensorCodecError(`tensor "${tensor}": BYTES contents hold ${out.length} elements but the shape needs ${count}`);
-  return out;
+/** Decoded tensor data as JSON elements, in the forms listed at the top of this file. */
+function toJsonElements(dt: Datatype, data: TensorData): JsonElement[] {
+  if (Array.isArray(data)) return data.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+  if (dt === 'BOOL') return Array.from(data as Uint8Array, (b) => b !== 0);
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, fromBigInt);
+  return Array.from(data as ArrayLike<number>);
+}
+
+/** Validates a tensor written in JSON and encodes it as OIP raw contents. */
+export function encodeTensor(tensor: { name: string; datatype: string; shape: readonly unknown[]; data: unknown }): RawTensor {
+  return asCliError(() => {
+    const datatype = checkDatatype(tensor.name, tensor.datatype);
+    const { shape, count } = checkShape(tensor.name, tensor.shape);
+    const values = flattenData(tensor.name, shape, count, tensor.data);
+    return { name: tensor.name, datatype, shape, raw: encodeRaw(toTensorData(tensor.name, datatype, values)) };
+  });
 }
 
 /** Decodes OIP raw contents of the given datatype and shape into JSON elements. */
 export function decodeTensor(tensor: { name: string; datatype: string; shape: readonly unknown[] }, raw: Uint8Array): JsonTensor {
-  const datatype = checkDatatype(tensor.name, tensor.datatype);
-  const shape = checkShape(tensor.name, tensor.shape);
-  const count = elementCount(shape);
-  if (datatype === 'BYTES') return { name: tensor.name, datatype, shape, data: decodeBytesElements(tensor.name, raw, count) };
-  const width = datatypeByteSize(datatype) as number;
-  if (raw.byteLength !== count * width) {
-    throw new TensorCodecError(
-      `tensor "${tensor.name}": ${raw.byteLength} bytes of ${datatype} contents, but shape [${shape.join(', ')}] needs ${count * width}`,
-    );
-  }
-  // A copy is aligned for the typed array view; gRPC hands out Buffers at arbitrary offsets.
-  const aligned = new Uint8Array(raw).buffer;
-  let data: JsonElement[];
-  if (datatype === 'BOOL') data = Array.from(new Uint8Array(aligned), (b) => b !== 0);
-  else if (datatype === 'INT64' || datatype === 'UINT64') data = Array.from(new (typedArrayFor(datatype))(aligned), fromBigInt);
-  else data = Array.from(new (typedArrayFor(datatype))(aligned));
-  return { name: tensor.name, datatype, shape, data };
+  return asCliError(() => {
+    const datatype = checkDatatype(tensor.name, tensor.datatype);
+    const { shape, count } = checkShape(tensor.name, tensor.shape);
+    return { name: tensor.name, datatype, shape, data: toJsonElements(datatype, decodeRaw(datatype, raw, count, label(tensor.name))) };
+  });
 }
 
 /**
@@ -222,25 +213,10 @@ export function decodeContents(
   tensor: { name: string; datatype: string; shape: readonly unknown[] },
   contents: oip.InferTensorContents__Output,
 ): JsonTensor {
-  const datatype = checkDatatype(tensor.name, tensor.datatype);
-  const shape = checkShape(tensor.name, tensor.shape);
-  const pick = (): readonly JsonElement[] => {
-    switch (datatype) {
-      case 'BOOL': return contents.bool_contents;
-      case 'INT8': case 'INT16': case 'INT32': return contents.int_contents;
-      case 'UINT8': case 'UINT16': case 'UINT32': return contents.uint_contents;
-      case 'INT64': return contents.int64_contents.map((s) => fromBigInt(BigInt(s)));
-      case 'UINT64': return contents.uint64_contents.map((s) => fromBigInt(BigInt(s)));
-      case 'FP32': return contents.fp32_contents;
-      case 'FP64': return contents.fp64_contents;
-      case 'BYTES': return contents.bytes_contents.map((b) => b.toString('utf8'));
-      case 'FP16': throw new TensorCodecError(`tensor "${tensor.name}": FP16 has no typed contents field in OIP v2; it must come as raw contents`);
-    }
-  };
-  const data = pick();
-  const count = elementCount(shape);
-  if (data.length !== count) {
-    throw new TensorCodecError(`tensor "${tensor.name}": ${data.length} ${datatype} contents elements, but shape [${shape.join(', ')}] needs ${count}`);
-  }
-  return { name: tensor.name, datatype, shape, data: [...data] };
+  return asCliError(() => {
+    const datatype = checkDatatype(tensor.name, tensor.datatype);
+    const { shape, count } = checkShape(tensor.name, tensor.shape);
+    const data = decodeTypedContents(datatype, contents as unknown as Record<string, unknown>, count, label(tensor.name));
+    return { name: tensor.name, datatype, shape, data: toJsonElements(datatype, data) };
+  });
 }

@@ -55,6 +55,12 @@ describe('the mesh from a shell', () => {
     const raw = res.rawOutputContents[0]!;
     expect(Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)))).toEqual(Array.from(direct.output!.data as Float32Array));
 
+    // The README's plain OIP client example gives the same numbers.
+    const example = await run('node', ['docs/examples/oip-infer.mjs', env.AIMASS_INFERENCE_GRPC!, 'm', JSON.stringify([Array.from(x)])], { cwd: ROOT });
+    const printed = JSON.parse(example.stdout) as { version: string; outputs: { data: number[] }[] };
+    expect(printed.version).toBe('1');
+    expect(printed.outputs[0]!.data).toEqual(Array.from(direct.output!.data as Float32Array));
+
     const pids = readFileSync(join(stateDir, 'stack.pids'), 'utf8').split('\n').map((l) => Number(l.split(/\s+/)[0])).filter((p) => p > 0);
     expect(pids.length).toBeGreaterThanOrEqual(8);
     await run('bash', ['scripts/stack', 'down', '--state-dir', stateDir], { cwd: ROOT, timeout: 60_000 });

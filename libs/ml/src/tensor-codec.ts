@@ -1,4 +1,8 @@
+import os from 'node:os';
 import { datatypeByteSize, typedArrayFor, type Datatype, type FixedSizeDatatype } from './datatypes.js';
+
+// Typed arrays are host-endian; OIP raw contents are little-endian, and this codec views one as the other.
+if (os.endianness() !== 'LE') throw new Error('@aimass/ml tensor encoding needs a little-endian host');
 
 /** Thrown when tensor bytes or values do not fit a datatype and shape; the message names the tensor. */
 export class TensorCodecError extends Error {
@@ -78,7 +82,7 @@ export function encodeRaw(data: TensorData | readonly string[]): Buffer {
 /** Decodes OIP typed contents (`fp32_contents`, `int64_contents`, ...) into tensor data. */
 export function decodeTypedContents(dt: Datatype, contents: Record<string, unknown>, count: number, what = 'tensor'): TensorData {
   const field = CONTENTS_FIELD[dt];
-  if (!field) throw new TensorCodecError(`${what}: ${dt} has no typed contents field; send it in raw_input_contents`);
+  if (!field) throw new TensorCodecError(`${what}: ${dt} has no typed contents field in OIP v2; it travels only as raw contents (raw_input_contents / raw_output_contents)`);
   for (const [other, values] of Object.entries(contents)) {
     if (other !== field && Array.isArray(values) && values.length > 0) {
       throw new TensorCodecError(`${what}: datatype ${dt} is carried in ${field}, but ${other} was set`);
@@ -90,17 +94,32 @@ export function decodeTypedContents(dt: Datatype, contents: Record<string, unkno
   }
   if (dt === 'BYTES') return values.map((v) => (typeof v === 'string' ? Buffer.from(v) : Buffer.from(v as Uint8Array)));
   const Ctor = typedArrayFor(dt as FixedSizeDatatype);
+  // A typed array wraps or truncates what does not fit (300 in an Int8Array reads back as 44), so every
+  // integer is read back and compared.
+  const misfit = (i: number, v: unknown) => new TensorCodecError(`${what}: value ${i} (${String(v)}) is not an integer in the ${dt} range`);
   if (dt === 'INT64' || dt === 'UINT64') {
     const out = new (Ctor as BigInt64ArrayConstructor)(count);
-    for (let i = 0; i < count; i++) out[i] = BigInt(values[i] as string | number);
+    for (let i = 0; i < count; i++) {
+      const v = values[i];
+      let n: bigint;
+      try {
+        n = BigInt(v as string | number);
+      } catch (err) {
+        throw new TensorCodecError(misfit(i, v).message, { cause: err });
+      }
+      out[i] = n;
+      if (out[i] !== n) throw misfit(i, v);
+    }
     return out;
   }
   if (dt === 'BOOL') return Uint8Array.from(values, (v) => (v ? 1 : 0));
+  const integer = dt !== 'FP32' && dt !== 'FP64';
   const out = new (Ctor as Float64ArrayConstructor)(count);
   for (let i = 0; i < count; i++) {
     const v = values[i];
     if (typeof v !== 'number') throw new TensorCodecError(`${what}: value ${i} is not a number`);
     out[i] = v;
+    if (integer && out[i] !== v) throw misfit(i, v);
   }
   return out as TypedArray;
 }
