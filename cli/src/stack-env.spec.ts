@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@aimass/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StackEnvError } from './errors.js';
-import { findRepoRoot, isHostPort, meshAddresses, parseStackEnv } from './stack-env.js';
+import { findRepoRoot, isHostPort, meshAddresses } from './stack-env.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-cli-stack-env-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -22,43 +21,6 @@ function workspace(name: string, stackEnv?: string): { root: string; start: stri
   }
   return { root, start };
 }
-
-describe('parseStackEnv', () => {
-  it.each([
-    ['a bare value', 'K=127.0.0.1:50051', '127.0.0.1:50051'],
-    ['an empty value', 'K=', ''],
-    ['a single-quoted value with spaces', "K='a b'", 'a b'],
-    ['the quote idiom formatEnv writes', "K='it'\\''s'", "it's"],
-    ['a literal dollar inside single quotes', "K='$HOME'", '$HOME'],
-    ['a double-quoted value with escapes', 'K="say \\"hi\\" \\\\ \\$5"', 'say "hi" \\ $5'],
-    ['an export prefix', 'export K=v', 'v'],
-    ['a trailing comment', 'K=v   # the registry', 'v'],
-    ['a backslash escape', 'K=a\\ b', 'a b'],
-  ])('reads %s as a shell would', (_what, line, value) => {
-    expect(parseStackEnv(`${line}\n`)).toEqual({ K: value });
-    const file = path.join(tmp, 'shell-check.env');
-    fs.writeFileSync(file, `${line}\n`);
-    const shell = spawnSync('bash', ['-c', `set -a; source ${JSON.stringify(file)}; printf %s "$K"`], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/home/x' } });
-    expect(shell.stdout).toBe(value);
-  });
-
-  it('skips blank lines and comments, and later lines win', () => {
-    expect(parseStackEnv('# written by scripts/stack up\n\nA=1\r\nB=2\nA=3\n')).toEqual({ A: '3', B: '2' });
-  });
-
-  it.each([
-    ['a line without =', 'JUST_A_WORD', /stack.env line 2: expected KEY=VALUE/],
-    ['an invalid key', '1KEY=v', /line 2: expected KEY=VALUE/],
-    ['an unterminated quote', "K='open", /line 2: unterminated single quote/],
-    ['unquoted whitespace', 'K=a b', /line 2: unquoted whitespace in value/],
-    ['a variable expansion', 'K=$HOME/x', /line 2: variable and command expansion are not supported/],
-    ['a command substitution in double quotes', 'K="`id`"', /line 2: variable and command expansion are not supported/],
-  ])('refuses %s with the line number', (_what, line, message) => {
-    const attempt = () => parseStackEnv(`OK=1\n${line}\n`);
-    expect(attempt).toThrow(StackEnvError);
-    expect(attempt).toThrow(message);
-  });
-});
 
 describe('meshAddresses', () => {
   const stackFile = 'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
@@ -91,6 +53,13 @@ describe('meshAddresses', () => {
     const other = path.join(tmp, 'other.env');
     fs.writeFileSync(other, "AIMASS_REGISTRY_GRPC='127.0.0.2:1'\n");
     expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({ registry: '127.0.0.2:1', inference: '127.0.0.1:8001', ...defaultHttp, stackEnvFile: other });
+  });
+
+  it('refuses a stack.env that is not KEY=VALUE lines bash would assign, naming the file and line', () => {
+    const { root, start } = workspace('malformed', 'AIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=$HOST:1\n');
+    const attempt = () => meshAddresses({}, start);
+    expect(attempt).toThrow(StackEnvError);
+    expect(attempt).toThrow(`${path.join(root, '.aimass', 'stack.env')} line 2: variable and command expansion are not supported`);
   });
 
   it('says so when AIMASS_STACK_ENV names a missing file', () => {

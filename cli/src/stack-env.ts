@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, SETTINGS } from '@aimass/config';
+import { EnvFileError, loadConfig, readEnvFile, SETTINGS } from '@aimass/config';
 import { StackEnvError } from './errors.js';
 
 // Where the CLI dials: `.aimass/stack.env` (written by `scripts/stack up`) first, then the process
@@ -37,82 +37,6 @@ export function findRepoRoot(start: string = import.meta.dirname): string | unde
 }
 
 /**
- * Parses shell `KEY=VALUE` lines as a POSIX shell would assign them: blank lines and `#` comments
- * are skipped, `export ` is allowed, values may be bare, 'single-quoted' (with the '\'' idiom) or
- * "double-quoted". Expansions ($VAR, `cmd`) are refused rather than silently taken literally.
- */
-export function parseStackEnv(text: string, source = 'stack.env'): Record<string, string> {
-  const env: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((rawLine, index) => {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!match) throw new StackEnvError(`${source} line ${index + 1}: expected KEY=VALUE, got ${JSON.stringify(rawLine)}`);
-    try {
-      env[match[1] as string] = shellWord(match[2] as string);
-    } catch (err) {
-      throw new StackEnvError(`${source} line ${index + 1}: ${(err as Error).message}`, { cause: err });
-    }
-  });
-  return env;
-}
-
-function shellWord(raw: string): string {
-  let out = '';
-  let i = 0;
-  while (i < raw.length) {
-    const c = raw[i] as string;
-    if (c === "'") {
-      const end = raw.indexOf("'", i + 1);
-      if (end < 0) throw new Error('unterminated single quote');
-      out += raw.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === '"') {
-      i += 1;
-      for (;;) {
-        if (i >= raw.length) throw new Error('unterminated double quote');
-        const d = raw[i] as string;
-        if (d === '"') break;
-        if (d === '$' || d === '`') throw new Error('variable and command expansion are not supported');
-        if (d === '\\' && i + 1 < raw.length && '$`"\\'.includes(raw[i + 1] as string)) {
-          out += raw[i + 1];
-          i += 2;
-        } else {
-          out += d;
-          i += 1;
-        }
-      }
-      i += 1;
-    } else if (c === '\\') {
-      if (i + 1 >= raw.length) throw new Error('trailing backslash');
-      out += raw[i + 1];
-      i += 2;
-    } else if (/\s/.test(c)) {
-      if (/^\s*(#.*)?$/.test(raw.slice(i))) return out;
-      throw new Error('unquoted whitespace in value');
-    } else if (c === '$' || c === '`') {
-      throw new Error('variable and command expansion are not supported');
-    } else {
-      out += c;
-      i += 1;
-    }
-  }
-  return out;
-}
-
-/** The file's variables, or undefined when it does not exist. */
-export function readStackEnvFile(file: string): Record<string, string> | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StackEnvError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseStackEnv(text, file);
-}
-
-/**
  * The registry and inference addresses for this invocation. `start` is where the repo root search
  * begins (this module's folder by default, so `pnpm aimass` finds <repo>/.aimass/stack.env).
  */
@@ -124,7 +48,14 @@ export function meshAddresses(env: NodeJS.ProcessEnv = process.env, start: strin
     const root = findRepoRoot(start);
     if (root) file = path.join(root, '.aimass', 'stack.env');
   }
-  const fromFile = file ? readStackEnvFile(file) : undefined;
+  let fromFile: Record<string, string> | undefined;
+  try {
+    fromFile = file ? readEnvFile(file) : undefined;
+  } catch (err) {
+    // As a StackEnvError (a CliError) the top level prints it in one line, without a stack.
+    if (err instanceof EnvFileError) throw new StackEnvError(err.message, { cause: err });
+    throw err;
+  }
   if (explicit && !fromFile) throw new StackEnvError(`${STACK_ENV_VARIABLE}=${explicit}: no such file`);
 
   const merged: Record<string, string | undefined> = {};

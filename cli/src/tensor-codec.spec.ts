@@ -91,14 +91,17 @@ describe('bad tensors are refused with a message naming the tensor and the probl
   });
 
   it.each([
-    ['too few bytes', 'FP32', [2], Buffer.alloc(7), /7 bytes of FP32 contents, but shape \[2\] needs 8/],
-    ['too many bytes', 'INT8', [2], Buffer.alloc(3), /3 bytes of INT8 contents, but shape \[2\] needs 2/],
-    ['a truncated BYTES length prefix', 'BYTES', [1], Buffer.from([1, 0]), /contents end inside a length prefix at byte 0/],
+    ['too few bytes', 'FP32', [2], Buffer.alloc(7), /raw content has 7 bytes but FP32 with 2 elements needs 8/],
+    ['too many bytes', 'INT8', [2], Buffer.alloc(3), /raw content has 3 bytes but INT8 with 2 elements needs 2/],
+    ['a truncated BYTES length prefix', 'BYTES', [1], Buffer.from([1, 0]), /BYTES element 0 has a truncated length prefix/],
     ['a BYTES element longer than the contents', 'BYTES', [1], Buffer.from([5, 0, 0, 0, 0x61]), /claims 5 bytes but only 1 remain/],
-    ['fewer BYTES elements than the shape', 'BYTES', [2], Buffer.from([1, 0, 0, 0, 0x61]), /hold 1 elements but the shape needs 2/],
+    ['fewer BYTES elements than the shape', 'BYTES', [2], Buffer.from([1, 0, 0, 0, 0x61]), /holds 1 BYTES elements but the shape needs 2/],
     ['an unknown datatype', 'COMPLEX64', [1], Buffer.alloc(8), /unknown datatype "COMPLEX64"/],
   ])('decoding refuses %s', (_what, datatype, shape, raw, message) => {
-    expect(() => decodeTensor({ name: 'out', datatype, shape }, raw)).toThrow(message);
+    const attempt = () => decodeTensor({ name: 'out', datatype, shape }, raw);
+    expect(attempt).toThrow(TensorCodecError);
+    expect(attempt).toThrow(/^tensor "out": /);
+    expect(attempt).toThrow(message);
   });
 });
 
@@ -125,8 +128,10 @@ describe('decodeContents (typed contents instead of raw bytes)', () => {
     expect(decodeContents({ name: 'o', datatype, shape: ['2'] }, { ...empty, ...fields }).data).toEqual(data);
   });
 
-  it('refuses a count that disagrees with the shape, and FP16 which has no contents field', () => {
-    expect(() => decodeContents({ name: 'o', datatype: 'FP32', shape: ['3'] }, { ...empty, fp32_contents: [1] })).toThrow(/1 FP32 contents elements, but shape \[3\] needs 3/);
-    expect(() => decodeContents({ name: 'o', datatype: 'FP16', shape: ['1'] }, empty)).toThrow(/FP16 has no typed contents field/);
+  it('refuses a count that disagrees with the shape, FP16 which has no contents field, and values outside the datatype', () => {
+    expect(() => decodeContents({ name: 'o', datatype: 'FP32', shape: ['3'] }, { ...empty, fp32_contents: [1] })).toThrow(/^tensor "o": fp32_contents has 1 values but the shape needs 3/);
+    expect(() => decodeContents({ name: 'o', datatype: 'FP16', shape: ['1'] }, empty)).toThrow(/^tensor "o": FP16 has no typed contents field/);
+    expect(() => decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] })).toThrow(TensorCodecError);
+    expect(() => decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] })).toThrow(/^tensor "o": value 0 \(300\) is not an integer in the INT8 range/);
   });
 });

@@ -21,7 +21,9 @@ export {
   type StartServiceOptions,
 } from './service-process.js';
 export { MESH_ENV_KEYS, startMesh, type Mesh, type MeshOptions } from './mesh.js';
-export { stackPaths, readEnvFile, type StackPaths } from './stack-state.js';
+export { stackPaths, type StackPaths } from './stack-state.js';
+// The stack.env reader lives in @aimass/config (the CLI reads the same file); tests import it from here.
+export { readEnvFile } from '@aimass/config';
 export {
   ExecutableNotFoundError,
   HarnessError,

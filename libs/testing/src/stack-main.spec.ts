@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readEnvFile } from '@aimass/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFixtureServices } from './fixtures/service-scripts.js';
 import { processAlive } from './process-table.js';
-import { readEnvFile, readRecordedProcesses, stackPaths } from './stack-state.js';
+import { readRecordedProcesses, stackPaths } from './stack-state.js';
 
 const LAUNCHER = path.resolve(__dirname, '..', 'dist', 'stack-main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-stack-spec-'));
@@ -22,7 +23,7 @@ function stack(stateDir: string, servicesDir: string, command: string): Promise<
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [LAUNCHER, command, '--state-dir', stateDir, '--services-dir', servicesDir],
+      [LAUNCHER, command, '--state-dir', stateDir, '--services-dir', servicesDir, '--free-ports'],
       { timeout: 150_000 },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );

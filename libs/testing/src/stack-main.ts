@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatEnvFile, readEnvFile } from '@aimass/config';
 import { checkGrpcHealth } from './grpc-health.js';
 import { MESH_ENV_KEYS, startMesh, type Mesh } from './mesh.js';
 import { portIsFree } from './ports.js';
@@ -16,8 +17,6 @@ import { repoRoot } from './repo-root.js';
 import { grpcAddressKey, SERVICE_NAMES } from './service-process.js';
 import {
   fileTail,
-  formatEnv,
-  readEnvFile,
   readRecordedProcesses,
   recordProcess,
   stackPaths,
@@ -44,6 +43,8 @@ function runningDaemon(paths: StackPaths): RecordedProcess | undefined {
 
 interface LaunchOptions {
   readonly servicesDir?: string;
+  /** Always free ports, never the documented defaults (tests that run beside a developer's stack). */
+  readonly freePorts?: boolean;
 }
 
 async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
@@ -63,6 +64,7 @@ async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   const logFd = fs.openSync(paths.daemonLog, 'a');
   const args = [__filename, 'run', '--daemon', '--state-dir', paths.stateDir];
   if (launch.servicesDir) args.push('--services-dir', launch.servicesDir);
+  if (launch.freePorts) args.push('--free-ports');
   const daemon = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -120,7 +122,7 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
     const { servicesDir } = launch;
     mesh = await startMesh({
       stateDir: paths.stateDir,
-      preferDefaultPorts: true,
+      preferDefaultPorts: !launch.freePorts,
       otlpEndpoint: process.env.AIMASS_OTLP_ENDPOINT || undefined,
       extraEnv: passThroughSettings(),
       serviceScript: servicesDir ? (name) => path.join(servicesDir, `${name}.js`) : undefined,
@@ -135,8 +137,8 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
     return 1;
   }
   if (firstSignalAt === 0) {
-    writeFileAtomic(paths.envFile, formatEnv({ ...mesh.env, AIMASS_STACK_PID: String(process.pid) }));
-    process.stdout.write(formatEnv(mesh.env));
+    writeFileAtomic(paths.envFile, formatEnvFile({ ...mesh.env, AIMASS_STACK_PID: String(process.pid) }));
+    process.stdout.write(formatEnvFile(mesh.env));
     say(`stack up (pid ${process.pid}); settings in ${paths.envFile}, logs in ${paths.logDir}`);
     for (const service of mesh.services.values()) {
       void service.child.exited.then((status) => {
@@ -224,10 +226,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, 'services-dir': { type: 'string' }, daemon: { type: 'boolean' } },
+    options: { 'state-dir': { type: 'string' }, 'services-dir': { type: 'string' }, daemon: { type: 'boolean' }, 'free-ports': { type: 'boolean' } },
   });
   const servicesDir = values['services-dir'];
-  const launch: LaunchOptions = servicesDir ? { servicesDir: path.resolve(servicesDir) } : {};
+  const launch: LaunchOptions = { ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}), freePorts: values['free-ports'] ?? false };
   const stateDir = values['state-dir'] ? path.resolve(values['state-dir']) : undefined;
   const paths = stackPaths(repoRoot(), stateDir);
   const command = positionals[0] ?? 'up';
@@ -241,7 +243,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'status':
       return status(paths);
     default:
-      process.stderr.write('usage: scripts/stack [up|run|down|status] [--state-dir DIR (default .aimass)]\n');
+      process.stderr.write('usage: scripts/stack [up|run|down|status] [--state-dir DIR (default .aimass)] [--free-ports]\n');
       return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;
   }
 }

@@ -5,7 +5,7 @@ import { repoRoot } from './repo-root.js';
 
 /**
  * The files through which `scripts/stack up|down|status` and the running stack daemon talk:
- *   .aimass/stack.env   KEY=VALUE lines of the mesh env plus AIMASS_STACK_PID; exists while the stack is up
+ *   .aimass/stack.env   KEY=VALUE lines (@aimass/config formatEnvFile) of the mesh env plus AIMASS_STACK_PID; exists while the stack is up
  *   .aimass/stack.pids  "<pid> <start-time> <name>" per process, so `down` can kill what a dead daemon left
  *   .aimass/logs/       one log per process, stack.log for the daemon itself
  */
@@ -29,34 +29,6 @@ export function stackPaths(root = repoRoot(), stateDir = path.join(root, '.aimas
     logDir,
     daemonLog: path.join(logDir, 'stack.log'),
   };
-}
-
-const PLAIN_VALUE = /^[A-Za-z0-9_./:@,+=-]*$/;
-
-/** Shell-sourceable KEY=VALUE lines; values are single-quoted only when they need it. */
-export function formatEnv(env: Readonly<Record<string, string>>): string {
-  return Object.entries(env)
-    .map(([key, value]) => `${key}=${PLAIN_VALUE.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`}`)
-    .join('\n')
-    .concat('\n');
-}
-
-/** Parses what `formatEnv` writes; undefined when the file does not exist. */
-export function readEnvFile(file: string): Record<string, string> | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
-    if (!match) continue;
-    const raw = match[2] ?? '';
-    env[match[1] as string] = raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2 ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-  }
-  return env;
 }
 
 /** Readers never see a half-written file: `up` treats the env file's existence as "ready". */

@@ -1,0 +1,21 @@
+/**
+ * A benchmark: runs the aimass path and its baseline in the same process run (absolute times on
+ * shared machines are noise; ratios are not), prints a human table, and returns the ratios the
+ * runner prints as `RESULT key=value ...`.
+ */
+export interface Benchmark {
+  readonly description: string;
+  run(args: readonly string[]): Promise<Record<string, number>>;
+}
+
+/** Prints rows as an aligned table on stdout. */
+export function printTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
+  const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  for (const r of cells) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}\n`);
+}
+
+function formatNumber(n: number): string {
+  if (Number.isInteger(n)) return String(n);
+  return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
+}
