@@ -6,7 +6,8 @@ import { loadSync } from '@grpc/proto-loader';
 import { Client as MinioClient } from 'minio';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from './otlp-receiver.js';
@@ -114,6 +115,34 @@ describe('one model through every real component', () => {
       return requests >= 2 ? requests : undefined;
     });
     expect(count).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every service answers grpc.health.v1 and lists its service over gRPC reflection', async () => {
+    const healthDef = loadSync(join(ROOT, 'protos/grpc/health/v1/health.proto'), { enums: String });
+    const { grpc: healthPkg } = loadPackageDefinition(healthDef) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: unknown) => Client & Record<string, (...a: unknown[]) => void> } } } };
+    const reflectionDir = dirname(createRequire(join(ROOT, 'libs/grpc/package.json')).resolve('@grpc/reflection/package.json'));
+    const reflectionDef = loadSync(join(reflectionDir, 'build/proto/grpc/reflection/v1alpha/reflection.proto'));
+    const { grpc: reflectionPkg } = loadPackageDefinition(reflectionDef) as unknown as { grpc: { reflection: { v1alpha: { ServerReflection: new (a: string, c: unknown) => Client & Record<string, (...a: unknown[]) => unknown> } } } };
+    const expected = { registry: 'aimass.registry.v1.RegistryService', trainer: 'aimass.trainer.v1.TrainerService', tuner: 'aimass.tuner.v1.TunerService', inference: 'inference.GRPCInferenceService', monitor: 'aimass.monitor.v1.MonitorService' };
+    for (const [service, fullName] of Object.entries(expected)) {
+      const address = mesh.env[`AIMASS_${service.toUpperCase()}_GRPC`]!;
+      const health = new healthPkg.health.v1.Health(address, credentials.createInsecure());
+      for (const name of ['', fullName]) {
+        const res = await new Promise<{ status: string }>((resolve, reject) => health.Check!({ service: name }, (e: ServiceError | null, r: { status: string }) => (e ? reject(e) : resolve(r))));
+        expect(res.status, `${service} health "${name}"`).toBe('SERVING');
+      }
+      health.close();
+      const reflection = new reflectionPkg.reflection.v1alpha.ServerReflection(address, credentials.createInsecure());
+      const call = reflection.ServerReflectionInfo!() as unknown as { write(m: unknown): void; end(): void; on(e: string, f: (d: unknown) => void): void };
+      const listed = await new Promise<string[]>((resolve, reject) => {
+        call.on('data', (d) => resolve(((d as { listServicesResponse?: { service: { name: string }[] } }).listServicesResponse?.service ?? []).map((s) => s.name)));
+        call.on('error', reject);
+        call.write({ listServices: '' });
+      });
+      call.end();
+      reflection.close();
+      expect(listed, service).toEqual(expect.arrayContaining([fullName, 'grpc.health.v1.Health']));
+    }
   });
 
   describe('bad input gets the right status and the server stays up', () => {
