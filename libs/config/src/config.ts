@@ -27,7 +27,15 @@ export type AimassConfig = {
   readonly maxArtifactBytes: number;
   readonly grpcMaxMessageBytes: number;
   readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number };
-  readonly inference: { readonly summaryIntervalMs: number };
+  readonly inference: {
+    readonly summaryIntervalMs: number;
+    readonly instances: number;
+    readonly intraOpThreads: number;
+    readonly maxBatchSize: number;
+    readonly maxQueueDelayUs: number;
+    readonly maxQueue: number;
+    readonly memoryBudgetBytes: number;
+  };
 };
 
 export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
@@ -84,7 +92,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
     trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY },
-    inference: { summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS },
+    inference: {
+      summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS,
+      instances: v.AIMASS_INFERENCE_INSTANCES,
+      intraOpThreads: v.AIMASS_INFERENCE_INTRA_OP_THREADS,
+      maxBatchSize: v.AIMASS_INFERENCE_MAX_BATCH_SIZE,
+      maxQueueDelayUs: v.AIMASS_INFERENCE_MAX_QUEUE_DELAY_US,
+      maxQueue: v.AIMASS_INFERENCE_MAX_QUEUE,
+      memoryBudgetBytes: v.AIMASS_INFERENCE_MEMORY_BUDGET_BYTES,
+    },
   };
 }
 

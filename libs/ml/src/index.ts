@@ -14,6 +14,8 @@ export {
   typedArrayFor,
 } from './datatypes.js';
 export { DenseForwardError, denseForward } from './dense-forward.js';
+export { type IdentityModelOptions, exportIdentityModel } from './identity-model.js';
+export { type DecodedTensor, decodeTensorProto } from './tensor-proto.js';
 export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, exportDenseNetwork } from './dense-network.js';
 export {
   DEFAULT_LEAKY_RELU_ALPHA,

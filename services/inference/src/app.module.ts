@@ -9,7 +9,10 @@ import { PredictionSummaryRepository } from './repositories/prediction-summary.r
 import { RegistryRepository } from './repositories/registry.repository.js';
 import { InferenceService } from './services/inference.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
+import { ModelRepositoryService } from './services/model-repository.service.js';
+import { ModelStatisticsService } from './services/model-statistics.service.js';
 import { ModelVersionStore } from './services/model-version-store.service.js';
+import { AuthInterceptor } from './auth/auth.interceptor.js';
 import { PredictionSummaryService } from './services/prediction-summary.service.js';
 
 @Module({
@@ -18,6 +21,9 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
   providers: [
     InferenceService,
     ModelCatalogService,
+    ModelRepositoryService,
+    ModelStatisticsService,
+    AuthInterceptor,
     ModelVersionStore,
     PredictionSummaryService,
     RegistryRepository,

@@ -1,19 +1,26 @@
 import type { oip } from '@aimass/contracts';
 import { deadlineOf, traceContextOf } from '@aimass/grpc';
-import type { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
-import { Controller } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import type { Metadata, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { Controller, UseInterceptors } from '@nestjs/common';
+import { GrpcMethod, GrpcStreamMethod } from '@nestjs/microservices';
+import type { Observable } from 'rxjs';
+import { AuthInterceptor } from '../auth/auth.interceptor.js';
 import { InferenceService } from '../services/inference.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { ModelRepositoryService } from '../services/model-repository.service.js';
+import { ModelStatisticsService } from '../services/model-statistics.service.js';
 
 const OIP = 'GRPCInferenceService';
 
-/** The KServe / Triton Open Inference Protocol v2 (package `inference`). */
+/** The KServe / Triton Open Inference Protocol v2 (package `inference`), plus Triton's ModelStatistics. */
 @Controller()
+@UseInterceptors(AuthInterceptor)
 export class InferenceGrpcController {
   constructor(
     private readonly inference: InferenceService,
     private readonly catalog: ModelCatalogService,
+    private readonly repository: ModelRepositoryService,
+    private readonly statistics: ModelStatisticsService,
   ) {}
 
   @GrpcMethod(OIP, 'ServerLive')
@@ -44,5 +51,30 @@ export class InferenceGrpcController {
   @GrpcMethod(OIP, 'ModelInfer')
   modelInfer(req: oip.ModelInferRequest__Output, md: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<oip.ModelInferResponse> {
     return this.inference.infer(req, traceContextOf(md), deadlineOf(call));
+  }
+
+  @GrpcStreamMethod(OIP, 'ModelStreamInfer')
+  modelStreamInfer(requests: Observable<oip.ModelInferRequest__Output>, md: Metadata, call: ServerDuplexStream<unknown, unknown>): Observable<oip.ModelStreamInferResponse> {
+    return this.inference.stream(requests, traceContextOf(md), deadlineOf(call));
+  }
+
+  @GrpcMethod(OIP, 'ModelStatistics')
+  modelStatistics(req: oip.ModelStatisticsRequest__Output): oip.ModelStatisticsResponse {
+    return this.statistics.statistics(req);
+  }
+
+  @GrpcMethod(OIP, 'RepositoryIndex')
+  repositoryIndex(req: oip.RepositoryIndexRequest__Output): Promise<oip.RepositoryIndexResponse> {
+    return this.repository.index(req);
+  }
+
+  @GrpcMethod(OIP, 'RepositoryModelLoad')
+  repositoryModelLoad(req: oip.RepositoryModelLoadRequest__Output): Promise<oip.RepositoryModelLoadResponse> {
+    return this.repository.load(req);
+  }
+
+  @GrpcMethod(OIP, 'RepositoryModelUnload')
+  repositoryModelUnload(req: oip.RepositoryModelUnloadRequest__Output): Promise<oip.RepositoryModelUnloadResponse> {
+    return this.repository.unload(req);
   }
 }

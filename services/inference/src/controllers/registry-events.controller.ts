@@ -7,14 +7,14 @@ import { ModelVersionStore } from '../services/model-version-store.service.js';
 
 /**
  * Alias moves reach every inference process (one durable consumer per process, new messages only),
- * so a moved alias is re-resolved at once instead of after its cache expires.
+ * so a moved alias is hot-swapped at once instead of after its cache expires.
  */
 @Controller()
 export class RegistryEventsController {
   constructor(private readonly store: ModelVersionStore) {}
 
   @EventPattern<Record<string, Envelope<'registry.alias.moved'>>>(subjects.event('registry.alias.moved'), { durable: `inference-${hostname()}-${process.pid}-aliases`.replace(/[.*>\s]/g, '_'), newOnly: true })
-  aliasMoved(@Payload() event: Envelope<'registry.alias.moved'>): void {
-    this.store.invalidate(event.data.model);
+  aliasMoved(@Payload() event: Envelope<'registry.alias.moved'>): Promise<void> {
+    return this.store.aliasMoved(event.data.model, event.data.version, event.data.previous_version);
   }
 }

@@ -17,6 +17,8 @@ export interface ServableVersion {
   readonly artifact_key: string;
   readonly format: string;
   readonly signature: Signature;
+  /** Registry tags of the version; `inference.*` tags set its batching policy. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** One validated request for one model version. */
@@ -32,5 +34,8 @@ export interface InferenceResult {
   readonly outputs: NamedTensor[];
   readonly queueUs: number;
   readonly computeUs: number;
+  /** Rows in the execution this request was part of. */
   readonly batchSize: number;
+  /** True for exactly one request of each execution, so executions are counted once. */
+  readonly leader: boolean;
 }

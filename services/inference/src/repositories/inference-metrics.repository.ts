@@ -29,14 +29,17 @@ export class InferenceMetricsRepository {
     this.computeUs = new Histogram({ name: 'aimass_inference_compute_infer_duration_us', help: 'Model execution time (µs)', labelNames, buckets: US_BUCKETS, registers: [registry] });
   }
 
-  recordSuccess(model: string, version: string, r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number }): void {
+  recordSuccess(model: string, version: string, r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number; leader: boolean }): void {
     const labels = { model, version };
     this.success.inc(labels);
-    this.inferences.inc(labels, r.batchSize);
-    this.executions.inc(labels);
+    // A batch of n rows is n inferences and one execution, counted by its leader request.
+    if (r.leader) {
+      this.inferences.inc(labels, r.batchSize);
+      this.executions.inc(labels);
+    }
     this.requestUs.observe(labels, r.requestUs);
     this.queueUs.observe(labels, r.queueUs);
-    this.computeUs.observe(labels, r.computeUs);
+    if (r.leader) this.computeUs.observe(labels, r.computeUs);
   }
 
   recordFailure(model: string, version: string, reason: string): void {

@@ -1,20 +1,30 @@
 import type { oip } from '@aimass/contracts';
-import { isAimassError } from '@aimass/errors';
+import { isAimassError, toGrpcStatus } from '@aimass/errors';
 import { tracer } from '@aimass/telemetry';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
+import { mergeMap, type Observable } from 'rxjs';
 import { decodeInferRequest } from '../inference/codec/request-decoder.js';
+import { deadlineWithParameters } from '../inference/codec/request-parameters.js';
 import { encodeInferResponse } from '../inference/codec/response-encoder.js';
+import { rowsOf } from '../inference/scheduling/batch-assembly.js';
+import { VersionUnloadingError } from '../inference/scheduling/version-unloading-error.js';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
-import { ModelVersionStore } from './model-version-store.service.js';
+import { ModelStatisticsService } from './model-statistics.service.js';
+import { ModelVersionStore, type LoadedVersion } from './model-version-store.service.js';
 import { PredictionSummaryService } from './prediction-summary.service.js';
 
 const UNRESOLVED = '';
 
+/** Requests one stream may have in the server at once; further messages wait in the stream. */
+const STREAM_CONCURRENCY = 256;
+
 /**
- * ModelInfer: resolve the version, validate the request against its signature, hand it to the
- * version's scheduler, answer in OIP v2. Each call is one span, child of the caller's traceparent,
- * and is counted in Prometheus metrics and the prediction summaries.
+ * ModelInfer and ModelStreamInfer: resolve the version, validate the request against its signature,
+ * hand it to the version's scheduler, answer in OIP v2. Each prediction is one span, child of the
+ * caller's traceparent, and is counted in Prometheus metrics, Triton statistics and the prediction
+ * summaries.
  */
 @Injectable()
 export class InferenceService {
@@ -23,25 +33,38 @@ export class InferenceService {
   constructor(
     private readonly store: ModelVersionStore,
     private readonly metrics: InferenceMetricsRepository,
+    private readonly statistics: ModelStatisticsService,
     private readonly summaries: PredictionSummaryService,
   ) {}
 
-  infer(req: oip.ModelInferRequest__Output, parent: Context, deadline: number): Promise<oip.ModelInferResponse> {
+  infer(req: oip.ModelInferRequest__Output, parent: Context, deadline: number, spanName = 'ModelInfer'): Promise<oip.ModelInferResponse> {
     const started = performance.now();
     return this.tracer.startActiveSpan(
-      'ModelInfer',
+      spanName,
       { kind: SpanKind.SERVER, attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version } },
       parent,
       async (span) => {
         let model = UNRESOLVED;
         let version = UNRESOLVED;
         try {
-          const loaded = await this.store.acquire(req.model_name, req.model_version);
+          const requestDeadline = deadlineWithParameters(req.parameters, deadline);
+          let loaded = await this.store.acquire(req.model_name, req.model_version);
           model = loaded.version.model;
           version = String(loaded.version.version);
           span.setAttribute('aimass.model_version', version);
-          const request = decodeInferRequest(req, loaded.version.signature, deadline);
-          const result = await loaded.scheduler.enqueue(request);
+          const request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
+          let result;
+          try {
+            result = await loaded.scheduler.enqueue(request);
+          } catch (err) {
+            // A hot swap or unload took the version away between acquire and enqueue: the selector
+            // means another version now (or the same one, reloaded). One retry, never a loop.
+            if (!(err instanceof VersionUnloadingError)) throw err;
+            loaded = await this.reacquire(req);
+            version = String(loaded.version.version);
+            span.setAttribute('aimass.model_version', version);
+            result = await loaded.scheduler.enqueue(decodeInferRequest(req, loaded.version.signature, requestDeadline));
+          }
           const requestUs = Math.round((performance.now() - started) * 1000);
           span.setAttributes({
             'aimass.batch_size': result.batchSize,
@@ -49,19 +72,53 @@ export class InferenceService {
             'aimass.compute_us': result.computeUs,
           });
           this.metrics.recordSuccess(model, version, { requestUs, ...result });
+          this.statistics.recordSuccess(model, version, { requestUs, ...result, rows: rowsOf(request) });
           this.summaries.record(model, version, requestUs / 1000, true);
           return encodeInferResponse(model, loaded.version.version, req.id, result.outputs);
         } catch (err) {
           const reason = isAimassError(err) ? err.kind : 'INTERNAL';
+          const elapsedUs = Math.round((performance.now() - started) * 1000);
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
           this.metrics.recordFailure(model, version, reason);
-          if (model !== UNRESOLVED) this.summaries.record(model, version, (performance.now() - started) / 1000, false);
+          if (model !== UNRESOLVED) {
+            this.statistics.recordFailure(model, version, elapsedUs);
+            this.summaries.record(model, version, elapsedUs / 1000, false);
+          }
           throw err;
         } finally {
           span.end();
         }
       },
     );
+  }
+
+  /**
+   * ModelStreamInfer: every request message gets one response message. A request that fails gets
+   * its error in `error_message` (prefixed with its gRPC status name) and the stream goes on;
+   * responses carry the request `id` and may arrive out of order when requests overlap.
+   */
+  stream(requests: Observable<oip.ModelInferRequest__Output>, parent: Context, deadline: number): Observable<oip.ModelStreamInferResponse> {
+    return requests.pipe(
+      mergeMap(
+        (req) =>
+          this.infer(req, parent, deadline, 'ModelStreamInfer').then(
+            (infer_response): oip.ModelStreamInferResponse => ({ error_message: '', infer_response }),
+            (err: unknown): oip.ModelStreamInferResponse => {
+              const status = toGrpcStatus(err);
+              return {
+                error_message: `${grpcStatus[status.code]}: ${status.details}`,
+                infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id },
+              };
+            },
+          ),
+        STREAM_CONCURRENCY,
+      ),
+    );
+  }
+
+  private reacquire(req: oip.ModelInferRequest__Output): Promise<LoadedVersion> {
+    this.store.invalidate(req.model_name);
+    return this.store.acquire(req.model_name, req.model_version);
   }
 }

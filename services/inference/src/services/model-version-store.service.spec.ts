@@ -12,13 +12,16 @@ import { ModelVersionStore } from './model-version-store.service.js';
 const bytes = Buffer.from('model bytes');
 const digest = createHash('sha256').update(bytes).digest('hex');
 const v1: ServableVersion = { model: 'm', version: 1, sha256: digest, artifact_key: 'k1', format: 'onnx', signature: { inputs: [], outputs: [] } };
-const instance = { close: vi.fn() } as unknown as ModelInstance;
+const instance = { close: vi.fn(), run: vi.fn().mockResolvedValue([]) } as unknown as ModelInstance;
+const config = { inference: { summaryIntervalMs: 1000, instances: 1, intraOpThreads: 1, maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 16, memoryBudgetBytes: 1024 } };
+const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };
 
 function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository> }) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
     strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
     strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
+    config,
   );
 }
 
@@ -72,5 +75,62 @@ describe('ModelVersionStore', () => {
     const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
     await expect(store.acquire('m', '1')).rejects.toThrow('socket hang up');
     await expect(store.acquire('m', '1')).resolves.toMatchObject({ version: v1 });
+  });
+
+  it('hot-swaps on an alias move: loads the new version before switching, then unloads the old', async () => {
+    const registry = { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : sel === '1' ? v1 : current)) };
+    let current = v1;
+    const close = vi.fn();
+    const open = vi.fn().mockResolvedValue({ ...instance, close });
+    const store = setup({ registry, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open } });
+    await store.acquire('m', '');
+    current = v2;
+    await store.aliasMoved('m', 2, 1);
+    expect(store.loadedVersions().map((v) => v.version)).toEqual([2]);
+    expect(close).toHaveBeenCalledOnce();
+    expect((await store.acquire('m', '')).version.version).toBe(2);
+  });
+
+  it('keeps the old version serving moving selectors when the new one cannot load', async () => {
+    let current = v1;
+    const registry = { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : current)) };
+    const fetch = vi.fn(async (key: string) => (key === 'k2' ? Buffer.from('tampered') : bytes));
+    const store = setup({ registry, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    await store.acquire('m', '');
+    current = v2;
+    await store.aliasMoved('m', 2, 1);
+    expect((await store.acquire('m', '')).version.version).toBe(1);
+    expect((await store.acquire('m', 'production')).version.version).toBe(1);
+  });
+
+  it('unloads every loaded version of a model and loads it again on demand', async () => {
+    const close = vi.fn();
+    const open = vi.fn().mockResolvedValue({ ...instance, close });
+    const store = setup({ registry: { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : v1)) }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open } });
+    await store.acquire('m', '1');
+    await store.acquire('m', '2');
+    expect(await store.unloadModel('m')).toBe(2);
+    expect(store.loadedVersions()).toEqual([]);
+    expect(close).toHaveBeenCalledTimes(2);
+    await store.acquire('m', '1');
+    expect(open).toHaveBeenCalledTimes(3);
+  });
+
+  it('unloads the least recently used version when loaded artifacts exceed the memory budget', async () => {
+    const big = Buffer.alloc(600, 1);
+    const bigDigest = createHash('sha256').update(big).digest('hex');
+    const versions = [1, 2, 3].map((n) => ({ ...v1, version: n, sha256: bigDigest, artifact_key: `k${n}` }));
+    const store = setup({
+      registry: { resolve: vi.fn(async (_m: string, sel: string) => versions[Number(sel) - 1]!) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(big) },
+      ort: { open: vi.fn().mockResolvedValue(instance) },
+    });
+    await store.acquire('m', '1');
+    await store.acquire('m', '2');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.loadedVersions().map((v) => v.version)).toEqual([2]);
+    await store.acquire('m', '3');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(store.loadedVersions().map((v) => v.version)).toEqual([3]);
   });
 });

@@ -1,20 +1,29 @@
+import type { AimassConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, type AimassError } from '@aimass/errors';
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AIMASS_CONFIG } from '@aimass/runtime';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { ModelInstance } from '../inference/execution/model-instance.js';
+import { InstancePool } from '../inference/execution/instance-pool.js';
+import { warmUp } from '../inference/execution/warm-up.js';
+import { batchingPolicyFor, type BatchingPolicy } from '../inference/scheduling/batching-policy.js';
 import { DirectScheduler } from '../inference/scheduling/direct-scheduler.js';
+import { DynamicBatcher } from '../inference/scheduling/dynamic-batcher.js';
 import type { Scheduler } from '../inference/scheduling/scheduler.js';
 import type { ServableVersion } from '../inference/types.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 
-/** A version that passed its digest check and has an instance behind a scheduler. */
+/** A version that passed its digest check and has its instances behind a scheduler. */
 export interface LoadedVersion {
   readonly version: ServableVersion;
   readonly scheduler: Scheduler;
-  readonly instance: ModelInstance;
+  readonly pool: InstancePool;
+  readonly policy: BatchingPolicy;
+  readonly bytes: number;
 }
+
+export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
 
 /** Alias and default selectors are re-resolved this often; registry alias events also invalidate. */
 const MOVING_SELECTOR_TTL_MS = 1000;
@@ -25,34 +34,57 @@ const REFUSAL_TTL_MS = 30_000;
  * Repository management for serving (Triton's first layer): which version a name plus selector
  * means, and which versions are loaded. A version is loaded once, on first use; its artifact is
  * refused, and stays refused, when its bytes do not hash to the SHA-256 the registry recorded.
- * The store owns every loaded instance and closes them at shutdown.
+ * Loaded versions are warmed up before they serve, stay within a memory budget (least recently
+ * used ones are drained and unloaded), and are hot-swapped when an alias moves. The store owns
+ * every loaded version; schedulers own the requests they accepted.
  */
 @Injectable()
 export class ModelVersionStore implements OnModuleDestroy {
   private readonly logger = new Logger(ModelVersionStore.name);
   private readonly resolutions = new Map<string, { version: ServableVersion; expires: number }>();
-  private readonly loaded = new Map<string, Promise<LoadedVersion>>();
+  private readonly loading = new Map<string, Promise<LoadedVersion>>();
+  private readonly settled = new Map<string, LoadedVersion & { lastUsed: number }>();
   private readonly refused = new Map<string, { error: AimassError; until: number }>();
+  /** Versions a failed hot swap keeps serving for a model until its next alias event. */
+  private readonly held = new Map<string, ServableVersion>();
+  private readonly defaults: BatchingPolicy;
+  private readonly budgetBytes: number;
 
   constructor(
     private readonly registry: RegistryRepository,
     private readonly artifacts: ArtifactRepository,
     private readonly ort: OrtRepository,
-  ) {}
+    @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
+  ) {
+    const c = config.inference;
+    this.defaults = { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, preferredBatchSizes: [], maxQueue: c.maxQueue, instances: c.instances };
+    this.budgetBytes = c.memoryBudgetBytes;
+  }
 
   async acquire(model: string, selector: string): Promise<LoadedVersion> {
     if (!model) throw new InvalidArgumentError('model_name is empty');
     const version = await this.resolve(model, selector ?? '');
+    const key = keyOf(version);
+    const ready = this.settled.get(key);
+    if (ready) {
+      ready.lastUsed = performance.now();
+      return ready;
+    }
     return this.load(version);
   }
 
   async resolve(model: string, selector: string): Promise<ServableVersion> {
+    if (!model) throw new InvalidArgumentError('model name is empty');
+    const pinned = /^[0-9]+$/.test(selector);
+    if (!pinned) {
+      const held = this.held.get(model);
+      if (held) return held;
+    }
     const key = `${model}\u0000${selector}`;
     const cached = this.resolutions.get(key);
     if (cached && cached.expires > Date.now()) return cached.version;
     const version = await this.registry.resolve(model, selector);
-    const ttl = /^[0-9]+$/.test(selector) ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS;
-    this.resolutions.set(key, { version, expires: Date.now() + ttl });
+    this.resolutions.set(key, { version, expires: Date.now() + (pinned ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS) });
     return version;
   }
 
@@ -61,46 +93,125 @@ export class ModelVersionStore implements OnModuleDestroy {
     for (const key of this.resolutions.keys()) if (key.startsWith(`${model}\u0000`)) this.resolutions.delete(key);
   }
 
+  /**
+   * Hot swap after an alias moved: when the model is served here, load and warm up the new version
+   * first, then switch selectors over (invalidate), then drain and unload the old version. When the
+   * new version cannot be loaded the old one keeps serving the model's moving selectors.
+   */
+  async aliasMoved(model: string, toVersion: number, fromVersion: number): Promise<void> {
+    const served = [...this.settled.values()].some((l) => l.version.model === model);
+    this.held.delete(model);
+    if (!served || toVersion === 0) {
+      this.invalidate(model);
+      return;
+    }
+    const old = this.settled.get(`${model}:${fromVersion}`);
+    try {
+      const next = await this.registry.resolve(model, String(toVersion));
+      await this.load(next);
+    } catch (err) {
+      this.logger.error({ err, model, version: toVersion }, 'hot swap failed; the previous version keeps serving');
+      if (old) this.held.set(model, old.version);
+      return;
+    }
+    this.invalidate(model);
+    // Another selector (the default one, when a non-production alias moved) may still mean the old version.
+    const current = await this.resolve(model, '').catch(() => undefined);
+    if (old && current?.version !== fromVersion) await this.unloadVersion(keyOf(old.version));
+  }
+
+  /** Loads the version the model's default selector means (RepositoryModelLoad). */
+  async loadModel(model: string): Promise<LoadedVersion> {
+    return this.acquire(model, '');
+  }
+
+  /** Drains and unloads every loaded version of `model` (RepositoryModelUnload). */
+  async unloadModel(model: string): Promise<number> {
+    const keys = [...new Set([...this.settled.keys(), ...this.loading.keys()])].filter((k) => k.startsWith(`${model}:`));
+    await Promise.all(keys.map((k) => this.unloadVersion(k)));
+    return keys.length;
+  }
+
+  /** What this process serves or tried to serve: one entry per version. */
+  states(): { model: string; version: number; state: VersionState; reason: string }[] {
+    const out: { model: string; version: number; state: VersionState; reason: string }[] = [];
+    for (const l of this.settled.values()) out.push({ model: l.version.model, version: l.version.version, state: 'READY', reason: '' });
+    for (const key of this.loading.keys()) {
+      if (this.settled.has(key)) continue;
+      const [model, version] = splitKey(key);
+      out.push({ model, version, state: 'LOADING', reason: '' });
+    }
+    for (const [key, r] of this.refused) {
+      if (r.until <= Date.now()) continue;
+      const [model, version] = splitKey(key);
+      out.push({ model, version, state: 'UNAVAILABLE', reason: r.error.message });
+    }
+    return out;
+  }
+
   loadedVersions(): ServableVersion[] {
     return [...this.settled.values()].map((l) => l.version);
   }
 
   async onModuleDestroy(): Promise<void> {
-    const all = await Promise.allSettled(this.loaded.values());
-    for (const result of all) {
-      if (result.status !== 'fulfilled') continue;
-      await result.value.scheduler.stop();
-      await result.value.instance.close().catch(() => undefined);
-    }
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.all([...this.settled.keys()].map((k) => this.unloadVersion(k)));
   }
 
-  private readonly settled = new Map<string, LoadedVersion>();
-
   private load(version: ServableVersion): Promise<LoadedVersion> {
-    const key = `${version.model}:${version.version}`;
+    const key = keyOf(version);
     const refusal = this.refused.get(key);
     if (refusal && refusal.until > Date.now()) return Promise.reject(refusal.error);
-    let loading = this.loaded.get(key);
+    let loading = this.loading.get(key);
     if (!loading) {
       loading = this.open(version).then(
         (loaded) => {
-          this.settled.set(key, loaded);
+          if (this.loading.get(key) !== loading) {
+            // Unloaded while it loaded: nobody may use it.
+            void loaded.pool.close();
+            throw new FailedPreconditionError(`model "${version.model}" version ${version.version} was unloaded while it loaded; retry`);
+          }
+          this.settled.set(key, { ...loaded, lastUsed: performance.now() });
+          this.enforceBudget(key);
           return loaded;
         },
         (err: unknown) => {
-          this.loaded.delete(key);
-          if (err instanceof FailedPreconditionError) this.refused.set(key, { error: err, until: Date.now() + REFUSAL_TTL_MS });
+          this.loading.delete(key);
+          if (err instanceof FailedPreconditionError || err instanceof InvalidArgumentError) this.refused.set(key, { error: err, until: Date.now() + REFUSAL_TTL_MS });
           throw err;
         },
       );
-      this.loaded.set(key, loading);
+      this.loading.set(key, loading);
     }
     return loading;
+  }
+
+  private async unloadVersion(key: string): Promise<void> {
+    const loaded = this.settled.get(key);
+    this.settled.delete(key);
+    this.loading.delete(key);
+    if (!loaded) return;
+    await loaded.scheduler.stop();
+    await loaded.pool.close();
+    this.logger.log({ model: loaded.version.model, version: loaded.version.version }, 'model version unloaded');
+  }
+
+  /** Unloads least recently used versions (never `keep`) while loaded artifacts exceed the budget. */
+  private enforceBudget(keep: string): void {
+    let total = [...this.settled.values()].reduce((n, l) => n + l.bytes, 0);
+    const byAge = [...this.settled.entries()].filter(([k]) => k !== keep).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    for (const [key, l] of byAge) {
+      if (total <= this.budgetBytes) break;
+      total -= l.bytes;
+      this.logger.log({ model: l.version.model, version: l.version.version, budget: this.budgetBytes }, 'memory budget exceeded; unloading the least recently used version');
+      void this.unloadVersion(key);
+    }
   }
 
   private async open(version: ServableVersion): Promise<LoadedVersion> {
     const label = `model "${version.model}" version ${version.version}`;
     if (version.format !== 'onnx') throw new FailedPreconditionError(`${label} is ${version.format}; only ONNX models can be served so far`);
+    const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
     const bytes = await this.artifacts.fetch(version.artifact_key);
     const digest = createHash('sha256').update(bytes).digest('hex');
     if (digest !== version.sha256) {
@@ -109,8 +220,26 @@ export class ModelVersionStore implements OnModuleDestroy {
         `${label} is refused: its artifact hashes to ${digest} but the registry recorded ${version.sha256}; push the model again`,
       );
     }
-    const instance = await this.ort.open(bytes, label);
-    this.logger.log({ model: version.model, version: version.version, bytes: bytes.length }, 'model version loaded');
-    return { version, instance, scheduler: new DirectScheduler(instance, label) };
+    const instances = [];
+    try {
+      for (let i = 0; i < policy.instances; i++) instances.push(await this.ort.open(bytes, label));
+    } catch (err) {
+      await Promise.allSettled(instances.map((i) => i.close()));
+      throw err;
+    }
+    const pool = new InstancePool(instances);
+    await Promise.all(instances.map((i) => warmUp(i, version.signature, (err) => this.logger.warn({ err, model: version.model, version: version.version }, 'warm-up run failed; serving anyway'))));
+    const scheduler = policy.maxBatchSize > 1 ? new DynamicBatcher(pool, label, policy) : new DirectScheduler(pool, label, policy.maxQueue);
+    this.logger.log({ model: version.model, version: version.version, bytes: bytes.length, policy }, 'model version loaded');
+    return { version, pool, policy, scheduler, bytes: bytes.length };
   }
+}
+
+function keyOf(version: ServableVersion): string {
+  return `${version.model}:${version.version}`;
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(':');
+  return [key.slice(0, at), Number(key.slice(at + 1))];
 }

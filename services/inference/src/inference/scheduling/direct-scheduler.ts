@@ -1,11 +1,14 @@
-import { DeadlineExceededError, ResourceExhaustedError, UnavailableError } from '@aimass/errors';
-import type { ModelInstance } from '../execution/model-instance.js';
+import { DeadlineExceededError, ResourceExhaustedError } from '@aimass/errors';
+import type { InstancePool } from '../execution/instance-pool.js';
 import type { InferenceRequest, InferenceResult } from '../types.js';
+import { rowsOf } from './batch-assembly.js';
 import type { Scheduler } from './scheduler.js';
+import { VersionUnloadingError } from './version-unloading-error.js';
 
 /**
- * Runs each request on the instance as it arrives, with a bound on requests in flight so an
- * overloaded model answers RESOURCE_EXHAUSTED instead of queueing without limit.
+ * Runs each request on the next idle instance, with a bound on requests accepted so an overloaded
+ * model answers RESOURCE_EXHAUSTED instead of queueing without limit. For models without a batch
+ * dimension, or with batching turned off.
  */
 export class DirectScheduler implements Scheduler {
   private active = 0;
@@ -13,9 +16,9 @@ export class DirectScheduler implements Scheduler {
   private drained: (() => void) | undefined;
 
   constructor(
-    private readonly instance: ModelInstance,
+    private readonly pool: InstancePool,
     private readonly label: string,
-    private readonly maxInFlight = 256,
+    private readonly maxQueue = 1024,
   ) {}
 
   get inFlight(): number {
@@ -23,24 +26,28 @@ export class DirectScheduler implements Scheduler {
   }
 
   async enqueue(request: InferenceRequest): Promise<InferenceResult> {
-    if (this.stopping) throw new UnavailableError(`${this.label} is being unloaded; retry to reach the current version`);
-    if (this.active >= this.maxInFlight) {
-      throw new ResourceExhaustedError(`${this.label} has ${this.active} requests in flight (limit ${this.maxInFlight}); retry with backoff`);
+    if (this.stopping) throw new VersionUnloadingError(this.label);
+    if (this.active >= this.maxQueue) {
+      throw new ResourceExhaustedError(`${this.label} has ${this.active} requests queued or running (limit ${this.maxQueue}); retry with backoff`);
     }
     const accepted = performance.now();
-    if (Date.now() >= request.deadline) throw new DeadlineExceededError(`the deadline passed before ${this.label} could run the request`);
     this.active++;
+    const instance = await this.pool.take();
     try {
+      // No compute for a request whose caller has given up.
+      if (Date.now() >= request.deadline) throw new DeadlineExceededError(`the deadline passed while the request waited for ${this.label}`);
       const started = performance.now();
-      const outputs = await this.instance.run(request.inputs, request.outputs);
+      const outputs = await instance.run(request.inputs, request.outputs);
       const done = performance.now();
       return {
         outputs,
         queueUs: Math.round((started - accepted) * 1000),
         computeUs: Math.round((done - started) * 1000),
-        batchSize: request.inputs[0]?.shape[0] ?? 1,
+        batchSize: rowsOf(request),
+        leader: true,
       };
     } finally {
+      this.pool.give(instance);
       this.active--;
       if (this.stopping && this.active === 0) this.drained?.();
     }
