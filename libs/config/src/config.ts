@@ -25,6 +25,7 @@ export type AimassConfig = {
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
+  readonly registry: { readonly maxNameLength: number; readonly namePattern: string; readonly defaultPageSize: number; readonly maxPageSize: number };
   readonly grpcMaxMessageBytes: number;
   readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number };
   readonly inference: {
@@ -90,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       monitor: v.AIMASS_MONITOR_HTTP,
     },
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
+    registry: {
+      maxNameLength: v.AIMASS_REGISTRY_MAX_NAME_LENGTH,
+      namePattern: v.AIMASS_REGISTRY_NAME_PATTERN,
+      defaultPageSize: v.AIMASS_REGISTRY_DEFAULT_PAGE_SIZE,
+      maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
+    },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
     trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY },
     inference: {

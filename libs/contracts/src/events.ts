@@ -28,6 +28,18 @@ const aliasMoved = z.object({
 
 const modelCreated = z.object({ model: modelName, description: z.string() });
 
+/** The fields an UpdateModel changed, with their new values (a model card is announced by length only). */
+const modelUpdated = z.object({ model: modelName, fields: z.array(z.string()).min(1), changes: z.record(z.string(), z.unknown()) });
+
+const versionStateChanged = z.object({
+  model: modelName,
+  version: z.number().int().positive(),
+  state: z.enum(['READY', 'ARCHIVED', 'DELETED']),
+  previous_state: z.enum(['READY', 'ARCHIVED', 'DELETED']),
+});
+
+const versionStatisticsAttached = z.object({ model: modelName, version: z.number().int().positive(), features: z.number().int().nonnegative() });
+
 /** One window of predictions for one model version, as counted by one inference process. */
 export const PredictionWindowSchema = z.object({
   model: modelName,
@@ -73,6 +85,9 @@ export const EVENT_SCHEMAS = {
   'registry.model.created': modelCreated,
   'registry.version.created': versionCreated,
   'registry.alias.moved': aliasMoved,
+  'registry.model.updated': modelUpdated,
+  'registry.version.state_changed': versionStateChanged,
+  'registry.version.statistics_attached': versionStatisticsAttached,
   'inference.prediction.summary': predictionSummary,
   'trainer.job.requested': trainRequested,
   'trainer.job.failed': jobFailed,

@@ -6,11 +6,14 @@ import { ArtifactRepository } from './repositories/artifact.repository.js';
 import { ModelMetadataRepository } from './repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from './repositories/registry-events.repository.js';
 import { ArtifactDownloadService } from './services/artifact-download.service.js';
+import { AliasService } from './services/alias.service.js';
+import { ModelCatalogService } from './services/model-catalog.service.js';
+import { RegistryJournal } from './services/registry-journal.js';
 import { RegistryService } from './services/registry.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('registry', { storage: true })],
   controllers: [RegistryGrpcController, RegistryRpcController],
-  providers: [RegistryService, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository],
+  providers: [RegistryService, ModelCatalogService, AliasService, RegistryJournal, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository],
 })
 export class AppModule {}

@@ -4,31 +4,40 @@ import type { Metadata, sendUnaryData, ServerReadableStream } from '@grpc/grpc-j
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { from, type Observable } from 'rxjs';
-import { actorOf, toModelMessage, toVersionMessage } from './registry.mapping.js';
-import { RegistryService } from '../services/registry.service.js';
+import { actorOf, toAliasChangeMessage, toModelMessage, toVersionMessage } from './registry.mapping.js';
+import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
+import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { RegistryService } from '../services/registry.service.js';
 
 @Controller()
 export class RegistryGrpcController {
   constructor(
     private readonly registry: RegistryService,
+    private readonly catalog: ModelCatalogService,
+    private readonly aliases: AliasService,
     private readonly downloads: ArtifactDownloadService,
   ) {}
 
   @GrpcMethod('RegistryService', 'CreateModel')
   async createModel(req: registryv1.CreateModelRequest__Output, md: Metadata): Promise<registryv1.Model> {
-    return toModelMessage(await this.registry.createModel(req, actorOf(md)));
+    return toModelMessage(await this.catalog.createModel(req, actorOf(md)));
   }
 
   @GrpcMethod('RegistryService', 'GetModel')
   async getModel(req: registryv1.GetModelRequest__Output): Promise<registryv1.Model> {
-    return toModelMessage(await this.registry.getModel(req.name));
+    return toModelMessage(await this.catalog.getModel(req.name));
+  }
+
+  @GrpcMethod('RegistryService', 'UpdateModel')
+  async updateModel(req: registryv1.UpdateModelRequest__Output, md: Metadata): Promise<registryv1.Model> {
+    return toModelMessage(await this.catalog.updateModel(req, actorOf(md)));
   }
 
   @GrpcMethod('RegistryService', 'ListModels')
   async listModels(req: registryv1.ListModelsRequest__Output): Promise<registryv1.ListModelsResponse> {
-    const page = await this.registry.listModels(req);
-    return { models: page.models.map(toModelMessage), next_page_token: page.next_page_token };
+    const page = await this.catalog.listModels(req);
+    return { models: page.models.map(toModelMessage), next_page_token: page.next_page_token, total_size: page.total_size };
   }
 
   @GrpcStreamCall('RegistryService', 'PushVersion')
@@ -43,7 +52,7 @@ export class RegistryGrpcController {
 
   @GrpcMethod('RegistryService', 'ListVersions')
   async listVersions(req: registryv1.ListVersionsRequest__Output): Promise<registryv1.ListVersionsResponse> {
-    return { versions: (await this.registry.listVersions(req.model)).map(toVersionMessage) };
+    return { versions: (await this.registry.listVersions(req.model, req.include_deleted)).map(toVersionMessage) };
   }
 
   @GrpcMethod('RegistryService', 'DownloadVersion')
@@ -51,13 +60,33 @@ export class RegistryGrpcController {
     return from(this.downloads.download(req.model, req.version, Number(req.offset)));
   }
 
+  @GrpcMethod('RegistryService', 'SetVersionState')
+  async setVersionState(req: registryv1.SetVersionStateRequest__Output, md: Metadata): Promise<registryv1.ModelVersion> {
+    return toVersionMessage(await this.registry.setVersionState(req.model, req.version, req.state, actorOf(md)));
+  }
+
+  @GrpcMethod('RegistryService', 'SetReferenceStatistics')
+  async setReferenceStatistics(req: registryv1.SetReferenceStatisticsRequest__Output, md: Metadata): Promise<registryv1.ModelVersion> {
+    return toVersionMessage(await this.registry.setReferenceStatistics(req.model, req.version, req.statistics, actorOf(md)));
+  }
+
+  @GrpcMethod('RegistryService', 'GetReferenceStatistics')
+  getReferenceStatistics(req: registryv1.GetVersionRequest__Output): Promise<registryv1.ReferenceStatistics> {
+    return this.registry.getReferenceStatistics(req.model, req.version) as Promise<registryv1.ReferenceStatistics>;
+  }
+
   @GrpcMethod('RegistryService', 'SetAlias')
   setAlias(req: registryv1.SetAliasRequest__Output, md: Metadata): Promise<registryv1.Alias> {
-    return this.registry.setAlias(req.model, req.alias, req.version, actorOf(md));
+    return this.aliases.setAlias(req.model, req.alias, req.version, actorOf(md));
   }
 
   @GrpcMethod('RegistryService', 'DeleteAlias')
   deleteAlias(req: registryv1.DeleteAliasRequest__Output, md: Metadata): Promise<registryv1.Alias> {
-    return this.registry.deleteAlias(req.model, req.alias, actorOf(md));
+    return this.aliases.deleteAlias(req.model, req.alias, actorOf(md));
+  }
+
+  @GrpcMethod('RegistryService', 'ListAliasHistory')
+  async listAliasHistory(req: registryv1.ListAliasHistoryRequest__Output): Promise<registryv1.ListAliasHistoryResponse> {
+    return { changes: (await this.aliases.history(req.model, req.alias)).map(toAliasChangeMessage) };
   }
 }

@@ -1,6 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import type { Metadata } from '@grpc/grpc-js';
-import type { ModelRecord, VersionView } from '../domain/records.js';
+import { EMPTY_LINEAGE, type AliasChangeRecord, type ModelRecord, type VersionView } from '../domain/records.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {
@@ -11,6 +11,9 @@ export function toModelMessage(m: ModelRecord): registryv1.Model {
     aliases: m.aliases,
     created_at: m.created_at,
     updated_at: m.updated_at,
+    owner: m.owner ?? '',
+    framework: m.framework ?? '',
+    model_card: m.model_card ?? '',
   };
 }
 
@@ -27,7 +30,14 @@ export function toVersionMessage(v: VersionView): registryv1.ModelVersion {
     created_at: v.created_at,
     artifact_key: v.artifact_key,
     tags: v.tags,
+    lineage: v.lineage ?? EMPTY_LINEAGE,
+    has_reference_statistics: Boolean(v.reference_statistics_key),
+    updated_at: v.updated_at ?? v.created_at,
   };
+}
+
+export function toAliasChangeMessage(c: AliasChangeRecord): registryv1.AliasChange {
+  return { ...c };
 }
 
 /** Who is calling. Authentication arrives with the security work; until then callers name themselves. */

@@ -2,6 +2,7 @@ import { subjects } from '@aimass/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { VersionView } from '../domain/records.js';
+import type { ReferenceStatistics } from '../dtos/registry.dto.js';
 import { RegistryService } from '../services/registry.service.js';
 
 /** Request/reply for the other services of the mesh (NATS `aimass.rpc.registry.*`). */
@@ -12,5 +13,11 @@ export class RegistryRpcController {
   @MessagePattern(subjects.rpc('registry', 'GetVersion'))
   getVersion(@Payload() req: { model: string; version?: string }): Promise<VersionView> {
     return this.registry.getVersion(req.model, req.version ?? '');
+  }
+
+  /** For the monitor's drift checks. */
+  @MessagePattern(subjects.rpc('registry', 'GetReferenceStatistics'))
+  getReferenceStatistics(@Payload() req: { model: string; version?: string }): Promise<ReferenceStatistics> {
+    return this.registry.getReferenceStatistics(req.model, req.version ?? '');
   }
 }

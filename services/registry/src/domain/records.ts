@@ -10,12 +10,28 @@ export interface ModelRecord {
   /** Highest version number committed so far; 0 when none. */
   readonly latest_version: number;
   readonly aliases: Record<string, number>;
+  /** Added after the first release: records written before lack them (read through `modelOf`). */
+  readonly owner?: string;
+  readonly framework?: string;
+  readonly model_card?: string;
 }
 
 export type VersionState = 'READY' | 'ARCHIVED' | 'DELETED';
 export type ArtifactFormat = 'onnx' | 'tfjs';
 
-/** What the registry stores in KV for one version; immutable except for its state. */
+/** Where a version came from; every field optional. */
+export interface LineageRecord {
+  readonly source_job_id: string;
+  readonly study_id: string;
+  readonly dataset_digest: string;
+  readonly hyperparameters: Record<string, string>;
+  readonly metrics: Record<string, number>;
+  readonly parent_version: number;
+}
+
+export const EMPTY_LINEAGE: LineageRecord = { source_job_id: '', study_id: '', dataset_digest: '', hyperparameters: {}, metrics: {}, parent_version: 0 };
+
+/** What the registry stores in KV for one version; immutable except for its state and reference statistics. */
 export interface VersionRecord {
   readonly model: string;
   readonly version: number;
@@ -27,6 +43,20 @@ export interface VersionRecord {
   readonly signature: Signature;
   readonly created_at: string;
   readonly tags: Record<string, string>;
+  readonly lineage?: LineageRecord;
+  /** Object key of the reference statistics (JSON) when attached. */
+  readonly reference_statistics_key?: string;
+  readonly updated_at?: string;
+}
+
+/** One entry of an alias's history; `version` 0 is a delete, `previous_version` 0 a creation. */
+export interface AliasChangeRecord {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: number;
+  readonly previous_version: number;
+  readonly actor: string;
+  readonly time: string;
 }
 
 /** A KV value with the revision a compare-and-set must name. */
@@ -41,9 +71,12 @@ export interface VersionView extends VersionRecord {
 }
 
 export function viewOf(model: ModelRecord, version: VersionRecord): VersionView {
-  const aliases = Object.entries(model.aliases)
-    .filter(([, n]) => n === version.version)
+  return { ...version, aliases: aliasesOf(model, version.version) };
+}
+
+export function aliasesOf(model: ModelRecord, version: number): string[] {
+  return Object.entries(model.aliases)
+    .filter(([, n]) => n === version)
     .map(([alias]) => alias)
     .sort();
-  return { ...version, aliases };
 }

@@ -1,21 +1,31 @@
 import { z } from 'zod';
 
-const MAX_NAME = 128;
+/** The configurable part of the naming rules (AIMASS_REGISTRY_MAX_NAME_LENGTH, AIMASS_REGISTRY_NAME_PATTERN). */
+export interface NameRules {
+  readonly maxNameLength: number;
+  readonly namePattern: string;
+}
+
+export const DEFAULT_NAME_RULES: NameRules = { maxNameLength: 128, namePattern: '' };
 
 /**
- * Model names become KV keys and S3 key segments, so they are restricted to one safe token:
- * letters, digits, '-' and '_', starting with a letter or digit.
+ * Model names become KV keys and S3 key segments, so they are always restricted to one safe token:
+ * letters, digits, '-' and '_', starting with a letter or digit. Deployments may narrow that further.
  */
-export const ModelNameSchema = z
-  .string()
-  .superRefine((name, ctx) => {
-    const problem = modelNameProblem(name);
+export function modelNameSchema(rules: NameRules = DEFAULT_NAME_RULES) {
+  const extra = rules.namePattern ? new RegExp(rules.namePattern) : undefined;
+  return z.string().superRefine((name, ctx) => {
+    const problem = modelNameProblem(name, rules.maxNameLength) ??
+      (extra && !extra.test(name) ? `model name "${name}" does not match this registry's naming rule ${rules.namePattern} (AIMASS_REGISTRY_NAME_PATTERN)` : undefined);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
+}
 
-function modelNameProblem(name: string): string | undefined {
+export const ModelNameSchema = modelNameSchema();
+
+function modelNameProblem(name: string, max: number): string | undefined {
   if (name.length === 0) return 'model name is empty';
-  if (name.length > MAX_NAME) return `model name is ${name.length} characters long; the limit is ${MAX_NAME}`;
+  if (name.length > max) return `model name is ${name.length} characters long; the limit is ${max} (AIMASS_REGISTRY_MAX_NAME_LENGTH)`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'model name contains control characters';
   if (name.includes('/') || name.includes('\\')) return `model name "${name}" contains a path separator; use '-' or '_' instead`;
@@ -34,21 +44,122 @@ export const AliasNameSchema = z
   .regex(/^[a-z][a-z0-9_-]*$/, "alias name must start with a lowercase letter and contain only a-z, 0-9, '-' and '_'");
 
 export const FormatSchema = z
-  .enum(['onnx', 'tfjs', ''])
+  .enum(['onnx', 'tfjs', ''], { error: "format must be 'onnx' or 'tfjs' (a tar of the directory holding model.json and its weight files)" })
   .default('')
-  .transform((f) => (f === '' ? 'onnx' : f))
-  .refine((f) => f === 'onnx', { message: 'only ONNX artifacts are accepted so far; tfjs support is planned' });
+  .transform((f) => (f === '' ? 'onnx' : f));
 
-export const PushHeaderSchema = z.object({
-  model: ModelNameSchema,
-  format: FormatSchema,
-  size_bytes: z.coerce.number().int().nonnegative().default(0),
-  sha256: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')]).default('').transform((s) => s.toLowerCase()),
-  alias: z.union([z.literal(''), AliasNameSchema]).default(''),
-  tags: z.record(z.string(), z.string()).default({}),
-  description: z.string().max(10_000).default(''),
+const TagsSchema = z
+  .record(z.string().min(1, 'a tag key is empty').max(128, 'a tag key is longer than 128 characters'), z.string().max(1024, 'a tag value is longer than 1024 characters'))
+  .refine((t) => Object.keys(t).length <= 64, 'at most 64 tags');
+const OwnerSchema = z.string().max(128, 'owner is longer than 128 characters');
+const FrameworkSchema = z.union([z.literal(''), z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "framework must be lowercase letters, digits, '.', '_' or '-' (e.g. pytorch, sklearn, tfjs)")]);
+const ModelCardSchema = z.string().max(256 * 1024, 'the model card is longer than 256 KiB');
+const DescriptionSchema = z.string().max(10_000, 'description is longer than 10000 characters');
+
+/** proto3 doubles arrive as numbers; int64/uint64 as decimal strings. */
+const finite = z.coerce.number().refine(Number.isFinite, 'must be a finite number');
+const count = z.coerce.number().int().nonnegative();
+
+export const LineageSchema = z
+  .object({
+    source_job_id: z.string().max(256).default(''),
+    study_id: z.string().max(256).default(''),
+    dataset_digest: z.string().max(256).default(''),
+    hyperparameters: z.record(z.string(), z.string().max(4096)).default({}),
+    metrics: z.record(z.string(), finite).default({}),
+    parent_version: count.default(0),
+  })
+  .default({ source_job_id: '', study_id: '', dataset_digest: '', hyperparameters: {}, metrics: {}, parent_version: 0 });
+
+const FeatureStatisticsSchema = z.object({
+  name: z.string().min(1, 'every feature needs a name').max(256),
+  count: count.default(0),
+  mean: finite.default(0),
+  stddev: finite.default(0),
+  min: finite.default(0),
+  max: finite.default(0),
+  quantiles: z.array(z.object({ q: finite.refine((q) => q >= 0 && q <= 1, 'a quantile level must be within 0..1'), value: finite })).max(1001).default([]),
+  histogram: z
+    .object({ edges: z.array(finite).max(10_001), counts: z.array(count).max(10_000) })
+    .nullish()
+    .refine((h) => !h || (h.edges.length === 0 && h.counts.length === 0) || h.edges.length === h.counts.length + 1, 'a histogram needs one more edge than counts')
+    .transform((h) => h ?? { edges: [], counts: [] }),
 });
+
+export const ReferenceStatisticsSchema = z.object({
+  features: z.array(FeatureStatisticsSchema).min(1, 'reference statistics need at least one feature').max(100_000),
+  sample_count: count.default(0),
+  computed_at: z.string().max(64).default(''),
+});
+export type ReferenceStatistics = z.output<typeof ReferenceStatisticsSchema>;
+
+export function pushHeaderSchema(rules: NameRules = DEFAULT_NAME_RULES) {
+  return z.object({
+    model: modelNameSchema(rules),
+    format: FormatSchema,
+    size_bytes: z.coerce.number().int().nonnegative().default(0),
+    sha256: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')]).default('').transform((s) => s.toLowerCase()),
+    alias: z.union([z.literal(''), AliasNameSchema]).default(''),
+    tags: TagsSchema.default({}),
+    description: DescriptionSchema.default(''),
+    lineage: LineageSchema.nullish().transform((l) => l ?? LineageSchema.parse(undefined)),
+    reference_statistics: ReferenceStatisticsSchema.nullish().transform((r) => r ?? undefined),
+    owner: OwnerSchema.default(''),
+    framework: FrameworkSchema.default(''),
+  });
+}
+export const PushHeaderSchema = pushHeaderSchema();
 export type PushHeader = z.output<typeof PushHeaderSchema>;
+
+export function createModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {
+  return z.object({
+    name: modelNameSchema(rules),
+    description: DescriptionSchema.default(''),
+    tags: TagsSchema.default({}),
+    owner: OwnerSchema.default(''),
+    framework: FrameworkSchema.default(''),
+    model_card: ModelCardSchema.default(''),
+  });
+}
+export type CreateModelInput = z.output<ReturnType<typeof createModelSchema>>;
+
+export const UPDATABLE_MODEL_FIELDS = ['description', 'tags', 'model_card', 'owner', 'framework'] as const;
+export type UpdatableModelField = (typeof UPDATABLE_MODEL_FIELDS)[number];
+
+export function updateModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {
+  return z.object({
+    name: modelNameSchema(rules),
+    update_mask: z
+      .array(z.enum(UPDATABLE_MODEL_FIELDS, { error: `update_mask may name only ${UPDATABLE_MODEL_FIELDS.join(', ')}` }))
+      .min(1, `update_mask is empty: name the fields to change (${UPDATABLE_MODEL_FIELDS.join(', ')})`),
+    description: DescriptionSchema.default(''),
+    tags: TagsSchema.default({}),
+    model_card: ModelCardSchema.default(''),
+    owner: OwnerSchema.default(''),
+    framework: FrameworkSchema.default(''),
+  });
+}
+export type UpdateModelInput = z.output<ReturnType<typeof updateModelSchema>>;
+
+export const ORDER_KEYS = ['name', 'created_at', 'updated_at'] as const;
+export type OrderKey = (typeof ORDER_KEYS)[number];
+
+export const ListModelsQuerySchema = z.object({
+  name_prefix: z.string().max(200).default(''),
+  page_size: z.coerce.number().int().nonnegative().default(0),
+  page_token: z.string().max(4096).default(''),
+  tags: z.record(z.string(), z.string()).default({}),
+  framework: z.string().max(64).default(''),
+  owner: z.string().max(128).default(''),
+  order_by: z
+    .string()
+    .default('')
+    .transform((o) => o || 'name')
+    .pipe(z.string().regex(new RegExp(`^-?(${ORDER_KEYS.join('|')})$`), `order_by must be one of ${ORDER_KEYS.join(', ')}, optionally with a leading '-' for descending`)),
+});
+export type ListModelsQuery = z.output<typeof ListModelsQuerySchema>;
+
+export const VersionStateSchema = z.enum(['READY', 'ARCHIVED', 'DELETED'], { error: 'state must be READY, ARCHIVED or DELETED' });
 
 /** '' (production alias, else latest), a version number, or an alias name. */
 export const VersionSelectorSchema = z.union([

@@ -2,7 +2,7 @@ import { ObjectStore, type ArtifactUpload } from '@aimass/storage';
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 
-/** Model artifacts in object storage, under `models/<name>/artifacts/<upload id>`. */
+/** Model artifacts in object storage, under `models/<name>/artifacts/<upload id>`; side files beside them. */
 @Injectable()
 export class ArtifactRepository {
   constructor(private readonly store: ObjectStore) {}
@@ -11,11 +11,27 @@ export class ArtifactRepository {
     return `models/${model}/artifacts/${uploadId}`;
   }
 
+  statisticsKeyFor(model: string, version: number, uploadId: string): string {
+    return `models/${model}/reference-statistics/${version}-${uploadId}.json`;
+  }
+
   beginUpload(key: string): ArtifactUpload {
     return this.store.createUpload(key);
   }
 
   open(key: string, offset = 0): Promise<Readable> {
     return this.store.getStream(key, offset);
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.store.putBuffer(key, Buffer.from(JSON.stringify(value)));
+  }
+
+  async getJson<T>(key: string): Promise<T> {
+    return JSON.parse((await this.store.getBuffer(key)).toString('utf8')) as T;
+  }
+
+  remove(key: string): Promise<void> {
+    return this.store.remove(key);
   }
 }

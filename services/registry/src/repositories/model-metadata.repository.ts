@@ -4,10 +4,12 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { ModelRecord, Revisioned, VersionRecord } from '../domain/records.js';
+import type { AliasChangeRecord, ModelRecord, Revisioned, VersionRecord } from '../domain/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
+/** One key per change, named by the model record revision that made it: unique and ordered. */
+const aliasChangeKey = (name: string, alias: string, revision: number) => `aliaslog.${name}.${alias}.${revision}`;
 
 /**
  * Registry metadata in NATS KV. Every write is a compare-and-set: `create` succeeds only when the
@@ -32,17 +34,32 @@ export class ModelMetadataRepository implements OnModuleInit {
     return this.create(modelKey(record.name), record);
   }
 
-  /** False when someone else changed the model since `revision`. */
-  updateModel(record: ModelRecord, revision: number): Promise<boolean> {
-    return this.guard(`update model ${record.name}`, async () => {
-      try {
-        await this.kv.update(modelKey(record.name), JSON.stringify(record), revision);
-        return true;
-      } catch (err) {
-        if (isCasFailure(err)) return false;
-        throw err;
-      }
-    });
+  /** The new revision, or 0 when someone else changed the model since `revision`. */
+  updateModel(record: ModelRecord, revision: number): Promise<number> {
+    return this.update(modelKey(record.name), record, revision);
+  }
+
+  /** The new revision, or 0 when someone else changed the version since `revision`. */
+  updateVersion(record: VersionRecord, revision: number): Promise<number> {
+    return this.update(versionKey(record.model, record.version), record, revision);
+  }
+
+  getVersionRevisioned(name: string, version: number): Promise<Revisioned<VersionRecord> | null> {
+    return this.read<VersionRecord>(versionKey(name, version));
+  }
+
+  /** Records one alias change, keyed by the model revision that committed it (so a retry writes it once). */
+  async recordAliasChange(change: AliasChangeRecord, modelRevision: number): Promise<void> {
+    await this.create(aliasChangeKey(change.model, change.alias, modelRevision), change);
+  }
+
+  /** Oldest first; every alias of the model when `alias` is empty. */
+  async listAliasChanges(name: string, alias: string): Promise<AliasChangeRecord[]> {
+    const keys = await this.keys(`aliaslog.${name}.${alias || '*'}.*`);
+    const revisionOf = (k: string) => Number(k.slice(k.lastIndexOf('.') + 1));
+    keys.sort((a, b) => revisionOf(a) - revisionOf(b));
+    const records = await Promise.all(keys.map((k) => this.read<AliasChangeRecord>(k)));
+    return records.flatMap((r) => (r ? [r.value] : []));
   }
 
   async listModels(): Promise<ModelRecord[]> {
@@ -71,6 +88,17 @@ export class ModelMetadataRepository implements OnModuleInit {
       const entry = await this.kv.get(key);
       if (!entry || entry.operation !== 'PUT') return null;
       return { value: entry.json<T>(), revision: entry.revision };
+    });
+  }
+
+  private update(key: string, value: unknown, revision: number): Promise<number> {
+    return this.guard(`update ${key}`, async () => {
+      try {
+        return await this.kv.update(key, JSON.stringify(value), revision);
+      } catch (err) {
+        if (isCasFailure(err)) return 0;
+        throw err;
+      }
     });
   }
 

@@ -20,6 +20,18 @@ export class RegistryEventsRepository {
     await this.bus.publish(subjects.event('registry.alias.moved'), 'registry.alias.moved', `models/${data.model}/aliases/${data.alias}`, data);
   }
 
+  async modelUpdated(data: EventData<'registry.model.updated'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.model.updated'), 'registry.model.updated', `models/${data.model}`, data);
+  }
+
+  async versionStateChanged(data: EventData<'registry.version.state_changed'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.version.state_changed'), 'registry.version.state_changed', `models/${data.model}/versions/${data.version}`, data);
+  }
+
+  async statisticsAttached(data: EventData<'registry.version.statistics_attached'>): Promise<void> {
+    await this.bus.publish(subjects.event('registry.version.statistics_attached'), 'registry.version.statistics_attached', `models/${data.model}/versions/${data.version}`, data);
+  }
+
   async audit(actor: string, action: string, resource: string, details: Record<string, unknown> = {}): Promise<void> {
     const traceId = currentTraceId();
     await this.bus.publish(subjects.audit('registry'), 'audit.record', resource, {

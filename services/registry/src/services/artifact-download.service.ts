@@ -1,5 +1,5 @@
 import type { registryv1 } from '@aimass/contracts';
-import { InvalidArgumentError, UnavailableError } from '@aimass/errors';
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
 import { toVersionMessage } from '../controllers/registry.mapping.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
@@ -17,6 +17,7 @@ export class ArtifactDownloadService {
 
   async *download(model: string, selector: string, offset: number): AsyncGenerator<registryv1.DownloadVersionChunk> {
     const version = await this.registry.getVersion(model, selector);
+    if (version.state === 'DELETED') throw new FailedPreconditionError(`version ${version.version} of "${version.model}" is DELETED; its artifact is gone`);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > version.size_bytes) {
       throw new InvalidArgumentError(`offset ${offset} is outside the artifact (0..${version.size_bytes})`);
     }

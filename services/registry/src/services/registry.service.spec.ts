@@ -9,6 +9,9 @@ import type { ModelRecord, VersionRecord } from '../domain/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { AliasService } from './alias.service.js';
+import { ModelCatalogService } from './model-catalog.service.js';
+import { RegistryJournal } from './registry-journal.js';
 import { RegistryService, type PushPart } from './registry.service.js';
 
 const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 3, hidden: [], outputDim: 2, seed: 3, activation: 'relu' })));
@@ -42,13 +45,20 @@ function fakeUpload() {
   return upload;
 }
 
-function setup(mocks: { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<ArtifactRepository>; events?: Partial<RegistryEventsRepository> }, env: NodeJS.ProcessEnv = {}) {
-  return new RegistryService(
-    strictMock<ModelMetadataRepository>(mocks.metadata ?? {}, 'ModelMetadataRepository'),
-    strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
-    strictMock<RegistryEventsRepository>(mocks.events ?? {}, 'RegistryEventsRepository'),
-    loadConfig(env),
-  );
+type Mocks = { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<ArtifactRepository>; events?: Partial<RegistryEventsRepository> };
+
+function wire(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
+  const config = loadConfig(env);
+  const metadata = strictMock<ModelMetadataRepository>(mocks.metadata ?? {}, 'ModelMetadataRepository');
+  const journal = new RegistryJournal(strictMock<RegistryEventsRepository>(mocks.events ?? {}, 'RegistryEventsRepository'));
+  const catalog = new ModelCatalogService(metadata, journal, config);
+  const aliases = new AliasService(metadata, catalog, journal);
+  const registry = new RegistryService(metadata, strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'), catalog, aliases, journal, config);
+  return { registry, catalog, aliases };
+}
+
+function setup(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
+  return wire(mocks, env).registry;
 }
 
 describe('RegistryService.pushVersion', () => {
@@ -62,7 +72,7 @@ describe('RegistryService.pushVersion', () => {
       metadata: {
         getModel: vi.fn().mockResolvedValueOnce({ value: model({ latest_version: 4 }), revision: 9 }).mockResolvedValue({ value: model({ latest_version: 4 }), revision: 9 }),
         createVersion,
-        updateModel: vi.fn().mockResolvedValue(true),
+        updateModel: vi.fn().mockResolvedValue(10),
       },
       artifacts: { keyFor: vi.fn().mockReturnValue('models/m/artifacts/u1'), beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload) },
       events: { versionCreated, audit: vi.fn().mockResolvedValue(undefined) },
@@ -78,7 +88,7 @@ describe('RegistryService.pushVersion', () => {
     const upload = fakeUpload();
     const createVersion = vi.fn().mockResolvedValueOnce(false).mockResolvedValueOnce(false).mockResolvedValueOnce(true);
     const service = setup({
-      metadata: { getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 1 }), revision: 1 }), createVersion, updateModel: vi.fn().mockResolvedValue(true) },
+      metadata: { getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 1 }), revision: 1 }), createVersion, updateModel: vi.fn().mockResolvedValue(10) },
       artifacts: { keyFor: vi.fn().mockReturnValue('k'), beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload) },
       events: { versionCreated: vi.fn().mockResolvedValue(undefined), audit: vi.fn().mockResolvedValue(undefined) },
     });
@@ -95,7 +105,8 @@ describe('RegistryService.pushVersion', () => {
     ['a size that does not match', [{ header: { model: 'm', size_bytes: onnx.length + 1 } }, { chunk: onnx }], `announced ${onnx.length + 1} bytes`],
     ['a digest that does not match', [{ header: { model: 'm', sha256: 'a'.repeat(64) } }, { chunk: onnx }], 'SHA-256 mismatch'],
     ['bytes that are not a model', [{ header: { model: 'm' } }, { chunk: Buffer.from('hello world') }], 'not an ONNX model'],
-    ['a tfjs artifact', [{ header: { model: 'm', format: 'tfjs' } }, { chunk: onnx }], 'only ONNX'],
+    ['a tfjs artifact that is not a tar', [{ header: { model: 'm', format: 'tfjs' } }, { chunk: onnx }], 'not a readable tar'],
+    ['an unknown format', [{ header: { model: 'm', format: 'pickle' } }, { chunk: onnx }], "format must be 'onnx' or 'tfjs'"],
   ] as [string, PushPart[], string][])('refuses a push with %s, stores nothing and commits nothing', async (_what, messages, expected) => {
     const upload = fakeUpload();
     const service = setup({ artifacts: { keyFor: vi.fn().mockReturnValue('k'), beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload) } });
@@ -152,28 +163,31 @@ describe('RegistryService.getVersion', () => {
 
 describe('RegistryService.setAlias', () => {
   it('moves an alias with compare-and-set and announces the move', async () => {
-    const updateModel = vi.fn().mockResolvedValueOnce(false).mockResolvedValueOnce(true);
+    const updateModel = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(5);
     const aliasMoved = vi.fn().mockResolvedValue(undefined);
-    const service = setup({
+    const recordAliasChange = vi.fn().mockResolvedValue(undefined);
+    const { aliases } = wire({
       metadata: {
         getVersion: vi.fn().mockResolvedValue(version(2)),
         getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 2, aliases: { production: 1 } }), revision: 4 }),
         updateModel,
+        recordAliasChange,
       },
       events: { aliasMoved, audit: vi.fn().mockResolvedValue(undefined) },
     });
-    const moved = await service.setAlias('m', 'production', 2, 'carol');
+    const moved = await aliases.setAlias('m', 'production', 2, 'carol');
     expect(moved).toEqual({ model: 'm', alias: 'production', version: 2, previous_version: 1 });
     expect(updateModel).toHaveBeenCalledTimes(2);
     expect(aliasMoved).toHaveBeenCalledExactlyOnceWith(moved);
+    expect(recordAliasChange).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ ...moved, actor: 'carol' }), 5);
   });
 
   it('refuses an alias on an archived version', async () => {
-    const service = setup({ metadata: { getVersion: vi.fn().mockResolvedValue(version(2, { state: 'ARCHIVED' })) } });
-    await expect(service.setAlias('m', 'production', 2, 'x')).rejects.toThrow(FailedPreconditionError);
+    const { aliases } = wire({ metadata: { getVersion: vi.fn().mockResolvedValue(version(2, { state: 'ARCHIVED' })) } });
+    await expect(aliases.setAlias('m', 'production', 2, 'x')).rejects.toThrow(FailedPreconditionError);
   });
 
   it.each([['Prod'], ['1st'], [''], ['a/b']])('refuses the alias name %j', async (alias) => {
-    await expect(setup({}).setAlias('m', alias, 1, 'x')).rejects.toThrow(InvalidArgumentError);
+    await expect(wire({}).aliases.setAlias('m', alias, 1, 'x')).rejects.toThrow(InvalidArgumentError);
   });
 });

@@ -1,15 +1,24 @@
-import { parseInput } from '@aimass/contracts';
+import { parseInput, type Signature } from '@aimass/contracts';
+import type { AimassConfig } from '@aimass/config';
 import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
-import type { AimassConfig } from '@aimass/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { viewOf, type ModelRecord, type VersionRecord, type VersionView } from '../domain/records.js';
-import { readArtifactSignature } from '../domain/artifact-signature.js';
-import { AliasNameSchema, ModelNameSchema, PushHeaderSchema, VersionSelectorSchema, type PushHeader } from '../dtos/registry.dto.js';
+import { signatureReaderFor } from '../domain/artifact-signature.js';
+import { aliasesOf, viewOf, type ModelRecord, type VersionRecord, type VersionState, type VersionView } from '../domain/records.js';
+import {
+  pushHeaderSchema,
+  ReferenceStatisticsSchema,
+  VersionSelectorSchema,
+  VersionStateSchema,
+  type PushHeader,
+  type ReferenceStatistics,
+} from '../dtos/registry.dto.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
-import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { AliasService } from './alias.service.js';
+import { MAX_CAS_ATTEMPTS, ModelCatalogService } from './model-catalog.service.js';
+import { RegistryJournal } from './registry-journal.js';
 
 /** One message of a push: the header first, then artifact chunks. */
 export interface PushPart {
@@ -17,12 +26,11 @@ export interface PushPart {
   readonly chunk?: Uint8Array;
 }
 
-const MAX_CAS_ATTEMPTS = 64;
-const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 1000;
+/** Which state changes are allowed; DELETED is final. */
+const TRANSITIONS: Record<VersionState, readonly VersionState[]> = { READY: ['ARCHIVED', 'DELETED'], ARCHIVED: ['READY', 'DELETED'], DELETED: [] };
 
 /**
- * The model registry: models, immutable versions and aliases.
+ * Versions: push, read, state changes and reference statistics.
  * Ordering guarantees: an artifact is fully stored and its digest checked before its version's
  * metadata is written; the KV `create` of `versions.<model>.<n>` is the commit point that assigns
  * number n, so concurrent pushes get distinct, gap-free numbers.
@@ -34,37 +42,11 @@ export class RegistryService {
   constructor(
     private readonly metadata: ModelMetadataRepository,
     private readonly artifacts: ArtifactRepository,
-    private readonly events: RegistryEventsRepository,
+    private readonly catalog: ModelCatalogService,
+    private readonly aliases: AliasService,
+    private readonly journal: RegistryJournal,
     @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
   ) {}
-
-  async createModel(input: { name: string; description?: string; tags?: Record<string, string> }, actor: string): Promise<ModelRecord> {
-    const name = parseInput(ModelNameSchema, input.name, 'model name');
-    const { record, created } = await this.ensureModel(name, input.description ?? '', input.tags ?? {});
-    if (!created) throw new FailedPreconditionError(`model "${name}" already exists`);
-    await this.audit(actor, 'model.create', `models/${name}`);
-    return record;
-  }
-
-  async getModel(nameInput: string): Promise<ModelRecord> {
-    const name = parseInput(ModelNameSchema, nameInput, 'model name');
-    const model = await this.metadata.getModel(name);
-    if (!model) throw new NotFoundError(`model "${name}" does not exist`);
-    return model.value;
-  }
-
-  async listModels(query: { name_prefix?: string; page_size?: number; page_token?: string }): Promise<{ models: ModelRecord[]; next_page_token: string }> {
-    const size = query.page_size && query.page_size > 0 ? query.page_size : DEFAULT_PAGE_SIZE;
-    if (size > MAX_PAGE_SIZE) throw new InvalidArgumentError(`page_size ${size} is over the limit of ${MAX_PAGE_SIZE}`);
-    const after = query.page_token ? decodePageToken(query.page_token) : '';
-    const prefix = query.name_prefix ?? '';
-    const all = (await this.metadata.listModels())
-      .filter((m) => m.name.startsWith(prefix) && m.name > after)
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
-    const page = all.slice(0, size);
-    const next = all.length > size ? Buffer.from(page.at(-1)!.name).toString('base64url') : '';
-    return { models: page, next_page_token: next };
-  }
 
   /**
    * Streams an artifact into storage and commits it as the next version. On any failure before the
@@ -76,12 +58,13 @@ export class RegistryService {
     if (first.done || !first.value.header) {
       throw new InvalidArgumentError('the first PushVersion message must carry a header (model, format, ...); chunks follow it');
     }
-    const header = parseInput(PushHeaderSchema, first.value.header, 'push header');
+    const header = parseInput(pushHeaderSchema(this.catalog.nameRules), first.value.header, 'push header');
     if (header.size_bytes > this.config.maxArtifactBytes) throw this.tooLarge(header.size_bytes);
+    if (header.lineage.parent_version) await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');
 
     const upload = this.artifacts.beginUpload(this.artifacts.keyFor(header.model, randomUUID()));
-    const kept: Buffer[] = [];
-    let signature;
+    const reader = signatureReaderFor(header.format);
+    let signature: Signature;
     let stored;
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
@@ -89,67 +72,109 @@ export class RegistryService {
         if (next.value.header) throw new InvalidArgumentError('only the first PushVersion message may carry a header');
         if (!chunk || chunk.length === 0) continue;
         if (upload.bytesWritten + chunk.length > this.config.maxArtifactBytes) throw this.tooLarge(upload.bytesWritten + chunk.length);
-        kept.push(Buffer.from(chunk));
-        await upload.write(chunk);
+        const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        await Promise.all([upload.write(bytes), reader.push(bytes)]);
       }
       if (isCancelled()) throw new InvalidArgumentError('the push was cancelled by the client');
       if (upload.bytesWritten === 0) throw new InvalidArgumentError('the artifact is empty: send its bytes as chunk messages after the header');
       if (header.size_bytes && header.size_bytes !== upload.bytesWritten) {
         throw new InvalidArgumentError(`the header announced ${header.size_bytes} bytes but ${upload.bytesWritten} arrived; nothing was stored`);
       }
-      signature = readArtifactSignature(header.format, Buffer.concat(kept));
+      signature = await reader.finish();
       stored = await upload.complete();
       if (header.sha256 && header.sha256 !== stored.sha256) {
         throw new InvalidArgumentError(`SHA-256 mismatch: the client announced ${header.sha256} but the bytes hash to ${stored.sha256}; nothing was stored`);
       }
     } catch (err) {
+      reader.dispose();
       await upload.abort();
       throw err;
     }
-    return this.commitVersion(header, upload.key, stored, signature, actor);
+    const statisticsKey = header.reference_statistics ? await this.storeStatistics(header.model, 0, header.reference_statistics) : undefined;
+    return this.commitVersion(header, upload.key, stored, signature, statisticsKey, actor);
   }
 
-  /** Resolves '' (production alias, else latest), a number, or an alias name to a version. */
+  /** Resolves '' (production alias, else the latest READY version), a number, or an alias name. */
   async getVersion(modelInput: string, selectorInput: string): Promise<VersionView> {
-    const name = parseInput(ModelNameSchema, modelInput, 'model name');
+    const model = await this.catalog.getModel(modelInput);
     const selector = parseInput(VersionSelectorSchema, selectorInput ?? '', 'version');
-    const model = await this.metadata.getModel(name);
-    if (!model) throw new NotFoundError(`model "${name}" does not exist`);
-    const number = resolveSelector(model.value, selector);
-    const version = await this.metadata.getVersion(name, number);
-    if (!version) throw new NotFoundError(`model "${name}" has no version ${number}`);
-    return viewOf(model.value, version);
+    if (selector === '' && model.aliases.production === undefined) return this.latestReady(model);
+    const number = resolveSelector(model, selector);
+    const version = await this.metadata.getVersion(model.name, number);
+    if (!version) throw new NotFoundError(`model "${model.name}" has no version ${number}`);
+    return viewOf(model, version);
   }
 
-  async listVersions(modelInput: string): Promise<VersionView[]> {
-    const model = await this.getModel(modelInput);
-    return (await this.metadata.listVersions(model.name)).map((v) => viewOf(model, v));
+  async listVersions(modelInput: string, includeDeleted = false): Promise<VersionView[]> {
+    const model = await this.catalog.getModel(modelInput);
+    return (await this.metadata.listVersions(model.name)).filter((v) => includeDeleted || v.state !== 'DELETED').map((v) => viewOf(model, v));
   }
 
-  async setAlias(modelInput: string, aliasInput: string, version: number, actor: string): Promise<{ model: string; alias: string; version: number; previous_version: number }> {
-    const name = parseInput(ModelNameSchema, modelInput, 'model name');
-    const alias = parseInput(AliasNameSchema, aliasInput, 'alias');
-    if (!Number.isInteger(version) || version < 1) throw new InvalidArgumentError(`version must be a positive integer, got ${version}`);
-    const target = await this.metadata.getVersion(name, version);
-    if (!target) throw new NotFoundError(`model "${name}" has no version ${version}`);
-    if (target.state !== 'READY') throw new FailedPreconditionError(`version ${version} of "${name}" is ${target.state}; only READY versions can take an alias`);
-    return this.moveAlias(name, alias, version, actor);
+  /**
+   * READY <-> ARCHIVED, either to DELETED. Refused while an alias points at the version. DELETED
+   * removes the artifact once the state is committed.
+   */
+  async setVersionState(modelInput: string, version: number, stateInput: string, actor: string): Promise<VersionView> {
+    const name = this.catalog.modelName(modelInput);
+    const state = parseInput(VersionStateSchema, stateInput, 'state');
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const model = (await this.catalog.getRevisioned(name)).value;
+      const current = await this.metadata.getVersionRevisioned(name, version);
+      if (!current) throw new NotFoundError(`model "${name}" has no version ${version}`);
+      const from = current.value.state;
+      if (from === state) return viewOf(model, current.value);
+      if (!TRANSITIONS[from].includes(state)) throw new FailedPreconditionError(`version ${version} of "${name}" is ${from}; it cannot become ${state}`);
+      if (state !== 'READY') this.refuseWhileAliased(model, version, state);
+      const next: VersionRecord = { ...current.value, state, updated_at: new Date().toISOString() };
+      if (!(await this.metadata.updateVersion(next, current.revision))) continue;
+      if (state !== 'READY') await this.undoIfAliasedMeanwhile(name, version, state, current.value);
+      if (state === 'DELETED') await this.removeArtifacts(next);
+      await this.journal.announce('state changed', (e) => e.versionStateChanged({ model: name, version, state, previous_state: from }));
+      await this.journal.audit(actor, `version.${state.toLowerCase()}`, `models/${name}/versions/${version}`, { previous_state: from });
+      return viewOf(model, next);
+    }
+    throw new InternalError(`could not change the state of ${name} v${version}: too much contention`);
   }
 
-  async deleteAlias(modelInput: string, aliasInput: string, actor: string): Promise<{ model: string; alias: string; version: number; previous_version: number }> {
-    const name = parseInput(ModelNameSchema, modelInput, 'model name');
-    const alias = parseInput(AliasNameSchema, aliasInput, 'alias');
-    return this.moveAlias(name, alias, 0, actor);
+  async setReferenceStatistics(modelInput: string, version: number, statisticsInput: unknown, actor: string): Promise<VersionView> {
+    const name = this.catalog.modelName(modelInput);
+    const statistics = parseInput(ReferenceStatisticsSchema, statisticsInput, 'reference statistics');
+    const key = await this.storeStatistics(name, version, statistics);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.metadata.getVersionRevisioned(name, version);
+      if (!current) throw new NotFoundError(`model "${name}" has no version ${version}`);
+      if (current.value.state === 'DELETED') throw new FailedPreconditionError(`version ${version} of "${name}" is DELETED`);
+      const next: VersionRecord = { ...current.value, reference_statistics_key: key, updated_at: new Date().toISOString() };
+      if (!(await this.metadata.updateVersion(next, current.revision))) continue;
+      const replaced = current.value.reference_statistics_key;
+      if (replaced) await this.artifacts.remove(replaced).catch((err: unknown) => this.logger.warn({ err }, `could not remove replaced statistics ${replaced}`));
+      await this.journal.announce('statistics attached', (e) => e.statisticsAttached({ model: name, version, features: statistics.features.length }));
+      await this.journal.audit(actor, 'version.statistics', `models/${name}/versions/${version}`, { features: statistics.features.length });
+      return viewOf(await this.catalog.getModel(name), next);
+    }
+    throw new InternalError(`could not attach statistics to ${name} v${version}: too much contention`);
+  }
+
+  async getReferenceStatistics(modelInput: string, selector: string): Promise<ReferenceStatistics> {
+    const version = await this.getVersion(modelInput, selector);
+    if (!version.reference_statistics_key) {
+      throw new NotFoundError(`version ${version.version} of "${version.model}" has no reference statistics; attach them with SetReferenceStatistics`);
+    }
+    return this.artifacts.getJson<ReferenceStatistics>(version.reference_statistics_key);
   }
 
   private async commitVersion(
     header: PushHeader,
     artifactKey: string,
     stored: { size: number; sha256: string },
-    signature: VersionRecord['signature'],
+    signature: Signature,
+    statisticsKey: string | undefined,
     actor: string,
   ): Promise<VersionView> {
-    const { record: model } = await this.ensureModel(header.model, header.description, {}, actor);
+    const { record: model } = await this.catalog.ensureModel(
+      { name: header.model, description: header.description, owner: header.owner, framework: header.framework || header.format },
+      actor,
+    );
     let number = model.latest_version + 1;
     let version: VersionRecord | undefined;
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS * 4 && !version; attempt++, number++) {
@@ -157,80 +182,77 @@ export class RegistryService {
         model: header.model,
         version: number,
         state: 'READY',
-        format: header.format as VersionRecord['format'],
+        format: header.format,
         size_bytes: stored.size,
         sha256: stored.sha256,
         artifact_key: artifactKey,
         signature,
         created_at: new Date().toISOString(),
         tags: header.tags,
+        lineage: header.lineage,
+        ...(statisticsKey ? { reference_statistics_key: statisticsKey } : {}),
       };
       if (await this.metadata.createVersion(candidate)) version = candidate;
     }
     if (!version) throw new InternalError(`could not assign a version number to "${header.model}" after many attempts`);
-    await this.raiseLatest(header.model, version.version);
-    await this.publish('version created', () =>
-      this.events.versionCreated({
-        model: version.model,
-        version: version.version,
-        format: version.format,
-        sha256: version.sha256,
-        size_bytes: version.size_bytes,
-        artifact_key: version.artifact_key,
-        signature: version.signature,
+    const committed = version;
+    await this.catalog.raiseLatest(header.model, committed.version);
+    await this.journal.announce('version created', (e) =>
+      e.versionCreated({
+        model: committed.model,
+        version: committed.version,
+        format: committed.format,
+        sha256: committed.sha256,
+        size_bytes: committed.size_bytes,
+        artifact_key: committed.artifact_key,
+        signature: committed.signature,
       }),
     );
-    await this.audit(actor, 'version.create', `models/${version.model}/versions/${version.version}`, { sha256: version.sha256, size_bytes: version.size_bytes });
-    if (header.alias) await this.moveAlias(header.model, header.alias, version.version, actor);
-    return { ...version, aliases: header.alias ? [header.alias] : [] };
+    await this.journal.audit(actor, 'version.create', `models/${committed.model}/versions/${committed.version}`, { sha256: committed.sha256, size_bytes: committed.size_bytes });
+    if (header.alias) await this.aliases.moveAlias(header.model, header.alias, committed.version, actor);
+    return { ...committed, aliases: header.alias ? [header.alias] : [] };
   }
 
-  /** Returns the model, creating it when absent. `created` tells whether this call created it. */
-  private async ensureModel(name: string, description: string, tags: Record<string, string>, actor = 'system'): Promise<{ record: ModelRecord; created: boolean }> {
-    const existing = await this.metadata.getModel(name);
-    if (existing) return { record: existing.value, created: false };
-    const now = new Date().toISOString();
-    const record: ModelRecord = { name, description, tags, created_at: now, updated_at: now, latest_version: 0, aliases: {} };
-    if (await this.metadata.createModel(record)) {
-      await this.publish('model created', () => this.events.modelCreated({ model: name, description }));
-      await this.audit(actor, 'model.create', `models/${name}`);
-      return { record, created: true };
+  private async latestReady(model: ModelRecord): Promise<VersionView> {
+    for (let n = model.latest_version; n >= 1; n--) {
+      const version = await this.metadata.getVersion(model.name, n);
+      if (version?.state === 'READY') return viewOf(model, version);
     }
-    const raced = await this.metadata.getModel(name);
-    if (!raced) throw new InternalError(`model "${name}" vanished while being created`);
-    return { record: raced.value, created: false };
+    throw new NotFoundError(`model "${model.name}" has no READY versions${model.latest_version ? '' : ' yet'}`);
   }
 
-  private async raiseLatest(name: string, version: number): Promise<void> {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const current = await this.metadata.getModel(name);
-      if (!current) throw new InternalError(`model "${name}" vanished while committing version ${version}`);
-      if (current.value.latest_version >= version) return;
-      const next = { ...current.value, latest_version: version, updated_at: new Date().toISOString() };
-      if (await this.metadata.updateModel(next, current.revision)) return;
+  private refuseWhileAliased(model: ModelRecord, version: number, state: VersionState): void {
+    const pointing = aliasesOf(model, version);
+    if (pointing.length > 0) {
+      throw new FailedPreconditionError(
+        `version ${version} of "${model.name}" cannot become ${state}: the alias${pointing.length > 1 ? 'es' : ''} ${pointing.join(', ')} point${pointing.length > 1 ? '' : 's'} at it; move or delete ${pointing.length > 1 ? 'them' : 'it'} first`,
+      );
     }
-    throw new InternalError(`could not record version ${version} as latest of "${name}": too much contention`);
   }
 
-  /** Points `alias` at `version` (0 deletes it) with a CAS loop on the model record. */
-  private async moveAlias(name: string, alias: string, version: number, actor: string) {
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      const current = await this.metadata.getModel(name);
-      if (!current) throw new NotFoundError(`model "${name}" does not exist`);
-      const previous = current.value.aliases[alias] ?? 0;
-      if (version === 0 && previous === 0) throw new NotFoundError(`model "${name}" has no alias "${alias}"`);
-      const aliases = { ...current.value.aliases };
-      if (version === 0) delete aliases[alias];
-      else aliases[alias] = version;
-      const next = { ...current.value, aliases, updated_at: new Date().toISOString() };
-      if (await this.metadata.updateModel(next, current.revision)) {
-        const moved = { model: name, alias, version, previous_version: previous };
-        await this.publish('alias moved', () => this.events.aliasMoved(moved));
-        await this.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, { version, previous_version: previous });
-        return moved;
-      }
+  /** An alias set concurrently with the state change wins: the version goes back to what it was. */
+  private async undoIfAliasedMeanwhile(name: string, version: number, state: VersionState, before: VersionRecord): Promise<void> {
+    const model = await this.catalog.getModel(name);
+    if (aliasesOf(model, version).length === 0) return;
+    const now = await this.metadata.getVersionRevisioned(name, version);
+    if (now) await this.metadata.updateVersion(before, now.revision);
+    this.refuseWhileAliased(model, version, state);
+  }
+
+  private async removeArtifacts(version: VersionRecord): Promise<void> {
+    for (const key of [version.artifact_key, version.reference_statistics_key]) {
+      if (key) await this.artifacts.remove(key).catch((err: unknown) => this.logger.warn({ err }, `could not remove ${key} of a deleted version; it is unreachable now`));
     }
-    throw new InternalError(`could not move alias "${alias}" of "${name}": too much contention`);
+  }
+
+  private async requireVersion(name: string, version: number, what: string): Promise<void> {
+    if (!(await this.metadata.getVersion(name, version))) throw new InvalidArgumentError(`${what} ${version}: model "${name}" has no such version`);
+  }
+
+  private async storeStatistics(name: string, version: number, statistics: ReferenceStatistics): Promise<string> {
+    const key = this.artifacts.statisticsKeyFor(name, version, randomUUID());
+    await this.artifacts.putJson(key, statistics);
+    return key;
   }
 
   private tooLarge(bytes: number): ResourceExhaustedError {
@@ -238,30 +260,10 @@ export class RegistryService {
       `artifact of ${bytes} bytes exceeds the registry limit of ${this.config.maxArtifactBytes} bytes (AIMASS_MAX_ARTIFACT_BYTES)`,
     );
   }
-
-  private audit(actor: string, action: string, resource: string, details: Record<string, unknown> = {}): Promise<void> {
-    return this.publish(`audit ${action}`, () => this.events.audit(actor, action, resource, details));
-  }
-
-  /**
-   * Events are published after the KV commit. A failed publish is logged, not thrown: the write
-   * happened and the caller must learn that. (A transactional outbox closes this gap later.)
-   */
-  private async publish(what: string, send: () => Promise<void>): Promise<void> {
-    try {
-      await send();
-    } catch (err) {
-      this.logger.error({ err }, `could not publish ${what}`);
-    }
-  }
 }
 
 function resolveSelector(model: ModelRecord, selector: string): number {
-  if (selector === '') {
-    const number = model.aliases.production ?? model.latest_version;
-    if (number === 0) throw new NotFoundError(`model "${model.name}" has no versions yet`);
-    return number;
-  }
+  if (selector === '') return model.aliases.production!;
   if (/^[0-9]+$/.test(selector)) return Number(selector);
   const number = model.aliases[selector];
   if (number === undefined) {
@@ -271,10 +273,4 @@ function resolveSelector(model: ModelRecord, selector: string): number {
     );
   }
   return number;
-}
-
-function decodePageToken(token: string): string {
-  const decoded = Buffer.from(token, 'base64url').toString('utf8');
-  if (!decoded || Buffer.from(decoded).toString('base64url') !== token) throw new InvalidArgumentError('page_token is not one this registry issued');
-  return decoded;
 }

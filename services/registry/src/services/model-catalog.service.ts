@@ -1,0 +1,122 @@
+import { parseInput } from '@aimass/contracts';
+import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import type { AimassConfig } from '@aimass/config';
+import { AIMASS_CONFIG } from '@aimass/runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import { searchModels, type ModelPage } from '../domain/model-search.js';
+import type { ModelRecord, Revisioned } from '../domain/records.js';
+import {
+  createModelSchema,
+  ListModelsQuerySchema,
+  modelNameSchema,
+  updateModelSchema,
+  type CreateModelInput,
+  type NameRules,
+} from '../dtos/registry.dto.js';
+import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
+import { RegistryJournal } from './registry-journal.js';
+
+export const MAX_CAS_ATTEMPTS = 64;
+
+/** Models: create, read, update, search. Every write is a compare-and-set on `models.<name>`. */
+@Injectable()
+export class ModelCatalogService {
+  readonly nameRules: NameRules;
+
+  constructor(
+    private readonly metadata: ModelMetadataRepository,
+    private readonly journal: RegistryJournal,
+    @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
+  ) {
+    this.nameRules = config.registry;
+  }
+
+  modelName(input: string): string {
+    return parseInput(modelNameSchema(this.nameRules), input, 'model name');
+  }
+
+  async createModel(input: unknown, actor: string): Promise<ModelRecord> {
+    const request = parseInput(createModelSchema(this.nameRules), input, 'CreateModel request');
+    const { record, created } = await this.ensureModel(request, actor);
+    if (!created) throw new FailedPreconditionError(`model "${request.name}" already exists; change it with UpdateModel`);
+    return record;
+  }
+
+  async getModel(nameInput: string): Promise<ModelRecord> {
+    return (await this.getRevisioned(this.modelName(nameInput))).value;
+  }
+
+  async getRevisioned(name: string): Promise<Revisioned<ModelRecord>> {
+    const model = await this.metadata.getModel(name);
+    if (!model) throw new NotFoundError(`model "${name}" does not exist`);
+    return { value: modelOf(model.value), revision: model.revision };
+  }
+
+  async updateModel(input: unknown, actor: string): Promise<ModelRecord> {
+    const request = parseInput(updateModelSchema(this.nameRules), input, 'UpdateModel request');
+    const fields = [...new Set(request.update_mask)];
+    const changes = Object.fromEntries(fields.map((f) => [f, request[f]]));
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.getRevisioned(request.name);
+      const next: ModelRecord = { ...current.value, ...changes, updated_at: new Date().toISOString() };
+      if (await this.metadata.updateModel(next, current.revision)) {
+        const announced = { ...changes, ...(fields.includes('model_card') ? { model_card: `${request.model_card.length} characters` } : {}) };
+        await this.journal.announce('model updated', (e) => e.modelUpdated({ model: next.name, fields, changes: announced }));
+        await this.journal.audit(actor, 'model.update', `models/${next.name}`, { fields });
+        return next;
+      }
+    }
+    throw new InternalError(`could not update "${request.name}": too much contention`);
+  }
+
+  async listModels(queryInput: unknown): Promise<ModelPage> {
+    const query = parseInput(ListModelsQuerySchema, queryInput ?? {}, 'ListModels request');
+    const { defaultPageSize, maxPageSize } = this.config.registry;
+    const size = query.page_size > 0 ? query.page_size : defaultPageSize;
+    if (size > maxPageSize) throw new InvalidArgumentError(`page_size ${size} is over the limit of ${maxPageSize} (AIMASS_REGISTRY_MAX_PAGE_SIZE)`);
+    const all = (await this.metadata.listModels()).map(modelOf);
+    return searchModels(all, query, size);
+  }
+
+  /** Returns the model, creating it when absent. `created` tells whether this call created it. */
+  async ensureModel(input: Partial<CreateModelInput> & { name: string }, actor: string): Promise<{ record: ModelRecord; created: boolean }> {
+    const existing = await this.metadata.getModel(input.name);
+    if (existing) return { record: modelOf(existing.value), created: false };
+    const now = new Date().toISOString();
+    const record: ModelRecord = {
+      name: input.name,
+      description: input.description ?? '',
+      tags: input.tags ?? {},
+      owner: input.owner || actor,
+      framework: input.framework ?? '',
+      model_card: input.model_card ?? '',
+      created_at: now,
+      updated_at: now,
+      latest_version: 0,
+      aliases: {},
+    };
+    if (await this.metadata.createModel(record)) {
+      await this.journal.announce('model created', (e) => e.modelCreated({ model: record.name, description: record.description }));
+      await this.journal.audit(actor, 'model.create', `models/${record.name}`);
+      return { record, created: true };
+    }
+    const raced = await this.metadata.getModel(input.name);
+    if (!raced) throw new InternalError(`model "${input.name}" vanished while being created`);
+    return { record: modelOf(raced.value), created: false };
+  }
+
+  async raiseLatest(name: string, version: number): Promise<void> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.getRevisioned(name);
+      if (current.value.latest_version >= version) return;
+      const next = { ...current.value, latest_version: version, updated_at: new Date().toISOString() };
+      if (await this.metadata.updateModel(next, current.revision)) return;
+    }
+    throw new InternalError(`could not record version ${version} as latest of "${name}": too much contention`);
+  }
+}
+
+/** Fills the fields records written before they existed lack. */
+export function modelOf(record: ModelRecord): ModelRecord {
+  return { owner: '', framework: '', model_card: '', ...record };
+}
