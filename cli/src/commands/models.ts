@@ -1,6 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { registryv1 } from '@aimass/contracts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
+import { packTfjsDirectory } from '../tfjs-pack.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
@@ -21,10 +24,11 @@ export interface ModelsPushArgs {
 export async function modelsPush(args: ModelsPushArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<number> {
   let progress: ByteProgress | undefined;
   let version: registryv1.ModelVersion__Output;
+  const packed = args.format === 'tfjs' ? await packTfjsDirectory(args.file) : undefined;
   try {
     version = await pushArtifact(registry, {
       model: args.name,
-      file: args.file,
+      file: packed ?? args.file,
       format: args.format,
       alias: args.alias,
       description: args.description,
@@ -37,6 +41,7 @@ export async function modelsPush(args: ModelsPushArgs, registry: registryv1.Regi
   } finally {
     // The bar goes before anything else is printed, success or not.
     progress?.stop();
+    if (packed) await fs.promises.rm(path.dirname(packed), { recursive: true, force: true });
   }
   io.stdout.write(`${version.version}\n`);
   return version.version;
@@ -84,7 +89,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .command('push')
     .description('upload a model file as the next version of NAME (creating NAME if new); prints the version number')
     .argument('<NAME>', 'model name')
-    .argument('<FILE>', 'model artifact (an .onnx file)')
+    .argument('<FILE>', 'model artifact: an .onnx file, or with --format tfjs the directory holding model.json and its weight files')
     .option('--alias <ALIAS>', 'point this alias at the new version once it is stored')
     .addOption(new Option('--format <FORMAT>', 'artifact format').choices(ARTIFACT_FORMATS).default('onnx'))
     .option('--description <TEXT>', 'model description (used when the model is created)')

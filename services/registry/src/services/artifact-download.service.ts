@@ -24,18 +24,22 @@ export class ArtifactDownloadService {
     yield { version: toVersionMessage(version), chunk: Buffer.alloc(0) };
     if (offset === version.size_bytes) return;
     const stream = await this.artifacts.open(version.artifact_key, offset);
-    let pending: Buffer = Buffer.alloc(0);
+    // S3 hands out ~64 KiB pieces; they are batched into ~1 MiB messages with one copy each.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     try {
       for await (const data of stream) {
-        pending = pending.length ? Buffer.concat([pending, data as Buffer]) : (data as Buffer);
-        while (pending.length >= CHUNK) {
-          yield { chunk: pending.subarray(0, CHUNK) };
-          pending = pending.subarray(CHUNK);
+        pending.push(data as Buffer);
+        pendingBytes += (data as Buffer).length;
+        if (pendingBytes >= CHUNK) {
+          yield { chunk: Buffer.concat(pending, pendingBytes) };
+          pending = [];
+          pendingBytes = 0;
         }
       }
     } catch (cause) {
       throw new UnavailableError(`object storage broke off while sending ${model} v${version.version}; resume from the last offset received`, { cause });
     }
-    if (pending.length) yield { chunk: pending };
+    if (pendingBytes) yield { chunk: Buffer.concat(pending, pendingBytes) };
   }
 }

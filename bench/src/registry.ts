@@ -1,0 +1,130 @@
+import type { registryv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc/client';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { freePort, startNatsServer, startS3Server, startService } from '@aimass/testing';
+import { Client as MinioClient } from 'minio';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { printTable, type Benchmark } from './benchmark.js';
+
+const MIB = 1024 * 1024;
+const PART = 16 * MIB;
+const CHUNK = MIB;
+
+/**
+ * Push then pull one ~256 MB ONNX artifact through the registry (gRPC client stream in, server
+ * stream out, SHA-256 and signature on the way), against the same bytes put and got raw with the
+ * MinIO client (multipart, 16 MiB parts, two in flight, as the registry's own upload does) on the
+ * same S3 endpoint. `roundtrip_vs_minio` = registry throughput / raw throughput.
+ */
+const bench: Benchmark = {
+  description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
+  async run(args) {
+    const mb = Number(args.find((a) => a.startsWith('--mb='))?.slice(5) ?? 256);
+    const side = Math.round(Math.sqrt((mb * MIB) / 4));
+    const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
+    const digest = createHash('sha256').update(artifact).digest('hex');
+
+    const nats = await startNatsServer();
+    const s3 = await startS3Server();
+    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-bench-registry-'));
+    const address = `127.0.0.1:${await freePort()}`;
+    const registry = await startService(
+      'registry',
+      { AIMASS_NATS_URL: nats.url, AIMASS_S3_ENDPOINT: s3.endpoint, AIMASS_REGISTRY_GRPC: address, AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`, AIMASS_LOG_LEVEL: 'warn' },
+      { logDir },
+    );
+    const client = createMeshClient<registryv1.RegistryServiceClient>('registry', address);
+    const url = new URL(s3.endpoint);
+    const minio = new MinioClient({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true });
+    try {
+      const bucket = 'bench-raw';
+      if (!(await minio.bucketExists(bucket))) await minio.makeBucket(bucket, 'us-east-1');
+      const rows: (string | number)[][] = [];
+      const measure = async (what: string, op: () => Promise<void>) => {
+        const start = performance.now();
+        await op();
+        const seconds = (performance.now() - start) / 1000;
+        rows.push([what, seconds, artifact.length / MIB / seconds]);
+        return seconds;
+      };
+      // Warm-up both paths once with a small object so connection set-up is not measured.
+      await rawPut(minio, bucket, 'warm', artifact.subarray(0, MIB));
+      const rawPutS = await measure('minio put (multipart)', () => rawPut(minio, bucket, 'raw', artifact));
+      const rawGetS = await measure('minio get', async () => {
+        const got = await rawGet(minio, bucket, 'raw');
+        if (got !== digest) throw new Error('raw get returned other bytes');
+      });
+      const pushS = await measure('registry push', async () => {
+        const v = await push(client, artifact, digest);
+        if (v.sha256 !== digest) throw new Error('registry stored other bytes');
+      });
+      const pullS = await measure('registry pull', async () => {
+        const got = await pull(client);
+        if (got !== digest) throw new Error('registry download returned other bytes');
+      });
+      printTable(['path', 'seconds', 'MiB/s'], rows);
+      const registryTotal = pushS + pullS;
+      const rawTotal = rawPutS + rawGetS;
+      process.stdout.write(`artifact ${(artifact.length / MIB).toFixed(1)} MiB; registry round trip ${registryTotal.toFixed(2)} s, raw ${rawTotal.toFixed(2)} s\n`);
+      return { roundtrip_vs_minio: rawTotal / registryTotal, push_vs_minio: rawPutS / pushS, pull_vs_minio: rawGetS / pullS };
+    } finally {
+      client.close();
+      await registry.child.stop();
+      await s3.stop();
+      await nats.stop();
+    }
+  },
+};
+export default bench;
+
+async function rawPut(minio: MinioClient, bucket: string, key: string, body: Buffer): Promise<void> {
+  if (body.length <= PART) {
+    await minio.putObject(bucket, key, body, body.length);
+    return;
+  }
+  const uploadID = await minio.initiateNewMultipartUpload(bucket, key, {});
+  const etags: { part: number; etag: string }[] = [];
+  const inFlight = new Set<Promise<void>>();
+  for (let part = 1, at = 0; at < body.length; part++, at += PART) {
+    const partNumber = part;
+    const task: Promise<void> = minio
+      .uploadPart({ bucketName: bucket, objectName: key, uploadID, partNumber, headers: {} }, body.subarray(at, at + PART))
+      .then((r) => {
+        etags.push({ part: partNumber, etag: r.etag });
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= 2) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  await minio.completeMultipartUpload(bucket, key, uploadID, etags.sort((a, b) => a.part - b.part));
+}
+
+async function rawGet(minio: MinioClient, bucket: string, key: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of await minio.getObject(bucket, key)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function push(client: registryv1.RegistryServiceClient, body: Buffer, sha256: string): Promise<registryv1.ModelVersion__Output> {
+  return new Promise((resolve, reject) => {
+    const call = client.PushVersion((err, v) => (err ? reject(err) : resolve(v!)));
+    void (async () => {
+      call.write({ header: { model: 'bench', format: 'onnx', size_bytes: String(body.length), sha256 } });
+      for (let at = 0; at < body.length; at += CHUNK) {
+        if (!call.write({ chunk: body.subarray(at, at + CHUNK) })) await once(call, 'drain');
+      }
+      call.end();
+    })().catch(reject);
+  });
+}
+
+async function pull(client: registryv1.RegistryServiceClient): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const message of client.DownloadVersion({ model: 'bench', version: '' }) as AsyncIterable<registryv1.DownloadVersionChunk__Output>) hash.update(message.chunk);
+  return hash.digest('hex');
+}

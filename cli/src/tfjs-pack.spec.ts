@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tar from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { InputFileError } from './errors.js';
+import { packTfjsDirectory } from './tfjs-pack.js';
+
+async function entries(file: string): Promise<Record<string, string>> {
+  const extract = tar.extract();
+  const out: Record<string, string> = {};
+  extract.on('entry', (header, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+    stream.on('end', () => {
+      out[header.name] = Buffer.concat(chunks).toString();
+      next();
+    });
+  });
+  const done = new Promise((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  fs.createReadStream(file).pipe(extract);
+  await done;
+  return out;
+}
+
+describe('packTfjsDirectory', () => {
+  it('packs model.json and the weight files at the root of a tar', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-dir-'));
+    fs.writeFileSync(path.join(dir, 'model.json'), '{"format":"layers-model"}');
+    fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), 'weights');
+    const tarFile = await packTfjsDirectory(dir);
+    expect(await entries(tarFile)).toEqual({ 'group1-shard1of1.bin': 'weights', 'model.json': '{"format":"layers-model"}' });
+  });
+
+  it.each([
+    ['a file', () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'x-')); const f = path.join(d, 'm.onnx'); fs.writeFileSync(f, 'x'); return f; }, 'is not a directory'],
+    ['a directory without model.json', () => fs.mkdtempSync(path.join(os.tmpdir(), 'x-')), 'holds no model.json'],
+  ])('refuses %s', async (_what, make, reason) => {
+    const err = await packTfjsDirectory(make()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputFileError);
+    expect((err as Error).message).toContain(reason);
+  });
+});
