@@ -48,3 +48,25 @@ export { LEAKY_RELU_ALPHA } from './families/dense-layers.js';
 export { type ArchitectureOptions, type Evaluation, type OptimizerName, type OptimizerOptions, type TrainableModel } from './families/trainable.js';
 export { AutoencoderModel } from './families/autoencoder.js';
 export { GanModel, diagonalFrechetDistance } from './families/gan.js';
+export {
+  COVARIANCE_TYPES,
+  type CovarianceType,
+  GMM_TENSORS,
+  GmmError,
+  type GmmErrorReason,
+  type GmmFitOptions,
+  type GmmInitialParams,
+  type GmmIterationProgress,
+  type GmmModel,
+  aic,
+  bic,
+  exportGmm,
+  fitGmm,
+  gmmParameterCount,
+  kmeansInitialParams,
+  meanLogLikelihood,
+  predictProba,
+  scoreSamples,
+  type SyntheticMixture,
+  syntheticMixture,
+} from './gmm/index.js';

@@ -1,0 +1,91 @@
+import { GmmError } from './gmm-error.js';
+
+export type CovarianceType = 'full' | 'diag';
+export const COVARIANCE_TYPES: readonly CovarianceType[] = ['full', 'diag'];
+
+/**
+ * A fitted Gaussian mixture. Arrays are row-major Float64Arrays:
+ * - weights [K], means [K×D];
+ * - covariances [K×D×D] (full) or [K×D] (diag, the variances);
+ * - precisionsCholesky, the same shape: for full, the upper-triangular U_k with U_k U_kᵀ = Σ_k⁻¹
+ *   (scikit-learn's `precisions_cholesky_`, so (x − μ_k) U_k is the whitened residual); for diag,
+ *   1/√variance.
+ */
+export interface GmmModel {
+  readonly covariance: CovarianceType;
+  readonly components: number;
+  readonly dims: number;
+  readonly weights: Float64Array;
+  readonly means: Float64Array;
+  readonly covariances: Float64Array;
+  readonly precisionsCholesky: Float64Array;
+  /** Whether the winning initialisation met the tolerance before maxIter. */
+  readonly converged: boolean;
+  /** EM iterations of the winning initialisation. */
+  readonly iterations: number;
+  /** Mean per-sample log-likelihood at the last E-step of the winning initialisation. */
+  readonly lowerBound: number;
+  /** Which initialisation won (0-based) and the final lower bound of each one. */
+  readonly bestInit: number;
+  readonly initLowerBounds: readonly number[];
+}
+
+/** The dims of each covariance block: D×D for full, D for diag. */
+export function covarianceSize(covariance: CovarianceType, dims: number): number {
+  return covariance === 'full' ? dims * dims : dims;
+}
+
+/** Free parameters, as BIC and AIC count them (weights sum to one). */
+export function gmmParameterCount(model: Pick<GmmModel, 'covariance' | 'components' | 'dims'>): number {
+  const { components: k, dims: d } = model;
+  const covariance = model.covariance === 'full' ? (k * d * (d + 1)) / 2 : k * d;
+  return covariance + k * d + k - 1;
+}
+
+/**
+ * Checks that `data` holds `rows` finite rows of `cols` values and returns it as a Float64Array
+ * (a Float32Array is widened once, here, so the hot loops see one array type).
+ */
+export function checkData(data: Float64Array | Float32Array, rows: number, cols: number, what = 'data'): Float64Array {
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new GmmError('invalid_shape', `${what}: rows must be a positive integer, got ${rows}`);
+  if (!Number.isSafeInteger(cols) || cols < 1) throw new GmmError('invalid_shape', `${what}: columns must be a positive integer, got ${cols}`);
+  if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
+    throw new GmmError('invalid_shape', `${what} must be a Float64Array or Float32Array`);
+  }
+  if (data.length !== rows * cols) {
+    throw new GmmError(
+      'invalid_shape',
+      `${what} holds ${data.length} values but ${rows} rows × ${cols} columns need ${rows * cols}; every row must have ${cols} values`,
+    );
+  }
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (v - v !== 0) {
+      const row = Math.floor(i / cols);
+      throw new GmmError('non_finite_data', `${what} has a non-finite value (${v}) at row ${row}, column ${i - row * cols}; remove or impute it`);
+    }
+  }
+  return data instanceof Float64Array ? data : Float64Array.from(data);
+}
+
+/** Checks the shapes of a model that came from outside (a checkpoint, a registry artifact). */
+export function checkModel(model: GmmModel): void {
+  const { components: k, dims: d, covariance } = model;
+  const bad = (msg: string): never => {
+    throw new GmmError('invalid_model', `invalid GMM model: ${msg}`);
+  };
+  if (!COVARIANCE_TYPES.includes(covariance)) bad(`covariance must be one of ${COVARIANCE_TYPES.join(', ')}, got '${covariance}'`);
+  if (!Number.isSafeInteger(k) || k < 1) bad(`components must be a positive integer, got ${k}`);
+  if (!Number.isSafeInteger(d) || d < 1) bad(`dims must be a positive integer, got ${d}`);
+  const size = covarianceSize(covariance, d);
+  const expect: [string, Float64Array, number][] = [
+    ['weights', model.weights, k],
+    ['means', model.means, k * d],
+    ['covariances', model.covariances, k * size],
+    ['precisionsCholesky', model.precisionsCholesky, k * size],
+  ];
+  for (const [name, array, length] of expect) {
+    if (!(array instanceof Float64Array) || array.length !== length) bad(`${name} must be a Float64Array of ${length} values`);
+  }
+  for (let c = 0; c < k; c++) if (!((model.weights[c] as number) > 0)) bad(`weight ${c} must be positive`);
+}
