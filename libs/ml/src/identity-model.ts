@@ -7,21 +7,22 @@ export interface IdentityModelOptions {
   readonly datatype: Datatype;
   /** Dimensions of the input and both outputs; -1 is a symbolic (any-size) dimension. */
   readonly shape: readonly number[];
-  readonly inputName?: string;
-  /** Names of the outputs, each an Identity of the input (default `output`, `copy`). */
+  /** Names of the inputs (default `input`). */
+  readonly inputNames?: readonly string[];
+  /** Names of the outputs (default `output`, `copy`); output i is an Identity of input i modulo the input count. */
   readonly outputNames?: readonly string[];
 }
 
 /**
- * A tiny ONNX model for one datatype: each output is an Identity of the input. ONNX Identity (opset
+ * A tiny ONNX model for one datatype: each output is an Identity of an input. ONNX Identity (opset
  * 13) accepts every tensor type onnxruntime serves, which makes it the model for checking that a
  * datatype crosses a serving path bit for bit.
  */
 export function exportIdentityModel(options: IdentityModelOptions): Uint8Array {
-  const inputName = options.inputName ?? 'input';
+  const inputNames = options.inputNames ?? ['input'];
   const outputNames = options.outputNames ?? ['output', 'copy'];
-  if (outputNames.length === 0) throw new OnnxExportError('cannot export identity model: it needs at least one output');
-  if (new Set([inputName, ...outputNames]).size !== outputNames.length + 1) {
+  if (outputNames.length === 0 || inputNames.length === 0) throw new OnnxExportError('cannot export identity model: it needs at least one input and one output');
+  if (new Set([...inputNames, ...outputNames]).size !== outputNames.length + inputNames.length) {
     throw new OnnxExportError('cannot export identity model: input and output names must all differ');
   }
   const elemType = datatypeToOnnxElemType(options.datatype);
@@ -40,8 +41,8 @@ export function exportIdentityModel(options: IdentityModelOptions): Uint8Array {
     producerName: ONNX_PRODUCER,
     graph: {
       name: `identity_${options.datatype.toLowerCase()}`,
-      node: outputNames.map((out) => ({ name: `${out}.Identity`, opType: 'Identity', input: [inputName], output: [out] })),
-      input: [valueInfo(inputName)],
+      node: outputNames.map((out, i) => ({ name: `${out}.Identity`, opType: 'Identity', input: [inputNames[i % inputNames.length]!], output: [out] })),
+      input: inputNames.map(valueInfo),
       output: outputNames.map(valueInfo),
     },
   };

@@ -47,6 +47,8 @@ export class ModelVersionStore implements OnModuleDestroy {
   private readonly refused = new Map<string, { error: AimassError; until: number }>();
   /** Versions a failed hot swap keeps serving for a model until its next alias event. */
   private readonly held = new Map<string, ServableVersion>();
+  /** Bumped by every invalidate(model); a resolution that straddles a bump is not cached. */
+  private readonly generations = new Map<string, number>();
   private readonly defaults: BatchingPolicy;
   private readonly budgetBytes: number;
 
@@ -83,13 +85,20 @@ export class ModelVersionStore implements OnModuleDestroy {
     const key = `${model}\u0000${selector}`;
     const cached = this.resolutions.get(key);
     if (cached && cached.expires > Date.now()) return cached.version;
-    const version = await this.registry.resolve(model, selector);
-    this.resolutions.set(key, { version, expires: Date.now() + (pinned ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS) });
-    return version;
+    for (;;) {
+      const generation = this.generations.get(model) ?? 0;
+      const version = await this.registry.resolve(model, selector);
+      // An alias moved while the registry answered: the answer may predate the move, so ask again
+      // rather than cache (and perhaps reload) the version being swapped out.
+      if ((this.generations.get(model) ?? 0) !== generation && !pinned) continue;
+      this.resolutions.set(key, { version, expires: Date.now() + (pinned ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS) });
+      return version;
+    }
   }
 
   /** Forgets how selectors of `model` resolved (an alias moved); loaded versions stay loaded. */
   invalidate(model: string): void {
+    this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
     for (const key of this.resolutions.keys()) if (key.startsWith(`${model}\u0000`)) this.resolutions.delete(key);
   }
 
