@@ -73,6 +73,37 @@ const jobFailed = z.object({
   reason: z.string(),
 });
 
+/** Every trainer job event names the job, its pool, the node running it and the compute backend. */
+const jobEventBase = { job_id: z.string(), pool: z.string(), backend: z.string(), node_id: z.string() };
+
+const jobStarted = z.object({ ...jobEventBase, family: z.string(), epochs: z.number().int(), resumed_from_epoch: z.number().int().nonnegative() });
+
+/** One per finished epoch: training losses, validation metrics and throughput. */
+const jobProgress = z.object({
+  ...jobEventBase,
+  epoch: z.number().int().positive(),
+  epochs: z.number().int().positive(),
+  losses: z.record(z.string(), z.number()),
+  metrics: z.record(z.string(), z.number()),
+  samples_per_second: z.number().nonnegative(),
+  learning_rate: z.number(),
+});
+
+const jobSucceeded = z.object({
+  ...jobEventBase,
+  model: z.string(),
+  version: z.number().int().positive(),
+  /** Every artifact registered, e.g. { anomaly: 'm@3', encoder: 'm-encoder@3' }. */
+  artifacts: z.record(z.string(), z.string()),
+  metrics: z.record(z.string(), z.number()),
+  epochs_run: z.number().int().nonnegative(),
+});
+
+const jobCancelled = z.object({ ...jobEventBase, epoch: z.number().int().nonnegative() });
+
+/** Liveness of one trainer node (core NATS, not stored). `load` is active jobs / concurrency. */
+const nodeHeartbeat = z.object({ node_id: z.string(), pool: z.string(), backend: z.string(), active_jobs: z.number().int().nonnegative(), concurrency: z.number().int().positive(), load: z.number().nonnegative() });
+
 const auditRecord = z.object({
   actor: z.string(),
   action: z.string(),
@@ -91,6 +122,11 @@ export const EVENT_SCHEMAS = {
   'inference.prediction.summary': predictionSummary,
   'trainer.job.requested': trainRequested,
   'trainer.job.failed': jobFailed,
+  'trainer.job.started': jobStarted,
+  'trainer.job.progress': jobProgress,
+  'trainer.job.succeeded': jobSucceeded,
+  'trainer.job.cancelled': jobCancelled,
+  'trainer.node.heartbeat': nodeHeartbeat,
   'audit.record': auditRecord,
 } as const;
 

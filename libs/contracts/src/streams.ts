@@ -21,4 +21,6 @@ export const STREAMS = {
 export const KV_BUCKETS = {
   /** Registry metadata: models, versions, aliases. Written only by the registry, with CAS. */
   registry: { name: 'aimass_registry', history: 5 },
+  /** Trainer job records (`jobs.<job_id>`): state, epoch, result. Written by trainer nodes with CAS. */
+  trainerJobs: { name: 'aimass_trainer_jobs', history: 5 },
 } as const;

@@ -18,4 +18,6 @@ export const subjects = {
   predictions: (service: string) => `aimass.predictions.${service}`,
   allPredictions: 'aimass.predictions.>',
   rpc: (service: string, method: string) => `aimass.rpc.${service}.${method}`,
+  /** Node liveness beats (core NATS, not stored): aimass.heartbeats.<service>.<node>. */
+  heartbeat: (service: string, node: string) => `aimass.heartbeats.${service}.${node}`,
 } as const;

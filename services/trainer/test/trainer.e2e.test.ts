@@ -1,145 +1,134 @@
-import { createMeshClient } from '@aimass/grpc';
 import type { trainerv1 } from '@aimass/contracts';
-import { checkGrpcHealth, freePort, startNatsServer, startService, type NatsServer, type ServiceProcess } from '@aimass/testing';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { ObjectStore } from '@aimass/storage';
+import { checkGrpcHealth, startMesh, type Mesh } from '@aimass/testing';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, eventually, trainerClient, watchJobEvents } from './harness.js';
 
-// A producer outside the mesh: it knows only the documented subjects and the envelope's JSON shape,
-// and talks to a real trainer process through a plain NATS client.
+// A trainer node against real nats + S3: its gRPC job API, bad specs (refused at submission, or
+// FAILED with a reason once the data is read), cancellation, and what it does with garbage.
 
-const REQUESTS = 'aimass.events.trainer.job.requested';
-const FAILED = 'aimass.events.trainer.job.failed';
-
-interface JobFailedEvent {
-  id: string;
-  type: string;
-  source: string;
-  data: { job_id: string; pool: string; backend: string; reason: string };
-}
-
-let nats: NatsServer;
-let trainer: ServiceProcess;
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-let failures: Subscription;
-const failed = new Map<string, JobFailedEvent>();
+let mesh: Mesh;
+let trainer: trainerv1.TrainerServiceClient;
+let watch: Awaited<ReturnType<typeof watchJobEvents>>;
+let store: ObjectStore;
+const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
+const small = { dataset: { builtin: 'anomaly_blobs', rows: 64, features: 4 }, architecture: { hidden: [8], latent_dim: 2 }, epochs: 1, batch_size: 16 };
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-e2e-'));
-  trainer = await startService(
-    'trainer',
-    {
-      AIMASS_NATS_URL: nats.url,
-      AIMASS_TRAINER_GRPC: `127.0.0.1:${await freePort()}`,
-      AIMASS_TRAINER_HTTP: `http://127.0.0.1:${await freePort()}`,
-      AIMASS_TRAINER_POOL: 'cpu',
-      AIMASS_TRAINER_CONCURRENCY: '2',
-      AIMASS_LOG_LEVEL: 'warn',
-    },
-    { logDir },
-  );
-  nc = await connect({ servers: nats.url });
-  js = jetstream(nc);
-  jsm = await jetstreamManager(nc);
-  // JetStream also delivers what it stores to plain subscribers: enough to watch results.
-  failures = nc.subscribe(FAILED, {
-    callback: (err, msg) => {
-      if (err) return;
-      const event = msg.json<JobFailedEvent>();
-      failed.set(event.data.job_id, event);
-    },
-  });
+  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-e2e-')), services: ['trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_TRAINER_CONCURRENCY: '2' } });
+  trainer = trainerClient(mesh);
+  watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
+  store = new ObjectStore({ endpoint: mesh.env.AIMASS_S3_ENDPOINT!, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket: 'aimass-artifacts' });
+  await store.ensureBucket();
 });
 
 afterAll(async () => {
-  failures?.unsubscribe();
-  await nc?.drain();
-  await trainer?.child.stop();
-  await nats?.stop();
+  trainer?.close();
+  await watch?.nc.drain();
+  await mesh?.stop();
 });
 
-async function requestTraining(data: Record<string, unknown>): Promise<string> {
-  const id = randomUUID();
-  const envelope = { id, type: 'trainer.job.requested', source: 'e2e/outside-producer', time: new Date().toISOString(), subject: 'jobs', data };
-  await js.publish(REQUESTS, JSON.stringify(envelope), { msgID: id });
-  return id;
-}
+const submit = (spec: unknown, job_id = '') => call<trainerv1.SubmitJobRequest, trainerv1.Job__Output>(trainer, 'SubmitJob', { job_id, spec_json: JSON.stringify(spec) });
+const getJob = (job_id: string) => call<trainerv1.GetJobRequest, trainerv1.Job__Output>(trainer, 'GetJob', { job_id });
 
-async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms\n${trainer.child.logTail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-function getNode(): Promise<trainerv1.TrainerNode__Output> {
-  const client = createMeshClient<trainerv1.TrainerServiceClient>('trainer', trainer.address);
-  return new Promise((resolve, reject) =>
-    client.getNode({}, (err, node) => {
-      client.close();
-      if (err || !node) reject(err ?? new Error('no response'));
-      else resolve(node);
-    }),
-  );
-}
-
-describe('trainer', () => {
-  it('describes itself honestly over gRPC', async () => {
-    const node = await getNode();
-    expect(node).toMatchObject({ pool: 'cpu', backend: 'none', concurrency: 2, active_jobs: 0, families: [] });
-    expect(node.id).toMatch(/-\d+$/);
+describe('trainer node', () => {
+  it('describes itself: pool, the wasm backend it trains on, and its families', async () => {
+    const node = await call<object, trainerv1.TrainerNode__Output>(trainer, 'GetNode', {});
+    expect(node).toMatchObject({ pool: 'cpu', backend: 'wasm', concurrency: 2, families: ['ae', 'vae', 'gan'] });
   });
 
-  it('fails a requested job, saying that no engine can train its family', async () => {
-    await requestTraining({ job_id: 'e2e-job-1', pool: 'cpu', spec: { family: 'vae', epochs: 2 } });
-    const event = await eventually(() => failed.get('e2e-job-1'), 'trainer.job.failed for e2e-job-1');
-    expect(event.type).toBe('trainer.job.failed');
-    expect(event.source).toBe('aimass/trainer');
-    expect(event.data).toEqual({ job_id: 'e2e-job-1', pool: 'cpu', backend: 'none', reason: 'no training engine for family "vae" is available in this build' });
-    // The job was acked off the work queue: nothing is left to redeliver.
-    await eventually(async () => ((await jsm.streams.info('AIMASS_JOBS')).state.messages === 0 ? true : undefined), 'an empty work queue');
+  it.each([
+    ['an unknown family', { ...small, family: 'transformer' }, 'family must be one of'],
+    ['negative epochs', { ...small, family: 'ae', epochs: -1 }, 'epochs must be at least 1'],
+    ['a latent dimension larger than the input', { ...small, family: 'vae', architecture: { latent_dim: 5 } }, 'latent_dim 5 must be smaller than the 4 input features'],
+    ['no dataset', { family: 'ae', epochs: 1 }, 'dataset'],
+    ['AUROC without labels', { ...small, family: 'ae', dataset: { builtin: 'sine_waves' }, metrics: ['auroc'] }, 'needs anomaly labels'],
+  ])('refuses %s at submission with INVALID_ARGUMENT and stores nothing', async (_what, spec, expected) => {
+    const jobId = `bad-${randomUUID()}`;
+    const err = (await submit(spec, jobId).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toContain(expected);
+    const missing = (await getJob(jobId).catch((e: ServiceError) => e)) as ServiceError;
+    expect(missing.code).toBe(status.NOT_FOUND);
   });
 
-  it('gives a job without an id one, and reports it under that id', async () => {
-    const before = new Set(failed.keys());
-    await requestTraining({ spec: { family: 'gmm' } });
-    const event = await eventually(() => [...failed.values()].find((e) => !before.has(e.data.job_id)), 'a failure for the unnamed job');
-    expect(event.data.job_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(event.data.reason).toBe('no training engine for family "gmm" is available in this build');
+  it('refuses spec_json that is not JSON', async () => {
+    const err = (await call(trainer, 'SubmitJob', { job_id: '', spec_json: '{family:' }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^spec_json is not JSON/);
   });
 
-  it('answers a request it cannot train with a failure that says why', async () => {
-    await requestTraining({ job_id: 'e2e-no-family', spec: { epochs: 3 } });
-    const event = await eventually(() => failed.get('e2e-no-family'), 'trainer.job.failed for e2e-no-family');
-    expect(event.data.reason).toMatch(/^invalid training spec: family/);
+  it.each([
+    ['a missing dataset object', 'nowhere.csv', undefined, 'dataset object "nowhere.csv" does not exist'],
+    ['NaN in the data', 'nan.csv', 'a,b,c\n1,2,3\n4,NaN,6\n', 'row 2, column "b" is "NaN", not a finite number'],
+    ['rows of mismatched widths', 'ragged.csv', 'a,b,c\n1,2,3\n4,5\n', 'row 2 has 2 values but row 1 has 3'],
+    ['a latent dimension as wide as the data', 'narrow.csv', 'a,b\n1,2\n3,4\n5,6\n7,8\n', "latent_dim 2 must be smaller than the dataset's 2 features"],
+  ])('fails a job with %s, saying why, and keeps serving', async (_what, key, body, reason) => {
+    if (body !== undefined) await store.putBuffer(key, Buffer.from(body));
+    const job = await submit({ ...small, family: 'ae', dataset: { s3_key: key, format: 'csv' } });
+    expect(job.state).toBe('QUEUED');
+    const failed = await eventually(() => watch.of(job.job_id, 'trainer.job.failed')[0], `failure of ${key}`, 30_000, logs);
+    expect(failed.data.reason).toContain(reason);
+    expect(failed.data.backend).toBe('wasm');
+    expect(await getJob(job.job_id)).toMatchObject({ state: 'FAILED', reason: expect.stringContaining(reason) });
+    expect(await checkGrpcHealth(mesh.env.AIMASS_TRAINER_GRPC!)).toBe('SERVING');
   });
 
-  it('queues a job for another pool on that pool, where this cpu node leaves it', async () => {
-    await requestTraining({ job_id: 'e2e-gpu-job', pool: 'gpu', spec: { family: 'gan' } });
-    const queued = await eventually(
-      async () => (await jsm.streams.getMessage('AIMASS_JOBS', { last_by_subj: 'aimass.jobs.train.gpu' }).catch(() => null)) ?? undefined,
-      'the gpu job on its queue',
-    );
-    expect(queued.json<{ id: string; data: { job_id: string } }>()).toMatchObject({ id: 'e2e-gpu-job', data: { job_id: 'e2e-gpu-job', pool: 'gpu' } });
-    expect(failed.has('e2e-gpu-job')).toBe(false);
+  it('fails a bad spec that arrives as a NATS request event, with a trainer.job.failed event', async () => {
+    const js = jetstream(watch.nc);
+    const envelope = { id: randomUUID(), type: 'trainer.job.requested', source: 'e2e', time: new Date().toISOString(), subject: 'jobs', data: { job_id: 'e2e-bad-event', spec: { family: 'ae', epochs: -2 } } };
+    await js.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope), { msgID: envelope.id });
+    const failed = await eventually(() => watch.of('e2e-bad-event', 'trainer.job.failed')[0], 'failure of e2e-bad-event', 30_000, logs);
+    expect(failed.data.reason).toContain('epochs must be at least 1');
+    expect((await getJob('e2e-bad-event')).state).toBe('FAILED');
   });
 
-  it('shrugs off garbage and keeps serving', async () => {
-    await js.publish(REQUESTS, 'not json');
-    await js.publish(REQUESTS, JSON.stringify({ id: randomUUID(), type: 'trainer.job.requested', source: 's', time: new Date().toISOString(), subject: '', data: { pool: 'tpu' } }));
-    await requestTraining({ job_id: 'e2e-after-garbage', spec: { family: 'ae' } });
-    await eventually(() => failed.get('e2e-after-garbage'), 'trainer.job.failed after garbage');
-    expect(trainer.child.running).toBe(true);
-    expect(await checkGrpcHealth(trainer.address)).toBe('SERVING');
+  it('cancels a running job within one batch, streams its progress, and lists it as CANCELLED', async () => {
+    const job = await submit({ family: 'ae', dataset: { builtin: 'sine_waves', rows: 20_000, features: 32 }, architecture: { hidden: [64], latent_dim: 4 }, epochs: 500, batch_size: 32 }, 'e2e-cancel');
+    const seen: trainerv1.Job__Output[] = [];
+    const stream = trainer.StreamProgress({ job_id: job.job_id });
+    stream.on('data', (j: trainerv1.Job__Output) => seen.push(j));
+    const ended = new Promise((resolve) => stream.on('end', resolve).on('error', resolve));
+    await eventually(() => watch.of(job.job_id, 'trainer.job.progress')[0], 'a first epoch', 60_000, logs);
+    const flagged = await call<trainerv1.CancelJobRequest, trainerv1.Job__Output>(trainer, 'CancelJob', { job_id: job.job_id });
+    expect(flagged.cancel_requested).toBe(true);
+    const epochsAtCancel = watch.of(job.job_id, 'trainer.job.progress').length;
+    const cancelled = await eventually(() => watch.of(job.job_id, 'trainer.job.cancelled')[0], 'trainer.job.cancelled', 30_000, logs);
+    // 500 batches an epoch: stopping within a batch means no epoch after the one running at the cancel.
+    expect(cancelled.data.epoch).toBeLessThanOrEqual(epochsAtCancel + 1);
+    expect(watch.of(job.job_id, 'trainer.job.progress').length).toBeLessThanOrEqual(epochsAtCancel + 1);
+    expect(cancelled.data.backend).toBe('wasm');
+    await ended;
+    expect(seen[0]?.job_id).toBe('e2e-cancel');
+    expect(seen.at(-1)?.state).toBe('CANCELLED');
+    const list = await call<trainerv1.ListJobsRequest, trainerv1.ListJobsResponse__Output>(trainer, 'ListJobs', { state: 'CANCELLED' });
+    expect(list.jobs.map((j) => j.job_id)).toContain('e2e-cancel');
+    const again = (await call(trainer, 'CancelJob', { job_id: 'e2e-cancel' }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(again.code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it('cancels a queued job at once: a gpu job waits on the gpu queue, which this cpu node leaves alone', async () => {
+    const job = await submit({ ...small, family: 'ae', pool: 'gpu' }, 'e2e-gpu-queued');
+    expect(job).toMatchObject({ state: 'QUEUED', pool: 'gpu' });
+    const jsm = await jetstreamManager(watch.nc);
+    const queued = await jsm.streams.getMessage('AIMASS_JOBS', { last_by_subj: 'aimass.jobs.train.gpu' });
+    expect(queued?.json<{ id: string }>().id).toBe('e2e-gpu-queued');
+    const cancelled = await call<trainerv1.CancelJobRequest, trainerv1.Job__Output>(trainer, 'CancelJob', { job_id: 'e2e-gpu-queued' });
+    expect(cancelled.state).toBe('CANCELLED');
+  });
+
+  it('shrugs off garbage on the request subject and keeps serving', async () => {
+    watch.nc.publish('aimass.events.trainer.job.requested', 'not json');
+    watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify({ id: randomUUID(), type: 'trainer.job.requested', source: 's', time: new Date().toISOString(), subject: '', data: { pool: 'tpu' } }));
+    // No registry runs in this mesh, so the job that proves the node still works is one that fails on its data.
+    const job = await submit({ ...small, family: 'ae', dataset: { s3_key: 'absent.csv', format: 'csv' } }, 'e2e-after-garbage');
+    await eventually(() => watch.of(job.job_id, 'trainer.job.failed')[0], 'e2e-after-garbage to fail', 30_000, logs);
+    expect(mesh.services.get('trainer')?.child.running).toBe(true);
   });
 });

@@ -1,18 +1,22 @@
-import { makeEnvelope, subjects, type EventData } from '@aimass/contracts';
+import { makeEnvelope, subjects, type EventData, type EventType } from '@aimass/contracts';
 import { EventBus } from '@aimass/nats';
-import { SERVICE_NAME } from '@aimass/runtime';
+import { NATS_CONNECTION, SERVICE_NAME } from '@aimass/runtime';
 import { currentTraceparent } from '@aimass/telemetry';
+import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable } from '@nestjs/common';
 
 export type TrainingJob = EventData<'trainer.job.requested'> & { readonly job_id: string };
 export type JobFailure = EventData<'trainer.job.failed'>;
 
-/** The trainer's side of NATS: the training work queue, and the job events it publishes. */
+type JobEventType = Extract<EventType, `trainer.job.${string}`>;
+
+/** The trainer's side of NATS: the training work queue, the job events and node heartbeats it publishes. */
 @Injectable()
 export class JobQueueRepository {
   constructor(
     private readonly bus: EventBus,
     @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
   ) {}
 
   /**
@@ -33,6 +37,17 @@ export class JobQueueRepository {
   }
 
   async reportFailed(failure: JobFailure): Promise<void> {
-    await this.bus.publish(subjects.event('trainer.job.failed'), 'trainer.job.failed', `jobs/${failure.job_id}`, failure);
+    await this.publish('trainer.job.failed', failure);
+  }
+
+  /** A job lifecycle or progress event on `aimass.events.<type>` (stream AIMASS_EVENTS). */
+  async publish<T extends JobEventType>(type: T, data: EventData<T> & { job_id: string }): Promise<void> {
+    await this.bus.publish(subjects.event(type), type, `jobs/${data.job_id}`, data);
+  }
+
+  /** Liveness: core NATS, not stored; nobody needs yesterday's heartbeats. */
+  heartbeat(data: EventData<'trainer.node.heartbeat'>): void {
+    const envelope = makeEnvelope('trainer.node.heartbeat', { source: `aimass/${this.service}`, subject: `nodes/${data.node_id}`, data });
+    this.nc.publish(subjects.heartbeat(this.service, data.node_id), JSON.stringify(envelope));
   }
 }

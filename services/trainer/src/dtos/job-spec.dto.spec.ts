@@ -1,0 +1,56 @@
+import { InvalidArgumentError } from '@aimass/errors';
+import { describe, expect, it } from 'vitest';
+import { validateSpec } from '../services/job-submission.service';
+
+const good = { family: 'vae', dataset: { builtin: 'anomaly_blobs', rows: 200, features: 8 }, epochs: 2 };
+
+describe('validateSpec', () => {
+  it('fills the defaults of a minimal spec', () => {
+    const spec = validateSpec(good);
+    expect(spec).toMatchObject({ family: 'vae', pool: 'cpu', batch_size: 64, checkpoint_every: 1, optimizer: { name: 'adam', learning_rate: 0.001 }, preprocessing: { scaling: 'minmax', validation_split: 0.2 } });
+    expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
+  });
+
+  it.each([
+    ['an unknown family', { ...good, family: 'transformer' }, 'family must be one of ae, vae, gan, gmm'],
+    ['negative epochs', { ...good, epochs: -3 }, 'epochs must be at least 1'],
+    ['zero epochs', { ...good, epochs: 0 }, 'epochs must be at least 1'],
+    ['fractional epochs', { ...good, epochs: 1.5 }, 'epochs'],
+    ['no dataset', { family: 'ae', epochs: 1 }, 'dataset'],
+    ['an unknown built-in dataset', { ...good, dataset: { builtin: 'imagenet' } }, 'builtin must be one of'],
+    ['an S3 dataset without a format', { ...good, dataset: { s3_key: 'd.csv' } }, 'dataset'],
+    ['a latent dimension larger than the input', { ...good, architecture: { latent_dim: 9 } }, 'latent_dim 9 must be smaller than the 8 input features'],
+    ['a latent dimension equal to the input', { ...good, architecture: { latent_dim: 8 } }, 'latent_dim 8 must be smaller'],
+    ['an unknown optimiser', { ...good, optimizer: { name: 'lbfgs' } }, 'optimizer.name'],
+    ['a negative learning rate', { ...good, optimizer: { learning_rate: -1 } }, 'optimizer.learning_rate'],
+    ['a zero batch size', { ...good, batch_size: 0 }, 'batch_size'],
+    ['an unknown metric', { ...good, metrics: ['accuracy'] }, 'metrics'],
+    ['a metric of another family', { ...good, metrics: ['bic'] }, 'metric "bic" does not apply to family vae'],
+    ['AUROC on unlabelled data', { ...good, dataset: { builtin: 'sine_waves' }, metrics: ['auroc'] }, 'needs anomaly labels'],
+    ['an unknown field', { ...good, epoch: 3 }, 'epoch'],
+    ['an unknown pool', { ...good, pool: 'tpu' }, 'pool'],
+    ['a model name with a slash', { ...good, model_name: 'a/b' }, 'model_name'],
+    ['a GMM (no engine in this build)', { ...good, family: 'gmm' }, 'no GMM engine'],
+    ['an array', [good], 'must be a JSON object'],
+    ['null', null, 'must be a JSON object'],
+  ])('refuses %s, naming the problem', (_what, spec, expected) => {
+    let error: unknown;
+    try {
+      validateSpec(spec);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).message).toMatch(/^invalid training spec: /);
+    expect((error as Error).message).toContain(expected);
+  });
+
+  it.each([
+    ['an AE on MNIST', { family: 'ae', dataset: { builtin: 'mnist', rows: 100 }, epochs: 1, architecture: { hidden: [256], latent_dim: 32 } }],
+    ['a GAN whose noise is wider than the data', { family: 'gan', dataset: { builtin: 'sine_waves', features: 4 }, epochs: 1, architecture: { latent_dim: 16 } }],
+    ['an S3 CSV with labels and AUROC', { family: 'ae', dataset: { s3_key: 'x.csv', format: 'csv', label_column: 'label' }, epochs: 1, metrics: ['auroc', 'auprc'] }],
+    ['a schedule and early stopping', { ...good, optimizer: { name: 'rmsprop', learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } }, early_stopping: { patience: 2 } }],
+  ])('accepts %s', (_what, spec) => {
+    expect(() => validateSpec(spec)).not.toThrow();
+  });
+});

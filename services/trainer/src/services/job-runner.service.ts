@@ -1,0 +1,213 @@
+import { parseInput } from '@aimass/contracts';
+import { InvalidArgumentError } from '@aimass/errors';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DatasetError } from '../datasets/dataset.js';
+import { prepare } from '../datasets/preprocessing.js';
+import type { JobSpec } from '../dtos/job-spec.dto.js';
+import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
+import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
+import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
+import { DatasetRepository } from '../repositories/dataset.repository.js';
+import { JobQueueRepository } from '../repositories/job-queue.repository.js';
+import { JobStoreRepository } from '../repositories/job-store.repository.js';
+import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
+import { type JobDisposition, type PulledJob, WorkQueueRepository } from '../repositories/work-queue.repository.js';
+import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { metricProblem } from '../training/metric-registry.js';
+import { TrainingDivergedError, trainTfjs, type TrainingOutcome } from '../training/tfjs-training.js';
+import { validateSpec } from './job-submission.service.js';
+import { TrainerNodeService } from './trainer-node.service.js';
+
+const HEARTBEAT_MS = 5_000;
+/** Unexpected failures (S3 or registry outages) are retried this many deliveries before the job fails. */
+const MAX_ATTEMPTS = 5;
+
+/** The job's own fault: it fails, saying why, and is never retried. */
+class JobRejectedError extends Error {
+  override readonly name = 'JobRejectedError';
+}
+
+/**
+ * Runs the jobs this node pulls from its pool's work queue: resume from the last checkpoint, train
+ * epoch by epoch (progress events, checkpoints, cancel checks between batches), export to ONNX and
+ * register the result exactly once. Every outcome ends in the job record and a job event.
+ */
+@Injectable()
+export class JobRunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobRunnerService.name);
+  private readonly cancelRequested = new Map<string, boolean>();
+  private cancelWatch: { stop(): void } | undefined;
+  private heartbeats: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly node: TrainerNodeService,
+    private readonly backends: ComputeBackendRepository,
+    private readonly store: JobStoreRepository,
+    private readonly queue: JobQueueRepository,
+    private readonly work: WorkQueueRepository,
+    private readonly datasets: DatasetRepository,
+    private readonly checkpoints: CheckpointRepository,
+    private readonly registry: ModelRegistryRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.node.useBackend(await this.backends.select());
+    this.cancelWatch = await this.store.watchAll((record) => {
+      if (record.cancel_requested && this.cancelRequested.has(record.job_id)) this.cancelRequested.set(record.job_id, true);
+    });
+    await this.work.start(this.node.pool, this.node.concurrency, (job) => this.run(job));
+    const beat = () => this.queue.heartbeat(this.node.heartbeat());
+    beat();
+    this.heartbeats = setInterval(beat, HEARTBEAT_MS);
+  }
+
+  /** Running jobs stop at the next batch and go back to the queue; their checkpoints carry them on elsewhere. */
+  async onApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.heartbeats);
+    this.cancelWatch?.stop();
+    await this.work.stop();
+  }
+
+  async run(pulled: PulledJob): Promise<JobDisposition> {
+    let jobId: string;
+    let request;
+    try {
+      request = parseInput(TrainingRequestEventSchema, pulled.envelope, 'training job');
+      jobId = request.data.job_id ?? pulled.envelope.id;
+    } catch (err) {
+      this.logger.error(`dropping job message ${pulled.envelope.id}: ${(err as Error).message}`);
+      return 'done';
+    }
+    let record = await this.store.find(jobId);
+    if (!record) {
+      // Put on the work queue directly, without a request: it gets its record here.
+      record = newJobRecord(jobId, request.data.pool, request.data.spec);
+      await this.store.create(record).catch(() => undefined);
+      record = await this.store.get(jobId);
+    }
+    if (isFinished(record.state)) return 'done';
+    if (record.cancel_requested) {
+      await this.finishCancelled(jobId, 0);
+      return 'done';
+    }
+    this.node.jobStarted();
+    this.cancelRequested.set(jobId, false);
+    try {
+      await this.execute(jobId, record);
+      return 'done';
+    } catch (err) {
+      if (err instanceof JobRejectedError || err instanceof DatasetError || err instanceof TrainingDivergedError || err instanceof InvalidArgumentError) {
+        await this.fail(jobId, err.message);
+        return 'done';
+      }
+      if (pulled.deliveryCount >= MAX_ATTEMPTS) {
+        await this.fail(jobId, `gave up after ${pulled.deliveryCount} attempts: ${(err as Error).message}`);
+        return 'done';
+      }
+      this.logger.error(`job ${jobId} attempt ${pulled.deliveryCount} failed, will retry: ${(err as Error).stack ?? String(err)}`);
+      return 'retry';
+    } finally {
+      this.cancelRequested.delete(jobId);
+      this.node.jobEnded();
+    }
+  }
+
+  private async execute(jobId: string, record: JobRecord): Promise<void> {
+    const spec = validateSpec(record.spec);
+    const base = { job_id: jobId, pool: this.node.pool, backend: this.node.computeBackend, node_id: this.node.id };
+    const dataset = await this.datasets.load(spec.dataset);
+    checkDataFits(spec, dataset.features, dataset.labels !== undefined);
+    const data = prepare(dataset, { scaling: spec.preprocessing.scaling, validationSplit: spec.preprocessing.validation_split, seed: spec.preprocessing.seed });
+    const resume = await this.checkpoints.latest(jobId);
+    await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, epochs: spec.epochs, family: spec.family }));
+    await this.queue.publish('trainer.job.started', { ...base, family: spec.family, epochs: spec.epochs, resumed_from_epoch: resume?.epoch ?? 0 });
+
+    const outcome = await trainTfjs(jobId, spec, data, resume, {
+      shouldStop: () => this.shuttingDown || this.cancelRequested.get(jobId) === true,
+      onEpoch: async (report) => {
+        await this.store.update(jobId, (r) => ({ ...r, epoch: report.epoch, losses: report.losses, metrics: finite(report.metrics), samples_per_second: report.samplesPerSecond }));
+        await this.queue.publish('trainer.job.progress', {
+          ...base,
+          epoch: report.epoch,
+          epochs: report.epochs,
+          losses: finite(report.losses),
+          metrics: finite(report.metrics),
+          samples_per_second: report.samplesPerSecond,
+          learning_rate: report.learningRate,
+        });
+      },
+      saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
+    });
+    if (outcome.stopped && this.cancelRequested.get(jobId) !== true) throw new Error('this node is shutting down; the job goes back to the queue');
+    if (outcome.stopped) {
+      await this.finishCancelled(jobId, outcome.resumedFrom + outcome.epochsRun);
+      return;
+    }
+    const registered = await this.register(jobId, spec, outcome, dataset.digest, dataset.description, data.reference);
+    const metrics = finite(outcome.final?.metrics ?? {});
+    await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
+    await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.resumedFrom + outcome.epochsRun });
+  }
+
+  /** Encoder and decoder first, the primary graph (anomaly scorer or generator) last, each once per job. */
+  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: unknown): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
+    const model = spec.model_name ?? `${spec.family}-${jobId}`.slice(0, 100);
+    const primary = spec.family === 'gan' ? 'generator' : 'anomaly';
+    const roles = Object.keys(outcome.graphs).sort((a, b) => Number(a === primary) - Number(b === primary));
+    const tags = {
+      'aimass.family': spec.family,
+      'aimass.dataset': dataset,
+      'aimass.dataset_sha256': digest,
+      'aimass.spec': JSON.stringify(spec),
+      'aimass.metrics': JSON.stringify(finite(outcome.final?.metrics ?? {})),
+      'aimass.losses': JSON.stringify(finite(outcome.final?.losses ?? {})),
+      'aimass.backend': this.node.computeBackend,
+      'aimass.reference_stats': JSON.stringify(reference),
+    };
+    const artifacts: Record<string, string> = {};
+    let version = 0;
+    for (const role of roles) {
+      const name = role === primary ? model : `${model}-${role}`;
+      const v = await this.registry.register({
+        model: name,
+        onnx: outcome.graphs[role] as Uint8Array,
+        alias: role === primary ? spec.alias : undefined,
+        description: `${spec.family} ${role} trained by job ${jobId}`,
+        tags: { ...tags, 'aimass.role': role },
+        jobId,
+      });
+      artifacts[role] = `${name}@${v}`;
+      if (role === primary) version = v;
+    }
+    return { model, version, artifacts };
+  }
+
+  private async fail(jobId: string, reason: string): Promise<void> {
+    this.logger.warn(`job ${jobId} failed: ${reason}`);
+    const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'FAILED', reason }));
+    await this.queue.reportFailed({ job_id: jobId, pool: record.pool, backend: this.node.computeBackend, reason });
+  }
+
+  private async finishCancelled(jobId: string, epoch: number): Promise<void> {
+    const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'CANCELLED', reason: `cancelled after ${epoch} epochs` }));
+    await this.queue.publish('trainer.job.cancelled', { job_id: jobId, pool: record.pool, backend: this.node.computeBackend, node_id: this.node.id, epoch });
+  }
+}
+
+/** Checks only the data can answer: its width against the latent size, and labels for label metrics. */
+function checkDataFits(spec: JobSpec, features: number, labelled: boolean): void {
+  if ((spec.family === 'ae' || spec.family === 'vae') && spec.architecture.latent_dim >= features) {
+    throw new JobRejectedError(`latent_dim ${spec.architecture.latent_dim} must be smaller than the dataset's ${features} features`);
+  }
+  for (const name of spec.metrics) {
+    const problem = metricProblem(name, spec.family, labelled);
+    if (problem) throw new JobRejectedError(problem);
+  }
+}
+
+/** JSON and KV cannot hold NaN or Infinity; a metric that has no value is left out. */
+function finite(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
+}

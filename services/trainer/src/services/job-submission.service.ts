@@ -1,0 +1,138 @@
+import { parseInput } from '@aimass/contracts';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError } from '@aimass/errors';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { type JobSpec, JobSpecSchema } from '../dtos/job-spec.dto.js';
+import { JobIdSchema, ListJobsSchema, SubmitJobSchema, TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
+import { JobQueueRepository } from '../repositories/job-queue.repository.js';
+import { JobStoreRepository } from '../repositories/job-store.repository.js';
+import { jobIdFor } from '../trainer/job-id.js';
+import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+
+const NO_BACKEND = 'none';
+
+/** Validates a spec; the message names every bad field (`invalid training spec: epochs: ...`). */
+export function validateSpec(spec: unknown): JobSpec {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
+  if ((spec as { family?: unknown }).family === 'gmm') throw new InvalidArgumentError('invalid training spec: family: no GMM engine is available in this build yet (ae, vae and gan are)');
+  return parseInput(JobSpecSchema, spec, 'training spec');
+}
+
+/**
+ * Turns requests into queued jobs and answers questions about them. A job is first a record in KV
+ * (QUEUED), then a message on its pool's work queue; the record is the truth every node reads.
+ */
+@Injectable()
+export class JobSubmissionService {
+  constructor(
+    private readonly store: JobStoreRepository,
+    private readonly queue: JobQueueRepository,
+  ) {}
+
+  /** gRPC SubmitJob: a bad spec is INVALID_ARGUMENT and nothing is stored. */
+  async submit(request: unknown): Promise<JobRecord> {
+    const { job_id, spec_json } = parseInput(SubmitJobSchema, request, 'SubmitJob request');
+    let raw: unknown;
+    try {
+      raw = JSON.parse(spec_json);
+    } catch (err) {
+      throw new InvalidArgumentError(`spec_json is not JSON: ${(err as Error).message}`);
+    }
+    const spec = validateSpec(raw);
+    const jobId = job_id || randomUUID();
+    const record = await this.createOrExisting(newJobRecord(jobId, spec.pool, raw as Record<string, unknown>));
+    if (record.state === 'QUEUED') await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: raw as Record<string, unknown> });
+    return record;
+  }
+
+  /**
+   * A `trainer.job.requested` event from anyone. A request whose spec cannot be trained fails at
+   * once (a FAILED record and a `trainer.job.failed` event), so whoever asked hears back.
+   */
+  async enqueue(event: unknown): Promise<void> {
+    const request = parseInput(TrainingRequestEventSchema, event, 'training request');
+    const jobId = request.data.job_id ?? jobIdFor(request.id);
+    const pool = poolOf(request.data.spec) ?? request.data.pool;
+    const record = await this.createOrExisting(newJobRecord(jobId, pool, request.data.spec));
+    if (record.state !== 'QUEUED') return;
+    try {
+      validateSpec(request.data.spec);
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      await this.store.update(jobId, (r) => (r.state === 'QUEUED' ? { ...r, state: 'FAILED', reason: err.message } : undefined));
+      await this.queue.reportFailed({ job_id: jobId, pool, backend: NO_BACKEND, reason: err.message });
+      return;
+    }
+    await this.queue.enqueue({ job_id: jobId, pool, spec: request.data.spec });
+  }
+
+  get(request: unknown): Promise<JobRecord> {
+    return this.store.get(parseInput(JobIdSchema, request, 'GetJob request').job_id);
+  }
+
+  async list(request: unknown): Promise<JobRecord[]> {
+    const { state } = parseInput(ListJobsSchema, request, 'ListJobs request');
+    const all = await this.store.list();
+    return state ? all.filter((r) => r.state === state) : all;
+  }
+
+  /** A queued job is CANCELLED at once; a running one is flagged, and its node stops it within one batch. */
+  async cancel(request: unknown): Promise<JobRecord> {
+    const { job_id } = parseInput(JobIdSchema, request, 'CancelJob request');
+    const current = await this.store.get(job_id);
+    if (isFinished(current.state)) throw new FailedPreconditionError(`job ${job_id} is already ${current.state}; only QUEUED or RUNNING jobs can be cancelled`);
+    const updated = await this.store.update(job_id, (r) => {
+      if (isFinished(r.state)) return undefined;
+      return r.state === 'QUEUED' ? { ...r, state: 'CANCELLED', cancel_requested: true, reason: 'cancelled before it started' } : { ...r, cancel_requested: true };
+    });
+    if (updated.state === 'CANCELLED' && current.state === 'QUEUED') {
+      await this.queue.publish('trainer.job.cancelled', { job_id, pool: updated.pool, backend: NO_BACKEND, node_id: '', epoch: 0 });
+    }
+    return updated;
+  }
+
+  /** The record now, then every change until the job is finished (or the caller goes away). */
+  async *progress(request: unknown, signal: AbortSignal): AsyncGenerator<JobRecord> {
+    const { job_id } = parseInput(JobIdSchema, request, 'StreamProgress request');
+    const pending: JobRecord[] = [];
+    let wake: (() => void) | undefined;
+    const watcher = await this.store.watch(job_id, (record) => {
+      pending.push(record);
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal.addEventListener('abort', onAbort);
+    try {
+      const first = await this.store.get(job_id);
+      yield first;
+      let last = first;
+      while (!isFinished(last.state) && !signal.aborted) {
+        if (pending.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        while (pending.length > 0) {
+          const next = pending.shift() as JobRecord;
+          if (next.updated_at < last.updated_at) continue;
+          last = next;
+          yield next;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      watcher.stop();
+    }
+  }
+
+  private async createOrExisting(record: JobRecord): Promise<JobRecord> {
+    try {
+      return await this.store.create(record);
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) return this.store.get(record.job_id);
+      throw err;
+    }
+  }
+}
+
+/** The spec's own pool wins over the envelope's (which defaults to cpu). */
+function poolOf(spec: Record<string, unknown>): 'cpu' | 'gpu' | undefined {
+  return spec.pool === 'gpu' || spec.pool === 'cpu' ? spec.pool : undefined;
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { loadBuiltin } from '../datasets/builtin-datasets';
+import { prepare } from '../datasets/preprocessing';
+import { validateSpec } from '../services/job-submission.service';
+import type { Checkpoint } from './checkpoint';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { type EpochReport, trainTfjs } from './tfjs-training';
+
+function job(family: 'ae' | 'vae' | 'gan', epochs: number, extra: Record<string, unknown> = {}) {
+  const spec = validateSpec({ family, dataset: { builtin: 'anomaly_blobs', rows: 240, features: 6 }, epochs, batch_size: 32, architecture: { hidden: [12], latent_dim: 3 }, ...extra });
+  const data = prepare(loadBuiltin('anomaly_blobs', 240, 6, 1), { scaling: 'minmax', validationSplit: 0.25, seed: 42 });
+  return { spec, data };
+}
+
+function recorder() {
+  const reports: EpochReport[] = [];
+  const checkpoints: Checkpoint[] = [];
+  return {
+    reports,
+    checkpoints,
+    hooks: {
+      shouldStop: () => false,
+      onEpoch: async (r: EpochReport) => void reports.push(r),
+      // Through the byte encoding, as S3 would hold it.
+      saveCheckpoint: async (c: Checkpoint) => void checkpoints.push(decodeCheckpoint(encodeCheckpoint(c))),
+    },
+  };
+}
+
+describe('trainTfjs', () => {
+  it.each(['ae', 'vae', 'gan'] as const)('%s: a run resumed from a checkpoint ends exactly where an uninterrupted run ends', async (family) => {
+    const { spec, data } = job(family, 4, family === 'vae' ? { metrics: ['elbo', 'kl', 'auroc', 'auprc'] } : {});
+    const straight = recorder();
+    const full = await trainTfjs('j1', spec, data, undefined, straight.hooks);
+    expect(full.stopped).toBe(false);
+    expect(straight.reports.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
+    expect(Object.keys(full.graphs).sort()).toEqual(family === 'gan' ? ['generator'] : ['anomaly', 'decoder', 'encoder']);
+
+    const first = recorder();
+    await trainTfjs('j2', { ...spec, epochs: 2 }, data, undefined, first.hooks);
+    const resumed = recorder();
+    const rest = await trainTfjs('j2', spec, data, first.checkpoints.at(-1), resumed.hooks);
+    expect(rest.resumedFrom).toBe(2);
+    expect(resumed.reports.map((r) => r.epoch)).toEqual([3, 4]);
+    expect(resumed.reports.at(-1)?.losses).toEqual(straight.reports.at(-1)?.losses);
+    expect(resumed.reports.at(-1)?.metrics).toEqual(straight.reports.at(-1)?.metrics);
+    if (family === 'vae') {
+      const m = straight.reports.at(-1)?.metrics ?? {};
+      expect(m.elbo).toBeCloseTo(-(straight.reports.at(-1)?.losses.val_loss as number), 4);
+      expect(m.auroc).toBeGreaterThan(0.5);
+      expect(m.auprc).toBeGreaterThan(0);
+    }
+  });
+
+  it('stops within one batch of a cancel and reports no epoch it did not finish', async () => {
+    const { spec, data } = job('ae', 50);
+    const batchesPerEpoch = Math.ceil(data.trainRows / spec.batch_size);
+    let asked = 0;
+    const r = recorder();
+    const outcome = await trainTfjs('j3', spec, data, undefined, {
+      ...r.hooks,
+      // Cancel arrives while batch 2 of epoch 2 runs: the check before batch 3 must stop it.
+      shouldStop: () => ++asked > batchesPerEpoch + 2,
+    });
+    expect(outcome.stopped).toBe(true);
+    expect(asked).toBe(batchesPerEpoch + 3);
+    expect(r.reports.map((x) => x.epoch)).toEqual([1]);
+    expect(outcome.graphs).toEqual({});
+  });
+
+  it('follows the learning-rate schedule and stops early when validation loss stalls', async () => {
+    const { spec, data } = job('ae', 30, { optimizer: { learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } }, early_stopping: { patience: 1, min_delta: 1e9 } });
+    const r = recorder();
+    const outcome = await trainTfjs('j4', spec, data, undefined, r.hooks);
+    // min_delta is huge, so the first epoch sets the best and the second is already a bad one.
+    expect(outcome.epochsRun).toBe(2);
+    expect(r.reports.map((x) => x.learningRate)).toEqual([0.01, 0.01]);
+    expect(r.checkpoints.at(-1)?.epoch).toBe(2);
+  });
+});

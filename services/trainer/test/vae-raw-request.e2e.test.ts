@@ -1,0 +1,105 @@
+import { type oip, type registryv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc/client';
+import { AutoencoderModel, SeededRandom } from '@aimass/ml';
+import { startMesh, type Mesh } from '@aimass/testing';
+import * as tf from '@tensorflow/tfjs';
+import { ObjectStore } from '@aimass/storage';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/training/checkpoint.js';
+import { call, eventually, registryClient, watchJobEvents } from './harness.js';
+
+// The must-show path: a producer with nothing but a NATS client asks for a VAE; the trainer trains
+// it, registers its ONNX graphs, and the inference service serves them. The ONNX outputs are checked
+// against the tfjs model rebuilt from the job's last checkpoint.
+
+const JOB = 'e2e-vae-raw';
+const SPEC = {
+  family: 'vae',
+  dataset: { builtin: 'anomaly_blobs', rows: 400, features: 8 },
+  architecture: { hidden: [16], latent_dim: 3 },
+  epochs: 3,
+  batch_size: 32,
+  metrics: ['elbo', 'kl', 'auroc'],
+  model_name: 'e2e-vae',
+  alias: 'production',
+};
+
+let mesh: Mesh;
+let watch: Awaited<ReturnType<typeof watchJobEvents>>;
+const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
+
+beforeAll(async () => {
+  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-vae-')), services: ['registry', 'trainer', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
+});
+
+afterAll(async () => {
+  await watch?.nc.drain();
+  await mesh?.stop();
+});
+
+describe('a VAE requested by a raw NATS publish', () => {
+  it('trains with progress events, registers its graphs, and is served equal to tfjs within 1e-5', async () => {
+    const id = randomUUID();
+    const envelope = { id, type: 'trainer.job.requested', source: 'e2e/raw-producer', time: new Date().toISOString(), subject: 'jobs', data: { job_id: JOB, pool: 'cpu', spec: SPEC } };
+    // Plain core publish of the documented JSON: the AIMASS_EVENTS stream captures it.
+    watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
+
+    const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'trainer.job.succeeded', 90_000, logs);
+    const progress = watch.of(JOB, 'trainer.job.progress');
+    expect(progress.map((e) => e.data.epoch)).toEqual([1, 2, 3]);
+    const jobEvents = watch.of(JOB).filter((e) => e.type !== 'trainer.job.requested');
+    expect(jobEvents.map((e) => e.type)).toEqual(['trainer.job.started', ...progress.map(() => 'trainer.job.progress'), 'trainer.job.succeeded']);
+    for (const e of jobEvents) expect(e.data.backend).toBe('wasm');
+    expect(progress[2]?.data).toMatchObject({ epochs: 3, losses: { loss: expect.any(Number), kl: expect.any(Number), val_loss: expect.any(Number) }, metrics: { elbo: expect.any(Number), auroc: expect.any(Number) } });
+    expect(progress[2]?.data.samples_per_second).toBeGreaterThan(0);
+    expect(succeeded.data).toMatchObject({ model: 'e2e-vae', version: 1, artifacts: { anomaly: 'e2e-vae@1', encoder: 'e2e-vae-encoder@1', decoder: 'e2e-vae-decoder@1' }, epochs_run: 3 });
+
+    const registry = registryClient(mesh);
+    const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(registry, 'GetVersion', { model: 'e2e-vae', version: 'production' });
+    registry.close();
+    expect(version.version).toBe(1);
+    expect(version.tags).toMatchObject({ 'aimass.job_id': JOB, 'aimass.family': 'vae', 'aimass.role': 'anomaly', 'aimass.dataset': 'builtin:anomaly_blobs' });
+    expect(version.tags['aimass.dataset_sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(version.tags['aimass.metrics']!)).toMatchObject({ elbo: expect.any(Number) });
+    const reference = JSON.parse(version.tags['aimass.reference_stats']!) as { count: number; min: number[]; max: number[] };
+    expect(reference.count).toBe(320);
+    expect(version.signature?.inputs.map((i) => i.name)).toEqual(['x']);
+
+    // The tfjs model, rebuilt from the last checkpoint the job wrote.
+    const store = new ObjectStore({ endpoint: mesh.env.AIMASS_S3_ENDPOINT!, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket: 'aimass-artifacts' });
+    const read = (key: string) => store.getBuffer(key);
+    const pointer = JSON.parse((await read(`trainer/checkpoints/${JOB}/latest.json`)).toString()) as { key: string; epoch: number };
+    expect(pointer.epoch).toBe(3);
+    const checkpoint = decodeCheckpoint(await read(pointer.key));
+    const model = new AutoencoderModel('vae', { inputDim: 8, hidden: [16], latentDim: 3, activation: 'relu', outputActivation: 'sigmoid', reconstructionLoss: 'mse' }, { name: 'adam', learningRate: 0.001 }, new SeededRandom(0));
+    for (const { name, variable } of model.namedVariables()) variable.assign(tf.tensor(checkpoint.tensors.find((t) => t.name === `var:${name}`)!.values, variable.shape));
+
+    const rows = 5;
+    const raw = Float32Array.from({ length: rows * 8 }, (_, i) => Math.sin(i * 0.7) * 1.5);
+    const offset = Float32Array.from(reference.min);
+    const scale = Float32Array.from(reference.max, (hi, f) => 1 / (hi - reference.min[f]!));
+    const scaled = raw.map((v, i) => Math.fround(Math.fround(v - offset[i % 8]!) * scale[i % 8]!));
+    const expectedScores = model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1)).rowScores!;
+
+    const inference = createMeshClient<oip.GRPCInferenceServiceClient>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
+    const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', {
+      model_name: 'e2e-vae',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [rows, 8] }],
+      raw_input_contents: [Buffer.from(raw.buffer)],
+    });
+    inference.close();
+    expect(res.model_version).toBe('1');
+    const at = res.outputs.findIndex((o) => o.name === 'score');
+    const bytes = res.raw_output_contents[at]!;
+    const served = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    expect(served.length).toBe(rows);
+    const worst = served.reduce((m, v, i) => Math.max(m, Math.abs(v - expectedScores[i]!)), 0);
+    expect(worst).toBeLessThan(1e-5);
+    model.dispose();
+  });
+});
