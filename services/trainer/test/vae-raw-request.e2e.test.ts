@@ -61,13 +61,18 @@ describe('a VAE requested by a raw NATS publish', () => {
 
     const registry = registryClient(mesh);
     const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(registry, 'GetVersion', { model: 'e2e-vae', version: 'production' });
-    registry.close();
     expect(version.version).toBe(1);
-    expect(version.tags).toMatchObject({ 'aimass.job_id': JOB, 'aimass.family': 'vae', 'aimass.role': 'anomaly', 'aimass.dataset': 'builtin:anomaly_blobs' });
-    expect(version.tags['aimass.dataset_sha256']).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.parse(version.tags['aimass.metrics']!)).toMatchObject({ elbo: expect.any(Number) });
-    const reference = JSON.parse(version.tags['aimass.reference_stats']!) as { count: number; min: number[]; max: number[] };
-    expect(reference.count).toBe(320);
+    expect(version.tags).toMatchObject({ 'aimass.job_id': JOB, 'aimass.family': 'vae', 'aimass.role': 'anomaly', 'aimass.dataset': 'builtin:anomaly_blobs', 'aimass.backend': 'wasm' });
+    expect(version.lineage).toMatchObject({ source_job_id: JOB, hyperparameters: { family: 'vae', epochs: '3', 'architecture.latent_dim': '3' } });
+    expect(version.lineage?.dataset_digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(version.lineage?.metrics.elbo).toBeCloseTo(progress[2]!.data.metrics ? (progress[2]!.data.metrics as Record<string, number>).elbo! : NaN, 6);
+    expect(version.has_reference_statistics).toBe(true);
+    const stats = await call<registryv1.GetVersionRequest, registryv1.ReferenceStatistics__Output>(registry, 'GetReferenceStatistics', { model: 'e2e-vae', version: '1' });
+    registry.close();
+    expect(Number(stats.sample_count)).toBe(320);
+    expect(stats.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7']);
+    expect(stats.features[0]?.histogram?.counts.reduce((a, b) => a + Number(b), 0)).toBe(320);
+    const reference = { min: stats.features.map((f) => f.min), max: stats.features.map((f) => f.max) };
     expect(version.signature?.inputs.map((i) => i.name)).toEqual(['x']);
 
     // The tfjs model, rebuilt from the last checkpoint the job wrote.

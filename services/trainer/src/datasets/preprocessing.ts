@@ -21,7 +21,11 @@ export interface ReferenceStatistics {
   readonly std: number[];
   readonly min: number[];
   readonly max: number[];
+  /** Per feature: HISTOGRAM_BINS equal-width bins over [min, max]. */
+  readonly histograms: Array<{ edges: number[]; counts: number[] }>;
 }
+
+export const HISTOGRAM_BINS = 10;
 
 export interface PreprocessingOptions {
   readonly scaling: 'none' | 'minmax' | 'standard';
@@ -80,7 +84,21 @@ export function statistics(values: Float32Array, rows: number, features: number)
     const m = s / rows;
     return Math.sqrt(Math.max(0, (sq[f] as number) / rows - m * m));
   });
-  return { count: rows, mean: mean.map((s) => s / rows), std, min, max };
+  const histograms = min.map((lo, f) => {
+    const hi = max[f] as number;
+    const width = (hi - lo) / HISTOGRAM_BINS;
+    return { edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? hi : lo + i * width)), counts: new Array<number>(HISTOGRAM_BINS).fill(0) };
+  });
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < features; f++) {
+      const h = histograms[f] as { edges: number[]; counts: number[] };
+      const lo = min[f] as number;
+      const span = (max[f] as number) - lo;
+      const bin = span > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor((((values[r * features + f] as number) - lo) / span) * HISTOGRAM_BINS)) : 0;
+      h.counts[bin] = (h.counts[bin] as number) + 1;
+    }
+  }
+  return { count: rows, mean: mean.map((s) => s / rows), std, min, max, histograms };
 }
 
 function fitScaling(stats: ReferenceStatistics, kind: PreprocessingOptions['scaling']): FeatureScaling {

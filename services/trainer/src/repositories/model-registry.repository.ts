@@ -1,6 +1,6 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
-import { NotFoundError, UnavailableError } from '@aimass/errors';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@aimass/errors';
 import { createMeshClient } from '@aimass/grpc/client';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
@@ -12,8 +12,11 @@ export interface Registration {
   readonly onnx: Uint8Array;
   readonly alias?: string | undefined;
   readonly description: string;
-  /** Lineage and reference statistics, as `aimass.*` tags. */
+  /** Short `aimass.*` facts (family, role, dataset name, backend); each value at most 1 KiB. */
   readonly tags: Record<string, string>;
+  readonly lineage: registryv1.Lineage;
+  readonly referenceStatistics: registryv1.ReferenceStatistics;
+  readonly framework: string;
   /** The job that produced it: a version already tagged with it is returned instead of pushing again. */
   readonly jobId: string;
 }
@@ -46,6 +49,9 @@ export class ModelRegistryRepository implements OnModuleDestroy {
           alias: registration.alias ?? '',
           description: registration.description,
           tags: { ...registration.tags, [JOB_TAG]: registration.jobId },
+          lineage: registration.lineage,
+          reference_statistics: registration.referenceStatistics,
+          framework: registration.framework,
         },
       });
       for (let at = 0; at < bytes.length; at += CHUNK) call.write({ chunk: bytes.subarray(at, at + CHUNK) });
@@ -71,7 +77,9 @@ export class ModelRegistryRepository implements OnModuleDestroy {
   }
 }
 
+/** A refusal (bad name, tag or artifact) fails the job; anything else is an outage worth retrying. */
 function translate(err: ServiceError | null, what: string): Error {
   if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details);
+  if (err?.code === GrpcStatus.INVALID_ARGUMENT || err?.code === GrpcStatus.FAILED_PRECONDITION) return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`);
   return new UnavailableError(`registry could not ${what}: ${err?.details ?? err?.message ?? 'no answer'}`, { cause: err });
 }

@@ -2,7 +2,7 @@ import { parseInput } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DatasetError } from '../datasets/dataset.js';
-import { prepare } from '../datasets/preprocessing.js';
+import { prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';
 import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
@@ -152,20 +152,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Encoder and decoder first, the primary graph (anomaly scorer or generator) last, each once per job. */
-  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: unknown): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
+  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: ReferenceStatistics): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
     const model = spec.model_name ?? `${spec.family}-${jobId}`.slice(0, 100);
     const primary = spec.family === 'gan' ? 'generator' : 'anomaly';
     const roles = Object.keys(outcome.graphs).sort((a, b) => Number(a === primary) - Number(b === primary));
-    const tags = {
-      'aimass.family': spec.family,
-      'aimass.dataset': dataset,
-      'aimass.dataset_sha256': digest,
-      'aimass.spec': JSON.stringify(spec),
-      'aimass.metrics': JSON.stringify(finite(outcome.final?.metrics ?? {})),
-      'aimass.losses': JSON.stringify(finite(outcome.final?.losses ?? {})),
-      'aimass.backend': this.node.computeBackend,
-      'aimass.reference_stats': JSON.stringify(reference),
-    };
+    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': this.node.computeBackend };
+    const lineage = { source_job_id: jobId, dataset_digest: digest, hyperparameters: hyperparameters(spec), metrics: finite(outcome.final?.metrics ?? {}) };
+    const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};
     let version = 0;
     for (const role of roles) {
@@ -176,6 +169,9 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         alias: role === primary ? spec.alias : undefined,
         description: `${spec.family} ${role} trained by job ${jobId}`,
         tags: { ...tags, 'aimass.role': role },
+        lineage,
+        referenceStatistics,
+        framework: `aimass-${spec.family}`,
         jobId,
       });
       artifacts[role] = `${name}@${v}`;
@@ -210,4 +206,32 @@ function checkDataFits(spec: JobSpec, features: number, labelled: boolean): void
 /** JSON and KV cannot hold NaN or Infinity; a metric that has no value is left out. */
 function finite(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
+}
+
+/** The spec flattened to dot paths, as the registry's lineage hyperparameters. */
+function hyperparameters(spec: JobSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (value: unknown, at: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
+    else out[at] = typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  walk(spec, '');
+  return out;
+}
+
+/** Features are named f0, f1, ... in input order, as the exported graphs read them. */
+function toReferenceStatistics(stats: ReferenceStatistics) {
+  return {
+    sample_count: stats.count,
+    computed_at: new Date().toISOString(),
+    features: stats.mean.map((mean, f) => ({
+      name: `f${f}`,
+      count: stats.count,
+      mean,
+      stddev: stats.std[f] as number,
+      min: stats.min[f] as number,
+      max: stats.max[f] as number,
+      histogram: stats.histograms[f] as { edges: number[]; counts: number[] },
+    })),
+  };
 }

@@ -1,0 +1,68 @@
+import type { registryv1, trainerv1 } from '@aimass/contracts';
+import { startMesh, type Mesh } from '@aimass/testing';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, eventually, registryClient, trainerClient, watchJobEvents } from './harness.js';
+
+// A trainer dies with kill -9 in the middle of a job; another one takes the job over from the work
+// queue once the dead node's in-progress acks stop, resumes from the last checkpoint and registers
+// the result once.
+
+let mesh: Mesh;
+let watch: Awaited<ReturnType<typeof watchJobEvents>>;
+const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
+const JOB = 'e2e-survivor';
+const EPOCHS = 10;
+
+beforeAll(async () => {
+  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-kill-')), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
+});
+
+afterAll(async () => {
+  await watch?.nc.drain();
+  await mesh?.stop();
+});
+
+describe('a job whose trainer is killed', () => {
+  it('resumes on another trainer from its checkpoint, with the epoch counter continuing, and is registered exactly once', async () => {
+    const trainer = trainerClient(mesh);
+    await call<trainerv1.SubmitJobRequest, trainerv1.Job__Output>(trainer, 'SubmitJob', {
+      job_id: JOB,
+      spec_json: JSON.stringify({ family: 'vae', dataset: { builtin: 'sine_waves', rows: 6000, features: 32 }, architecture: { hidden: [64], latent_dim: 4 }, epochs: EPOCHS, batch_size: 32, model_name: 'survivor' }),
+    });
+    trainer.close();
+    const firstNode = (await eventually(() => watch.of(JOB, 'trainer.job.started')[0], 'the job to start', 60_000, logs)).data.node_id;
+    // Progress for epoch 3 is published after the checkpoint of epoch 2 is stored (checkpoint_every 1).
+    await eventually(() => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3), 'epoch 3', 60_000, logs);
+    const victim = mesh.services.get('trainer')!;
+    victim.child.signal('SIGKILL');
+    await victim.child.exited;
+    const doneBeforeKill = Math.max(...watch.of(JOB, 'trainer.job.progress').map((e) => e.data.epoch ?? 0));
+    expect(doneBeforeKill).toBeLessThan(EPOCHS);
+
+    await mesh.restartService('trainer');
+    const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'the job to succeed on the second trainer', 90_000, logs);
+
+    const started = watch.of(JOB, 'trainer.job.started');
+    expect(started).toHaveLength(2);
+    const secondNode = started[1]!.data.node_id;
+    expect(secondNode).not.toBe(firstNode);
+    const resumedFrom = started[1]!.data.resumed_from_epoch as number;
+    expect(resumedFrom).toBeGreaterThanOrEqual(2);
+    expect(resumedFrom).toBeLessThanOrEqual(doneBeforeKill);
+    const afterKill = watch.of(JOB, 'trainer.job.progress').filter((e) => e.data.node_id === secondNode).map((e) => e.data.epoch);
+    expect(afterKill).toEqual(Array.from({ length: EPOCHS - resumedFrom }, (_, i) => resumedFrom + 1 + i));
+    expect(succeeded.data).toMatchObject({ node_id: secondNode, model: 'survivor', version: 1, epochs_run: EPOCHS });
+    expect(watch.of(JOB, 'trainer.job.succeeded')).toHaveLength(1);
+
+    const registry = registryClient(mesh);
+    for (const model of ['survivor', 'survivor-encoder', 'survivor-decoder']) {
+      const list = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(registry, 'ListVersions', { model });
+      expect(list.versions.map((v) => v.version)).toEqual([1]);
+    }
+    registry.close();
+  }, 180_000);
+});
