@@ -54,7 +54,7 @@ export const SETTINGS = [
   setting('AIMASS_INFERENCE_INSTANCES', '1', positiveInt, 'onnxruntime sessions (execution slots) per loaded model version.'),
   setting('AIMASS_INFERENCE_INTRA_OP_THREADS', '1', positiveInt, 'onnxruntime intra-op threads per session.'),
   setting('AIMASS_INFERENCE_MAX_BATCH_SIZE', '64', positiveInt, 'Default dynamic batching limit (rows per execution) for models with a batch dimension; 1 turns batching off. A version tag inference.max_batch_size overrides it.'),
-  setting('AIMASS_INFERENCE_MAX_QUEUE_DELAY_US', '0', z.coerce.number().int().nonnegative(), 'Default time a request may wait for a fuller batch, in µs (tag inference.max_queue_delay_us).'),
+  setting('AIMASS_INFERENCE_MAX_QUEUE_DELAY_US', '1000', z.coerce.number().int().nonnegative(), 'Longest a request waits for a fuller batch, in µs (tag inference.max_queue_delay_us); it waits only while recent traffic filled bigger batches, so a lone caller never waits. 0: never wait.'),
   setting('AIMASS_INFERENCE_MAX_QUEUE', '1024', positiveInt, 'Requests one model version may queue; beyond it requests get RESOURCE_EXHAUSTED.'),
   setting('AIMASS_INFERENCE_MEMORY_BUDGET_BYTES', String(2 * 1024 ** 3), positiveInt, 'Artifact bytes of loaded models; past it the least recently used versions are unloaded.'),
 ] as const satisfies readonly SettingSpec[];

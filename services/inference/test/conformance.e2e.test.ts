@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genericOipClient, openStream, unary, type InferResponse, type OipClient, type StreamResponse } from './oip-client.js';
+import { startOtlpReceiver } from '../../../test/e2e/otlp-receiver.js';
 import { pushModel, registryClient } from './registry-push.js';
 
 // Conformance of the OIP v2 surface, seen by a client built only from the official proto: every
@@ -88,11 +89,13 @@ describe('OIP v2 conformance with a generic client', () => {
   let mesh: Mesh;
   let stateDir: string;
   let oip: OipClient;
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
   const models = new Map(DATATYPES.map((dt) => [dt, exportIdentityModel({ datatype: dt, shape: [-1, COLS] })]));
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'aimass-oip-'));
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+    otlp = await startOtlpReceiver();
+    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
     const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
     for (const [dt, bytes] of models) await pushModel(registry, modelOf(dt), bytes, { alias: 'production' });
     oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
@@ -101,6 +104,7 @@ describe('OIP v2 conformance with a generic client', () => {
   afterAll(async () => {
     oip?.close();
     await mesh?.stop();
+    await otlp?.close();
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -211,11 +215,21 @@ describe('OIP v2 conformance with a generic client', () => {
     expect(repo.code).toBe(status.INVALID_ARGUMENT);
   });
 
-  it('continues the caller\'s trace context without breaking the call', async () => {
+  it('traces the prediction as a child of the caller\'s traceparent, with model, version, batch, queue and compute', async () => {
     const md = new Metadata();
     md.set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     const s = sample('FP64');
     const res = await unary<InferResponse>(oip, 'ModelInfer', { modelName: modelOf('FP64'), inputs: [{ name: 'input', datatype: 'FP64', shape: [ROWS, COLS] }], rawInputContents: [s.raw] }, md);
     expect(res.rawOutputContents[0]!.equals(s.raw)).toBe(true);
+    const end = Date.now() + 15_000;
+    let span = otlp.spans.find((x) => x.traceId === '4bf92f3577b34da6a3ce929d0e0e4736');
+    while (!span && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 100));
+      span = otlp.spans.find((x) => x.traceId === '4bf92f3577b34da6a3ce929d0e0e4736');
+    }
+    expect(span).toMatchObject({ name: 'ModelInfer', parentSpanId: '00f067aa0ba902b7', service: 'aimass-inference' });
+    expect(span!.attributes).toMatchObject({ 'aimass.model': modelOf('FP64'), 'aimass.model_version': '1', 'aimass.batch_size': expect.anything() });
+    expect(Number(span!.attributes['aimass.batch_size'])).toBeGreaterThanOrEqual(2);
+    for (const key of ['aimass.queue_us', 'aimass.compute_us']) expect(Number(span!.attributes[key])).toBeGreaterThanOrEqual(0);
   });
 });

@@ -2,8 +2,7 @@ import type { oip } from '@aimass/contracts';
 import { deadlineOf, traceContextOf } from '@aimass/grpc';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { Controller, UseInterceptors } from '@nestjs/common';
-import { GrpcMethod, GrpcStreamMethod } from '@nestjs/microservices';
-import type { Observable } from 'rxjs';
+import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { AuthInterceptor } from '../auth/auth.interceptor.js';
 import { InferenceService } from '../services/inference.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
@@ -53,9 +52,10 @@ export class InferenceGrpcController {
     return this.inference.infer(req, traceContextOf(md), deadlineOf(call));
   }
 
-  @GrpcStreamMethod(OIP, 'ModelStreamInfer')
-  modelStreamInfer(requests: Observable<oip.ModelInferRequest__Output>, md: Metadata, call: ServerDuplexStream<unknown, unknown>): Observable<oip.ModelStreamInferResponse> {
-    return this.inference.stream(requests, traceContextOf(md), deadlineOf(call));
+  /** Pass-through: the raw duplex call, so each message costs no Observable machinery (see InferenceService.serveStream). */
+  @GrpcStreamCall(OIP, 'ModelStreamInfer')
+  modelStreamInfer(call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>): Promise<void> {
+    return this.inference.serveStream(call, traceContextOf(call.metadata), deadlineOf(call));
   }
 
   @GrpcMethod(OIP, 'ModelStatistics')

@@ -17,6 +17,7 @@ export class InferenceMetricsRepository {
   private readonly requestUs: Histogram<'model' | 'version'>;
   private readonly queueUs: Histogram<'model' | 'version'>;
   private readonly computeUs: Histogram<'model' | 'version'>;
+  private readonly children = new Map<string, ReturnType<InferenceMetricsRepository['bind']>>();
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
@@ -30,16 +31,39 @@ export class InferenceMetricsRepository {
   }
 
   recordSuccess(model: string, version: string, r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number; leader: boolean }): void {
-    const labels = { model, version };
-    this.success.inc(labels);
+    const m = this.of(model, version);
+    m.success.inc();
+    m.requestUs.observe(r.requestUs);
+    m.queueUs.observe(r.queueUs);
     // A batch of n rows is n inferences and one execution, counted by its leader request.
     if (r.leader) {
-      this.inferences.inc(labels, r.batchSize);
-      this.executions.inc(labels);
+      m.inferences.inc(r.batchSize);
+      m.executions.inc();
+      m.computeUs.observe(r.computeUs);
     }
-    this.requestUs.observe(labels, r.requestUs);
-    this.queueUs.observe(labels, r.queueUs);
-    if (r.leader) this.computeUs.observe(labels, r.computeUs);
+  }
+
+  /** The label-bound children of one version, resolved once: label hashing is not free per request. */
+  private of(model: string, version: string): ReturnType<InferenceMetricsRepository['bind']> {
+    const key = `${model}\u0000${version}`;
+    let m = this.children.get(key);
+    if (!m) {
+      m = this.bind(model, version);
+      this.children.set(key, m);
+    }
+    return m;
+  }
+
+  private bind(model: string, version: string) {
+    const labels = { model, version };
+    return {
+      success: this.success.labels(labels),
+      inferences: this.inferences.labels(labels),
+      executions: this.executions.labels(labels),
+      requestUs: this.requestUs.labels(labels),
+      queueUs: this.queueUs.labels(labels),
+      computeUs: this.computeUs.labels(labels),
+    };
   }
 
   recordFailure(model: string, version: string, reason: string): void {

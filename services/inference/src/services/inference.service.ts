@@ -1,10 +1,9 @@
 import type { oip } from '@aimass/contracts';
 import { isAimassError, toGrpcStatus } from '@aimass/errors';
 import { tracer } from '@aimass/telemetry';
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
-import { SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
-import { mergeMap, type Observable } from 'rxjs';
+import { SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { decodeInferRequest } from '../inference/codec/request-decoder.js';
 import { deadlineWithParameters } from '../inference/codec/request-parameters.js';
 import { encodeInferResponse } from '../inference/codec/response-encoder.js';
@@ -38,87 +37,126 @@ export class InferenceService {
   ) {}
 
   infer(req: oip.ModelInferRequest__Output, parent: Context, deadline: number, spanName = 'ModelInfer'): Promise<oip.ModelInferResponse> {
-    const started = performance.now();
-    return this.tracer.startActiveSpan(
-      spanName,
-      { kind: SpanKind.SERVER, attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version } },
-      parent,
-      async (span) => {
-        let model = UNRESOLVED;
-        let version = UNRESOLVED;
-        try {
-          const requestDeadline = deadlineWithParameters(req.parameters, deadline);
-          let loaded = await this.store.acquire(req.model_name, req.model_version);
-          model = loaded.version.model;
-          version = String(loaded.version.version);
-          span.setAttribute('aimass.model_version', version);
-          const request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
-          let result;
-          try {
-            result = await loaded.scheduler.enqueue(request);
-          } catch (err) {
-            // A hot swap or unload took the version away between acquire and enqueue: the selector
-            // means another version now (or the same one, reloaded). One retry, never a loop.
-            if (!(err instanceof VersionUnloadingError)) throw err;
-            loaded = await this.reacquire(req);
-            version = String(loaded.version.version);
-            span.setAttribute('aimass.model_version', version);
-            result = await loaded.scheduler.enqueue(decodeInferRequest(req, loaded.version.signature, requestDeadline));
-          }
-          const requestUs = Math.round((performance.now() - started) * 1000);
-          span.setAttributes({
-            'aimass.batch_size': result.batchSize,
-            'aimass.queue_us': result.queueUs,
-            'aimass.compute_us': result.computeUs,
-          });
-          this.metrics.recordSuccess(model, version, { requestUs, ...result });
-          this.statistics.recordSuccess(model, version, { requestUs, ...result, rows: rowsOf(request) });
-          this.summaries.record(model, version, requestUs / 1000, true);
-          return encodeInferResponse(model, loaded.version.version, req.id, result.outputs);
-        } catch (err) {
-          const reason = isAimassError(err) ? err.kind : 'INTERNAL';
-          const elapsedUs = Math.round((performance.now() - started) * 1000);
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-          this.metrics.recordFailure(model, version, reason);
-          if (model !== UNRESOLVED) {
-            this.statistics.recordFailure(model, version, elapsedUs);
-            this.summaries.record(model, version, elapsedUs / 1000, false);
-          }
-          throw err;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    // The span is not made active: nothing below starts child spans, and activating a context per
+    // request costs more than the span itself.
+    const span = this.tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version } }, parent);
+    return this.predict(req, deadline, span, performance.now()).finally(() => span.end());
+  }
+
+  private async predict(req: oip.ModelInferRequest__Output, deadline: number, span: Span, started: number): Promise<oip.ModelInferResponse> {
+    let model = UNRESOLVED;
+    let version = UNRESOLVED;
+    try {
+      const requestDeadline = deadlineWithParameters(req.parameters, deadline);
+      let loaded = await this.store.acquire(req.model_name, req.model_version);
+      model = loaded.version.model;
+      version = String(loaded.version.version);
+      let request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
+      let result;
+      try {
+        result = await loaded.scheduler.enqueue(request);
+      } catch (err) {
+        // A hot swap or unload took the version away between acquire and enqueue: the selector
+        // means another version now (or the same one, reloaded). One retry, never a loop.
+        if (!(err instanceof VersionUnloadingError)) throw err;
+        loaded = await this.reacquire(req);
+        version = String(loaded.version.version);
+        request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
+        result = await loaded.scheduler.enqueue(request);
+      }
+      const requestUs = Math.round((performance.now() - started) * 1000);
+      span.setAttributes({
+        'aimass.model_version': version,
+        'aimass.batch_size': result.batchSize,
+        'aimass.queue_us': result.queueUs,
+        'aimass.compute_us': result.computeUs,
+      });
+      this.metrics.recordSuccess(model, version, { requestUs, ...result });
+      this.statistics.recordSuccess(model, version, { requestUs, ...result, rows: rowsOf(request) });
+      this.summaries.record(model, version, requestUs / 1000, true);
+      return encodeInferResponse(model, loaded.version.version, req.id, result.outputs);
+    } catch (err) {
+      const reason = isAimassError(err) ? err.kind : 'INTERNAL';
+      const elapsedUs = Math.round((performance.now() - started) * 1000);
+      if (version) span.setAttribute('aimass.model_version', version);
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+      this.metrics.recordFailure(model, version, reason);
+      if (model !== UNRESOLVED) {
+        this.statistics.recordFailure(model, version, elapsedUs);
+        this.summaries.record(model, version, elapsedUs / 1000, false);
+      }
+      throw err;
+    }
   }
 
   /**
-   * ModelStreamInfer: every request message gets one response message. A request that fails gets
-   * its error in `error_message` (prefixed with its gRPC status name) and the stream goes on;
-   * responses carry the request `id` and may arrive out of order when requests overlap.
+   * ModelStreamInfer on the raw grpc-js duplex call: every request message gets one response
+   * message. A request that fails gets its error in `error_message` (prefixed with its gRPC status
+   * name) and the stream goes on; responses carry the request `id` and may arrive out of order when
+   * requests overlap. At most STREAM_CONCURRENCY requests of one stream are in the server; beyond
+   * that, and while the client does not read its responses, the stream stops reading (HTTP/2 flow
+   * control then holds the client back). Resolves when the stream is over.
    */
-  stream(requests: Observable<oip.ModelInferRequest__Output>, parent: Context, deadline: number): Observable<oip.ModelStreamInferResponse> {
-    return requests.pipe(
-      mergeMap(
-        (req) =>
-          this.infer(req, parent, deadline, 'ModelStreamInfer').then(
-            (infer_response): oip.ModelStreamInferResponse => ({ error_message: '', infer_response }),
-            (err: unknown): oip.ModelStreamInferResponse => {
-              const status = toGrpcStatus(err);
-              return {
-                error_message: `${grpcStatus[status.code]}: ${status.details}`,
-                infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id },
-              };
-            },
-          ),
-        STREAM_CONCURRENCY,
-      ),
-    );
+  serveStream(call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>, parent: Context, deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      let inFlight = 0;
+      let ended = false;
+      let closed = false;
+      let blocked = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        resolve();
+      };
+      const settle = () => {
+        if (!closed && ended && inFlight === 0) {
+          call.end();
+          close();
+        }
+      };
+      const maybeResume = () => {
+        if (!blocked && inFlight < STREAM_CONCURRENCY) call.resume();
+      };
+      call.on('data', (req: oip.ModelInferRequest__Output) => {
+        inFlight++;
+        if (inFlight >= STREAM_CONCURRENCY) call.pause();
+        void this.infer(req, parent, deadline, 'ModelStreamInfer').then(
+          (infer_response) => ({ error_message: '', infer_response }),
+          (err: unknown) => streamError(req, err),
+        ).then((response) => {
+          inFlight--;
+          if (!closed && !call.write(response)) {
+            blocked = true;
+            call.pause();
+            call.once('drain', () => {
+              blocked = false;
+              maybeResume();
+            });
+          }
+          maybeResume();
+          settle();
+        });
+      });
+      call.on('end', () => {
+        ended = true;
+        settle();
+      });
+      call.on('cancelled', close);
+      call.on('error', close);
+    });
   }
 
   private reacquire(req: oip.ModelInferRequest__Output): Promise<LoadedVersion> {
     this.store.invalidate(req.model_name);
     return this.store.acquire(req.model_name, req.model_version);
   }
+}
+
+function streamError(req: oip.ModelInferRequest__Output, err: unknown): oip.ModelStreamInferResponse {
+  const status = toGrpcStatus(err);
+  return {
+    error_message: `${grpcStatus[status.code]}: ${status.details}`,
+    infer_response: { model_name: req.model_name, model_version: req.model_version, id: req.id },
+  };
 }

@@ -21,7 +21,8 @@ interface Pending {
  * Triton's dynamic batcher: requests queue per model version; whenever an instance is idle, the
  * oldest request and the queued requests compatible with it (same outputs, same non-batch dims)
  * are stacked into one execution of at most maxBatchSize rows. With maxQueueDelayUs > 0 a batch
- * that is neither full nor a preferred size waits up to that long for more rows. The queue is
+ * waits up to that long for more rows: for a preferred size when preferred sizes are set (as in
+ * Triton), otherwise for as many rows as the previous execution carried. The queue is
  * bounded (RESOURCE_EXHAUSTED), and requests whose deadline passed are answered DEADLINE_EXCEEDED
  * before any compute is spent on them. On a successful enqueue the batcher owns the request until
  * its promise settles.
@@ -32,6 +33,8 @@ export class DynamicBatcher implements Scheduler {
   private stopping = false;
   private drained: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Rows of the last execution: how full a batch recent traffic supports. */
+  private expectedRows = 1;
 
   constructor(
     private readonly pool: InstancePool,
@@ -67,8 +70,6 @@ export class DynamicBatcher implements Scheduler {
 
   /** Starts as many executions as there are idle instances and ready batches. */
   private pump(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
     while (this.queue.length > 0 && this.pool.idleCount > 0) {
       this.dropExpired();
       if (this.queue.length === 0) break;
@@ -103,10 +104,11 @@ export class DynamicBatcher implements Scheduler {
       rows += p.rows;
       if (rows === maxBatchSize) break;
     }
+    const waited = (performance.now() - head.accepted) * 1000;
+    const mayWait = !this.stopping && maxQueueDelayUs > 0 && waited < maxQueueDelayUs;
     if (preferredBatchSizes.length > 0 && rows < maxBatchSize) {
       const target = [...preferredBatchSizes].reverse().find((size) => size <= rows);
-      const waited = (performance.now() - head.accepted) * 1000;
-      if (target === undefined && maxQueueDelayUs > 0 && waited < maxQueueDelayUs) return this.waitFor(maxQueueDelayUs - waited);
+      if (target === undefined && mayWait) return this.waitFor(maxQueueDelayUs - waited);
       if (target !== undefined && target < rows) {
         let cut = 0;
         let n = 0;
@@ -114,17 +116,22 @@ export class DynamicBatcher implements Scheduler {
         picked.length = Math.max(n, 1);
         rows = picked.reduce((a, p) => a + p.rows, 0);
       }
-    } else if (rows < maxBatchSize && maxQueueDelayUs > 0) {
-      const waited = (performance.now() - head.accepted) * 1000;
-      if (waited < maxQueueDelayUs) return this.waitFor(maxQueueDelayUs - waited);
+    } else if (mayWait && rows < Math.min(maxBatchSize, this.expectedRows)) {
+      // Wait only for as many rows as the last execution carried: under steady concurrent load the
+      // answered callers send again within moments, and a lone caller (expected 1) never waits.
+      return this.waitFor(maxQueueDelayUs - waited);
     }
+    this.expectedRows = rows;
     const taken = new Set(picked);
-    this.queue = this.queue.filter((p) => !taken.has(p));
+    this.queue = this.queue.length === picked.length ? [] : this.queue.filter((p) => !taken.has(p));
     return picked;
   }
 
   private waitFor(us: number): undefined {
-    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(us / 1000)));
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(1, Math.floor(us / 1000)));
     return undefined;
   }
 

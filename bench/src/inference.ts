@@ -1,0 +1,142 @@
+// npm run bench -- inference [--duration MS]
+// The OIP v2 serving path against its ceilings, all in one run on this machine:
+//   raw onnxruntime in-process (batch 1, 64); grpc-js unary and bidi-stream echo servers with the
+//   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
+//   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
+//   concurrency 1 and 64; and aimass with tracing off, for the tracing overhead. --duration is the
+//   measuring time per configuration, taken in 5 interleaved rounds.
+import { createMeshClient } from '@aimass/grpc/client';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { freePort, startMesh, startService } from '@aimass/testing';
+import type { ServiceError } from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { printTable, type Benchmark } from './benchmark.js';
+import { oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
+import { startOtlpSink } from './inference/otlp-sink.js';
+
+const MODEL = 'bench-ae';
+
+/** Median throughput and latency quantiles over rounds, errors summed. */
+function median(results: readonly LoadResult[]): LoadResult {
+  const mid = <T>(xs: T[], key: (x: T) => number) => xs.map(key).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { rps: mid([...results], (r) => r.rps), p50Ms: mid([...results], (r) => r.p50Ms), p99Ms: mid([...results], (r) => r.p99Ms), errors: results.reduce((n, r) => n + r.errors, 0) };
+}
+
+async function rawOrt(bytes: Uint8Array, batch: number, durationMs: number): Promise<{ usPerCall: number; rowsPerS: number }> {
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const x = new ort.Tensor('float32', Float32Array.from({ length: batch * 784 }, (_, i) => (i % 97) / 97), [batch, 784]);
+  for (let i = 0; i < 50; i++) await session.run({ input: x });
+  let calls = 0;
+  const start = performance.now();
+  while (performance.now() - start < durationMs) {
+    await session.run({ input: x });
+    calls++;
+  }
+  const elapsed = performance.now() - start;
+  await session.release();
+  return { usPerCall: (elapsed * 1000) / calls, rowsPerS: (calls * batch * 1000) / elapsed };
+}
+
+async function startBaseline(args: string[]): Promise<{ address: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'inference', 'servers.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`baseline server ${args[0]} exited with ${code}`)));
+  });
+  return { address: `127.0.0.1:${port}`, child };
+}
+
+function push(registryAddress: string, bytes: Uint8Array): Promise<void> {
+  const registry = createMeshClient<Record<string, (...a: unknown[]) => unknown>>('registry', registryAddress);
+  return new Promise((resolve, reject) => {
+    const call = registry.PushVersion!((err: ServiceError | null) => (err ? reject(err) : resolve())) as { write(m: unknown): void; end(): void };
+    call.write({ header: { model: MODEL, format: 'onnx', alias: 'production' } });
+    for (let i = 0; i < bytes.length; i += 256 * 1024) call.write({ chunk: bytes.subarray(i, i + 256 * 1024) });
+    call.end();
+  });
+}
+
+const benchmark: Benchmark = {
+  description: 'OIP v2 inference vs grpc-js echo ceilings, a DIY grpc-js + onnxruntime server and raw onnxruntime',
+  async run(args) {
+    const at = args.indexOf('--duration');
+    const duration = at >= 0 ? Number(args[at + 1]) : 3000;
+    const rounds = 5;
+    const slice = Math.max(200, Math.round(duration / rounds));
+    const spec = randomDenseNetwork({ inputDim: 784, hidden: [256, 32, 256], outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
+    const bytes = exportDenseNetwork(spec);
+    const dir = mkdtempSync(join(tmpdir(), 'aimass-bench-inference-'));
+    const modelPath = join(dir, 'ae.onnx');
+    writeFileSync(modelPath, bytes);
+    const payload = Buffer.from(Float32Array.from({ length: 784 }, (_, i) => (i % 97) / 97).buffer);
+    const request = { model_name: MODEL, model_version: '', id: '', inputs: [{ name: 'input', datatype: 'FP32', shape: ['1', '784'] }], raw_input_contents: [payload] };
+
+    const ort1 = await rawOrt(bytes, 1, Math.min(duration, 1500));
+    const ort64 = await rawOrt(bytes, 64, Math.min(duration, 1500));
+
+    const children: ChildProcess[] = [];
+    const otlp = await startOtlpSink();
+    let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
+    let untraced: Awaited<ReturnType<typeof startService>> | undefined;
+    const results = new Map<string, LoadResult[]>();
+    try {
+      // Every server is up before measuring; idle ones cost nothing. The configurations then take
+      // turns in short slices, round after round, so that load from elsewhere on a shared machine
+      // hits them alike; each figure is the median over the rounds.
+      const echo = await startBaseline(['echo']);
+      const diy = await startBaseline(['diy', modelPath]);
+      children.push(echo.child, diy.child);
+      mesh = await startMesh({ stateDir: dir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+      await push(mesh.env.AIMASS_REGISTRY_GRPC!, bytes);
+      const untracedEnv = { ...mesh.env, AIMASS_OTLP_ENDPOINT: '', AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`, AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}` };
+      untraced = await startService('inference', untracedEnv, { logDir: mesh.logDir });
+      const echoClient = oipClient(echo.address);
+      const diyClient = oipClient(diy.address);
+      const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
+      const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
+      const configs: [string, () => Promise<LoadResult>][] = [
+        ['grpc-js unary echo, c64', () => unaryLoad(echoClient, request, 64, slice, 200)],
+        ['grpc-js stream echo, window 64', () => streamLoad(echoClient, request, 64, slice, 200)],
+        ['DIY grpc-js + ORT unary, c64', () => unaryLoad(diyClient, request, 64, slice, 200)],
+        ['aimass unary, c1 (traced)', () => unaryLoad(aimass, request, 1, slice, 200)],
+        ['aimass unary, c64 (traced)', () => unaryLoad(aimass, request, 64, slice, 200)],
+        ['aimass stream, window 1 (traced)', () => streamLoad(aimass, request, 1, slice, 200)],
+        ['aimass stream, window 64 (traced)', () => streamLoad(aimass, request, 64, slice, 200)],
+        ['aimass unary, c64 (tracing off)', () => unaryLoad(plain, request, 64, slice, 200)],
+      ];
+      for (let round = 0; round < rounds; round++) {
+        for (const [name, measure] of configs) results.set(name, [...(results.get(name) ?? []), await measure()]);
+      }
+      for (const c of [echoClient, diyClient, aimass, plain]) c.close();
+    } finally {
+      for (const c of children) c.kill('SIGTERM');
+      await untraced?.child.stop('SIGTERM', 10_000);
+      await mesh?.stop();
+      await otlp.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, median(rs)]);
+
+    process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);
+    printTable(['path', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors]));
+    process.stdout.write(`OTLP exports received: ${otlp.exports()}\n`);
+    const get = (name: string) => rows.find(([n]) => n.startsWith(name))![1];
+    const traced = get('aimass unary, c64 (traced)');
+    return {
+      unary_vs_echo: traced.rps / get('grpc-js unary echo').rps,
+      stream_vs_stream_echo: get('aimass stream, window 64').rps / get('grpc-js stream echo').rps,
+      vs_diy_c64: traced.rps / get('DIY grpc-js').rps,
+      p99_c1_ms: get('aimass unary, c1').p99Ms,
+      tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
+    };
+  },
+};
+
+export default benchmark;

@@ -1,0 +1,92 @@
+import { credentials, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { MAX_MESSAGE, oipService } from './oip-proto.js';
+
+export interface LoadResult {
+  /** Completed requests per second. */
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+type OipClient = Client & {
+  ModelInfer(req: unknown, md: Metadata, cb: (err: ServiceError | null, res: unknown) => void): void;
+  ModelStreamInfer(): ClientDuplexStream<unknown, { error_message: string }>;
+};
+
+export function oipClient(address: string): OipClient {
+  const { Client } = oipService();
+  return new Client(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE }) as unknown as OipClient;
+}
+
+function summarise(latencies: number[], elapsedMs: number, errors: number): LoadResult {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return { rps: (latencies.length / elapsedMs) * 1000, p50Ms: q(0.5), p99Ms: q(0.99), errors };
+}
+
+/** `concurrency` callers, each sending its next unary request when the previous one returns. */
+export async function unaryLoad(client: OipClient, request: unknown, concurrency: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
+  const call = () => new Promise<void>((resolve, reject) => client.ModelInfer(request, new Metadata(), (err) => (err ? reject(err) : resolve())));
+  const warmEnd = performance.now() + warmupMs;
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < warmEnd) await call(); }));
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await call();
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return summarise(latencies, performance.now() - start, errors);
+}
+
+/** One bidirectional stream with `window` requests in flight; a response releases the next request. */
+export async function streamLoad(client: OipClient, request: unknown, window: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
+  const stream = client.ModelStreamInfer();
+  const sent: number[] = [];
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let stopAt = Infinity;
+  let inFlight = 0;
+  let start = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (res: { error_message: string }) => {
+      inFlight--;
+      const t = sent.shift()!;
+      if (measuring) {
+        if (res.error_message) errors++;
+        else latencies.push(performance.now() - t);
+      }
+      if (performance.now() < stopAt) send();
+      else if (inFlight === 0) stream.end();
+    });
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  const send = () => {
+    inFlight++;
+    sent.push(performance.now());
+    stream.write(request);
+  };
+  for (let i = 0; i < window; i++) send();
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  start = performance.now();
+  await new Promise((r) => setTimeout(r, durationMs));
+  stopAt = 0;
+  const elapsed = performance.now() - start;
+  const result = summarise(latencies, elapsed, errors);
+  await done;
+  return result;
+}
