@@ -74,6 +74,7 @@ describe('bad input', () => {
     const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
     await pushModel(registry, 'bad-fp32', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3] }), { tags: { 'inference.max_batch_size': '4' } });
     await pushModel(registry, 'bad-pair', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3], inputNames: ['a', 'b'], outputNames: ['a_out', 'b_out'] }));
+    await pushModel(registry, 'bad-tiny-queue', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3] }), { tags: { 'inference.max_queue': '2', 'inference.max_batch_size': '1' } });
     await pushModel(registry, 'bad-4d', exportIdentityModel({ datatype: 'FP32', shape: [-1, -1, 3, 3] }));
     for (const dt of ['INT8', 'UINT8', 'FP16', 'BYTES'] as const) await pushModel(registry, `bad-${dt.toLowerCase()}`, exportIdentityModel({ datatype: dt, shape: [-1, 3] }));
     // The client may send more than the server accepts: the limit under test is the server's.
@@ -94,6 +95,19 @@ describe('bad input', () => {
     expect(status[err.code]).toBe(status[code]);
     expect(err.details).toContain(message);
     expect(await unary(oip, 'ServerLive', {})).toEqual({ live: true });
+  });
+
+  it('answers RESOURCE_EXHAUSTED when a model\'s queue is full, and serves the rest', async () => {
+    const req = m('bad-tiny-queue', { inputs: [fp([1, 3])], rawInputContents: [f32(3)] });
+    await unary(oip, 'ModelInfer', req);
+    const outcomes = await Promise.all(Array.from({ length: 200 }, () => unary(oip, 'ModelInfer', req).then(() => 'ok', (e: ServiceError) => e)));
+    const refused = outcomes.filter((o): o is ServiceError => o !== 'ok');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThan(0);
+    for (const err of refused) {
+      expect(status[err.code]).toBe('RESOURCE_EXHAUSTED');
+      expect(err.details).toMatch(/requests queued or running \(limit 2\); retry with backoff/);
+    }
   });
 
   it('answers the same refusals inside a stream, which carries on', async () => {
