@@ -40,7 +40,7 @@ const getJob = (job_id: string) => call<trainerv1.GetJobRequest, trainerv1.Job__
 describe('trainer node', () => {
   it('describes itself: pool, the wasm backend it trains on, and its families', async () => {
     const node = await call<object, trainerv1.TrainerNode__Output>(trainer, 'GetNode', {});
-    expect(node).toMatchObject({ pool: 'cpu', backend: 'wasm', concurrency: 2, families: ['ae', 'vae', 'gan'] });
+    expect(node).toMatchObject({ pool: 'cpu', backend: 'wasm', concurrency: 2, families: ['ae', 'vae', 'gan', 'gmm'] });
   });
 
   it.each([

@@ -107,4 +107,21 @@ describe('a VAE requested by a raw NATS publish', () => {
     expect(worst).toBeLessThan(1e-5);
     model.dispose();
   });
+
+  it('trains a Gaussian mixture by EM on the same path, and inference serves its log-likelihood', async () => {
+    const envelope = { id: randomUUID(), type: 'trainer.job.requested', source: 'e2e/raw-producer', time: new Date().toISOString(), subject: 'jobs', data: { job_id: 'e2e-gmm', spec: { family: 'gmm', dataset: { builtin: 'gaussian_blobs', rows: 600, features: 3 }, epochs: 100, architecture: { components: 3 }, model_name: 'e2e-gmm' } } };
+    watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
+    const succeeded = await eventually(() => watch.of('e2e-gmm', 'trainer.job.succeeded')[0], 'the GMM job to succeed', 60_000, logs);
+    expect(succeeded.data).toMatchObject({ model: 'e2e-gmm', version: 1, artifacts: { mixture: 'e2e-gmm@1' }, metrics: { log_likelihood: expect.any(Number), bic: expect.any(Number), aic: expect.any(Number) } });
+    expect(watch.of('e2e-gmm', 'trainer.job.progress').length).toBeGreaterThan(0);
+    const inference = createMeshClient<oip.GRPCInferenceServiceClient>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
+    const input = Float32Array.from([0, 0, 0, 50, 50, 50]);
+    const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', { model_name: 'e2e-gmm', inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 3] }], raw_input_contents: [Buffer.from(input.buffer)] });
+    inference.close();
+    const at = res.outputs.findIndex((o) => o.name === 'log_likelihood');
+    const bytes = res.raw_output_contents[at]!;
+    const ll = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    // A point far outside every blob is far less likely than one among them.
+    expect(ll[1]!).toBeLessThan(ll[0]! - 100);
+  });
 });

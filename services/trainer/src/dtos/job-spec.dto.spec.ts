@@ -30,7 +30,8 @@ describe('validateSpec', () => {
     ['an unknown field', { ...good, epoch: 3 }, 'epoch'],
     ['an unknown pool', { ...good, pool: 'tpu' }, 'pool'],
     ['a model name with a slash', { ...good, model_name: 'a/b' }, 'model_name'],
-    ['a GMM (no engine in this build)', { ...good, family: 'gmm' }, 'no GMM engine'],
+    ['a GMM with more components than rows', { ...good, family: 'gmm', dataset: { builtin: 'gaussian_blobs', rows: 10 }, architecture: { components: 11 } }, 'at least as many rows as components'],
+    ['a GMM with an unknown covariance type', { ...good, family: 'gmm', architecture: { covariance: 'spherical' } }, 'architecture.covariance'],
     ['an array', [good], 'must be a JSON object'],
     ['null', null, 'must be a JSON object'],
   ])('refuses %s, naming the problem', (_what, spec, expected) => {
@@ -49,6 +50,7 @@ describe('validateSpec', () => {
     ['an AE on MNIST', { family: 'ae', dataset: { builtin: 'mnist', rows: 100 }, epochs: 1, architecture: { hidden: [256], latent_dim: 32 } }],
     ['a GAN whose noise is wider than the data', { family: 'gan', dataset: { builtin: 'sine_waves', features: 4 }, epochs: 1, architecture: { latent_dim: 16 } }],
     ['an S3 CSV with labels and AUROC', { family: 'ae', dataset: { s3_key: 'x.csv', format: 'csv', label_column: 'label' }, epochs: 1, metrics: ['auroc', 'auprc'] }],
+    ['a diagonal GMM with AUROC', { family: 'gmm', dataset: { builtin: 'anomaly_blobs' }, epochs: 50, architecture: { components: 3, covariance: 'diag' }, metrics: ['log_likelihood', 'bic', 'auroc'] }],
     ['a schedule and early stopping', { ...good, optimizer: { name: 'rmsprop', learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } }, early_stopping: { patience: 2 } }],
   ])('accepts %s', (_what, spec) => {
     expect(() => validateSpec(spec)).not.toThrow();

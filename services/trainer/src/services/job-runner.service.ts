@@ -2,7 +2,7 @@ import { parseInput } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DatasetError } from '../datasets/dataset.js';
-import { prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
+import { type PreparedData, prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';
 import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
@@ -13,6 +13,7 @@ import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
 import { type JobDisposition, type PulledJob, WorkQueueRepository } from '../repositories/work-queue.repository.js';
 import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
 import { TrainingDivergedError, trainTfjs, type TrainingOutcome } from '../training/tfjs-training.js';
 import { validateSpec } from './job-submission.service.js';
@@ -98,7 +99,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       await this.execute(jobId, record);
       return 'done';
     } catch (err) {
-      if (err instanceof JobRejectedError || err instanceof DatasetError || err instanceof TrainingDivergedError || err instanceof InvalidArgumentError) {
+      if (err instanceof JobRejectedError || err instanceof DatasetError || err instanceof TrainingDivergedError || err instanceof GmmFitError || err instanceof InvalidArgumentError) {
         await this.fail(jobId, err.message);
         return 'done';
       }
@@ -119,7 +120,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const base = { job_id: jobId, pool: this.node.pool, backend: this.node.computeBackend, node_id: this.node.id };
     const dataset = await this.datasets.load(spec.dataset);
     checkDataFits(spec, dataset.features, dataset.labels !== undefined);
-    const data = prepare(dataset, { scaling: spec.preprocessing.scaling, validationSplit: spec.preprocessing.validation_split, seed: spec.preprocessing.seed });
+    // A mixture's graph takes raw features, so it is fitted on them.
+    const scaling = spec.family === 'gmm' ? 'none' : spec.preprocessing.scaling;
+    const data = prepare(dataset, { scaling, validationSplit: spec.preprocessing.validation_split, seed: spec.preprocessing.seed });
+    if (spec.family === 'gmm') {
+      await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: 'em-cpu', epochs: spec.epochs, family: spec.family }));
+      await this.runGmm(jobId, spec, data, dataset.digest, dataset.description);
+      return;
+    }
     const resume = await this.checkpoints.latest(jobId);
     await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, epochs: spec.epochs, family: spec.family }));
     await this.queue.publish('trainer.job.started', { ...base, family: spec.family, epochs: spec.epochs, resumed_from_epoch: resume?.epoch ?? 0 });
@@ -151,12 +159,36 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.resumedFrom + outcome.epochsRun });
   }
 
+  /**
+   * EM in one call (see trainGmm). A cancel that arrived before it finished wins over registering;
+   * its iterations are then reported as progress.
+   */
+  private async runGmm(jobId: string, spec: JobSpec, data: PreparedData, digest: string, description: string): Promise<void> {
+    const base = { job_id: jobId, pool: this.node.pool, backend: 'em-cpu', node_id: this.node.id };
+    await this.queue.publish('trainer.job.started', { ...base, family: 'gmm', epochs: spec.epochs, resumed_from_epoch: 0 });
+    const outcome = trainGmm(spec, data);
+    const perIteration = (data.trainRows * outcome.final.epoch) / Math.max(outcome.seconds, 1e-9) / Math.max(outcome.final.epoch, 1);
+    for (const it of outcome.iterations) {
+      await this.queue.publish('trainer.job.progress', { ...base, epoch: it.epoch, epochs: spec.epochs, losses: finite(it.losses), metrics: finite(it.metrics), samples_per_second: perIteration, learning_rate: 0 });
+    }
+    await this.store.update(jobId, (r) => ({ ...r, epoch: outcome.final.epoch, losses: finite(outcome.final.losses), metrics: finite(outcome.final.metrics), samples_per_second: perIteration }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.cancelRequested.get(jobId) === true) {
+      await this.finishCancelled(jobId, outcome.final.epoch);
+      return;
+    }
+    const registered = await this.register(jobId, spec, { stopped: false, epochsRun: outcome.final.epoch, resumedFrom: 0, final: outcome.final, graphs: outcome.graphs }, digest, description, data.reference, 'em-cpu');
+    const metrics = finite(outcome.final.metrics);
+    await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
+    await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.final.epoch });
+  }
+
   /** Encoder and decoder first, the primary graph (anomaly scorer or generator) last, each once per job. */
-  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: ReferenceStatistics): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
+  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: ReferenceStatistics, backend = this.node.computeBackend): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
     const model = spec.model_name ?? `${spec.family}-${jobId}`.slice(0, 100);
-    const primary = spec.family === 'gan' ? 'generator' : 'anomaly';
+    const primary = spec.family === 'gan' ? 'generator' : spec.family === 'gmm' ? 'mixture' : 'anomaly';
     const roles = Object.keys(outcome.graphs).sort((a, b) => Number(a === primary) - Number(b === primary));
-    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': this.node.computeBackend };
+    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': backend };
     const lineage = { source_job_id: jobId, dataset_digest: digest, hyperparameters: hyperparameters(spec), metrics: finite(outcome.final?.metrics ?? {}) };
     const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};

@@ -14,7 +14,6 @@ const NO_BACKEND = 'none';
 /** Validates a spec; the message names every bad field (`invalid training spec: epochs: ...`). */
 export function validateSpec(spec: unknown): JobSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
-  if ((spec as { family?: unknown }).family === 'gmm') throw new InvalidArgumentError('invalid training spec: family: no GMM engine is available in this build yet (ae, vae and gan are)');
   return parseInput(JobSpecSchema, spec, 'training spec');
 }
 

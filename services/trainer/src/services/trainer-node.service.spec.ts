@@ -12,7 +12,7 @@ describe('TrainerNodeService', () => {
     const node = new TrainerNodeService(loadConfig({ AIMASS_TRAINER_CONCURRENCY: '2' }));
     node.useBackend('wasm');
     node.jobStarted();
-    expect(node.describe()).toMatchObject({ backend: 'wasm', active_jobs: 1, families: ['ae', 'vae', 'gan'] });
+    expect(node.describe()).toMatchObject({ backend: 'wasm', active_jobs: 1, families: ['ae', 'vae', 'gan', 'gmm'] });
     expect(node.heartbeat()).toMatchObject({ node_id: node.id, pool: 'cpu', backend: 'wasm', active_jobs: 1, concurrency: 2, load: 0.5 });
     node.jobEnded();
     node.jobEnded();

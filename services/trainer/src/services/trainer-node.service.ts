@@ -4,8 +4,8 @@ import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
 
-/** The families this build trains; gmm waits for its EM engine in libs/ml. */
-export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan'];
+/** The families this build trains: tfjs for the neural ones, EM (libs/ml) for the mixture. */
+export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan', 'gmm'];
 
 /** What this trainer node is, and how busy. The backend is known once the runner has chosen it. */
 @Injectable()

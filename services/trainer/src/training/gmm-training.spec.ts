@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { loadBuiltin } from '../datasets/builtin-datasets';
+import { prepare } from '../datasets/preprocessing';
+import { validateSpec } from '../services/job-submission.service';
+import { GmmFitError, trainGmm } from './gmm-training';
+
+describe('trainGmm', () => {
+  it('fits blobs, reports each EM iteration with a rising likelihood, scores anomalies and exports a graph', () => {
+    const spec = validateSpec({ family: 'gmm', dataset: { builtin: 'anomaly_blobs', rows: 600, features: 4 }, epochs: 50, architecture: { components: 2, n_init: 2 }, metrics: ['log_likelihood', 'bic', 'aic', 'auroc', 'auprc'] });
+    const data = prepare(loadBuiltin('anomaly_blobs', 600, 4, 3), { scaling: 'none', validationSplit: 0.25, seed: 1 });
+    const outcome = trainGmm(spec, data);
+    expect(outcome.iterations.map((i) => i.epoch)).toEqual(Array.from({ length: outcome.final.epoch }, (_, i) => i + 1));
+    const losses = outcome.iterations.map((i) => i.losses.loss as number);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThanOrEqual((losses[i - 1] as number) + 1e-9);
+    expect(outcome.final.metrics.auroc).toBeGreaterThan(0.9);
+    expect(outcome.final.metrics.bic).toBeGreaterThan(outcome.final.metrics.aic as number);
+    expect(outcome.graphs.mixture.length).toBeGreaterThan(0);
+  });
+
+  it('fails, saying why, on data a mixture cannot fit', () => {
+    const spec = validateSpec({ family: 'gmm', dataset: { builtin: 'gaussian_blobs', rows: 20, features: 2 }, epochs: 5, architecture: { components: 3 } });
+    const constant = { rows: 20, features: 2, values: new Float32Array(40).fill(1), digest: 'x', description: 'constant' };
+    expect(() => trainGmm(spec, prepare(constant, { scaling: 'none', validationSplit: 0, seed: 1 }))).toThrow(GmmFitError);
+  });
+});
