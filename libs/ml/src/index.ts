@@ -28,6 +28,7 @@ export {
 } from './dense-spec.js';
 export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
 export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
+export { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
 export { mulberry32 } from './prng.js';
 export { type RandomDenseNetworkOptions, randomDenseNetwork } from './random-dense-network.js';
 export {

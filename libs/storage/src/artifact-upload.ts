@@ -4,20 +4,24 @@ import type { ObjectStore, StoredObject } from './object-store.js';
 
 const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 const MAX_PARTS_IN_FLIGHT = 2;
+/** The first part's buffer starts this small and doubles up to the part size, so a small artifact holds little memory. */
+const FIRST_BUFFER_BYTES = 256 * 1024;
 
 /**
  * A streamed upload of one object, fed chunk by chunk (e.g. from a gRPC client stream).
  * Bytes are hashed as they arrive. Objects smaller than one part go up in a single PUT; larger ones
  * use a multipart upload driven here (S3 servers such as s3rver do not implement the listing calls
- * minio-js would need to drive it itself), with up to two parts in flight.
+ * minio-js would need to drive it itself), with up to two parts in flight. Each byte is copied
+ * once, into the buffer of the part it belongs to.
  *
  * The upload owns its parts until complete() returns; abort() removes everything it wrote, so an
  * interrupted upload leaves nothing behind.
  */
 export class ArtifactUpload {
   private readonly hash: Hash = createHash('sha256');
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The part being filled: its buffer, and how many bytes of it are filled. */
+  private part: Buffer | undefined;
+  private partBytes = 0;
   private size = 0;
   private uploadId: string | undefined;
   private readonly parts: { part: number; etag: string }[] = [];
@@ -38,25 +42,34 @@ export class ArtifactUpload {
     return this.size;
   }
 
-  /** Adds bytes. Resolves once they are buffered or handed to S3 (back-pressure for the producer). */
+  /**
+   * Adds bytes. Resolves once they are buffered or handed to S3 (back-pressure for the producer).
+   * The bytes are copied: the caller may reuse `chunk` once write() resolves.
+   */
   async write(chunk: Uint8Array): Promise<void> {
     this.assertOpen();
-    // A copy: the caller may reuse its buffer once write() resolves, and parts are sent later.
-    const buf = Buffer.from(chunk);
-    this.hash.update(buf);
-    this.size += buf.length;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    while (this.pendingBytes >= this.partSize) {
-      const part = this.take(this.partSize);
-      await this.sendPart(part);
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    for (let at = 0; at < chunk.length; ) {
+      const part = this.room(chunk.length - at);
+      const n = Math.min(part.length - this.partBytes, chunk.length - at);
+      part.set(chunk.subarray(at, at + n), this.partBytes);
+      this.partBytes += n;
+      at += n;
+      if (this.partBytes === this.partSize) {
+        this.part = undefined;
+        this.partBytes = 0;
+        await this.sendPart(part);
+      }
     }
   }
 
   /** Stores the remaining bytes and makes the object visible. */
   async complete(): Promise<StoredObject> {
     this.assertOpen();
-    const rest = this.take(this.pendingBytes);
+    const rest = this.part ? this.part.subarray(0, this.partBytes) : Buffer.alloc(0);
+    this.part = undefined;
+    this.partBytes = 0;
     if (this.uploadId === undefined) {
       await this.store.guard(`store ${this.key}`, () => this.store.client.putObject(this.store.bucket, this.key, rest, rest.length));
     } else {
@@ -85,13 +98,17 @@ export class ArtifactUpload {
     if (wasCompleted) await client.removeObject(this.store.bucket, this.key).catch(() => undefined);
   }
 
-  private take(n: number): Buffer {
-    const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    const head = all.subarray(0, n);
-    const tail = all.subarray(n);
-    this.pending = tail.length > 0 ? [tail] : [];
-    this.pendingBytes = tail.length;
-    return head;
+  /** The buffer of the part being filled, grown (by doubling, up to the part size) to fit `wanted` more bytes if it can. */
+  private room(wanted: number): Buffer {
+    const current = this.part;
+    if (current && (current.length === this.partSize || current.length - this.partBytes >= wanted)) return current;
+    // Once one part went out the object is large: later parts start at full size.
+    let capacity = current ? current.length : this.nextPart > 1 ? this.partSize : Math.min(this.partSize, FIRST_BUFFER_BYTES);
+    while (capacity < this.partSize && capacity - this.partBytes < wanted) capacity = Math.min(this.partSize, capacity * 2);
+    const grown = Buffer.allocUnsafe(capacity);
+    if (current) current.copy(grown, 0, 0, this.partBytes);
+    this.part = grown;
+    return grown;
   }
 
   private async sendPart(data: Buffer): Promise<void> {

@@ -1,10 +1,11 @@
 import type { registryv1 } from '@aimass/contracts';
 import { replyUnary } from '@aimass/grpc';
-import type { Metadata, sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
-import { from, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { actorOf, toAliasChangeMessage, toModelMessage, toVersionMessage } from './registry.mapping.js';
+import { writeAll } from './server-stream.js';
 import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
@@ -56,8 +57,8 @@ export class RegistryGrpcController {
   }
 
   @GrpcMethod('RegistryService', 'DownloadVersion')
-  downloadVersion(req: registryv1.DownloadVersionRequest__Output): Observable<registryv1.DownloadVersionChunk> {
-    return from(this.downloads.download(req.model, req.version, Number(req.offset)));
+  downloadVersion(req: registryv1.DownloadVersionRequest__Output, _md: Metadata, call: ServerWritableStream<unknown, registryv1.DownloadVersionChunk>): Promise<Observable<never>> {
+    return writeAll(call, this.downloads.download(req.model, req.version, Number(req.offset)));
   }
 
   @GrpcMethod('RegistryService', 'SetVersionState')

@@ -1,6 +1,6 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
-import { OnnxSignatureError, readOnnxSignature } from '@aimass/ml';
+import { OnnxSignatureError, OnnxSignatureScanner } from '@aimass/ml';
 import type { ArtifactFormat } from './records.js';
 import { TfjsSignatureReader } from './tfjs-signature.js';
 
@@ -20,29 +20,30 @@ export function signatureReaderFor(format: ArtifactFormat): SignatureReader {
   return format === 'tfjs' ? new TfjsSignatureReader() : new OnnxSignatureReader();
 }
 
-/** ONNX: the graph's inputs and outputs, read from the ModelProto. */
+/**
+ * ONNX: the graph's inputs and outputs, scanned from the ModelProto as it streams past. Only the
+ * signature's own fields are held (a few KiB), never the weights.
+ */
 export class OnnxSignatureReader implements SignatureReader {
-  private chunks: Buffer[] = [];
+  private scanner = new OnnxSignatureScanner();
 
   async push(chunk: Buffer): Promise<void> {
-    this.chunks.push(chunk);
+    refused(() => this.scanner.push(chunk));
   }
 
   async finish(): Promise<Signature> {
-    const bytes = Buffer.concat(this.chunks);
-    this.chunks = [];
-    return readOnnxArtifactSignature(bytes);
+    const { inputs, outputs } = refused(() => this.scanner.finish());
+    return { inputs, outputs };
   }
 
   dispose(): void {
-    this.chunks = [];
+    this.scanner = new OnnxSignatureScanner();
   }
 }
 
-export function readOnnxArtifactSignature(bytes: Uint8Array): Signature {
+function refused<T>(read: () => T): T {
   try {
-    const { inputs, outputs } = readOnnxSignature(bytes);
-    return { inputs, outputs };
+    return read();
   } catch (err) {
     if (err instanceof OnnxSignatureError) throw new InvalidArgumentError(`the artifact is refused: ${err.message}`, { cause: err });
     throw err;
