@@ -1,5 +1,5 @@
 import type { Client } from '@grpc/grpc-js';
-import type { oip, registryv1 } from '@aimass/contracts';
+import type { oip, registryv1, trainerv1 } from '@aimass/contracts';
 import type { CliIo } from './cli-io.js';
 import { meshAddresses, type MeshAddresses } from './stack-env.js';
 
@@ -26,8 +26,8 @@ export class CliContext {
     this.overrides = overrides;
   }
 
-  address(service: 'registry' | 'inference'): string {
-    const override = this.overrides[service];
+  address(service: 'registry' | 'inference' | 'trainer'): string {
+    const override = service === 'trainer' ? undefined : this.overrides[service];
     if (override) return override;
     this.addresses ??= meshAddresses(this.io.env);
     return this.addresses[service];
@@ -49,6 +49,12 @@ export class CliContext {
     const address = this.address('inference');
     const { createMeshClient } = await import('@aimass/grpc/client');
     return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', address));
+  }
+
+  async trainer(): Promise<trainerv1.TrainerServiceClient> {
+    const address = this.address('trainer');
+    const { createMeshClient } = await import('@aimass/grpc/client');
+    return this.track(createMeshClient<trainerv1.TrainerServiceClient>('trainer', address));
   }
 
   close(): void {

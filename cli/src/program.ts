@@ -5,6 +5,7 @@ import { registerAliasCommands } from './commands/alias.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerTrainCommand } from './commands/train.js';
 import { registerVersionsCommands } from './commands/versions.js';
 import { reportError } from './error-report.js';
 import { isHostPort } from './stack-env.js';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerVersionsCommands(program, ctx);
   registerAliasCommands(program, ctx);
   registerPredictCommand(program, ctx);
+  registerTrainCommand(program, ctx);
   registerDemoCommand(program, ctx);
   return program;
 }

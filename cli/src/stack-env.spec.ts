@@ -23,12 +23,12 @@ function workspace(name: string, stackEnv?: string): { root: string; start: stri
 }
 
 describe('meshAddresses', () => {
-  const stackFile = 'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
+  const stackFile = 'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
   const defaultHttp = { monitorHttp: 'http://127.0.0.1:8090', inferenceMetricsHttp: 'http://127.0.0.1:8002' };
 
   it('uses the defaults of @aimass/config when there is no stack.env', () => {
     const { start } = workspace('no-stack');
-    expect(meshAddresses({}, start)).toEqual({ registry: '127.0.0.1:50051', inference: '127.0.0.1:8001', ...defaultHttp, stackEnvFile: undefined });
+    expect(meshAddresses({}, start)).toEqual({ registry: '127.0.0.1:50051', inference: '127.0.0.1:8001', trainer: '127.0.0.1:50052', ...defaultHttp, stackEnvFile: undefined });
   });
 
   it('reads <repo>/.aimass/stack.env found by walking up from the CLI, ignoring launcher-only keys', () => {
@@ -36,6 +36,7 @@ describe('meshAddresses', () => {
     expect(meshAddresses({}, start)).toEqual({
       registry: '127.0.0.1:41001',
       inference: '127.0.0.1:41004',
+      trainer: '127.0.0.1:41002',
       monitorHttp: 'http://127.0.0.1:41090',
       inferenceMetricsHttp: 'http://127.0.0.1:8002',
       stackEnvFile: path.join(root, '.aimass', 'stack.env'),
@@ -52,7 +53,7 @@ describe('meshAddresses', () => {
     const { start } = workspace('explicit', stackFile);
     const other = path.join(tmp, 'other.env');
     fs.writeFileSync(other, "AIMASS_REGISTRY_GRPC='127.0.0.2:1'\n");
-    expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({ registry: '127.0.0.2:1', inference: '127.0.0.1:8001', ...defaultHttp, stackEnvFile: other });
+    expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({ registry: '127.0.0.2:1', inference: '127.0.0.1:8001', trainer: '127.0.0.1:50052', ...defaultHttp, stackEnvFile: other });
   });
 
   it('refuses a stack.env that is not KEY=VALUE lines bash would assign, naming the file and line', () => {

@@ -18,6 +18,7 @@ const SETTING_KEYS = new Set<string>(SETTINGS.map((s) => s.key));
 export interface MeshAddresses {
   readonly registry: string;
   readonly inference: string;
+  readonly trainer: string;
   /** The stack.env that was read, when one was. */
   readonly stackEnvFile: string | undefined;
   /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
@@ -65,6 +66,7 @@ export function meshAddresses(env: NodeJS.ProcessEnv = process.env, start: strin
   return {
     registry: config.grpc.registry,
     inference: config.grpc.inference,
+    trainer: config.grpc.trainer,
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,
     stackEnvFile: fromFile ? file : undefined,

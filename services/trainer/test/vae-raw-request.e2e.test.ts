@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/src/program.js';
 import { decodeCheckpoint } from '../src/training/checkpoint.js';
 import { call, eventually, registryClient, watchJobEvents } from './harness.js';
 
@@ -124,4 +125,33 @@ describe('a VAE requested by a raw NATS publish', () => {
     // A point far outside every blob is far less likely than one among them.
     expect(ll[1]!).toBeLessThan(ll[0]! - 100);
   });
+
+  it('aimass train SPEC.json --wait follows the epochs and ends with "<model> <version>"', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-train-cli-')), 'spec.json');
+    fs.writeFileSync(file, JSON.stringify({ family: 'gan', dataset: { builtin: 'sine_waves', rows: 200, features: 8 }, architecture: { hidden: [16], latent_dim: 4 }, epochs: 3, batch_size: 32, model_name: 'e2e-cli-gan' }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      stdout: { write: (s: string) => out.push(s) },
+      stderr: { write: (s: string) => err.push(s), isTTY: false },
+      env: { AIMASS_TRAINER_GRPC: mesh.env.AIMASS_TRAINER_GRPC!, AIMASS_STACK_ENV: writeEnv() },
+    };
+    const code = await runCli(['train', file, '--wait'], io as never);
+    expect(code, err.join('')).toBe(0);
+    expect(out.join('').trim().split('\n').at(-1)).toBe('e2e-cli-gan 1');
+    expect(err.join('')).toMatch(/epoch 1\/3 loss [-\d.e]+ \d+ samples\/s wasm\nepoch 2\/3 .*\nepoch 3\/3 /);
+
+    const badFile = path.join(path.dirname(file), 'bad.json');
+    fs.writeFileSync(badFile, JSON.stringify({ family: 'gan', epochs: 0 }));
+    err.length = 0;
+    expect(await runCli(['train', badFile], io as never)).toBe(1);
+    expect(err.join('')).toMatch(/^error: INVALID_ARGUMENT: invalid training spec: .*epochs must be at least 1/);
+  });
 });
+
+/** A stack.env naming this mesh, so the CLI never reads a developer's own .aimass/stack.env. */
+function writeEnv(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-train-env-')), 'stack.env');
+  fs.writeFileSync(file, Object.entries(mesh.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  return file;
+}
