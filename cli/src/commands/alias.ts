@@ -3,6 +3,7 @@ import type { registryv1 } from '@aimass/contracts';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
+import { formatTable } from '../table.js';
 
 /** VERSION of `alias set`: a version number, 1 .. 2^32-1 (registry versions are uint32). */
 export function parseVersionNumber(value: string): number {
@@ -37,6 +38,15 @@ export async function aliasDelete(
   return alias;
 }
 
+/** Every move of the aliases of NAME (or of one ALIAS), oldest first; version '-' means deleted. */
+export async function aliasHistory(args: { name: string; alias?: string | undefined }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+  const { changes } = await callUnary<registryv1.ListAliasHistoryResponse__Output>((cb) =>
+    registry.ListAliasHistory({ model: args.name, alias: args.alias ?? '' }, unaryOptions(), cb),
+  );
+  const rows = changes.map((c) => [c.time || '-', c.alias, c.previous_version ? String(c.previous_version) : '-', c.version ? String(c.version) : '-', c.actor || '-']);
+  io.stdout.write(formatTable(['TIME', 'ALIAS', 'FROM', 'TO', 'ACTOR'], rows));
+}
+
 export function registerAliasCommands(program: Command, ctx: CliContext): void {
   const alias = program.command('alias').description('named pointers at versions (production, staging, ...)');
 
@@ -58,4 +68,11 @@ export function registerAliasCommands(program: Command, ctx: CliContext): void {
     .action(async (name: string, aliasName: string) => {
       await aliasDelete({ name, alias: aliasName }, await ctx.registry(), ctx.io);
     });
+
+  alias
+    .command('history')
+    .description('every move of the aliases of NAME (or only ALIAS): when, from which version to which, by whom')
+    .argument('<NAME>', 'model name')
+    .argument('[ALIAS]', 'only this alias')
+    .action(async (name: string, aliasName: string | undefined) => aliasHistory({ name, alias: aliasName }, await ctx.registry(), ctx.io));
 }

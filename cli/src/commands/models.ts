@@ -1,8 +1,9 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { registryv1 } from '@aimass/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
+import { InputFileError } from '../errors.js';
 import { packTfjsDirectory } from '../tfjs-pack.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
@@ -73,13 +74,91 @@ export async function modelsShow(args: { name: string }, registry: registryv1.Re
     formatFields([
       ['name', model.name],
       ['description', model.description || '-'],
+      ['owner', model.owner || '-'],
+      ['framework', model.framework || '-'],
       ['latest version', model.latest_version ? String(model.latest_version) : '-'],
       ['aliases', formatPairs(model.aliases)],
       ['tags', formatPairs(model.tags)],
       ['created', model.created_at || '-'],
       ['updated', model.updated_at || '-'],
+      ['model card', model.model_card ? model.model_card.split('\n')[0]! + (model.model_card.includes('\n') ? ' …' : '') : '-'],
     ]),
   );
+}
+
+/** `--tag key=value`, repeatable; collects into one record. */
+export function collectTag(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected key=value');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+export function parsePageSize(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 1000) throw new InvalidArgumentError('expected a page size from 1 to 1000');
+  return Number(value);
+}
+
+export interface ModelsCreateArgs {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly owner?: string | undefined;
+  readonly framework?: string | undefined;
+  readonly tag?: Record<string, string> | undefined;
+  /** A markdown file whose text becomes the model card. */
+  readonly card?: string | undefined;
+}
+
+export async function modelsCreate(args: ModelsCreateArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.Model__Output> {
+  let modelCard = '';
+  if (args.card) {
+    try {
+      modelCard = await fs.promises.readFile(args.card, 'utf8');
+    } catch (err) {
+      throw new InputFileError(`cannot read the model card ${args.card}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const model = await callUnary<registryv1.Model__Output>((cb) =>
+    registry.CreateModel(
+      { name: args.name, description: args.description ?? '', owner: args.owner ?? '', framework: args.framework ?? '', tags: args.tag ?? {}, model_card: modelCard },
+      unaryOptions(),
+      cb,
+    ),
+  );
+  io.stdout.write(`${model.name}\n`);
+  return model;
+}
+
+export interface ModelsSearchArgs {
+  readonly prefix?: string | undefined;
+  readonly tag?: Record<string, string> | undefined;
+  readonly framework?: string | undefined;
+  readonly owner?: string | undefined;
+  readonly orderBy?: string | undefined;
+  readonly pageSize?: number | undefined;
+  readonly pageToken?: string | undefined;
+}
+
+/** One page of matches on stdout; the token of the next page, if any, on stderr. */
+export async function modelsSearch(args: ModelsSearchArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.ListModelsResponse__Output> {
+  const page = await callUnary<registryv1.ListModelsResponse__Output>((cb) =>
+    registry.ListModels(
+      {
+        name_prefix: args.prefix ?? '',
+        tags: args.tag ?? {},
+        framework: args.framework ?? '',
+        owner: args.owner ?? '',
+        order_by: args.orderBy ?? '',
+        page_size: args.pageSize ?? 50,
+        page_token: args.pageToken ?? '',
+      },
+      unaryOptions(),
+      cb,
+    ),
+  );
+  const rows = page.models.map((m) => [m.name, m.latest_version ? String(m.latest_version) : '-', m.framework || '-', m.owner || '-', formatPairs(m.tags), formatPairs(m.aliases)]);
+  io.stdout.write(formatTable(['NAME', 'LATEST', 'FRAMEWORK', 'OWNER', 'TAGS', 'ALIASES'], rows));
+  io.stderr.write(`${page.models.length} of ${page.total_size} matching models${page.next_page_token ? `; next page: --page-token ${page.next_page_token}` : ''}\n`);
+  return page;
 }
 
 export function registerModelsCommands(program: Command, ctx: CliContext): void {
@@ -102,6 +181,33 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .description('list models: name, latest version, aliases, last update')
     .option('--prefix <PREFIX>', 'only models whose name starts with PREFIX')
     .action(async (opts: { prefix?: string }) => modelsList(opts, await ctx.registry(), ctx.io));
+
+  models
+    .command('create')
+    .description('create model NAME with its metadata (pushing a first version also creates it)')
+    .argument('<NAME>', 'model name')
+    .option('--description <TEXT>', 'one-line description')
+    .option('--owner <OWNER>', 'team or person that owns the model')
+    .option('--framework <FRAMEWORK>', 'e.g. onnx, tfjs, sklearn')
+    .option('--tag <KEY=VALUE>', 'a tag; repeat for more', collectTag)
+    .option('--card <FILE>', 'markdown file with the model card')
+    .action(async (name: string, opts: Omit<ModelsCreateArgs, 'name'>) => {
+      await modelsCreate({ name, ...opts }, await ctx.registry(), ctx.io);
+    });
+
+  models
+    .command('search')
+    .description('one page of models matching every filter given; the next page token goes to stderr')
+    .option('--prefix <PREFIX>', 'name starts with PREFIX')
+    .option('--tag <KEY=VALUE>', 'has this tag; repeat for more', collectTag)
+    .option('--framework <FRAMEWORK>', 'framework is FRAMEWORK')
+    .option('--owner <OWNER>', 'owner is OWNER')
+    .option('--order-by <KEY>', 'name, created_at or updated_at; a leading - sorts descending')
+    .option('--page-size <N>', 'models per page (1-1000, default 50)', parsePageSize)
+    .option('--page-token <TOKEN>', 'continue from a previous page')
+    .action(async (opts: ModelsSearchArgs) => {
+      await modelsSearch(opts, await ctx.registry(), ctx.io);
+    });
 
   models
     .command('show')

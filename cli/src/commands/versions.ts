@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import type { registryv1 } from '@aimass/contracts';
+import { downloadArtifact } from '../artifact-download.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatBytes, formatFields, formatTable } from '../table.js';
+import { byteProgress, type ByteProgress } from '../upload-progress.js';
+import { parseVersionNumber } from './alias.js';
 
 function signatureLines(specs: readonly registryv1.TensorSpec__Output[]): string {
   if (specs.length === 0) return '-';
@@ -50,6 +53,54 @@ export async function versionsShow(args: { name: string; version?: string | unde
   );
 }
 
+export interface VersionsDownloadArgs {
+  readonly name: string;
+  readonly version?: string | undefined;
+  readonly output: string;
+  readonly resume: boolean;
+}
+
+/** Writes the artifact to OUTPUT (progress on a TTY) and prints `<model> v<n> -> <file> (<size>, sha256 ok)`. */
+export async function versionsDownload(args: VersionsDownloadArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.ModelVersion__Output> {
+  let progress: ByteProgress | undefined;
+  let result;
+  try {
+    result = await downloadArtifact(registry, {
+      model: args.name,
+      version: args.version ?? '',
+      file: args.output,
+      resume: args.resume,
+      onStart: (total, offset) => {
+        progress = byteProgress(io, total);
+        progress.phase(offset > 0 ? 'resume' : 'fetch');
+        progress.update(offset);
+      },
+      onProgress: (done) => progress?.update(done),
+    });
+  } finally {
+    progress?.stop();
+  }
+  const { version, received } = result;
+  const resumed = Number(version.size_bytes) - received;
+  io.stdout.write(
+    `${version.model} v${version.version} -> ${args.output} (${formatBytes(Number(version.size_bytes))}${resumed > 0 ? `, ${formatBytes(resumed)} were already there` : ''}, sha256 ok)\n`,
+  );
+  return version;
+}
+
+/** ARCHIVED keeps the artifact but takes the version out of "latest"; the registry refuses while an alias points at it. */
+export async function versionsSetState(
+  args: { name: string; version: number; state: 'ARCHIVED' | 'READY' },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.ModelVersion__Output> {
+  const v = await callUnary<registryv1.ModelVersion__Output>((cb) =>
+    registry.SetVersionState({ model: args.name, version: args.version, state: args.state }, unaryOptions(), cb),
+  );
+  io.stdout.write(`${v.model} v${v.version} is ${v.state}\n`);
+  return v;
+}
+
 export function registerVersionsCommands(program: Command, ctx: CliContext): void {
   const versions = program.command('versions').description('versions of a model');
 
@@ -65,4 +116,33 @@ export function registerVersionsCommands(program: Command, ctx: CliContext): voi
     .argument('<NAME>', 'model name')
     .argument('[VERSION]', 'version number or alias (default: the production alias, else the latest)')
     .action(async (name: string, version: string | undefined) => versionsShow({ name, version }, await ctx.registry(), ctx.io));
+
+  versions
+    .command('download')
+    .description("download a version's artifact into a file, checking its SHA-256")
+    .argument('<NAME>', 'model name')
+    .argument('[VERSION]', 'version number or alias (default: the production alias, else the latest)')
+    .requiredOption('-o, --output <FILE>', 'file to write')
+    .option('--resume', 'continue a partial FILE from where it stops instead of starting over', false)
+    .action(async (name: string, version: string | undefined, opts: { output: string; resume: boolean }) => {
+      await versionsDownload({ name, version, ...opts }, await ctx.registry(), ctx.io);
+    });
+
+  versions
+    .command('archive')
+    .description('archive a version (refused while an alias points at it); `versions restore` makes it READY again')
+    .argument('<NAME>', 'model name')
+    .argument('<VERSION>', 'version number', parseVersionNumber)
+    .action(async (name: string, version: number) => {
+      await versionsSetState({ name, version, state: 'ARCHIVED' }, await ctx.registry(), ctx.io);
+    });
+
+  versions
+    .command('restore')
+    .description('make an archived version READY again')
+    .argument('<NAME>', 'model name')
+    .argument('<VERSION>', 'version number', parseVersionNumber)
+    .action(async (name: string, version: number) => {
+      await versionsSetState({ name, version, state: 'READY' }, await ctx.registry(), ctx.io);
+    });
 }
