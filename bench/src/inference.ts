@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { printTable, type Benchmark } from './benchmark.js';
-import { oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
+import { cpuMicros, oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
 import { startOtlpSink } from './inference/otlp-sink.js';
 
 const MODEL = 'bench-ae';
@@ -23,7 +23,7 @@ const MODEL = 'bench-ae';
 /** Median throughput and latency quantiles over rounds, errors summed. */
 function median(results: readonly LoadResult[]): LoadResult {
   const mid = <T>(xs: T[], key: (x: T) => number) => xs.map(key).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { rps: mid([...results], (r) => r.rps), p50Ms: mid([...results], (r) => r.p50Ms), p99Ms: mid([...results], (r) => r.p99Ms), errors: results.reduce((n, r) => n + r.errors, 0) };
+  return { rps: mid([...results], (r) => r.rps), p50Ms: mid([...results], (r) => r.p50Ms), p99Ms: mid([...results], (r) => r.p99Ms), errors: results.reduce((n, r) => n + r.errors, 0), count: results.reduce((n, r) => n + r.count, 0), total: results.reduce((n, r) => n + r.total, 0) };
 }
 
 async function rawOrt(bytes: Uint8Array, batch: number, durationMs: number): Promise<{ usPerCall: number; rowsPerS: number }> {
@@ -86,6 +86,8 @@ const benchmark: Benchmark = {
     let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
     let untraced: Awaited<ReturnType<typeof startService>> | undefined;
     const results = new Map<string, LoadResult[]>();
+    // Server CPU per request does not depend on what else the machine runs, unlike throughput.
+    const cpu = new Map<string, number>();
     try {
       // Every server is up before measuring; idle ones cost nothing. The configurations then take
       // turns in short slices, round after round, so that load from elsewhere on a shared machine
@@ -101,18 +103,24 @@ const benchmark: Benchmark = {
       const diyClient = oipClient(diy.address);
       const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
-      const configs: [string, () => Promise<LoadResult>][] = [
-        ['grpc-js unary echo, c64', () => unaryLoad(echoClient, request, 64, slice, 200)],
-        ['grpc-js stream echo, window 64', () => streamLoad(echoClient, request, 64, slice, 200)],
-        ['DIY grpc-js + ORT unary, c64', () => unaryLoad(diyClient, request, 64, slice, 200)],
-        ['aimass unary, c1 (traced)', () => unaryLoad(aimass, request, 1, slice, 200)],
-        ['aimass unary, c64 (traced)', () => unaryLoad(aimass, request, 64, slice, 200)],
-        ['aimass stream, window 1 (traced)', () => streamLoad(aimass, request, 1, slice, 200)],
-        ['aimass stream, window 64 (traced)', () => streamLoad(aimass, request, 64, slice, 200)],
-        ['aimass unary, c64 (tracing off)', () => unaryLoad(plain, request, 64, slice, 200)],
+      const traced = mesh.services.get('inference')!.child.pid;
+      const configs: [string, number, () => Promise<LoadResult>][] = [
+        ['grpc-js unary echo, c64', echo.child.pid!, () => unaryLoad(echoClient, request, 64, slice, 200)],
+        ['grpc-js stream echo, window 64', echo.child.pid!, () => streamLoad(echoClient, request, 64, slice, 200)],
+        ['DIY grpc-js + ORT unary, c64', diy.child.pid!, () => unaryLoad(diyClient, request, 64, slice, 200)],
+        ['aimass unary, c1 (traced)', traced, () => unaryLoad(aimass, request, 1, slice, 200)],
+        ['aimass unary, c64 (traced)', traced, () => unaryLoad(aimass, request, 64, slice, 200)],
+        ['aimass stream, window 1 (traced)', traced, () => streamLoad(aimass, request, 1, slice, 200)],
+        ['aimass stream, window 64 (traced)', traced, () => streamLoad(aimass, request, 64, slice, 200)],
+        ['aimass unary, c64 (tracing off)', untraced.child.pid, () => unaryLoad(plain, request, 64, slice, 200)],
       ];
       for (let round = 0; round < rounds; round++) {
-        for (const [name, measure] of configs) results.set(name, [...(results.get(name) ?? []), await measure()]);
+        for (const [name, pid, measure] of configs) {
+          const before = cpuMicros(pid);
+          const r = await measure();
+          cpu.set(name, (cpu.get(name) ?? 0) + cpuMicros(pid) - before);
+          results.set(name, [...(results.get(name) ?? []), r]);
+        }
       }
       for (const c of [echoClient, diyClient, aimass, plain]) c.close();
     } finally {
@@ -125,7 +133,10 @@ const benchmark: Benchmark = {
     const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, median(rs)]);
 
     process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);
-    printTable(['path', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors]));
+    printTable(
+      ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req'],
+      rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors, Math.round(cpu.get(name)! / r.total)]),
+    );
     process.stdout.write(`OTLP exports received: ${otlp.exports()}\n`);
     const get = (name: string) => rows.find(([n]) => n.startsWith(name))![1];
     const traced = get('aimass unary, c64 (traced)');

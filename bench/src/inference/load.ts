@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { MAX_MESSAGE, oipService } from './oip-proto.js';
 
@@ -7,6 +8,10 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** Requests completed while measuring. */
+  readonly count: number;
+  /** Requests completed, warm-up included (what the server spent its CPU on). */
+  readonly total: number;
 }
 
 type OipClient = Client & {
@@ -19,15 +24,16 @@ export function oipClient(address: string): OipClient {
   return new Client(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE }) as unknown as OipClient;
 }
 
-function summarise(latencies: number[], elapsedMs: number, errors: number): LoadResult {
+function summarise(latencies: number[], elapsedMs: number, errors: number, total: number): LoadResult {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rps: (latencies.length / elapsedMs) * 1000, p50Ms: q(0.5), p99Ms: q(0.99), errors };
+  return { rps: (latencies.length / elapsedMs) * 1000, p50Ms: q(0.5), p99Ms: q(0.99), errors, count: latencies.length, total };
 }
 
 /** `concurrency` callers, each sending its next unary request when the previous one returns. */
 export async function unaryLoad(client: OipClient, request: unknown, concurrency: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
-  const call = () => new Promise<void>((resolve, reject) => client.ModelInfer(request, new Metadata(), (err) => (err ? reject(err) : resolve())));
+  let total = 0;
+  const call = () => new Promise<void>((resolve, reject) => client.ModelInfer(request, new Metadata(), (err) => (total++, err ? reject(err) : resolve())));
   const warmEnd = performance.now() + warmupMs;
   await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < warmEnd) await call(); }));
   const latencies: number[] = [];
@@ -47,7 +53,7 @@ export async function unaryLoad(client: OipClient, request: unknown, concurrency
       }
     }),
   );
-  return summarise(latencies, performance.now() - start, errors);
+  return summarise(latencies, performance.now() - start, errors, total);
 }
 
 /** One bidirectional stream with `window` requests in flight; a response releases the next request. */
@@ -59,10 +65,12 @@ export async function streamLoad(client: OipClient, request: unknown, window: nu
   let measuring = false;
   let stopAt = Infinity;
   let inFlight = 0;
+  let total = 0;
   let start = 0;
   const done = new Promise<void>((resolve, reject) => {
     stream.on('data', (res: { error_message: string }) => {
       inFlight--;
+      total++;
       const t = sent.shift()!;
       if (measuring) {
         if (res.error_message) errors++;
@@ -86,7 +94,14 @@ export async function streamLoad(client: OipClient, request: unknown, window: nu
   await new Promise((r) => setTimeout(r, durationMs));
   stopAt = 0;
   const elapsed = performance.now() - start;
-  const result = summarise(latencies, elapsed, errors);
+  const result = summarise(latencies, elapsed, errors, 0);
   await done;
-  return result;
+  return { ...result, total };
+}
+
+/** CPU time (user + system) a process has used so far, in µs, from /proc (Linux). */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (USER_HZ, 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

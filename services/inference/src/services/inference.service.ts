@@ -126,7 +126,8 @@ export class InferenceService {
           (err: unknown) => streamError(req, err),
         ).then((response) => {
           inFlight--;
-          if (!closed && !call.write(response)) {
+          // One drain listener at a time: the write buffer is full until it fires.
+          if (!closed && !call.write(response) && !blocked) {
             blocked = true;
             call.pause();
             call.once('drain', () => {
