@@ -1,0 +1,89 @@
+import type { registryv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc/client';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { freePort, startNatsServer, startS3Server, startService, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { download, pieces, push, sha256, unary } from './registry-harness.js';
+
+// All registry state lives in NATS KV and S3: a new registry process sees everything the old one wrote.
+
+let nats: NatsServer;
+let s3: S3Server;
+let registry: ServiceProcess | undefined;
+let env: Record<string, string>;
+const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-restart-'));
+const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 64, hidden: [32], outputDim: 8, seed: 31, activation: 'tanh' })));
+
+async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
+  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', env.AIMASS_REGISTRY_GRPC!);
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  s3 = await startS3Server();
+  env = {
+    AIMASS_NATS_URL: nats.url,
+    AIMASS_S3_ENDPOINT: s3.endpoint,
+    AIMASS_REGISTRY_GRPC: `127.0.0.1:${await freePort()}`,
+    AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`,
+    AIMASS_LOG_LEVEL: 'warn',
+  };
+  registry = await startService('registry', env, { logDir });
+});
+afterAll(async () => {
+  await registry?.child.stop();
+  await s3?.stop();
+  await nats?.stop();
+});
+
+describe('a registry restart', () => {
+  it('keeps models, versions, aliases, alias history, statistics and artifacts', async () => {
+    const before = await withClient(async (client) => {
+      await unary((cb) => client.CreateModel({ name: 'kept', description: 'survives', owner: 'ops', tags: { tier: 'gold' }, model_card: '# Kept' }, cb));
+      const v1 = await push(client, { model: 'kept', format: 'onnx', sha256: sha256(onnx), lineage: { source_job_id: 'job-1' } }, pieces(onnx));
+      const v2 = await push(client, { model: 'kept', format: 'onnx', alias: 'staging' }, pieces(onnx));
+      await unary((cb) => client.SetAlias({ model: 'kept', alias: 'production', version: v1.version }, cb));
+      await unary((cb) => client.SetAlias({ model: 'kept', alias: 'staging', version: v1.version }, cb));
+      await unary((cb) => client.SetVersionState({ model: 'kept', version: v2.version, state: 'ARCHIVED' }, cb));
+      await unary((cb) => client.SetReferenceStatistics({ model: 'kept', version: v1.version, statistics: { features: [{ name: 'f0', mean: 0.5 }] } }, cb));
+      return {
+        model: await unary<registryv1.Model__Output>((cb) => client.GetModel({ name: 'kept' }, cb)),
+        versions: await unary<registryv1.ListVersionsResponse__Output>((cb) => client.ListVersions({ model: 'kept' }, cb)),
+        history: await unary<registryv1.ListAliasHistoryResponse__Output>((cb) => client.ListAliasHistory({ model: 'kept', alias: '' }, cb)),
+      };
+    });
+    expect(before.history.changes).toHaveLength(3);
+
+    await registry!.child.stop();
+    registry = undefined;
+    registry = await startService('registry', env, { logDir });
+
+    await withClient(async (client) => {
+      const model = await unary<registryv1.Model__Output>((cb) => client.GetModel({ name: 'kept' }, cb));
+      expect(model).toEqual(before.model);
+      expect(model.aliases).toEqual({ production: 1, staging: 1 });
+      const versions = await unary<registryv1.ListVersionsResponse__Output>((cb) => client.ListVersions({ model: 'kept' }, cb));
+      expect(versions).toEqual(before.versions);
+      expect(versions.versions.map((v) => [v.version, v.state])).toEqual([[1, 'READY'], [2, 'ARCHIVED']]);
+      const history = await unary<registryv1.ListAliasHistoryResponse__Output>((cb) => client.ListAliasHistory({ model: 'kept', alias: '' }, cb));
+      expect(history).toEqual(before.history);
+      const stats = await unary<registryv1.ReferenceStatistics__Output>((cb) => client.GetReferenceStatistics({ model: 'kept', version: 'production' }, cb));
+      expect(stats.features.map((f) => [f.name, f.mean])).toEqual([['f0', 0.5]]);
+      const back = await download(client, 'kept', '');
+      expect(back.version?.version).toBe(1);
+      expect(sha256(back.bytes)).toBe(sha256(onnx));
+
+      // Numbering continues where it stopped.
+      const v3 = await push(client, { model: 'kept', format: 'onnx' }, pieces(onnx));
+      expect(v3.version).toBe(3);
+    });
+  });
+});
