@@ -1,0 +1,89 @@
+import { loadConfig } from '@aimass/config';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import { strictMock } from '@aimass/runtime';
+import { describe, expect, it, vi } from 'vitest';
+import type { ModelRecord } from '../domain/records.js';
+import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
+import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { ModelCatalogService } from './model-catalog.service.js';
+import { RegistryJournal } from './registry-journal.js';
+
+function model(name: string, overrides: Partial<ModelRecord> = {}): ModelRecord {
+  return { name, description: '', tags: {}, owner: '', framework: '', model_card: '', created_at: 't0', updated_at: 't0', latest_version: 0, aliases: {}, ...overrides };
+}
+
+function setup(metadata: Partial<ModelMetadataRepository>, events: Partial<RegistryEventsRepository> = {}, env: NodeJS.ProcessEnv = {}) {
+  const journal = new RegistryJournal(strictMock<RegistryEventsRepository>(events, 'RegistryEventsRepository'));
+  return new ModelCatalogService(strictMock<ModelMetadataRepository>(metadata, 'ModelMetadataRepository'), journal, loadConfig(env));
+}
+
+describe('ModelCatalogService.createModel', () => {
+  it('creates the record with KV create, announces it and audits it; the owner defaults to the actor', async () => {
+    const createModel = vi.fn().mockResolvedValue(true);
+    const modelCreated = vi.fn().mockResolvedValue(undefined);
+    const audit = vi.fn().mockResolvedValue(undefined);
+    const catalog = setup({ getModel: vi.fn().mockResolvedValue(null), createModel }, { modelCreated, audit });
+    const created = await catalog.createModel({ name: 'fraud', description: 'scores', tags: { team: 'risk' }, framework: 'onnx', model_card: '# Fraud' }, 'alice');
+    expect(created).toMatchObject({ name: 'fraud', description: 'scores', tags: { team: 'risk' }, owner: 'alice', framework: 'onnx', model_card: '# Fraud', latest_version: 0, aliases: {} });
+    expect(createModel).toHaveBeenCalledWith(created);
+    expect(modelCreated).toHaveBeenCalledWith({ model: 'fraud', description: 'scores' });
+    expect(audit).toHaveBeenCalledWith('alice', 'model.create', 'models/fraud', {});
+  });
+
+  it('refuses a name that exists with FAILED_PRECONDITION, writing nothing', async () => {
+    const catalog = setup({ getModel: vi.fn().mockResolvedValue({ value: model('fraud'), revision: 3 }) });
+    await expect(catalog.createModel({ name: 'fraud' }, 'alice')).rejects.toThrow(new FailedPreconditionError('model "fraud" already exists; change it with UpdateModel'));
+  });
+
+  it('treats losing the create race as "exists"', async () => {
+    const getModel = vi.fn().mockResolvedValueOnce(null).mockResolvedValueOnce({ value: model('fraud'), revision: 1 });
+    const catalog = setup({ getModel, createModel: vi.fn().mockResolvedValue(false) });
+    await expect(catalog.createModel({ name: 'fraud' }, 'bob')).rejects.toBeInstanceOf(FailedPreconditionError);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['an empty name', { name: '' }, /model name/],
+    ['a name with a slash', { name: 'a/b' }, /model name/],
+    ['a parent path', { name: '../x' }, /model name/],
+    ['300 characters', { name: 'x'.repeat(300) }, /model name/],
+    ['a control character', { name: 'a\u0001b' }, /model name/],
+    ['a tag value that is not a string', { name: 'ok', tags: { a: 1 } }, /tags/],
+  ])('refuses %s with INVALID_ARGUMENT before touching KV', async (_what, input, message) => {
+    const catalog = setup({});
+    const err = await catalog.createModel(input, 'alice').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('ModelCatalogService.updateModel', () => {
+  it('changes only the masked fields with a CAS, retrying once on a lost race', async () => {
+    const current = model('fraud', { description: 'old', owner: 'risk', tags: { a: '1' } });
+    const getModel = vi.fn().mockResolvedValueOnce({ value: current, revision: 4 }).mockResolvedValueOnce({ value: current, revision: 5 });
+    const updateModel = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(6);
+    const modelUpdated = vi.fn().mockResolvedValue(undefined);
+    const catalog = setup({ getModel, updateModel }, { modelUpdated, audit: vi.fn().mockResolvedValue(undefined) });
+    const next = await catalog.updateModel({ name: 'fraud', update_mask: ['description', 'model_card'], description: 'new', owner: 'ignored', model_card: '# card' }, 'carol');
+    expect(next).toMatchObject({ description: 'new', owner: 'risk', tags: { a: '1' }, model_card: '# card' });
+    expect(updateModel).toHaveBeenCalledTimes(2);
+    expect(updateModel.mock.calls[1]![1]).toBe(5);
+    expect(modelUpdated).toHaveBeenCalledWith({ model: 'fraud', fields: ['description', 'model_card'], changes: { description: 'new', model_card: '6 characters' } });
+  });
+
+  it('answers NOT_FOUND for a model that does not exist', async () => {
+    const catalog = setup({ getModel: vi.fn().mockResolvedValue(null) });
+    await expect(catalog.updateModel({ name: 'ghost', update_mask: ['description'], description: 'x' }, 'a')).rejects.toThrow(new NotFoundError('model "ghost" does not exist'));
+  });
+});
+
+describe('ModelCatalogService.listModels', () => {
+  it('pages with the default size and refuses a page over the limit, naming the setting', async () => {
+    const listModels = vi.fn().mockResolvedValue(['c', 'a', 'b'].map((n) => model(n)));
+    const catalog = setup({ listModels }, {}, { AIMASS_REGISTRY_DEFAULT_PAGE_SIZE: '2', AIMASS_REGISTRY_MAX_PAGE_SIZE: '10' });
+    const page = await catalog.listModels({});
+    expect(page.models.map((m) => m.name)).toEqual(['a', 'b']);
+    expect(page.total_size).toBe(3);
+    expect(page.next_page_token).not.toBe('');
+    await expect(catalog.listModels({ page_size: 11 })).rejects.toThrow(/page_size 11 is over the limit of 10 \(AIMASS_REGISTRY_MAX_PAGE_SIZE\)/);
+  });
+});
