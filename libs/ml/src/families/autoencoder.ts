@@ -94,7 +94,9 @@ export class AutoencoderModel implements TrainableModel {
         mse: tf.mean(sq).dataSync()[0] as number,
         bce: binaryCrossEntropy(x, recon).dataSync()[0] as number,
       };
-      for (const [k, v] of Object.entries(this.lossTerms(x, seed))) values[k] = v.dataSync()[0] as number;
+      // An AE's loss is one of the two just computed; only a VAE needs another (sampled) pass.
+      if (this.family === 'ae') values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
+      else for (const [k, v] of Object.entries(this.lossTerms(x, seed))) values[k] = v.dataSync()[0] as number;
       if (this.family === 'vae') values.elbo = -(values.loss as number);
       return { values, rowScores: Float32Array.from(rowScores) };
     });

@@ -58,72 +58,71 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
     }
     const metrics = (spec.metrics.length > 0 ? spec.metrics : DEFAULT_METRICS[spec.family]) as MetricName[];
     const batch = Math.min(spec.batch_size, data.trainRows);
-    const buffer = new Float32Array(batch * data.features);
+    // The rows live in the backend once; each batch is a gather by this epoch's shuffled order.
+    const train = tf.tensor2d(data.train, [data.trainRows, data.features]);
     let stopped = false;
     let epoch = start;
-    for (; epoch < spec.epochs && !stopped; epoch++) {
-      const learningRate = learningRateAt(spec.optimizer.learning_rate, spec.optimizer.schedule, epoch);
-      model.setLearningRate(learningRate);
-      const order = rng.permutation(data.trainRows);
-      const sums = new Map<string, tf.Scalar>();
-      let batches = 0;
-      let samples = 0;
-      const began = performance.now();
-      for (let from = 0; from < data.trainRows; from += batch) {
-        if (hooks.shouldStop()) {
-          stopped = true;
+    try {
+      for (; epoch < spec.epochs && !stopped; epoch++) {
+        const learningRate = learningRateAt(spec.optimizer.learning_rate, spec.optimizer.schedule, epoch);
+        model.setLearningRate(learningRate);
+        const order = tf.tensor1d(rng.permutation(data.trainRows), 'int32');
+        const perBatch = new Map<string, tf.Scalar[]>();
+        let batches = 0;
+        let samples = 0;
+        const began = performance.now();
+        for (let from = 0; from < data.trainRows; from += batch) {
+          if (hooks.shouldStop()) {
+            stopped = true;
+            break;
+          }
+          const rows = Math.min(batch, data.trainRows - from);
+          const x = tf.tidy(() => tf.gather(train, order.slice(from, rows)) as tf.Tensor2D);
+          const losses = model.trainBatch(x, rng);
+          x.dispose();
+          for (const [name, value] of Object.entries(losses)) {
+            const list = perBatch.get(name) ?? [];
+            list.push(value);
+            perBatch.set(name, list);
+          }
+          batches++;
+          samples += rows;
+          // Lets NATS traffic (cancel requests, in-progress acks) through between batches.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        order.dispose();
+        const trainLosses: Record<string, number> = {};
+        for (const [name, list] of perBatch) {
+          if (!stopped) trainLosses[name] = ((await tf.tidy(() => tf.addN(list)).data())[0] as number) / batches;
+          tf.dispose(list);
+        }
+        if (stopped) break;
+        const seconds = (performance.now() - began) / 1000;
+        const evaluation = model.evaluate(validation, rng);
+        const valLoss = evaluation.values.loss as number;
+        const epochMetrics: Record<string, number> = {};
+        for (const name of metrics) epochMetrics[name] = metricValue(name, evaluation.values, evaluation.rowScores, data.validationLabels);
+        const summary: EpochSummary = { epoch: epoch + 1, losses: { ...trainLosses, val_loss: valLoss }, metrics: epochMetrics };
+        history.push(summary);
+        if (!Number.isFinite(trainLosses.loss as number)) throw new TrainingDivergedError(`the training loss became ${trainLosses.loss} at epoch ${epoch + 1}; lower the learning rate or check the scaling`);
+        if (valLoss < bestLoss - (spec.early_stopping?.min_delta ?? 0)) {
+          bestLoss = valLoss;
+          badEpochs = 0;
+        } else {
+          badEpochs++;
+        }
+        await hooks.onEpoch({ ...summary, epochs: spec.epochs, samplesPerSecond: seconds > 0 ? samples / seconds : 0, learningRate });
+        const last = epoch + 1 === spec.epochs || (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience);
+        if ((epoch + 1) % spec.checkpoint_every === 0 || last) {
+          await hooks.saveCheckpoint({ jobId, epoch: epoch + 1, rngState: rng.state, bestLoss, badEpochs, history: history.slice(-50), tensors: await snapshot(model) });
+        }
+        if (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience) {
+          epoch++;
           break;
         }
-        const rows = Math.min(batch, data.trainRows - from);
-        for (let i = 0; i < rows; i++) {
-          const r = order[from + i] as number;
-          buffer.set(data.train.subarray(r * data.features, (r + 1) * data.features), i * data.features);
-        }
-        const x = tf.tensor2d(rows === batch ? buffer : buffer.subarray(0, rows * data.features), [rows, data.features]);
-        const losses = model.trainBatch(x, rng);
-        x.dispose();
-        for (const [name, value] of Object.entries(losses)) {
-          const previous = sums.get(name);
-          sums.set(name, previous ? (tf.tidy(() => tf.add(previous, value)) as tf.Scalar) : value);
-          if (previous) {
-            previous.dispose();
-            value.dispose();
-          }
-        }
-        batches++;
-        samples += rows;
-        // Lets NATS traffic (cancel requests, in-progress acks) through between batches.
-        await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (stopped) break;
-      const trainLosses: Record<string, number> = {};
-      for (const [name, sum] of sums) {
-        trainLosses[name] = ((await sum.data())[0] as number) / batches;
-        sum.dispose();
-      }
-      const seconds = (performance.now() - began) / 1000;
-      const evaluation = model.evaluate(validation, rng);
-      const valLoss = evaluation.values.loss as number;
-      const epochMetrics: Record<string, number> = {};
-      for (const name of metrics) epochMetrics[name] = metricValue(name, evaluation.values, evaluation.rowScores, data.validationLabels);
-      const summary: EpochSummary = { epoch: epoch + 1, losses: { ...trainLosses, val_loss: valLoss }, metrics: epochMetrics };
-      history.push(summary);
-      if (!Number.isFinite(trainLosses.loss as number)) throw new TrainingDivergedError(`the training loss became ${trainLosses.loss} at epoch ${epoch + 1}; lower the learning rate or check the scaling`);
-      if (valLoss < bestLoss - (spec.early_stopping?.min_delta ?? 0)) {
-        bestLoss = valLoss;
-        badEpochs = 0;
-      } else {
-        badEpochs++;
-      }
-      await hooks.onEpoch({ ...summary, epochs: spec.epochs, samplesPerSecond: seconds > 0 ? samples / seconds : 0, learningRate });
-      const last = epoch + 1 === spec.epochs || (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience);
-      if ((epoch + 1) % spec.checkpoint_every === 0 || last) {
-        await hooks.saveCheckpoint({ jobId, epoch: epoch + 1, rngState: rng.state, bestLoss, badEpochs, history: history.slice(-50), tensors: await snapshot(model) });
-      }
-      if (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience) {
-        epoch++;
-        break;
-      }
+    } finally {
+      train.dispose();
     }
     const final = history[history.length - 1];
     const graphs: Record<string, Uint8Array> = {};
