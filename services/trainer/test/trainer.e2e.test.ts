@@ -43,6 +43,17 @@ describe('trainer node', () => {
     expect(node).toMatchObject({ pool: 'cpu', backend: 'wasm', concurrency: 2, families: ['ae', 'vae', 'gan', 'gmm'] });
   });
 
+  it('beats on NATS with its id, pool, backend and load', async () => {
+    const sub = watch.nc.subscribe('aimass.heartbeats.trainer.>', { max: 1 });
+    const node = await call<object, trainerv1.TrainerNode__Output>(trainer, 'GetNode', {});
+    for await (const msg of sub) {
+      const beat = msg.json<{ type: string; data: Record<string, unknown> }>();
+      expect(msg.subject).toBe(`aimass.heartbeats.trainer.${node.id}`);
+      expect(beat.type).toBe('trainer.node.heartbeat');
+      expect(beat.data).toMatchObject({ node_id: node.id, pool: 'cpu', backend: 'wasm', concurrency: 2, load: expect.any(Number) });
+    }
+  });
+
   it.each([
     ['an unknown family', { ...small, family: 'transformer' }, 'family must be one of'],
     ['negative epochs', { ...small, family: 'ae', epochs: -1 }, 'epochs must be at least 1'],
