@@ -71,7 +71,7 @@ describe('hot swap under load', () => {
     })();
     await Promise.all([...clients, moves]);
 
-    expect(failures).toEqual([]);
+    expect([...new Set(failures)]).toEqual([]);
     expect(done).toBeGreaterThan(1000);
     // Each client's answers move forward only: 1, then 2, then 3; never 4.
     expect(new Set(seen.flat())).toEqual(new Set([1, 2, 3]));

@@ -15,6 +15,6 @@ export class RegistryEventsController {
 
   @EventPattern<Record<string, Envelope<'registry.alias.moved'>>>(subjects.event('registry.alias.moved'), { durable: `inference-${hostname()}-${process.pid}-aliases`.replace(/[.*>\s]/g, '_'), newOnly: true })
   aliasMoved(@Payload() event: Envelope<'registry.alias.moved'>): Promise<void> {
-    return this.store.aliasMoved(event.data.model, event.data.version, event.data.previous_version);
+    return this.store.aliasMoved(event.data.model, event.data.alias, event.data.version, event.data.previous_version);
   }
 }

@@ -85,7 +85,7 @@ describe('ModelVersionStore', () => {
     const store = setup({ registry, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open } });
     await store.acquire('m', '');
     current = v2;
-    await store.aliasMoved('m', 2, 1);
+    await store.aliasMoved('m', 'production', 2, 1);
     expect(store.loadedVersions().map((v) => v.version)).toEqual([2]);
     expect(close).toHaveBeenCalledOnce();
     expect((await store.acquire('m', '')).version.version).toBe(2);
@@ -98,9 +98,21 @@ describe('ModelVersionStore', () => {
     const store = setup({ registry, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
     await store.acquire('m', '');
     current = v2;
-    await store.aliasMoved('m', 2, 1);
+    await store.aliasMoved('m', 'production', 2, 1);
     expect((await store.acquire('m', '')).version.version).toBe(1);
     expect((await store.acquire('m', 'production')).version.version).toBe(1);
+  });
+
+  it('keeps serving the previous version when a moving selector starts naming one that cannot load, before any event', async () => {
+    let current = v1;
+    const registry = { resolve: vi.fn(async () => current) };
+    const fetch = vi.fn(async (key: string) => (key === 'k2' ? Buffer.from('tampered') : bytes));
+    const store = setup({ registry, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    await store.acquire('m', '');
+    current = v2;
+    store.invalidate('m');
+    expect((await store.acquire('m', '')).version.version).toBe(1);
+    await expect(store.acquire('m', '2')).rejects.toThrow(FailedPreconditionError);
   });
 
   it('unloads every loaded version of a model and loads it again on demand', async () => {

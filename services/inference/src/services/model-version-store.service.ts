@@ -45,8 +45,13 @@ export class ModelVersionStore implements OnModuleDestroy {
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   private readonly settled = new Map<string, LoadedVersion & { lastUsed: number }>();
   private readonly refused = new Map<string, { error: AimassError; until: number }>();
-  /** Versions a failed hot swap keeps serving for a model until its next alias event. */
+  /**
+   * Per model + moving selector: the version it keeps meaning while a hot swap loads its successor,
+   * or after the successor failed to load, until the model's next alias event.
+   */
   private readonly held = new Map<string, ServableVersion>();
+  /** Per model + moving selector: the last version it was served from. */
+  private readonly lastGood = new Map<string, ServableVersion>();
   /** Bumped by every invalidate(model); a resolution that straddles a bump is not cached. */
   private readonly generations = new Map<string, number>();
   private readonly defaults: BatchingPolicy;
@@ -65,21 +70,34 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   async acquire(model: string, selector: string): Promise<LoadedVersion> {
     if (!model) throw new InvalidArgumentError('model_name is empty');
-    const version = await this.resolve(model, selector ?? '');
-    const key = keyOf(version);
-    const ready = this.settled.get(key);
+    selector ??= '';
+    const version = await this.resolve(model, selector);
+    const ready = this.settled.get(keyOf(version));
     if (ready) {
       ready.lastUsed = performance.now();
+      if (!isPinned(selector)) this.lastGood.set(selectorKey(model, selector), version);
       return ready;
     }
-    return this.load(version);
+    try {
+      const loaded = await this.load(version);
+      if (!isPinned(selector)) this.lastGood.set(selectorKey(model, selector), version);
+      return loaded;
+    } catch (err) {
+      // An alias (or the default) now names a version that cannot be served: the version it named
+      // before keeps serving it, as a failed hot swap does, until the alias moves again.
+      const previous = this.lastGood.get(selectorKey(model, selector));
+      if (!(err instanceof FailedPreconditionError) || isPinned(selector) || !previous || previous.version === version.version) throw err;
+      this.held.set(selectorKey(model, selector), previous);
+      this.logger.error({ err, model, selector, serving: previous.version }, 'the selector names a version that cannot load; the previous version keeps serving');
+      return this.acquire(model, selector);
+    }
   }
 
   async resolve(model: string, selector: string): Promise<ServableVersion> {
     if (!model) throw new InvalidArgumentError('model name is empty');
-    const pinned = /^[0-9]+$/.test(selector);
+    const pinned = isPinned(selector);
     if (!pinned) {
-      const held = this.held.get(model);
+      const held = this.held.get(selectorKey(model, selector));
       if (held) return held;
     }
     const key = `${model}\u0000${selector}`;
@@ -107,26 +125,28 @@ export class ModelVersionStore implements OnModuleDestroy {
    * first, then switch selectors over (invalidate), then drain and unload the old version. When the
    * new version cannot be loaded the old one keeps serving the model's moving selectors.
    */
-  async aliasMoved(model: string, toVersion: number, fromVersion: number): Promise<void> {
-    const served = [...this.settled.values()].some((l) => l.version.model === model);
-    this.held.delete(model);
-    if (!served || toVersion === 0) {
+  async aliasMoved(model: string, alias: string, toVersion: number, fromVersion: number): Promise<void> {
+    const selectors = alias === DEFAULT_ALIAS ? [alias, ''] : [alias];
+    for (const key of this.held.keys()) if (key.startsWith(`${model}\u0000`)) this.held.delete(key);
+    const old = this.settled.get(`${model}:${fromVersion}`);
+    if (!old || toVersion === 0) {
       this.invalidate(model);
       return;
     }
-    const old = this.settled.get(`${model}:${fromVersion}`);
+    // Until the new version is warm, the moved selectors keep meaning the old one.
+    for (const sel of selectors) this.held.set(selectorKey(model, sel), old.version);
     try {
       const next = await this.registry.resolve(model, String(toVersion));
       await this.load(next);
     } catch (err) {
       this.logger.error({ err, model, version: toVersion }, 'hot swap failed; the previous version keeps serving');
-      if (old) this.held.set(model, old.version);
       return;
     }
+    for (const sel of selectors) this.held.delete(selectorKey(model, sel));
     this.invalidate(model);
     // Another selector (the default one, when a non-production alias moved) may still mean the old version.
     const current = await this.resolve(model, '').catch(() => undefined);
-    if (old && current?.version !== fromVersion) await this.unloadVersion(keyOf(old.version));
+    if (current?.version !== fromVersion) await this.unloadVersion(keyOf(old.version));
   }
 
   /** Loads the version the model's default selector means (RepositoryModelLoad). */
@@ -242,6 +262,17 @@ export class ModelVersionStore implements OnModuleDestroy {
     this.logger.log({ model: version.model, version: version.version, bytes: bytes.length, policy }, 'model version loaded');
     return { version, pool, policy, scheduler, bytes: bytes.length };
   }
+}
+
+/** The alias an empty selector means when it is set. */
+const DEFAULT_ALIAS = 'production';
+
+function isPinned(selector: string): boolean {
+  return /^[0-9]+$/.test(selector);
+}
+
+function selectorKey(model: string, selector: string): string {
+  return `${model}\u0000${selector}`;
 }
 
 function keyOf(version: ServableVersion): string {
