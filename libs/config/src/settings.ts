@@ -51,7 +51,7 @@ export const SETTINGS = [
   setting('AIMASS_TRAINER_POOL', 'cpu', z.enum(['cpu', 'gpu']), 'Pool this trainer node pulls jobs from.'),
   setting('AIMASS_TRAINER_CONCURRENCY', '1', positiveInt, 'Jobs one trainer node runs at once.'),
   setting('AIMASS_INFERENCE_SUMMARY_INTERVAL_MS', '1000', positiveInt, 'How often inference publishes batched prediction summaries.'),
-  setting('AIMASS_INFERENCE_INSTANCES', '1', positiveInt, 'onnxruntime sessions (execution slots) per loaded model version.'),
+  setting('AIMASS_INFERENCE_INSTANCES', '1', positiveInt, 'onnxruntime sessions (execution slots) per loaded model version. onnxruntime-node 1.30 runs a session on the event-loop thread, so more than 1 adds no parallelism yet.'),
   setting('AIMASS_INFERENCE_INTRA_OP_THREADS', '1', positiveInt, 'onnxruntime intra-op threads per session.'),
   setting('AIMASS_INFERENCE_MAX_BATCH_SIZE', '64', positiveInt, 'Default dynamic batching limit (rows per execution) for models with a batch dimension; 1 turns batching off. A version tag inference.max_batch_size overrides it.'),
   setting('AIMASS_INFERENCE_MAX_QUEUE_DELAY_US', '1000', z.coerce.number().int().nonnegative(), 'Longest a request waits for a fuller batch, in µs (tag inference.max_queue_delay_us); it waits only while recent traffic filled bigger batches, so a lone caller never waits. 0: never wait.'),
