@@ -205,9 +205,15 @@ describe('OIP v2 conformance with a generic client', () => {
     expect(after.models.some((m) => m.name === modelOf('UINT8'))).toBe(false);
     const all = await unary<Index>(oip, 'RepositoryIndex', {});
     expect(all.models).toContainEqual(expect.objectContaining({ name: modelOf('UINT8'), state: 'UNAVAILABLE' }));
+    expect(await unary(oip, 'ModelReady', { name: modelOf('UINT8'), version: '' })).toEqual({ ready: false });
+    const s = sample('UINT8');
+    const refused = (await unary(oip, 'ModelInfer', { modelName: modelOf('UINT8'), inputs: [{ name: 'input', datatype: 'UINT8', shape: [ROWS, COLS] }], rawInputContents: [s.raw] }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(refused.code).toBe(status.UNAVAILABLE);
+    expect(refused.details).toContain('load it again with RepositoryModelLoad');
     await unary(oip, 'RepositoryModelLoad', { modelName: modelOf('UINT8') });
     const loaded = await unary<Index>(oip, 'RepositoryIndex', { ready: true });
     expect(loaded.models).toContainEqual(expect.objectContaining({ name: modelOf('UINT8'), version: '1', state: 'READY' }));
+    expect(await unary(oip, 'ModelReady', { name: modelOf('UINT8'), version: '' })).toEqual({ ready: true });
 
     const unknown = (await unary(oip, 'RepositoryModelLoad', { modelName: 'never-pushed' }).catch((e: ServiceError) => e)) as ServiceError;
     expect(unknown.code).toBe(status.NOT_FOUND);

@@ -1,5 +1,5 @@
 import type { oip } from '@aimass/contracts';
-import { FailedPreconditionError } from '@aimass/errors';
+import { FailedPreconditionError, UnavailableError } from '@aimass/errors';
 import { ServiceHealth } from '@aimass/runtime';
 import { Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
@@ -27,13 +27,13 @@ export class ModelCatalogService {
     return { name: 'aimass', version: VERSION, extensions: [] };
   }
 
-  /** Ready means loaded and digest-verified; loading happens here if it has not yet. */
+  /** Ready means loaded and digest-verified; loading happens here if it has not yet (unless the model was unloaded on request). */
   async modelReady(req: oip.ModelReadyRequest__Output): Promise<oip.ModelReadyResponse> {
     try {
       await this.store.acquire(req.name, req.version);
       return { ready: true };
     } catch (err) {
-      if (err instanceof FailedPreconditionError) return { ready: false };
+      if (err instanceof FailedPreconditionError || err instanceof UnavailableError) return { ready: false };
       throw err;
     }
   }

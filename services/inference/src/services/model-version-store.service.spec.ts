@@ -115,7 +115,7 @@ describe('ModelVersionStore', () => {
     await expect(store.acquire('m', '2')).rejects.toThrow(FailedPreconditionError);
   });
 
-  it('unloads every loaded version of a model and loads it again on demand', async () => {
+  it('unloads every loaded version of a model on request, and serves it again only once loaded', async () => {
     const close = vi.fn();
     const open = vi.fn().mockResolvedValue({ ...instance, close });
     const store = setup({ registry: { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : v1)) }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open } });
@@ -124,8 +124,11 @@ describe('ModelVersionStore', () => {
     expect(await store.unloadModel('m')).toBe(2);
     expect(store.loadedVersions()).toEqual([]);
     expect(close).toHaveBeenCalledTimes(2);
+    await expect(store.acquire('m', '1')).rejects.toThrow('was unloaded (RepositoryModelUnload)');
+    await store.loadModel('m');
     await store.acquire('m', '1');
     expect(open).toHaveBeenCalledTimes(3);
+    expect(store.loadedVersions().map((v) => v.version)).toEqual([1]);
   });
 
   it('unloads the least recently used version when loaded artifacts exceed the memory budget', async () => {

@@ -1,5 +1,5 @@
 import type { AimassConfig } from '@aimass/config';
-import { FailedPreconditionError, InvalidArgumentError, type AimassError } from '@aimass/errors';
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError, type AimassError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
@@ -50,6 +50,8 @@ export class ModelVersionStore implements OnModuleDestroy {
    * or after the successor failed to load, until the model's next alias event.
    */
   private readonly held = new Map<string, ServableVersion>();
+  /** Models a caller unloaded with RepositoryModelUnload; they serve nothing until loaded again. */
+  private readonly unloadedOnRequest = new Set<string>();
   /** Per model + moving selector: the last version it was served from. */
   private readonly lastGood = new Map<string, ServableVersion>();
   /** Bumped by every invalidate(model); a resolution that straddles a bump is not cached. */
@@ -70,6 +72,9 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   async acquire(model: string, selector: string): Promise<LoadedVersion> {
     if (!model) throw new InvalidArgumentError('model_name is empty');
+    if (this.unloadedOnRequest.has(model)) {
+      throw new UnavailableError(`model "${model}" was unloaded (RepositoryModelUnload); load it again with RepositoryModelLoad`);
+    }
     selector ??= '';
     const version = await this.resolve(model, selector);
     const ready = this.settled.get(keyOf(version));
@@ -151,11 +156,17 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   /** Loads the version the model's default selector means (RepositoryModelLoad). */
   async loadModel(model: string): Promise<LoadedVersion> {
+    this.unloadedOnRequest.delete(model);
     return this.acquire(model, '');
   }
 
-  /** Drains and unloads every loaded version of `model` (RepositoryModelUnload). */
+  /**
+   * Drains and unloads every loaded version of `model` (RepositoryModelUnload). The model then
+   * stays unavailable, as in Triton's explicit model control, until RepositoryModelLoad; versions
+   * unloaded by a hot swap or the memory budget instead load again on demand.
+   */
   async unloadModel(model: string): Promise<number> {
+    this.unloadedOnRequest.add(model);
     const keys = [...new Set([...this.settled.keys(), ...this.loading.keys()])].filter((k) => k.startsWith(`${model}:`));
     await Promise.all(keys.map((k) => this.unloadVersion(k)));
     return keys.length;
