@@ -31,6 +31,7 @@ export type AimassConfig = {
   readonly inference: {
     readonly summaryIntervalMs: number;
     readonly instances: number;
+    readonly execution: 'worker' | 'event-loop';
     readonly intraOpThreads: number;
     readonly maxBatchSize: number;
     readonly maxQueueDelayUs: number;
@@ -102,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     inference: {
       summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS,
       instances: v.AIMASS_INFERENCE_INSTANCES,
+      execution: v.AIMASS_INFERENCE_EXECUTION,
       intraOpThreads: v.AIMASS_INFERENCE_INTRA_OP_THREADS,
       maxBatchSize: v.AIMASS_INFERENCE_MAX_BATCH_SIZE,
       maxQueueDelayUs: v.AIMASS_INFERENCE_MAX_QUEUE_DELAY_US,

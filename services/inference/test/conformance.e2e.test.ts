@@ -85,7 +85,8 @@ function ortBytes(t: ort.Tensor): Buffer {
 const DATATYPES: Datatype[] = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'];
 const modelOf = (dt: Datatype) => `conf-${dt.toLowerCase()}`;
 
-describe('OIP v2 conformance with a generic client', () => {
+// Both places onnxruntime can run (AIMASS_INFERENCE_EXECUTION) must give the same bytes.
+describe.each(['event-loop', 'worker'])('OIP v2 conformance with a generic client (onnxruntime on the %s)', (execution) => {
   let mesh: Mesh;
   let stateDir: string;
   let oip: OipClient;
@@ -95,7 +96,7 @@ describe('OIP v2 conformance with a generic client', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), 'aimass-oip-'));
     otlp = await startOtlpReceiver();
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_INFERENCE_EXECUTION: execution } });
     const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
     for (const [dt, bytes] of models) await pushModel(registry, modelOf(dt), bytes, { alias: 'production' });
     oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);

@@ -4,21 +4,28 @@ import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import ort from 'onnxruntime-node';
 import { ModelInstance } from '../inference/execution/model-instance.js';
+import { InProcessRunner } from '../inference/execution/session-runner.js';
+import { WorkerRunner } from '../inference/execution/worker-runner.js';
 
-/** Opens onnxruntime sessions; the only place that touches onnxruntime-node. */
+/**
+ * Opens onnxruntime sessions; the only place that touches onnxruntime-node. Each session runs on
+ * its own worker thread (AIMASS_INFERENCE_EXECUTION=worker), or on the event loop (event-loop),
+ * which onnxruntime-node blocks for the length of every run.
+ */
 @Injectable()
 export class OrtRepository {
   constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
 
   async open(bytes: Uint8Array, label: string): Promise<ModelInstance> {
+    const options = {
+      intraOpNumThreads: this.config.inference.intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    } as const;
     try {
-      const session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: this.config.inference.intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-      return new ModelInstance(session, ort.Tensor as never);
+      if (this.config.inference.execution === 'worker') return new ModelInstance(await WorkerRunner.open(bytes, options));
+      return new ModelInstance(new InProcessRunner(await ort.InferenceSession.create(bytes, options), ort.Tensor as never));
     } catch (err) {
       throw new FailedPreconditionError(`${label} cannot be loaded by onnxruntime: ${(err as Error).message}`, { cause: err });
     }

@@ -13,7 +13,7 @@ const bytes = Buffer.from('model bytes');
 const digest = createHash('sha256').update(bytes).digest('hex');
 const v1: ServableVersion = { model: 'm', version: 1, sha256: digest, artifact_key: 'k1', format: 'onnx', signature: { inputs: [], outputs: [] } };
 const instance = { close: vi.fn(), run: vi.fn().mockResolvedValue([]) } as unknown as ModelInstance;
-const config = { inference: { summaryIntervalMs: 1000, instances: 1, intraOpThreads: 1, maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 16, memoryBudgetBytes: 1024 } };
+const config = { inference: { summaryIntervalMs: 1000, instances: 1, execution: 'event-loop' as const, intraOpThreads: 1, maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 16, memoryBudgetBytes: 1024 } };
 const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };
 
 function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository> }) {
