@@ -87,6 +87,9 @@ class S3ServerProcess implements S3Server {
   }
 
   async start(): Promise<void> {
+    // A start that races a stop in progress must wait for it, or it would see the dying process
+    // as running and return while nothing is about to listen.
+    await this.stopping;
     if (this.current?.running) return;
     const child = await SupervisedChild.spawn({
       name: `s3rver:${this.port}`,
@@ -103,8 +106,11 @@ class S3ServerProcess implements S3Server {
   }
 
   async stop(): Promise<void> {
-    await this.current?.stop('SIGTERM', 5_000);
+    const stopping = (this.stopping = this.current?.stop('SIGTERM', 5_000).then(() => undefined));
+    await stopping;
   }
+
+  private stopping: Promise<void> | undefined;
 }
 
 /** Any HTTP response counts (an unsigned request gets 403); only a connection failure does not. */

@@ -30,6 +30,7 @@ describe('S3 outage during a push', () => {
     expect(stopped).toBeDefined();
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toContain(t.s3.endpoint);
+    await stopped;
     await t.s3.start();
 
     // The model record may exist (it is created on first commit only), but no version does.
