@@ -13,6 +13,7 @@ import { printTable, type Benchmark } from './benchmark.js';
 const MIB = 1024 * 1024;
 const PART = 16 * MIB;
 const CHUNK = MIB;
+const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', 'cpu s s3'];
 
 /**
  * Push then pull one ~256 MB ONNX artifact through the registry (gRPC client stream in, server
@@ -24,6 +25,11 @@ const bench: Benchmark = {
   description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
   async run(args) {
     const mb = Number(args.find((a) => a.startsWith('--mb='))?.slice(5) ?? 256);
+    // --registry-node-options='--cpu-prof --cpu-prof-dir=DIR' (or --trace-gc, ...) is handed to the
+    // registry process as NODE_OPTIONS; --push-only stops after the push, so a second profile
+    // isolates the pull by difference.
+    const nodeOptions = args.find((a) => a.startsWith('--registry-node-options='))?.slice('--registry-node-options='.length);
+    const pushOnly = args.includes('--push-only');
     const side = Math.round(Math.sqrt((mb * MIB) / 4));
     const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
     const digest = createHash('sha256').update(artifact).digest('hex');
@@ -34,7 +40,7 @@ const bench: Benchmark = {
     const address = `127.0.0.1:${await freePort()}`;
     const registry = await startService(
       'registry',
-      { AIMASS_NATS_URL: nats.url, AIMASS_S3_ENDPOINT: s3.endpoint, AIMASS_REGISTRY_GRPC: address, AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`, AIMASS_LOG_LEVEL: 'warn' },
+      { AIMASS_NATS_URL: nats.url, AIMASS_S3_ENDPOINT: s3.endpoint, AIMASS_REGISTRY_GRPC: address, AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`, AIMASS_LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
       { logDir },
     );
     const client = createMeshClient<registryv1.RegistryServiceClient>('registry', address);
@@ -44,11 +50,16 @@ const bench: Benchmark = {
       const bucket = 'bench-raw';
       if (!(await minio.bucketExists(bucket))) await minio.makeBucket(bucket, 'us-east-1');
       const rows: (string | number)[][] = [];
+      // CPU seconds each process spent in the phase (Linux /proc; blank elsewhere): shows which one limits it.
+      const pids = { registry: registry.child.pid, s3: s3.child.pid };
       const measure = async (what: string, op: () => Promise<void>) => {
+        const cpuBefore = { bench: process.cpuUsage(), registry: cpuSeconds(pids.registry), s3: cpuSeconds(pids.s3) };
         const start = performance.now();
         await op();
         const seconds = (performance.now() - start) / 1000;
-        rows.push([what, seconds, artifact.length / MIB / seconds]);
+        const benchCpu = process.cpuUsage(cpuBefore.bench);
+        const used = (now: number | undefined, before: number | undefined) => (now === undefined || before === undefined ? '' : now - before);
+        rows.push([what, seconds, artifact.length / MIB / seconds, (benchCpu.user + benchCpu.system) / 1e6, used(cpuSeconds(pids.registry), cpuBefore.registry), used(cpuSeconds(pids.s3), cpuBefore.s3)]);
         return seconds;
       };
       // Warm-up both paths once with a small object so connection set-up is not measured.
@@ -62,11 +73,16 @@ const bench: Benchmark = {
         const v = await push(client, artifact, digest);
         if (v.sha256 !== digest) throw new Error('registry stored other bytes');
       });
+      if (pushOnly) {
+        printTable(HEADINGS, rows);
+        const pushOnlyResult: Record<string, number> = { push_vs_minio: rawPutS / pushS };
+        return pushOnlyResult;
+      }
       const pullS = await measure('registry pull', async () => {
         const got = await pull(client);
         if (got !== digest) throw new Error('registry download returned other bytes');
       });
-      printTable(['path', 'seconds', 'MiB/s'], rows);
+      printTable(HEADINGS, rows);
       const registryTotal = pushS + pullS;
       const rawTotal = rawPutS + rawGetS;
       process.stdout.write(`artifact ${(artifact.length / MIB).toFixed(1)} MiB; registry round trip ${registryTotal.toFixed(2)} s, raw ${rawTotal.toFixed(2)} s\n`);
@@ -80,6 +96,18 @@ const bench: Benchmark = {
   },
 };
 export default bench;
+
+/** User + system CPU seconds of a process so far, from /proc/<pid>/stat; undefined where unavailable. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the state field; clock ticks are 100 Hz on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 async function rawPut(minio: MinioClient, bucket: string, key: string, body: Buffer): Promise<void> {
   if (body.length <= PART) {
