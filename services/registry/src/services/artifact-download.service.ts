@@ -5,7 +5,7 @@ import { toVersionMessage } from '../controllers/registry.mapping.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
 
 /** Streams a version's artifact, resumable from a byte offset; the first message carries the version. */
 @Injectable()
@@ -24,7 +24,7 @@ export class ArtifactDownloadService {
     yield { version: toVersionMessage(version), chunk: Buffer.alloc(0) };
     if (offset === version.size_bytes) return;
     const stream = await this.artifacts.open(version.artifact_key, offset);
-    // S3 hands out ~64 KiB pieces; they are batched into ~1 MiB messages with one copy each.
+    // S3 hands out ~64 KiB pieces; they are batched into ~4 MiB messages with one copy each.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     try {
