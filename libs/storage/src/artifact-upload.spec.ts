@@ -103,6 +103,19 @@ describe('ArtifactUpload against s3rver', () => {
     }
   });
 
+  it('reuses part buffers once S3 has taken them: seven parts go through three buffers and come back intact', async () => {
+    const uploadPart = vi.spyOn(store.client, 'uploadPart');
+    const key = `reuse/${randomUUID()}`;
+    const body = randomBytes(6 * PART + 777_777);
+    const upload = store.createUpload(key, PART);
+    await feed(upload, body, MIB + 3);
+    expect(await upload.complete()).toEqual({ size: body.length, sha256: sha256(body) });
+    expect(uploadPart).toHaveBeenCalledTimes(7);
+    const buffers = new Set(uploadPart.mock.calls.map(([, data]) => (data as Buffer).buffer));
+    expect(buffers.size).toBeLessThanOrEqual(3);
+    expect((await store.getBuffer(key)).equals(body)).toBe(true);
+  });
+
   it('uploads exactly two parts when the size is a multiple of the part size', async () => {
     const uploadPart = vi.spyOn(store.client, 'uploadPart');
     const key = `large/${randomUUID()}`;

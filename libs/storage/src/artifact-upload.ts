@@ -12,7 +12,8 @@ const FIRST_BUFFER_BYTES = 256 * 1024;
  * Bytes are hashed as they arrive. Objects smaller than one part go up in a single PUT; larger ones
  * use a multipart upload driven here (S3 servers such as s3rver do not implement the listing calls
  * minio-js would need to drive it itself), with up to two parts in flight. Each byte is copied
- * once, into the buffer of the part it belongs to.
+ * once, into the buffer of the part it belongs to; a part's buffer is reused once S3 has taken it,
+ * so a large upload allocates three part buffers, not one per part (fewer large allocations, less GC).
  *
  * The upload owns its parts until complete() returns; abort() removes everything it wrote, so an
  * interrupted upload leaves nothing behind.
@@ -26,6 +27,8 @@ export class ArtifactUpload {
   private uploadId: string | undefined;
   private readonly parts: { part: number; etag: string }[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  /** Full-size part buffers whose upload finished, ready to be filled again. */
+  private readonly spare: Buffer[] = [];
   private failure: unknown;
   private nextPart = 1;
   private state: 'open' | 'completed' | 'aborted' = 'open';
@@ -103,7 +106,12 @@ export class ArtifactUpload {
     const current = this.part;
     if (current && (current.length === this.partSize || current.length - this.partBytes >= wanted)) return current;
     // Once one part went out the object is large: later parts start at full size.
-    let capacity = current ? current.length : this.nextPart > 1 ? this.partSize : Math.min(this.partSize, FIRST_BUFFER_BYTES);
+    if (!current && this.nextPart > 1) {
+      const reused = this.spare.pop() ?? Buffer.allocUnsafe(this.partSize);
+      this.part = reused;
+      return reused;
+    }
+    let capacity = current ? current.length : Math.min(this.partSize, FIRST_BUFFER_BYTES);
     while (capacity < this.partSize && capacity - this.partBytes < wanted) capacity = Math.min(this.partSize, capacity * 2);
     const grown = Buffer.allocUnsafe(capacity);
     if (current) current.copy(grown, 0, 0, this.partBytes);
@@ -126,6 +134,8 @@ export class ArtifactUpload {
       )
       .then((r) => {
         this.parts.push({ part: partNumber, etag: r.etag });
+        // The request is over, so nothing reads `data` any more; only a failed part's buffer is dropped.
+        if (data.length === this.partSize && this.state === 'open') this.spare.push(data);
       })
       .catch((err: unknown) => {
         this.failure ??= err;
