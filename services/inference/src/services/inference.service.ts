@@ -40,15 +40,17 @@ export class InferenceService {
     // The span is not made active: nothing below starts child spans, and activating a context per
     // request costs more than the span itself.
     const span = this.tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version } }, parent);
-    return this.predict(req, deadline, span, performance.now()).finally(() => span.end());
+    return this.predict(req, deadline, span, performance.now());
   }
 
+  /** Ends `span` whatever happens. */
   private async predict(req: oip.ModelInferRequest__Output, deadline: number, span: Span, started: number): Promise<oip.ModelInferResponse> {
     let model = UNRESOLVED;
     let version = UNRESOLVED;
     try {
       const requestDeadline = deadlineWithParameters(req.parameters, deadline);
-      let loaded = await this.store.acquire(req.model_name, req.model_version);
+      // A loaded version whose resolution is cached is used without waiting (no extra tick).
+      let loaded = this.store.ready(req.model_name, req.model_version) ?? (await this.store.acquire(req.model_name, req.model_version));
       model = loaded.version.model;
       version = String(loaded.version.version);
       let request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
@@ -87,6 +89,8 @@ export class InferenceService {
         this.summaries.record(model, version, elapsedUs / 1000, false);
       }
       throw err;
+    } finally {
+      span.end();
     }
   }
 

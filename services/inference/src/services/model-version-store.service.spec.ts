@@ -58,6 +58,45 @@ describe('ModelVersionStore', () => {
     expect(resolve).toHaveBeenCalledTimes(2);
   });
 
+  it('answers an expired alias resolution at once while one background request refreshes it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let answer: (v: ServableVersion) => void = () => {};
+      const resolve = vi.fn().mockResolvedValueOnce(v1).mockReturnValueOnce(new Promise<ServableVersion>((r) => (answer = r)));
+      const store = setup({ registry: { resolve }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+      expect(store.ready('m', '')).toBeUndefined();
+      await store.acquire('m', '');
+      expect(store.ready('m', '')?.version).toBe(v1);
+      vi.setSystemTime(Date.now() + 1_001);
+      expect((await store.resolve('m', '')).version).toBe(1);
+      expect(store.ready('m', '')?.version).toBe(v1);
+      expect(resolve).toHaveBeenCalledTimes(2);
+      answer(v2);
+      await vi.waitFor(async () => expect((await store.resolve('m', '')).version).toBe(2));
+      // v2 is not loaded yet: the hot path does not wait for it, acquire does.
+      expect(store.ready('m', '')).toBeUndefined();
+      expect((await store.acquire('m', '')).version).toBe(v2);
+      expect(resolve).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('forgets an expired resolution whose refresh fails, so the next request gets the error', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const resolve = vi.fn().mockResolvedValueOnce(v1).mockRejectedValue(new NotFoundError('alias "production" of model "m" does not exist'));
+      const store = setup({ registry: { resolve } });
+      await store.resolve('m', 'production');
+      vi.setSystemTime(Date.now() + 1_001);
+      expect((await store.resolve('m', 'production')).version).toBe(1);
+      await vi.waitFor(() => expect(resolve).toHaveBeenCalledTimes(2));
+      await vi.waitFor(() => expect(store.resolve('m', 'production')).rejects.toThrow(NotFoundError));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('passes on NOT_FOUND from the registry and caches nothing', async () => {
     const resolve = vi.fn().mockRejectedValue(new NotFoundError('model "x" does not exist'));
     const store = setup({ registry: { resolve } });

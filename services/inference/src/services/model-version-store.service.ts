@@ -42,6 +42,8 @@ const REFUSAL_TTL_MS = 30_000;
 export class ModelVersionStore implements OnModuleDestroy {
   private readonly logger = new Logger(ModelVersionStore.name);
   private readonly resolutions = new Map<string, { version: ServableVersion; expires: number }>();
+  /** Selector keys whose expired resolution is being refreshed in the background. */
+  private readonly refreshing = new Set<string>();
   private readonly loading = new Map<string, Promise<LoadedVersion>>();
   private readonly settled = new Map<string, LoadedVersion & { lastUsed: number }>();
   private readonly refused = new Map<string, { error: AimassError; until: number }>();
@@ -68,6 +70,25 @@ export class ModelVersionStore implements OnModuleDestroy {
     const c = config.inference;
     this.defaults = { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, preferredBatchSizes: [], maxQueue: c.maxQueue, instances: c.instances };
     this.budgetBytes = c.memoryBudgetBytes;
+  }
+
+  /**
+   * The hot path: the loaded version `selector` means when that is known without waiting (its
+   * resolution is cached and the version is loaded), else undefined (then use acquire).
+   */
+  ready(model: string, selector: string): LoadedVersion | undefined {
+    if (!model || this.unloadedOnRequest.has(model)) return undefined;
+    selector ??= '';
+    const version = this.known(model, selector);
+    if (!version) return undefined;
+    const ready = this.settled.get(keyOf(version));
+    if (!ready) return undefined;
+    ready.lastUsed = performance.now();
+    if (!isPinned(selector)) {
+      const key = selectorKey(model, selector);
+      if (this.lastGood.get(key) !== version) this.lastGood.set(key, version);
+    }
+    return ready;
   }
 
   async acquire(model: string, selector: string): Promise<LoadedVersion> {
@@ -100,14 +121,45 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   async resolve(model: string, selector: string): Promise<ServableVersion> {
     if (!model) throw new InvalidArgumentError('model name is empty');
-    const pinned = isPinned(selector);
-    if (!pinned) {
-      const held = this.held.get(selectorKey(model, selector));
+    return this.known(model, selector) ?? this.ask(model, selector);
+  }
+
+  /**
+   * What the selector means without asking the registry, if known: the held version during a hot
+   * swap, else the cached resolution. An expired resolution is still answered while one
+   * background request refreshes it, so no request waits for the registry once per TTL (alias
+   * events invalidate at once anyway; the TTL only bounds how long a missed event can last).
+   */
+  private known(model: string, selector: string): ServableVersion | undefined {
+    const key = selectorKey(model, selector);
+    if (!isPinned(selector)) {
+      const held = this.held.get(key);
       if (held) return held;
     }
-    const key = `${model}\u0000${selector}`;
     const cached = this.resolutions.get(key);
-    if (cached && cached.expires > Date.now()) return cached.version;
+    if (!cached) return undefined;
+    if (cached.expires <= Date.now()) this.refresh(model, selector, cached);
+    return cached.version;
+  }
+
+  private refresh(model: string, selector: string, stale: { version: ServableVersion }): void {
+    const key = selectorKey(model, selector);
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    this.ask(model, selector)
+      .catch((err: unknown) => {
+        // The selector may no longer resolve (alias deleted, registry down): forget the stale
+        // answer, so that the next request asks and gets the registry's error itself.
+        if (this.resolutions.get(key) === stale) this.resolutions.delete(key);
+        this.logger.warn({ err, model, selector }, 'refreshing a cached version resolution failed');
+      })
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  /** Asks the registry what the selector means and caches the answer. */
+  private async ask(model: string, selector: string): Promise<ServableVersion> {
+    const pinned = isPinned(selector);
+    const key = selectorKey(model, selector);
     for (;;) {
       const generation = this.generations.get(model) ?? 0;
       const version = await this.registry.resolve(model, selector);
