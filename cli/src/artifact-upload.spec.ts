@@ -116,7 +116,7 @@ async function steadyValue(read: () => number): Promise<number> {
 }
 
 describe('pushArtifact against a real gRPC PushVersion', () => {
-  it('sends the header with size and SHA-256, then the file in 1 MiB chunks', async () => {
+  it('sends the header with size and SHA-256, then the file in ~4 MiB chunks', async () => {
     const { file, sha256 } = modelFile('small.onnx', 2 * UPLOAD_CHUNK_BYTES + 17);
     const phases: string[] = [];
     const version = await pushArtifact(client, { model: 'iris', file, format: 'onnx', alias: 'staging', description: 'd', onPhase: (p) => phases.push(p) });
@@ -137,7 +137,7 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
   });
 
   it('stops handing chunks to gRPC while the registry is not reading, then finishes intact', async () => {
-    const size = 96 * UPLOAD_CHUNK_BYTES + 5;
+    const size = 40 * UPLOAD_CHUNK_BYTES + 5;
     const { file, sha256 } = modelFile('large.onnx', size);
     registry.holdAfterHeader();
     let accepted = 0;
@@ -155,7 +155,7 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
   });
 
   it('returns the registry refusal promptly even while blocked on a full stream', async () => {
-    const { file } = modelFile('refused.onnx', 64 * UPLOAD_CHUNK_BYTES);
+    const { file } = modelFile('refused.onnx', 64 * 1024 * 1024);
     const started = Date.now();
     const error = await pushArtifact(client, { model: 'refused', file, format: 'onnx' }).catch((err: unknown) => err);
     expect(isServiceError(error) && error.code).toBe(status.PERMISSION_DENIED);
