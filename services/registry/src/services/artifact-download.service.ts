@@ -5,7 +5,11 @@ import { toVersionMessage } from '../controllers/registry.mapping.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 
-const CHUNK = 4 * 1024 * 1024;
+/**
+ * Bytes per download message: large, so per-message work stays small next to the copying, and
+ * 64 KiB under gRPC's default 4 MiB message limit, so clients left at that limit can read it.
+ */
+export const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 /** Streams a version's artifact, resumable from a byte offset; the first message carries the version. */
 @Injectable()
@@ -24,22 +28,27 @@ export class ArtifactDownloadService {
     yield { version: toVersionMessage(version), chunk: Buffer.alloc(0) };
     if (offset === version.size_bytes) return;
     const stream = await this.artifacts.open(version.artifact_key, offset);
-    // S3 hands out ~64 KiB pieces; they are batched into ~4 MiB messages with one copy each.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    // S3 hands out ~64 KiB pieces; each is copied once into the message being filled, which goes
+    // out when full (exactly DOWNLOAD_CHUNK_BYTES; the last one shorter).
+    let message = Buffer.allocUnsafe(Math.min(DOWNLOAD_CHUNK_BYTES, version.size_bytes - offset));
+    let filled = 0;
     try {
       for await (const data of stream) {
-        pending.push(data as Buffer);
-        pendingBytes += (data as Buffer).length;
-        if (pendingBytes >= CHUNK) {
-          yield { chunk: Buffer.concat(pending, pendingBytes) };
-          pending = [];
-          pendingBytes = 0;
+        const piece = data as Buffer;
+        for (let at = 0; at < piece.length; ) {
+          const n = piece.copy(message, filled, at, Math.min(piece.length, at + message.length - filled));
+          filled += n;
+          at += n;
+          if (filled === message.length) {
+            yield { chunk: message };
+            message = Buffer.allocUnsafe(DOWNLOAD_CHUNK_BYTES);
+            filled = 0;
+          }
         }
       }
     } catch (cause) {
       throw new UnavailableError(`object storage broke off while sending ${model} v${version.version}; resume from the last offset received`, { cause });
     }
-    if (pendingBytes) yield { chunk: Buffer.concat(pending, pendingBytes) };
+    if (filled) yield { chunk: message.subarray(0, filled) };
   }
 }
