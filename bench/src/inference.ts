@@ -1,6 +1,6 @@
 // npm run bench -- inference [--duration MS]
 // The OIP v2 serving path against its ceilings, all in one run on this machine:
-//   raw onnxruntime in-process (batch 1, 64); grpc-js unary and bidi-stream echo servers with the
+//   raw onnxruntime in-process (batch 1, 64); grpc-js unary (c1, c64) and bidi-stream echo servers with the
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
 //   concurrency 1 and 64; and aimass with tracing off, for the tracing overhead. --duration is the
@@ -11,7 +11,7 @@ import { freePort, startMesh, startService } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { printTable, type Benchmark } from './benchmark.js';
@@ -88,6 +88,9 @@ const benchmark: Benchmark = {
     const results = new Map<string, LoadResult[]>();
     // Server CPU per request does not depend on what else the machine runs, unlike throughput.
     const cpu = new Map<string, number>();
+    // The load client shares the 2 cores: its CPU per request (this process, which also runs the
+    // OTLP sink) shows how much of the machine it takes from the server.
+    const clientCpu = new Map<string, number>();
     try {
       // Every server is up before measuring; idle ones cost nothing. The configurations then take
       // turns in short slices, round after round, so that load from elsewhere on a shared machine
@@ -105,6 +108,7 @@ const benchmark: Benchmark = {
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
       const traced = mesh.services.get('inference')!.child.pid;
       const configs: [string, number, () => Promise<LoadResult>][] = [
+        ['grpc-js unary echo, c1', echo.child.pid!, () => unaryLoad(echoClient, request, 1, slice, 200)],
         ['grpc-js unary echo, c64', echo.child.pid!, () => unaryLoad(echoClient, request, 64, slice, 200)],
         ['grpc-js stream echo, window 64', echo.child.pid!, () => streamLoad(echoClient, request, 64, slice, 200)],
         ['DIY grpc-js + ORT unary, c64', diy.child.pid!, () => unaryLoad(diyClient, request, 64, slice, 200)],
@@ -117,8 +121,11 @@ const benchmark: Benchmark = {
       for (let round = 0; round < rounds; round++) {
         for (const [name, pid, measure] of configs) {
           const before = cpuMicros(pid);
+          const clientBefore = process.cpuUsage();
           const r = await measure();
           cpu.set(name, (cpu.get(name) ?? 0) + cpuMicros(pid) - before);
+          const client = process.cpuUsage(clientBefore);
+          clientCpu.set(name, (clientCpu.get(name) ?? 0) + client.user + client.system);
           results.set(name, [...(results.get(name) ?? []), r]);
         }
       }
@@ -134,14 +141,15 @@ const benchmark: Benchmark = {
 
     process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);
     printTable(
-      ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req'],
-      rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors, Math.round(cpu.get(name)! / r.total)]),
+      ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'client CPU µs/req'],
+      rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors, Math.round(cpu.get(name)! / r.total), Math.round(clientCpu.get(name)! / r.total)]),
     );
     process.stdout.write(`OTLP exports received: ${otlp.exports()}\n`);
     const get = (name: string) => rows.find(([n]) => n.startsWith(name))![1];
+    process.stdout.write(`load average after the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores)\n`);
     const traced = get('aimass unary, c64 (traced)');
     return {
-      unary_vs_echo: traced.rps / get('grpc-js unary echo').rps,
+      unary_vs_echo: traced.rps / get('grpc-js unary echo, c64').rps,
       stream_vs_stream_echo: get('aimass stream, window 64').rps / get('grpc-js stream echo').rps,
       vs_diy_c64: traced.rps / get('DIY grpc-js').rps,
       p99_c1_ms: get('aimass unary, c1').p99Ms,
