@@ -122,26 +122,28 @@ export class InferenceService {
       const maybeResume = () => {
         if (!blocked && inFlight < STREAM_CONCURRENCY) call.resume();
       };
+      // One response per request message, written as its prediction settles.
+      const respond = (response: oip.ModelStreamInferResponse) => {
+        inFlight--;
+        // One drain listener at a time: the write buffer is full until it fires.
+        if (!closed && !call.write(response) && !blocked) {
+          blocked = true;
+          call.pause();
+          call.once('drain', () => {
+            blocked = false;
+            maybeResume();
+          });
+        }
+        maybeResume();
+        settle();
+      };
       call.on('data', (req: oip.ModelInferRequest__Output) => {
         inFlight++;
         if (inFlight >= STREAM_CONCURRENCY) call.pause();
         void this.infer(req, parent, deadline, 'ModelStreamInfer').then(
-          (infer_response) => ({ error_message: '', infer_response }),
-          (err: unknown) => streamError(req, err),
-        ).then((response) => {
-          inFlight--;
-          // One drain listener at a time: the write buffer is full until it fires.
-          if (!closed && !call.write(response) && !blocked) {
-            blocked = true;
-            call.pause();
-            call.once('drain', () => {
-              blocked = false;
-              maybeResume();
-            });
-          }
-          maybeResume();
-          settle();
-        });
+          (infer_response) => respond({ error_message: '', infer_response }),
+          (err: unknown) => respond(streamError(req, err)),
+        );
       });
       call.on('end', () => {
         ended = true;

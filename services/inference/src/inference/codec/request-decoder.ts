@@ -9,8 +9,20 @@ type Contents = oip.InferTensorContents__Output;
  * Turns an OIP v2 ModelInferRequest into validated tensors for one model version. Every refusal is
  * an INVALID_ARGUMENT whose message names the tensor and says what the model expects instead.
  */
+/** Per signature, built once: the declared inputs by name and the output names. */
+const lookups = new WeakMap<Signature, { declared: Map<string, Signature['inputs'][number]>; known: Set<string> }>();
+
+function lookupsOf(signature: Signature): { declared: Map<string, Signature['inputs'][number]>; known: Set<string> } {
+  let l = lookups.get(signature);
+  if (!l) {
+    l = { declared: new Map(signature.inputs.map((s) => [s.name, s])), known: new Set(signature.outputs.map((o) => o.name)) };
+    lookups.set(signature, l);
+  }
+  return l;
+}
+
 export function decodeInferRequest(req: oip.ModelInferRequest__Output, signature: Signature, deadline: number): InferenceRequest {
-  const declared = new Map(signature.inputs.map((s) => [s.name, s]));
+  const { declared, known } = lookupsOf(signature);
   const describe = () => signature.inputs.map((s) => `${s.name} (${s.datatype} [${s.shape.join(', ')}])`).join(', ');
   if (req.inputs.length === 0) throw new InvalidArgumentError(`the request has no inputs; the model expects ${describe()}`);
   const raw = req.raw_input_contents ?? [];
@@ -54,15 +66,14 @@ export function decodeInferRequest(req: oip.ModelInferRequest__Output, signature
     }
   });
 
-  const missing = signature.inputs.filter((s) => !seen.has(s.name));
+  const missing = seen.size === declared.size ? [] : signature.inputs.filter((s) => !seen.has(s.name));
   if (missing.length > 0) throw new InvalidArgumentError(`missing input ${missing.map((m) => `"${m.name}"`).join(', ')}; the model expects ${describe()}`);
 
-  const known = new Set(signature.outputs.map((o) => o.name));
   const outputs = req.outputs.map((o) => o.name);
   for (const name of outputs) {
     if (!known.has(name)) throw new InvalidArgumentError(`unknown requested output "${name}"; the model's outputs are ${[...known].join(', ')}`);
   }
-  if (new Set(outputs).size !== outputs.length) throw new InvalidArgumentError('an output is requested twice');
+  if (outputs.length > 1 && new Set(outputs).size !== outputs.length) throw new InvalidArgumentError('an output is requested twice');
   return { inputs, outputs, deadline };
 }
 
