@@ -70,21 +70,18 @@ export class JobStoreRepository implements OnModuleDestroy {
   }
 
   /** Calls `onChange` with every later version of the job's record until stopped. */
-  async watch(jobId: string, onChange: (record: JobRecord) => void): Promise<{ stop(): void }> {
-    const kv = await this.bucket();
-    const iterator = await kv.watch({ key: key(jobId), include: 'updates' });
-    void (async () => {
-      for await (const entry of iterator) if (entry.operation === 'PUT') onChange(entry.json<JobRecord>());
-    })().catch(() => undefined);
-    const handle = { stop: () => { iterator.stop(); this.watchers.delete(handle); } };
-    this.watchers.add(handle);
-    return handle;
+  watch(jobId: string, onChange: (record: JobRecord) => void): Promise<{ stop(): void }> {
+    return this.watchKeys(key(jobId), onChange);
   }
 
   /** Every change to any job record (for cancel requests reaching the node that runs the job). */
-  async watchAll(onChange: (record: JobRecord) => void): Promise<{ stop(): void }> {
+  watchAll(onChange: (record: JobRecord) => void): Promise<{ stop(): void }> {
+    return this.watchKeys('jobs.>', onChange);
+  }
+
+  private async watchKeys(filter: string, onChange: (record: JobRecord) => void): Promise<{ stop(): void }> {
     const kv = await this.bucket();
-    const iterator = await kv.watch({ key: 'jobs.>', include: 'updates' });
+    const iterator = await kv.watch({ key: filter, include: 'updates' });
     void (async () => {
       for await (const entry of iterator) if (entry.operation === 'PUT') onChange(entry.json<JobRecord>());
     })().catch(() => undefined);
