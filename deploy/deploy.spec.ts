@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config';
-import { SETTINGS } from '../libs/config/src/settings';
+import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config.js';
+import { SETTINGS } from '../libs/config/src/settings.js';
 import {
   addressesIn,
   copySources,
@@ -13,7 +13,7 @@ import {
   publishedPorts,
   readYaml,
   urlHostsIn,
-} from './references';
+} from './references.js';
 
 // Docker cannot run in CI, so this file is the check on deploy/: it resolves every name, path, port
 // and address that docker-compose.yml and the Dockerfile mention. The k8s manifests are checked in

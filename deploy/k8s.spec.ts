@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcKey, httpKey, loadConfig, SERVICE_NAMES } from '../libs/config/src/config';
-import { SETTINGS } from '../libs/config/src/settings';
+import { grpcKey, httpKey, loadConfig, SERVICE_NAMES } from '../libs/config/src/config.js';
+import { SETTINGS } from '../libs/config/src/settings.js';
 import { parseAllDocuments } from 'yaml';
-import { addressesIn, readYaml, readYamlDocs } from './references';
+import { addressesIn, readYaml, readYamlDocs } from './references.js';
 
 // kubectl cannot run in CI, so this resolves every reference in deploy/k8s/: kustomization files,
 // Service selectors and target ports, ConfigMap/Secret names and keys, probe ports, and each

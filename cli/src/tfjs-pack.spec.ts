@@ -18,7 +18,7 @@ async function entries(file: string): Promise<Record<string, string>> {
     });
   });
   const done = new Promise((resolve, reject) => {
-    extract.on('finish', resolve);
+    extract.on('finish', () => resolve(undefined));
     extract.on('error', reject);
   });
   fs.createReadStream(file).pipe(extract);

@@ -25,7 +25,7 @@ describe('the mesh from a shell', () => {
   it('starts detached, takes a push from the CLI, serves a generic OIP v2 client and stops without leftovers', async () => {
     const up = await run('bash', ['scripts/stack', 'up', '--state-dir', stateDir, '--free-ports'], { cwd: ROOT, timeout: 150_000 });
     expect(up.stdout).toContain('AIMASS_INFERENCE_GRPC=');
-    const env = readEnvFile(join(stateDir, 'stack.env'));
+    const env = readEnvFile(join(stateDir, 'stack.env')) ?? {};
     for (const key of ['AIMASS_NATS_URL', 'AIMASS_S3_ENDPOINT', 'AIMASS_REGISTRY_GRPC', 'AIMASS_TRAINER_GRPC', 'AIMASS_TUNER_GRPC', 'AIMASS_INFERENCE_GRPC', 'AIMASS_MONITOR_GRPC', 'AIMASS_MONITOR_HTTP', 'AIMASS_INFERENCE_METRICS_HTTP']) {
       expect(env[key], key).toBeTruthy();
     }

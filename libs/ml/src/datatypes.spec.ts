@@ -10,8 +10,8 @@ import {
   onnxElemTypeToDatatype,
   ortTypeToDatatype,
   typedArrayFor,
-} from './datatypes';
-import { readOnnxSignature } from './onnx-signature';
+} from './datatypes.js';
+import { readOnnxSignature } from './onnx-signature.js';
 
 /** A one-node Identity model whose input and output have the given ONNX element type. */
 function identityModel(elemType: number): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DenseForwardError, denseForward } from './dense-forward';
-import type { DenseActivation, DenseNetworkSpec } from './dense-spec';
+import { DenseForwardError, denseForward } from './dense-forward.js';
+import type { DenseActivation, DenseNetworkSpec } from './dense-spec.js';
 
 // One 2 -> 2 layer, worked by hand: for input [1, 2] the pre-activations are
 // [1*1 + 2*3 + 0.5, 1*(-2) + 2*(-4) + 0] = [7.5, -10].

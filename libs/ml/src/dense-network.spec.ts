@@ -1,12 +1,12 @@
 import { onnx } from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { denseForward } from './dense-forward';
-import { exportDenseNetwork } from './dense-network';
-import { DENSE_ACTIVATIONS, type DenseNetworkSpec } from './dense-spec';
-import { OnnxExportError } from './onnx-errors';
-import { mulberry32 } from './prng';
-import { randomDenseNetwork } from './random-dense-network';
+import { denseForward } from './dense-forward.js';
+import { exportDenseNetwork } from './dense-network.js';
+import { DENSE_ACTIVATIONS, type DenseNetworkSpec } from './dense-spec.js';
+import { OnnxExportError } from './onnx-errors.js';
+import { mulberry32 } from './prng.js';
+import { randomDenseNetwork } from './random-dense-network.js';
 
 const TOLERANCE = 1e-5;
 

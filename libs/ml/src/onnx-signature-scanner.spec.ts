@@ -2,12 +2,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { exportDenseNetwork } from './dense-network';
-import { OnnxSignatureError } from './onnx-errors';
-import { readOnnxSignature, type OnnxSignature } from './onnx-signature';
-import { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner';
-import { mulberry32 } from './prng';
-import { randomDenseNetwork } from './random-dense-network';
+import { exportDenseNetwork } from './dense-network.js';
+import { OnnxSignatureError } from './onnx-errors.js';
+import { readOnnxSignature, type OnnxSignature } from './onnx-signature.js';
+import { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
+import { mulberry32 } from './prng.js';
+import { randomDenseNetwork } from './random-dense-network.js';
 
 const E = onnx.TensorProto.DataType;
 const TESTDATA = '/usr/share/libonnx-testdata/data';

@@ -1,10 +1,10 @@
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { exportDenseNetwork } from './dense-network';
-import { OnnxSignatureError } from './onnx-errors';
-import { readOnnxSignature } from './onnx-signature';
-import { mulberry32 } from './prng';
-import { randomDenseNetwork } from './random-dense-network';
+import { exportDenseNetwork } from './dense-network.js';
+import { OnnxSignatureError } from './onnx-errors.js';
+import { readOnnxSignature } from './onnx-signature.js';
+import { mulberry32 } from './prng.js';
+import { randomDenseNetwork } from './random-dense-network.js';
 
 const E = onnx.TensorProto.DataType;
 

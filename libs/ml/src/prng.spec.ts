@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from './prng';
+import { mulberry32 } from './prng.js';
 
 describe('mulberry32', () => {
   it('repeats its sequence for a seed and changes it with the seed', () => {

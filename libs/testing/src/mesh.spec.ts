@@ -84,7 +84,7 @@ describe('startMesh', () => {
       onSpawn: (name, pid) => spawned.push([name, pid]),
     }).catch((err: unknown) => err as Error);
     expect(error).toMatchObject({ name: 'ProcessStartError', processName: 'trainer' });
-    expect(error.message).toContain('refusing to start');
+    expect((error as Error).message).toContain('refusing to start');
     expect(spawned.map(([name]) => name)).toEqual(['nats-server', 's3', 'registry']);
     for (const [, pid] of spawned) expect(processAlive(pid)).toBe(false);
   });

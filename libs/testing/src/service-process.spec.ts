@@ -41,8 +41,8 @@ describe('startService', () => {
     );
     expect(Date.now() - begun).toBeLessThan(10_000);
     expect(error).toMatchObject({ name: 'ProcessStartError', processName: 'fixture' });
-    expect(error.message).toMatch(/exited with code 3 before SERVING gRPC health/);
-    expect(error.message).toContain('fixture: refusing to start as asked');
+    expect((error as Error).message).toMatch(/exited with code 3 before SERVING gRPC health/);
+    expect((error as Error).message).toContain('fixture: refusing to start as asked');
   });
 
   it('kills a service that never becomes SERVING', async () => {
@@ -50,7 +50,7 @@ describe('startService', () => {
     const error = await startService('fixture', { AIMASS_FIXTURE_GRPC: address, FIXTURE_STATUS: 'NOT_SERVING' }, { logDir, script: FIXTURE, readyTimeoutMs: 1_500 }).catch(
       (err: unknown) => err as Error & { logTail: string },
     );
-    expect(error.message).toMatch(/not SERVING gRPC health on .* after 1500 ms/);
+    expect((error as Error).message).toMatch(/not SERVING gRPC health on .* after 1500 ms/);
     const headers = [...fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8').matchAll(/pid (\d+) started/g)];
     const pid = Number(headers.at(-1)?.[1]);
     expect(pid).toBeGreaterThan(0);

@@ -32,8 +32,8 @@ export async function tfjsLayersArtifact(): Promise<{ tar: Buffer; files: Record
 export async function packTar(files: Record<string, Buffer>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const ended = new Promise((resolve) => pack.on('end', () => resolve(undefined)));
   for (const [name, body] of Object.entries(files)) pack.entry({ name, size: body.length }, body);
   pack.finalize();
   await ended;

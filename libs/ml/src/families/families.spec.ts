@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { AUTOENCODER_TENSORS, exportAutoencoder } from '../onnx-export/autoencoder-onnx';
-import { exportGenerator, GENERATOR_TENSORS } from '../onnx-export/generator-onnx';
-import { AutoencoderModel } from './autoencoder';
-import { GanModel } from './gan';
-import { SeededRandom } from './seeded-random';
-import type { ArchitectureOptions } from './trainable';
+import { AUTOENCODER_TENSORS, exportAutoencoder } from '../onnx-export/autoencoder-onnx.js';
+import { exportGenerator, GENERATOR_TENSORS } from '../onnx-export/generator-onnx.js';
+import { AutoencoderModel } from './autoencoder.js';
+import { GanModel } from './gan.js';
+import { SeededRandom } from './seeded-random.js';
+import type { ArchitectureOptions } from './trainable.js';
 
 const TOLERANCE = 1e-5;
 const arch: ArchitectureOptions = { inputDim: 6, hidden: [10], latentDim: 3, activation: 'relu', outputActivation: 'sigmoid', reconstructionLoss: 'mse' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetError } from './dataset';
-import { parseDataset } from './dataset-parsers';
+import { DatasetError } from './dataset.js';
+import { parseDataset } from './dataset-parsers.js';
 
 const csv = (text: string, labelColumn?: string) => parseDataset(Buffer.from(text), { format: 'csv', description: 't', ...(labelColumn ? { labelColumn } : {}) });
 

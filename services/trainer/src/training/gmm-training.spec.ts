@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadBuiltin } from '../datasets/builtin-datasets';
-import { prepare } from '../datasets/preprocessing';
-import { validateSpec } from '../services/job-submission.service';
-import { GmmFitError, trainGmm } from './gmm-training';
+import { loadBuiltin } from '../datasets/builtin-datasets.js';
+import { prepare } from '../datasets/preprocessing.js';
+import { validateSpec } from '../services/job-submission.service.js';
+import { GmmFitError, trainGmm } from './gmm-training.js';
 
 describe('trainGmm', () => {
   it('fits blobs, reports each EM iteration with a rising likelihood, scores anomalies and exports a graph', () => {

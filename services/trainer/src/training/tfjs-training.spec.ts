@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadBuiltin } from '../datasets/builtin-datasets';
-import { prepare } from '../datasets/preprocessing';
-import { validateSpec } from '../services/job-submission.service';
-import type { Checkpoint } from './checkpoint';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import { type EpochReport, trainTfjs } from './tfjs-training';
+import { loadBuiltin } from '../datasets/builtin-datasets.js';
+import { prepare } from '../datasets/preprocessing.js';
+import { validateSpec } from '../services/job-submission.service.js';
+import type { Checkpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import { type EpochReport, trainTfjs } from './tfjs-training.js';
 
 function job(family: 'ae' | 'vae' | 'gan', epochs: number, extra: Record<string, unknown> = {}) {
   const spec = validateSpec({ family, dataset: { builtin: 'anomaly_blobs', rows: 240, features: 6 }, epochs, batch_size: 32, architecture: { hidden: [12], latent_dim: 3 }, ...extra });
