@@ -2,6 +2,7 @@ import type { registryv1 } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
 import { toVersionMessage } from '../controllers/registry.mapping.js';
+import { WRITE_WINDOW } from '../controllers/server-stream.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 
@@ -11,7 +12,11 @@ import { RegistryService } from './registry.service.js';
  */
 export const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
-/** Streams a version's artifact, resumable from a byte offset; the first message carries the version. */
+/**
+ * Streams a version's artifact, resumable from a byte offset; the first message carries the version.
+ * Chunk buffers are reused: a chunk stays valid only until WRITE_WINDOW further messages have been
+ * pulled, which is what writeAll guarantees (it has been serialized and flushed by then).
+ */
 @Injectable()
 export class ArtifactDownloadService {
   constructor(
@@ -29,8 +34,15 @@ export class ArtifactDownloadService {
     if (offset === version.size_bytes) return;
     const stream = await this.artifacts.open(version.artifact_key, offset);
     // S3 hands out ~64 KiB pieces; each is copied once into the message being filled, which goes
-    // out when full (exactly DOWNLOAD_CHUNK_BYTES; the last one shorter).
-    let message = Buffer.allocUnsafe(Math.min(DOWNLOAD_CHUNK_BYTES, version.size_bytes - offset));
+    // out when full (exactly DOWNLOAD_CHUNK_BYTES; the last one shorter). The message buffers come
+    // round from a ring one longer than the write window, so no 4 MiB buffer is allocated per message.
+    const ring: Buffer[] = [];
+    let turn = 0;
+    const nextBuffer = () => {
+      const slot = turn++ % (WRITE_WINDOW + 1);
+      return (ring[slot] ??= Buffer.allocUnsafe(Math.min(DOWNLOAD_CHUNK_BYTES, version.size_bytes - offset)));
+    };
+    let message = nextBuffer();
     let filled = 0;
     try {
       for await (const data of stream) {
@@ -41,7 +53,7 @@ export class ArtifactDownloadService {
           at += n;
           if (filled === message.length) {
             yield { chunk: message };
-            message = Buffer.allocUnsafe(DOWNLOAD_CHUNK_BYTES);
+            message = nextBuffer();
             filled = 0;
           }
         }
