@@ -1,4 +1,5 @@
 import { GmmError } from './gmm-error.js';
+import type { MixtureParams } from './mixture-params.js';
 
 export type CovarianceType = 'full' | 'diag';
 export const COVARIANCE_TYPES: readonly CovarianceType[] = ['full', 'diag'];
@@ -11,13 +12,7 @@ export const COVARIANCE_TYPES: readonly CovarianceType[] = ['full', 'diag'];
  *   (scikit-learn's `precisions_cholesky_`, so (x − μ_k) U_k is the whitened residual); for diag,
  *   1/√variance.
  */
-export interface GmmModel {
-  readonly covariance: CovarianceType;
-  readonly components: number;
-  readonly dims: number;
-  readonly weights: Float64Array;
-  readonly means: Float64Array;
-  readonly covariances: Float64Array;
+export interface GmmModel extends MixtureParams {
   readonly precisionsCholesky: Float64Array;
   /** Whether the winning initialisation met the tolerance before maxIter. */
   readonly converged: boolean;
