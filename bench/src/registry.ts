@@ -1,4 +1,4 @@
-import type { registryv1 } from '@aimass/contracts';
+import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
 import { freePort, startNatsServer, startS3Server, startService } from '@aimass/testing';
@@ -12,8 +12,8 @@ import { printTable, type Benchmark } from './benchmark.js';
 
 const MIB = 1024 * 1024;
 const PART = 16 * MIB;
-// As the CLI sends: ~4 MiB, under gRPC's default 4 MiB message limit.
-const CHUNK = 4 * MIB - 64 * 1024;
+// As the CLI sends.
+const CHUNK = STREAM_CHUNK_BYTES;
 const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', 'cpu s s3'];
 
 /**

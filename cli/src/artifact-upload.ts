@@ -1,16 +1,12 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import type { ClientWritableStream } from '@grpc/grpc-js';
-import type { registryv1 } from '@aimass/contracts';
+import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { InputFileError } from './errors.js';
 import { regularFileSize, sha256OfFile } from './file-digest.js';
 
-/**
- * Bytes per `chunk` message: big enough that per-message work (protobuf, framing) stays small next
- * to the copying (~4 MiB cuts the client's CPU per pushed GiB by ~40% against 1 MiB), and 64 KiB
- * under gRPC's default 4 MiB message limit, so a registry left at that limit still takes it.
- */
-export const UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+/** Bytes per `chunk` message (see STREAM_CHUNK_BYTES). */
+export const UPLOAD_CHUNK_BYTES = STREAM_CHUNK_BYTES;
 
 export interface PushArtifactRequest {
   readonly model: string;

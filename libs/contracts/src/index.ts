@@ -1,4 +1,4 @@
-export { PROTO_ROOT, GRPC_SERVICES, HEALTH_PROTO, PROTO_LOADER_OPTIONS } from './protos.js';
+export { PROTO_ROOT, GRPC_SERVICES, HEALTH_PROTO, PROTO_LOADER_OPTIONS, STREAM_CHUNK_BYTES } from './protos.js';
 export { subjects, SUBJECT_PREFIX } from './subjects.js';
 export { STREAMS, KV_BUCKETS, type StreamSpec } from './streams.js';
 export {

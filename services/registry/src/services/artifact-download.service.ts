@@ -1,4 +1,4 @@
-import type { registryv1 } from '@aimass/contracts';
+import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
 import { toVersionMessage } from '../controllers/registry.mapping.js';
@@ -6,11 +6,8 @@ import { WRITE_WINDOW } from '../controllers/server-stream.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 
-/**
- * Bytes per download message: large, so per-message work stays small next to the copying, and
- * 64 KiB under gRPC's default 4 MiB message limit, so clients left at that limit can read it.
- */
-export const DOWNLOAD_CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+/** Bytes per download message (see STREAM_CHUNK_BYTES). */
+export const DOWNLOAD_CHUNK_BYTES = STREAM_CHUNK_BYTES;
 
 /**
  * Streams a version's artifact, resumable from a byte offset; the first message carries the version.
