@@ -161,7 +161,7 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
     expect(info.num_ack_pending).toBe(0);
   });
 
-  it('honours the extras of an @EventPattern: durable name, newOnly, maxDeliver', async () => {
+  it('honours the extras of an @EventPattern: durable name, newOnly, maxDeliver, expiry when idle', async () => {
     await js.publish('aimass.events.spec.extras', encodeEnvelope(modelCreated('before-the-consumer')));
     const seen: string[] = [];
     const failing = vi.fn(async (envelope: Envelope) => {
@@ -169,11 +169,11 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
       throw new Error('always failing');
     });
     const other = new NatsMeshTransport({ natsUrl: server.url, service: SERVICE });
-    other.addHandler('aimass.events.spec.extras', asHandler(failing), true, { durable: 'spec-extras', newOnly: true, maxDeliver: 2 });
+    other.addHandler('aimass.events.spec.extras', asHandler(failing), true, { durable: 'spec-extras', newOnly: true, maxDeliver: 2, expireWhenIdleMs: 60_000 });
     await listen(other);
     try {
       const info = await jsm.consumers.info(STREAMS.events.name, 'spec-extras');
-      expect(info.config).toMatchObject({ durable_name: 'spec-extras', filter_subject: 'aimass.events.spec.extras', max_deliver: 2 });
+      expect(info.config).toMatchObject({ durable_name: 'spec-extras', filter_subject: 'aimass.events.spec.extras', max_deliver: 2, inactive_threshold: 60_000_000_000 });
       const givenUp = advisory('MSG_TERMINATED', 'spec-extras');
       await js.publish('aimass.events.spec.extras', encodeEnvelope(modelCreated('after-the-consumer')));
       // The last allowed attempt ends the message instead of nak'ing it into a silent drop.

@@ -22,6 +22,11 @@ export interface EventConsumerExtras {
   readonly newOnly?: boolean;
   /** Deliveries before a message is given up (then logged and terminated). Default 10. */
   readonly maxDeliver?: number;
+  /**
+   * The server deletes the consumer after this long without pulls. For consumers that belong to
+   * one process (a durable named after its pid): without it, every restart leaves one behind.
+   */
+  readonly expireWhenIdleMs?: number;
 }
 
 export interface MeshTransportOptions {
@@ -95,6 +100,7 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       deliver_policy: extras.newOnly ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(30_000),
       max_deliver: maxDeliver,
+      ...(extras.expireWhenIdleMs ? { inactive_threshold: nanos(extras.expireWhenIdleMs) } : {}),
     });
     const consumer = await js.consumers.get(stream.name, durable);
     const messages = await consumer.consume({ max_messages: 64 });
