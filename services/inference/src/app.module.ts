@@ -7,6 +7,7 @@ import { InferenceMetricsRepository } from './repositories/inference-metrics.rep
 import { OrtRepository } from './repositories/ort.repository.js';
 import { PredictionSummaryRepository } from './repositories/prediction-summary.repository.js';
 import { RegistryRepository } from './repositories/registry.repository.js';
+import { TfjsRepository } from './repositories/tfjs.repository.js';
 import { InferenceService } from './services/inference.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
 import { ModelRepositoryService } from './services/model-repository.service.js';
@@ -29,6 +30,7 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     RegistryRepository,
     ArtifactRepository,
     OrtRepository,
+    TfjsRepository,
     PredictionSummaryRepository,
     InferenceMetricsRepository,
   ],

@@ -7,6 +7,9 @@ import { ModelVersionStore } from './model-version-store.service.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 
+/** Triton-style platform names per registry format (Triton has none for tfjs; this one is ours). */
+const PLATFORMS: Readonly<Record<string, string>> = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' };
+
 /** The OIP v2 health and metadata endpoints: server liveness/readiness, model readiness/metadata. */
 @Injectable()
 export class ModelCatalogService {
@@ -43,7 +46,7 @@ export class ModelCatalogService {
     return {
       name: version.model,
       versions: [String(version.version)],
-      platform: 'onnxruntime_onnx',
+      platform: PLATFORMS[version.format] ?? version.format,
       inputs: version.signature.inputs,
       outputs: version.signature.outputs,
     };

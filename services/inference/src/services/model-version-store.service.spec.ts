@@ -7,6 +7,7 @@ import type { ServableVersion } from '../inference/types.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
+import { TfjsRepository } from '../repositories/tfjs.repository.js';
 import { ModelVersionStore } from './model-version-store.service.js';
 
 const bytes = Buffer.from('model bytes');
@@ -16,11 +17,12 @@ const instance = { close: vi.fn(), run: vi.fn().mockResolvedValue([]) } as unkno
 const config = { inference: { summaryIntervalMs: 1000, instances: 1, execution: 'event-loop' as const, intraOpThreads: 1, maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 16, memoryBudgetBytes: 1024 } };
 const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };
 
-function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository> }) {
+function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository>; tfjs?: Partial<TfjsRepository> }) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
     strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
     strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
+    strictMock<TfjsRepository>(mocks.tfjs ?? {}, 'TfjsRepository'),
     config,
   );
 }
@@ -45,6 +47,26 @@ describe('ModelVersionStore', () => {
       expect((err as Error).message).toContain(`registry recorded ${digest}`);
     }
     expect(fetch).toHaveBeenCalledOnce();
+  });
+
+  it('opens a tfjs version with tfjs, after the same digest check, and warms it up', async () => {
+    const tf1: ServableVersion = { ...v1, format: 'tfjs', signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }] } };
+    const run = vi.fn().mockResolvedValue([]);
+    const open = vi.fn().mockResolvedValue({ close: vi.fn(), run } as unknown as ModelInstance);
+    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(tf1) }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, tfjs: { open } });
+    await expect(store.acquire('m', '1')).resolves.toMatchObject({ version: tf1 });
+    expect(open).toHaveBeenCalledWith(bytes, 'model "m" version 1', tf1.signature);
+    expect(run).toHaveBeenCalledWith([{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array(2) }], []);
+
+    const tampered = setup({ registry: { resolve: vi.fn().mockResolvedValue(tf1) }, artifacts: { fetch: vi.fn().mockResolvedValue(Buffer.from('tampered')) } });
+    await expect(tampered.acquire('m', '1')).rejects.toThrow(`registry recorded ${digest}`);
+  });
+
+  it('refuses a format it cannot serve without downloading it', async () => {
+    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue({ ...v1, format: 'pickle' }) } });
+    const err = await store.acquire('m', '1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FailedPreconditionError);
+    expect((err as Error).message).toBe('model "m" version 1 is in format "pickle", which inference cannot serve; it serves onnx and tfjs models');
   });
 
   it('re-resolves an alias after invalidate(), but a pinned number stays cached', async () => {

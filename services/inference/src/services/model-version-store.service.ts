@@ -13,6 +13,7 @@ import type { ServableVersion } from '../inference/types.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
+import { TfjsRepository } from '../repositories/tfjs.repository.js';
 
 /** A version that passed its digest check and has its instances behind a scheduler. */
 export interface LoadedVersion {
@@ -65,6 +66,7 @@ export class ModelVersionStore implements OnModuleDestroy {
     private readonly registry: RegistryRepository,
     private readonly artifacts: ArtifactRepository,
     private readonly ort: OrtRepository,
+    private readonly tfjs: TfjsRepository,
     @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
   ) {
     const c = config.inference;
@@ -302,7 +304,9 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   private async open(version: ServableVersion): Promise<LoadedVersion> {
     const label = `model "${version.model}" version ${version.version}`;
-    if (version.format !== 'onnx') throw new FailedPreconditionError(`${label} is ${version.format}; only ONNX models can be served so far`);
+    if (version.format !== 'onnx' && version.format !== 'tfjs') {
+      throw new FailedPreconditionError(`${label} is in format "${version.format}", which inference cannot serve; it serves onnx and tfjs models`);
+    }
     const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
     const bytes = await this.artifacts.fetch(version.artifact_key);
     const digest = createHash('sha256').update(bytes).digest('hex');
@@ -314,7 +318,9 @@ export class ModelVersionStore implements OnModuleDestroy {
     }
     const instances = [];
     try {
-      for (let i = 0; i < policy.instances; i++) instances.push(await this.ort.open(bytes, label));
+      for (let i = 0; i < policy.instances; i++) {
+        instances.push(version.format === 'tfjs' ? await this.tfjs.open(bytes, label, version.signature) : await this.ort.open(bytes, label));
+      }
     } catch (err) {
       await Promise.allSettled(instances.map((i) => i.close()));
       throw err;

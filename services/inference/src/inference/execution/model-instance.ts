@@ -4,9 +4,9 @@ import type { NamedTensor } from '../types.js';
 import type { PlainTensor, SessionRunner } from './session-runner.js';
 
 /**
- * One execution slot: an onnxruntime session that runs one request (or batch) at a time per call,
- * on this thread or a worker thread (SessionRunner). The instance owns its session and releases it
- * on close().
+ * One execution slot: an onnxruntime session (on this thread or a worker thread) or a tfjs model,
+ * behind a SessionRunner, that runs one request (or batch) at a time per call. The instance owns
+ * its runner and releases it on close().
  */
 export class ModelInstance {
   constructor(private readonly session: SessionRunner) {}
@@ -23,7 +23,7 @@ export class ModelInstance {
     try {
       results = await this.session.run(feeds, fetches);
     } catch (err) {
-      // ORT validates what we did not (e.g. a value-dependent shape); its text names the tensor.
+      // The runtime validates what we did not (e.g. a value-dependent shape); its text names the tensor.
       throw new InvalidArgumentError(`the model rejected the request: ${(err as Error).message}`, { cause: err });
     }
     return fetches.map((name) => fromPlain(name, results[name]!));

@@ -1,14 +1,14 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 
-/** A tensor as it crosses into and out of onnxruntime: plain data, so it can cross a thread too. */
+/** A tensor as it crosses into and out of a runtime: plain data, so it can cross a thread too. */
 export interface PlainTensor {
-  /** ORT tensor type ('float32', 'float16', 'string', ...). */
+  /** ORT tensor type ('float32', 'float16', 'string', ...); tfjs's float32, int32 and bool share these names. */
   readonly type: string;
   readonly data: ArrayBufferView | string[];
   readonly dims: readonly number[];
 }
 
-/** Runs one onnxruntime session, wherever it lives (this thread or a worker thread). */
+/** Runs one model: an onnxruntime session, wherever it lives (this thread or a worker thread), or a tfjs model (TfjsRunner). */
 export interface SessionRunner {
   readonly outputNames: readonly string[];
   run(feeds: Record<string, PlainTensor>, fetches: readonly string[]): Promise<Record<string, PlainTensor>>;
