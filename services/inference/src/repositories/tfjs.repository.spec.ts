@@ -173,4 +173,37 @@ describe('TfjsRepository and TfjsRunner', () => {
     await instance.close();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('runs a graph model with a dynamic op (executeAsync) and leaks no tensor', async () => {
+    const dim = (...sizes: number[]) => ({ dim: sizes.map((size) => ({ size: String(size) })) });
+    const modelJson = {
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, 3) } } },
+          { name: 'zero', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim() } } } },
+          { name: 'Greater', op: 'Greater', input: ['x', 'zero'], attr: { T: { type: 'DT_FLOAT' } } },
+          { name: 'Where', op: 'Where', input: ['Greater'], attr: { T: { type: 'DT_BOOL' } } },
+        ],
+        versions: { producer: 1 },
+      },
+      signature: {
+        inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: dim(-1, 3) } },
+        outputs: { positive: { name: 'Where:0', dtype: 'DT_INT32', tensorShape: dim(-1, 2) } },
+      },
+      weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'zero', shape: [], dtype: 'float32' }] }],
+    };
+    const tarBytes = await packTar({ 'model.json': Buffer.from(JSON.stringify(modelJson)), 'w.bin': Buffer.alloc(4) });
+    const signature: Signature = { inputs: [{ name: 'x:0', datatype: 'FP32', shape: [-1, 3] }], outputs: [{ name: 'Where:0', datatype: 'INT32', shape: [-1, 2] }] };
+    const instance = await repo.open(tarBytes, 'model "w" version 1', signature);
+    const loaded = tf.memory().numTensors;
+    const x: NamedTensor = { name: 'x:0', datatype: 'FP32', shape: [2, 3], data: Float32Array.of(1, -1, 2, -3, 0, 4) };
+    for (let i = 0; i < 2; i++) {
+      const [out] = await instance.run([x], []);
+      expect(out).toMatchObject({ name: 'Where:0', datatype: 'INT32', shape: [3, 2] });
+      expect(Array.from(out!.data as Int32Array)).toEqual([0, 0, 0, 2, 1, 2]);
+      expect(tf.memory().numTensors).toBe(loaded);
+    }
+    await instance.close();
+  });
 });
