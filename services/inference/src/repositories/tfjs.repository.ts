@@ -1,10 +1,10 @@
 import type { Signature } from '@aimass/contracts';
 import { AimassError, FailedPreconditionError } from '@aimass/errors';
 import { Injectable, Logger } from '@nestjs/common';
-import * as tf from '@tensorflow/tfjs';
+import type * as tfjs from '@tensorflow/tfjs';
 import { ModelInstance } from '../inference/execution/model-instance.js';
 import { readTfjsArtifact } from '../inference/execution/tfjs-artifact.js';
-import { TfjsRunner } from '../inference/execution/tfjs-runner.js';
+import { TfjsRunner, type Tfjs } from '../inference/execution/tfjs-runner.js';
 
 /** tfjs backends inference tries, best first: wasm (XNNPACK) is about 3x the pure-JS cpu backend on dense layers. */
 const BACKENDS = [
@@ -14,28 +14,28 @@ const BACKENDS = [
 
 /**
  * Opens tfjs-format models (a tar of model.json plus weight shards); the only place that touches
- * tfjs. The backend is chosen once per process (wasm, else cpu) and is global to the tfjs engine.
- * Runs happen on the event loop, which they block for their length, as onnxruntime's event-loop
- * execution does.
+ * tfjs. tfjs is imported on the first tfjs version (it adds about 250 ms to a start that serves
+ * none), and the backend is chosen then, once per process (wasm, else cpu): it is global to the
+ * tfjs engine. Runs happen on the event loop, which they block for their length, as onnxruntime's
+ * event-loop execution does.
  */
 @Injectable()
 export class TfjsRepository {
   private readonly logger = new Logger(TfjsRepository.name);
-  private backend: Promise<string> | undefined;
+  private ready: Promise<{ tf: Tfjs; backend: string }> | undefined;
 
   /** The backend in use, selected on first call. */
-  selectBackend(): Promise<string> {
-    this.backend ??= selectBackend(this.logger);
-    return this.backend;
+  async selectBackend(): Promise<string> {
+    return (await this.start()).backend;
   }
 
   async open(bytes: Uint8Array, label: string, signature: Signature): Promise<ModelInstance> {
-    await this.selectBackend();
+    const { tf } = await this.start();
     const artifact = await readTfjsArtifact(bytes, label);
     const handler = tf.io.fromMemory({ modelTopology: artifact.modelJson.modelTopology, format: artifact.modelJson.format, weightSpecs: artifact.weightSpecs, weightData: artifact.weightData, signature: artifact.modelJson.signature });
     const isGraph = artifact.modelJson.format === 'graph-model' || artifact.modelJson.signature !== undefined;
     let runner: TfjsRunner | undefined;
-    let model: tf.LayersModel | tf.GraphModel | undefined;
+    let model: tfjs.LayersModel | tfjs.GraphModel | undefined;
     try {
       if (isGraph) {
         const graph = await tf.loadGraphModel(handler);
@@ -53,9 +53,14 @@ export class TfjsRepository {
     }
     return new ModelInstance(runner);
   }
+
+  private start(): Promise<{ tf: Tfjs; backend: string }> {
+    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => ({ tf, backend: await selectBackend(tf, this.logger) }));
+    return this.ready;
+  }
 }
 
-async function selectBackend(logger: Logger): Promise<string> {
+async function selectBackend(tf: Tfjs, logger: Logger): Promise<string> {
   // tfjs prints a multi-line banner on first use in Node; production mode silences its console output.
   tf.enableProdMode();
   for (const candidate of BACKENDS) {
