@@ -3,12 +3,14 @@ import type { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
+import { withBytesStreamSerializers } from './bytes-stream-serializer.js';
 import { packageDefinitionOf, type MeshService } from './proto-loading.js';
 
 /**
  * The gRPC server options of a service, shared by its bootstrap and nothing else. Besides the
  * service's own proto, every server answers grpc.health.v1 and gRPC reflection for both.
- * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens.
+ * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens. Server streams
+ * of bytes messages (artifact downloads) are encoded without a buffer per message.
  */
 export function grpcServerOptions(
   service: MeshService,
@@ -17,7 +19,7 @@ export function grpcServerOptions(
   health: HealthImplementation,
 ): GrpcOptions {
   const spec = GRPC_SERVICES[service];
-  const packageDefinition = packageDefinitionOf(service);
+  const packageDefinition = withBytesStreamSerializers(packageDefinitionOf(service));
   return {
     transport: Transport.GRPC,
     options: {

@@ -12,7 +12,7 @@ import { sha256, startRegistry, type RegistryUnderTest } from './registry-harnes
 let t: RegistryUnderTest;
 let address: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-cli-'));
-// About 3 MiB, so a download spans several messages.
+// About 3 MiB: a progress bar worth showing, and a tail left to resume.
 const model = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 512, hidden: [], outputDim: 1500, seed: 11, activation: 'relu' })));
 const modelFile = path.join(tmp, 'model.onnx');
 
