@@ -11,9 +11,10 @@ const FIRST_BUFFER_BYTES = 256 * 1024;
  * A streamed upload of one object, fed chunk by chunk (e.g. from a gRPC client stream).
  * Bytes are hashed as they arrive. Objects smaller than one part go up in a single PUT; larger ones
  * use a multipart upload driven here (S3 servers such as s3rver do not implement the listing calls
- * minio-js would need to drive it itself), with up to two parts in flight. Each byte is copied
- * once, into the buffer of the part it belongs to; a part's buffer is reused once S3 has taken it,
- * so a large upload allocates three part buffers, not one per part (fewer large allocations, less GC).
+ * minio-js would need to drive it itself), with up to two parts in flight while a third fills. Each
+ * byte is copied once, into the buffer of the part it belongs to; a part's buffer is reused once S3
+ * has taken it, so a large upload allocates three part buffers, not one per part (fewer large
+ * allocations, less GC).
  *
  * The upload owns its parts until complete() returns; abort() removes everything it wrote, so an
  * interrupted upload leaves nothing behind.
@@ -119,7 +120,13 @@ export class ArtifactUpload {
     return grown;
   }
 
+  /**
+   * Starts uploading a full part once fewer than MAX_PARTS_IN_FLIGHT are in flight. The wait comes
+   * before the start, not after: while two parts upload, the producer fills a third buffer, so S3
+   * has the next part the moment one finishes instead of idling while it is filled.
+   */
   private async sendPart(data: Buffer): Promise<void> {
+    while (this.inFlight.size >= MAX_PARTS_IN_FLIGHT && !this.failure) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     if (this.uploadId === undefined) {
       this.uploadId = await this.store.guard(`start uploading ${this.key}`, () =>
@@ -142,8 +149,6 @@ export class ArtifactUpload {
       })
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
-    if (this.inFlight.size >= MAX_PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
   }
 
   private assertOpen(): void {
