@@ -1,5 +1,5 @@
 export { RuntimeModule, serviceHealth, type RuntimeOptions } from './runtime.module.js';
-export { runService } from './run-service.js';
+export { runService, type RunServiceOptions } from './run-service.js';
 export { ServiceHealth } from './service-health.js';
 export { AIMASS_CONFIG, NATS_CONNECTION, SERVICE_NAME, METRICS_REGISTRY } from './tokens.js';
 export { strictMock, UnexpectedCallError } from './strict-mock.js';
