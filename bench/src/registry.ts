@@ -20,7 +20,8 @@ const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', '
  * Push then pull one ~256 MB ONNX artifact through the registry (gRPC client stream in, server
  * stream out, SHA-256 and signature on the way), against the same bytes put and got raw with the
  * MinIO client (multipart, 16 MiB parts, two in flight, as the registry's own upload does) on the
- * same S3 endpoint. `roundtrip_vs_minio` = registry throughput / raw throughput.
+ * same S3 endpoint. `roundtrip_vs_minio` = registry throughput / raw throughput, from the medians of
+ * --rounds=N (default 3) rounds.
  */
 const bench: Benchmark = {
   description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
@@ -31,6 +32,7 @@ const bench: Benchmark = {
     // isolates the pull by difference.
     const nodeOptions = args.find((a) => a.startsWith('--registry-node-options='))?.slice('--registry-node-options='.length);
     const pushOnly = args.includes('--push-only');
+    const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 3);
     const side = Math.round(Math.sqrt((mb * MIB) / 4));
     const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
     const digest = createHash('sha256').update(artifact).digest('hex');
@@ -50,7 +52,9 @@ const bench: Benchmark = {
     try {
       const bucket = 'bench-raw';
       if (!(await minio.bucketExists(bucket))) await minio.makeBucket(bucket, 'us-east-1');
-      const rows: (string | number)[][] = [];
+      // Each round runs all four transfers in turn; the figures are the medians over the rounds, so
+      // a burst of load from elsewhere on a shared machine skews one round, not the result.
+      const samples = new Map<string, number[][]>();
       // CPU seconds each process spent in the phase (Linux /proc; blank elsewhere): shows which one limits it.
       const pids = { registry: registry.child.pid, s3: s3.child.pid };
       const measure = async (what: string, op: () => Promise<void>) => {
@@ -59,31 +63,45 @@ const bench: Benchmark = {
         await op();
         const seconds = (performance.now() - start) / 1000;
         const benchCpu = process.cpuUsage(cpuBefore.bench);
-        const used = (now: number | undefined, before: number | undefined) => (now === undefined || before === undefined ? '' : now - before);
-        rows.push([what, seconds, artifact.length / MIB / seconds, (benchCpu.user + benchCpu.system) / 1e6, used(cpuSeconds(pids.registry), cpuBefore.registry), used(cpuSeconds(pids.s3), cpuBefore.s3)]);
-        return seconds;
+        const used = (now: number | undefined, before: number | undefined) => (now === undefined || before === undefined ? NaN : now - before);
+        const row = [seconds, (benchCpu.user + benchCpu.system) / 1e6, used(cpuSeconds(pids.registry), cpuBefore.registry), used(cpuSeconds(pids.s3), cpuBefore.s3)];
+        samples.set(what, [...(samples.get(what) ?? []), row]);
       };
       // Warm-up both paths once with a small object so connection set-up is not measured.
       await rawPut(minio, bucket, 'warm', artifact.subarray(0, MIB));
-      const rawPutS = await measure('minio put (multipart)', () => rawPut(minio, bucket, 'raw', artifact));
-      const rawGetS = await measure('minio get', async () => {
-        const got = await rawGet(minio, bucket, 'raw');
-        if (got !== digest) throw new Error('raw get returned other bytes');
-      });
-      const pushS = await measure('registry push', async () => {
-        const v = await push(client, artifact, digest);
-        if (v.sha256 !== digest) throw new Error('registry stored other bytes');
-      });
+      for (let round = 0; round < rounds; round++) {
+        await measure('minio put (multipart)', () => rawPut(minio, bucket, 'raw', artifact));
+        await measure('minio get', async () => {
+          const got = await rawGet(minio, bucket, 'raw');
+          if (got !== digest) throw new Error('raw get returned other bytes');
+        });
+        await measure('registry push', async () => {
+          const v = await push(client, artifact, digest);
+          if (v.sha256 !== digest) throw new Error('registry stored other bytes');
+        });
+        if (pushOnly) continue;
+        await measure('registry pull', async () => {
+          const got = await pull(client);
+          if (got !== digest) throw new Error('registry download returned other bytes');
+        });
+      }
+      const seconds = (what: string) => median(samples.get(what)!.map((r) => r[0]!));
+      printTable(
+        HEADINGS,
+        [...samples].map(([what, rs]) => {
+          const m = (i: number) => median(rs.map((r) => r[i]!));
+          return [what, m(0), artifact.length / MIB / m(0), m(1), Number.isNaN(m(2)) ? '' : m(2), Number.isNaN(m(3)) ? '' : m(3)];
+        }),
+      );
+      process.stdout.write(`medians of ${rounds} rounds; load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores)\n`);
+      const rawPutS = seconds('minio put (multipart)');
+      const pushS = seconds('registry push');
       if (pushOnly) {
-        printTable(HEADINGS, rows);
         const pushOnlyResult: Record<string, number> = { push_vs_minio: rawPutS / pushS };
         return pushOnlyResult;
       }
-      const pullS = await measure('registry pull', async () => {
-        const got = await pull(client);
-        if (got !== digest) throw new Error('registry download returned other bytes');
-      });
-      printTable(HEADINGS, rows);
+      const rawGetS = seconds('minio get');
+      const pullS = seconds('registry pull');
       const registryTotal = pushS + pullS;
       const rawTotal = rawPutS + rawGetS;
       process.stdout.write(`artifact ${(artifact.length / MIB).toFixed(1)} MiB; registry round trip ${registryTotal.toFixed(2)} s, raw ${rawTotal.toFixed(2)} s\n`);
@@ -97,6 +115,11 @@ const bench: Benchmark = {
   },
 };
 export default bench;
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 /** User + system CPU seconds of a process so far, from /proc/<pid>/stat; undefined where unavailable. */
 function cpuSeconds(pid: number): number | undefined {
