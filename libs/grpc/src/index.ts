@@ -4,3 +4,4 @@ export { MeshExceptionFilter } from './exception-filter.js';
 export { traceContextOf, deadlineOf } from './metadata.js';
 export { createMeshClient } from './client.js';
 export { replyUnary } from './unary-reply.js';
+export { FLOW_CONTROL_WINDOW_BYTES, raiseServerReceiveWindow } from './flow-control.js';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type ServiceName } from '@aimass/config';
-import { grpcServerOptions, MeshExceptionFilter } from '@aimass/grpc';
+import { grpcServerOptions, MeshExceptionFilter, raiseServerReceiveWindow } from '@aimass/grpc';
 import { NatsMeshTransport } from '@aimass/nats';
 import { startTracing, stopTracing } from '@aimass/telemetry';
 import type { INestApplication, Type } from '@nestjs/common';
@@ -46,6 +46,7 @@ export async function runService(service: ServiceName, loadAppModule: () => Prom
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new MeshExceptionFilter());
+  raiseServerReceiveWindow();
   app.connectMicroservice<GrpcOptions>(
     grpcServerOptions(service, config.grpc[service], config.grpcMaxMessageBytes, health.grpc),
     { inheritAppConfig: true },
