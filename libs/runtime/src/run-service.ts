@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig, type ServiceName } from '@aimass/config';
+import { ConfigError, type ServiceName } from '@aimass/config';
 import { grpcServerOptions, MeshExceptionFilter, raiseServerReceiveWindow } from '@aimass/grpc';
 import { NatsMeshTransport } from '@aimass/nats';
 import { startTracing, stopTracing } from '@aimass/telemetry';
@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import type { GrpcOptions } from '@nestjs/microservices';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from 'nestjs-pino';
-import { serviceHealth } from './runtime.module.js';
+import { processConfig, serviceHealth } from './runtime.module.js';
 
 export interface RunServiceOptions {
   /**
@@ -31,7 +31,7 @@ export async function runService(service: ServiceName, loadAppModule: () => Prom
   if (options.heapGrowingPercent !== undefined) setFlagsFromString(`--heap-growing-percent=${options.heapGrowingPercent}`);
   let config;
   try {
-    config = loadConfig();
+    config = processConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`aimass-${service}: ${err.message}\n`);

@@ -10,6 +10,16 @@ import { ServiceHealth } from './service-health.js';
 import { AIMASS_CONFIG, METRICS_REGISTRY, NATS_CONNECTION, SERVICE_NAME } from './tokens.js';
 
 let health: ServiceHealth | undefined;
+let config: AimassConfig | undefined;
+
+/**
+ * The process's validated configuration, read from the environment once: runService reads it first
+ * (a bad setting exits with code 2 before anything starts) and RuntimeModule provides the same object.
+ */
+export function processConfig(): AimassConfig {
+  config ??= loadConfig();
+  return config;
+}
 
 /** The process-wide health of the running service (one service per process). */
 export function serviceHealth(service: ServiceName): ServiceHealth {
@@ -39,7 +49,7 @@ export interface RuntimeOptions {
 @Module({})
 export class RuntimeModule {
   static forRoot(service: ServiceName, options: RuntimeOptions = {}): DynamicModule {
-    const config = loadConfig();
+    const config = processConfig();
     const providers: Provider[] = [
       { provide: SERVICE_NAME, useValue: service },
       { provide: AIMASS_CONFIG, useValue: config },
