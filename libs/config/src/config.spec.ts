@@ -23,10 +23,20 @@ describe('loadConfig', () => {
     ['AIMASS_LOG_LEVEL', 'loud', 'AIMASS_LOG_LEVEL'],
     ['AIMASS_S3_BUCKET', 'Bad_Bucket', 'AIMASS_S3_BUCKET'],
     ['AIMASS_NO_SUCH_KEY', '1', 'unknown setting'],
+    ['AIMASS_NATS_URL', 'not a url', 'expected NATS servers'],
+    ['AIMASS_NATS_URL', '', 'expected NATS servers'],
+    ['AIMASS_NATS_URL', 'nats://127.0.0.1:4222,http://x/y', 'expected NATS servers'],
   ])('refuses %s=%s and says why', (key, value, expected) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(expected);
   });
+
+  it.each(['nats://127.0.0.1:4222', '127.0.0.1:4222', 'nats://a:4222, tls://b:4223', 'nats://user:secret@127.0.0.1:4222', 'ws://[::1]:8080', 'localhost'])(
+    'takes AIMASS_NATS_URL=%s',
+    (value) => {
+      expect(loadConfig({ AIMASS_NATS_URL: value }).natsUrl).toBe(value);
+    },
+  );
 
   it('reports every bad key at once', () => {
     try {

@@ -15,6 +15,11 @@ const hostPort = z
   .string()
   .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
 const url = z.string().url();
+/** One NATS server: [scheme://][user[:pass]@]host[:port], scheme nats, tls, ws or wss. */
+const NATS_SERVER = /^(?:(?:nats|tls|ws|wss):\/\/)?(?:[^\s:@/,]+(?::[^\s@/,]*)?@)?(?:\[[0-9a-fA-F:]+\]|[^\s:@/,[\]]+)(?::\d{1,5})?$/;
+const natsServers = z
+  .string()
+  .refine((v) => v.split(',').every((server) => NATS_SERVER.test(server.trim())), 'expected NATS servers separated by commas, e.g. nats://127.0.0.1:4222');
 const optionalUrl = z.union([z.literal(''), z.string().url()]);
 const positiveInt = z.coerce.number().int().positive();
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -24,7 +29,7 @@ function setting(key: string, def: string, schema: z.ZodType<unknown>, descripti
 }
 
 export const SETTINGS = [
-  setting('AIMASS_NATS_URL', 'nats://127.0.0.1:4222', z.string().min(1), 'NATS server(s) with JetStream, comma-separated.'),
+  setting('AIMASS_NATS_URL', 'nats://127.0.0.1:4222', natsServers, 'NATS server(s) with JetStream, comma-separated.'),
   setting('AIMASS_S3_ENDPOINT', 'http://127.0.0.1:9000', url, 'S3-compatible endpoint (MinIO) for artifacts and checkpoints.'),
   setting('AIMASS_S3_ACCESS_KEY', 'S3RVER', z.string().min(1), 'S3 access key.'),
   setting('AIMASS_S3_SECRET_KEY', 'S3RVER', z.string().min(1), 'S3 secret key.'),
