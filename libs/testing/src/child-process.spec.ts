@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SupervisedChild } from './child-process.js';
@@ -10,7 +11,7 @@ import { processAlive } from './process-table.js';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-child-spec-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const DIST_CHILD_PROCESS = path.resolve(__dirname, '..', 'dist', 'child-process.js');
+const DIST_CHILD_PROCESS = path.resolve(import.meta.dirname, '..', 'dist', 'child-process.js');
 
 function nodeChild(name: string, script: string): Promise<SupervisedChild> {
   return SupervisedChild.spawn({ name, command: process.execPath, args: ['-e', script], logFile: path.join(tmp, `${name}.log`) });
@@ -95,11 +96,11 @@ describe('SupervisedChild', () => {
     ['is killed by an unhandled SIGTERM', "setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100)"],
   ])('leaves no child behind when the parent %s', async (_what, ending) => {
     const parent = [
-      `const { SupervisedChild } = require(${JSON.stringify(DIST_CHILD_PROCESS)});`,
+      `const { SupervisedChild } = await import(${JSON.stringify(pathToFileURL(DIST_CHILD_PROCESS).href)});`,
       `SupervisedChild.spawn({ name: 'orphan', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], logFile: ${JSON.stringify(path.join(tmp, 'orphan.log'))} })`,
       `.then((c) => { console.log(c.pid); ${ending}; });`,
     ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', parent]).catch((err: { stdout: string }) => err);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', parent]).catch((err: { stdout: string }) => err);
     const orphan = Number(stdout.trim());
     expect(orphan).toBeGreaterThan(0);
     expect(await waitGone(orphan)).toBe(true);

@@ -6,7 +6,7 @@ import { SupervisedChild } from './child-process.js';
 import { checkGrpcHealth, waitForGrpcHealth } from './grpc-health.js';
 import { freePort } from './ports.js';
 
-const FIXTURE = path.resolve(__dirname, '..', 'dist', 'fixtures', 'health-server.js');
+const FIXTURE = path.resolve(import.meta.dirname, '..', 'dist', 'fixtures', 'health-server.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-health-spec-'));
 const started: SupervisedChild[] = [];
 afterEach(async () => {

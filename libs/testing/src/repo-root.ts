@@ -5,12 +5,12 @@ import { HarnessError } from './errors.js';
 let cached: string | undefined;
 
 /** The workspace root: the nearest directory above this file that holds pnpm-workspace.yaml. */
-export function repoRoot(start = __dirname): string {
-  if (cached && start === __dirname) return cached;
+export function repoRoot(start = import.meta.dirname): string {
+  if (cached && start === import.meta.dirname) return cached;
   let dir = path.resolve(start);
   for (;;) {
     if (fs.existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
-      if (start === __dirname) cached = dir;
+      if (start === import.meta.dirname) cached = dir;
       return dir;
     }
     const parent = path.dirname(dir);

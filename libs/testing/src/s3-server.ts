@@ -58,7 +58,7 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
 
 /** The built child entry point; tests run from src/, so this always points into dist/. */
 function s3ServerMainPath(): string {
-  const main = path.resolve(__dirname, '..', 'dist', 's3-server-main.js');
+  const main = path.resolve(import.meta.dirname, '..', 'dist', 's3-server-main.js');
   if (!fs.existsSync(main)) {
     throw new NotBuiltError(`${main} does not exist: build libs/testing first (pnpm exec tsc -p libs/testing/tsconfig.json)`);
   }

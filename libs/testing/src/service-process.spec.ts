@@ -7,7 +7,7 @@ import { checkGrpcHealth } from './grpc-health.js';
 import { freePort } from './ports.js';
 import { grpcAddressKey, startService, type ServiceProcess } from './service-process.js';
 
-const FIXTURE = path.resolve(__dirname, '..', 'dist', 'fixtures', 'health-server.js');
+const FIXTURE = path.resolve(import.meta.dirname, '..', 'dist', 'fixtures', 'health-server.js');
 const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-service-spec-'));
 const started: ServiceProcess[] = [];
 afterEach(async () => {

@@ -8,7 +8,7 @@ import { writeFixtureServices } from './fixtures/service-scripts.js';
 import { processAlive } from './process-table.js';
 import { readRecordedProcesses, stackPaths } from './stack-state.js';
 
-const LAUNCHER = path.resolve(__dirname, '..', 'dist', 'stack-main.js');
+const LAUNCHER = path.resolve(import.meta.dirname, '..', 'dist', 'stack-main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-stack-spec-'));
 const healthy = writeFixtureServices(path.join(tmp, 'healthy'));
 const monitorFails = writeFixtureServices(path.join(tmp, 'monitor-fails'), ['monitor']);

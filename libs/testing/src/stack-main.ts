@@ -62,7 +62,7 @@ async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   fs.mkdirSync(paths.logDir, { recursive: true });
   const logOffset = fs.existsSync(paths.daemonLog) ? fs.statSync(paths.daemonLog).size : 0;
   const logFd = fs.openSync(paths.daemonLog, 'a');
-  const args = [__filename, 'run', '--daemon', '--state-dir', paths.stateDir];
+  const args = [import.meta.filename, 'run', '--daemon', '--state-dir', paths.stateDir];
   if (launch.servicesDir) args.push('--services-dir', launch.servicesDir);
   if (launch.freePorts) args.push('--free-ports');
   const daemon = spawn(process.execPath, args, {
