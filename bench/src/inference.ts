@@ -1,10 +1,12 @@
-// npm run bench -- inference [--duration MS]
+// npm run bench -- inference [--duration MS] [--hidden 256,32,256]
 // The OIP v2 serving path against its ceilings, all in one run on this machine:
 //   raw onnxruntime in-process (batch 1, 64); grpc-js unary (c1, c64) and bidi-stream echo servers with the
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
 //   concurrency 1 and 64; and aimass with tracing off, for the tracing overhead. --duration is the
-//   measuring time per configuration, taken in 5 interleaved rounds.
+//   measuring time per configuration, taken in 5 interleaved rounds. --hidden sets the hidden layers of
+//   the 784-...-784 model: the default is the issue's autoencoder, where the transport dominates;
+//   wider layers show where batching pays (e.g. --hidden 1024,1024).
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
 import { freePort, startMesh, startService } from '@aimass/testing';
@@ -70,7 +72,10 @@ const benchmark: Benchmark = {
     const duration = at >= 0 ? Number(args[at + 1]) : 3000;
     const rounds = 5;
     const slice = Math.max(200, Math.round(duration / rounds));
-    const spec = randomDenseNetwork({ inputDim: 784, hidden: [256, 32, 256], outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
+    const hiddenAt = args.indexOf('--hidden');
+    const hidden = hiddenAt >= 0 ? args[hiddenAt + 1]!.split(',').map(Number) : [256, 32, 256];
+    if (hidden.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${args[hiddenAt + 1]}`);
+    const spec = randomDenseNetwork({ inputDim: 784, hidden, outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
     const bytes = exportDenseNetwork(spec);
     const dir = mkdtempSync(join(tmpdir(), 'aimass-bench-inference-'));
     const modelPath = join(dir, 'ae.onnx');
@@ -139,6 +144,7 @@ const benchmark: Benchmark = {
     }
     const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, median(rs)]);
 
+    process.stdout.write(`model 784-${hidden.join('-')}-784\n`);
     process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);
     printTable(
       ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'client CPU µs/req'],
