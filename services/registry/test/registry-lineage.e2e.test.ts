@@ -136,6 +136,8 @@ describe('a TF.js graph model', () => {
     ['no signature', undefined, /the graph model has no signature/],
     ['no outputs', { inputs: signature.inputs, outputs: {} }, /the graph model has no signature/],
     ['a complex input', { inputs: { c: { name: 'c', dtype: 'DT_COMPLEX64' } }, outputs: signature.outputs }, /tensor "c" has dtype DT_COMPLEX64/],
+    ['an input of unknown rank', { inputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: { unknownRank: true } } }, outputs: signature.outputs }, /tensor "x" has no shape \(unknown rank\)/],
+    ['an output without a shape', { inputs: signature.inputs, outputs: { y: { name: 'y:0', dtype: 'DT_FLOAT' } } }, /tensor "y" has no shape \(unknown rank\)/],
   ])('is refused with %s', async (_what, sig, message) => {
     const tar = await packTar({ 'model.json': Buffer.from(JSON.stringify(graphModel(sig))), 'group1-shard1of1.bin': weights });
     const err = await failure(push(t.client, { model: 'graphy-bad', format: 'tfjs' }, pieces(tar)));

@@ -167,7 +167,12 @@ function graphSignature(model: ModelJson): Signature {
   const spec = ([key, info]: [string, GraphTensorInfo]): TensorSpec => {
     const datatype = GRAPH_DTYPES[info.dtype ?? ''];
     if (!datatype) throw new InvalidArgumentError(`the tfjs artifact is refused: tensor "${key}" has dtype ${info.dtype ?? '(none)'}, which has no Open Inference Protocol datatype`);
-    const shape = info.tensorShape?.unknownRank ? [] : (info.tensorShape?.dim ?? []).map((d) => (d.size === undefined || Number(d.size) < 0 ? -1 : Number(d.size)));
+    // As for ONNX: [] means a scalar, so a tensor of unknown rank (no tensorShape, or unknownRank)
+    // cannot be recorded; inference could never match a request to it.
+    if (!info.tensorShape || info.tensorShape.unknownRank) {
+      throw new InvalidArgumentError(`the tfjs artifact is refused: tensor "${key}" has no shape (unknown rank); the model must declare the rank`);
+    }
+    const shape = (info.tensorShape.dim ?? []).map((d) => (d.size === undefined || Number(d.size) < 0 ? -1 : Number(d.size)));
     return { name: info.name ?? key, datatype, shape };
   };
   return { inputs: Object.entries(sig.inputs).map(spec), outputs: Object.entries(sig.outputs).map(spec) };
