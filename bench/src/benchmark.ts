@@ -8,6 +8,12 @@ export interface Benchmark {
   run(args: readonly string[]): Promise<Record<string, number>>;
 }
 
+/** The middle value (the upper one of an even count): the figure a run of rounds reports. */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 /** Prints rows as an aligned table on stdout. */
 export function printTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
   const cells = [header, ...rows].map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));

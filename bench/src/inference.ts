@@ -16,16 +16,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { printTable, type Benchmark } from './benchmark.js';
+import { median, printTable, type Benchmark } from './benchmark.js';
 import { cpuMicros, oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
 import { startOtlpSink } from './inference/otlp-sink.js';
 
 const MODEL = 'bench-ae';
 
 /** Median throughput and latency quantiles over rounds, errors summed. */
-function median(results: readonly LoadResult[]): LoadResult {
-  const mid = <T>(xs: T[], key: (x: T) => number) => xs.map(key).sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { rps: mid([...results], (r) => r.rps), p50Ms: mid([...results], (r) => r.p50Ms), p99Ms: mid([...results], (r) => r.p99Ms), errors: results.reduce((n, r) => n + r.errors, 0), count: results.reduce((n, r) => n + r.count, 0), total: results.reduce((n, r) => n + r.total, 0) };
+function medianResult(results: readonly LoadResult[]): LoadResult {
+  const mid = (key: (r: LoadResult) => number) => median(results.map(key));
+  const sum = (key: (r: LoadResult) => number) => results.reduce((n, r) => n + key(r), 0);
+  return { rps: mid((r) => r.rps), p50Ms: mid((r) => r.p50Ms), p99Ms: mid((r) => r.p99Ms), errors: sum((r) => r.errors), count: sum((r) => r.count), total: sum((r) => r.total) };
 }
 
 async function rawOrt(bytes: Uint8Array, batch: number, durationMs: number): Promise<{ usPerCall: number; rowsPerS: number }> {
@@ -142,7 +143,7 @@ const benchmark: Benchmark = {
       await otlp.close();
       rmSync(dir, { recursive: true, force: true });
     }
-    const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, median(rs)]);
+    const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, medianResult(rs)]);
 
     process.stdout.write(`model 784-${hidden.join('-')}-784\n`);
     process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { printTable, type Benchmark } from './benchmark.js';
+import { median, printTable, type Benchmark } from './benchmark.js';
 
 const MIB = 1024 * 1024;
 const PART = 16 * MIB;
@@ -115,11 +115,6 @@ const bench: Benchmark = {
   },
 };
 export default bench;
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** User + system CPU seconds of a process so far, from /proc/<pid>/stat; undefined where unavailable. */
 function cpuSeconds(pid: number): number | undefined {

@@ -5,7 +5,7 @@
 // the same process. Rounds alternate so drift on a shared machine hits both sides alike.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { type Benchmark, printTable } from './benchmark.js';
+import { type Benchmark, median, printTable } from './benchmark.js';
 
 interface EngineModule {
   trainTfjs(jobId: string, spec: unknown, data: unknown, resume: undefined, hooks: unknown): Promise<{ epochsRun: number }>;
@@ -93,12 +93,11 @@ const bench: Benchmark = {
     }
     printTable(['round', 'aimass samples/s', 'tfjs fit samples/s', 'aimass / fit'], results.map(([name, a, b]) => [name, a, b, a / b]));
     // Per-round ratios, median: the two sides of a round share the machine's load at that moment.
-    const ratios = results.map(([, a, b]) => a / b).sort((x, y) => x - y);
-    const median = ratios[Math.floor(ratios.length / 2)] as number;
+    const ratio = median(results.map(([, a, b]) => a / b));
     const aimassBest = Math.max(...results.map((row) => row[1]));
     const fitBest = Math.max(...results.map((row) => row[2]));
     process.stdout.write(`backend ${tf.getBackend()}, ${data.trainRows} rows x ${epochs} epochs, batch ${BATCH}\n`);
-    return { overhead: Math.max(0, 1 - median), aimass_sps: aimassBest, fit_sps: fitBest };
+    return { overhead: Math.max(0, 1 - ratio), aimass_sps: aimassBest, fit_sps: fitBest };
   },
 };
 
