@@ -1,4 +1,5 @@
 import type { MethodDefinition, PackageDefinition } from '@grpc/proto-loader';
+import protobuf from 'protobufjs/minimal.js';
 
 type Method = MethodDefinition<object, object>;
 
@@ -40,18 +41,18 @@ export function withBytesStreamSerializers(definition: PackageDefinition): Packa
 }
 
 /** `fallback`, except for messages whose only set field is one of `fields`: those are encoded into a reused buffer. */
-export function bytesFastPath(fallback: Serialize, fields: readonly BytesField[]): Serialize {
+function bytesFastPath(fallback: Serialize, fields: readonly BytesField[]): Serialize {
   let scratch = Buffer.alloc(0);
   return (value) => {
     const field = onlyBytesField(value as Record<string, unknown>, fields);
     if (!field) return fallback(value);
     const bytes = (value as Record<string, Uint8Array>)[field.name]!;
-    const tag = (field.number << 3) | 2;
-    const size = varintSize(tag) + varintSize(bytes.length) + bytes.length;
+    // The field's key and length as protobufjs writes them; the bytes follow.
+    const head = protobuf.Writer.create().uint32((field.number << 3) | 2).uint32(bytes.length).finish();
+    const size = head.length + bytes.length;
     if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
-    let at = writeVarint(scratch, 0, tag);
-    at = writeVarint(scratch, at, bytes.length);
-    scratch.set(bytes, at);
+    scratch.set(head, 0);
+    scratch.set(bytes, head.length);
     return scratch.subarray(0, size);
   };
 }
@@ -77,22 +78,4 @@ function bytesFieldsOf(type: Method['responseType']): BytesField[] {
 function isServiceDefinition(node: PackageDefinition[string]): boolean {
   if (!node || typeof node !== 'object' || 'format' in node) return false;
   return Object.values(node).every((m) => typeof (m as Method).path === 'string');
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 0x80) {
-    buf[at++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
 }
