@@ -1,7 +1,7 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
+import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsWeightGroup } from '@aimass/ml';
 import { once } from 'node:events';
-import path from 'node:path/posix';
 import tar from 'tar-stream';
 import type { SignatureReader } from './artifact-signature.js';
 
@@ -24,10 +24,10 @@ export class TfjsSignatureReader implements SignatureReader {
 
   constructor() {
     this.extract.on('entry', (header, stream, next) => {
-      const name = path.normalize(header.name).replace(/^\.\//, '');
+      const name = tfjsEntryName(header.name);
       const chunks: Buffer[] = [];
       let size = 0;
-      const keep = header.type === 'file' && path.basename(name) === 'model.json' && name.split('/').length <= 2;
+      const keep = header.type === 'file' && isTfjsModelJson(name);
       if (header.type === 'file') this.files.set(name, header.size ?? 0);
       stream.on('data', (data: unknown) => {
         const chunk = data as Buffer;
@@ -68,30 +68,29 @@ export class TfjsSignatureReader implements SignatureReader {
     } catch (err) {
       throw notTfjs(err);
     }
-    const [jsonPath, bytes] = this.pickModelJson();
+    const jsonPath = refusedLayout(() => pickTfjsModelJson([...this.jsons.keys()]));
     let modelJson: ModelJson;
     try {
-      modelJson = JSON.parse(bytes.toString('utf8')) as ModelJson;
+      modelJson = JSON.parse(this.jsons.get(jsonPath)!.toString('utf8')) as ModelJson;
     } catch (err) {
       throw new InvalidArgumentError(`the tfjs artifact is refused: ${jsonPath} is not valid JSON (${(err as Error).message})`);
     }
-    checkWeights(modelJson, path.dirname(jsonPath), this.files);
+    refusedLayout(() => checkWeights(modelJson, jsonPath, this.files));
     return readTfjsSignature(modelJson);
   }
 
   dispose(): void {
     this.extract.destroy();
   }
+}
 
-  private pickModelJson(): [string, Buffer] {
-    const found = [...this.jsons.entries()].sort(([a], [b]) => a.split('/').length - b.split('/').length);
-    if (found.length === 0) {
-      throw new InvalidArgumentError('the tfjs artifact is refused: the tar holds no model.json at its root or in one top-level directory');
-    }
-    if (found.length > 1 && found[0]![0].split('/').length === found[1]![0].split('/').length) {
-      throw new InvalidArgumentError(`the tfjs artifact is refused: it holds several model.json files (${found.map(([p]) => p).join(', ')}); push one model per version`);
-    }
-    return found[0]!;
+/** Runs a layout rule; a broken rule is the push's INVALID_ARGUMENT. */
+function refusedLayout<T>(rule: () => T): T {
+  try {
+    return rule();
+  } catch (err) {
+    if (err instanceof TfjsLayoutError) throw new InvalidArgumentError(`the tfjs artifact is refused: ${err.message}`, { cause: err });
+    throw err;
   }
 }
 
@@ -104,17 +103,11 @@ function notTfjs(err: unknown): InvalidArgumentError {
   );
 }
 
-interface WeightEntry {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: unknown;
-}
 interface ModelJson {
   format?: string;
   modelTopology?: Record<string, unknown>;
   signature?: { inputs?: Record<string, GraphTensorInfo>; outputs?: Record<string, GraphTensorInfo> };
-  weightsManifest?: { paths: string[]; weights: WeightEntry[] }[];
+  weightsManifest?: TfjsWeightGroup[];
 }
 interface GraphTensorInfo {
   name?: string;
@@ -125,17 +118,11 @@ interface GraphTensorInfo {
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, int8: 1, uint16: 2, int16: 2 };
 
 /** Every shard the manifest names is in the tar, and (unquantized) the shards hold exactly the declared weights. */
-function checkWeights(model: ModelJson, dir: string, files: Map<string, number>): void {
+function checkWeights(model: ModelJson, jsonPath: string, files: Map<string, number>): void {
   const manifest = model.weightsManifest;
   if (!Array.isArray(manifest)) throw new InvalidArgumentError('the tfjs artifact is refused: model.json has no weightsManifest');
   for (const group of manifest) {
-    let stored = 0;
-    for (const shard of group.paths ?? []) {
-      const at = path.normalize(path.join(dir, shard));
-      const size = files.get(at);
-      if (size === undefined) throw new InvalidArgumentError(`the tfjs artifact is refused: model.json names the weight file "${shard}", which is not in the tar`);
-      stored += size;
-    }
+    const stored = tfjsShards(jsonPath, group.paths ?? [], files).reduce((a, b) => a + b, 0);
     const weights = group.weights ?? [];
     if (weights.some((w) => w.quantization !== undefined || DTYPE_BYTES[w.dtype] === undefined)) continue;
     const declared = weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[w.dtype]!, 0);

@@ -1,5 +1,5 @@
 import { FailedPreconditionError } from '@aimass/errors';
-import path from 'node:path/posix';
+import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsWeightGroup, type TfjsWeightSpec } from '@aimass/ml';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 
@@ -12,33 +12,33 @@ export interface TfjsArtifact {
   readonly weightData: ArrayBuffer;
 }
 
-export interface TfjsWeightSpec {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
-  quantization?: unknown;
-}
-
 export interface TfjsModelJson {
   format?: string;
   modelTopology: object;
   signature?: object;
-  weightsManifest: { paths: string[]; weights: TfjsWeightSpec[] }[];
+  weightsManifest: TfjsWeightGroup[];
   [key: string]: unknown;
 }
 
 /**
- * Unpacks a registry tfjs artifact: a tar of `model.json` plus the weight shards its
- * `weightsManifest` names, at the root of the tar or in one top-level directory (the layout the
- * registry accepts). The registry checked it at push time; anything unreadable here is refused with
- * FAILED_PRECONDITION, like an ONNX file onnxruntime cannot open.
+ * Unpacks a registry tfjs artifact (the layout of @aimass/ml's tfjs-layout). The registry checked
+ * it at push time; anything unreadable here is refused with FAILED_PRECONDITION, like an ONNX file
+ * onnxruntime cannot open.
  */
 export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promise<TfjsArtifact> {
   const refuse = (why: string, cause?: unknown) => new FailedPreconditionError(`${label} cannot be loaded as a tfjs model: ${why}`, { cause });
+  const layout = <T>(rule: () => T): T => {
+    try {
+      return rule();
+    } catch (err) {
+      if (err instanceof TfjsLayoutError) throw refuse(err.message, err);
+      throw err;
+    }
+  };
   const files = new Map<string, Buffer>();
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
-    const name = path.normalize(header.name).replace(/^\.\//, '');
+    const name = tfjsEntryName(header.name);
     const chunks: Buffer[] = [];
     stream.on('data', (c: unknown) => void (header.type === 'file' && chunks.push(c as Buffer)));
     stream.on('end', () => {
@@ -57,9 +57,7 @@ export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promis
     throw refuse(`the artifact is not a readable tar (${(err as Error).message})`, err);
   }
 
-  const candidates = [...files.keys()].filter((n) => path.basename(n) === 'model.json' && n.split('/').length <= 2).sort((a, b) => a.split('/').length - b.split('/').length);
-  const jsonPath = candidates[0];
-  if (!jsonPath) throw refuse('the tar holds no model.json at its root or in one top-level directory');
+  const jsonPath = layout(() => pickTfjsModelJson([...files.keys()].filter(isTfjsModelJson)));
   let modelJson: TfjsModelJson;
   try {
     modelJson = JSON.parse(files.get(jsonPath)!.toString('utf8')) as TfjsModelJson;
@@ -68,16 +66,11 @@ export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promis
   }
   if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw refuse(`${jsonPath} has no modelTopology or no weightsManifest`);
 
-  const dir = path.dirname(jsonPath);
   const weightSpecs: TfjsWeightSpec[] = [];
   const shards: Buffer[] = [];
   for (const group of modelJson.weightsManifest) {
     weightSpecs.push(...(group.weights ?? []));
-    for (const shard of group.paths ?? []) {
-      const body = files.get(path.normalize(path.join(dir, shard)));
-      if (!body) throw refuse(`model.json names the weight file "${shard}", which is not in the tar`);
-      shards.push(body);
-    }
+    shards.push(...layout(() => tfjsShards(jsonPath, group.paths ?? [], files)));
   }
   const all = Buffer.concat(shards);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
