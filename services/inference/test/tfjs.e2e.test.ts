@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genericOipClient, unary, type InferResponse, type OipClient } from './oip-client.js';
 import { pushModel, registryClient } from './registry-push.js';
-import { tensorBytes, tfjsTar } from './tfjs-model.js';
+import { tfjsTar } from '@aimass/testing/tfjs';
+import { tensorBytes } from './tfjs-model.js';
 
 // tfjs-format versions pushed to the real registry and served by the real inference process, seen
 // by a generic OIP v2 client: outputs bit for bit equal to model.predict in this process on the

@@ -6,7 +6,7 @@ import { NotFoundError } from '@aimass/errors';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, failure, pieces, push, sha256, startRegistry, unary, type RegistryUnderTest } from './registry-harness.js';
-import { packTar } from './tfjs-artifact.js';
+import { packTar } from '@aimass/testing/tfjs';
 
 // Reference statistics (gRPC and NATS request/reply), lineage on push, and a TF.js graph model.
 

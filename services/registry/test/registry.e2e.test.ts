@@ -1,5 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { packTar } from '@aimass/testing/tfjs';
 import { status } from '@grpc/grpc-js';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +96,6 @@ describe('registry over gRPC', () => {
 
   it('refuses a TF.js tar whose manifest names a missing weight file', async () => {
     const { tar: _full, files } = await tfjsLayersArtifact();
-    const { packTar } = await import('./tfjs-artifact.js');
     const torn = await packTar({ 'model.json': files['model.json']!, 'group1-shard1of2.bin': files['group1-shard1of2.bin']! });
     const err = await failure(push(client, { model: 'torn-tfjs', format: 'tfjs' }, pieces(torn)));
     expect(err.code).toBe(status.INVALID_ARGUMENT);

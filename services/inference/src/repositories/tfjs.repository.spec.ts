@@ -2,7 +2,8 @@ import type { Signature } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@aimass/errors';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packTar, tensorBytes, tfjsTar } from '../../test/tfjs-model.js';
+import { packTar, tfjsTar } from '@aimass/testing/tfjs';
+import { tensorBytes } from '../../test/tfjs-model.js';
 import type { NamedTensor } from '../inference/types.js';
 import { TfjsRepository } from './tfjs.repository.js';
 
