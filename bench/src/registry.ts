@@ -1,7 +1,7 @@
 import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { freePort, startNatsServer, startS3Server, startService } from '@aimass/testing';
+import { startMesh } from '@aimass/testing';
 import { Client as MinioClient } from 'minio';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -37,15 +37,14 @@ const bench: Benchmark = {
     const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
     const digest = createHash('sha256').update(artifact).digest('hex');
 
-    const nats = await startNatsServer();
-    const s3 = await startS3Server();
-    const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-bench-registry-'));
-    const address = `127.0.0.1:${await freePort()}`;
-    const registry = await startService(
-      'registry',
-      { AIMASS_NATS_URL: nats.url, AIMASS_S3_ENDPOINT: s3.endpoint, AIMASS_REGISTRY_GRPC: address, AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`, AIMASS_LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
-      { logDir },
-    );
+    const mesh = await startMesh({
+      stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-bench-registry-')),
+      services: ['registry'],
+      extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+    });
+    const { s3 } = mesh;
+    const registry = mesh.services.get('registry')!;
+    const address = mesh.env.AIMASS_REGISTRY_GRPC!;
     const client = createMeshClient<registryv1.RegistryServiceClient>('registry', address);
     const url = new URL(s3.endpoint);
     const minio = new MinioClient({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true });
@@ -108,9 +107,7 @@ const bench: Benchmark = {
       return { roundtrip_vs_minio: rawTotal / registryTotal, push_vs_minio: rawPutS / pushS, pull_vs_minio: rawGetS / pullS };
     } finally {
       client.close();
-      await registry.child.stop();
-      await s3.stop();
-      await nats.stop();
+      await mesh.stop();
     }
   },
 };

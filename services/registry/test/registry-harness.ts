@@ -1,6 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { freePort, startNatsServer, startS3Server, startService, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import { startMesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,33 +17,20 @@ export interface RegistryUnderTest {
 }
 
 export async function startRegistry(env: Record<string, string> = {}): Promise<RegistryUnderTest> {
-  const nats = await startNatsServer();
-  const s3 = await startS3Server();
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-e2e-'));
-  const address = `127.0.0.1:${await freePort()}`;
-  const registry = await startService(
-    'registry',
-    {
-      AIMASS_NATS_URL: nats.url,
-      AIMASS_S3_ENDPOINT: s3.endpoint,
-      AIMASS_REGISTRY_GRPC: address,
-      AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`,
-      AIMASS_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    { logDir },
-  );
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', address);
+  const mesh = await startMesh({
+    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-e2e-')),
+    services: ['registry'],
+    extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...env },
+  });
+  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
   return {
-    nats,
-    s3,
-    registry,
+    nats: mesh.nats,
+    s3: mesh.s3,
+    registry: mesh.services.get('registry')!,
     client,
     async stop() {
       client.close();
-      await registry.child.stop();
-      await s3.stop();
-      await nats.stop();
+      await mesh.stop();
     },
   };
 }

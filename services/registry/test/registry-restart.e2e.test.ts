@@ -1,7 +1,7 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { freePort, startNatsServer, startS3Server, startService, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import { startMesh, type Mesh } from '@aimass/testing';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,15 +10,11 @@ import { download, pieces, push, sha256, unary } from './registry-harness.js';
 
 // All registry state lives in NATS KV and S3: a new registry process sees everything the old one wrote.
 
-let nats: NatsServer;
-let s3: S3Server;
-let registry: ServiceProcess | undefined;
-let env: Record<string, string>;
-const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-restart-'));
+let mesh: Mesh;
 const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 64, hidden: [32], outputDim: 8, seed: 31, activation: 'tanh' })));
 
 async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', env.AIMASS_REGISTRY_GRPC!);
+  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
   try {
     return await use(client);
   } finally {
@@ -27,21 +23,10 @@ async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => 
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  s3 = await startS3Server();
-  env = {
-    AIMASS_NATS_URL: nats.url,
-    AIMASS_S3_ENDPOINT: s3.endpoint,
-    AIMASS_REGISTRY_GRPC: `127.0.0.1:${await freePort()}`,
-    AIMASS_REGISTRY_HTTP: `http://127.0.0.1:${await freePort()}`,
-    AIMASS_LOG_LEVEL: 'warn',
-  };
-  registry = await startService('registry', env, { logDir });
+  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-restart-')), services: ['registry'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
 });
 afterAll(async () => {
-  await registry?.child.stop();
-  await s3?.stop();
-  await nats?.stop();
+  await mesh?.stop();
 });
 
 describe('a registry restart', () => {
@@ -62,9 +47,7 @@ describe('a registry restart', () => {
     });
     expect(before.history.changes).toHaveLength(3);
 
-    await registry!.child.stop();
-    registry = undefined;
-    registry = await startService('registry', env, { logDir });
+    await mesh.restartService('registry');
 
     await withClient(async (client) => {
       const model = await unary<registryv1.Model__Output>((cb) => client.GetModel({ name: 'kept' }, cb));
