@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, openStream, unary, type OipClient, type StreamResponse } from './oip-client.js';
+import { genericOipClient, openStream, streamAll, unary, type OipClient } from './oip-client.js';
 import { pushModel, registryClient } from './registry-push.js';
 
 // Bad requests from a generic OIP v2 client: each gets INVALID_ARGUMENT or RESOURCE_EXHAUSTED with
@@ -112,17 +112,10 @@ describe('bad input', () => {
 
   it('answers the same refusals inside a stream, which carries on', async () => {
     const inStream = CASES.filter(([, , code]) => code === status.INVALID_ARGUMENT);
-    const stream = openStream(oip);
-    const responses: StreamResponse[] = [];
-    const ended = new Promise<void>((resolve, reject) => {
-      stream.on('data', (r: StreamResponse) => responses.push(r));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    inStream.forEach(([, req], i) => stream.write({ ...req, id: String(i) }));
-    stream.write(m('bad-fp32', { id: 'ok', inputs: [fp([1, 3])], rawInputContents: [f32(3)] }));
-    stream.end();
-    await ended;
+    const responses = await streamAll(oip, [
+      ...inStream.map(([, req], i) => ({ ...req, id: String(i) })),
+      m('bad-fp32', { id: 'ok', inputs: [fp([1, 3])], rawInputContents: [f32(3)] }),
+    ]);
     expect(responses).toHaveLength(inStream.length + 1);
     for (const r of responses) {
       if (r.inferResponse?.id === 'ok') {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, openStream, unary, type InferResponse, type OipClient, type StreamResponse } from './oip-client.js';
+import { genericOipClient, streamAll, unary, type InferResponse, type OipClient } from './oip-client.js';
 import { startOtlpReceiver } from '../../../test/e2e/otlp-receiver.js';
 import { pushModel, registryClient } from './registry-push.js';
 
@@ -164,19 +164,12 @@ describe.each(['event-loop', 'worker'])('OIP v2 conformance with a generic clien
   it('streams: one response per request, a bad request answered in error_message without ending the stream', async () => {
     const s = sample('INT32');
     const good = (id: string) => ({ modelName: modelOf('INT32'), id, inputs: [{ name: 'input', datatype: 'INT32', shape: [ROWS, COLS] }], rawInputContents: [s.raw] });
-    const stream = openStream(oip);
-    const responses: StreamResponse[] = [];
-    const ended = new Promise<void>((resolve, reject) => {
-      stream.on('data', (r: StreamResponse) => responses.push(r));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    stream.write(good('a'));
-    stream.write({ ...good('bad'), inputs: [{ name: 'input', datatype: 'FP32', shape: [ROWS, COLS] }] });
-    stream.write({ modelName: 'no-such-model', id: 'missing', inputs: [] });
-    for (let i = 0; i < 20; i++) stream.write(good(`n${i}`));
-    stream.end();
-    await ended;
+    const responses = await streamAll(oip, [
+      good('a'),
+      { ...good('bad'), inputs: [{ name: 'input', datatype: 'FP32', shape: [ROWS, COLS] }] },
+      { modelName: 'no-such-model', id: 'missing', inputs: [] },
+      ...Array.from({ length: 20 }, (_, i) => good(`n${i}`)),
+    ]);
     expect(responses).toHaveLength(23);
     const byId = new Map(responses.map((r) => [r.inferResponse?.id, r]));
     expect(byId.get('a')!.errorMessage).toBe('');

@@ -23,6 +23,20 @@ export function openStream(client: OipClient): ClientDuplexStream<unknown, Strea
   return client.ModelStreamInfer!() as ClientDuplexStream<unknown, StreamResponse>;
 }
 
+/** Sends `requests` on one ModelStreamInfer stream, ends it, and resolves with every response once the server ends it too. */
+export function streamAll(client: OipClient, requests: readonly unknown[]): Promise<StreamResponse[]> {
+  const stream = openStream(client);
+  const responses: StreamResponse[] = [];
+  const ended = new Promise<StreamResponse[]>((resolve, reject) => {
+    stream.on('data', (r: StreamResponse) => responses.push(r));
+    stream.on('end', () => resolve(responses));
+    stream.on('error', reject);
+  });
+  for (const request of requests) stream.write(request);
+  stream.end();
+  return ended;
+}
+
 export interface InferResponse {
   modelName: string;
   modelVersion: string;
