@@ -39,6 +39,12 @@ describe('EventBus against nats-server', () => {
     expect(msg.header?.get('Nats-Msg-Id')).toBe(envelope.id);
   });
 
+  it('publishes a lifecycle event under the subject its type names', async () => {
+    const bus = new EventBus(nc, 'registry');
+    const envelope = await bus.publishEvent('registry.model.updated', 'models/fraud', { model: 'fraud', fields: ['description'], changes: { description: 'v2' } });
+    expect(parseEnvelope((await stored('aimass.events.registry.model.updated')).data)).toEqual(envelope);
+  });
+
   it('stores an envelope published twice (same id) only once', async () => {
     const bus = new EventBus(nc, 'registry');
     const subject = 'aimass.events.registry.alias.moved';

@@ -1,4 +1,4 @@
-import { encodeEnvelope, makeEnvelope, type Envelope, type EventData, type EventType } from '@aimass/contracts';
+import { encodeEnvelope, makeEnvelope, subjects, type Envelope, type EventData, type EventType } from '@aimass/contracts';
 import { UnavailableError } from '@aimass/errors';
 import { currentTraceparent } from '@aimass/telemetry';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
@@ -23,6 +23,11 @@ export class EventBus {
     const envelope = makeEnvelope(type, { source: this.source, subject: about, data, ...(traceparent ? { traceparent } : {}) });
     await this.publishEnvelope(natsSubject, envelope);
     return envelope;
+  }
+
+  /** A lifecycle event on AIMASS_EVENTS, under the subject its type names (subjects.event). */
+  publishEvent<T extends EventType>(type: T, about: string, data: EventData<T>): Promise<Envelope<T>> {
+    return this.publish(subjects.event(type), type, about, data);
   }
 
   async publishEnvelope(natsSubject: string, envelope: Envelope): Promise<void> {

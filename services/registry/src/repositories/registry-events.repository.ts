@@ -9,27 +9,27 @@ export class RegistryEventsRepository {
   constructor(private readonly bus: EventBus) {}
 
   async modelCreated(data: EventData<'registry.model.created'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.model.created'), 'registry.model.created', `models/${data.model}`, data);
+    await this.bus.publishEvent('registry.model.created', `models/${data.model}`, data);
   }
 
   async versionCreated(data: EventData<'registry.version.created'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.version.created'), 'registry.version.created', `models/${data.model}/versions/${data.version}`, data);
+    await this.bus.publishEvent('registry.version.created', `models/${data.model}/versions/${data.version}`, data);
   }
 
   async aliasMoved(data: EventData<'registry.alias.moved'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.alias.moved'), 'registry.alias.moved', `models/${data.model}/aliases/${data.alias}`, data);
+    await this.bus.publishEvent('registry.alias.moved', `models/${data.model}/aliases/${data.alias}`, data);
   }
 
   async modelUpdated(data: EventData<'registry.model.updated'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.model.updated'), 'registry.model.updated', `models/${data.model}`, data);
+    await this.bus.publishEvent('registry.model.updated', `models/${data.model}`, data);
   }
 
   async versionStateChanged(data: EventData<'registry.version.state_changed'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.version.state_changed'), 'registry.version.state_changed', `models/${data.model}/versions/${data.version}`, data);
+    await this.bus.publishEvent('registry.version.state_changed', `models/${data.model}/versions/${data.version}`, data);
   }
 
   async statisticsAttached(data: EventData<'registry.version.statistics_attached'>): Promise<void> {
-    await this.bus.publish(subjects.event('registry.version.statistics_attached'), 'registry.version.statistics_attached', `models/${data.model}/versions/${data.version}`, data);
+    await this.bus.publishEvent('registry.version.statistics_attached', `models/${data.model}/versions/${data.version}`, data);
   }
 
   async audit(actor: string, action: string, resource: string, details: Record<string, unknown> = {}): Promise<void> {

@@ -42,7 +42,7 @@ export class JobQueueRepository {
 
   /** A job lifecycle or progress event on `aimass.events.<type>` (stream AIMASS_EVENTS). */
   async publish<T extends JobEventType>(type: T, data: EventData<T> & { job_id: string }): Promise<void> {
-    await this.bus.publish(subjects.event(type), type, `jobs/${data.job_id}`, data);
+    await this.bus.publishEvent(type, `jobs/${data.job_id}`, data);
   }
 
   /** Liveness: core NATS, not stored; nobody needs yesterday's heartbeats. */
