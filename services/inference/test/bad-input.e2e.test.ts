@@ -1,12 +1,11 @@
 import { exportIdentityModel } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
+import type { Mesh } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, openStream, streamAll, unary, type OipClient } from './oip-client.js';
-import { pushModel, registryClient } from './registry-push.js';
+import { openStream, streamAll, unary, type OipClient } from './oip-client.js';
+import { pushModel } from './registry-push.js';
+import { startServing, type ServingMesh } from './serving-mesh.js';
 
 // Bad requests from a generic OIP v2 client: each gets INVALID_ARGUMENT or RESOURCE_EXHAUSTED with
 // a message that says what to fix, the same text arrives in a stream's error_message, and the
@@ -57,34 +56,33 @@ const CASES: Case[] = [
 ];
 
 describe('bad input', () => {
+  let serving: ServingMesh;
   let mesh: Mesh;
-  let stateDir: string;
   let oip: OipClient;
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-bad-'));
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], extraEnv: {
+    serving = await startServing({
+      env: {
         AIMASS_LOG_LEVEL: 'error',
         AIMASS_GRPC_MAX_MESSAGE_BYTES: String(MAX_MESSAGE),
         // A small old space makes V8 collect early, so what RSS shows is what is really retained;
         // a leak would end in an out-of-memory crash that the liveness checks catch.
         NODE_OPTIONS: '--max-old-space-size=128',
       },
+      // The client may send more than the server accepts: the limit under test is the server's.
+      oipOptions: { 'grpc.max_send_message_length': 8 * MAX_MESSAGE },
     });
-    const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
+    ({ mesh, oip } = serving);
+    const registry = serving.registry;
     await pushModel(registry, 'bad-fp32', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3] }), { tags: { 'inference.max_batch_size': '4' } });
     await pushModel(registry, 'bad-pair', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3], inputNames: ['a', 'b'], outputNames: ['a_out', 'b_out'] }));
     await pushModel(registry, 'bad-tiny-queue', exportIdentityModel({ datatype: 'FP32', shape: [-1, 3] }), { tags: { 'inference.max_queue': '2', 'inference.max_batch_size': '1' } });
     await pushModel(registry, 'bad-4d', exportIdentityModel({ datatype: 'FP32', shape: [-1, -1, 3, 3] }));
     for (const dt of ['INT8', 'UINT8', 'FP16', 'BYTES'] as const) await pushModel(registry, `bad-${dt.toLowerCase()}`, exportIdentityModel({ datatype: dt, shape: [-1, 3] }));
-    // The client may send more than the server accepts: the limit under test is the server's.
-    oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!, { 'grpc.max_send_message_length': 8 * MAX_MESSAGE });
   });
 
   afterAll(async () => {
-    oip?.close();
-    await mesh?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await serving?.stop();
   });
 
   it('has at least 30 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(30));

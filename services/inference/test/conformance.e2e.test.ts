@@ -1,14 +1,11 @@
 import { exportIdentityModel, type Datatype } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, streamAll, unary, type InferResponse, type OipClient } from './oip-client.js';
+import { streamAll, unary, type InferResponse, type OipClient } from './oip-client.js';
 import { startOtlpReceiver } from '../../../test/e2e/otlp-receiver.js';
-import { pushModel, registryClient } from './registry-push.js';
+import { pushModel } from './registry-push.js';
+import { startServing, type ServingMesh } from './serving-mesh.js';
 
 // Conformance of the OIP v2 surface, seen by a client built only from the official proto: every
 // RPC, every datatype onnxruntime serves, raw and typed contents, output subsets, parameters, and
@@ -87,26 +84,21 @@ const modelOf = (dt: Datatype) => `conf-${dt.toLowerCase()}`;
 
 // Both places onnxruntime can run (AIMASS_INFERENCE_EXECUTION) must give the same bytes.
 describe.each(['event-loop', 'worker'])('OIP v2 conformance with a generic client (onnxruntime on the %s)', (execution) => {
-  let mesh: Mesh;
-  let stateDir: string;
+  let serving: ServingMesh;
   let oip: OipClient;
   let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
   const models = new Map(DATATYPES.map((dt) => [dt, exportIdentityModel({ datatype: dt, shape: [-1, COLS] })]));
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-oip-'));
     otlp = await startOtlpReceiver();
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_INFERENCE_EXECUTION: execution } });
-    const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
-    for (const [dt, bytes] of models) await pushModel(registry, modelOf(dt), bytes, { alias: 'production' });
-    oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
+    serving = await startServing({ otlpEndpoint: otlp.url, env: { AIMASS_INFERENCE_EXECUTION: execution } });
+    for (const [dt, bytes] of models) await pushModel(serving.registry, modelOf(dt), bytes, { alias: 'production' });
+    oip = serving.oip;
   });
 
   afterAll(async () => {
-    oip?.close();
-    await mesh?.stop();
+    await serving?.stop();
     await otlp?.close();
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('answers the server and model health and metadata RPCs', async () => {

@@ -1,12 +1,10 @@
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
+import type { Mesh } from '@aimass/testing';
 import { Client as MinioClient } from 'minio';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, unary, type InferResponse, type OipClient } from './oip-client.js';
-import { pushModel, registryClient, setAlias } from './registry-push.js';
+import { unary, type InferResponse, type OipClient } from './oip-client.js';
+import { pushModel, setAlias } from './registry-push.js';
+import { startServing, type ServingMesh } from './serving-mesh.js';
 
 // Hot swap under load: 64 clients keep requests in flight on the `production` selector while the
 // alias moves twice, then once more to a version whose artifact is corrupt. No request may fail;
@@ -16,26 +14,22 @@ const CLIENTS = 64;
 const LOAD_MS = 10_000;
 
 describe('hot swap under load', () => {
+  let serving: ServingMesh;
   let mesh: Mesh;
-  let stateDir: string;
   let oip: OipClient;
-  let registry: ReturnType<typeof registryClient>;
+  let registry: ServingMesh['registry'];
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-swap-'));
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
-    registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
+    serving = await startServing();
+    ({ mesh, oip, registry } = serving);
     for (const seed of [1, 2, 3, 4]) {
       const bytes = exportDenseNetwork(randomDenseNetwork({ inputDim: 16, hidden: [32], outputDim: 4, seed, activation: 'tanh' }));
       await pushModel(registry, 'swap', bytes, seed === 1 ? { alias: 'production' } : {});
     }
-    oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
   });
 
   afterAll(async () => {
-    oip?.close();
-    await mesh?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await serving?.stop();
   });
 
   it('moves production 1 → 2 → 3 while 64 clients call, with zero failures, and keeps 3 when 4 cannot load', async () => {

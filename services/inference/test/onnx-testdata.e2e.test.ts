@@ -1,11 +1,10 @@
 import { decodeRaw, decodeTensorProto, elementCount, encodeRaw, isDatatype, type Datatype, type DecodedTensor } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, unary, type InferResponse, type OipClient } from './oip-client.js';
-import { pushModel, registryClient } from './registry-push.js';
+import { unary, type InferResponse, type OipClient } from './oip-client.js';
+import { pushModel } from './registry-push.js';
+import { startServing, type ServingMesh } from './serving-mesh.js';
 
 // Models nobody here wrote: the ONNX project's own test models, shipped by Debian's
 // libonnx-testdata (scripts/bootstrap installs it), each with inputs and expected outputs as
@@ -41,27 +40,23 @@ function expectClose(served: DecodedTensor, expected: DecodedTensor): void {
 }
 
 describe('serving the ONNX project\'s test models (libonnx-testdata)', () => {
-  let mesh: Mesh;
-  let stateDir: string;
+  let serving: ServingMesh;
   let oip: OipClient;
 
   beforeAll(async () => {
     if (!existsSync(DATA)) throw new Error(`${DATA} is missing: run scripts/bootstrap (it installs the Debian package libonnx-testdata)`);
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-onnxdata-'));
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
-    oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
+    serving = await startServing();
+    oip = serving.oip;
   });
 
   afterAll(async () => {
-    oip?.close();
-    await mesh?.stop();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    await serving?.stop();
   });
 
   it.each(CASES)('%s gives its expected outputs', async (path) => {
     const dir = join(DATA, path);
     const name = path.split('/').pop()!.replace(/_/g, '-').slice(0, 60);
-    await pushModel(registryClient(mesh.env.AIMASS_REGISTRY_GRPC!), name, readFileSync(join(dir, 'model.onnx')));
+    await pushModel(serving.registry, name, readFileSync(join(dir, 'model.onnx')));
     const sets = readdirSync(dir).filter((d) => d.startsWith('test_data_set_'));
     expect(sets.length).toBeGreaterThan(0);
     for (const set of sets) {

@@ -1,14 +1,11 @@
-import { startMesh, type Mesh } from '@aimass/testing';
+import { tfjsTar } from '@aimass/testing/tfjs';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { genericOipClient, unary, type InferResponse, type OipClient } from './oip-client.js';
-import { pushModel, registryClient } from './registry-push.js';
-import { tfjsTar } from '@aimass/testing/tfjs';
+import { unary, type InferResponse, type OipClient } from './oip-client.js';
+import { pushModel } from './registry-push.js';
+import { startServing, type ServingMesh } from './serving-mesh.js';
 import { tensorBytes } from './tfjs-model.js';
 
 // tfjs-format versions pushed to the real registry and served by the real inference process, seen
@@ -20,8 +17,7 @@ const raw = (a: Float32Array | Int32Array) => Buffer.from(a.buffer, a.byteOffset
 const shapeOf = (o: { shape: { toString(): string }[] }) => o.shape.map(String);
 
 describe('serving tfjs-format models', () => {
-  let mesh: Mesh;
-  let stateDir: string;
+  let serving: ServingMesh;
   let oip: OipClient;
   let dense: tf.Sequential;
   let pair: tf.LayersModel;
@@ -45,18 +41,14 @@ describe('serving tfjs-format models', () => {
       outputs: [tf.layers.dense({ units: 1, name: 'score' }).apply(joined) as tf.SymbolicTensor, tf.layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(joined) as tf.SymbolicTensor],
     });
 
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-tfjs-'));
-    mesh = await startMesh({ stateDir, services: ['registry', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_INFERENCE_MAX_BATCH_SIZE: '16' } });
-    const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
-    await pushModel(registry, 'tfjs-dense', await tfjsTar(dense, 2, 'dense/'), { format: 'tfjs', alias: 'production' });
-    await pushModel(registry, 'tfjs-pair', await tfjsTar(pair, 3), { format: 'tfjs' });
-    oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
+    serving = await startServing({ env: { AIMASS_INFERENCE_MAX_BATCH_SIZE: '16' } });
+    oip = serving.oip;
+    await pushModel(serving.registry, 'tfjs-dense', await tfjsTar(dense, 2, 'dense/'), { format: 'tfjs', alias: 'production' });
+    await pushModel(serving.registry, 'tfjs-pair', await tfjsTar(pair, 3), { format: 'tfjs' });
   });
 
   afterAll(async () => {
-    oip?.close();
-    await mesh?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await serving?.stop();
   });
 
   const predictDense = (x: Float32Array, rows: number) => tf.tidy(() => tensorBytes(dense.predict(tf.tensor(x, [rows, 8])) as tf.Tensor));
