@@ -84,3 +84,25 @@ export function checkModel(model: GmmModel): void {
   }
   for (let c = 0; c < k; c++) if (!((model.weights[c] as number) > 0)) bad(`weight ${c} must be positive`);
 }
+
+/**
+ * Per component, log det of its precision Cholesky factor: the sum of the logs of its diagonal
+ * (full: every (d+1)-th value of the D×D block; diag: the D values). A diagonal value that is not
+ * positive makes the model invalid.
+ */
+export function precisionLogDets(model: GmmModel): Float64Array {
+  const { covariance, components: kk, dims: d, precisionsCholesky: u } = model;
+  const stride = covariance === 'full' ? d * d : d;
+  const diagStep = covariance === 'full' ? d + 1 : 1;
+  const logDet = new Float64Array(kk);
+  for (let k = 0; k < kk; k++) {
+    let ld = 0;
+    for (let j = 0; j < d; j++) {
+      const v = u[k * stride + j * diagStep] as number;
+      if (!(v > 0)) throw new GmmError('invalid_model', `invalid GMM model: component ${k} has a non-positive precision Cholesky diagonal`);
+      ld += Math.log(v);
+    }
+    logDet[k] = ld;
+  }
+  return logDet;
+}

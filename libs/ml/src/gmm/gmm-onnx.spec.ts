@@ -66,4 +66,16 @@ describe('exportGmm', () => {
     const model = fitGmm(sample.data, 200, 5, { components: 2 });
     expect(() => exportGmm({ ...model, means: new Float64Array(3) })).toThrow(/means must be a Float64Array of 10 values/);
   });
+
+  it.each(['full', 'diag'] as const)('refuses, as scoring does, a %s model whose precision Cholesky diagonal is not positive', (covariance) => {
+    const sample = syntheticMixture(200, MEANS, { seed: 1 });
+    const model = fitGmm(sample.data, 200, 5, { components: 2, covariance });
+    const broken = Float64Array.from(model.precisionsCholesky);
+    // Component 1's second diagonal value: block offset + 1 * (d + 1) for full, + 1 for diag.
+    broken[covariance === 'full' ? 25 + 6 : 5 + 1] = 0;
+    const damaged = { ...model, precisionsCholesky: broken };
+    for (const use of [() => exportGmm(damaged), () => scoreSamples(damaged, sample.data, 200)]) {
+      expect(use).toThrow('invalid GMM model: component 1 has a non-positive precision Cholesky diagonal');
+    }
+  });
 });

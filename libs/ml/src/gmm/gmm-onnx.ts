@@ -1,6 +1,6 @@
 import { onnx } from '../onnx-proto.js';
 import { OnnxGraphBuilder } from '../onnx-export/graph-builder.js';
-import { type GmmModel, checkModel } from './gmm-model.js';
+import { type GmmModel, checkModel, precisionLogDets } from './gmm-model.js';
 
 export const GMM_TENSORS = {
   input: 'input',
@@ -28,14 +28,8 @@ export function exportGmm(model: GmmModel): Uint8Array {
   const centre = new Float64Array(d);
   for (let k = 0; k < kk; k++) for (let j = 0; j < d; j++) centre[j] = (centre[j] as number) + (weights[k] as number) * (means[k * d + j] as number);
 
-  const logConst = new Float64Array(kk);
-  const stride = covariance === 'full' ? d * d : d;
-  const diagStep = covariance === 'full' ? d + 1 : 1;
-  for (let k = 0; k < kk; k++) {
-    let ld = 0;
-    for (let j = 0; j < d; j++) ld += Math.log(u[k * stride + j * diagStep] as number);
-    logConst[k] = Math.log(weights[k] as number) + ld - 0.5 * d * LOG_2PI;
-  }
+  const logDet = precisionLogDets(model);
+  const logConst = logDet.map((ld, k) => Math.log(weights[k] as number) + ld - 0.5 * d * LOG_2PI);
 
   const g = new OnnxGraphBuilder(`aimass_gmm_${covariance}`);
   const input = g.input(GMM_TENSORS.input, d);

@@ -1,7 +1,6 @@
 import { transposeBlocks } from './cholesky.js';
 import { type ScoringFactors, allocateFactors, normaliseRows, finishFactors, weightedLogProb } from './gaussian-log-prob.js';
-import { GmmError } from './gmm-error.js';
-import { type GmmModel, checkData, checkModel, gmmParameterCount } from './gmm-model.js';
+import { type GmmModel, checkData, checkModel, gmmParameterCount, precisionLogDets } from './gmm-model.js';
 
 // Applying a fitted mixture to data: per-sample log-likelihood, responsibilities, and the
 // information criteria that compare mixtures of different sizes.
@@ -50,19 +49,7 @@ function factorsOf(model: GmmModel): ScoringFactors {
   f.means.set(model.means);
   if (covariance === 'full') transposeBlocks(model.precisionsCholesky, kk, d, f.whiten);
   else f.whiten.set(model.precisionsCholesky);
-  const logDet = new Float64Array(kk);
-  const stride = covariance === 'full' ? d * d : d;
-  const diagStep = covariance === 'full' ? d + 1 : 1;
-  for (let k = 0; k < kk; k++) {
-    let ld = 0;
-    for (let j = 0; j < d; j++) {
-      const v = model.precisionsCholesky[k * stride + j * diagStep] as number;
-      if (!(v > 0)) throw new GmmError('invalid_model', `invalid GMM model: component ${k} has a non-positive precision Cholesky diagonal`);
-      ld += Math.log(v);
-    }
-    logDet[k] = ld;
-  }
-  finishFactors(f, model.weights, logDet);
+  finishFactors(f, model.weights, precisionLogDets(model));
   return f;
 }
 
