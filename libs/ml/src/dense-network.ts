@@ -1,13 +1,10 @@
 import { onnx } from './onnx-proto.js';
 import { type DenseLayer, type DenseNetworkSpec, DEFAULT_LEAKY_RELU_ALPHA, findDenseSpecProblem } from './dense-spec.js';
 import { OnnxExportError } from './onnx-errors.js';
+import { encodeOnnxModel } from './onnx-model.js';
 
 // The one ONNX writer for dense networks: every family the trainer exports (AE, VAE decoder,
 // GAN generator) is a stack of dense layers once its weights leave tfjs.
-
-export const ONNX_IR_VERSION = 8;
-export const ONNX_OPSET = 13;
-export const ONNX_PRODUCER = 'aimass';
 
 /** ONNX op type for each activation; linear needs no node. */
 const ACTIVATION_OPS = {
@@ -71,27 +68,16 @@ export function exportDenseNetwork(spec: DenseNetworkSpec): Uint8Array {
     }
   }
 
-  const model: onnx.IModelProto = {
-    irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    producerName: ONNX_PRODUCER,
-    docString: spec.docString ?? '',
-    graph: {
+  return encodeOnnxModel(
+    {
       name: 'aimass_dense',
       node: nodes,
       initializer: initializers,
       input: [floatValueInfo(spec.inputName, spec.batch, spec.inputDim)],
       output: [floatValueInfo(spec.outputName, spec.batch, inputs)],
     },
-  };
-  try {
-    // A standalone copy: protobufjs may hand back a slice of Node's shared Buffer pool.
-    return new Uint8Array(onnx.ModelProto.encode(model).finish());
-  } catch (err) {
-    throw new OnnxExportError(`cannot export dense network: protobuf encoding failed: ${describe(err)}`, {
-      cause: err,
-    });
-  }
+    spec.docString ?? '',
+  );
 }
 
 function activationAttributes(layer: DenseLayer): onnx.IAttributeProto[] {
@@ -126,8 +112,4 @@ function floatValueInfo(name: string, batch: 'dynamic' | number, features: numbe
       },
     },
   };
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

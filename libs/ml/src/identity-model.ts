@@ -1,5 +1,5 @@
 import { datatypeToOnnxElemType, type Datatype } from './datatypes.js';
-import { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER } from './dense-network.js';
+import { encodeOnnxModel } from './onnx-model.js';
 import { OnnxExportError } from './onnx-errors.js';
 import { onnx } from './onnx-proto.js';
 
@@ -35,16 +35,10 @@ export function exportIdentityModel(options: IdentityModelOptions): Uint8Array {
       },
     },
   });
-  const model: onnx.IModelProto = {
-    irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    producerName: ONNX_PRODUCER,
-    graph: {
-      name: `identity_${options.datatype.toLowerCase()}`,
-      node: outputNames.map((out, i) => ({ name: `${out}.Identity`, opType: 'Identity', input: [inputNames[i % inputNames.length]!], output: [out] })),
-      input: inputNames.map(valueInfo),
-      output: outputNames.map(valueInfo),
-    },
-  };
-  return new Uint8Array(onnx.ModelProto.encode(model).finish());
+  return encodeOnnxModel({
+    name: `identity_${options.datatype.toLowerCase()}`,
+    node: outputNames.map((out, i) => ({ name: `${out}.Identity`, opType: 'Identity', input: [inputNames[i % inputNames.length]!], output: [out] })),
+    input: inputNames.map(valueInfo),
+    output: outputNames.map(valueInfo),
+  });
 }

@@ -16,7 +16,8 @@ export {
 export { DenseForwardError, denseForward } from './dense-forward.js';
 export { type IdentityModelOptions, exportIdentityModel } from './identity-model.js';
 export { type DecodedTensor, decodeTensorProto } from './tensor-proto.js';
-export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, exportDenseNetwork } from './dense-network.js';
+export { exportDenseNetwork } from './dense-network.js';
+export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, encodeOnnxModel } from './onnx-model.js';
 export {
   DEFAULT_LEAKY_RELU_ALPHA,
   DENSE_ACTIVATIONS,

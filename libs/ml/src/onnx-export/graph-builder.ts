@@ -1,6 +1,6 @@
 import { onnx } from '../onnx-proto.js';
 import { DEFAULT_LEAKY_RELU_ALPHA, type DenseLayer } from '../dense-spec.js';
-import { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER } from '../dense-network.js';
+import { encodeOnnxModel } from '../onnx-model.js';
 import { OnnxExportError } from '../onnx-errors.js';
 
 /** Per-feature affine map folded into a graph: scaled = (raw - offset) * scale. */
@@ -87,18 +87,7 @@ export class OnnxGraphBuilder {
   }
 
   encode(docString: string): Uint8Array {
-    const model: onnx.IModelProto = {
-      irVersion: ONNX_IR_VERSION,
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
-      producerName: ONNX_PRODUCER,
-      docString,
-      graph: { name: this.graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
-    };
-    try {
-      return new Uint8Array(onnx.ModelProto.encode(model).finish());
-    } catch (err) {
-      throw new OnnxExportError(`cannot encode ${this.graphName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    return encodeOnnxModel({ name: this.graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs }, docString);
   }
 
   private claim(name: string): void {
