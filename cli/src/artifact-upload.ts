@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
-import { InputFileError } from './errors.js';
+import { unreadable } from './errors.js';
 import { regularFileSize, sha256OfFile } from './file-digest.js';
 
 /** Bytes per `chunk` message (see STREAM_CHUNK_BYTES). */
@@ -84,7 +84,7 @@ async function writeParts(
       try {
         next = (await chunks.next()) as IteratorResult<Buffer>;
       } catch (err) {
-        throw new InputFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+        throw unreadable(file, err);
       }
       if (answered.aborted) return;
       if (next.done) break;

@@ -14,6 +14,12 @@ export class InputFileError extends CliError {
   override name = 'InputFileError';
 }
 
+/** `cannot read WHAT: REASON`, the reason 'no such file' when it does not exist. */
+export function unreadable(what: string, err: unknown): InputFileError {
+  const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+  return new InputFileError(`cannot read ${what}: ${reason}`, { cause: err });
+}
+
 /** `.aimass/stack.env` (or the file AIMASS_STACK_ENV names) is missing or not KEY=VALUE lines. */
 export class StackEnvError extends CliError {
   override name = 'StackEnvError';

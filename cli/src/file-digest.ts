@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { InputFileError } from './errors.js';
+import { InputFileError, unreadable } from './errors.js';
 
 /** Size of a regular file, with a message a person can act on when it is missing or not a file. */
 export async function regularFileSize(file: string): Promise<number> {
@@ -8,7 +8,7 @@ export async function regularFileSize(file: string): Promise<number> {
   try {
     stat = await fs.promises.stat(file);
   } catch (err) {
-    throw new InputFileError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+    throw unreadable(file, err);
   }
   if (!stat.isFile()) throw new InputFileError(`${file} is not a regular file`);
   return stat.size;
@@ -25,7 +25,7 @@ export async function sha256OfFile(file: string, onBytes?: (done: number) => voi
       onBytes?.(done);
     }
   } catch (err) {
-    throw new InputFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw unreadable(file, err);
   }
   return hash.digest('hex');
 }

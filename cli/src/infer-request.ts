@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { oip } from '@aimass/contracts';
-import { InputFileError } from './errors.js';
+import { InputFileError, unreadable } from './errors.js';
 import { TensorCodecError, decodeContents, decodeTensor, encodeTensor, type JsonTensor } from './tensor-codec.js';
 
 /** The `predict --input` file; element rules per datatype are in tensor-codec.ts. */
@@ -45,8 +45,7 @@ export function readInferInputFile(file: string): InferInputFile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new InputFileError(`cannot read ${file}: ${reason}`, { cause: err });
+    throw unreadable(file, err);
   }
   let json: unknown;
   try {

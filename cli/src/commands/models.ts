@@ -3,7 +3,7 @@ import type { registryv1 } from '@aimass/contracts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
-import { InputFileError } from '../errors.js';
+import { unreadable } from '../errors.js';
 import { packTfjsDirectory } from '../tfjs-pack.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
@@ -114,7 +114,7 @@ export async function modelsCreate(args: ModelsCreateArgs, registry: registryv1.
     try {
       modelCard = await fs.promises.readFile(args.card, 'utf8');
     } catch (err) {
-      throw new InputFileError(`cannot read the model card ${args.card}: ${(err as Error).message}`, { cause: err });
+      throw unreadable(`the model card ${args.card}`, err);
     }
   }
   const model = await callUnary<registryv1.Model__Output>((cb) =>

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
-import { CliError, InputFileError } from '../errors.js';
+import { CliError, InputFileError, unreadable } from '../errors.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 
 export interface TrainArgs {
@@ -42,7 +42,7 @@ function readSpec(file: string): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputFileError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw unreadable(file, err);
   }
   try {
     JSON.parse(text);
