@@ -35,6 +35,14 @@ class NatsLifecycle implements OnApplicationShutdown {
   }
 }
 
+/** Closes the object store's read connections at shutdown. */
+class StorageLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(ObjectStore) private readonly store: ObjectStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close().catch(() => undefined);
+  }
+}
+
 export interface RuntimeOptions {
   /** Provide ObjectStore (and make sure its bucket exists). */
   readonly storage?: boolean;
@@ -86,6 +94,7 @@ export class RuntimeModule {
         },
         inject: [AIMASS_CONFIG],
       });
+      providers.push(StorageLifecycle);
       exports.push(ObjectStore);
     }
     return {

@@ -24,7 +24,10 @@ describe('ObjectStore against s3rver', () => {
     store = storeOn(server, 'object-store-spec');
     await store.ensureBucket();
   });
-  afterAll(async () => server?.stop());
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
 
   it('ensureBucket is idempotent and tolerates concurrent callers', async () => {
     const fresh = storeOn(server, `race-${randomUUID().slice(0, 8)}`);
@@ -69,6 +72,46 @@ describe('ObjectStore against s3rver', () => {
     await expect(store.stat(key)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('fails a read that the endpoint cuts off mid-body, instead of ending it short', async () => {
+    const key = `blobs/${randomUUID()}`;
+    // Larger than the loopback socket buffers, so most of it is still unsent when the endpoint stops.
+    const body = randomBytes(48 * 1024 * 1024);
+    await store.putBuffer(key, body);
+    const stream = await store.getStream(key);
+    const chunks = stream[Symbol.asyncIterator]();
+    let received = ((await chunks.next()).value as Buffer).length;
+    await server.stop();
+    try {
+      const read = (async () => {
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) received += (next.value as Buffer).length;
+      })();
+      await expect(read).rejects.toThrow();
+      expect(received).toBeLessThan(body.length);
+    } finally {
+      await server.start();
+    }
+  });
+
+  it.each([
+    ['a wrong access key', { accessKey: 'NOT-S3RVER' }, /InvalidAccessKeyId/],
+    ['a bucket that does not exist', { bucket: 'no-such-bucket-here' }, /NoSuchBucket/],
+  ])('names the S3 error when a read is refused for %s', async (_what, change, reason) => {
+    const key = `blobs/${randomUUID()}`;
+    await store.putBuffer(key, Buffer.from('guarded'));
+    const other = new ObjectStore({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', bucket: store.bucket, ...change });
+    try {
+      const err = await other.getStream(key).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toMatch(reason);
+      expect((err as Error).message).toContain(key);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('turns a stopped endpoint into UnavailableError naming it, and recovers after a restart', async () => {
     const key = `blobs/${randomUUID()}`;
     await store.putBuffer(key, Buffer.from('survives restarts'));
@@ -81,6 +124,7 @@ describe('ObjectStore against s3rver', () => {
       expect(err).toBeInstanceOf(UnavailableError);
       expect((err as Error).message).toContain(server.endpoint);
       await expect(store.ensureBucket()).rejects.toBeInstanceOf(UnavailableError);
+      await expect(store.getStream(key)).rejects.toThrow(new RegExp(`${server.endpoint}.*read ${key}`));
     } finally {
       await server.start();
     }

@@ -2,7 +2,11 @@ import { NotFoundError, UnavailableError } from '@aimass/errors';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
+import { Pool } from 'undici';
 import { ArtifactUpload } from './artifact-upload.js';
+
+/** How long a read's signed URL stays valid; it is used at once, so this only has to cover clock skew. */
+const READ_URL_SECONDS = 300;
 
 export interface ObjectStoreConfig {
   readonly endpoint: string;
@@ -21,10 +25,17 @@ export interface StoredObject {
  * The one wrapper over the MinIO client: a single bucket, streamed uploads with a SHA-256 computed
  * on the way in, ranged downloads. Network failures surface as UnavailableError, missing keys as
  * NotFoundError.
+ *
+ * Reads are signed by the MinIO client (a pre-signed GET) and carried by undici. Node's http module,
+ * which the MinIO client uses, copies every piece of a response body out of the socket's buffer
+ * into a new one; undici hands out views of the socket's buffer. Artifact downloads relay hundreds
+ * of MiB, and that copy was a third of the registry's CPU per download.
  */
 export class ObjectStore {
   readonly client: Client;
   readonly bucket: string;
+  /** Keep-alive connections for reads. */
+  private readonly http: Pool;
 
   constructor(private readonly config: ObjectStoreConfig) {
     const url = new URL(config.endpoint);
@@ -38,6 +49,12 @@ export class ObjectStore {
       pathStyle: true,
     });
     this.bucket = config.bucket;
+    this.http = new Pool(url.origin, { connections: 16 });
+  }
+
+  /** Closes the read connections; calls after this fail. */
+  async close(): Promise<void> {
+    await this.http.close();
   }
 
   async ensureBucket(): Promise<void> {
@@ -61,10 +78,18 @@ export class ObjectStore {
     return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
+  /** The object's bytes from `offset` to the end, as a stream. */
   async getStream(key: string, offset = 0): Promise<Readable> {
-    return this.guard(`read ${key}`, () =>
-      offset > 0 ? this.client.getPartialObject(this.bucket, key, offset) : this.client.getObject(this.bucket, key),
-    );
+    return this.guard(`read ${key}`, async () => {
+      const url = new URL(await this.client.presignedGetObject(this.bucket, key, READ_URL_SECONDS));
+      const { statusCode, body } = await this.http.request({
+        method: 'GET',
+        path: url.pathname + url.search,
+        headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+      });
+      if (statusCode === 200 || statusCode === 206) return body;
+      throw new S3ResponseError(statusCode, await body.text().catch(() => ''));
+    });
   }
 
   async getBuffer(key: string): Promise<Buffer> {
@@ -96,5 +121,18 @@ export class ObjectStore {
       if (code === 'NoSuchKey' || code === 'NotFound') throw new NotFoundError(`object storage has no ${what.replace(/^\w+ /, '')}`, { cause });
       throw new UnavailableError(`object storage (${this.config.endpoint}) failed to ${what}: ${(cause as Error).message ?? String(cause)}`, { cause });
     }
+  }
+}
+
+/** An S3 error answer to a request made outside the MinIO client; `code` as S3 names it (NoSuchKey, AccessDenied, ...). */
+class S3ResponseError extends Error {
+  readonly code: string;
+
+  constructor(status: number, body: string) {
+    // S3 errors are <Error><Code>..</Code><Message>..</Message>...</Error>; only these two are shown.
+    const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? (status === 404 ? 'NotFound' : `HTTP${status}`);
+    const message = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+    super(`S3 answered HTTP ${status} ${code}${message ? `: ${message}` : ''}`);
+    this.code = code;
   }
 }
