@@ -1,6 +1,7 @@
 // @aimass/testing: the real-server harness behind every integration/e2e test and the stack launcher.
 export { freePort, portIsFree } from './ports.js';
 export { repoRoot } from './repo-root.js';
+export { makeScratchDir } from './scratch-dir.js';
 export { SupervisedChild, type ChildExit, type SpawnSupervisedOptions } from './child-process.js';
 export { processAlive } from './process-table.js';
 export { startNatsServer, type NatsServer, type StartNatsServerOptions } from './nats-server.js';
