@@ -3,10 +3,10 @@
 // parameters (aimass's k-means init, handed to scikit-learn as weights_init / means_init /
 // precisions_init), use the same tol, max_iter and reg_covar, and only the fit is timed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood, mulberry32 } from '@aimass/ml';
+import { makeScratchDir } from '@aimass/testing';
 import { type Benchmark, printTable } from './benchmark.js';
 
 const DIMS = 16;
@@ -56,57 +56,53 @@ const bench: Benchmark = {
     const options = { components: COMPONENTS, covariance: 'full' as const, tol: TOL, maxIter: MAX_ITER, regCovar: REG_COVAR, seed: SEED };
     const init = kmeansInitialParams(data, rows, DIMS, options);
 
-    const dir = mkdtempSync(join(tmpdir(), 'aimass-bench-gmm-'));
-    try {
-      writeNpy(join(dir, 'x.npy'), data, [rows, DIMS]);
-      writeNpy(join(dir, 'weights.npy'), init.weights, [COMPONENTS]);
-      writeNpy(join(dir, 'means.npy'), init.means, [COMPONENTS, DIMS]);
-      writeNpy(join(dir, 'precisions.npy'), precisionsOf(init), [COMPONENTS, DIMS, DIMS]);
+    const dir = makeScratchDir('bench-gmm');
+    writeNpy(join(dir, 'x.npy'), data, [rows, DIMS]);
+    writeNpy(join(dir, 'weights.npy'), init.weights, [COMPONENTS]);
+    writeNpy(join(dir, 'means.npy'), init.means, [COMPONENTS, DIMS]);
+    writeNpy(join(dir, 'precisions.npy'), precisionsOf(init), [COMPONENTS, DIMS, DIMS]);
 
-      // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE can be set on this host and slow numpy down; they are
-      // dropped for the scikit-learn process only, so it runs with OpenBLAS's own defaults.
-      const env = { ...process.env };
-      const dropped = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'].filter((k) => env[k] !== undefined);
-      for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) delete env[k];
-      if (dropped.length > 0) process.stdout.write(`note: unset ${dropped.join(' and ')} for the scikit-learn process\n`);
+    // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE can be set on this host and slow numpy down; they are
+    // dropped for the scikit-learn process only, so it runs with OpenBLAS's own defaults.
+    const env = { ...process.env };
+    const dropped = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'].filter((k) => env[k] !== undefined);
+    for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) delete env[k];
+    if (dropped.length > 0) process.stdout.write(`note: unset ${dropped.join(' and ')} for the scikit-learn process\n`);
 
-      process.stdout.write(`gmm: ${rows} rows × ${DIMS} dims, ${COMPONENTS} full-covariance components, tol ${TOL}, max_iter ${MAX_ITER}, ` +
-        `reg_covar ${REG_COVAR}, same initial parameters on both sides, best of ${repeats} alternating rounds\n`);
+    process.stdout.write(`gmm: ${rows} rows × ${DIMS} dims, ${COMPONENTS} full-covariance components, tol ${TOL}, max_iter ${MAX_ITER}, ` +
+      `reg_covar ${REG_COVAR}, same initial parameters on both sides, best of ${repeats} alternating rounds\n`);
 
-      // The two sides alternate, one fit each per round, so a burst of load from other processes
-      // on a shared machine hits both rather than one; the best round of each is compared.
-      const aimassTimes: number[] = [];
-      const skTimes: number[] = [];
-      let sk: SklearnResult | undefined;
-      let model = fitGmm(data, rows, DIMS, { ...options, initialParams: init }); // warms the JIT
-      for (let r = 0; r < repeats; r++) {
-        sk = JSON.parse(execFileSync(python, ['-c', PYTHON_FIT, dir, '1'], { env, encoding: 'utf8', maxBuffer: 1 << 20 })) as SklearnResult;
-        skTimes.push(...sk.times);
-        const t = performance.now();
-        model = fitGmm(data, rows, DIMS, { ...options, initialParams: init });
-        aimassTimes.push((performance.now() - t) / 1000);
-      }
-      if (sk === undefined) throw new Error('no scikit-learn round ran');
-      const aimassLl = meanLogLikelihood(model, data, rows);
-      const aimassTime = Math.min(...aimassTimes);
-      const skTime = Math.min(...skTimes);
-
-      printTable(
-        ['implementation', 'fit s (best)', 'iterations', 'ms/iteration', 'converged', 'lower bound', 'mean log-lik'],
-        [
-          ['aimass fitGmm (node)', aimassTime, model.iterations, (aimassTime * 1000) / model.iterations, String(model.converged), model.lowerBound, aimassLl],
-          [`scikit-learn ${sk.sklearn} (numpy ${sk.numpy})`, skTime, sk.iterations, (skTime * 1000) / sk.iterations, String(sk.converged), sk.lower_bound, sk.mean_ll],
-        ],
-      );
-      const llRelDiff = Math.abs(aimassLl - sk.mean_ll) / Math.abs(sk.mean_ll);
-      process.stdout.write(
-        `mean log-likelihood: aimass ${aimassLl.toPrecision(12)}, scikit-learn ${sk.mean_ll.toPrecision(12)} (relative difference ${llRelDiff.toExponential(2)}); ` +
-          `all fit times s: aimass ${aimassTimes.map((t) => t.toFixed(3)).join(' ')}, scikit-learn ${skTimes.map((t) => t.toFixed(3)).join(' ')}\n`,
-      );
-      return { time_vs_sklearn: aimassTime / skTime, ll_rel_diff: llRelDiff };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    // The two sides alternate, one fit each per round, so a burst of load from other processes
+    // on a shared machine hits both rather than one; the best round of each is compared.
+    const aimassTimes: number[] = [];
+    const skTimes: number[] = [];
+    let sk: SklearnResult | undefined;
+    let model = fitGmm(data, rows, DIMS, { ...options, initialParams: init }); // warms the JIT
+    for (let r = 0; r < repeats; r++) {
+      sk = JSON.parse(execFileSync(python, ['-c', PYTHON_FIT, dir, '1'], { env, encoding: 'utf8', maxBuffer: 1 << 20 })) as SklearnResult;
+      skTimes.push(...sk.times);
+      const t = performance.now();
+      model = fitGmm(data, rows, DIMS, { ...options, initialParams: init });
+      aimassTimes.push((performance.now() - t) / 1000);
     }
+    if (sk === undefined) throw new Error('no scikit-learn round ran');
+    const aimassLl = meanLogLikelihood(model, data, rows);
+    const aimassTime = Math.min(...aimassTimes);
+    const skTime = Math.min(...skTimes);
+
+    printTable(
+      ['implementation', 'fit s (best)', 'iterations', 'ms/iteration', 'converged', 'lower bound', 'mean log-lik'],
+      [
+        ['aimass fitGmm (node)', aimassTime, model.iterations, (aimassTime * 1000) / model.iterations, String(model.converged), model.lowerBound, aimassLl],
+        [`scikit-learn ${sk.sklearn} (numpy ${sk.numpy})`, skTime, sk.iterations, (skTime * 1000) / sk.iterations, String(sk.converged), sk.lower_bound, sk.mean_ll],
+      ],
+    );
+    const llRelDiff = Math.abs(aimassLl - sk.mean_ll) / Math.abs(sk.mean_ll);
+    process.stdout.write(
+      `mean log-likelihood: aimass ${aimassLl.toPrecision(12)}, scikit-learn ${sk.mean_ll.toPrecision(12)} (relative difference ${llRelDiff.toExponential(2)}); ` +
+        `all fit times s: aimass ${aimassTimes.map((t) => t.toFixed(3)).join(' ')}, scikit-learn ${skTimes.map((t) => t.toFixed(3)).join(' ')}\n`,
+    );
+    return { time_vs_sklearn: aimassTime / skTime, ll_rel_diff: llRelDiff };
   },
 };
 export default bench;

@@ -9,11 +9,11 @@
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { freePort, startMesh, startService } from '@aimass/testing';
+import { freePort, makeScratchDir, startMesh, startService } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { median, printTable, type Benchmark } from './benchmark.js';
@@ -78,7 +78,7 @@ const benchmark: Benchmark = {
     if (hidden.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${args[hiddenAt + 1]}`);
     const spec = randomDenseNetwork({ inputDim: 784, hidden, outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
     const bytes = exportDenseNetwork(spec);
-    const dir = mkdtempSync(join(tmpdir(), 'aimass-bench-inference-'));
+    const dir = makeScratchDir('bench-inference');
     const modelPath = join(dir, 'ae.onnx');
     writeFileSync(modelPath, bytes);
     const payload = Buffer.from(Float32Array.from({ length: 784 }, (_, i) => (i % 97) / 97).buffer);
@@ -141,7 +141,6 @@ const benchmark: Benchmark = {
       await untraced?.child.stop('SIGTERM', 10_000);
       await mesh?.stop();
       await otlp.close();
-      rmSync(dir, { recursive: true, force: true });
     }
     const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, medianResult(rs)]);
 

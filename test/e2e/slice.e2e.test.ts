@@ -1,11 +1,9 @@
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
+import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { Client as MinioClient } from 'minio';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
@@ -53,7 +51,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 describe('one model through every real component', () => {
   let mesh: Mesh;
   let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
-  let stateDir: string;
   const spec = randomDenseNetwork({ inputDim: 8, hidden: [16], outputDim: 3, seed: 42, activation: 'tanh', outputActivation: 'sigmoid' });
   const modelBytes = exportDenseNetwork(spec);
   let registry: Record<string, (...args: unknown[]) => unknown>;
@@ -61,8 +58,7 @@ describe('one model through every real component', () => {
 
   beforeAll(async () => {
     otlp = await startOtlpReceiver();
-    stateDir = mkdtempSync(join(tmpdir(), 'aimass-e2e-'));
-    mesh = await startMesh({ stateDir, otlpEndpoint: otlp.url, extraEnv: { AIMASS_INFERENCE_SUMMARY_INTERVAL_MS: '200', AIMASS_LOG_LEVEL: 'warn' } });
+    mesh = await startMesh({ stateDir: makeScratchDir('e2e'), otlpEndpoint: otlp.url, extraEnv: { AIMASS_INFERENCE_SUMMARY_INTERVAL_MS: '200', AIMASS_LOG_LEVEL: 'warn' } });
     registry = createMeshClient('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
     oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
   });
@@ -70,7 +66,6 @@ describe('one model through every real component', () => {
   afterAll(async () => {
     await mesh?.stop();
     await otlp?.close();
-    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('serves a pushed ONNX model exactly as onnxruntime runs it, traced and counted', async () => {

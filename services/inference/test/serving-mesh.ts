@@ -1,7 +1,4 @@
-import { startMesh, type Mesh } from '@aimass/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { genericOipClient, type OipClient } from './oip-client.js';
 import { registryClient } from './registry-push.js';
 
@@ -12,7 +9,7 @@ export interface ServingMesh {
   readonly registry: ReturnType<typeof registryClient>;
   /** The generic OIP v2 client under test. */
   readonly oip: OipClient;
-  /** Closes both clients, stops every process and removes the state directory. */
+  /** Closes both clients and stops every process; the state directory goes when the test process exits. */
   stop(): Promise<void>;
 }
 
@@ -25,19 +22,12 @@ export interface ServingOptions {
 }
 
 export async function startServing(options: ServingOptions = {}): Promise<ServingMesh> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'aimass-inference-e2e-'));
-  let mesh: Mesh;
-  try {
-    mesh = await startMesh({
-      stateDir,
-      services: ['registry', 'inference'],
-      ...(options.otlpEndpoint ? { otlpEndpoint: options.otlpEndpoint } : {}),
-      extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...options.env },
-    });
-  } catch (err) {
-    rmSync(stateDir, { recursive: true, force: true });
-    throw err;
-  }
+  const mesh = await startMesh({
+    stateDir: makeScratchDir('inference-e2e'),
+    services: ['registry', 'inference'],
+    ...(options.otlpEndpoint ? { otlpEndpoint: options.otlpEndpoint } : {}),
+    extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...options.env },
+  });
   const registry = registryClient(mesh.env.AIMASS_REGISTRY_GRPC!);
   const oip = genericOipClient(mesh.env.AIMASS_INFERENCE_GRPC!, options.oipOptions);
   return {
@@ -48,7 +38,6 @@ export async function startServing(options: ServingOptions = {}): Promise<Servin
       oip.close();
       (registry as unknown as { close(): void }).close();
       await mesh.stop();
-      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

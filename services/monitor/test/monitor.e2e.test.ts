@@ -1,11 +1,8 @@
 import { encodeEnvelope, LATENCY_BUCKETS_MS, makeEnvelope, subjects, type monitorv1, type PredictionWindow } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc';
-import { checkGrpcHealth, freePort, startNatsServer, startService, type NatsServer, type ServiceProcess } from '@aimass/testing';
+import { checkGrpcHealth, freePort, makeScratchDir, startNatsServer, startService, type NatsServer, type ServiceProcess } from '@aimass/testing';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The monitor as inference sees it: summaries go into JetStream with a plain client, and the
@@ -19,7 +16,7 @@ let js: JetStreamClient;
 
 beforeAll(async () => {
   nats = await startNatsServer();
-  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-monitor-e2e-'));
+  const logDir = makeScratchDir('monitor-e2e');
   http = `http://127.0.0.1:${await freePort()}`;
   monitor = await startService(
     'monitor',

@@ -1,6 +1,6 @@
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { makeScratchDir } from '@aimass/testing';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureIo } from '../../../cli/test/capture-io.js';
@@ -11,7 +11,7 @@ import { sha256, startRegistry, type RegistryUnderTest } from './registry-harnes
 
 let t: RegistryUnderTest;
 let address: string;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-cli-'));
+const tmp = makeScratchDir('registry-cli');
 // About 3 MiB: a progress bar worth showing, and a tail left to resume.
 const model = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 512, hidden: [], outputDim: 1500, seed: 11, activation: 'relu' })));
 const modelFile = path.join(tmp, 'model.onnx');

@@ -1,11 +1,8 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { startMesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import { makeScratchDir, startMesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 /** A real nats-server, a real S3 endpoint and a real registry process, plus a gRPC client on it. */
 export interface RegistryUnderTest {
@@ -18,7 +15,7 @@ export interface RegistryUnderTest {
 
 export async function startRegistry(env: Record<string, string> = {}): Promise<RegistryUnderTest> {
   const mesh = await startMesh({
-    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-e2e-')),
+    stateDir: makeScratchDir('registry-e2e'),
     services: ['registry'],
     extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...env },
   });

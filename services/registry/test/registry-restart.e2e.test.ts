@@ -1,10 +1,7 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, pieces, push, sha256, unary } from './registry-harness.js';
 
@@ -23,7 +20,7 @@ async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => 
 }
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-registry-restart-')), services: ['registry'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  mesh = await startMesh({ stateDir: makeScratchDir('registry-restart'), services: ['registry'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
 });
 afterAll(async () => {
   await mesh?.stop();

@@ -1,8 +1,5 @@
 import type { registryv1, trainerv1 } from '@aimass/contracts';
-import { startMesh, type Mesh } from '@aimass/testing';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, registryClient, trainerClient, watchJobEvents } from './harness.js';
 
@@ -17,7 +14,7 @@ const JOB = 'e2e-survivor';
 const EPOCHS = 10;
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-kill-')), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  mesh = await startMesh({ stateDir: makeScratchDir('trainer-kill'), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
 });
 

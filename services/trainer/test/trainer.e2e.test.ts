@@ -1,12 +1,9 @@
 import type { trainerv1 } from '@aimass/contracts';
 import { ObjectStore } from '@aimass/storage';
-import { checkGrpcHealth, startMesh, type Mesh } from '@aimass/testing';
+import { checkGrpcHealth, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, eventually, trainerClient, watchJobEvents } from './harness.js';
 
@@ -21,7 +18,7 @@ const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
 const small = { dataset: { builtin: 'anomaly_blobs', rows: 64, features: 4 }, architecture: { hidden: [8], latent_dim: 2 }, epochs: 1, batch_size: 16 };
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-e2e-')), services: ['trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_TRAINER_CONCURRENCY: '2' } });
+  mesh = await startMesh({ stateDir: makeScratchDir('trainer-e2e'), services: ['trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_TRAINER_CONCURRENCY: '2' } });
   trainer = trainerClient(mesh);
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
   store = new ObjectStore({ endpoint: mesh.env.AIMASS_S3_ENDPOINT!, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket: 'aimass-artifacts' });

@@ -1,12 +1,11 @@
 import { type oip, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { AutoencoderModel, SeededRandom } from '@aimass/ml';
-import { startMesh, type Mesh } from '@aimass/testing';
+import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import * as tf from '@tensorflow/tfjs';
 import { ObjectStore } from '@aimass/storage';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/src/program.js';
@@ -34,7 +33,7 @@ let watch: Awaited<ReturnType<typeof watchJobEvents>>;
 const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-trainer-vae-')), services: ['registry', 'trainer', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  mesh = await startMesh({ stateDir: makeScratchDir('trainer-vae'), services: ['registry', 'trainer', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
 });
 
@@ -127,7 +126,7 @@ describe('a VAE requested by a raw NATS publish', () => {
   });
 
   it('aimass train SPEC.json --wait follows the epochs and ends with "<model> <version>"', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-train-cli-')), 'spec.json');
+    const file = path.join(makeScratchDir('train-cli'), 'spec.json');
     fs.writeFileSync(file, JSON.stringify({ family: 'gan', dataset: { builtin: 'sine_waves', rows: 200, features: 8 }, architecture: { hidden: [16], latent_dim: 4 }, epochs: 3, batch_size: 32, model_name: 'e2e-cli-gan' }));
     const out: string[] = [];
     const err: string[] = [];
@@ -151,7 +150,7 @@ describe('a VAE requested by a raw NATS publish', () => {
 
 /** A stack.env naming this mesh, so the CLI never reads a developer's own .aimass/stack.env. */
 function writeEnv(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-train-env-')), 'stack.env');
+  const file = path.join(makeScratchDir('train-env'), 'stack.env');
   fs.writeFileSync(file, Object.entries(mesh.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   return file;
 }
