@@ -47,10 +47,6 @@ export { type FeatureScaling, OnnxGraphBuilder } from './onnx-export/graph-build
 export { AUTOENCODER_TENSORS, type AutoencoderExport, type AutoencoderGraphs, exportAutoencoder } from './onnx-export/autoencoder-onnx.js';
 export { GENERATOR_TENSORS, type GeneratorExport, exportGenerator } from './onnx-export/generator-onnx.js';
 export { SeededRandom } from './families/seeded-random.js';
-export { LEAKY_RELU_ALPHA } from './families/dense-layers.js';
-export { type ArchitectureOptions, type Evaluation, type OptimizerName, type OptimizerOptions, type TrainableModel } from './families/trainable.js';
-export { AutoencoderModel } from './families/autoencoder.js';
-export { GanModel, diagonalFrechetDistance } from './families/gan.js';
 export {
   COVARIANCE_TYPES,
   type CovarianceType,

@@ -1,6 +1,7 @@
 import { type oip, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { AutoencoderModel, SeededRandom } from '@aimass/ml';
+import { SeededRandom } from '@aimass/ml';
+import { AutoencoderModel } from '@aimass/ml/families';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import * as tf from '@tensorflow/tfjs';
 import { ObjectStore } from '@aimass/storage';

@@ -1,4 +1,5 @@
-import { AutoencoderModel, exportAutoencoder, exportGenerator, GanModel, SeededRandom, type TrainableModel } from '@aimass/ml';
+import { exportAutoencoder, exportGenerator, SeededRandom } from '@aimass/ml';
+import { AutoencoderModel, GanModel, type TrainableModel } from '@aimass/ml/families';
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';
