@@ -13,11 +13,18 @@ import { processConfig, serviceHealth } from './runtime.module.js';
 export interface RunServiceOptions {
   /**
    * How far V8 lets the heap grow past its live size before the next full GC, in percent (V8's
-   * --heap-growing-percent; unset, V8 picks 10-300% from its own speed estimates). Large
-   * short-lived Buffers count against that headroom, so a service that streams hundreds of MiB
-   * runs a full GC every few tens of MiB unless it is raised: memory traded for CPU.
+   * --heap-growing-percent; unset, V8 picks 10-300% from its own speed estimates): memory traded
+   * for CPU in a process that streams hundreds of MiB.
    */
   readonly heapGrowingPercent?: number;
+  /**
+   * Count Buffer memory (V8's "external" memory) against the same limit as the heap (V8's
+   * --external-memory-accounted-in-global-limit). Otherwise V8 starts a full GC after every 64 MiB
+   * of new Buffers, whatever the growing factor: a process relaying a 256 MiB artifact through
+   * Node's streams (socket reads, gRPC framing) ran about a dozen full GCs per push and pull, while
+   * most of those Buffers die young and the minor GCs would free them.
+   */
+  readonly externalMemoryInGlobalLimit?: boolean;
 }
 
 /**
@@ -26,9 +33,10 @@ export interface RunServiceOptions {
  * SERVING only when all of them listen. SIGTERM/SIGINT stop it cleanly.
  */
 export async function runService(service: ServiceName, loadAppModule: () => Promise<Type<unknown>>, options: RunServiceOptions = {}): Promise<INestApplication> {
-  // V8 reads the growing factor whenever it sets the next full-GC limit, so setting it before the
-  // app exists covers the whole life of the process.
+  // V8 reads these whenever it sets the next full-GC limit, so setting them before the app exists
+  // covers the whole life of the process.
   if (options.heapGrowingPercent !== undefined) setFlagsFromString(`--heap-growing-percent=${options.heapGrowingPercent}`);
+  if (options.externalMemoryInGlobalLimit) setFlagsFromString('--external-memory-accounted-in-global-limit');
   let config;
   try {
     config = processConfig();
