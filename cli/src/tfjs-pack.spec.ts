@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import tar from 'tar-stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { InputFileError } from './errors.js';
 import { packTfjsDirectory } from './tfjs-pack.js';
 
@@ -50,5 +51,30 @@ describe('packTfjsDirectory', () => {
     const err = await packTfjsDirectory(make()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputFileError);
     expect((err as Error).message).toContain(reason);
+  });
+
+  it('names a weight file it cannot read, and leaves no temporary tar behind', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'tfjs-dir-'));
+    fs.writeFileSync(path.join(dir, 'model.json'), '{"format":"layers-model"}');
+    const shard = path.join(dir, 'group1-shard1of1.bin');
+    fs.writeFileSync(shard, 'weights');
+    // A read error (a failing disk, a file made unreadable meanwhile) on the shard only; tests run as
+    // root here, where file modes do not stop reads.
+    const read = fs.createReadStream.bind(fs);
+    const spy = vi.spyOn(fs, 'createReadStream').mockImplementation(((file: fs.PathLike, options?: unknown) => {
+      if (file !== shard) return read(file, options as never);
+      const failing = new PassThrough();
+      setImmediate(() => failing.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })));
+      return failing as unknown as fs.ReadStream;
+    }) as typeof fs.createReadStream);
+    const before = new Set(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-tfjs-')));
+    try {
+      const err = await packTfjsDirectory(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputFileError);
+      expect((err as Error).message).toBe(`cannot read ${shard}: EIO: i/o error, read`);
+      expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-tfjs-') && !before.has(n))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
