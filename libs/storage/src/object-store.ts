@@ -34,7 +34,7 @@ export interface StoredObject {
 export class ObjectStore {
   readonly client: Client;
   readonly bucket: string;
-  /** Keep-alive connections for reads. */
+  /** Keep-alive connections for reads: at most 16 at once, further reads wait for one. */
   private readonly http: Pool;
 
   constructor(private readonly config: ObjectStoreConfig) {
