@@ -30,8 +30,9 @@ const bench: Benchmark = {
   description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
   async run(args) {
     const mb = Number(args.find((a) => a.startsWith('--mb='))?.slice(5) ?? 256);
-    // --registry-node-options='--cpu-prof --cpu-prof-dir=DIR' (or --trace-gc, ...) is handed to the
-    // registry process as NODE_OPTIONS; --push-only stops after the push, so a second profile
+    // --registry-node-options='--cpu-prof --cpu-prof-dir=DIR' (or '--import FILE', e.g. a script that
+    // observes 'gc' performance entries; V8 flags such as --trace-gc are not allowed there) is handed
+    // to the registry process as NODE_OPTIONS; --push-only stops after the push, so a second profile
     // isolates the pull by difference.
     const nodeOptions = args.find((a) => a.startsWith('--registry-node-options='))?.slice('--registry-node-options='.length);
     const pushOnly = args.includes('--push-only');
