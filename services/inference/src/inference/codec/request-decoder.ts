@@ -5,14 +5,14 @@ import type { InferenceRequest, NamedTensor } from '../types.js';
 
 type Contents = oip.InferTensorContents__Output;
 
-/**
- * Turns an OIP v2 ModelInferRequest into validated tensors for one model version. Every refusal is
- * an INVALID_ARGUMENT whose message names the tensor and says what the model expects instead.
- */
 /** Per signature, built once: the declared inputs by name and the output names. */
-const lookups = new WeakMap<Signature, { declared: Map<string, Signature['inputs'][number]>; known: Set<string> }>();
+interface Lookups {
+  readonly declared: Map<string, Signature['inputs'][number]>;
+  readonly known: Set<string>;
+}
+const lookups = new WeakMap<Signature, Lookups>();
 
-function lookupsOf(signature: Signature): { declared: Map<string, Signature['inputs'][number]>; known: Set<string> } {
+function lookupsOf(signature: Signature): Lookups {
   let l = lookups.get(signature);
   if (!l) {
     l = { declared: new Map(signature.inputs.map((s) => [s.name, s])), known: new Set(signature.outputs.map((o) => o.name)) };
@@ -21,6 +21,10 @@ function lookupsOf(signature: Signature): { declared: Map<string, Signature['inp
   return l;
 }
 
+/**
+ * Turns an OIP v2 ModelInferRequest into validated tensors for one model version. Every refusal is
+ * an INVALID_ARGUMENT whose message names the tensor and says what the model expects instead.
+ */
 export function decodeInferRequest(req: oip.ModelInferRequest__Output, signature: Signature, deadline: number): InferenceRequest {
   const { declared, known } = lookupsOf(signature);
   const describe = () => signature.inputs.map((s) => `${s.name} (${s.datatype} [${s.shape.join(', ')}])`).join(', ');
