@@ -9,7 +9,7 @@ import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 export const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
 
 const raised = new WeakSet<Http2Session>();
-let installedWindow: number | undefined;
+let installed = false;
 
 /**
  * Raises the receive window of every HTTP/2 server session in this process (the gRPC server's;
@@ -20,8 +20,8 @@ let installedWindow: number | undefined;
  * stream window, which RFC 9113 §6.9.2 applies to streams already open as well. Idempotent.
  */
 export function raiseServerReceiveWindow(bytes = FLOW_CONTROL_WINDOW_BYTES): void {
-  if (installedWindow !== undefined) return;
-  installedWindow = bytes;
+  if (installed) return;
+  installed = true;
   subscribe('http2.server.stream.created', (message) => {
     const session = (message as { stream: ServerHttp2Stream }).stream.session;
     if (!session || session.destroyed || raised.has(session)) return;
