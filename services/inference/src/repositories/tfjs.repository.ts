@@ -1,10 +1,9 @@
 import type { Signature } from '@aimass/contracts';
 import { AimassError, FailedPreconditionError } from '@aimass/errors';
 import { Injectable, Logger } from '@nestjs/common';
-import type * as tfjs from '@tensorflow/tfjs';
 import { ModelInstance } from '../inference/execution/model-instance.js';
 import { readTfjsArtifact } from '../inference/execution/tfjs-artifact.js';
-import { TfjsRunner, type Tfjs } from '../inference/execution/tfjs-runner.js';
+import { type LoadedTfjsModel, TfjsRunner, type Tfjs } from '../inference/execution/tfjs-runner.js';
 
 /** tfjs backends inference tries, best first: wasm (XNNPACK) is about 3x the pure-JS cpu backend on dense layers. */
 const BACKENDS = [
@@ -34,24 +33,15 @@ export class TfjsRepository {
     const artifact = await readTfjsArtifact(bytes, label);
     const handler = tf.io.fromMemory({ modelTopology: artifact.modelJson.modelTopology, format: artifact.modelJson.format, weightSpecs: artifact.weightSpecs, weightData: artifact.weightData, signature: artifact.modelJson.signature });
     const isGraph = artifact.modelJson.format === 'graph-model' || artifact.modelJson.signature !== undefined;
-    let runner: TfjsRunner | undefined;
-    let model: tfjs.LayersModel | tfjs.GraphModel | undefined;
+    let loaded: LoadedTfjsModel | undefined;
     try {
-      if (isGraph) {
-        const graph = await tf.loadGraphModel(handler);
-        model = graph;
-        runner = new TfjsRunner(tf, { kind: 'graph', model: graph }, signature, label);
-      } else {
-        const layers = await tf.loadLayersModel(handler);
-        model = layers;
-        runner = new TfjsRunner(tf, { kind: 'layers', model: layers }, signature, label);
-      }
+      loaded = isGraph ? { kind: 'graph', model: await tf.loadGraphModel(handler) } : { kind: 'layers', model: await tf.loadLayersModel(handler) };
+      return new ModelInstance(new TfjsRunner(tf, loaded, signature, label));
     } catch (err) {
-      model?.dispose();
+      loaded?.model.dispose();
       if (err instanceof AimassError) throw err;
       throw new FailedPreconditionError(`${label} cannot be loaded by tfjs: ${(err as Error).message}`, { cause: err });
     }
-    return new ModelInstance(runner);
   }
 
   private start(): Promise<{ tf: Tfjs; backend: string }> {

@@ -9,7 +9,8 @@ export type Tfjs = typeof tfjs;
 /** tfjs dtypes OIP v2 can carry; their names are also the PlainTensor (ORT) type names. */
 const SERVABLE: Readonly<Record<string, tfjs.DataType>> = { FP32: 'float32', INT32: 'int32', BOOL: 'bool' };
 
-type Loaded = { kind: 'layers'; model: tfjs.LayersModel } | { kind: 'graph'; model: tfjs.GraphModel };
+/** A loaded tfjs model, tagged by how it runs. */
+export type LoadedTfjsModel = { kind: 'layers'; model: tfjs.LayersModel } | { kind: 'graph'; model: tfjs.GraphModel };
 
 /**
  * Runs one tfjs model (a LayersModel or a GraphModel) on this thread. Inputs and outputs are
@@ -27,7 +28,7 @@ export class TfjsRunner implements SessionRunner {
 
   constructor(
     private readonly tf: Tfjs,
-    private readonly loaded: Loaded,
+    private readonly loaded: LoadedTfjsModel,
     signature: Signature,
     label: string,
   ) {
