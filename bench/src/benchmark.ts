@@ -1,3 +1,5 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+
 /**
  * A benchmark: runs the aimass path and its baseline in the same process run (absolute times on
  * shared machines are noise; ratios are not), prints a human table, and returns the ratios the
@@ -5,7 +7,21 @@
  */
 export interface Benchmark {
   readonly description: string;
-  run(args: readonly string[]): Promise<Record<string, number>>;
+  /** Its command-line options, as node:util's parseArgs takes them; the runner refuses any other. */
+  readonly options?: ParseArgsOptionsConfig;
+  run(options: BenchOptions): Promise<Record<string, number>>;
+}
+
+/** The options a run was given, by name, as parseArgs returns them. */
+export type BenchOptions = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+/** The option `name` as a positive integer, `fallback` when it was not given. */
+export function positiveInt(options: BenchOptions, name: string, fallback: number): number {
+  const given = options[name];
+  if (given === undefined) return fallback;
+  const v = Number(given);
+  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer, got ${String(given)}`);
+  return v;
 }
 
 /** The middle value (the upper one of an even count): the figure a run of rounds reports. */

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood, mulberry32 } from '@aimass/ml';
 import { makeScratchDir } from '@aimass/testing';
-import { type Benchmark, printTable } from './benchmark.js';
+import { type Benchmark, positiveInt, printTable } from './benchmark.js';
 
 const DIMS = 16;
 const COMPONENTS = 8;
@@ -48,9 +48,10 @@ interface SklearnResult {
 
 const bench: Benchmark = {
   description: 'GMM EM (full covariance) vs scikit-learn GaussianMixture',
+  options: { rows: { type: 'string' }, repeats: { type: 'string' } },
   async run(args) {
-    const rows = intArg(args, '--rows', 50_000);
-    const repeats = intArg(args, '--repeats', 3);
+    const rows = positiveInt(args, 'rows', 50_000);
+    const repeats = positiveInt(args, 'repeats', 3);
     const python = findSklearnPython();
     const data = syntheticMixture(rows, SEED);
     const options = { components: COMPONENTS, covariance: 'full' as const, tol: TOL, maxIter: MAX_ITER, regCovar: REG_COVAR, seed: SEED };
@@ -190,10 +191,3 @@ function writeNpy(path: string, values: Float64Array, shape: number[]): void {
   writeFileSync(path, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(values.buffer, values.byteOffset, values.byteLength)]));
 }
 
-function intArg(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${name} needs a positive integer, got ${args[i + 1]}`);
-  return v;
-}

@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
-import { median, printTable, type Benchmark } from './benchmark.js';
+import { median, positiveInt, printTable, type Benchmark } from './benchmark.js';
 import { cpuMicros, oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
 import { startOtlpSink } from './inference/otlp-sink.js';
 
@@ -68,14 +68,13 @@ function push(registryAddress: string, bytes: Uint8Array): Promise<void> {
 
 const benchmark: Benchmark = {
   description: 'OIP v2 inference vs grpc-js echo ceilings, a DIY grpc-js + onnxruntime server and raw onnxruntime',
+  options: { duration: { type: 'string' }, hidden: { type: 'string' } },
   async run(args) {
-    const at = args.indexOf('--duration');
-    const duration = at >= 0 ? Number(args[at + 1]) : 3000;
+    const duration = positiveInt(args, 'duration', 3000);
     const rounds = 5;
     const slice = Math.max(200, Math.round(duration / rounds));
-    const hiddenAt = args.indexOf('--hidden');
-    const hidden = hiddenAt >= 0 ? args[hiddenAt + 1]!.split(',').map(Number) : [256, 32, 256];
-    if (hidden.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${args[hiddenAt + 1]}`);
+    const hidden = typeof args.hidden === 'string' ? args.hidden.split(',').map(Number) : [256, 32, 256];
+    if (hidden.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${String(args.hidden)}`);
     const spec = randomDenseNetwork({ inputDim: 784, hidden, outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
     const bytes = exportDenseNetwork(spec);
     const dir = makeScratchDir('bench-inference');

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
-import { median, printTable, type Benchmark } from './benchmark.js';
+import { median, positiveInt, printTable, type Benchmark } from './benchmark.js';
 
 const MIB = 1024 * 1024;
 const PART = 16 * MIB;
@@ -28,15 +28,16 @@ const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', '
  */
 const bench: Benchmark = {
   description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
+  options: { mb: { type: 'string' }, rounds: { type: 'string' }, 'push-only': { type: 'boolean' }, 'registry-node-options': { type: 'string' } },
   async run(args) {
-    const mb = Number(args.find((a) => a.startsWith('--mb='))?.slice(5) ?? 256);
+    const mb = positiveInt(args, 'mb', 256);
     // --registry-node-options='--cpu-prof --cpu-prof-dir=DIR' (or '--import FILE', e.g. a script that
     // observes 'gc' performance entries; V8 flags such as --trace-gc are not allowed there) is handed
     // to the registry process as NODE_OPTIONS; --push-only stops after the push, so a second profile
     // isolates the pull by difference.
-    const nodeOptions = args.find((a) => a.startsWith('--registry-node-options='))?.slice('--registry-node-options='.length);
-    const pushOnly = args.includes('--push-only');
-    const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 5);
+    const nodeOptions = args['registry-node-options'] as string | undefined;
+    const pushOnly = args['push-only'] === true;
+    const rounds = positiveInt(args, 'rounds', 5);
     const side = Math.round(Math.sqrt((mb * MIB) / 4));
     const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
     const digest = createHash('sha256').update(artifact).digest('hex');

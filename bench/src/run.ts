@@ -3,6 +3,7 @@
 //   RESULT key=value key=value ...   (plain decimals)
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Benchmark } from './benchmark.js';
 
 const available = readdirSync(import.meta.dirname)
@@ -16,8 +17,16 @@ if (!name || !available.includes(name)) {
   process.exit(2);
 }
 
-const bench = (await import(`./${name}.js`)) as { default: Benchmark };
-const result = await bench.default.run(args);
+const bench = ((await import(`./${name}.js`)) as { default: Benchmark }).default;
+let options;
+try {
+  options = parseArgs({ args, options: bench.options ?? {}, strict: true, allowPositionals: false }).values;
+} catch (err) {
+  const known = Object.keys(bench.options ?? {}).map((o) => `--${o}`);
+  process.stderr.write(`${(err as Error).message}\n${name} takes: ${known.join(' ') || 'no options'}\n`);
+  process.exit(2);
+}
+const result = await bench.run(options);
 const line = Object.entries(result)
   .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`)
   .join(' ');

@@ -5,7 +5,7 @@
 // the same process. Rounds alternate so drift on a shared machine hits both sides alike.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { type Benchmark, median, printTable } from './benchmark.js';
+import { type Benchmark, median, positiveInt, printTable } from './benchmark.js';
 
 interface EngineModule {
   trainTfjs(jobId: string, spec: unknown, data: unknown, resume: undefined, hooks: unknown): Promise<{ epochsRun: number }>;
@@ -22,17 +22,14 @@ const BATCH = 64;
 const trainerDist = new URL('../../services/trainer/dist/', import.meta.url);
 const load = <T>(path: string) => import(new URL(path, trainerDist).href) as Promise<T>;
 
-function option(args: readonly string[], name: string, fallback: number): number {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-}
 
 const bench: Benchmark = {
   description: 'aimass training engine vs bare tfjs fit (same AE, data, batch and backend)',
+  options: { rows: { type: 'string' }, epochs: { type: 'string' }, rounds: { type: 'string' } },
   async run(args) {
-    const rows = option(args, 'rows', 2500);
-    const epochs = option(args, 'epochs', 2);
-    const rounds = option(args, 'rounds', 5);
+    const rows = positiveInt(args, 'rows', 2500);
+    const epochs = positiveInt(args, 'epochs', 2);
+    const rounds = positiveInt(args, 'rounds', 5);
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
     await tf.ready();
 
