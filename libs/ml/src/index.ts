@@ -31,7 +31,7 @@ export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
 export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
 export { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
 export { mulberry32 } from './prng.js';
-export { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsWeightGroup, type TfjsWeightSpec } from './tfjs-layout.js';
+export { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsModelJson, type TfjsTensorInfo, type TfjsWeightGroup, type TfjsWeightSpec } from './tfjs-layout.js';
 export { type RandomDenseNetworkOptions, randomDenseNetwork } from './random-dense-network.js';
 export {
   CONTENTS_FIELD,

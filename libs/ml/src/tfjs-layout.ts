@@ -20,6 +20,24 @@ export interface TfjsWeightGroup {
   weights: TfjsWeightSpec[];
 }
 
+/** A tensor of a graph model's signature, as model.json records it. */
+export interface TfjsTensorInfo {
+  name?: string;
+  dtype?: string;
+  tensorShape?: { dim?: { size?: string | number }[]; unknownRank?: boolean };
+}
+
+/**
+ * model.json as tf.io (a layers model) or the tfjs converter (a graph model) writes it, as parsed:
+ * nothing in it is checked yet.
+ */
+export interface TfjsModelJson {
+  format?: string;
+  modelTopology?: Record<string, unknown>;
+  signature?: { inputs?: Record<string, TfjsTensorInfo>; outputs?: Record<string, TfjsTensorInfo> };
+  weightsManifest?: TfjsWeightGroup[];
+}
+
 /** The artifact breaks the layout; the message says how. Callers give it their own error kind. */
 export class TfjsLayoutError extends Error {
   override readonly name = 'TfjsLayoutError';

@@ -1,6 +1,6 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
-import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsWeightGroup } from '@aimass/ml';
+import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsModelJson, type TfjsTensorInfo } from '@aimass/ml';
 import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { SignatureReader } from './artifact-signature.js';
@@ -69,9 +69,9 @@ export class TfjsSignatureReader implements SignatureReader {
       throw notTfjs(err);
     }
     const jsonPath = refusedLayout(() => pickTfjsModelJson([...this.jsons.keys()]));
-    let modelJson: ModelJson;
+    let modelJson: TfjsModelJson;
     try {
-      modelJson = JSON.parse(this.jsons.get(jsonPath)!.toString('utf8')) as ModelJson;
+      modelJson = JSON.parse(this.jsons.get(jsonPath)!.toString('utf8')) as TfjsModelJson;
     } catch (err) {
       throw new InvalidArgumentError(`the tfjs artifact is refused: ${jsonPath} is not valid JSON (${(err as Error).message})`);
     }
@@ -103,22 +103,10 @@ function notTfjs(err: unknown): InvalidArgumentError {
   );
 }
 
-interface ModelJson {
-  format?: string;
-  modelTopology?: Record<string, unknown>;
-  signature?: { inputs?: Record<string, GraphTensorInfo>; outputs?: Record<string, GraphTensorInfo> };
-  weightsManifest?: TfjsWeightGroup[];
-}
-interface GraphTensorInfo {
-  name?: string;
-  dtype?: string;
-  tensorShape?: { dim?: { size?: string | number }[]; unknownRank?: boolean };
-}
-
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint8: 1, int8: 1, uint16: 2, int16: 2 };
 
 /** Every shard the manifest names is in the tar, and (unquantized) the shards hold exactly the declared weights. */
-function checkWeights(model: ModelJson, jsonPath: string, files: Map<string, number>): void {
+function checkWeights(model: TfjsModelJson, jsonPath: string, files: Map<string, number>): void {
   const manifest = model.weightsManifest;
   if (!Array.isArray(manifest)) throw new InvalidArgumentError('the tfjs artifact is refused: model.json has no weightsManifest');
   for (const group of manifest) {
@@ -135,7 +123,7 @@ function checkWeights(model: ModelJson, jsonPath: string, files: Map<string, num
 }
 
 /** The signature model.json declares. Exported for unit tests. */
-export function readTfjsSignature(model: ModelJson): Signature {
+export function readTfjsSignature(model: TfjsModelJson): Signature {
   if (model.format === 'graph-model' || model.signature) return graphSignature(model);
   return layersSignature(model);
 }
@@ -146,12 +134,12 @@ const GRAPH_DTYPES: Record<string, string> = {
 };
 const LAYERS_DTYPES: Record<string, string> = { float32: 'FP32', int32: 'INT32', bool: 'BOOL', string: 'BYTES', float16: 'FP16' };
 
-function graphSignature(model: ModelJson): Signature {
+function graphSignature(model: TfjsModelJson): Signature {
   const sig = model.signature;
   if (!sig?.inputs || !sig.outputs || Object.keys(sig.outputs).length === 0) {
     throw new InvalidArgumentError('the tfjs artifact is refused: the graph model has no signature (inputs and outputs); convert it with its serving signature');
   }
-  const spec = ([key, info]: [string, GraphTensorInfo]): TensorSpec => {
+  const spec = ([key, info]: [string, TfjsTensorInfo]): TensorSpec => {
     const datatype = GRAPH_DTYPES[info.dtype ?? ''];
     if (!datatype) throw new InvalidArgumentError(`the tfjs artifact is refused: tensor "${key}" has dtype ${info.dtype ?? '(none)'}, which has no Open Inference Protocol datatype`);
     // As for ONNX: [] means a scalar, so a tensor of unknown rank (no tensorShape, or unknownRank)
@@ -171,7 +159,7 @@ interface LayerJson {
   config: Record<string, unknown> & { name?: string; units?: number; batch_input_shape?: (number | null)[]; batchInputShape?: (number | null)[]; dtype?: string; target_shape?: number[] };
 }
 
-function layersSignature(model: ModelJson): Signature {
+function layersSignature(model: TfjsModelJson): Signature {
   const topology = (model.modelTopology?.model_config ?? model.modelTopology) as { class_name?: string; config?: { layers?: LayerJson[]; input_layers?: unknown[][]; output_layers?: unknown[][] } } | undefined;
   const layers = topology?.config?.layers;
   if (!topology || !Array.isArray(layers) || layers.length === 0) {

@@ -1,5 +1,5 @@
 import { FailedPreconditionError } from '@aimass/errors';
-import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsWeightGroup, type TfjsWeightSpec } from '@aimass/ml';
+import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsModelJson, type TfjsWeightSpec } from '@aimass/ml';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 
@@ -10,14 +10,6 @@ export interface TfjsArtifact {
   readonly weightSpecs: TfjsWeightSpec[];
   /** The shards of every manifest group, concatenated in manifest order. */
   readonly weightData: ArrayBuffer;
-}
-
-export interface TfjsModelJson {
-  format?: string;
-  modelTopology: object;
-  signature?: object;
-  weightsManifest: TfjsWeightGroup[];
-  [key: string]: unknown;
 }
 
 /**
