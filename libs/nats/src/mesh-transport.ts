@@ -63,6 +63,9 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
         if (handler.isEventHandler) await this.consumeEvents(this.nc, pattern, handler);
         else this.serveRequests(this.nc, pattern, handler);
       }
+      // SUB is fire-and-forget: until the server answers a PING sent after it, a request to these
+      // subjects can still get "no responders". Report ready only once it would reach a handler.
+      await this.nc.flush();
       callback();
     } catch (err) {
       await this.close().catch(() => undefined);

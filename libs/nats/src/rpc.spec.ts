@@ -123,6 +123,21 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
     }
   });
 
+  it('answers a request sent the moment listen() reports ready', async () => {
+    // Before listen() waited for the server to confirm its subscriptions, about 1 in 7 of these
+    // first requests got "no responders".
+    for (let i = 0; i < 20; i++) {
+      const fresh = new NatsMeshTransport({ natsUrl: server.url, service: `fresh-${i}` });
+      fresh.addHandler(`aimass.rpc.spec.fresh${i}`, asHandler(async () => i));
+      await listen(fresh);
+      try {
+        expect(await client.request(`aimass.rpc.spec.fresh${i}`, {})).toBe(i);
+      } finally {
+        await fresh.close();
+      }
+    }
+  });
+
   it('close() stops answering', async () => {
     await transport.close();
     const err = await failureOf(client.request('aimass.rpc.spec.echo', {}));
