@@ -45,6 +45,24 @@ describe('EventBus against nats-server', () => {
     expect(parseEnvelope((await stored('aimass.events.registry.model.updated')).data)).toEqual(envelope);
   });
 
+  it('prepares an envelope without publishing it, and publishing it later stores exactly that envelope', async () => {
+    const bus = new EventBus(nc, 'registry');
+    const before = (await jsm.streams.info(STREAMS.events.name)).state.messages;
+    const prepared = bus.prepareEvent('registry.version.created', 'models/fraud/versions/7', {
+      model: 'fraud',
+      version: 7,
+      format: 'onnx',
+      sha256: 'a'.repeat(64),
+      size_bytes: 10,
+      artifact_key: 'models/fraud/x',
+      signature: { inputs: [], outputs: [] },
+    });
+    expect(prepared.subject).toBe('aimass.events.registry.version.created');
+    expect((await jsm.streams.info(STREAMS.events.name)).state.messages).toBe(before);
+    await bus.publishEnvelope(prepared.subject, prepared.envelope);
+    expect(parseEnvelope((await stored(prepared.subject)).data)).toEqual(prepared.envelope);
+  });
+
   it('stores an envelope published twice (same id) only once', async () => {
     const bus = new EventBus(nc, 'registry');
     const subject = 'aimass.events.registry.alias.moved';

@@ -1,7 +1,23 @@
 import type { Signature } from '@aimass/contracts';
+import type { PreparedEvent } from '@aimass/nats';
+
+/**
+ * A record that carries the events and audit records of its own commits until they are published:
+ * the announcement is written in the same KV compare-and-set as the change it announces, so a
+ * change is never committed without it (RegistryJournal publishes and then removes them).
+ */
+export interface Journaled {
+  readonly outbox?: readonly PreparedEvent[];
+}
+
+/** Names the KV record a journal entry lives in: a model, or one version of it. */
+export interface RecordRef {
+  readonly model: string;
+  readonly version?: number;
+}
 
 /** What the registry stores in KV for a model. Aliases live here so one CAS moves one alias. */
-export interface ModelRecord {
+export interface ModelRecord extends Journaled {
   readonly name: string;
   readonly description: string;
   readonly tags: Record<string, string>;
@@ -32,7 +48,7 @@ export interface LineageRecord {
 export const EMPTY_LINEAGE: LineageRecord = { source_job_id: '', study_id: '', dataset_digest: '', hyperparameters: {}, metrics: {}, parent_version: 0 };
 
 /** What the registry stores in KV for one version; immutable except for its state and reference statistics. */
-export interface VersionRecord {
+export interface VersionRecord extends Journaled {
   readonly model: string;
   readonly version: number;
   readonly state: VersionState;
@@ -71,7 +87,13 @@ export interface VersionView extends VersionRecord {
 }
 
 export function viewOf(model: ModelRecord, version: VersionRecord): VersionView {
-  return { ...version, aliases: aliasesOf(model, version.version) };
+  return versionView(version, aliasesOf(model, version.version));
+}
+
+/** The version with `aliases`, without announcements waiting to be published. */
+export function versionView(version: VersionRecord, aliases: string[]): VersionView {
+  const { outbox: _pending, ...stored } = version;
+  return { ...stored, aliases };
 }
 
 export function aliasesOf(model: ModelRecord, version: number): string[] {

@@ -4,12 +4,15 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { AliasChangeRecord, ModelRecord, Revisioned, VersionRecord } from '../domain/records.js';
+import type { AliasChangeRecord, Journaled, ModelRecord, RecordRef, Revisioned, VersionRecord } from '../domain/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
 /** One key per change, named by the model record revision that made it: unique and ordered. */
 const aliasChangeKey = (name: string, alias: string, revision: number) => `aliaslog.${name}.${alias}.${revision}`;
+const recordKey = (ref: RecordRef) => (ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version));
+/** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
+const MAX_OUTBOX_ATTEMPTS = 16;
 
 /**
  * Registry metadata in NATS KV. Every write is a compare-and-set: `create` succeeds only when the
@@ -29,8 +32,8 @@ export class ModelMetadataRepository implements OnModuleInit {
     return this.read<ModelRecord>(modelKey(name));
   }
 
-  /** False when the model already exists. */
-  createModel(record: ModelRecord): Promise<boolean> {
+  /** The revision it was written at, or 0 when the model already exists. */
+  createModel(record: ModelRecord): Promise<number> {
     return this.create(modelKey(record.name), record);
   }
 
@@ -53,6 +56,45 @@ export class ModelMetadataRepository implements OnModuleInit {
     await this.create(aliasChangeKey(change.model, change.alias, modelRevision), change);
   }
 
+  /** The record `ref` names, as stored (with its outbox), or null when it does not exist. */
+  readJournaled(ref: RecordRef): Promise<Revisioned<Journaled> | null> {
+    return this.read<Journaled>(recordKey(ref));
+  }
+
+  /**
+   * Takes the announcements `ids` out of the outbox of the record `ref` names. `committed` is the
+   * record as the caller wrote it; when it has changed since, the record is reread and whatever of
+   * `ids` it still holds is removed from that. False when it gave up against constant change.
+   */
+  async removeAnnounced(ref: RecordRef, ids: ReadonlySet<string>, committed?: Revisioned<Journaled>): Promise<boolean> {
+    const key = recordKey(ref);
+    let current = committed ?? (await this.read<Journaled>(key));
+    for (let attempt = 0; attempt < MAX_OUTBOX_ATTEMPTS; attempt++) {
+      if (!current) return true;
+      const outbox = current.value.outbox ?? [];
+      const rest = outbox.filter((a) => !ids.has(a.envelope.id));
+      if (rest.length === outbox.length) return true;
+      const { outbox: _published, ...record } = current.value;
+      if (await this.update(key, rest.length ? { ...record, outbox: rest } : record, current.revision)) return true;
+      current = await this.read<Journaled>(key);
+    }
+    return false;
+  }
+
+  /** Every model and version record whose outbox is not empty: what a registry that stopped mid-commit left unpublished. */
+  async journaledRecords(): Promise<RecordRef[]> {
+    const keys = [...(await this.keys('models.*')), ...(await this.keys('versions.>'))];
+    const refs: RecordRef[] = [];
+    for (let i = 0; i < keys.length; i += 64) {
+      const records = await Promise.all(keys.slice(i, i + 64).map((k) => this.read<ModelRecord | VersionRecord>(k)));
+      for (const r of records) {
+        if (!r?.value.outbox?.length) continue;
+        refs.push('version' in r.value ? { model: r.value.model, version: r.value.version } : { model: r.value.name });
+      }
+    }
+    return refs;
+  }
+
   /** Oldest first; every alias of the model when `alias` is empty. */
   async listAliasChanges(name: string, alias: string): Promise<AliasChangeRecord[]> {
     const keys = await this.keys(`aliaslog.${name}.${alias || '*'}.*`);
@@ -72,8 +114,8 @@ export class ModelMetadataRepository implements OnModuleInit {
     return (await this.read<VersionRecord>(versionKey(name, version)))?.value ?? null;
   }
 
-  /** The commit point of a push: false when this version number is taken. */
-  createVersion(record: VersionRecord): Promise<boolean> {
+  /** The commit point of a push: the revision it was written at, or 0 when this version number is taken. */
+  createVersion(record: VersionRecord): Promise<number> {
     return this.create(versionKey(record.model, record.version), record);
   }
 
@@ -102,13 +144,13 @@ export class ModelMetadataRepository implements OnModuleInit {
     });
   }
 
-  private create(key: string, value: unknown): Promise<boolean> {
+  /** The revision written, or 0 when the key exists. */
+  private create(key: string, value: unknown): Promise<number> {
     return this.guard(`create ${key}`, async () => {
       try {
-        await this.kv.create(key, JSON.stringify(value));
-        return true;
+        return await this.kv.create(key, JSON.stringify(value));
       } catch (err) {
-        if (isCasFailure(err)) return false;
+        if (isCasFailure(err)) return 0;
         throw err;
       }
     });

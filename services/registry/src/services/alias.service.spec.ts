@@ -1,5 +1,6 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelRecord, VersionRecord } from '../domain/records.js';
@@ -17,38 +18,47 @@ function version(n: number, state: VersionRecord['state'] = 'READY'): VersionRec
   return { model: 'm', version: n, state, format: 'onnx', size_bytes: 1, sha256: 'a'.repeat(64), artifact_key: `k${n}`, signature: { inputs: [], outputs: [] }, created_at: 't', tags: {} };
 }
 
-function setup(metadata: Partial<ModelMetadataRepository>, events: Partial<RegistryEventsRepository> = {}) {
-  const repo = strictMock<ModelMetadataRepository>(metadata, 'ModelMetadataRepository');
-  const journal = new RegistryJournal(strictMock<RegistryEventsRepository>(events, 'RegistryEventsRepository'));
-  return new AliasService(repo, new ModelCatalogService(repo, journal, loadConfig({})), journal);
+/** The service over mocked KV; announcements are really prepared, and `published` records what was sent. */
+function setup(metadata: Partial<ModelMetadataRepository>) {
+  const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
+  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
+  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
+  const journal = new RegistryJournal(events, repo);
+  return Object.assign(new AliasService(repo, new ModelCatalogService(repo, journal, loadConfig({})), journal), { published });
 }
 
 describe('AliasService.setAlias', () => {
   it('moves the alias with a CAS, records the move in the history, announces and audits it', async () => {
     const updateModel = vi.fn().mockResolvedValue(8);
     const recordAliasChange = vi.fn().mockResolvedValue(undefined);
-    const aliasMoved = vi.fn().mockResolvedValue(undefined);
-    const audit = vi.fn().mockResolvedValue(undefined);
-    const service = setup(
-      { getVersion: vi.fn().mockResolvedValue(version(3)), getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }), updateModel, recordAliasChange },
-      { aliasMoved, audit },
-    );
+    const removeAnnounced = vi.fn().mockResolvedValue(true);
+    const service = setup({
+      getVersion: vi.fn().mockResolvedValue(version(3)),
+      getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }),
+      updateModel,
+      recordAliasChange,
+      removeAnnounced,
+    });
     const moved = await service.setAlias('m', 'production', 3, 'alice');
     expect(moved).toEqual({ model: 'm', alias: 'production', version: 3, previous_version: 2 });
-    expect(updateModel.mock.calls[0]![0].aliases).toEqual({ production: 3 });
-    expect(updateModel.mock.calls[0]![1]).toBe(7);
+    const [written, revision] = updateModel.mock.calls[0]! as [ModelRecord, number];
+    expect(written.aliases).toEqual({ production: 3 });
+    expect(revision).toBe(7);
     expect(recordAliasChange).toHaveBeenCalledWith(expect.objectContaining({ ...moved, actor: 'alice' }), 8);
-    expect(aliasMoved).toHaveBeenCalledWith(moved);
-    expect(audit).toHaveBeenCalledWith('alice', 'alias.set', 'models/m/aliases/production', { version: 3, previous_version: 2 });
+    // The move and its announcements are one write; they are published after it, then taken out of the record.
+    const sent = service.published.mock.calls.map(([p]) => p.envelope);
+    expect(written.outbox!.map((p) => p.envelope)).toEqual(sent);
+    expect(sent).toMatchObject([
+      { type: 'registry.alias.moved', subject: 'models/m/aliases/production', data: moved },
+      { type: 'audit.record', data: { actor: 'alice', action: 'alias.set', resource: 'models/m/aliases/production', details: { version: 3, previous_version: 2 } } },
+    ]);
+    expect(removeAnnounced).toHaveBeenCalledWith({ model: 'm' }, new Set(sent.map((e) => e.id)), { value: written, revision: 8 });
   });
 
   it('puts the alias back when the version was archived while it moved', async () => {
     const getVersion = vi.fn().mockResolvedValueOnce(version(3)).mockResolvedValueOnce(version(3, 'ARCHIVED'));
     const updateModel = vi.fn().mockResolvedValue(9);
-    const service = setup(
-      { getVersion, getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }), updateModel, recordAliasChange: vi.fn().mockResolvedValue(undefined) },
-      { aliasMoved: vi.fn().mockResolvedValue(undefined), audit: vi.fn().mockResolvedValue(undefined) },
-    );
+    const service = setup({ getVersion, getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }), updateModel, recordAliasChange: vi.fn().mockResolvedValue(undefined) });
     await expect(service.setAlias('m', 'production', 3, 'alice')).rejects.toThrow(/became ARCHIVED while the alias moved; the alias was put back/);
     expect(updateModel.mock.calls.map(([record]) => (record as ModelRecord).aliases.production)).toEqual([3, 2]);
   });
@@ -71,10 +81,7 @@ describe('AliasService.deleteAlias and history', () => {
   it('deletes an alias (version 0 in the history) and refuses one that does not exist', async () => {
     const updateModel = vi.fn().mockResolvedValue(5);
     const recordAliasChange = vi.fn().mockResolvedValue(undefined);
-    const service = setup(
-      { getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { staging: 1 } }), revision: 4 }), updateModel, recordAliasChange },
-      { aliasMoved: vi.fn().mockResolvedValue(undefined), audit: vi.fn().mockResolvedValue(undefined) },
-    );
+    const service = setup({ getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { staging: 1 } }), revision: 4 }), updateModel, recordAliasChange });
     expect(await service.deleteAlias('m', 'staging', 'bob')).toEqual({ model: 'm', alias: 'staging', version: 0, previous_version: 1 });
     expect(updateModel.mock.calls[0]![0].aliases).toEqual({});
     await expect(service.deleteAlias('m', 'production', 'bob')).rejects.toThrow(new NotFoundError('model "m" has no alias "production"'));

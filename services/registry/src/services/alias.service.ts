@@ -65,12 +65,17 @@ export class AliasService {
       if (version === 0) delete aliases[alias];
       else aliases[alias] = version;
       const time = new Date().toISOString();
-      const revision = await this.metadata.updateModel({ ...current.value, aliases, updated_at: time }, current.revision);
+      const moved = { model: name, alias, version, previous_version: previous };
+      const { events } = this.journal;
+      const next = this.journal.stage(
+        { ...current.value, aliases, updated_at: time },
+        events.aliasMoved(moved),
+        events.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, { version, previous_version: previous }),
+      );
+      const revision = await this.metadata.updateModel(next, current.revision);
       if (revision) {
-        const moved = { model: name, alias, version, previous_version: previous };
         await this.metadata.recordAliasChange({ ...moved, actor, time }, revision);
-        await this.journal.announce('alias moved', (e) => e.aliasMoved(moved));
-        await this.journal.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, { version, previous_version: previous });
+        await this.journal.flush({ model: name }, { value: next, revision });
         return moved;
       }
     }

@@ -1,5 +1,6 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelRecord } from '../domain/records.js';
@@ -12,22 +13,27 @@ function model(name: string, overrides: Partial<ModelRecord> = {}): ModelRecord 
   return { name, description: '', tags: {}, owner: '', framework: '', model_card: '', created_at: 't0', updated_at: 't0', latest_version: 0, aliases: {}, ...overrides };
 }
 
-function setup(metadata: Partial<ModelMetadataRepository>, events: Partial<RegistryEventsRepository> = {}, env: NodeJS.ProcessEnv = {}) {
-  const journal = new RegistryJournal(strictMock<RegistryEventsRepository>(events, 'RegistryEventsRepository'));
-  return new ModelCatalogService(strictMock<ModelMetadataRepository>(metadata, 'ModelMetadataRepository'), journal, loadConfig(env));
+/** The catalog over mocked KV; announcements are really prepared, and `published` records what was sent. */
+function setup(metadata: Partial<ModelMetadataRepository>, env: NodeJS.ProcessEnv = {}) {
+  const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
+  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
+  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
+  return Object.assign(new ModelCatalogService(repo, new RegistryJournal(events, repo), loadConfig(env)), { published });
 }
 
 describe('ModelCatalogService.createModel', () => {
   it('creates the record with KV create, announces it and audits it; the owner defaults to the actor', async () => {
-    const createModel = vi.fn().mockResolvedValue(true);
-    const modelCreated = vi.fn().mockResolvedValue(undefined);
-    const audit = vi.fn().mockResolvedValue(undefined);
-    const catalog = setup({ getModel: vi.fn().mockResolvedValue(null), createModel }, { modelCreated, audit });
+    const createModel = vi.fn().mockResolvedValue(1);
+    const catalog = setup({ getModel: vi.fn().mockResolvedValue(null), createModel });
     const created = await catalog.createModel({ name: 'fraud', description: 'scores', tags: { team: 'risk' }, framework: 'onnx', model_card: '# Fraud' }, 'alice');
     expect(created).toMatchObject({ name: 'fraud', description: 'scores', tags: { team: 'risk' }, owner: 'alice', framework: 'onnx', model_card: '# Fraud', latest_version: 0, aliases: {} });
-    expect(createModel).toHaveBeenCalledWith(created);
-    expect(modelCreated).toHaveBeenCalledWith({ model: 'fraud', description: 'scores' });
-    expect(audit).toHaveBeenCalledWith('alice', 'model.create', 'models/fraud', {});
+    expect(created).not.toHaveProperty('outbox');
+    const sent = catalog.published.mock.calls.map(([p]) => p.envelope);
+    expect(createModel).toHaveBeenCalledWith({ ...created, outbox: sent.map((envelope) => ({ subject: expect.any(String), envelope })) });
+    expect(sent).toMatchObject([
+      { type: 'registry.model.created', data: { model: 'fraud', description: 'scores' } },
+      { type: 'audit.record', data: { actor: 'alice', action: 'model.create', resource: 'models/fraud', details: {} } },
+    ]);
   });
 
   it('refuses a name that exists with FAILED_PRECONDITION, writing nothing', async () => {
@@ -37,7 +43,7 @@ describe('ModelCatalogService.createModel', () => {
 
   it('treats losing the create race as "exists"', async () => {
     const getModel = vi.fn().mockResolvedValueOnce(null).mockResolvedValueOnce({ value: model('fraud'), revision: 1 });
-    const catalog = setup({ getModel, createModel: vi.fn().mockResolvedValue(false) });
+    const catalog = setup({ getModel, createModel: vi.fn().mockResolvedValue(0) });
     await expect(catalog.createModel({ name: 'fraud' }, 'bob')).rejects.toBeInstanceOf(FailedPreconditionError);
   });
 
@@ -61,13 +67,15 @@ describe('ModelCatalogService.updateModel', () => {
     const current = model('fraud', { description: 'old', owner: 'risk', tags: { a: '1' } });
     const getModel = vi.fn().mockResolvedValueOnce({ value: current, revision: 4 }).mockResolvedValueOnce({ value: current, revision: 5 });
     const updateModel = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(6);
-    const modelUpdated = vi.fn().mockResolvedValue(undefined);
-    const catalog = setup({ getModel, updateModel }, { modelUpdated, audit: vi.fn().mockResolvedValue(undefined) });
+    const catalog = setup({ getModel, updateModel });
     const next = await catalog.updateModel({ name: 'fraud', update_mask: ['description', 'model_card'], description: 'new', owner: 'ignored', model_card: '# card' }, 'carol');
     expect(next).toMatchObject({ description: 'new', owner: 'risk', tags: { a: '1' }, model_card: '# card' });
     expect(updateModel).toHaveBeenCalledTimes(2);
     expect(updateModel.mock.calls[1]![1]).toBe(5);
-    expect(modelUpdated).toHaveBeenCalledWith({ model: 'fraud', fields: ['description', 'model_card'], changes: { description: 'new', model_card: '6 characters' } });
+    expect(catalog.published.mock.calls.map(([p]) => p.envelope)).toMatchObject([
+      { type: 'registry.model.updated', data: { model: 'fraud', fields: ['description', 'model_card'], changes: { description: 'new', model_card: '6 characters' } } },
+      { type: 'audit.record', data: { actor: 'carol', action: 'model.update', details: { fields: ['description', 'model_card'] } } },
+    ]);
   });
 
   it('answers NOT_FOUND for a model that does not exist', async () => {
@@ -79,7 +87,7 @@ describe('ModelCatalogService.updateModel', () => {
 describe('ModelCatalogService.listModels', () => {
   it('pages with the default size and refuses a page over the limit, naming the setting', async () => {
     const listModels = vi.fn().mockResolvedValue(['c', 'a', 'b'].map((n) => model(n)));
-    const catalog = setup({ listModels }, {}, { AIMASS_REGISTRY_DEFAULT_PAGE_SIZE: '2', AIMASS_REGISTRY_MAX_PAGE_SIZE: '10' });
+    const catalog = setup({ listModels }, { AIMASS_REGISTRY_DEFAULT_PAGE_SIZE: '2', AIMASS_REGISTRY_MAX_PAGE_SIZE: '10' });
     const page = await catalog.listModels({});
     expect(page.models.map((m) => m.name)).toEqual(['a', 'b']);
     expect(page.total_size).toBe(3);

@@ -43,7 +43,7 @@ export class ModelCatalogService {
   }
 
   async getModel(nameInput: string): Promise<ModelRecord> {
-    return (await this.getRevisioned(this.modelName(nameInput))).value;
+    return withoutOutbox((await this.getRevisioned(this.modelName(nameInput))).value);
   }
 
   async getRevisioned(name: string): Promise<Revisioned<ModelRecord>> {
@@ -58,12 +58,17 @@ export class ModelCatalogService {
     const changes = Object.fromEntries(fields.map((f) => [f, request[f]]));
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.getRevisioned(request.name);
-      const next: ModelRecord = { ...current.value, ...changes, updated_at: new Date().toISOString() };
-      if (await this.metadata.updateModel(next, current.revision)) {
-        const announced = { ...changes, ...(fields.includes('model_card') ? { model_card: `${request.model_card.length} characters` } : {}) };
-        await this.journal.announce('model updated', (e) => e.modelUpdated({ model: next.name, fields, changes: announced }));
-        await this.journal.audit(actor, 'model.update', `models/${next.name}`, { fields });
-        return next;
+      const announced = { ...changes, ...(fields.includes('model_card') ? { model_card: `${request.model_card.length} characters` } : {}) };
+      const { events } = this.journal;
+      const next: ModelRecord = this.journal.stage(
+        { ...current.value, ...changes, updated_at: new Date().toISOString() },
+        events.modelUpdated({ model: request.name, fields, changes: announced }),
+        events.audit(actor, 'model.update', `models/${request.name}`, { fields }),
+      );
+      const revision = await this.metadata.updateModel(next, current.revision);
+      if (revision) {
+        await this.journal.flush({ model: next.name }, { value: next, revision });
+        return withoutOutbox(next);
       }
     }
     throw new InternalError(`could not update "${request.name}": too much contention`);
@@ -74,7 +79,7 @@ export class ModelCatalogService {
     const { defaultPageSize, maxPageSize } = this.config.registry;
     const size = query.page_size > 0 ? query.page_size : defaultPageSize;
     if (size > maxPageSize) throw new InvalidArgumentError(`page_size ${size} is over the limit of ${maxPageSize} (AIMASS_REGISTRY_MAX_PAGE_SIZE)`);
-    const all = (await this.metadata.listModels()).map(modelOf);
+    const all = (await this.metadata.listModels()).map((m) => withoutOutbox(modelOf(m)));
     return searchModels(all, query, size);
   }
 
@@ -83,7 +88,8 @@ export class ModelCatalogService {
     const existing = await this.metadata.getModel(input.name);
     if (existing) return { record: modelOf(existing.value), created: false };
     const now = new Date().toISOString();
-    const record: ModelRecord = {
+    const { events } = this.journal;
+    const fresh: ModelRecord = {
       name: input.name,
       description: input.description ?? '',
       tags: input.tags ?? {},
@@ -95,10 +101,11 @@ export class ModelCatalogService {
       latest_version: 0,
       aliases: {},
     };
-    if (await this.metadata.createModel(record)) {
-      await this.journal.announce('model created', (e) => e.modelCreated({ model: record.name, description: record.description }));
-      await this.journal.audit(actor, 'model.create', `models/${record.name}`);
-      return { record, created: true };
+    const record = this.journal.stage(fresh, events.modelCreated({ model: fresh.name, description: fresh.description }), events.audit(actor, 'model.create', `models/${fresh.name}`));
+    const revision = await this.metadata.createModel(record);
+    if (revision) {
+      await this.journal.flush({ model: record.name }, { value: record, revision });
+      return { record: fresh, created: true };
     }
     const raced = await this.metadata.getModel(input.name);
     if (!raced) throw new InternalError(`model "${input.name}" vanished while being created`);
@@ -116,7 +123,13 @@ export class ModelCatalogService {
   }
 }
 
-/** Fills the fields records written before they existed lack. */
+/** Fills the fields records written before they existed lack. The outbox stays: writes carry it along. */
 export function modelOf(record: ModelRecord): ModelRecord {
   return { owner: '', framework: '', model_card: '', ...record };
+}
+
+/** The record as callers see it, without announcements waiting to be published. */
+export function withoutOutbox(record: ModelRecord): ModelRecord {
+  const { outbox: _pending, ...model } = record;
+  return model;
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from '@aimass/errors';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
 import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
@@ -45,16 +46,19 @@ function fakeUpload() {
   return upload;
 }
 
-type Mocks = { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<ArtifactRepository>; events?: Partial<RegistryEventsRepository> };
+type Mocks = { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<ArtifactRepository> };
 
+/** The services over mocked KV and S3; announcements are really prepared, and `published` records what was sent. */
 function wire(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
   const config = loadConfig(env);
-  const metadata = strictMock<ModelMetadataRepository>(mocks.metadata ?? {}, 'ModelMetadataRepository');
-  const journal = new RegistryJournal(strictMock<RegistryEventsRepository>(mocks.events ?? {}, 'RegistryEventsRepository'));
+  const metadata = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...mocks.metadata }, 'ModelMetadataRepository');
+  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
+  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
+  const journal = new RegistryJournal(events, metadata);
   const catalog = new ModelCatalogService(metadata, journal, config);
   const aliases = new AliasService(metadata, catalog, journal);
   const registry = new RegistryService(metadata, strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'), catalog, aliases, journal, config);
-  return { registry, catalog, aliases };
+  return { registry, catalog, aliases, published };
 }
 
 function setup(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
@@ -62,35 +66,38 @@ function setup(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('RegistryService.pushVersion', () => {
-  it('stores the bytes, then commits the next version number, then announces it', async () => {
+  it('stores the bytes, then commits the next version number with its announcements, then publishes them', async () => {
     const upload = fakeUpload();
     const order: string[] = [];
-    const createVersion = vi.fn(async () => { order.push('kv'); return true; });
+    const createVersion = vi.fn(async (_record: VersionRecord) => { order.push('kv'); return 12; });
     upload.complete.mockImplementation(async () => { order.push('s3'); return { size: onnx.length, sha256: sha }; });
-    const versionCreated = vi.fn(async () => { order.push('event'); });
-    const service = setup({
+    const { registry: service, published } = wire({
       metadata: {
         getModel: vi.fn().mockResolvedValueOnce({ value: model({ latest_version: 4 }), revision: 9 }).mockResolvedValue({ value: model({ latest_version: 4 }), revision: 9 }),
         createVersion,
         updateModel: vi.fn().mockResolvedValue(10),
       },
       artifacts: { keyFor: vi.fn().mockReturnValue('models/m/artifacts/u1'), beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload) },
-      events: { versionCreated, audit: vi.fn().mockResolvedValue(undefined) },
     });
+    published.mockImplementation(async (p) => void order.push(p.envelope.type));
     const result = await service.pushVersion(parts({ header: { model: 'm', sha256: sha } }, { chunk: onnx.subarray(0, 10) }, { chunk: onnx.subarray(10) }), 'alice');
     expect(result.version).toBe(5);
     expect(result.signature.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 3] }]);
-    expect(order).toEqual(['s3', 'kv', 'event']);
+    expect(result).not.toHaveProperty('outbox');
+    expect(order).toEqual(['s3', 'kv', 'registry.version.created', 'audit.record']);
+    expect(createVersion.mock.calls[0]![0].outbox!.map((p) => p.envelope)).toMatchObject([
+      { type: 'registry.version.created', subject: 'models/m/versions/5', data: { model: 'm', version: 5, sha256: sha, artifact_key: 'models/m/artifacts/u1' } },
+      { type: 'audit.record', data: { actor: 'alice', action: 'version.create', resource: 'models/m/versions/5' } },
+    ]);
     expect(upload.abort).not.toHaveBeenCalled();
   });
 
   it('takes the next free number when another push won the race', async () => {
     const upload = fakeUpload();
-    const createVersion = vi.fn().mockResolvedValueOnce(false).mockResolvedValueOnce(false).mockResolvedValueOnce(true);
+    const createVersion = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(0).mockResolvedValueOnce(3);
     const service = setup({
       metadata: { getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 1 }), revision: 1 }), createVersion, updateModel: vi.fn().mockResolvedValue(10) },
       artifacts: { keyFor: vi.fn().mockReturnValue('k'), beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload) },
-      events: { versionCreated: vi.fn().mockResolvedValue(undefined), audit: vi.fn().mockResolvedValue(undefined) },
     });
     const result = await service.pushVersion(parts({ header: { model: 'm' } }, { chunk: onnx }), 'bob');
     expect(createVersion.mock.calls.map((c) => (c[0] as VersionRecord).version)).toEqual([2, 3, 4]);
@@ -164,21 +171,22 @@ describe('RegistryService.getVersion', () => {
 describe('RegistryService.setAlias', () => {
   it('moves an alias with compare-and-set and announces the move', async () => {
     const updateModel = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(5);
-    const aliasMoved = vi.fn().mockResolvedValue(undefined);
     const recordAliasChange = vi.fn().mockResolvedValue(undefined);
-    const { aliases } = wire({
+    const { aliases, published } = wire({
       metadata: {
         getVersion: vi.fn().mockResolvedValue(version(2)),
         getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 2, aliases: { production: 1 } }), revision: 4 }),
         updateModel,
         recordAliasChange,
       },
-      events: { aliasMoved, audit: vi.fn().mockResolvedValue(undefined) },
     });
     const moved = await aliases.setAlias('m', 'production', 2, 'carol');
     expect(moved).toEqual({ model: 'm', alias: 'production', version: 2, previous_version: 1 });
     expect(updateModel).toHaveBeenCalledTimes(2);
-    expect(aliasMoved).toHaveBeenCalledExactlyOnceWith(moved);
+    expect(published.mock.calls.map(([p]) => [p.envelope.type, p.envelope.data])).toEqual([
+      ['registry.alias.moved', moved],
+      ['audit.record', expect.objectContaining({ actor: 'carol', action: 'alias.set' })],
+    ]);
     expect(recordAliasChange).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ ...moved, actor: 'carol' }), 5);
   });
 

@@ -5,7 +5,7 @@ import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { signatureReaderFor } from '../domain/artifact-signature.js';
-import { aliasesOf, viewOf, type ModelRecord, type VersionRecord, type VersionState, type VersionView } from '../domain/records.js';
+import { aliasesOf, versionView, viewOf, type ModelRecord, type Revisioned, type VersionRecord, type VersionState, type VersionView } from '../domain/records.js';
 import {
   pushHeaderSchema,
   ReferenceStatisticsSchema,
@@ -125,12 +125,17 @@ export class RegistryService {
       if (from === state) return viewOf(model, current.value);
       if (!TRANSITIONS[from].includes(state)) throw new FailedPreconditionError(`version ${version} of "${name}" is ${from}; it cannot become ${state}`);
       if (state !== 'READY') this.refuseWhileAliased(model, version, state);
-      const next: VersionRecord = { ...current.value, state, updated_at: new Date().toISOString() };
-      if (!(await this.metadata.updateVersion(next, current.revision))) continue;
+      const { events } = this.journal;
+      const next: VersionRecord = this.journal.stage(
+        { ...current.value, state, updated_at: new Date().toISOString() },
+        events.versionStateChanged({ model: name, version, state, previous_state: from }),
+        events.audit(actor, `version.${state.toLowerCase()}`, `models/${name}/versions/${version}`, { previous_state: from }),
+      );
+      const revision = await this.metadata.updateVersion(next, current.revision);
+      if (!revision) continue;
       if (state !== 'READY') await this.undoIfAliasedMeanwhile(name, version, state, current.value);
       if (state === 'DELETED') await this.removeArtifacts(next);
-      await this.journal.announce('state changed', (e) => e.versionStateChanged({ model: name, version, state, previous_state: from }));
-      await this.journal.audit(actor, `version.${state.toLowerCase()}`, `models/${name}/versions/${version}`, { previous_state: from });
+      await this.journal.flush({ model: name, version }, { value: next, revision });
       return viewOf(model, next);
     }
     throw new InternalError(`could not change the state of ${name} v${version}: too much contention`);
@@ -144,12 +149,17 @@ export class RegistryService {
       const current = await this.metadata.getVersionRevisioned(name, version);
       if (!current) throw new NotFoundError(`model "${name}" has no version ${version}`);
       if (current.value.state === 'DELETED') throw new FailedPreconditionError(`version ${version} of "${name}" is DELETED`);
-      const next: VersionRecord = { ...current.value, reference_statistics_key: key, updated_at: new Date().toISOString() };
-      if (!(await this.metadata.updateVersion(next, current.revision))) continue;
+      const { events } = this.journal;
+      const next: VersionRecord = this.journal.stage(
+        { ...current.value, reference_statistics_key: key, updated_at: new Date().toISOString() },
+        events.statisticsAttached({ model: name, version, features: statistics.features.length }),
+        events.audit(actor, 'version.statistics', `models/${name}/versions/${version}`, { features: statistics.features.length }),
+      );
+      const revision = await this.metadata.updateVersion(next, current.revision);
+      if (!revision) continue;
       const replaced = current.value.reference_statistics_key;
       if (replaced) await this.artifacts.remove(replaced).catch((err: unknown) => this.logger.warn({ err }, `could not remove replaced statistics ${replaced}`));
-      await this.journal.announce('statistics attached', (e) => e.statisticsAttached({ model: name, version, features: statistics.features.length }));
-      await this.journal.audit(actor, 'version.statistics', `models/${name}/versions/${version}`, { features: statistics.features.length });
+      await this.journal.flush({ model: name, version }, { value: next, revision });
       return viewOf(await this.catalog.getModel(name), next);
     }
     throw new InternalError(`could not attach statistics to ${name} v${version}: too much contention`);
@@ -175,10 +185,11 @@ export class RegistryService {
       { name: header.model, description: header.description, owner: header.owner, framework: header.framework || header.format },
       actor,
     );
+    const { events } = this.journal;
     let number = model.latest_version + 1;
-    let version: VersionRecord | undefined;
-    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS * 4 && !version; attempt++, number++) {
-      const candidate: VersionRecord = {
+    let committed: Revisioned<VersionRecord> | undefined;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS * 4 && !committed; attempt++, number++) {
+      const record: VersionRecord = {
         model: header.model,
         version: number,
         state: 'READY',
@@ -192,25 +203,20 @@ export class RegistryService {
         lineage: header.lineage,
         ...(statisticsKey ? { reference_statistics_key: statisticsKey } : {}),
       };
-      if (await this.metadata.createVersion(candidate)) version = candidate;
+      const candidate = this.journal.stage(
+        record,
+        events.versionCreated({ model: record.model, version: number, format: record.format, sha256: record.sha256, size_bytes: record.size_bytes, artifact_key: artifactKey, signature }),
+        events.audit(actor, 'version.create', `models/${record.model}/versions/${number}`, { sha256: record.sha256, size_bytes: record.size_bytes }),
+      );
+      const revision = await this.metadata.createVersion(candidate);
+      if (revision) committed = { value: candidate, revision };
     }
-    if (!version) throw new InternalError(`could not assign a version number to "${header.model}" after many attempts`);
-    const committed = version;
-    await this.catalog.raiseLatest(header.model, committed.version);
-    await this.journal.announce('version created', (e) =>
-      e.versionCreated({
-        model: committed.model,
-        version: committed.version,
-        format: committed.format,
-        sha256: committed.sha256,
-        size_bytes: committed.size_bytes,
-        artifact_key: committed.artifact_key,
-        signature: committed.signature,
-      }),
-    );
-    await this.journal.audit(actor, 'version.create', `models/${committed.model}/versions/${committed.version}`, { sha256: committed.sha256, size_bytes: committed.size_bytes });
-    if (header.alias) await this.aliases.moveAlias(header.model, header.alias, committed.version, actor);
-    return { ...committed, aliases: header.alias ? [header.alias] : [] };
+    if (!committed) throw new InternalError(`could not assign a version number to "${header.model}" after many attempts`);
+    const { version } = committed.value;
+    await this.catalog.raiseLatest(header.model, version);
+    await this.journal.flush({ model: header.model, version }, committed);
+    if (header.alias) await this.aliases.moveAlias(header.model, header.alias, version, actor);
+    return versionView(committed.value, header.alias ? [header.alias] : []);
   }
 
   private async latestReady(model: ModelRecord): Promise<VersionView> {
