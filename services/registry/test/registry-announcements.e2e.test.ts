@@ -1,14 +1,12 @@
-import { STREAMS, type Envelope } from '@aimass/contracts';
-import { createMeshClient } from '@aimass/grpc/client';
+import { STREAMS, type Envelope, type registryv1 } from '@aimass/contracts';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
 import { openKv, provisionStreams } from '@aimass/nats';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
-import type { registryv1 } from '@aimass/contracts';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pieces, push, unary } from './registry-harness.js';
+import { pieces, push, unary, withRegistryClient } from './registry-harness.js';
 
 // Every registry change is committed together with its events and audit records (they sit in the
 // changed KV record until published). A change made while they cannot be published is announced
@@ -19,15 +17,6 @@ let nc: NatsConnection;
 let jsm: JetStreamManager;
 let kv: KV;
 const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 4, hidden: [], outputDim: 2, seed: 13, activation: 'relu' })));
-
-async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
 
 /** Every envelope stored on `stream` under `subject`, oldest first. */
 async function stored(stream: string, subject: string): Promise<Envelope[]> {
@@ -80,11 +69,11 @@ afterAll(async () => {
 
 describe('registry announcements', () => {
   it('announces a change made while the events stream was gone, once it is back, exactly once, without a restart', async () => {
-    const v1 = await withClient((client) => push(client, { model: 'late', format: 'onnx' }, pieces(onnx)));
+    const v1 = await withRegistryClient(mesh, (client) => push(client, { model: 'late', format: 'onnx' }, pieces(onnx)));
     await jsm.streams.delete(STREAMS.events.name);
 
     // The change is committed and the caller learns so, although its event cannot be stored.
-    const moved = await withClient((client) => unary<registryv1.Alias__Output>((cb) => client.SetAlias({ model: 'late', alias: 'champion', version: v1.version }, cb)));
+    const moved = await withRegistryClient(mesh, (client) => unary<registryv1.Alias__Output>((cb) => client.SetAlias({ model: 'late', alias: 'champion', version: v1.version }, cb)));
     expect(moved).toMatchObject({ alias: 'champion', version: v1.version, previous_version: 0 });
     expect(await unpublished('models.late')).toBe(2);
 
@@ -99,7 +88,7 @@ describe('registry announcements', () => {
 
   it('announces, after a restart, what a registry killed before publishing committed', async () => {
     await jsm.streams.delete(STREAMS.events.name);
-    const pushed = await withClient((client) => push(client, { model: 'crashed', format: 'onnx', alias: 'production' }, pieces(onnx)));
+    const pushed = await withRegistryClient(mesh, (client) => push(client, { model: 'crashed', format: 'onnx', alias: 'production' }, pieces(onnx)));
     expect(pushed.version).toBe(1);
     // Model created, version created, alias moved: each committed with its event and audit record.
     expect([await unpublished('models.crashed'), await unpublished('versions.crashed.1')]).toEqual([4, 2]);

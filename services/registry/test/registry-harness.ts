@@ -1,6 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { makeScratchDir, startMesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import { makeScratchDir, startMesh, type Mesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 
@@ -30,6 +30,16 @@ export async function startRegistry(env: Record<string, string> = {}): Promise<R
       await mesh.stop();
     },
   };
+}
+
+/** Runs `use` with a fresh registry client on `mesh` (a new connection, as after a restart), closing it after. */
+export async function withRegistryClient<T>(mesh: Mesh, use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
+  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
 }
 
 export function unary<T>(invoke: (cb: (err: ServiceError | null, res?: T) => void) => unknown): Promise<T> {

@@ -1,23 +1,13 @@
 import type { registryv1 } from '@aimass/contracts';
-import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { download, pieces, push, sha256, unary } from './registry-harness.js';
+import { download, pieces, push, sha256, unary, withRegistryClient } from './registry-harness.js';
 
 // All registry state lives in NATS KV and S3: a new registry process sees everything the old one wrote.
 
 let mesh: Mesh;
 const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 64, hidden: [32], outputDim: 8, seed: 31, activation: 'tanh' })));
-
-async function withClient<T>(use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
-  try {
-    return await use(client);
-  } finally {
-    client.close();
-  }
-}
 
 beforeAll(async () => {
   mesh = await startMesh({ stateDir: makeScratchDir('registry-restart'), services: ['registry'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
@@ -28,7 +18,7 @@ afterAll(async () => {
 
 describe('a registry restart', () => {
   it('keeps models, versions, aliases, alias history, statistics and artifacts', async () => {
-    const before = await withClient(async (client) => {
+    const before = await withRegistryClient(mesh, async (client) => {
       await unary((cb) => client.CreateModel({ name: 'kept', description: 'survives', owner: 'ops', tags: { tier: 'gold' }, model_card: '# Kept' }, cb));
       const v1 = await push(client, { model: 'kept', format: 'onnx', sha256: sha256(onnx), lineage: { source_job_id: 'job-1' } }, pieces(onnx));
       const v2 = await push(client, { model: 'kept', format: 'onnx', alias: 'staging' }, pieces(onnx));
@@ -46,7 +36,7 @@ describe('a registry restart', () => {
 
     await mesh.restartService('registry');
 
-    await withClient(async (client) => {
+    await withRegistryClient(mesh, async (client) => {
       const model = await unary<registryv1.Model__Output>((cb) => client.GetModel({ name: 'kept' }, cb));
       expect(model).toEqual(before.model);
       expect(model.aliases).toEqual({ production: 1, staging: 1 });
