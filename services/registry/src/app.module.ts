@@ -5,6 +5,7 @@ import { RegistryRpcController } from './controllers/registry.rpc.controller.js'
 import { ArtifactRepository } from './repositories/artifact.repository.js';
 import { ModelMetadataRepository } from './repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from './repositories/registry-events.repository.js';
+import { RegistryMetricsRepository } from './repositories/registry-metrics.repository.js';
 import { ArtifactDownloadService } from './services/artifact-download.service.js';
 import { AliasService } from './services/alias.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
@@ -14,6 +15,6 @@ import { RegistryService } from './services/registry.service.js';
 @Module({
   imports: [RuntimeModule.forRoot('registry', { storage: true })],
   controllers: [RegistryGrpcController, RegistryRpcController],
-  providers: [RegistryService, ModelCatalogService, AliasService, RegistryJournal, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository],
+  providers: [RegistryService, ModelCatalogService, AliasService, RegistryJournal, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository, RegistryMetricsRepository],
 })
 export class AppModule {}

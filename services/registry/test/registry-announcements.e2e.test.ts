@@ -50,6 +50,14 @@ async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boole
   }
 }
 
+/** The value of an unlabelled series (beyond the service label) on the registry's /metrics. */
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${mesh.env.AIMASS_REGISTRY_HTTP}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+  if (!line) throw new Error(`/metrics has no ${name}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 /** How many announcements the KV record `key` still holds unpublished. */
 async function unpublished(key: string): Promise<number> {
   const entry = await kv.get(key);
@@ -76,6 +84,8 @@ describe('registry announcements', () => {
     const moved = await withRegistryClient(mesh, (client) => unary<registryv1.Alias__Output>((cb) => client.SetAlias({ model: 'late', alias: 'champion', version: v1.version }, cb)));
     expect(moved).toMatchObject({ alias: 'champion', version: v1.version, previous_version: 0 });
     expect(await unpublished('models.late')).toBe(2);
+    expect(await metric('aimass_registry_records_awaiting_announcement')).toBe(1);
+    expect(await metric('aimass_registry_announcement_failures_total')).toBeGreaterThanOrEqual(1);
 
     await provisionStreams(nc);
     const seen = await eventually(() => announcementsOf('late'), (a) => a.events.length > 0, 'the alias move event');
@@ -84,9 +94,11 @@ describe('registry announcements', () => {
       audit: ['alias.set models/late/aliases/champion', 'model.create models/late', 'version.create models/late/versions/1'],
     });
     expect(await unpublished('models.late')).toBe(0);
+    expect(await metric('aimass_registry_records_awaiting_announcement')).toBe(0);
   });
 
   it('announces, after a restart, what a registry killed before publishing committed', async () => {
+    await provisionStreams(nc);
     await jsm.streams.delete(STREAMS.events.name);
     const pushed = await withRegistryClient(mesh, (client) => push(client, { model: 'crashed', format: 'onnx', alias: 'production' }, pieces(onnx)));
     expect(pushed.version).toBe(1);

@@ -2,10 +2,12 @@ import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
+import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelRecord, VersionRecord } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { AliasService } from './alias.service.js';
 import { ModelCatalogService } from './model-catalog.service.js';
 import { RegistryJournal } from './registry-journal.js';
@@ -23,7 +25,7 @@ function setup(metadata: Partial<ModelMetadataRepository>) {
   const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
   const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
   const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
-  const journal = new RegistryJournal(events, repo);
+  const journal = new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry()));
   return Object.assign(new AliasService(repo, new ModelCatalogService(repo, journal, loadConfig({})), journal), { published });
 }
 

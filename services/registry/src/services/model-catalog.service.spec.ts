@@ -2,10 +2,12 @@ import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
+import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelRecord } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { ModelCatalogService } from './model-catalog.service.js';
 import { RegistryJournal } from './registry-journal.js';
 
@@ -18,7 +20,7 @@ function setup(metadata: Partial<ModelMetadataRepository>, env: NodeJS.ProcessEn
   const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
   const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
   const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
-  return Object.assign(new ModelCatalogService(repo, new RegistryJournal(events, repo), loadConfig(env)), { published });
+  return Object.assign(new ModelCatalogService(repo, new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry())), loadConfig(env)), { published });
 }
 
 describe('ModelCatalogService.createModel', () => {

@@ -1,10 +1,12 @@
 import { UnavailableError } from '@aimass/errors';
 import { EventBus, type NatsConnection, type PreparedEvent } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelRecord, Revisioned } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { RegistryJournal } from './registry-journal.js';
 
 const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
@@ -20,7 +22,18 @@ function setup(metadata: Partial<ModelMetadataRepository>) {
   const repo = strictMock<ModelMetadataRepository>(metadata, 'ModelMetadataRepository');
   const published: string[] = [];
   const publish = vi.spyOn(events, 'publish').mockImplementation(async (p) => void published.push(p.envelope.id));
-  return { journal: new RegistryJournal(events, repo), published, publish };
+  const registry = new Registry();
+  const metrics = new RegistryMetricsRepository(registry);
+  /** What /metrics would show for the journal now. */
+  const scrape = async () => {
+    const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+    return {
+      awaiting: await metrics.awaitingRecords(),
+      published: await value('aimass_registry_announcements_published_total'),
+      failures: await value('aimass_registry_announcement_failures_total'),
+    };
+  };
+  return { journal: new RegistryJournal(events, repo, metrics), published, publish, scrape };
 }
 
 describe('RegistryJournal', () => {
@@ -46,7 +59,7 @@ describe('RegistryJournal', () => {
     await journal.flush({ model: 'm' }, committed);
     expect(ctx.published).toEqual(outbox.map((p) => p.envelope.id));
     expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), committed);
-    expect(journal.pending).toBe(0);
+    expect(await ctx.scrape()).toEqual({ awaiting: 0, published: 2, failures: 0 });
   });
 
   it('does not throw when publishing fails, keeps the announcements in the record, and publishes them once the bus is back', async () => {
@@ -58,9 +71,10 @@ describe('RegistryJournal', () => {
     ctx.publish.mockRejectedValueOnce(new UnavailableError('could not store event registry.model.created: no responders'));
     await journal.flush({ model: 'm' }, { value: model(outbox), revision: 4 });
     expect(removeAnnounced).not.toHaveBeenCalled();
-    expect(journal.pending).toBe(1);
+    expect(await ctx.scrape()).toEqual({ awaiting: 1, published: 0, failures: 1 });
     // The background retry rereads the record and publishes what it still holds.
-    await vi.waitFor(() => expect(journal!.pending).toBe(0), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await ctx.scrape()).awaiting).toBe(0), { timeout: 5_000 });
+    expect(await ctx.scrape()).toEqual({ awaiting: 0, published: 2, failures: 1 });
     expect(readJournaled).toHaveBeenCalledWith({ model: 'm' });
     expect(ctx.published).toEqual(outbox.map((p) => p.envelope.id));
     expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), { value: model(outbox), revision: 5 });
@@ -95,7 +109,7 @@ describe('RegistryJournal', () => {
     expect([await readsAfter(499), await readsAfter(1), await readsAfter(999), await readsAfter(1), await readsAfter(2_000)]).toEqual([0, 1, 1, 2, 3]);
     await journal.onModuleDestroy();
     expect(await readsAfter(120_000)).toBe(3);
-    expect(journal.pending).toBe(1);
+    expect(await ctx.scrape()).toEqual({ awaiting: 1, published: 0, failures: 4 });
     journal = undefined;
   });
 });

@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Journaled, RecordRef, Revisioned } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
+import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
@@ -34,7 +35,10 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     readonly events: RegistryEventsRepository,
     private readonly metadata: ModelMetadataRepository,
-  ) {}
+    private readonly metrics: RegistryMetricsRepository,
+  ) {
+    metrics.readAwaitingFrom(() => this.behind.size);
+  }
 
   /** `record` with `announcements` added to what its outbox already holds: the value a commit writes. */
   stage<R extends Journaled>(record: R, ...announcements: PreparedEvent[]): R {
@@ -49,15 +53,11 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
     try {
       await this.deliver(ref, committed);
     } catch (err) {
+      this.metrics.announcementFailed();
       this.logger.error({ err }, `could not publish the announcements of ${describe(ref)} (${String(err)}); retrying in the background`);
       this.behind.set(describe(ref), ref);
       this.schedule();
     }
-  }
-
-  /** How many records hold announcements this process failed to publish so far. */
-  get pending(): number {
-    return this.behind.size;
   }
 
   onApplicationBootstrap(): void {
@@ -77,7 +77,10 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
   private async deliver(ref: RecordRef, record: Revisioned<Journaled>): Promise<void> {
     const outbox = record.value.outbox ?? [];
     if (outbox.length === 0) return;
-    for (const announcement of outbox) await this.events.publish(announcement);
+    for (const announcement of outbox) {
+      await this.events.publish(announcement);
+      this.metrics.announcementsPublished(1);
+    }
     const removed = await this.metadata.removeAnnounced(ref, new Set(outbox.map((a) => a.envelope.id)), record);
     if (!removed) throw new Error(`${describe(ref)} kept changing while its published announcements were taken out`);
   }
@@ -102,6 +105,7 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
         if (current) await this.deliver(ref, current);
         this.behind.delete(key);
       } catch (err) {
+        this.metrics.announcementFailed();
         this.logger.error({ err }, `still cannot publish the announcements of ${describe(ref)} (${String(err)})`);
         failed = true;
         break;
