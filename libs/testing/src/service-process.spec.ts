@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { processAlive } from './process-table.js';
 import { checkGrpcHealth } from './grpc-health.js';
 import { freePort } from './ports.js';
@@ -27,7 +27,8 @@ describe('startService', () => {
       const environ = fs.readFileSync(`/proc/${service.child.pid}/environ`, 'utf8').split('\0');
       expect(environ).toContain(`AIMASS_FIXTURE_GRPC=${address}`);
       expect(environ.some((entry) => entry.startsWith('AIMASS_LEAKED_SETTING='))).toBe(false);
-      expect(fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8')).toContain(`health SERVING on ${address}`);
+      // The child's output reaches the log through a pipe and a write stream, so it can trail SERVING.
+      await vi.waitFor(() => expect(fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8')).toContain(`health SERVING on ${address}`));
     } finally {
       delete process.env.AIMASS_LEAKED_SETTING;
     }
