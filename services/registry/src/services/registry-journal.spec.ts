@@ -80,6 +80,26 @@ describe('RegistryJournal', () => {
     expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), { value: model(outbox), revision: 5 });
   });
 
+  it('keeps a record awaiting when a new commit of it fails to publish while a retry delivers its older announcements', async () => {
+    const older = { value: model([created()]), revision: 5 };
+    let releaseRead!: () => void;
+    const readJournaled = vi
+      .fn()
+      .mockImplementationOnce(() => new Promise((resolve) => (releaseRead = () => resolve(older))))
+      .mockResolvedValue({ value: model(), revision: 9 });
+    const ctx = setup({ readJournaled, removeAnnounced: vi.fn().mockResolvedValue(true) });
+    journal = ctx.journal;
+    ctx.publish.mockRejectedValueOnce(new UnavailableError('no responders'));
+    await journal.flush({ model: 'm' }, older);
+    await vi.waitFor(() => expect(readJournaled).toHaveBeenCalledTimes(1), { timeout: 5_000 });
+    // The retry is reading the record; a newer commit of it fails to publish meanwhile.
+    ctx.publish.mockRejectedValueOnce(new UnavailableError('no responders'));
+    await journal.flush({ model: 'm' }, { value: model([audited()]), revision: 8 });
+    releaseRead();
+    await vi.waitFor(() => expect(readJournaled).toHaveBeenCalledTimes(2), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await ctx.scrape()).awaiting).toBe(0));
+  });
+
   it('at start, publishes what records left by a registry that stopped mid-commit still hold', async () => {
     const pendingModel = [created()];
     const pendingVersion = [audited()];

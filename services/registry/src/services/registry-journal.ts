@@ -98,13 +98,15 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
       }
     }
     let failed = false;
-    for (const [key, ref] of this.behind) {
+    for (const [key, ref] of [...this.behind]) {
       if (this.stopped) return;
+      // Taken out before the read: a flush that fails meanwhile puts it back, and it is tried again.
+      this.behind.delete(key);
       try {
         const current = await this.metadata.readJournaled(ref);
         if (current) await this.deliver(ref, current);
-        this.behind.delete(key);
       } catch (err) {
+        this.behind.set(key, ref);
         this.metrics.announcementFailed();
         this.logger.error({ err }, `still cannot publish the announcements of ${describe(ref)} (${String(err)})`);
         failed = true;
