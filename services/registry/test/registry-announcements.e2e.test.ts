@@ -114,6 +114,9 @@ describe('registry announcements', () => {
       audit: ['alias.set models/crashed/aliases/production', 'model.create models/crashed', 'version.create models/crashed/versions/1'],
     });
     expect([await unpublished('models.crashed'), await unpublished('versions.crashed.1')]).toEqual([0, 0]);
+    // The alias history row travelled in the same commit; a second delivery did not add another.
+    const history = await withRegistryClient(mesh, (client) => unary<registryv1.ListAliasHistoryResponse__Output>((cb) => client.ListAliasHistory({ model: 'crashed', alias: '' }, cb)));
+    expect(history.changes.map((c) => [c.alias, c.version, c.previous_version])).toEqual([['production', 1, 0]]);
     // What the records said is what the streams hold: the version event carries the committed digest.
     const [created] = (await stored(STREAMS.events.name, 'aimass.events.registry.version.created')).filter((e) => e.subject === 'models/crashed/versions/1');
     expect(created!.data).toMatchObject({ model: 'crashed', version: 1, sha256: pushed.sha256 });

@@ -1,13 +1,22 @@
 import type { Signature } from '@aimass/contracts';
 import type { PreparedEvent } from '@aimass/nats';
 
+/** A KV row to create once, such as an alias history entry. Its key is unique to the change that adds it. */
+export interface KvRow {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/** An event or audit record to publish, and optionally a row the change adds beside its own record. */
+export type OutboxEntry = PreparedEvent & { readonly row?: KvRow };
+
 /**
- * A record that carries the events and audit records of its own commits until they are published:
- * the announcement is written in the same KV compare-and-set as the change it announces, so a
- * change is never committed without it (RegistryJournal publishes and then removes them).
+ * A record that carries what its own commits must still do elsewhere: events and audit records to
+ * publish, rows to create. They are written in the same KV compare-and-set as the change, so a
+ * change is never committed without them (RegistryJournal carries them out and then removes them).
  */
 export interface Journaled {
-  readonly outbox?: readonly PreparedEvent[];
+  readonly outbox?: readonly OutboxEntry[];
 }
 
 /** Names the KV record a journal entry lives in: a model, or one version of it. */

@@ -4,12 +4,22 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { AliasChangeRecord, Journaled, ModelRecord, RecordRef, Revisioned, VersionRecord } from '../domain/records.js';
+import type { AliasChangeRecord, Journaled, KvRow, ModelRecord, RecordRef, Revisioned, VersionRecord } from '../domain/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
-/** One key per change, named by the model record revision that made it: unique and ordered. */
-const aliasChangeKey = (name: string, alias: string, revision: number) => `aliaslog.${name}.${alias}.${revision}`;
+/**
+ * One key per alias change, named by the model record revision the change's compare-and-set was
+ * made on. That is known before the commit (so the row can travel in the commit's outbox), and
+ * unique and increasing across the commits of one model. Rows written before this scheme are named
+ * by the revision the change committed at, without the `.on` token; they sort before a change made
+ * on that same revision, which came after them.
+ */
+const aliasChangeKey = (name: string, alias: string, baseRevision: number) => `aliaslog.${name}.${alias}.${baseRevision}.on`;
+const aliasChangeOrder = (key: string): [number, number] => {
+  const tokens = key.split('.');
+  return tokens.at(-1) === 'on' ? [Number(tokens.at(-2)), 1] : [Number(tokens.at(-1)), 0];
+};
 const recordKey = (ref: RecordRef) => (ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version));
 /** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
 const MAX_OUTBOX_ATTEMPTS = 16;
@@ -51,9 +61,14 @@ export class ModelMetadataRepository implements OnModuleInit {
     return this.read<VersionRecord>(versionKey(name, version));
   }
 
-  /** Records one alias change, keyed by the model revision that committed it (so a retry writes it once). */
-  async recordAliasChange(change: AliasChangeRecord, modelRevision: number): Promise<void> {
-    await this.create(aliasChangeKey(change.model, change.alias, modelRevision), change);
+  /** The history row of an alias change made with a compare-and-set on model revision `baseRevision`. */
+  aliasChangeRow(change: AliasChangeRecord, baseRevision: number): KvRow {
+    return { key: aliasChangeKey(change.model, change.alias, baseRevision), value: change };
+  }
+
+  /** Creates `row`; a row that exists already (a retried flush) is left as it is. */
+  async createRow(row: KvRow): Promise<void> {
+    await this.create(row.key, row.value);
   }
 
   /** The record `ref` names, as stored (with its outbox), or null when it does not exist. */
@@ -97,9 +112,11 @@ export class ModelMetadataRepository implements OnModuleInit {
 
   /** Oldest first; every alias of the model when `alias` is empty. */
   async listAliasChanges(name: string, alias: string): Promise<AliasChangeRecord[]> {
-    const keys = await this.keys(`aliaslog.${name}.${alias || '*'}.*`);
-    const revisionOf = (k: string) => Number(k.slice(k.lastIndexOf('.') + 1));
-    keys.sort((a, b) => revisionOf(a) - revisionOf(b));
+    const keys = await this.keys(`aliaslog.${name}.${alias || '*'}.>`);
+    keys.sort((a, b) => {
+      const [x, y] = [aliasChangeOrder(a), aliasChangeOrder(b)];
+      return x[0] - y[0] || x[1] - y[1];
+    });
     const records = await Promise.all(keys.map((k) => this.read<AliasChangeRecord>(k)));
     return records.flatMap((r) => (r ? [r.value] : []));
   }

@@ -22,7 +22,15 @@ function version(n: number, state: VersionRecord['state'] = 'READY'): VersionRec
 
 /** The service over mocked KV; announcements are really prepared, and `published` records what was sent. */
 function setup(metadata: Partial<ModelMetadataRepository>) {
-  const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
+  const repo = strictMock<ModelMetadataRepository>(
+    {
+      removeAnnounced: vi.fn().mockResolvedValue(true),
+      createRow: vi.fn().mockResolvedValue(undefined),
+      aliasChangeRow: ModelMetadataRepository.prototype.aliasChangeRow,
+      ...metadata,
+    },
+    'ModelMetadataRepository',
+  );
   const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
   const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
   const journal = new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry()));
@@ -32,13 +40,13 @@ function setup(metadata: Partial<ModelMetadataRepository>) {
 describe('AliasService.setAlias', () => {
   it('moves the alias with a CAS, records the move in the history, announces and audits it', async () => {
     const updateModel = vi.fn().mockResolvedValue(8);
-    const recordAliasChange = vi.fn().mockResolvedValue(undefined);
+    const createRow = vi.fn().mockResolvedValue(undefined);
     const removeAnnounced = vi.fn().mockResolvedValue(true);
     const service = setup({
       getVersion: vi.fn().mockResolvedValue(version(3)),
       getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }),
       updateModel,
-      recordAliasChange,
+      createRow,
       removeAnnounced,
     });
     const moved = await service.setAlias('m', 'production', 3, 'alice');
@@ -46,10 +54,12 @@ describe('AliasService.setAlias', () => {
     const [written, revision] = updateModel.mock.calls[0]! as [ModelRecord, number];
     expect(written.aliases).toEqual({ production: 3 });
     expect(revision).toBe(7);
-    expect(recordAliasChange).toHaveBeenCalledWith(expect.objectContaining({ ...moved, actor: 'alice' }), 8);
-    // The move and its announcements are one write; they are published after it, then taken out of the record.
+    // The move, its history row and its announcements are one write; after it the row is created,
+    // the announcements are published, and all of it is taken out of the record.
     const sent = service.published.mock.calls.map(([p]) => p.envelope);
     expect(written.outbox!.map((p) => p.envelope)).toEqual(sent);
+    expect(written.outbox![0]!.row).toEqual({ key: 'aliaslog.m.production.7.on', value: expect.objectContaining({ ...moved, actor: 'alice' }) });
+    expect(createRow).toHaveBeenCalledExactlyOnceWith(written.outbox![0]!.row);
     expect(sent).toMatchObject([
       { type: 'registry.alias.moved', subject: 'models/m/aliases/production', data: moved },
       { type: 'audit.record', data: { actor: 'alice', action: 'alias.set', resource: 'models/m/aliases/production', details: { version: 3, previous_version: 2 } } },
@@ -60,7 +70,7 @@ describe('AliasService.setAlias', () => {
   it('puts the alias back when the version was archived while it moved', async () => {
     const getVersion = vi.fn().mockResolvedValueOnce(version(3)).mockResolvedValueOnce(version(3, 'ARCHIVED'));
     const updateModel = vi.fn().mockResolvedValue(9);
-    const service = setup({ getVersion, getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }), updateModel, recordAliasChange: vi.fn().mockResolvedValue(undefined) });
+    const service = setup({ getVersion, getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { production: 2 } }), revision: 7 }), updateModel });
     await expect(service.setAlias('m', 'production', 3, 'alice')).rejects.toThrow(/became ARCHIVED while the alias moved; the alias was put back/);
     expect(updateModel.mock.calls.map(([record]) => (record as ModelRecord).aliases.production)).toEqual([3, 2]);
   });
@@ -82,8 +92,7 @@ describe('AliasService.setAlias', () => {
 describe('AliasService.deleteAlias and history', () => {
   it('deletes an alias (version 0 in the history) and refuses one that does not exist', async () => {
     const updateModel = vi.fn().mockResolvedValue(5);
-    const recordAliasChange = vi.fn().mockResolvedValue(undefined);
-    const service = setup({ getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { staging: 1 } }), revision: 4 }), updateModel, recordAliasChange });
+    const service = setup({ getModel: vi.fn().mockResolvedValue({ value: model({ aliases: { staging: 1 } }), revision: 4 }), updateModel });
     expect(await service.deleteAlias('m', 'staging', 'bob')).toEqual({ model: 'm', alias: 'staging', version: 0, previous_version: 1 });
     expect(updateModel.mock.calls[0]![0].aliases).toEqual({});
     await expect(service.deleteAlias('m', 'production', 'bob')).rejects.toThrow(new NotFoundError('model "m" has no alias "production"'));

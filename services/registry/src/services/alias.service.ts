@@ -69,12 +69,11 @@ export class AliasService {
       const { events } = this.journal;
       const next = this.journal.stage(
         { ...current.value, aliases, updated_at: time },
-        events.aliasMoved(moved),
+        { ...events.aliasMoved(moved), row: this.metadata.aliasChangeRow({ ...moved, actor, time }, current.revision) },
         events.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, { version, previous_version: previous }),
       );
       const revision = await this.metadata.updateModel(next, current.revision);
       if (revision) {
-        await this.metadata.recordAliasChange({ ...moved, actor, time }, revision);
         await this.journal.flush({ model: name }, { value: next, revision });
         return moved;
       }

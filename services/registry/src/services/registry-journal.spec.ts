@@ -50,15 +50,18 @@ describe('RegistryJournal', () => {
     expect(staged.outbox).toEqual([old, first, second]);
   });
 
-  it('publishes what the committed record holds, in order, then takes exactly those out of it', async () => {
+  it('creates the rows the record holds, publishes its announcements in order, then takes exactly those out of it', async () => {
     const removeAnnounced = vi.fn().mockResolvedValue(true);
-    const ctx = setup({ removeAnnounced });
+    const order: string[] = [];
+    const createRow = vi.fn(async (row: { key: string }) => void order.push(row.key));
+    const ctx = setup({ removeAnnounced, createRow });
+    ctx.publish.mockImplementation(async (p) => void order.push(p.envelope.type));
     journal = ctx.journal;
-    const outbox = [created(), audited()];
+    const outbox = [created(), { ...audited(), row: { key: 'aliaslog.m.production.3.on', value: {} } }];
     const committed: Revisioned<ModelRecord> = { value: model(outbox), revision: 4 };
     await journal.flush({ model: 'm' }, committed);
-    expect(ctx.published).toEqual(outbox.map((p) => p.envelope.id));
-    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), committed);
+    expect(order).toEqual(['aliaslog.m.production.3.on', 'registry.model.created', 'audit.record']);
+    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(outbox.map((p) => p.envelope.id)), committed);
     expect(await ctx.scrape()).toEqual({ awaiting: 0, published: 2, failures: 0 });
   });
 
@@ -101,18 +104,20 @@ describe('RegistryJournal', () => {
   });
 
   it('at start, publishes what records left by a registry that stopped mid-commit still hold', async () => {
-    const pendingModel = [created()];
+    const pendingModel = [{ ...created(), row: { key: 'aliaslog.m.production.1.on', value: {} } }];
     const pendingVersion = [audited()];
     const readJournaled = vi.fn(async (ref: { model: string; version?: number }) =>
       ref.version === undefined ? { value: model(pendingModel), revision: 2 } : { value: { outbox: pendingVersion }, revision: 7 },
     );
     const removeAnnounced = vi.fn().mockResolvedValue(true);
-    const ctx = setup({ journaledRecords: vi.fn().mockResolvedValue([{ model: 'm' }, { model: 'm', version: 3 }]), readJournaled, removeAnnounced });
+    const createRow = vi.fn().mockResolvedValue(undefined);
+    const ctx = setup({ journaledRecords: vi.fn().mockResolvedValue([{ model: 'm' }, { model: 'm', version: 3 }]), readJournaled, removeAnnounced, createRow });
     journal = ctx.journal;
     journal.onApplicationBootstrap();
     await vi.waitFor(() => expect(removeAnnounced).toHaveBeenCalledTimes(2));
     expect(ctx.published).toEqual([...pendingModel, ...pendingVersion].map((p) => p.envelope.id));
     expect(removeAnnounced.mock.calls.map((c) => c[0])).toEqual([{ model: 'm' }, { model: 'm', version: 3 }]);
+    expect(createRow).toHaveBeenCalledExactlyOnceWith(pendingModel[0]!.row);
   });
 
   it('keeps retrying with backoff while the bus stays down, and stops retrying when the registry stops', async () => {

@@ -1,6 +1,5 @@
-import type { PreparedEvent } from '@aimass/nats';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Journaled, RecordRef, Revisioned } from '../domain/records.js';
+import type { Journaled, OutboxEntry, RecordRef, Revisioned } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
 import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
@@ -11,10 +10,12 @@ const MAX_RETRY_MS = 30_000;
 /**
  * Announces committed changes, lifecycle events and audit records, with a transactional outbox in
  * the changed record itself:
- *  1. `stage` adds the prepared announcements to the record the commit writes, so the change and its
- *     announcements are one KV compare-and-set: neither exists without the other.
- *  2. `flush`, after the commit, publishes everything the record holds, then takes it out with
- *     another compare-and-set. A later write of the record carries what is still there along.
+ *  1. `stage` adds the prepared announcements (and rows the change adds beside its record, such as
+ *     alias history) to the record the commit writes, so the change and its announcements are one
+ *     KV compare-and-set: neither exists without the other.
+ *  2. `flush`, after the commit, creates those rows, publishes everything the record holds, then
+ *     takes it out with another compare-and-set. A later write of the record carries what is still
+ *     there along.
  *  3. What fails to publish is retried in the background with backoff, and at start every record
  *     that still holds announcements (a registry stopped between 1 and 2) is flushed.
  * Delivery is at least once: an announcement republished inside the stream's duplicate window is
@@ -40,9 +41,9 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
     metrics.readAwaitingFrom(() => this.behind.size);
   }
 
-  /** `record` with `announcements` added to what its outbox already holds: the value a commit writes. */
-  stage<R extends Journaled>(record: R, ...announcements: PreparedEvent[]): R {
-    return { ...record, outbox: [...(record.outbox ?? []), ...announcements] };
+  /** `record` with `entries` added to what its outbox already holds: the value a commit writes. */
+  stage<R extends Journaled>(record: R, ...entries: OutboxEntry[]): R {
+    return { ...record, outbox: [...(record.outbox ?? []), ...entries] };
   }
 
   /**
@@ -77,6 +78,8 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
   private async deliver(ref: RecordRef, record: Revisioned<Journaled>): Promise<void> {
     const outbox = record.value.outbox ?? [];
     if (outbox.length === 0) return;
+    // Rows first: they are the registry's own state (alias history) and should not wait on the bus.
+    for (const { row } of outbox) if (row) await this.metadata.createRow(row);
     for (const announcement of outbox) {
       await this.events.publish(announcement);
       this.metrics.announcementsPublished(1);

@@ -53,7 +53,15 @@ type Mocks = { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<
 /** The services over mocked KV and S3; announcements are really prepared, and `published` records what was sent. */
 function wire(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
   const config = loadConfig(env);
-  const metadata = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...mocks.metadata }, 'ModelMetadataRepository');
+  const metadata = strictMock<ModelMetadataRepository>(
+    {
+      removeAnnounced: vi.fn().mockResolvedValue(true),
+      createRow: vi.fn().mockResolvedValue(undefined),
+      aliasChangeRow: ModelMetadataRepository.prototype.aliasChangeRow,
+      ...mocks.metadata,
+    },
+    'ModelMetadataRepository',
+  );
   const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
   const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
   const journal = new RegistryJournal(events, metadata, new RegistryMetricsRepository(new Registry()));
@@ -173,13 +181,13 @@ describe('RegistryService.getVersion', () => {
 describe('RegistryService.setAlias', () => {
   it('moves an alias with compare-and-set and announces the move', async () => {
     const updateModel = vi.fn().mockResolvedValueOnce(0).mockResolvedValueOnce(5);
-    const recordAliasChange = vi.fn().mockResolvedValue(undefined);
+    const createRow = vi.fn().mockResolvedValue(undefined);
     const { aliases, published } = wire({
       metadata: {
         getVersion: vi.fn().mockResolvedValue(version(2)),
         getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 2, aliases: { production: 1 } }), revision: 4 }),
         updateModel,
-        recordAliasChange,
+        createRow,
       },
     });
     const moved = await aliases.setAlias('m', 'production', 2, 'carol');
@@ -189,7 +197,8 @@ describe('RegistryService.setAlias', () => {
       ['registry.alias.moved', moved],
       ['audit.record', expect.objectContaining({ actor: 'carol', action: 'alias.set' })],
     ]);
-    expect(recordAliasChange).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ ...moved, actor: 'carol' }), 5);
+    // The history row is named by the revision the winning compare-and-set was made on.
+    expect(createRow).toHaveBeenCalledExactlyOnceWith({ key: 'aliaslog.m.production.4.on', value: expect.objectContaining({ ...moved, actor: 'carol' }) });
   });
 
   it('refuses an alias on an archived version', async () => {
