@@ -19,6 +19,12 @@ export interface Journaled {
   readonly outbox?: readonly OutboxEntry[];
 }
 
+/** The record without its outbox: what callers see, or what is left once the outbox is carried out. */
+export function withoutOutbox<R extends Journaled>(record: R): Omit<R, 'outbox'> {
+  const { outbox: _pending, ...rest } = record;
+  return rest;
+}
+
 /** Names the KV record a journal entry lives in: a model, or one version of it. */
 export interface RecordRef {
   readonly model: string;
@@ -101,8 +107,7 @@ export function viewOf(model: ModelRecord, version: VersionRecord): VersionView 
 
 /** The version with `aliases`, without announcements waiting to be published. */
 export function versionView(version: VersionRecord, aliases: string[]): VersionView {
-  const { outbox: _pending, ...stored } = version;
-  return { ...stored, aliases };
+  return { ...withoutOutbox(version), aliases };
 }
 
 export function aliasesOf(model: ModelRecord, version: number): string[] {

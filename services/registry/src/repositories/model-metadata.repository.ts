@@ -4,7 +4,7 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { AliasChangeRecord, Journaled, KvRow, ModelRecord, RecordRef, Revisioned, VersionRecord } from '../domain/records.js';
+import { withoutOutbox, type AliasChangeRecord, type Journaled, type KvRow, type ModelRecord, type RecordRef, type Revisioned, type VersionRecord } from '../domain/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
@@ -78,18 +78,18 @@ export class ModelMetadataRepository implements OnModuleInit {
 
   /**
    * Takes the announcements `ids` out of the outbox of the record `ref` names. `committed` is the
-   * record as the caller wrote it; when it has changed since, the record is reread and whatever of
-   * `ids` it still holds is removed from that. False when it gave up against constant change.
+   * record as it was read or written with them; when it has changed since, the record is reread and
+   * whatever of `ids` it still holds is removed from that. False when it gave up against constant change.
    */
-  async removeAnnounced(ref: RecordRef, ids: ReadonlySet<string>, committed?: Revisioned<Journaled>): Promise<boolean> {
+  async removeAnnounced(ref: RecordRef, ids: ReadonlySet<string>, committed: Revisioned<Journaled>): Promise<boolean> {
     const key = recordKey(ref);
-    let current = committed ?? (await this.read<Journaled>(key));
+    let current: Revisioned<Journaled> | null = committed;
     for (let attempt = 0; attempt < MAX_OUTBOX_ATTEMPTS; attempt++) {
       if (!current) return true;
       const outbox = current.value.outbox ?? [];
       const rest = outbox.filter((a) => !ids.has(a.envelope.id));
       if (rest.length === outbox.length) return true;
-      const { outbox: _published, ...record } = current.value;
+      const record = withoutOutbox(current.value);
       if (await this.update(key, rest.length ? { ...record, outbox: rest } : record, current.revision)) return true;
       current = await this.read<Journaled>(key);
     }

@@ -4,7 +4,7 @@ import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { searchModels, type ModelPage } from '../domain/model-search.js';
-import type { ModelRecord, Revisioned } from '../domain/records.js';
+import { withoutOutbox, type ModelRecord, type Revisioned } from '../domain/records.js';
 import {
   createModelSchema,
   ListModelsQuerySchema,
@@ -126,10 +126,4 @@ export class ModelCatalogService {
 /** Fills the fields records written before they existed lack. The outbox stays: writes carry it along. */
 export function modelOf(record: ModelRecord): ModelRecord {
   return { owner: '', framework: '', model_card: '', ...record };
-}
-
-/** The record as callers see it, without announcements waiting to be published. */
-export function withoutOutbox(record: ModelRecord): ModelRecord {
-  const { outbox: _pending, ...model } = record;
-  return model;
 }
