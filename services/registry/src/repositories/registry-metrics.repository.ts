@@ -10,7 +10,6 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 export class RegistryMetricsRepository {
   private readonly published: Counter;
   private readonly publishFailures: Counter;
-  private readonly awaiting: Gauge;
   private awaitingNow: () => number = () => 0;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
@@ -25,7 +24,7 @@ export class RegistryMetricsRepository {
       registers: [registry],
     });
     const awaitingNow = () => this.awaitingNow();
-    this.awaiting = new Gauge({
+    new Gauge({
       name: 'aimass_registry_records_awaiting_announcement',
       help: 'Committed records whose events or audit records this registry could not publish yet (alert when it stays above 0).',
       registers: [registry],
@@ -35,8 +34,8 @@ export class RegistryMetricsRepository {
     });
   }
 
-  announcementsPublished(count: number): void {
-    this.published.inc(count);
+  announcementPublished(): void {
+    this.published.inc();
   }
 
   announcementFailed(): void {
@@ -46,10 +45,5 @@ export class RegistryMetricsRepository {
   /** Where the awaiting-records gauge reads its value at scrape time. */
   readAwaitingFrom(read: () => number): void {
     this.awaitingNow = read;
-  }
-
-  /** The awaiting-records gauge as it would be scraped now. */
-  async awaitingRecords(): Promise<number> {
-    return (await this.awaiting.get()).values[0]?.value ?? 0;
   }
 }

@@ -28,7 +28,7 @@ function setup(metadata: Partial<ModelMetadataRepository>) {
   const scrape = async () => {
     const value = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
     return {
-      awaiting: await metrics.awaitingRecords(),
+      awaiting: await value('aimass_registry_records_awaiting_announcement'),
       published: await value('aimass_registry_announcements_published_total'),
       failures: await value('aimass_registry_announcement_failures_total'),
     };

@@ -82,7 +82,7 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
     for (const { row } of outbox) if (row) await this.metadata.createRow(row);
     for (const announcement of outbox) {
       await this.events.publish(announcement);
-      this.metrics.announcementsPublished(1);
+      this.metrics.announcementPublished();
     }
     const removed = await this.metadata.removeAnnounced(ref, new Set(outbox.map((a) => a.envelope.id)), record);
     if (!removed) throw new Error(`${describe(ref)} kept changing while its published announcements were taken out`);
