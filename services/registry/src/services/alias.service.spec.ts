@@ -1,16 +1,11 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
-import { EventBus, type NatsConnection } from '@aimass/nats';
-import { strictMock } from '@aimass/runtime';
-import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { journalOver } from '../../test/journal-fixture.js';
 import type { ModelRecord, VersionRecord } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
-import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
-import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { AliasService } from './alias.service.js';
 import { ModelCatalogService } from './model-catalog.service.js';
-import { RegistryJournal } from './registry-journal.js';
 
 function model(overrides: Partial<ModelRecord> = {}): ModelRecord {
   return { name: 'm', description: '', tags: {}, owner: '', framework: '', model_card: '', created_at: 't0', updated_at: 't0', latest_version: 3, aliases: {}, ...overrides };
@@ -20,20 +15,9 @@ function version(n: number, state: VersionRecord['state'] = 'READY'): VersionRec
   return { model: 'm', version: n, state, format: 'onnx', size_bytes: 1, sha256: 'a'.repeat(64), artifact_key: `k${n}`, signature: { inputs: [], outputs: [] }, created_at: 't', tags: {} };
 }
 
-/** The service over mocked KV; announcements are really prepared, and `published` records what was sent. */
+/** The service over mocked KV; `published` records what was announced. */
 function setup(metadata: Partial<ModelMetadataRepository>) {
-  const repo = strictMock<ModelMetadataRepository>(
-    {
-      removeAnnounced: vi.fn().mockResolvedValue(true),
-      createRow: vi.fn().mockResolvedValue(undefined),
-      aliasChangeRow: ModelMetadataRepository.prototype.aliasChangeRow,
-      ...metadata,
-    },
-    'ModelMetadataRepository',
-  );
-  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
-  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
-  const journal = new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry()));
+  const { repo, journal, published } = journalOver(metadata);
   return Object.assign(new AliasService(repo, new ModelCatalogService(repo, journal, loadConfig({})), journal), { published });
 }
 

@@ -1,26 +1,19 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
-import { EventBus, type NatsConnection } from '@aimass/nats';
-import { strictMock } from '@aimass/runtime';
-import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { journalOver } from '../../test/journal-fixture.js';
 import type { ModelRecord } from '../domain/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
-import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
-import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { ModelCatalogService } from './model-catalog.service.js';
-import { RegistryJournal } from './registry-journal.js';
 
 function model(name: string, overrides: Partial<ModelRecord> = {}): ModelRecord {
   return { name, description: '', tags: {}, owner: '', framework: '', model_card: '', created_at: 't0', updated_at: 't0', latest_version: 0, aliases: {}, ...overrides };
 }
 
-/** The catalog over mocked KV; announcements are really prepared, and `published` records what was sent. */
+/** The catalog over mocked KV; `published` records what was announced. */
 function setup(metadata: Partial<ModelMetadataRepository>, env: NodeJS.ProcessEnv = {}) {
-  const repo = strictMock<ModelMetadataRepository>({ removeAnnounced: vi.fn().mockResolvedValue(true), ...metadata }, 'ModelMetadataRepository');
-  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
-  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
-  return Object.assign(new ModelCatalogService(repo, new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry())), loadConfig(env)), { published });
+  const { repo, journal, published } = journalOver(metadata);
+  return Object.assign(new ModelCatalogService(repo, journal, loadConfig(env)), { published });
 }
 
 describe('ModelCatalogService.createModel', () => {

@@ -1,20 +1,16 @@
 import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from '@aimass/errors';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { EventBus, type NatsConnection } from '@aimass/nats';
 import { strictMock } from '@aimass/runtime';
 import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
-import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
+import { journalOver } from '../../test/journal-fixture.js';
 import type { ModelRecord, VersionRecord } from '../domain/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
-import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
-import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { AliasService } from './alias.service.js';
 import { ModelCatalogService } from './model-catalog.service.js';
-import { RegistryJournal } from './registry-journal.js';
 import { RegistryService, type PushPart } from './registry.service.js';
 
 const onnx = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 3, hidden: [], outputDim: 2, seed: 3, activation: 'relu' })));
@@ -53,18 +49,7 @@ type Mocks = { metadata?: Partial<ModelMetadataRepository>; artifacts?: Partial<
 /** The services over mocked KV and S3; announcements are really prepared, and `published` records what was sent. */
 function wire(mocks: Mocks, env: NodeJS.ProcessEnv = {}) {
   const config = loadConfig(env);
-  const metadata = strictMock<ModelMetadataRepository>(
-    {
-      removeAnnounced: vi.fn().mockResolvedValue(true),
-      createRow: vi.fn().mockResolvedValue(undefined),
-      aliasChangeRow: ModelMetadataRepository.prototype.aliasChangeRow,
-      ...mocks.metadata,
-    },
-    'ModelMetadataRepository',
-  );
-  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
-  const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
-  const journal = new RegistryJournal(events, metadata, new RegistryMetricsRepository(new Registry()));
+  const { repo: metadata, journal, published } = journalOver(mocks.metadata ?? {});
   const catalog = new ModelCatalogService(metadata, journal, config);
   const aliases = new AliasService(metadata, catalog, journal);
   const registry = new RegistryService(metadata, strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'), catalog, aliases, journal, config);
