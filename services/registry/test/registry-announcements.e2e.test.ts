@@ -5,7 +5,7 @@ import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pieces, push, unary, withRegistryClient } from './registry-harness.js';
 
 // Every registry change is committed together with its events and audit records (they sit in the
@@ -40,14 +40,16 @@ async function announcementsOf(model: string): Promise<{ events: string[]; audit
   return { events: events.map((e) => `${e.type} ${e.subject}`).sort(), audit: audit.map((e) => `${(e.data as { action: string }).action} ${e.subject}`).sort() };
 }
 
-async function eventually<T>(probe: () => Promise<T>, check: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** What announcementsOf(model) shows once it holds at least `events` events (vi.waitFor retries until then). */
+function announcedAtLeast(model: string, events: number) {
+  return vi.waitFor(
+    async () => {
+      const seen = await announcementsOf(model);
+      expect(seen.events.length).toBeGreaterThanOrEqual(events);
+      return seen;
+    },
+    { timeout: 20_000, interval: 250 },
+  );
 }
 
 /** The value of an unlabelled series (beyond the service label) on the registry's /metrics. */
@@ -88,7 +90,7 @@ describe('registry announcements', () => {
     expect(await metric('aimass_registry_announcement_failures_total')).toBeGreaterThanOrEqual(1);
 
     await provisionStreams(nc);
-    const seen = await eventually(() => announcementsOf('late'), (a) => a.events.length > 0, 'the alias move event');
+    const seen = await announcedAtLeast('late', 1);
     expect(seen).toEqual({
       events: ['registry.alias.moved models/late/aliases/champion'],
       audit: ['alias.set models/late/aliases/champion', 'model.create models/late', 'version.create models/late/versions/1'],
@@ -108,7 +110,7 @@ describe('registry announcements', () => {
     await mesh.services.get('registry')!.child.kill9();
     await mesh.restartService('registry');
 
-    const seen = await eventually(() => announcementsOf('crashed'), (a) => a.events.length >= 3, 'the three events');
+    const seen = await announcedAtLeast('crashed', 3);
     expect(seen).toEqual({
       events: ['registry.alias.moved models/crashed/aliases/production', 'registry.model.created models/crashed', 'registry.version.created models/crashed/versions/1'],
       audit: ['alias.set models/crashed/aliases/production', 'model.create models/crashed', 'version.create models/crashed/versions/1'],
