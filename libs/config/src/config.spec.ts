@@ -12,7 +12,9 @@ describe('loadConfig', () => {
 
   it('takes values from the environment and coerces numbers', () => {
     const config = loadConfig({ AIMASS_TRAINER_CONCURRENCY: '4', AIMASS_TRAINER_POOL: 'gpu' });
-    expect(config.trainer).toEqual({ pool: 'gpu', concurrency: 4 });
+    expect(config.trainer).toEqual({ pool: 'gpu', concurrency: 4, backend: 'auto', allowCpuFallback: false });
+    const named = loadConfig({ AIMASS_TRAINER_BACKEND: 'webgpu', AIMASS_TRAINER_ALLOW_CPU_FALLBACK: 'true' });
+    expect(named.trainer).toMatchObject({ backend: 'webgpu', allowCpuFallback: true });
   });
 
   it.each([
@@ -20,6 +22,8 @@ describe('loadConfig', () => {
     ['AIMASS_S3_ENDPOINT', 'not a url', 'AIMASS_S3_ENDPOINT'],
     ['AIMASS_TRAINER_POOL', 'tpu', 'AIMASS_TRAINER_POOL'],
     ['AIMASS_TRAINER_CONCURRENCY', '-1', 'AIMASS_TRAINER_CONCURRENCY'],
+    ['AIMASS_TRAINER_BACKEND', 'cuda', 'AIMASS_TRAINER_BACKEND'],
+    ['AIMASS_TRAINER_ALLOW_CPU_FALLBACK', 'yes', 'expected true or false'],
     ['AIMASS_LOG_LEVEL', 'loud', 'AIMASS_LOG_LEVEL'],
     ['AIMASS_S3_BUCKET', 'Bad_Bucket', 'AIMASS_S3_BUCKET'],
     ['AIMASS_NO_SUCH_KEY', '1', 'unknown setting'],

@@ -27,7 +27,7 @@ export type AimassConfig = {
   readonly maxArtifactBytes: number;
   readonly registry: { readonly maxNameLength: number; readonly namePattern: string; readonly defaultPageSize: number; readonly maxPageSize: number };
   readonly grpcMaxMessageBytes: number;
-  readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number };
+  readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number; readonly backend: TrainerBackendSetting; readonly allowCpuFallback: boolean };
   readonly inference: {
     readonly summaryIntervalMs: number;
     readonly instances: number;
@@ -39,6 +39,8 @@ export type AimassConfig = {
     readonly memoryBudgetBytes: number;
   };
 };
+
+export type TrainerBackendSetting = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -99,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
     },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
-    trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY },
+    trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY, backend: v.AIMASS_TRAINER_BACKEND, allowCpuFallback: v.AIMASS_TRAINER_ALLOW_CPU_FALLBACK },
     inference: {
       summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS,
       instances: v.AIMASS_INFERENCE_INSTANCES,

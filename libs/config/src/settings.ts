@@ -22,6 +22,7 @@ const natsServers = z
   .refine((v) => v.split(',').every((server) => NATS_SERVER.test(server.trim())), 'expected NATS servers separated by commas, e.g. nats://127.0.0.1:4222');
 const optionalUrl = z.union([z.literal(''), z.string().url()]);
 const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 function setting(key: string, def: string, schema: z.ZodType<unknown>, description: string): SettingSpec {
@@ -55,6 +56,8 @@ export const SETTINGS = [
   setting('AIMASS_GRPC_MAX_MESSAGE_BYTES', String(64 * 1024 ** 2), positiveInt, 'Largest gRPC message any service accepts, in bytes.'),
   setting('AIMASS_TRAINER_POOL', 'cpu', z.enum(['cpu', 'gpu']), 'Pool this trainer node pulls jobs from.'),
   setting('AIMASS_TRAINER_CONCURRENCY', '1', positiveInt, 'Jobs one trainer node runs at once.'),
+  setting('AIMASS_TRAINER_BACKEND', 'auto', z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']), 'Compute backend of a trainer node: auto (tensorflow-gpu, then WebGPU on a hardware adapter, then tensorflow, wasm, cpu) or one of those by name; a named webgpu also takes a software adapter (Mesa llvmpipe).'),
+  setting('AIMASS_TRAINER_ALLOW_CPU_FALLBACK', 'false', flag, 'Whether a gpu-pool trainer node may start without a GPU backend (it then trains on the CPU); false: it refuses to start and says why.'),
   setting('AIMASS_INFERENCE_SUMMARY_INTERVAL_MS', '1000', positiveInt, 'How often inference publishes batched prediction summaries.'),
   setting('AIMASS_INFERENCE_INSTANCES', '1', positiveInt, 'onnxruntime sessions (execution slots) per loaded model version; they run in parallel with AIMASS_INFERENCE_EXECUTION=worker.'),
   setting('AIMASS_INFERENCE_EXECUTION', 'event-loop', z.enum(['worker', 'event-loop']), 'Where onnxruntime runs: event-loop (lowest latency for small models; each run blocks the event loop, so instances add no parallelism) or worker (one worker thread per session: the event loop stays free and instances run in parallel, for about 0.3 ms more per execution).'),

@@ -66,15 +66,19 @@ const trainRequested = z.object({
   spec: z.record(z.string(), z.unknown()),
 });
 
+/** The GPU a WebGPU backend runs on, e.g. 'nvidia nvidia-h200 via vulkan'; absent on CPU backends. */
+const adapter = z.string().optional();
+
 const jobFailed = z.object({
   job_id: z.string(),
   pool: z.string(),
   backend: z.string(),
+  adapter,
   reason: z.string(),
 });
 
 /** Every trainer job event names the job, its pool, the node running it and the compute backend. */
-const jobEventBase = { job_id: z.string(), pool: z.string(), backend: z.string(), node_id: z.string() };
+const jobEventBase = { job_id: z.string(), pool: z.string(), backend: z.string(), adapter, node_id: z.string() };
 
 const jobStarted = z.object({ ...jobEventBase, family: z.string(), epochs: z.number().int(), resumed_from_epoch: z.number().int().nonnegative() });
 
@@ -102,7 +106,7 @@ const jobSucceeded = z.object({
 const jobCancelled = z.object({ ...jobEventBase, epoch: z.number().int().nonnegative() });
 
 /** Liveness of one trainer node (core NATS, not stored). `load` is active jobs / concurrency. */
-const nodeHeartbeat = z.object({ node_id: z.string(), pool: z.string(), backend: z.string(), active_jobs: z.number().int().nonnegative(), concurrency: z.number().int().positive(), load: z.number().nonnegative() });
+const nodeHeartbeat = z.object({ node_id: z.string(), pool: z.string(), backend: z.string(), adapter, active_jobs: z.number().int().nonnegative(), concurrency: z.number().int().positive(), load: z.number().nonnegative() });
 
 const auditRecord = z.object({
   actor: z.string(),

@@ -3,9 +3,8 @@ import type { AutoencoderExport } from '../onnx-export/autoencoder-onnx.js';
 import type { FeatureScaling } from '../onnx-export/graph-builder.js';
 import { applyDense, applyStack, createDense, createStack, type DenseParams, stackVariables, toDenseLayers } from './dense-layers.js';
 import type { SeededRandom } from './seeded-random.js';
-import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
-
-const EPSILON = 1e-7;
+import { binaryCrossEntropy, gaussianKl, squaredError } from './losses.js';
+import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, readScalars, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
 
 /**
  * AE and VAE over dense layers. AE: x → encoder → latent → decoder. VAE: the encoder's last hidden
@@ -84,32 +83,35 @@ export class AutoencoderModel implements TrainableModel {
     });
   }
 
-  evaluate(x: tf.Tensor2D, rng: SeededRandom): Evaluation {
+  async evaluate(x: tf.Tensor2D, rng: SeededRandom): Promise<Evaluation> {
     const seed = rng.seed();
-    return tf.tidy(() => {
+    const { rowScores, ...scalars } = tf.tidy(() => {
       const recon = this.reconstruct(x);
-      const sq = tf.square(tf.sub(x, recon));
-      const rowScores = tf.mean(sq, 1).dataSync() as Float32Array;
-      const values: Record<string, number> = {
-        mse: tf.mean(sq).dataSync()[0] as number,
-        bce: binaryCrossEntropy(x, recon).dataSync()[0] as number,
+      const terms: Record<string, tf.Tensor> = {
+        rowScores: tf.mean(tf.square(tf.sub(x, recon)), 1),
+        mse: squaredError(x, recon, 'mean'),
+        bce: binaryCrossEntropy(x, recon, 'mean'),
       };
       // An AE's loss is one of the two just computed; only a VAE needs another (sampled) pass.
-      if (this.family === 'ae') values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
-      else for (const [k, v] of Object.entries(this.lossTerms(x, seed))) values[k] = v.dataSync()[0] as number;
-      if (this.family === 'vae') values.elbo = -(values.loss as number);
-      return { values, rowScores: Float32Array.from(rowScores) };
+      return this.family === 'ae' ? terms : { ...terms, ...this.lossTerms(x, seed) };
     });
+    const scores = (await (rowScores as tf.Tensor).data()) as Float32Array;
+    rowScores?.dispose();
+    const values = await readScalars(scalars as Record<string, tf.Scalar>);
+    if (this.family === 'ae') values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
+    else values.elbo = -(values.loss as number);
+    return { values, rowScores: scores };
   }
 
-  toExport(scaling?: FeatureScaling): AutoencoderExport {
+  async toExport(scaling?: FeatureScaling): Promise<AutoencoderExport> {
+    const [encoder, heads, decoder] = await Promise.all([toDenseLayers(this.encoder), toDenseLayers(this.mean && this.logVar ? [this.mean, this.logVar] : []), toDenseLayers(this.decoder)]);
     return {
       kind: this.family,
       inputDim: this.arch.inputDim,
       latentDim: this.arch.latentDim,
-      encoder: toDenseLayers(this.encoder),
-      ...(this.mean && this.logVar ? { mean: toDenseLayers([this.mean])[0], logVar: toDenseLayers([this.logVar])[0] } : {}),
-      decoder: toDenseLayers(this.decoder),
+      encoder,
+      ...(heads.length === 2 ? { mean: heads[0], logVar: heads[1] } : {}),
+      decoder,
       ...(scaling ? { scaling } : {}),
     };
   }
@@ -121,10 +123,10 @@ export class AutoencoderModel implements TrainableModel {
 
   private lossTerms(x: tf.Tensor2D, seed: number): Record<string, tf.Scalar> {
     const h = applyStack(x, this.encoder);
+    const bce = this.arch.reconstructionLoss === 'bce';
     if (!this.mean || !this.logVar) {
       const recon = applyStack(h, this.decoder);
-      const loss = this.arch.reconstructionLoss === 'bce' ? binaryCrossEntropy(x, recon) : tf.mean(tf.square(tf.sub(x, recon)));
-      return { loss: loss as tf.Scalar };
+      return { loss: bce ? binaryCrossEntropy(x, recon, 'mean') : squaredError(x, recon, 'mean') };
     }
     const mean = applyDense(h, this.mean);
     const logVar = applyDense(h, this.logVar);
@@ -132,18 +134,8 @@ export class AutoencoderModel implements TrainableModel {
     const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D;
     const recon = applyStack(z, this.decoder);
     // Per-sample sums, averaged over the batch: the usual scale of the ELBO.
-    const perFeature = this.arch.reconstructionLoss === 'bce' ? bceElements(x, recon) : tf.square(tf.sub(x, recon));
-    const reconstruction = tf.mean(tf.sum(perFeature, 1)) as tf.Scalar;
-    const kl = tf.mean(tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mean)), tf.exp(logVar)), 1))) as tf.Scalar;
+    const reconstruction = bce ? binaryCrossEntropy(x, recon, 'per-sample') : squaredError(x, recon, 'per-sample');
+    const kl = gaussianKl(mean, logVar);
     return { loss: tf.add(reconstruction, kl) as tf.Scalar, reconstruction, kl };
   }
-}
-
-function bceElements(x: tf.Tensor, p: tf.Tensor): tf.Tensor {
-  const q = tf.clipByValue(p, EPSILON, 1 - EPSILON);
-  return tf.neg(tf.add(tf.mul(x, tf.log(q)), tf.mul(tf.sub(1, x), tf.log(tf.sub(1, q)))));
-}
-
-function binaryCrossEntropy(x: tf.Tensor, p: tf.Tensor): tf.Scalar {
-  return tf.mean(bceElements(x, p)) as tf.Scalar;
 }

@@ -33,9 +33,15 @@ export function createStack(name: string, widths: readonly number[], activation:
   return layers;
 }
 
+/**
+ * One fused kernel (matmul, bias, activation) where tfjs can differentiate through it (linear and
+ * relu); other activations follow a fused matmul-and-bias. Fewer kernels per layer matter most on
+ * WebGPU, where every dispatch costs host time.
+ */
 export function applyDense(x: tf.Tensor2D, layer: DenseParams): tf.Tensor2D {
-  const z = tf.add(tf.matMul(x, layer.kernel), layer.bias) as tf.Tensor2D;
-  return activate(z, layer.activation);
+  const fusable = layer.activation === 'relu' || layer.activation === 'linear';
+  const z = tf.fused.matMul({ a: x, b: layer.kernel, bias: layer.bias, activation: fusable ? layer.activation : 'linear' }) as tf.Tensor2D;
+  return fusable ? z : activate(z, layer.activation);
 }
 
 export function applyStack(x: tf.Tensor2D, layers: readonly DenseParams[]): tf.Tensor2D {
@@ -64,11 +70,13 @@ export function stackVariables(layers: readonly DenseParams[]): tf.Variable[] {
 }
 
 /** Copies the weights out of tfjs as plain dense layers, for the ONNX writer. */
-export function toDenseLayers(layers: readonly DenseParams[]): DenseLayer[] {
-  return layers.map((l) => ({
-    weights: Float32Array.from(l.kernel.dataSync() as Float32Array),
-    bias: Float32Array.from(l.bias.dataSync() as Float32Array),
-    activation: l.activation,
-    ...(l.activation === 'leaky_relu' ? { alpha: LEAKY_RELU_ALPHA } : {}),
-  }));
+export async function toDenseLayers(layers: readonly DenseParams[]): Promise<DenseLayer[]> {
+  return Promise.all(
+    layers.map(async (l) => ({
+      weights: Float32Array.from((await l.kernel.data()) as Float32Array),
+      bias: Float32Array.from((await l.bias.data()) as Float32Array),
+      activation: l.activation,
+      ...(l.activation === 'leaky_relu' ? { alpha: LEAKY_RELU_ALPHA } : {}),
+    })),
+  );
 }

@@ -45,12 +45,12 @@ describe.each(['ae', 'vae'] as const)('%s', (family) => {
     const model = new AutoencoderModel(family, arch, { name: 'adam', learningRate: 0.01 }, rng);
     const raw = data(64, 3);
     const x = tf.tensor2d(scaleRows(raw), [64, arch.inputDim]);
-    const first = model.evaluate(x, new SeededRandom(1)).values.mse as number;
+    const first = (await model.evaluate(x, new SeededRandom(1))).values.mse as number;
     for (let i = 0; i < 60; i++) tf.dispose(model.trainBatch(x, rng));
-    const after = model.evaluate(x, new SeededRandom(1));
+    const after = await model.evaluate(x, new SeededRandom(1));
     expect(after.values.mse).toBeLessThan(first);
 
-    const graphs = exportAutoencoder(model.toExport(scaling));
+    const graphs = exportAutoencoder(await model.toExport(scaling));
     const input = new Tensor('float32', raw, [64, arch.inputDim]);
     const anomaly = await ort(graphs.anomaly, { [AUTOENCODER_TENSORS.input]: input });
     expect(worstGap(anomaly[AUTOENCODER_TENSORS.score] as Float32Array, after.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
@@ -82,11 +82,11 @@ describe('gan', () => {
     }
     const after = model.namedVariables().map((v) => v.variable.dataSync());
     expect(after.every((values, i) => worstGap(values, before[i] as Float32Array) > 0)).toBe(true);
-    const evaluation = model.evaluate(x, rng);
+    const evaluation = await model.evaluate(x, rng);
     expect(evaluation.values.sample_quality).toBeGreaterThan(0);
 
     const noise = tf.randomNormal([16, arch.latentDim], 0, 1, 'float32', 3);
-    const samples = await ort(exportGenerator(model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [16, arch.latentDim]) });
+    const samples = await ort(exportGenerator(await model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [16, arch.latentDim]) });
     const expected = tf.tidy(() => model.sample(16, 3));
     expect(worstGap(samples[GENERATOR_TENSORS.sample] as Float32Array, expected.dataSync())).toBeLessThan(TOLERANCE);
     tf.dispose([x, noise, expected]);

@@ -3,7 +3,7 @@ import type { GeneratorExport } from '../onnx-export/generator-onnx.js';
 import type { FeatureScaling } from '../onnx-export/graph-builder.js';
 import { applyStack, createStack, type DenseParams, stackVariables, toDenseLayers } from './dense-layers.js';
 import type { SeededRandom } from './seeded-random.js';
-import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
+import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, readScalars, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
 
 /**
  * A GAN over dense layers: generator noise (latentDim) → hidden → data; discriminator data →
@@ -56,20 +56,22 @@ export class GanModel implements TrainableModel {
     return tf.tidy(() => applyStack(this.noise(n, seed), this.generator));
   }
 
-  evaluate(x: tf.Tensor2D, rng: SeededRandom): Evaluation {
+  async evaluate(x: tf.Tensor2D, rng: SeededRandom): Promise<Evaluation> {
     const n = x.shape[0];
     const seed = rng.seed();
-    return tf.tidy(() => {
-      const noise = this.noise(n, seed);
-      const d = this.discriminatorLoss(x, noise).dataSync()[0] as number;
-      const g = this.generatorLoss(noise).dataSync()[0] as number;
-      const fake = applyStack(noise, this.generator);
-      return { values: { loss: d + g, generator_loss: g, discriminator_loss: d, sample_quality: diagonalFrechetDistance(x, fake) } };
-    });
+    const values = await readScalars(
+      tf.tidy(() => {
+        const noise = this.noise(n, seed);
+        const d = this.discriminatorLoss(x, noise);
+        const g = this.generatorLoss(noise);
+        return { loss: tf.add(d, g) as tf.Scalar, generator_loss: g, discriminator_loss: d, sample_quality: frechetTerms(x, applyStack(noise, this.generator)) };
+      }),
+    );
+    return { values };
   }
 
-  toExport(scaling?: FeatureScaling): GeneratorExport {
-    return { noiseDim: this.arch.latentDim, outputDim: this.arch.inputDim, generator: toDenseLayers(this.generator), ...(scaling ? { scaling } : {}) };
+  async toExport(scaling?: FeatureScaling): Promise<GeneratorExport> {
+    return { noiseDim: this.arch.latentDim, outputDim: this.arch.inputDim, generator: await toDenseLayers(this.generator), ...(scaling ? { scaling } : {}) };
   }
 
   dispose(): void {
@@ -102,12 +104,21 @@ export class GanModel implements TrainableModel {
  * The sample-quality score: the Fréchet distance between Gaussians fitted to real and generated
  * rows with diagonal covariances, Σ (μr − μg)² + (σr − σg)². 0 is a perfect match; lower is better.
  */
-export function diagonalFrechetDistance(real: tf.Tensor2D, fake: tf.Tensor2D): number {
+export async function diagonalFrechetDistance(real: tf.Tensor2D, fake: tf.Tensor2D): Promise<number> {
+  const distance = frechetTerms(real, fake);
+  try {
+    return (await distance.data())[0] as number;
+  } finally {
+    distance.dispose();
+  }
+}
+
+function frechetTerms(real: tf.Tensor2D, fake: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const r = tf.moments(real, 0);
     const f = tf.moments(fake, 0);
     const meanTerm = tf.sum(tf.square(tf.sub(r.mean, f.mean)));
     const sdTerm = tf.sum(tf.square(tf.sub(tf.sqrt(r.variance), tf.sqrt(f.variance))));
-    return tf.add(meanTerm, sdTerm).dataSync()[0] as number;
+    return tf.add(meanTerm, sdTerm) as tf.Scalar;
   });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DenseActivation } from '../dense-spec.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 import type { SeededRandom } from './seeded-random.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
@@ -38,7 +39,7 @@ export interface TrainableModel {
   setLearningRate(learningRate: number): void;
   /** One optimiser step; the returned scalars belong to the caller. */
   trainBatch(x: tf.Tensor2D, rng: SeededRandom): Record<string, tf.Scalar>;
-  evaluate(x: tf.Tensor2D, rng: SeededRandom): Evaluation;
+  evaluate(x: tf.Tensor2D, rng: SeededRandom): Promise<Evaluation>;
   dispose(): void;
 }
 
@@ -53,7 +54,7 @@ export function nextScope(family: string): string {
 export function makeOptimizer(options: OptimizerOptions): tf.Optimizer {
   switch (options.name) {
     case 'adam':
-      return tf.train.adam(options.learningRate);
+      return new FusedAdamOptimizer(options.learningRate);
     case 'sgd':
       return tf.train.sgd(options.learningRate);
     case 'rmsprop':
@@ -64,6 +65,20 @@ export function makeOptimizer(options: OptimizerOptions): tf.Optimizer {
 /** tfjs reads `learningRate` on every step but only SGD exposes a setter. */
 export function setOptimizerLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}
+
+/**
+ * Reads scalars with one asynchronous download each and disposes them. WebGPU in Node has no
+ * synchronous read (dataSync needs a canvas), so everything a family reports is read this way.
+ */
+export async function readScalars(scalars: Record<string, tf.Scalar>): Promise<Record<string, number>> {
+  const entries = Object.entries(scalars);
+  try {
+    const values = await Promise.all(entries.map(([, t]) => t.data()));
+    return Object.fromEntries(entries.map(([k], i) => [k, values[i]?.[0] as number]));
+  } finally {
+    tf.dispose(entries.map(([, t]) => t));
+  }
 }
 
 export function unscoped(scope: string, name: string): string {

@@ -10,6 +10,7 @@ export function toJobMessage(record: JobRecord): trainerv1.Job {
     epoch: record.epoch,
     epochs: record.epochs,
     backend: record.backend,
+    adapter: record.adapter,
     node_id: record.node_id,
     reason: record.reason,
     losses: record.losses,

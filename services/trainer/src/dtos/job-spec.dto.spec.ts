@@ -7,7 +7,9 @@ const good = { family: 'vae', dataset: { builtin: 'anomaly_blobs', rows: 200, fe
 describe('validateSpec', () => {
   it('fills the defaults of a minimal spec', () => {
     const spec = validateSpec(good);
-    expect(spec).toMatchObject({ family: 'vae', pool: 'cpu', batch_size: 64, checkpoint_every: 1, optimizer: { name: 'adam', learning_rate: 0.001 }, preprocessing: { scaling: 'minmax', validation_split: 0.2 } });
+    expect(spec).toMatchObject({ family: 'vae', pool: 'cpu', checkpoint_every: 1, optimizer: { name: 'adam', learning_rate: 0.001, lr_scaling: 'sqrt' }, preprocessing: { scaling: 'minmax', validation_split: 0.2 } });
+    // The node's backend picks the batch size when the spec names none.
+    expect(spec.batch_size).toBeUndefined();
     expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
   });
 
@@ -24,6 +26,8 @@ describe('validateSpec', () => {
     ['an unknown optimiser', { ...good, optimizer: { name: 'lbfgs' } }, 'optimizer.name'],
     ['a negative learning rate', { ...good, optimizer: { learning_rate: -1 } }, 'optimizer.learning_rate'],
     ['a zero batch size', { ...good, batch_size: 0 }, 'batch_size'],
+    ['an unknown learning-rate scaling', { ...good, optimizer: { lr_scaling: 'cubic' } }, 'lr_scaling'],
+    ['a zero reference batch size', { ...good, optimizer: { reference_batch_size: 0 } }, 'reference_batch_size'],
     ['an unknown metric', { ...good, metrics: ['accuracy'] }, 'metrics'],
     ['a metric of another family', { ...good, metrics: ['bic'] }, 'metric "bic" does not apply to family vae'],
     ['AUROC on unlabelled data', { ...good, dataset: { builtin: 'sine_waves' }, metrics: ['auroc'] }, 'needs anomaly labels'],

@@ -72,6 +72,13 @@ const OptimizerSchema = z.strictObject({
   name: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
   learning_rate: z.number().positive().max(10).default(0.001),
   schedule: ScheduleSchema.default({ type: 'constant', rate: 0.95, step_epochs: 10 }),
+  /**
+   * The batch size `learning_rate` was chosen for. When the batch in use differs, the rate is scaled
+   * by `lr_scaling`. Defaults: 64 when the backend picks the batch size, else the batch size named.
+   */
+  reference_batch_size: z.number().int().min(1).max(65_536).optional(),
+  /** sqrt suits Adam and RMSprop, linear suits SGD (Goyal et al.); none keeps the rate as given. */
+  lr_scaling: z.enum(['none', 'sqrt', 'linear']).default('sqrt'),
 });
 
 const EarlyStoppingSchema = z.strictObject({
@@ -89,7 +96,8 @@ export const JobSpecSchema = z
     preprocessing: PreprocessingSchema.prefault({}),
     optimizer: OptimizerSchema.prefault({}),
     epochs: z.number().int().min(1, 'epochs must be at least 1').max(100_000),
-    batch_size: z.number().int().min(1).max(65_536).default(64),
+    /** Rows per step; when absent the node's backend chooses (64 on a CPU, 1024 on a GPU). */
+    batch_size: z.number().int().min(1).max(65_536).optional(),
     early_stopping: EarlyStoppingSchema.optional(),
     metrics: z.array(z.enum(Object.keys(METRICS) as [string, ...string[]])).max(16).default([]),
     /** Checkpoint after every N epochs (and after the last). */

@@ -1,55 +1,118 @@
+import type { AimassConfig, TrainerBackendSetting } from '@aimass/config';
+import { AIMASS_CONFIG } from '@aimass/runtime';
 import * as tf from '@tensorflow/tfjs';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { describeAdapter, type GpuAdapterInfo, openWebGpu } from './webgpu-device.js';
 
-/** The tfjs backends in the order a node tries them; the first two are optional native packages. */
-export const BACKEND_ORDER = [
-  { name: 'tensorflow-gpu', module: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow' },
-  { name: 'tensorflow', module: '@tensorflow/tfjs-node', tfName: 'tensorflow' },
-  { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm' },
-  { name: 'cpu', module: undefined, tfName: 'cpu' },
-] as const;
+/** The backends in the order `auto` tries them; the two tensorflow ones are optional native packages. */
+export const BACKEND_ORDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
 
-export type BackendName = (typeof BACKEND_ORDER)[number]['name'];
+/** What a node trains on, as jobs, heartbeats and lineage report it. */
+export interface ComputeBackend {
+  readonly name: BackendName;
+  /** Runs on a GPU (a software adapter such as Mesa's llvmpipe does not count). */
+  readonly gpu: boolean;
+  readonly adapter?: GpuAdapterInfo;
+  /** Rows per batch when a spec names none: large on a GPU, where each step costs host time. */
+  readonly defaultBatchSize: number;
+  /** The largest tensor the backend holds; larger training sets stay in host memory. */
+  readonly maxResidentBytes: number;
+}
+
+/** The node cannot train as configured; main.ts reports it and the process exits. */
+export class ComputeBackendUnavailableError extends Error {
+  override readonly name = 'ComputeBackendUnavailableError';
+}
+
+const CPU_BATCH = 64;
+const GPU_BATCH = 1024;
+/** wasm tensors live in a 32-bit heap that also holds everything else of the backend. */
+const WASM_RESIDENT_BYTES = 1024 ** 3;
 
 /**
- * Picks the compute backend once per process: tfjs-node-gpu, then tfjs-node, then wasm, then the
- * plain JS cpu backend. The native packages are optional dependencies whose libtensorflow may be
- * missing; they are only imported when their binding file exists, because a failed import leaves
- * half-registered kernels behind.
+ * Picks the compute backend once per process. `auto` tries tfjs-node-gpu, WebGPU through Dawn (on
+ * a hardware adapter only), tfjs-node, wasm, then the plain JS cpu backend; a named backend is
+ * used or the node refuses to start. A gpu-pool node refuses to start without a GPU backend unless
+ * AIMASS_TRAINER_ALLOW_CPU_FALLBACK is set, because jobs sent to the gpu pool expect one.
  */
 @Injectable()
 export class ComputeBackendRepository {
   private readonly logger = new Logger(ComputeBackendRepository.name);
-  private selected: Promise<BackendName> | undefined;
+  private selected: Promise<ComputeBackend> | undefined;
 
-  select(): Promise<BackendName> {
+  constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
+
+  select(): Promise<ComputeBackend> {
     this.selected ??= this.trySelect();
     return this.selected;
   }
 
-  private async trySelect(): Promise<BackendName> {
-    const require = createRequire(import.meta.url);
-    for (const candidate of BACKEND_ORDER) {
+  private async trySelect(): Promise<ComputeBackend> {
+    const { backend: wanted, pool, allowCpuFallback } = this.config.trainer;
+    const candidates: readonly BackendName[] = wanted === 'auto' ? BACKEND_ORDER : [wanted];
+    const refusals: string[] = [];
+    for (const name of candidates) {
       try {
-        if (candidate.module === '@tensorflow/tfjs-node-gpu' || candidate.module === '@tensorflow/tfjs-node') {
-          const root = path.dirname(require.resolve(`${candidate.module}/package.json`));
-          const lib = path.join(root, 'lib');
-          const hasBinding = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
-          if (!hasBinding) throw new Error('its native binding (libtensorflow) is not installed');
+        const backend = await this.initialise(name, wanted);
+        if (pool === 'gpu' && !backend.gpu) {
+          const why = `this gpu-pool node found no GPU backend (${[...refusals, `${name} runs on the CPU`].join('; ')})`;
+          if (!allowCpuFallback) throw new ComputeBackendUnavailableError(`${why}. Start it on a host with a GPU (a Vulkan driver for WebGPU), set AIMASS_TRAINER_POOL=cpu, or set AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true to train gpu jobs on the CPU`);
+          this.logger.warn(`${why}; training on ${name} because AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true`);
         }
-        if (candidate.module) await import(candidate.module);
-        if (await tf.setBackend(candidate.tfName)) {
-          await tf.ready();
-          this.logger.log(`training on the ${candidate.name} backend`);
-          return candidate.name;
-        }
+        this.logger.log(`training on the ${name} backend${backend.adapter ? ` (${describeAdapter(backend.adapter)})` : ''}${refusals.length ? `; passed over: ${refusals.join('; ')}` : ''}`);
+        return backend;
       } catch (err) {
-        this.logger.log(`backend ${candidate.name} unavailable: ${(err as Error).message.split('\n')[0]}`);
+        if (err instanceof ComputeBackendUnavailableError) throw err;
+        refusals.push(`${name}: ${(err as Error).message.split('\n')[0]}`);
+        this.logger.log(`backend ${name} unavailable: ${refusals[refusals.length - 1]}`);
       }
     }
-    throw new Error('no tfjs backend could be initialised');
+    throw new ComputeBackendUnavailableError(`no compute backend could be initialised: ${refusals.join('; ')}`);
+  }
+
+  private async initialise(name: BackendName, wanted: TrainerBackendSetting): Promise<ComputeBackend> {
+    switch (name) {
+      case 'tensorflow-gpu':
+      case 'tensorflow': {
+        const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+        // A failed import leaves half-registered kernels behind, so only import a package whose libtensorflow is there.
+        if (!hasTensorflowBinding(pkg)) throw new Error('its native binding (libtensorflow) is not installed');
+        await import(pkg);
+        await activate('tensorflow');
+        return { name, gpu: name === 'tensorflow-gpu', defaultBatchSize: name === 'tensorflow-gpu' ? GPU_BATCH : CPU_BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER };
+      }
+      case 'webgpu': {
+        const device = await openWebGpu({ acceptSoftware: wanted === 'webgpu' });
+        await activate('webgpu');
+        const gpu = !device.adapter.software;
+        return { name, gpu, adapter: device.adapter, defaultBatchSize: gpu ? GPU_BATCH : CPU_BATCH, maxResidentBytes: device.maxBufferBytes };
+      }
+      case 'wasm':
+        await import('@tensorflow/tfjs-backend-wasm');
+        await activate('wasm');
+        return { name, gpu: false, defaultBatchSize: CPU_BATCH, maxResidentBytes: WASM_RESIDENT_BYTES };
+      case 'cpu':
+        await activate('cpu');
+        return { name, gpu: false, defaultBatchSize: CPU_BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER };
+    }
+  }
+}
+
+async function activate(tfName: string): Promise<void> {
+  if (!(await tf.setBackend(tfName))) throw new Error(`tfjs could not start its ${tfName} backend`);
+  await tf.ready();
+}
+
+function hasTensorflowBinding(pkg: string): boolean {
+  try {
+    const root = path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+    const lib = path.join(root, 'lib');
+    return fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  } catch {
+    return false;
   }
 }

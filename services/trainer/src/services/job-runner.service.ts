@@ -15,7 +15,7 @@ import { type JobDisposition, type PulledJob, WorkQueueRepository } from '../rep
 import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
-import { TrainingDivergedError, trainTfjs, type TrainingOutcome } from '../training/tfjs-training.js';
+import { TrainingDivergedError, trainTfjs, type TrainingOutcome, type TrainingPlacement } from '../training/tfjs-training.js';
 import { validateSpec } from './job-submission.service.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
@@ -117,19 +117,19 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async execute(jobId: string, record: JobRecord): Promise<void> {
     const spec = validateSpec(record.spec);
-    const base = { job_id: jobId, pool: this.node.pool, backend: this.node.computeBackend, node_id: this.node.id };
+    const base = { job_id: jobId, pool: this.node.pool, backend: this.node.computeBackend, ...this.adapterField(), node_id: this.node.id };
     const dataset = await this.datasets.load(spec.dataset);
     checkDataFits(spec, dataset.features, dataset.labels !== undefined);
     // A mixture's graph takes raw features, so it is fitted on them.
     const scaling = spec.family === 'gmm' ? 'none' : spec.preprocessing.scaling;
     const data = prepare(dataset, { scaling, validationSplit: spec.preprocessing.validation_split, seed: spec.preprocessing.seed });
     if (spec.family === 'gmm') {
-      await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: 'em-cpu', epochs: spec.epochs, family: spec.family }));
+      await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: 'em-cpu', adapter: '', epochs: spec.epochs, family: spec.family }));
       await this.runGmm(jobId, spec, data, dataset.digest, dataset.description);
       return;
     }
     const resume = await this.checkpoints.latest(jobId);
-    await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, epochs: spec.epochs, family: spec.family }));
+    await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, adapter: this.node.adapter, epochs: spec.epochs, family: spec.family }));
     await this.queue.publish('trainer.job.started', { ...base, family: spec.family, epochs: spec.epochs, resumed_from_epoch: resume?.epoch ?? 0 });
 
     const outcome = await trainTfjs(jobId, spec, data, resume, {
@@ -147,7 +147,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         });
       },
       saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
-    });
+    }, this.placement());
     if (outcome.stopped && this.cancelRequested.get(jobId) !== true) throw new Error('this node is shutting down; the job goes back to the queue');
     if (outcome.stopped) {
       await this.finishCancelled(jobId, outcome.resumedFrom + outcome.epochsRun);
@@ -177,7 +177,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       await this.finishCancelled(jobId, outcome.final.epoch);
       return;
     }
-    const registered = await this.register(jobId, spec, { stopped: false, epochsRun: outcome.final.epoch, resumedFrom: 0, final: outcome.final, graphs: outcome.graphs }, digest, description, data.reference, 'em-cpu');
+    const registered = await this.register(jobId, spec, { stopped: false, batchSize: data.trainRows, learningRate: 0, epochsRun: outcome.final.epoch, resumedFrom: 0, final: outcome.final, graphs: outcome.graphs }, digest, description, data.reference, 'em-cpu');
     const metrics = finite(outcome.final.metrics);
     await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
     await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.final.epoch });
@@ -188,8 +188,11 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const model = spec.model_name ?? `${spec.family}-${jobId}`.slice(0, 100);
     const primary = spec.family === 'gan' ? 'generator' : spec.family === 'gmm' ? 'mixture' : 'anomaly';
     const roles = Object.keys(outcome.graphs).sort((a, b) => Number(a === primary) - Number(b === primary));
-    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': backend };
-    const lineage = { source_job_id: jobId, dataset_digest: digest, hyperparameters: hyperparameters(spec), metrics: finite(outcome.final?.metrics ?? {}) };
+    const adapter = backend === 'em-cpu' ? '' : this.node.adapter;
+    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': backend, ...(adapter ? { 'aimass.adapter': adapter } : {}) };
+    // What the run actually used, beside the spec: the backend may have picked the batch and scaled the rate.
+    const used = { 'run.backend': backend, ...(adapter ? { 'run.adapter': adapter } : {}), ...(spec.family === 'gmm' ? {} : { 'run.batch_size': String(outcome.batchSize), 'run.learning_rate': String(outcome.learningRate) }) };
+    const lineage = { source_job_id: jobId, dataset_digest: digest, hyperparameters: { ...hyperparameters(spec), ...used }, metrics: finite(outcome.final?.metrics ?? {}) };
     const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};
     let version = 0;
@@ -215,12 +218,21 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   private async fail(jobId: string, reason: string): Promise<void> {
     this.logger.warn(`job ${jobId} failed: ${reason}`);
     const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'FAILED', reason }));
-    await this.queue.reportFailed({ job_id: jobId, pool: record.pool, backend: this.node.computeBackend, reason });
+    await this.queue.reportFailed({ job_id: jobId, pool: record.pool, backend: this.node.computeBackend, ...this.adapterField(), reason });
   }
 
   private async finishCancelled(jobId: string, epoch: number): Promise<void> {
     const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'CANCELLED', reason: `cancelled after ${epoch} epochs` }));
-    await this.queue.publish('trainer.job.cancelled', { job_id: jobId, pool: record.pool, backend: this.node.computeBackend, node_id: this.node.id, epoch });
+    await this.queue.publish('trainer.job.cancelled', { job_id: jobId, pool: record.pool, backend: this.node.computeBackend, ...this.adapterField(), node_id: this.node.id, epoch });
+  }
+
+  private adapterField(): { adapter?: string } {
+    return this.node.adapter ? { adapter: this.node.adapter } : {};
+  }
+
+  private placement(): TrainingPlacement {
+    const backend = this.node.backendProfile;
+    return { defaultBatchSize: backend?.defaultBatchSize ?? 64, maxResidentBytes: backend?.maxResidentBytes ?? Number.MAX_SAFE_INTEGER };
   }
 }
 

@@ -3,6 +3,8 @@ import type { trainerv1 } from '@aimass/contracts';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { hostname } from 'node:os';
+import type { ComputeBackend } from '../repositories/compute-backend.repository.js';
+import { describeAdapter } from '../repositories/webgpu-device.js';
 
 /** The families this build trains: tfjs for the neural ones, EM (libs/ml) for the mixture. */
 export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan', 'gmm'];
@@ -12,7 +14,7 @@ export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan', 'gmm'];
 export class TrainerNodeService {
   /** A NATS subject token: the host name's dots and other specials become '-'. */
   readonly id = `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
-  private backend = 'none';
+  private backend: ComputeBackend | undefined;
   private active = 0;
 
   constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
@@ -26,10 +28,20 @@ export class TrainerNodeService {
   }
 
   get computeBackend(): string {
+    return this.backend?.name ?? 'none';
+  }
+
+  /** The GPU under a WebGPU backend, as one line ('nvidia nvidia-h200 via vulkan'); empty otherwise. */
+  get adapter(): string {
+    return this.backend?.adapter ? describeAdapter(this.backend.adapter) : '';
+  }
+
+  /** Batch size and placement limits of the backend the runner chose. */
+  get backendProfile(): ComputeBackend | undefined {
     return this.backend;
   }
 
-  useBackend(backend: string): void {
+  useBackend(backend: ComputeBackend): void {
     this.backend = backend;
   }
 
@@ -45,14 +57,15 @@ export class TrainerNodeService {
     return {
       id: this.id,
       pool: this.pool,
-      backend: this.backend,
+      backend: this.computeBackend,
+      adapter: this.adapter,
       concurrency: this.concurrency,
       active_jobs: this.active,
-      families: this.backend === 'none' ? [] : TRAINABLE_FAMILIES,
+      families: this.backend ? TRAINABLE_FAMILIES : [],
     };
   }
 
-  heartbeat(): { node_id: string; pool: string; backend: string; active_jobs: number; concurrency: number; load: number } {
-    return { node_id: this.id, pool: this.pool, backend: this.backend, active_jobs: this.active, concurrency: this.concurrency, load: this.active / this.concurrency };
+  heartbeat(): { node_id: string; pool: string; backend: string; adapter?: string; active_jobs: number; concurrency: number; load: number } {
+    return { node_id: this.id, pool: this.pool, backend: this.computeBackend, ...(this.adapter ? { adapter: this.adapter } : {}), active_jobs: this.active, concurrency: this.concurrency, load: this.active / this.concurrency };
   }
 }

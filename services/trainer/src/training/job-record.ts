@@ -10,6 +10,8 @@ export interface JobRecord {
   readonly epoch: number;
   readonly epochs: number;
   readonly backend: string;
+  /** The GPU a WebGPU backend ran the job on; empty on CPU backends. */
+  readonly adapter: string;
   readonly node_id: string;
   readonly reason: string;
   readonly losses: Record<string, number>;
@@ -37,6 +39,7 @@ export function newJobRecord(jobId: string, pool: 'cpu' | 'gpu', spec: Record<st
     epoch: 0,
     epochs: Number.isSafeInteger(epochs) && epochs > 0 ? epochs : 0,
     backend: '',
+    adapter: '',
     node_id: '',
     reason: '',
     losses: {},

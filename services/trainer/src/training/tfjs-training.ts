@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';
 import type { Checkpoint, CheckpointTensor, EpochSummary } from './checkpoint.js';
-import { learningRateAt } from './learning-rate.js';
+import { chooseBatch, learningRateAt } from './learning-rate.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
 
 export interface EpochReport extends EpochSummary {
@@ -21,8 +21,17 @@ export interface TrainingHooks {
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
 }
 
+/** What the node's compute backend asks of the loop: its default batch size and how much it can hold. */
+export interface TrainingPlacement {
+  readonly defaultBatchSize: number;
+  readonly maxResidentBytes: number;
+}
+
 export interface TrainingOutcome {
   readonly stopped: boolean;
+  /** The batch size and base learning rate the run used (see chooseBatch). */
+  readonly batchSize: number;
+  readonly learningRate: number;
   readonly epochsRun: number;
   readonly resumedFrom: number;
   readonly final?: EpochSummary;
@@ -31,7 +40,7 @@ export interface TrainingOutcome {
 }
 
 /** Trains an AE, VAE or GAN job with tfjs on the active backend. */
-export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData, resume: Checkpoint | undefined, hooks: TrainingHooks): Promise<TrainingOutcome> {
+export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData, resume: Checkpoint | undefined, hooks: TrainingHooks, placement: TrainingPlacement): Promise<TrainingOutcome> {
   const rng = new SeededRandom(spec.preprocessing.seed ^ 0x5eed);
   const arch = {
     inputDim: data.features,
@@ -41,7 +50,8 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
     outputActivation: spec.architecture.output_activation,
     reconstructionLoss: spec.architecture.reconstruction_loss,
   };
-  const optimizer = { name: spec.optimizer.name, learningRate: spec.optimizer.learning_rate };
+  const { batchSize: batch, learningRate: baseRate } = chooseBatch(spec, placement.defaultBatchSize, data.trainRows);
+  const optimizer = { name: spec.optimizer.name, learningRate: baseRate };
   const model = spec.family === 'gan' ? new GanModel(arch, optimizer, rng) : new AutoencoderModel(spec.family as 'ae' | 'vae', arch, optimizer, rng);
   const validation = tf.tensor2d(data.validationRows > 0 ? data.validation : data.train.subarray(0, Math.min(data.trainRows, 1024) * data.features), [data.validationRows > 0 ? data.validationRows : Math.min(data.trainRows, 1024), data.features]);
   try {
@@ -58,17 +68,17 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
       history.push(...resume.history);
     }
     const metrics = (spec.metrics.length > 0 ? spec.metrics : DEFAULT_METRICS[spec.family]) as MetricName[];
-    const batch = Math.min(spec.batch_size, data.trainRows);
-    // The rows live in the backend once; each batch is a gather by this epoch's shuffled order.
-    const train = tf.tensor2d(data.train, [data.trainRows, data.features]);
+    // The rows live on the device once where they fit, and each batch is a gather by this epoch's
+    // order; otherwise each batch is gathered in host memory and uploaded.
+    const rows = new TrainingRows(data, placement.maxResidentBytes);
     let stopped = false;
     let epoch = start;
     try {
       for (; epoch < spec.epochs && !stopped; epoch++) {
-        const learningRate = learningRateAt(spec.optimizer.learning_rate, spec.optimizer.schedule, epoch);
+        const learningRate = learningRateAt(baseRate, spec.optimizer.schedule, epoch);
         model.setLearningRate(learningRate);
-        const order = tf.tensor1d(rng.permutation(data.trainRows), 'int32');
-        const perBatch = new Map<string, tf.Scalar[]>();
+        const order = rng.permutation(data.trainRows);
+        const lossSums = new Map<string, LossSum>();
         let batches = 0;
         let samples = 0;
         const began = performance.now();
@@ -77,29 +87,28 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
             stopped = true;
             break;
           }
-          const rows = Math.min(batch, data.trainRows - from);
-          const x = tf.tidy(() => tf.gather(train, order.slice(from, rows)) as tf.Tensor2D);
+          const size = Math.min(batch, data.trainRows - from);
+          const x = rows.batch(order, from, size);
           const losses = model.trainBatch(x, rng);
           x.dispose();
+          // Summed on the device; nothing is read back until the epoch ends.
           for (const [name, value] of Object.entries(losses)) {
-            const list = perBatch.get(name) ?? [];
-            list.push(value);
-            perBatch.set(name, list);
+            if (!lossSums.has(name)) lossSums.set(name, new LossSum());
+            lossSums.get(name)?.add(value);
           }
           batches++;
-          samples += rows;
-          // Lets NATS traffic (cancel requests, in-progress acks) through between batches.
+          samples += size;
+          // Lets NATS traffic (cancel requests, in-progress acks) and Dawn's callbacks through between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        order.dispose();
         const trainLosses: Record<string, number> = {};
-        for (const [name, list] of perBatch) {
-          if (!stopped) trainLosses[name] = ((await tf.tidy(() => tf.addN(list)).data())[0] as number) / batches;
-          tf.dispose(list);
+        for (const [name, sum] of lossSums) {
+          if (!stopped) trainLosses[name] = (await sum.read()) / batches;
+          sum.dispose();
         }
         if (stopped) break;
         const seconds = (performance.now() - began) / 1000;
-        const evaluation = model.evaluate(validation, rng);
+        const evaluation = await model.evaluate(validation, rng);
         const valLoss = evaluation.values.loss as number;
         const epochMetrics: Record<string, number> = {};
         for (const name of metrics) epochMetrics[name] = metricValue(name, evaluation.values, evaluation.rowScores, data.validationLabels);
@@ -123,15 +132,15 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
         }
       }
     } finally {
-      train.dispose();
+      rows.dispose();
     }
     const final = history[history.length - 1];
     const graphs: Record<string, Uint8Array> = {};
     if (!stopped) {
-      if (model instanceof GanModel) graphs.generator = exportGenerator(model.toExport(data.scaling));
-      else Object.assign(graphs, exportAutoencoder((model as AutoencoderModel).toExport(data.scaling)));
+      if (model instanceof GanModel) graphs.generator = exportGenerator(await model.toExport(data.scaling));
+      else Object.assign(graphs, exportAutoencoder(await (model as AutoencoderModel).toExport(data.scaling)));
     }
-    return { stopped, epochsRun: epoch - start, resumedFrom: start, ...(final ? { final } : {}), graphs };
+    return { stopped, batchSize: batch, learningRate: baseRate, epochsRun: epoch - start, resumedFrom: start, ...(final ? { final } : {}), graphs };
   } finally {
     validation.dispose();
     model.dispose();
@@ -151,12 +160,75 @@ function metricValue(name: MetricName, values: Record<string, number>, scores: F
 }
 
 async function snapshot(model: TrainableModel): Promise<CheckpointTensor[]> {
-  const tensors: CheckpointTensor[] = model.namedVariables().map(({ name, variable }) => ({ name: `var:${name}`, shape: variable.shape, values: Float32Array.from(variable.dataSync() as Float32Array) }));
+  const tensors: CheckpointTensor[] = [];
+  for (const { name, variable } of model.namedVariables()) {
+    tensors.push({ name: `var:${name}`, shape: variable.shape, values: Float32Array.from((await variable.data()) as Float32Array) });
+  }
   for (const [key, optimizer] of Object.entries(model.optimizers())) {
     const weights = await optimizer.getWeights();
-    weights.forEach((w, i) => tensors.push({ name: `opt:${key}:${i}:${w.name}`, shape: w.tensor.shape, values: Float32Array.from(w.tensor.dataSync() as Float32Array) }));
+    for (const [i, w] of weights.entries()) tensors.push({ name: `opt:${key}:${i}:${w.name}`, shape: w.tensor.shape, values: Float32Array.from((await w.tensor.data()) as Float32Array) });
   }
   return tensors;
+}
+
+/**
+ * A running sum of per-batch scalars kept on the device. Batches are added seven at a time: one
+ * kernel per seven batches, and seven inputs plus the output stay within the eight storage buffers
+ * every WebGPU adapter allows a kernel.
+ */
+class LossSum {
+  private pending: tf.Scalar[] = [];
+
+  add(value: tf.Scalar): void {
+    this.pending.push(value);
+    if (this.pending.length === 7) this.fold();
+  }
+
+  async read(): Promise<number> {
+    this.fold();
+    const total = this.pending[0];
+    return total ? ((await total.data())[0] as number) : 0;
+  }
+
+  dispose(): void {
+    tf.dispose(this.pending);
+    this.pending = [];
+  }
+
+  private fold(): void {
+    if (this.pending.length < 2) return;
+    const sum = tf.addN(this.pending) as tf.Scalar;
+    tf.dispose(this.pending);
+    this.pending = [sum];
+  }
+}
+
+/** The training rows, on the device when they fit in one tensor there, else in host memory. */
+class TrainingRows {
+  private readonly resident: tf.Tensor2D | undefined;
+
+  constructor(
+    private readonly data: PreparedData,
+    maxResidentBytes: number,
+  ) {
+    if (data.trainRows * data.features * 4 <= maxResidentBytes) this.resident = tf.tensor2d(data.train, [data.trainRows, data.features]);
+  }
+
+  batch(order: Int32Array, from: number, size: number): tf.Tensor2D {
+    const picked = order.subarray(from, from + size);
+    if (this.resident) {
+      const resident = this.resident;
+      return tf.tidy(() => tf.gather(resident, tf.tensor1d(picked, 'int32')) as tf.Tensor2D);
+    }
+    const { features, train } = this.data;
+    const rows = new Float32Array(size * features);
+    picked.forEach((row, i) => rows.set(train.subarray(row * features, (row + 1) * features), i * features));
+    return tf.tensor2d(rows, [size, features]);
+  }
+
+  dispose(): void {
+    this.resident?.dispose();
+  }
 }
 
 async function restore(model: TrainableModel, checkpoint: Checkpoint): Promise<void> {
