@@ -9,7 +9,7 @@ export interface Benchmark {
   readonly description: string;
   /** Its command-line options, as node:util's parseArgs takes them; the runner refuses any other. */
   readonly options?: ParseArgsOptionsConfig;
-  run(options: BenchOptions): Promise<Record<string, number>>;
+  run(options: BenchOptions): Promise<Record<string, number | string>>;
 }
 
 /** The options a run was given, by name, as parseArgs returns them. */

@@ -28,7 +28,7 @@ try {
 }
 const result = await bench.run(options);
 const line = Object.entries(result)
-  .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`)
+  .map(([k, v]) => `${k}=${typeof v === 'string' || Number.isInteger(v) ? v : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`)
   .join(' ');
 process.stdout.write(`RESULT ${line}\n`);
 process.exit(0);

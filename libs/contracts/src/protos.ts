@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Where protos/ lives: found by walking up to the workspace root (works from src and dist). */
+/** Where protos/ lives: the first folder above this module that holds it (the workspace root from src or dist, the app folder in a node bundle). */
 export const PROTO_ROOT = findProtoRoot(import.meta.dirname);
 
 function findProtoRoot(start: string): string {
   let dir = start;
   for (;;) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml')) && existsSync(join(dir, 'protos'))) return join(dir, 'protos');
+    if (existsSync(join(dir, 'protos', 'inference', 'grpc_service.proto'))) return join(dir, 'protos');
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`protos/ not found above ${start}`);
     dir = parent;

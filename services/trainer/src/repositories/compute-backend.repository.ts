@@ -67,8 +67,9 @@ export class ComputeBackendRepository {
         return backend;
       } catch (err) {
         if (err instanceof ComputeBackendUnavailableError) throw err;
-        refusals.push(`${name}: ${(err as Error).message.split('\n')[0]}`);
-        this.logger.log(`backend ${name} unavailable: ${refusals[refusals.length - 1]}`);
+        const reason = (err as Error).message.split('\n')[0] as string;
+        refusals.push(`${name}: ${reason}`);
+        this.logger.log(`backend ${name} unavailable: ${reason}`);
       }
     }
     throw new ComputeBackendUnavailableError(`no compute backend could be initialised: ${refusals.join('; ')}`);

@@ -77,7 +77,7 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
       for (; epoch < spec.epochs && !stopped; epoch++) {
         const learningRate = learningRateAt(baseRate, spec.optimizer.schedule, epoch);
         model.setLearningRate(learningRate);
-        const order = rng.permutation(data.trainRows);
+        const order = rows.shuffle(rng.permutation(data.trainRows));
         const lossSums = new Map<string, LossSum>();
         let batches = 0;
         let samples = 0;
@@ -88,7 +88,7 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
             break;
           }
           const size = Math.min(batch, data.trainRows - from);
-          const x = rows.batch(order, from, size);
+          const x = order.batch(from, size);
           const losses = model.trainBatch(x, rng);
           x.dispose();
           // Summed on the device; nothing is read back until the epoch ends.
@@ -101,6 +101,7 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
           // Lets NATS traffic (cancel requests, in-progress acks) and Dawn's callbacks through between batches.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
+        order.dispose();
         const trainLosses: Record<string, number> = {};
         for (const [name, sum] of lossSums) {
           if (!stopped) trainLosses[name] = (await sum.read()) / batches;
@@ -214,21 +215,35 @@ class TrainingRows {
     if (data.trainRows * data.features * 4 <= maxResidentBytes) this.resident = tf.tensor2d(data.train, [data.trainRows, data.features]);
   }
 
-  batch(order: Int32Array, from: number, size: number): tf.Tensor2D {
-    const picked = order.subarray(from, from + size);
-    if (this.resident) {
-      const resident = this.resident;
-      return tf.tidy(() => tf.gather(resident, tf.tensor1d(picked, 'int32')) as tf.Tensor2D);
+  /** One epoch's order. On the device, it is uploaded once and each batch is a slice and a gather. */
+  shuffle(order: Int32Array): EpochOrder {
+    const resident = this.resident;
+    if (resident) {
+      const onDevice = tf.tensor1d(order, 'int32');
+      return {
+        batch: (from, size) => tf.tidy(() => tf.gather(resident, onDevice.slice(from, size)) as tf.Tensor2D),
+        dispose: () => onDevice.dispose(),
+      };
     }
     const { features, train } = this.data;
-    const rows = new Float32Array(size * features);
-    picked.forEach((row, i) => rows.set(train.subarray(row * features, (row + 1) * features), i * features));
-    return tf.tensor2d(rows, [size, features]);
+    return {
+      batch: (from, size) => {
+        const rows = new Float32Array(size * features);
+        order.subarray(from, from + size).forEach((row, i) => rows.set(train.subarray(row * features, (row + 1) * features), i * features));
+        return tf.tensor2d(rows, [size, features]);
+      },
+      dispose: () => undefined,
+    };
   }
 
   dispose(): void {
     this.resident?.dispose();
   }
+}
+
+interface EpochOrder {
+  batch(from: number, size: number): tf.Tensor2D;
+  dispose(): void;
 }
 
 async function restore(model: TrainableModel, checkpoint: Checkpoint): Promise<void> {
