@@ -49,6 +49,17 @@ export async function runService(service: ServiceName, loadAppModule: () => Prom
   }
   startTracing({ serviceName: `aimass-${service}`, otlpEndpoint: config.otlpEndpoint });
   const health = serviceHealth(service);
+  try {
+    return await startApp(service, config, health, loadAppModule);
+  } catch (err) {
+    // A service that cannot start (its backend, its ports, its peers) says why in one line and exits.
+    process.stderr.write(`aimass-${service} cannot start: ${(err as Error).message}\n`);
+    await stopTracing().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+async function startApp(service: ServiceName, config: ReturnType<typeof processConfig>, health: ReturnType<typeof serviceHealth>, loadAppModule: () => Promise<Type<unknown>>): Promise<INestApplication> {
   // The app module is imported only now: its decorators read configuration at import time.
   const app = await NestFactory.create(await loadAppModule(), { bufferLogs: true });
   const logger = app.get(Logger);

@@ -5,3 +5,4 @@ export { LEAKY_RELU_ALPHA } from './dense-layers.js';
 export { type ArchitectureOptions, type Evaluation, type OptimizerName, type OptimizerOptions, type TrainableModel } from './trainable.js';
 export { AutoencoderModel } from './autoencoder.js';
 export { GanModel, diagonalFrechetDistance } from './gan.js';
+export { FusedAdamOptimizer } from './fused-adam.js';
