@@ -22,7 +22,10 @@ if (command === undefined) {
   const result = await runGpuBenchmark(
     { rows: count(values.rows, 60_000), epochs: count(values.epochs, 2), batchSizes: (values.batches ?? '256,1024,4096').split(',').map((b) => count(b, 1024)) },
     (line) => process.stdout.write(`${line}\n`),
-  );
+  ).catch((err: Error) => {
+    process.stderr.write(`aimass-trainer bench gpu: ${err.message}\n`);
+    process.exit(1);
+  });
   const fields = Object.entries(result).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`);
   process.stdout.write(`RESULT ${fields.join(' ')}\n`);
   process.exit(0);
