@@ -223,6 +223,36 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds GPU=false on the plain Node image, GPU=true with Vulkan and the NVIDIA ICD manifest', () => {
+    const stageNames = stages.map((s) => s.args.split(/\s+as\s+/i)[1]);
+    const body = (name: string) => {
+      expect(stageNames, `stage ${name}`).toContain(name);
+      return dockerfile.filter((i) => i.stage === stageNames.indexOf(name) && i.keyword !== 'FROM');
+    };
+    expect(globalArgs.map((a) => a.args)).toContain('GPU=false');
+    const runtimeBase = stages.at(-1)!.args.split(/\s+/)[0]!;
+    expect(runtimeBase).toContain('${GPU}');
+
+    const plain = runtimeBase.replace('${GPU}', 'false');
+    const baseImage = (stage: number) => stages[stage]!.args.split(/\s+/)[0];
+    expect(baseImage(stageNames.indexOf(plain)), plain).toBe(baseImage(0));
+    expect(body(plain), `${plain} adds nothing`).toEqual([]);
+
+    const gpu = body(runtimeBase.replace('${GPU}', 'true'));
+    const run = gpu.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    expect(run).toMatch(/apt-get install [^&]*\blibvulkan1\b/);
+    // The manifest is printf'd line by line: the quoted arguments after the format are its lines.
+    const icd = /printf '%s\\n' ((?:'[^']*'\s*)+)>\s*(\S+)/.exec(run);
+    expect(icd?.[2]).toBe('/etc/vulkan/icd.d/nvidia_icd.json');
+    const manifest = JSON.parse([...icd![1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]).join('\n')) as {
+      ICD: { library_path: string; api_version: string };
+    };
+    expect(manifest.ICD.library_path).toBe('libGLX_nvidia.so.0');
+    expect(manifest.ICD.api_version).toMatch(/^1\.\d+\.\d+$/);
+    const env = gpu.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(/\bNVIDIA_DRIVER_CAPABILITIES=\S*\bgraphics\b/);
+  });
+
   it('keeps host node_modules and build output out of the image', () => {
     expect(dockerIgnores(ignore, 'node_modules')).toBe(true);
     expect(dockerIgnores(ignore, 'libs/config/node_modules')).toBe(true);

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcKey, httpKey, loadConfig, SERVICE_NAMES } from '../libs/config/src/config.js';
+import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
+import { STREAMS } from '../libs/contracts/src/streams.js';
 import { parseAllDocuments } from 'yaml';
 import { addressesIn, readYaml, readYamlDocs } from './references.js';
 
@@ -16,6 +17,9 @@ const K8S = join(__dirname, 'k8s');
 // installed, the manifests must also render with it; everything else here runs regardless.
 const HAS_KUBECTL = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const KNOWN_KEYS = new Set<string>(SETTINGS.map((s) => s.key));
+// Read by the NVIDIA container toolkit when it starts a container that has a GPU, not by aimass.
+const GPU_RUNTIME_KEYS = new Set(['NVIDIA_DRIVER_CAPABILITIES']);
+const GPU = 'nvidia.com/gpu';
 
 type Port = { name?: string; containerPort?: number; port?: number; targetPort?: number | string };
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } };
@@ -29,7 +33,12 @@ type Container = {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
 };
-type PodSpec = { containers: Container[] };
+type Quantities = Record<string, string | number>;
+type PodSpec = {
+  containers: (Container & { args?: string[]; resources?: { requests?: Quantities; limits?: Quantities } })[];
+  nodeSelector?: Record<string, string>;
+  tolerations?: { key?: string; operator?: string; effect?: string }[];
+};
 type Resource = {
   kind: string;
   metadata: { name: string };
@@ -38,12 +47,28 @@ type Resource = {
   spec?: {
     selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
     serviceName?: string;
+    replicas?: number;
     ports?: Port[];
     template?: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
   };
 };
+type ScaledObject = {
+  metadata: { name: string };
+  spec: {
+    scaleTargetRef: { name: string; kind?: string };
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    triggers: { type: string; metadata: Record<string, string> }[];
+  };
+};
+type HorizontalPodAutoscaler = {
+  spec: {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    metrics: { type: string; resource?: { name: string } }[];
+  };
+};
 
-const kustomization = readYaml(join(K8S, 'kustomization.yaml')) as { resources: string[] };
+const kustomization = readYaml(join(K8S, 'kustomization.yaml')) as { namespace: string; resources: string[] };
 const files = readdirSync(K8S).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
 const resources = files.flatMap((f) => readYamlDocs(join(K8S, f)) as Resource[]);
 const ofKind = (kind: string) => resources.filter((r) => r.kind === kind);
@@ -76,6 +101,18 @@ function effectiveEnv(c: Container): Record<string, string> {
 }
 function servicePorts(name: string): number[] {
   return k8sServices.filter((s) => s.metadata.name === name).flatMap((s) => s.spec!.ports!.map((p) => p.port!));
+}
+// An aimass image is aimass/<service>:<version>, or a variant of one built from the same Dockerfile
+// with more build arguments (aimass/trainer-gpu, GPU=true).
+const AIMASS_IMAGE = /^aimass\/([a-z]+?)(?:-gpu)?:([^:]+)$/;
+/** Every Deployment that runs an aimass service, with the service it runs. */
+type AimassDeployment = { deployment: Resource; container: PodSpec['containers'][number]; svc: ServiceName };
+function aimassDeployments(): AimassDeployment[] {
+  return ofKind('Deployment').flatMap((deployment) => {
+    const container = deployment.spec!.template!.spec.containers[0]!;
+    const svc = AIMASS_IMAGE.exec(container.image)?.[1] as ServiceName | undefined;
+    return svc !== undefined && SERVICE_NAMES.includes(svc) ? [{ deployment, container, svc }] : [];
+  });
 }
 
 describe('deploy/k8s', () => {
@@ -141,19 +178,32 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('gives each service only known settings, valid to the config loader, listening on its own ports', () => {
-    for (const svc of SERVICE_NAMES) {
-      const c = containerOf(svc);
+  it('gives each aimass Deployment known settings, valid to the loader, listening on its own ports', () => {
+    const compose = readYaml(join(__dirname, 'docker-compose.yml')) as {
+      services: Record<string, { image?: string }>;
+    };
+    for (const { deployment, container: c, svc } of aimassDeployments()) {
+      const name = deployment.metadata.name;
+      // A variant image (trainer-gpu) is built from the same tree as the service's compose image.
+      const version = compose.services[svc]!.image!.split(':')[1];
+      expect(AIMASS_IMAGE.exec(c.image)![2], `${name}: image version`).toBe(version);
       const env = effectiveEnv(c);
-      for (const key of Object.keys(env)) expect(KNOWN_KEYS, `${svc}: ${key}`).toContain(key);
-      expect(() => loadConfig(env), svc).not.toThrow();
+      const runtimeKeys = c.resources?.limits?.[GPU] !== undefined ? GPU_RUNTIME_KEYS : new Set();
+      for (const key of Object.keys(env).filter((k) => !runtimeKeys.has(k))) {
+        expect(KNOWN_KEYS, `${name}: ${key}`).toContain(key);
+      }
+      expect(() => loadConfig(env), name).not.toThrow();
       for (const key of [grpcKey(svc), httpKey(svc)]) {
         const [addr] = addressesIn(env[key] ?? '');
-        expect(addr?.host, `${svc}: ${key} listens on 0.0.0.0`).toBe('0.0.0.0');
-        expect((c.ports ?? []).map((p) => p.containerPort), `${svc}: ${key} port`).toContain(addr!.port);
+        expect(addr?.host, `${name}: ${key} listens on 0.0.0.0`).toBe('0.0.0.0');
+        expect((c.ports ?? []).map((p) => p.containerPort), `${name}: ${key} port`).toContain(addr!.port);
+        // Only the service's own Deployment backs its Service; variants (a pool) pull their work.
+        if (name !== svc) continue;
         expect(servicePorts(svc), `Service ${svc} exposes ${key}'s port`).toContain(addr!.port);
       }
     }
+    const own = aimassDeployments().filter((d) => d.deployment.metadata.name === d.svc);
+    expect(own.map((d) => d.svc).sort()).toEqual([...SERVICE_NAMES].sort());
   });
 
   it('dials by Service name and port, exactly as docker-compose.yml does', () => {
@@ -178,5 +228,106 @@ describe('deploy/k8s', () => {
     const rendered = parseAllDocuments(run.stdout).map((d) => d.toJS() as Resource & { metadata: { namespace?: string } });
     expect(rendered.map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual(resources.map((r) => `${r.kind}/${r.metadata.name}`).sort());
     for (const r of rendered.filter((r) => r.kind !== 'Namespace')) expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('aimass');
+  });
+});
+
+describe('deploy/k8s trainer pools and autoscaling', () => {
+  const scaledObjects = ofKind('ScaledObject') as unknown as ScaledObject[];
+  const hpas = ofKind('HorizontalPodAutoscaler') as unknown as HorizontalPodAutoscaler[];
+  const trainers = aimassDeployments().filter((d) => d.svc === 'trainer');
+  const poolOf = (name: string) => {
+    const found = trainers.find((t) => t.deployment.metadata.name === name);
+    expect(found, `trainer Deployment ${name}`).toBeDefined();
+    return { ...found!, config: loadConfig(effectiveEnv(found!.container)).trainer };
+  };
+
+  it('runs one trainer Deployment per pool: trainer (cpu) and trainer-gpu (gpu)', () => {
+    expect(trainers.map((t) => t.deployment.metadata.name).sort()).toEqual(['trainer', 'trainer-gpu']);
+    expect(poolOf('trainer').config.pool).toBe('cpu');
+    expect(poolOf('trainer-gpu').config.pool).toBe('gpu');
+  });
+
+  it('puts the gpu pool on a GPU node, with one GPU and the Vulkan driver, and no CPU fallback', () => {
+    const { deployment, container, config } = poolOf('trainer-gpu');
+    const pod = deployment.spec!.template!.spec;
+    expect(container.resources?.requests?.[GPU], 'GPU request').toBe(1);
+    expect(container.resources?.limits?.[GPU], 'GPU limit').toBe(1);
+    expect(pod.tolerations).toContainEqual({ key: GPU, operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    const env = effectiveEnv(container);
+    expect(env.NVIDIA_DRIVER_CAPABILITIES!.split(',').sort()).toEqual(['compute', 'graphics', 'utility']);
+    // The device plugin sets it to the GPU it allocated; a value here would override that.
+    expect(env).not.toHaveProperty('NVIDIA_VISIBLE_DEVICES');
+    expect(config.allowCpuFallback, 'a gpu node without a GPU must refuse to start').toBe(false);
+    expect(container.image).toMatch(/^aimass\/trainer-gpu:/);
+  });
+
+  it('keeps GPUs and GPU nodes to the gpu pool', () => {
+    for (const w of workloads.filter((w) => w.metadata.name !== 'trainer-gpu')) {
+      const pod = w.spec!.template!.spec;
+      for (const c of pod.containers) {
+        expect(c.resources?.limits?.[GPU], `${w.metadata.name}: GPU`).toBeUndefined();
+      }
+      expect(pod.tolerations ?? [], `${w.metadata.name}: tolerations`).toEqual([]);
+    }
+  });
+
+  it('scales each trainer pool with KEDA on its own durable consumer of the jobs stream', () => {
+    expect(scaledObjects.map((o) => o.spec.scaleTargetRef.name).sort()).toEqual(['trainer', 'trainer-gpu']);
+    for (const o of scaledObjects) {
+      const { config } = poolOf(o.spec.scaleTargetRef.name);
+      expect(o.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+      expect(o.spec.triggers, o.metadata.name).toHaveLength(1);
+      const [{ type, metadata }] = o.spec.triggers as [ScaledObject['spec']['triggers'][number]];
+      expect(type).toBe('nats-jetstream');
+      expect(metadata.account, 'the default account, where aimass runs').toBe('$G');
+      expect(metadata.stream).toBe(STREAMS.jobs.name);
+      // WorkQueueRepository.start names the pool's durable consumer trainer-<pool>.
+      expect(metadata.consumer).toBe(`trainer-${config.pool}`);
+      // One node per AIMASS_TRAINER_CONCURRENCY jobs waiting or running.
+      expect(Number(metadata.lagThreshold), `${o.metadata.name}: lagThreshold`).toBe(config.concurrency);
+      expect(o.spec.maxReplicaCount ?? 100).toBeGreaterThanOrEqual(Math.max(1, o.spec.minReplicaCount ?? 0));
+    }
+    const min = (name: string) =>
+      scaledObjects.find((o) => o.spec.scaleTargetRef.name === name)!.spec.minReplicaCount;
+    expect(min('trainer-gpu'), 'the gpu pool scales to zero').toBe(0);
+    expect(min('trainer'), 'the cpu pool serves the trainer Service').toBeGreaterThanOrEqual(1);
+  });
+
+  it('has KEDA read NATS monitoring by namespaced Service name, on the port nats-server serves it', () => {
+    const nats = workloads.find((w) => w.metadata.name === 'nats')!.spec!.template!.spec.containers[0]!;
+    const natsService = k8sServices.find((s) => s.metadata.name === 'nats')!;
+    const monitorPort = Number(nats.args![nats.args!.indexOf('-m') + 1]);
+    for (const o of scaledObjects) {
+      const endpoint = o.spec.triggers[0]!.metadata.natsServerMonitoringEndpoint!;
+      const m = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(?:\.cluster\.local)?:(\d+)$/.exec(endpoint);
+      expect(m, `${o.metadata.name}: ${endpoint} is <service>.<namespace>.svc:<port>`).not.toBeNull();
+      const [, service, namespace, port] = m!;
+      expect(service).toBe('nats');
+      expect(namespace).toBe(kustomization.namespace);
+      const servicePort = natsService.spec!.ports!.find((p) => p.port === Number(port));
+      expect(servicePort, `Service nats port ${port}`).toBeDefined();
+      const target = servicePort!.targetPort ?? servicePort!.port;
+      const served = nats.ports?.find((p) => p.name === target || p.containerPort === target)?.containerPort;
+      expect(served, `Service nats port ${port} reaches monitoring (-m ${monitorPort})`).toBe(monitorPort);
+    }
+  });
+
+  it('scales inference on CPU with an HPA, against a CPU request', () => {
+    expect(hpas.map((h) => h.spec.scaleTargetRef)).toEqual([
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'inference' },
+    ]);
+    expect(hpas[0]!.spec.metrics.map((m) => m.resource?.name)).toEqual(['cpu']);
+    for (const c of deploymentOf('inference').spec!.template!.spec.containers) {
+      expect(c.resources?.requests?.cpu, `inference: ${c.name} requests CPU`).toBeDefined();
+    }
+  });
+
+  it('leaves replicas of autoscaled Deployments to the autoscaler, so an apply does not reset them', () => {
+    const scaled = [...scaledObjects, ...hpas].map((o) => o.spec.scaleTargetRef.name);
+    expect(scaled.length).toBeGreaterThan(0);
+    for (const name of scaled) {
+      expect(deploymentOf(name).spec!.replicas, `Deployment ${name}`).toBeUndefined();
+    }
   });
 });
