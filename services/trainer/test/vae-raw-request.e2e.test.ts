@@ -90,7 +90,7 @@ describe('a VAE requested by a raw NATS publish', () => {
     const offset = Float32Array.from(reference.min);
     const scale = Float32Array.from(reference.max, (hi, f) => 1 / (hi - reference.min[f]!));
     const scaled = raw.map((v, i) => Math.fround(Math.fround(v - offset[i % 8]!) * scale[i % 8]!));
-    const expectedScores = model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1)).rowScores!;
+    const expectedScores = (await model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1))).rowScores!;
 
     const inference = createMeshClient<oip.GRPCInferenceServiceClient>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
     const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', {

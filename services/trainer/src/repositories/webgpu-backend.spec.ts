@@ -105,8 +105,8 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
     const plain = tf.train.adam(0.01);
     for (let step = 0; step < 6; step++) {
       const grads = shapes.map((shape, i) => tf.randomNormal(shape, 0, 1 + step, 'float32', 100 * step + i));
-      fused.applyGradients(Object.fromEntries(fusedVars.map((v, i) => [v.name, grads[i] as tf.Tensor])));
-      plain.applyGradients(Object.fromEntries(plainVars.map((v, i) => [v.name, grads[i] as tf.Tensor])));
+      fused.applyGradients(fusedVars.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
+      plain.applyGradients(plainVars.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
       tf.dispose(grads);
     }
     for (let i = 0; i < shapes.length; i++) {
