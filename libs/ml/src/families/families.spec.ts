@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { largestGap, runOnnx } from '@aimass/testing/onnx';
+import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { AUTOENCODER_TENSORS, exportAutoencoder } from '../onnx-export/autoencoder-onnx.js';
 import { exportGenerator, GENERATOR_TENSORS } from '../onnx-export/generator-onnx.js';
@@ -17,22 +18,7 @@ function data(rows: number, seed: number): Float32Array {
   return Float32Array.from({ length: rows * arch.inputDim }, () => rng.next());
 }
 
-async function ort(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, Float32Array>> {
-  const session = await InferenceSession.create(bytes);
-  try {
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
-}
 
-function worstGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  return worst;
-}
 
 /** raw → scaled, as the trainer feeds the network. */
 function scaleRows(raw: Float32Array): Float32Array {
@@ -52,18 +38,18 @@ describe.each(['ae', 'vae'] as const)('%s', (family) => {
 
     const graphs = exportAutoencoder(await model.toExport(scaling));
     const input = new Tensor('float32', raw, [64, arch.inputDim]);
-    const anomaly = await ort(graphs.anomaly, { [AUTOENCODER_TENSORS.input]: input });
-    expect(worstGap(anomaly[AUTOENCODER_TENSORS.score] as Float32Array, after.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
+    const anomaly = await runOnnx(graphs.anomaly, { [AUTOENCODER_TENSORS.input]: input });
+    expect(largestGap(anomaly[AUTOENCODER_TENSORS.score] as Float32Array, after.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
 
     const latent = model.encodeMean(x);
-    const encoded = await ort(graphs.encoder, { [AUTOENCODER_TENSORS.input]: input });
+    const encoded = await runOnnx(graphs.encoder, { [AUTOENCODER_TENSORS.input]: input });
     const code = encoded[family === 'vae' ? AUTOENCODER_TENSORS.zMean : AUTOENCODER_TENSORS.latent] as Float32Array;
-    expect(worstGap(code, latent.dataSync())).toBeLessThan(TOLERANCE);
+    expect(largestGap(code, latent.dataSync())).toBeLessThan(TOLERANCE);
 
-    const decoded = await ort(graphs.decoder, { [AUTOENCODER_TENSORS.latent]: new Tensor('float32', Float32Array.from(latent.dataSync()), [64, arch.latentDim]) });
+    const decoded = await runOnnx(graphs.decoder, { [AUTOENCODER_TENSORS.latent]: new Tensor('float32', Float32Array.from(latent.dataSync()), [64, arch.latentDim]) });
     const recon = model.reconstruct(x).dataSync();
     const rawRecon = recon.map((v, i) => v / (scaling.scale[i % arch.inputDim] as number) + (scaling.offset[i % arch.inputDim] as number));
-    expect(worstGap(decoded[AUTOENCODER_TENSORS.reconstruction] as Float32Array, rawRecon)).toBeLessThan(TOLERANCE);
+    expect(largestGap(decoded[AUTOENCODER_TENSORS.reconstruction] as Float32Array, rawRecon)).toBeLessThan(TOLERANCE);
     tf.dispose([x, latent]);
     model.dispose();
   });
@@ -81,14 +67,14 @@ describe('gan', () => {
       tf.dispose(losses);
     }
     const after = model.namedVariables().map((v) => v.variable.dataSync());
-    expect(after.every((values, i) => worstGap(values, before[i] as Float32Array) > 0)).toBe(true);
+    expect(after.every((values, i) => largestGap(values, before[i] as Float32Array) > 0)).toBe(true);
     const evaluation = await model.evaluate(x, rng);
     expect(evaluation.values.sample_quality).toBeGreaterThan(0);
 
     const noise = tf.randomNormal([16, arch.latentDim], 0, 1, 'float32', 3);
-    const samples = await ort(exportGenerator(await model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [16, arch.latentDim]) });
+    const samples = await runOnnx(exportGenerator(await model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [16, arch.latentDim]) });
     const expected = tf.tidy(() => model.sample(16, 3));
-    expect(worstGap(samples[GENERATOR_TENSORS.sample] as Float32Array, expected.dataSync())).toBeLessThan(TOLERANCE);
+    expect(largestGap(samples[GENERATOR_TENSORS.sample] as Float32Array, expected.dataSync())).toBeLessThan(TOLERANCE);
     tf.dispose([x, noise, expected]);
     model.dispose();
   });

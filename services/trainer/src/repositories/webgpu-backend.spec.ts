@@ -2,7 +2,8 @@ import { loadConfig } from '@aimass/config';
 import { AUTOENCODER_TENSORS, exportAutoencoder, exportGenerator, GENERATOR_TENSORS, SeededRandom } from '@aimass/ml';
 import { AutoencoderModel, GanModel } from '@aimass/ml/families';
 import * as tf from '@tensorflow/tfjs';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { largestGap, runOnnx } from '@aimass/testing/onnx';
+import { Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
@@ -29,22 +30,7 @@ function rows(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n * arch.inputDim }, () => rng.next());
 }
 
-async function runOnnx(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, Float32Array>> {
-  const session = await InferenceSession.create(bytes);
-  try {
-    const out = await session.run(feeds);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
-  } finally {
-    await session.release();
-  }
-}
 
-function worstGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  return worst;
-}
 
 describe('the webgpu backend on Mesa (no GPU)', () => {
   it('runs tfjs on a Dawn adapter, and says it is a software one', () => {
@@ -74,10 +60,10 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
     const graphs = exportAutoencoder(await model.toExport());
     const input = new Tensor('float32', raw, [64, arch.inputDim]);
     const served = await runOnnx(graphs.anomaly, { [AUTOENCODER_TENSORS.input]: input });
-    expect(worstGap(served[AUTOENCODER_TENSORS.score] as Float32Array, trained.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
+    expect(largestGap(served[AUTOENCODER_TENSORS.score] as Float32Array, trained.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
     const latent = model.encodeMean(x);
     const encoded = await runOnnx(graphs.encoder, { [AUTOENCODER_TENSORS.input]: input });
-    expect(worstGap(encoded[family === 'vae' ? AUTOENCODER_TENSORS.zMean : AUTOENCODER_TENSORS.latent] as Float32Array, await latent.data())).toBeLessThan(TOLERANCE);
+    expect(largestGap(encoded[family === 'vae' ? AUTOENCODER_TENSORS.zMean : AUTOENCODER_TENSORS.latent] as Float32Array, await latent.data())).toBeLessThan(TOLERANCE);
     tf.dispose([x, latent]);
     model.dispose();
   });
@@ -90,7 +76,7 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
     const noise = tf.randomNormal([16, arch.latentDim], 0, 1, 'float32', 3);
     const served = await runOnnx(exportGenerator(await model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(await noise.data()), [16, arch.latentDim]) });
     const expected = model.sample(16, 3);
-    expect(worstGap(served[GENERATOR_TENSORS.sample] as Float32Array, await expected.data())).toBeLessThan(TOLERANCE);
+    expect(largestGap(served[GENERATOR_TENSORS.sample] as Float32Array, await expected.data())).toBeLessThan(TOLERANCE);
     tf.dispose([x, noise, expected]);
     model.dispose();
   });
@@ -110,12 +96,12 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
       tf.dispose(grads);
     }
     for (let i = 0; i < shapes.length; i++) {
-      expect(worstGap(await (fusedVars[i] as tf.Variable).data(), await (plainVars[i] as tf.Variable).data())).toBeLessThan(1e-6);
+      expect(largestGap(await (fusedVars[i] as tf.Variable).data(), await (plainVars[i] as tf.Variable).data())).toBeLessThan(1e-6);
     }
     // The same slots, so a checkpoint written on WebGPU resumes anywhere.
     const [fw, pw] = [await fused.getWeights(), await plain.getWeights()];
     expect(fw).toHaveLength(pw.length);
     expect(await fw[0]!.tensor.data()).toEqual(await pw[0]!.tensor.data());
-    for (let i = 1; i < fw.length; i++) expect(worstGap(await fw[i]!.tensor.data(), await pw[i]!.tensor.data())).toBeLessThan(1e-6);
+    for (let i = 1; i < fw.length; i++) expect(largestGap(await fw[i]!.tensor.data(), await pw[i]!.tensor.data())).toBeLessThan(1e-6);
   });
 });
