@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
-import { STREAMS } from '../libs/contracts/src/streams.js';
+import { STREAMS, trainerPoolConsumer } from '../libs/contracts/src/streams.js';
 import { parseAllDocuments } from 'yaml';
 import { addressesIn, readYaml, readYamlDocs } from './references.js';
 
@@ -282,8 +282,7 @@ describe('deploy/k8s trainer pools and autoscaling', () => {
       expect(type).toBe('nats-jetstream');
       expect(metadata.account, 'the default account, where aimass runs').toBe('$G');
       expect(metadata.stream).toBe(STREAMS.jobs.name);
-      // WorkQueueRepository.start names the pool's durable consumer trainer-<pool>.
-      expect(metadata.consumer).toBe(`trainer-${config.pool}`);
+      expect(metadata.consumer).toBe(trainerPoolConsumer(config.pool));
       // One node per AIMASS_TRAINER_CONCURRENCY jobs waiting or running.
       expect(Number(metadata.lagThreshold), `${o.metadata.name}: lagThreshold`).toBe(config.concurrency);
       expect(o.spec.maxReplicaCount ?? 100).toBeGreaterThanOrEqual(Math.max(1, o.spec.minReplicaCount ?? 0));

@@ -18,6 +18,14 @@ export const STREAMS = {
   predictions: { name: 'AIMASS_PREDICTIONS', subjects: [subjects.allPredictions], retention: 'limits', maxAgeSeconds: 86400, duplicateWindowSeconds: 120 },
 } as const satisfies Record<string, StreamSpec>;
 
+/**
+ * The durable pull consumer a trainer pool's nodes share on AIMASS_JOBS. Autoscalers watch its
+ * pending count (deploy/k8s: KEDA's nats-jetstream scaler), so the name is part of the layout.
+ */
+export function trainerPoolConsumer(pool: string): string {
+  return `trainer-${pool}`;
+}
+
 export const KV_BUCKETS = {
   /** Registry metadata: models, versions, aliases. Written only by the registry, with CAS. */
   registry: { name: 'aimass_registry', history: 5 },

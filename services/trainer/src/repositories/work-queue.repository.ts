@@ -1,4 +1,4 @@
-import { parseEnvelope, STREAMS, subjects, type Envelope } from '@aimass/contracts';
+import { parseEnvelope, STREAMS, subjects, trainerPoolConsumer, type Envelope } from '@aimass/contracts';
 import { NATS_CONNECTION } from '@aimass/runtime';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
@@ -32,7 +32,7 @@ export class WorkQueueRepository {
 
   async start(pool: string, concurrency: number, handle: (job: PulledJob) => Promise<JobDisposition>): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
-    const durable = `trainer-${pool}`;
+    const durable = trainerPoolConsumer(pool);
     const config = {
       durable_name: durable,
       filter_subject: subjects.trainJob(pool),
