@@ -18,6 +18,87 @@ function npy(rows: number[][], descr = '<f4'): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
 }
 
+const headerless = (text: string) =>
+  parseDataset(Buffer.from(text), { format: 'csv', header: false, description: 't' });
+
+describe('parseDataset: CSV', () => {
+  it.each([
+    ['quoted fields', 'a,"b"\n"1",2\n', undefined, [1, 2], []],
+    [
+      'quoted header names with commas and doubled quotes',
+      '"x, left","say ""y""",label\n1,2,0\n3,4,1\n',
+      'label',
+      [1, 2, 3, 4],
+      [0, 1],
+    ],
+    ['a label column named with a comma', 'a,"is, anomaly"\n1,1\n2,0\n', 'is, anomaly', [1, 2], [1, 0]],
+    ['CRLF line ends', 'a,b\r\n1,2\r\n3,4\r\n', undefined, [1, 2, 3, 4], []],
+    ['no line end after the last row', 'a,b\n1,2', undefined, [1, 2], []],
+    ['blank and space-only lines', 'a,b\n\n1,2\n   \n3,4\n\n', undefined, [1, 2, 3, 4], []],
+    ['space-only lines in one column', 'a\r\n1\r\n \t \r\n2\r\n', undefined, [1, 2], []],
+    ['spaces around cells and names', ' a , label \n 1 , 0 \n', 'label', [1], [0]],
+    ['a UTF-8 byte order mark before the header', '\uFEFFlabel,b\n1,2\n', 'label', [2], [1]],
+    ['a quoted line break in a header name', '"a\nb",label\n1,0\n', 'label', [1], [0]],
+  ])('reads %s', (_what, text, labelColumn, values, labels) => {
+    const d = csv(text, labelColumn);
+    expect(Array.from(d.values)).toEqual(values);
+    expect(Array.from(d.labels ?? [])).toEqual(labels);
+  });
+
+  it('reads a CSV without a header, numbering columns from 1', () => {
+    expect(Array.from(headerless('1,2\n3,4\n').values)).toEqual([1, 2, 3, 4]);
+    expect(() => headerless('1,2\n3,"x,y"\n')).toThrow('row 2, column 2 is "x,y", not a finite number');
+  });
+
+  it.each([
+    ['text in a numeric column', 'a,b\n1,2\n3,4\nabc,5\n', 'row 3, column "a" is "abc", not a finite number'],
+    ['text holding a comma, quoted', 'a,b\n1,"2,5"\n', 'row 1, column "b" is "2,5", not a finite number'],
+    ['text under a quoted header name', '"x, left",b\n1,2\nabc,2\n', 'row 2, column "x, left" is "abc"'],
+    ['an empty value', 'a,b\n1,2\n3,\n', 'row 2, column "b" is empty, not a finite number'],
+    ['an empty quoted value', 'a,b\n"",2\n', 'row 1, column "a" is empty, not a finite number'],
+    ['an empty value before CRLF', 'a,b\r\n1,2\r\n,4\r\n', 'row 2, column "a" is empty, not a finite number'],
+    ['a quoted empty line in one column', 'a\n1\n  \n""\n', 'row 2, column "a" is empty, not a finite number'],
+    [
+      'a short row',
+      'a,b,c\n1,2,3\n4,5\n',
+      'row 2 has 2 values but row 1 has 3; every row needs the same width (no value for column "c")',
+    ],
+    [
+      'a long row',
+      'a,b\n1,2\n3,4,5\n',
+      'row 2 has 3 values but row 1 has 2; every row needs the same width (an extra value in column 3)',
+    ],
+    [
+      'a first row wider than the header',
+      'a,b\n1,2,3\n',
+      'row 1 has 3 values but the header has 2 columns; every row needs the same width (an extra value in column 3)',
+    ],
+    [
+      'a first row narrower than the header',
+      'a,b,c\n1,2\n',
+      'row 1 has 2 values but the header has 3 columns; every row needs the same width (no value for column "c")',
+    ],
+    ['an empty file', '', 'the dataset has no rows'],
+    ['a header only', 'a,b\n', 'the dataset has no rows'],
+    ['a header only, CRLF', 'a,b\r\n', 'the dataset has no rows'],
+    ['an unclosed quote', 'a,b\n1,"2\n', 'the CSV dataset does not parse: Quote Not Closed'],
+    ['text after a closing quote', 'a,b\n1,"2"x\n', 'the CSV dataset does not parse'],
+  ])('refuses %s', (_what, text, expected) => {
+    expect(() => csv(text)).toThrow(DatasetError);
+    expect(() => csv(text)).toThrow(expected);
+  });
+
+  it('refuses a ragged row without a header, naming the column by number', () => {
+    expect(() => headerless('1,2\n3\n')).toThrow(
+      'row 2 has 1 values but row 1 has 2; every row needs the same width (no value for column 2)',
+    );
+  });
+
+  it('refuses a label column that is only part of a quoted name', () => {
+    expect(() => csv('"x, y",b\n1,2\n', 'x')).toThrow('label_column "x" is not a column; columns are x, y, b');
+  });
+});
+
 describe('parseDataset', () => {
   it('reads CSV with a header and a label column, which is not a feature', () => {
     const d = csv('a,b,label\n1,2,0\n3,4,1\n', 'label');

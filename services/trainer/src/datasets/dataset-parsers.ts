@@ -1,3 +1,4 @@
+import { parse as parseCsvRecords } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { type Dataset, DatasetError } from './dataset.js';
 
@@ -11,13 +12,18 @@ export interface ParseOptions {
 }
 
 /**
- * Reads a CSV, NPY (float32/float64, 2-D, C order) or JSON (array of number arrays, or of objects)
- * file into a Dataset. Refuses, naming the row and column, anything that is not a finite number and
- * rows of differing widths.
+ * Reads a CSV (RFC 4180: quoted fields, CRLF or LF, an optional header row), NPY (float32/float64,
+ * 2-D, C order) or JSON (array of number arrays, or of objects) file into a Dataset. Refuses, naming
+ * the row and column, anything that is not a finite number, empty values and rows of differing widths.
  */
 export function parseDataset(bytes: Buffer, options: ParseOptions): Dataset {
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const table = options.format === 'npy' ? parseNpy(bytes) : options.format === 'csv' ? parseCsv(bytes.toString('utf8'), options.header ?? true) : parseJson(bytes.toString('utf8'));
+  const table =
+    options.format === 'npy'
+      ? parseNpy(bytes)
+      : options.format === 'csv'
+        ? parseCsv(bytes, options.header ?? true)
+        : parseJson(bytes.toString('utf8'));
   return toDataset(table, options, digest);
 }
 
@@ -28,18 +34,24 @@ interface Table {
 
 function toDataset(table: Table, options: ParseOptions, digest: string): Dataset {
   if (table.rows.length === 0) throw new DatasetError('the dataset has no rows');
-  const width = table.rows[0]?.length ?? 0;
+  // A header fixes the width; without one, the first row does.
+  const width = table.columns?.length ?? table.rows[0]?.length ?? 0;
   const labelIndex = labelColumnIndex(table, options.labelColumn, width);
   const features = width - (labelIndex === undefined ? 0 : 1);
   if (features < 1) throw new DatasetError('the dataset has no feature columns');
   const values = new Float32Array(table.rows.length * features);
   const labels = labelIndex === undefined ? undefined : new Uint8Array(table.rows.length);
   table.rows.forEach((row, r) => {
-    if (row.length !== width) throw new DatasetError(`row ${r + 1} has ${row.length} values but row 1 has ${width}; every row needs the same width`);
+    if (row.length !== width) throw new DatasetError(raggedRowProblem(table, r, row.length, width));
     let f = 0;
     row.forEach((cell, c) => {
-      const value = typeof cell === 'number' ? cell : typeof cell === 'string' && cell.trim() !== '' ? Number(cell) : Number.NaN;
-      if (!Number.isFinite(value)) throw new DatasetError(`row ${r + 1}, column ${columnName(table, c)} is ${JSON.stringify(cell)}, not a finite number`);
+      const empty = typeof cell === 'string' && cell.trim() === '';
+      const value =
+        typeof cell === 'number' ? cell : typeof cell === 'string' && !empty ? Number(cell) : Number.NaN;
+      if (!Number.isFinite(value)) {
+        const what = empty ? 'empty' : JSON.stringify(cell);
+        throw new DatasetError(`row ${r + 1}, column ${columnName(table, c)} is ${what}, not a finite number`);
+      }
       if (c === labelIndex) {
         if (value !== 0 && value !== 1) throw new DatasetError(`row ${r + 1}: label ${value} must be 0 (normal) or 1 (anomaly)`);
         (labels as Uint8Array)[r] = value;
@@ -67,12 +79,44 @@ function columnName(table: Table, c: number): string {
   return table.columns?.[c] !== undefined ? `"${table.columns[c]}"` : String(c + 1);
 }
 
-function parseCsv(text: string, header: boolean): Table {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const split = (line: string) => line.split(',').map((cell) => cell.trim());
-  if (!header) return { rows: lines.map(split) };
-  const [first, ...rest] = lines;
-  return { columns: first === undefined ? [] : split(first), rows: rest.map(split) };
+/** Row r is `length` values wide where the table is `width`: which row, and which column is off. */
+function raggedRowProblem(table: Table, r: number, length: number, width: number): string {
+  // Row 1 is measured against the header; later rows against row 1, which matched it.
+  const expected = r === 0 ? `the header has ${width} columns` : `row 1 has ${width}`;
+  const column = length < width
+    ? `no value for column ${columnName(table, length)}`
+    : `an extra value in column ${columnName(table, width)}`;
+  return `row ${r + 1} has ${length} values but ${expected}; every row needs the same width (${column})`;
+}
+
+/**
+ * Records as csv-parse reads them (RFC 4180), cells trimmed, blank lines skipped; widths are left to
+ * toDataset, which names the row and column that is off.
+ */
+function parseCsv(bytes: Buffer, header: boolean): Table {
+  let records: readonly RawCsvRecord[];
+  try {
+    // With raw, each record comes back as { record, raw }; its types do not say so.
+    records = parseCsvRecords(bytes, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      raw: true,
+    }) as unknown as readonly RawCsvRecord[];
+  } catch (err) {
+    throw new DatasetError(`the CSV dataset does not parse: ${(err as Error).message}`, { cause: err });
+  }
+  // A line of spaces is blank too; a quoted "" is an empty value, which toDataset refuses.
+  const rows = records.filter(({ raw }) => raw.trim() !== '').map(({ record }) => record);
+  if (!header) return { rows };
+  const [columns = [], ...data] = rows;
+  return { columns, rows: data };
+}
+
+interface RawCsvRecord {
+  readonly record: string[];
+  readonly raw: string;
 }
 
 function parseJson(text: string): Table {
