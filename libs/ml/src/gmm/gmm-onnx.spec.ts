@@ -61,6 +61,33 @@ describe('exportGmm', () => {
     });
   });
 
+  // Image-like data: a column constant everywhere, and one nearly constant within each component but
+  // different between them, as a pixel blank in one digit and inked in another. With the default
+  // regCovar (1e-6) their precisions reach 1e6; an expanded quadratic a·x² + b·x + c then cancels in
+  // float32 (on 8×8 digits the served log-likelihood was off by thousands). Centring on each
+  // component's mean before scaling keeps it exact.
+  it.each(['full', 'diag'] as const)('%s: stays within float32 rounding of float64 scoring on near-constant columns', async (covariance) => {
+    const sample = syntheticMixture(1500, MEANS, { seed: 9, spread: 1.5 });
+    const dims = 7;
+    const rows = sample.rows;
+    const data = new Float64Array(rows * dims);
+    let noise = 12345;
+    const tiny = () => ((noise = (noise * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 2e-4;
+    for (let n = 0; n < rows; n++) {
+      data.set(sample.data.subarray(n * 5, n * 5 + 5), n * dims);
+      data[n * dims + 5] = 3.7;
+      data[n * dims + 6] = 8 * (sample.labels[n] as number) + tiny();
+    }
+    const model = fitGmm(data, rows, dims, { components: 3, covariance, seed: 2 });
+    const input = Float32Array.from(data.subarray(0, 400 * dims));
+    const expected = scoreSamples(model, Float64Array.from(input), 400);
+    const { ll } = await runGraph(exportGmm(model), input, 400, dims);
+    const got = ll.data as Float32Array;
+    let worst = 0;
+    for (let n = 0; n < 400; n++) worst = Math.max(worst, Math.abs(got[n]! - expected[n]!) / Math.max(1, Math.abs(expected[n]!)));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it('refuses a model whose arrays do not match its sizes', () => {
     const sample = syntheticMixture(200, MEANS, { seed: 1 });
     const model = fitGmm(sample.data, 200, 5, { components: 2 });

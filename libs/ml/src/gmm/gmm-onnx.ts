@@ -15,67 +15,34 @@ const Attr = onnx.AttributeProto.AttributeType;
  * Writes a fitted mixture as an FP32 ONNX graph (opset 13): `input` [batch, D] →
  * `log_likelihood` [batch] (log p(x)) and `responsibilities` [batch, K] (p(k | x)).
  *
- * Every per-component quantity is precomputed in float64 and stored as an initializer, so the
- * graph is a few MatMuls. The input is first centred on the mixture's mean, which keeps float32
- * rounding small when the data sit far from the origin.
- * - full: z = (x − c) W − b with W = [U_1 … U_K] (D × K·D) and b_k = (μ_k − c) U_k, then the
- *   squared blocks summed by one more MatMul;
- * - diag: the expanded quadratic −½Σ p²(x−μ)² = (x−c)² A + (x−c) B + const, two D × K MatMuls.
+ * Each row is centred on every component's mean before anything scales it, (x − μ_k) as a
+ * [batch, K, D] broadcast, and only then multiplied by the precision's Cholesky factor and squared.
+ * The expanded form a·x² + b·x + c is cheaper but cancels in float32 where a variance is tiny
+ * (blank pixels, with regCovar 1e-6, have precisions near 1e6). The constant terms (log weights,
+ * log-determinants) are computed in float64.
+ * - full: ((x − μ_k) U_k)² summed over D, as one batched MatMul over the K components;
+ * - diag: ((x − μ_k) ⊙ u_k)² summed over D.
  */
 export function exportGmm(model: GmmModel): Uint8Array {
   checkModel(model);
   const { components: kk, dims: d, covariance, weights, means, precisionsCholesky: u } = model;
-  const centre = new Float64Array(d);
-  for (let k = 0; k < kk; k++) for (let j = 0; j < d; j++) centre[j] = (centre[j] as number) + (weights[k] as number) * (means[k * d + j] as number);
-
   const logDet = precisionLogDets(model);
   const logConst = logDet.map((ld, k) => Math.log(weights[k] as number) + ld - 0.5 * d * LOG_2PI);
 
   const g = new OnnxGraphBuilder(`aimass_gmm_${covariance}`);
   const input = g.input(GMM_TENSORS.input, d);
-  const centred = g.op('Sub', [input, g.constant('gmm.centre', [d], Float32Array.from(centre))], 'gmm.centred');
-  let logProb: string;
-  if (covariance === 'full') {
-    const w = new Float32Array(d * kk * d);
-    const bias = new Float32Array(kk * d);
-    const sumBlocks = new Float32Array(kk * d * kk);
-    for (let k = 0; k < kk; k++) {
-      const uo = k * d * d;
-      for (let i = 0; i < d; i++) {
-        let b = 0;
-        for (let j = 0; j < d; j++) {
-          const uji = u[uo + j * d + i] as number;
-          w[j * kk * d + k * d + i] = uji;
-          b += ((means[k * d + j] as number) - (centre[j] as number)) * uji;
-        }
-        bias[k * d + i] = b;
-        sumBlocks[(k * d + i) * kk + k] = -0.5;
-      }
-    }
-    const projected = g.op('MatMul', [centred, g.constant('gmm.whiten', [d, kk * d], w)], 'gmm.projected');
-    const z = g.op('Sub', [projected, g.constant('gmm.whitened_means', [kk * d], bias)], 'gmm.whitened');
-    const squared = g.op('Mul', [z, z], 'gmm.squared');
-    const halfMaha = g.op('MatMul', [squared, g.constant('gmm.block_sum', [kk * d, kk], sumBlocks)], 'gmm.neg_half_mahalanobis');
-    logProb = g.op('Add', [halfMaha, g.constant('gmm.log_const', [kk], Float32Array.from(logConst))], 'gmm.weighted_log_prob');
-  } else {
-    const a = new Float32Array(d * kk);
-    const b = new Float32Array(d * kk);
-    const c = Float64Array.from(logConst);
-    for (let k = 0; k < kk; k++) {
-      for (let j = 0; j < d; j++) {
-        const p2 = (u[k * d + j] as number) ** 2;
-        const m = (means[k * d + j] as number) - (centre[j] as number);
-        a[j * kk + k] = -0.5 * p2;
-        b[j * kk + k] = p2 * m;
-        c[k] = (c[k] as number) - 0.5 * p2 * m * m;
-      }
-    }
-    const squared = g.op('Mul', [centred, centred], 'gmm.squared');
-    const quadratic = g.op('MatMul', [squared, g.constant('gmm.quadratic', [d, kk], a)], 'gmm.quadratic_term');
-    const linear = g.op('MatMul', [centred, g.constant('gmm.linear', [d, kk], b)], 'gmm.linear_term');
-    const sum = g.op('Add', [quadratic, linear], 'gmm.terms');
-    logProb = g.op('Add', [sum, g.constant('gmm.log_const', [kk], Float32Array.from(c))], 'gmm.weighted_log_prob');
-  }
+  const rows = g.op('Reshape', [input, g.int64Constant('gmm.row_shape', [3], [-1, 1, d])], 'gmm.rows');
+  const centred = g.op('Sub', [rows, g.constant('gmm.means', [kk, d], Float32Array.from(means))], 'gmm.centred');
+  // full: [batch, K, D] → [K, batch, D] · [K, D, D], each component's rows times its own factor.
+  const whitened =
+    covariance === 'full'
+      ? g.op('MatMul', [g.op('Transpose', [centred], 'gmm.by_component', [{ name: 'perm', type: Attr.INTS, ints: [1, 0, 2] }]), g.constant('gmm.precision_cholesky', [kk, d, d], Float32Array.from(u))], 'gmm.whitened')
+      : g.op('Mul', [centred, g.constant('gmm.precision_sqrt', [kk, d], Float32Array.from(u))], 'gmm.whitened');
+  const squared = g.op('Mul', [whitened, whitened], 'gmm.squared');
+  let mahalanobis = g.op('ReduceSum', [squared, g.int64Constant('gmm.last_axis', [1], [2])], 'gmm.mahalanobis', [{ name: 'keepdims', type: Attr.INT, i: 0 }]);
+  if (covariance === 'full') mahalanobis = g.op('Transpose', [mahalanobis], 'gmm.mahalanobis_by_row', [{ name: 'perm', type: Attr.INTS, ints: [1, 0] }]);
+  const halfMaha = g.op('Mul', [mahalanobis, g.constant('gmm.minus_half', [], Float32Array.of(-0.5))], 'gmm.neg_half_mahalanobis');
+  const logProb = g.op('Add', [halfMaha, g.constant('gmm.log_const', [kk], Float32Array.from(logConst))], 'gmm.weighted_log_prob');
   const ll = g.op('ReduceLogSumExp', [logProb], 'gmm.log_likelihood', [
     { name: 'axes', type: Attr.INTS, ints: [1] },
     { name: 'keepdims', type: Attr.INT, i: 0 },

@@ -47,6 +47,16 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /** An INT64 initializer: the shapes, axes and repeats that ops take as inputs since opset 13. */
+  int64Constant(name: string, dims: number[], values: readonly number[]): string {
+    this.claim(name);
+    const raw = new Uint8Array(values.length * 8);
+    const view = new DataView(raw.buffer);
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    this.initializers.push({ name, dims, dataType: onnx.TensorProto.DataType.INT64, rawData: raw });
+    return name;
+  }
+
   op(opType: string, inputs: string[], output: string, attribute: onnx.IAttributeProto[] = []): string {
     this.claim(output);
     this.nodes.push({ name: `${output}.${opType}`, opType, input: inputs, output: [output], attribute });
