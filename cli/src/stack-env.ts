@@ -10,9 +10,6 @@ import { StackEnvError } from './errors.js';
 /** Names a stack.env file explicitly, instead of <repo>/.aimass/stack.env. */
 export const STACK_ENV_VARIABLE = 'AIMASS_STACK_ENV';
 
-/** Keys the stack launcher owns (AIMASS_STACK_PID, ...); they are not settings, so loadConfig never sees them. */
-const LAUNCHER_KEY = /^AIMASS_STACK_/;
-
 const SETTING_KEYS = new Set<string>(SETTINGS.map((s) => s.key));
 
 export interface MeshAddresses {
@@ -61,7 +58,7 @@ export function meshAddresses(env: NodeJS.ProcessEnv = process.env, start: strin
 
   const merged: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(fromFile ?? {})) if (SETTING_KEYS.has(key)) merged[key] = value;
-  for (const [key, value] of Object.entries(env)) if (!LAUNCHER_KEY.test(key)) merged[key] = value;
+  Object.assign(merged, env);
   const config = loadConfig(merged);
   return {
     registry: config.grpc.registry,

@@ -42,6 +42,11 @@ describe('loadConfig', () => {
     },
   );
 
+  it("takes the stack launcher's own keys, so a shell that sourced stack.env starts a service", () => {
+    expect(() => loadConfig({ AIMASS_STACK_PID: '4242', AIMASS_STACK_ENV: '/tmp/stack.env', AIMASS_TRAINER_POOL: 'gpu' })).not.toThrow();
+    expect(() => loadConfig({ AIMASS_STACKPID: '4242' })).toThrow('unknown setting');
+  });
+
   it('reports every bad key at once', () => {
     try {
       loadConfig({ AIMASS_LOG_LEVEL: 'x', AIMASS_TRAINER_POOL: 'y' });

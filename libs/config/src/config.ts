@@ -40,6 +40,12 @@ export type AimassConfig = {
   };
 };
 
+/**
+ * Keys the stack launcher owns (AIMASS_STACK_PID in .aimass/stack.env, AIMASS_STACK_ENV for the
+ * CLI). They are not settings, and a shell that sourced stack.env can still start any service.
+ */
+const LAUNCHER_KEY = /^AIMASS_STACK_/;
+
 export type TrainerBackendSetting = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
@@ -57,7 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
   }
   const known = new Set<string>(SETTINGS.map((s) => s.key));
   for (const key of Object.keys(env)) {
-    if (key.startsWith('AIMASS_') && !known.has(key)) {
+    if (key.startsWith('AIMASS_') && !known.has(key) && !LAUNCHER_KEY.test(key)) {
       issues.push({ key, message: 'unknown setting (see the settings table in README.md)' });
     }
   }
