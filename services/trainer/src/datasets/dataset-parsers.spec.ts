@@ -18,6 +18,13 @@ function npy(rows: number[][], descr = '<f4'): Buffer {
   return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
 }
 
+/** Parses a 1×2 float32 NPY file whose header has `from` replaced with `to` (same length or shorter). */
+const npyEdited = (from: string, to: string) =>
+  parseDataset(Buffer.from(npy([[1, 2]]).toString('latin1').replace(from, to.padEnd(from.length)), 'latin1'), {
+    format: 'npy',
+    description: 't',
+  });
+
 const headerless = (text: string) =>
   parseDataset(Buffer.from(text), { format: 'csv', header: false, description: 't' });
 
@@ -130,7 +137,8 @@ describe('parseDataset', () => {
     ['an unknown label column', () => csv('a,b\n1,2\n', 'label'), 'label_column "label" is not a column'],
     ['JSON that does not parse', () => parseDataset(Buffer.from('[[1,'), { format: 'json', description: 't' }), 'does not parse'],
     ['a 1-D NPY array', () => parseDataset(Buffer.from(npy([[1, 2]]).toString('latin1').replace('(1, 2)', '(2,)  '), 'latin1'), { format: 'npy', description: 't' }), 'must be 2-D'],
-    ['an NPY int array', () => parseDataset(npy([[1]]).fill(0x20, 0, 0), { format: 'npy', description: 't' }) && parseDataset(Buffer.from(npy([[1, 2]]).toString('latin1').replace('<f4', '<i4'), 'latin1'), { format: 'npy', description: 't' }), 'dtype <i4 is not supported'],
+    ['an NPY complex array', () => npyEdited('<f4', '<c8'), 'dtype <c8 is not supported'],
+    ['a 3-D NPY array', () => npyEdited('(1, 2), ', '(1,1,2),'), 'must be 2-D (rows, features); its shape is (1, 1, 2)'],
     ['not NPY at all', () => parseDataset(Buffer.from('hello world'), { format: 'npy', description: 't' }), 'bad magic'],
   ])('refuses %s, naming the row or column', (_what, parse, expected) => {
     expect(parse).toThrow(DatasetError);

@@ -1,6 +1,7 @@
 import { parse as parseCsvRecords } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { type Dataset, DatasetError } from './dataset.js';
+import { pythonTuple, readNpy } from './npy.js';
 
 export type DatasetFormat = 'csv' | 'npy' | 'json';
 
@@ -12,9 +13,10 @@ export interface ParseOptions {
 }
 
 /**
- * Reads a CSV (RFC 4180: quoted fields, CRLF or LF, an optional header row), NPY (float32/float64,
- * 2-D, C order) or JSON (array of number arrays, or of objects) file into a Dataset. Refuses, naming
- * the row and column, anything that is not a finite number, empty values and rows of differing widths.
+ * Reads a CSV (RFC 4180: quoted fields, CRLF or LF, an optional header row), NPY (2-D, C order, a
+ * dtype readNpy reads) or JSON (array of number arrays, or of objects) file into a Dataset. Refuses,
+ * naming the row and column, anything that is not a finite number, empty values and rows of differing
+ * widths.
  */
 export function parseDataset(bytes: Buffer, options: ParseOptions): Dataset {
   const digest = createHash('sha256').update(bytes).digest('hex');
@@ -139,28 +141,13 @@ function parseJson(text: string): Table {
   throw new DatasetError('a JSON dataset must be an array of number arrays or of objects');
 }
 
-/** NPY v1/v2/v3: magic, version, header length, a Python dict header, then C-order data. */
+/** An NPY dataset is a 2-D array, rows by features, of any dtype readNpy reads. */
 function parseNpy(bytes: Buffer): Table {
-  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new DatasetError('not an NPY file (bad magic)');
-  const major = bytes[6] as number;
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLength);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*True/.test(header);
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1]?.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (fortran) throw new DatasetError('NPY arrays in Fortran order are not supported; save with C order');
-  if (!shape || shape.length !== 2) throw new DatasetError(`an NPY dataset must be 2-D (rows, features); its shape is (${shape?.join(', ') ?? '?'})`);
-  const [rows, cols] = shape as [number, number];
-  const data = bytes.subarray(start + headerLength);
-  const size = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
-  if (size === 0) throw new DatasetError(`NPY dtype ${descr ?? '?'} is not supported; use little-endian float32 (<f4) or float64 (<f8)`);
-  if (data.length < rows * cols * size) throw new DatasetError(`the NPY file holds ${data.length} data bytes; shape (${rows}, ${cols}) needs ${rows * cols * size}`);
-  const out: number[][] = [];
-  for (let r = 0; r < rows; r++) {
-    const row: number[] = [];
-    for (let c = 0; c < cols; c++) row.push(size === 4 ? data.readFloatLE((r * cols + c) * 4) : data.readDoubleLE((r * cols + c) * 8));
-    out.push(row);
+  const { shape, values } = readNpy(bytes);
+  if (shape.length !== 2) {
+    throw new DatasetError(`an NPY dataset must be 2-D (rows, features); its shape is ${pythonTuple(shape)}`);
   }
-  return { rows: out };
+  const [rows, cols] = shape as [number, number];
+  const row = (r: number) => Array.from(values.subarray(r * cols, (r + 1) * cols));
+  return { rows: Array.from({ length: rows }, (_, r) => row(r)) };
 }
