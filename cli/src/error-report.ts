@@ -21,7 +21,7 @@ export function reportError(err: unknown): ErrorReport {
     const name = GrpcStatus[err.code] ?? `STATUS_${err.code}`;
     const lines = [`error: ${name}: ${err.details.trim()}`];
     if (err.code === GrpcStatus.UNAVAILABLE) {
-      lines.push('hint: is the mesh up? Start it with `pnpm stack up`, or pass --registry / --inference host:port');
+      lines.push('hint: is the mesh up? Start it with `scripts/stack up`, or pass --registry / --inference host:port');
     }
     return { lines, exitCode: 1 };
   }

@@ -16,7 +16,7 @@ export const EXIT_USAGE = 2;
 
 const ADDRESS_HELP = `
 Addresses: --registry/--inference, else AIMASS_REGISTRY_GRPC/AIMASS_INFERENCE_GRPC from the
-environment, else from .aimass/stack.env (written by \`pnpm stack up\`; AIMASS_STACK_ENV names
+environment, else from .aimass/stack.env (written by \`scripts/stack up\`; AIMASS_STACK_ENV names
 another file), else the defaults 127.0.0.1:50051 and 127.0.0.1:8001.`;
 
 function hostPort(value: string): string {

@@ -43,6 +43,20 @@ afterAll(async () => {
 });
 
 describe('scripts/stack', () => {
+  it.each([
+    [['--help'], 0, 'stdout', 'usage: scripts/stack [up|run|down|status]'],
+    [['help'], 0, 'stdout', 'status  what runs and whether it answers'],
+    [['--bogus'], 2, 'stderr', "stack: Unknown option '--bogus'"],
+    [['sideways'], 2, 'stderr', 'stack: unknown command sideways'],
+  ] as const)('%j prints its usage (exit %i), not a stack trace', async (args, code, stream, expected) => {
+    const run = await new Promise<Run>((resolve) =>
+      execFile(process.execPath, [LAUNCHER, ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
+    );
+    expect(run.code).toBe(code);
+    expect(run[stream]).toContain(expected);
+    expect(run.stdout + run.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('up starts a detached stack and writes stack.env; status, a second up and down behave', async () => {
     const stateDir = path.join(tmp, 'up-down');
     stateDirs.push(stateDir);

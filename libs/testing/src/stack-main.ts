@@ -222,12 +222,36 @@ async function status(paths: StackPaths): Promise<number> {
   return 0;
 }
 
+const USAGE = `usage: scripts/stack [up|run|down|status] [--state-dir DIR (default .aimass)] [--free-ports]
+  up      start nats-server, the S3 endpoint and the five services detached; writes .aimass/stack.env
+  run     the same in the foreground, until Ctrl-C
+  down    stop everything up started
+  status  what runs and whether it answers
+`;
+
 async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, 'services-dir': { type: 'string' }, daemon: { type: 'boolean' }, 'free-ports': { type: 'boolean' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'state-dir': { type: 'string' },
+        'services-dir': { type: 'string' },
+        daemon: { type: 'boolean' },
+        'free-ports': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`stack: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const servicesDir = values['services-dir'];
   const launch: LaunchOptions = { ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}), freePorts: values['free-ports'] ?? false };
   const stateDir = values['state-dir'] ? path.resolve(values['state-dir']) : undefined;
@@ -242,9 +266,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return down(paths);
     case 'status':
       return status(paths);
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
     default:
-      process.stderr.write('usage: scripts/stack [up|run|down|status] [--state-dir DIR (default .aimass)] [--free-ports]\n');
-      return command === 'help' || command === '--help' || command === '-h' ? 0 : 2;
+      process.stderr.write(`stack: unknown command ${command}\n${USAGE}`);
+      return 2;
   }
 }
 
