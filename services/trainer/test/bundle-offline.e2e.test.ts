@@ -118,6 +118,8 @@ describe('the offline trainer bundle', () => {
     const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'the bundled node to finish the job', 120_000, logs);
     expect(succeeded.data).toMatchObject({ model: 'e2e-bundled', version: 1, epochs_run: 2, backend: 'wasm' });
     expect(watch.of(JOB, 'trainer.job.progress').map((e) => e.data.epoch)).toEqual([1, 2]);
+    await eventually(() => (node.logTail(200).includes(`job ${JOB}: succeeded after 2 epochs; registered e2e-bundled version 1`) ? true : undefined), 'the success log line', 10_000, logs);
+    expect(node.logTail(200)).toContain(`job ${JOB}: started ae, 2 epochs on wasm`);
 
     const registry = registryClient(mesh);
     const versions = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(registry, 'ListVersions', { model: 'e2e-bundled' });

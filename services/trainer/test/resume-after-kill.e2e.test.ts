@@ -14,7 +14,7 @@ const JOB = 'e2e-survivor';
 const EPOCHS = 10;
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: makeScratchDir('trainer-kill'), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  mesh = await startMesh({ stateDir: makeScratchDir('trainer-kill'), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'info' } });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
 });
 
@@ -48,6 +48,10 @@ describe('a job whose trainer is killed', () => {
     const secondNode = started[1]!.data.node_id;
     expect(secondNode).not.toBe(firstNode);
     const resumedFrom = started[1]!.data.resumed_from_epoch as number;
+    // The new node's log says what it picked up, from where, and how it ended.
+    const log = mesh.services.get('trainer')!.child.logTail(400);
+    expect(log).toContain(`job ${JOB}: resumed vae from the checkpoint of epoch ${resumedFrom} of ${EPOCHS}`);
+    expect(log).toContain(`job ${JOB}: succeeded after ${EPOCHS} epochs; registered survivor version 1`);
     expect(resumedFrom).toBeGreaterThanOrEqual(2);
     expect(resumedFrom).toBeLessThanOrEqual(doneBeforeKill);
     const afterKill = watch.of(JOB, 'trainer.job.progress').filter((e) => e.data.node_id === secondNode).map((e) => e.data.epoch);

@@ -131,6 +131,11 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const resume = await this.checkpoints.latest(jobId);
     await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, adapter: this.node.adapter, epochs: spec.epochs, family: spec.family }));
     await this.queue.publish('trainer.job.started', { ...base, family: spec.family, epochs: spec.epochs, resumed_from_epoch: resume?.epoch ?? 0 });
+    this.logger.log(
+      resume
+        ? `job ${jobId}: resumed ${spec.family} from the checkpoint of epoch ${resume.epoch} of ${spec.epochs} on ${this.node.computeBackend}`
+        : `job ${jobId}: started ${spec.family}, ${spec.epochs} epochs on ${this.node.computeBackend}`,
+    );
 
     const outcome = await trainTfjs(jobId, spec, data, resume, {
       shouldStop: () => this.shuttingDown || this.cancelRequested.get(jobId) === true,
@@ -157,6 +162,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const metrics = finite(outcome.final?.metrics ?? {});
     await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
     await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.resumedFrom + outcome.epochsRun });
+    this.logger.log(`job ${jobId}: succeeded after ${outcome.resumedFrom + outcome.epochsRun} epochs; registered ${registered.model} version ${registered.version}`);
   }
 
   /**
@@ -166,6 +172,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   private async runGmm(jobId: string, spec: JobSpec, data: PreparedData, digest: string, description: string): Promise<void> {
     const base = { job_id: jobId, pool: this.node.pool, backend: 'em-cpu', node_id: this.node.id };
     await this.queue.publish('trainer.job.started', { ...base, family: 'gmm', epochs: spec.epochs, resumed_from_epoch: 0 });
+    this.logger.log(`job ${jobId}: started gmm, at most ${spec.epochs} EM iterations`);
     const outcome = trainGmm(spec, data);
     const perIteration = (data.trainRows * outcome.final.epoch) / Math.max(outcome.seconds, 1e-9) / Math.max(outcome.final.epoch, 1);
     for (const it of outcome.iterations) {
@@ -181,6 +188,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const metrics = finite(outcome.final.metrics);
     await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
     await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.final.epoch });
+    this.logger.log(`job ${jobId}: succeeded after ${outcome.final.epoch} EM iterations; registered ${registered.model} version ${registered.version}`);
   }
 
   /** Encoder and decoder first, the primary graph (anomaly scorer or generator) last, each once per job. */
@@ -222,6 +230,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async finishCancelled(jobId: string, epoch: number): Promise<void> {
+    this.logger.log(`job ${jobId}: cancelled after ${epoch} epochs`);
     const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'CANCELLED', reason: `cancelled after ${epoch} epochs` }));
     await this.queue.publish('trainer.job.cancelled', { job_id: jobId, pool: record.pool, backend: this.node.computeBackend, ...this.adapterField(), node_id: this.node.id, epoch });
   }
