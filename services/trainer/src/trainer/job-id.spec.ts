@@ -21,6 +21,7 @@ describe('jobIdFor', () => {
     ['0b6a3c1e-2f4d-4e8a-9c1b-7d5e3f2a1b0c', '19e04e29-2843-51ce-9f01-8795c6e5f4df'],
     ['ünïcødé ✓', '88e7632a-1687-5d62-a552-a5bcb402a386'],
     ['a'.repeat(300), 'd1a4b2b1-8a31-56c7-aa2e-afd6ad9c0fb4'],
+    ['lone \uD800 surrogate', 'fd0e5d16-7fa0-5092-920a-fecc4c0ae568'],
   ])('gives request id #%# its fixed job id', (requestEventId, jobId) => {
     expect(jobIdFor(requestEventId)).toBe(jobId);
   });

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 
 /** Fixed namespace of aimass job ids (a random v4 UUID, chosen once). */
-const JOB_ID_NAMESPACE = Buffer.from('6f1d2c64f0a94b8e9a3e0d5bb7f4c2a1', 'hex');
+const JOB_ID_NAMESPACE = '6f1d2c64-f0a9-4b8e-9a3e-0d5bb7f4c2a1';
 
 /**
  * The job id of a training request that did not name one: a name-based UUID (RFC 9562 version 5)
@@ -9,9 +9,7 @@ const JOB_ID_NAMESPACE = Buffer.from('6f1d2c64f0a94b8e9a3e0d5bb7f4c2a1', 'hex');
  * work queue's Nats-Msg-Id, so the job is queued once.
  */
 export function jobIdFor(requestEventId: string): string {
-  const hash = createHash('sha1').update(JOB_ID_NAMESPACE).update(requestEventId, 'utf8').digest();
-  hash[6] = ((hash[6] as number) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] as number) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The name goes in as Buffer's UTF-8, which turns a lone surrogate into U+FFFD; uuid's own string
+  // encoding throws on one, and the ids already made hashed these bytes.
+  return uuidv5(Buffer.from(requestEventId, 'utf8'), JOB_ID_NAMESPACE);
 }
