@@ -1,5 +1,5 @@
 export { PROTO_ROOT, GRPC_SERVICES, HEALTH_PROTO, PROTO_LOADER_OPTIONS, STREAM_CHUNK_BYTES } from './protos.js';
-export { subjects, SUBJECT_PREFIX } from './subjects.js';
+export { subjects } from './subjects.js';
 export { STREAMS, KV_BUCKETS, trainerPoolConsumer, type StreamSpec } from './streams.js';
 export {
   EVENT_SCHEMAS,

@@ -6,8 +6,6 @@
  *   aimass.predictions.<service>  batched prediction summaries (stream AIMASS_PREDICTIONS)
  *   aimass.rpc.<service>.<method> request/reply between services (core NATS, not stored)
  */
-export const SUBJECT_PREFIX = 'aimass';
-
 export const subjects = {
   event: (type: string) => `aimass.events.${type}`,
   allEvents: 'aimass.events.>',

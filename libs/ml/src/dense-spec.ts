@@ -61,12 +61,6 @@ export function findDenseSpecProblem(spec: DenseNetworkSpec): string | undefined
   return undefined;
 }
 
-/** The width of the network's output, for a spec that has passed findDenseSpecProblem. */
-export function denseOutputDim(spec: DenseNetworkSpec): number {
-  const last = spec.layers[spec.layers.length - 1];
-  return last === undefined ? spec.inputDim : last.bias.length;
-}
-
 function findLayerProblem(layer: DenseLayer, inputs: number): string | undefined {
   if (typeof layer !== 'object' || layer === null) return 'must be an object';
   if (!ACTIVATIONS.has(layer.activation)) {

@@ -24,7 +24,6 @@ export {
   type DenseActivation,
   type DenseLayer,
   type DenseNetworkSpec,
-  denseOutputDim,
   findDenseSpecProblem,
 } from './dense-spec.js';
 export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
