@@ -22,4 +22,18 @@ describe('trainGmm', () => {
     const constant = { rows: 20, features: 2, values: new Float32Array(40).fill(1), digest: 'x', description: 'constant' };
     expect(() => trainGmm(spec, prepare(constant, { scaling: 'none', validationSplit: 0, seed: 1 }))).toThrow(GmmFitError);
   });
+
+  it("takes scikit-learn's tol, reg_covar and init from the spec", () => {
+    const data = prepare(loadBuiltin('anomaly_blobs', 600, 4, 3), { scaling: 'none', validationSplit: 0.25, seed: 1 });
+    const fit = (architecture: Record<string, unknown>) => trainGmm(validateSpec({ family: 'gmm', dataset: { builtin: 'anomaly_blobs', rows: 600, features: 4 }, epochs: 200, architecture: { components: 3, n_init: 1, ...architecture } }), data);
+    const loose = fit({ tol: 10 });
+    const tight = fit({ tol: 1e-9 });
+    expect(loose.final.epoch).toBeLessThan(tight.final.epoch);
+    expect(fit({ init: 'k-means++' }).final.losses.loss).not.toBe(fit({ init: 'kmeans' }).final.losses.loss);
+    // A column with one value everywhere: the default reg_covar keeps its variance positive, none does not.
+    const withConstant = { ...data, train: data.train.map((v, i) => (i % 4 === 3 ? 5 : v)) };
+    const spec = (regCovar: number) => validateSpec({ family: 'gmm', dataset: { builtin: 'anomaly_blobs', rows: 600, features: 4 }, epochs: 20, architecture: { components: 2, n_init: 1, reg_covar: regCovar } });
+    expect(() => trainGmm(spec(1e-6), withConstant)).not.toThrow();
+    expect(() => trainGmm(spec(0), withConstant)).toThrow(GmmFitError);
+  });
 });

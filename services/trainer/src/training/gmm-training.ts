@@ -33,6 +33,9 @@ export function trainGmm(spec: JobSpec, data: PreparedData): GmmOutcome {
       covariance: spec.architecture.covariance,
       nInit: spec.architecture.n_init,
       maxIter: spec.epochs,
+      regCovar: spec.architecture.reg_covar,
+      tol: spec.architecture.tol,
+      init: spec.architecture.init === 'k-means++' ? 'kmeans++' : 'kmeans',
       seed: spec.preprocessing.seed,
       onIteration: (p) => {
         const curve = curves.get(p.init) ?? [];
