@@ -45,7 +45,9 @@ function envOf(svc: ComposeService): Record<string, string> {
 }
 function builtFromOurDockerfile(svc: ComposeService): boolean {
   const b = svc.build;
-  return b !== undefined && resolve(DEPLOY, b.context ?? '.', b.dockerfile ?? 'Dockerfile') === dockerfilePath;
+  return (
+    b !== undefined && resolve(DEPLOY, b.context ?? '.', b.dockerfile ?? 'Dockerfile') === dockerfilePath
+  );
 }
 /** The compose service built with --build-arg SERVICE=<svc>, by SERVICE arg (not by its key). */
 function appServices(): [string, ComposeService, ServiceName][] {
@@ -61,7 +63,10 @@ describe('docker-compose.yml', () => {
   it('runs each of the five services exactly once, under its own name', () => {
     const built = appServices().map(([name, , arg]) => ({ name, arg }));
     for (const svc of SERVICE_NAMES) {
-      expect(built.filter((b) => b.arg === svc), `compose services built with SERVICE=${svc}`).toHaveLength(1);
+      expect(
+        built.filter((b) => b.arg === svc),
+        `compose services built with SERVICE=${svc}`,
+      ).toHaveLength(1);
       expect(built.find((b) => b.arg === svc)!.name, `compose service for SERVICE=${svc}`).toBe(svc);
     }
     expect(built.map((b) => b.arg).sort()).toEqual([...SERVICE_NAMES].sort());
@@ -71,7 +76,10 @@ describe('docker-compose.yml', () => {
     for (const [name, svc] of Object.entries(services).filter(([, s]) => s.build !== undefined)) {
       const b = svc.build!;
       const context = resolve(DEPLOY, b.context ?? '.');
-      expect(existsSync(join(context, 'pnpm-workspace.yaml')), `${name}: build context ${context} is the repo root`).toBe(true);
+      expect(
+        existsSync(join(context, 'pnpm-workspace.yaml')),
+        `${name}: build context ${context} is the repo root`,
+      ).toBe(true);
       expect(existsSync(join(context, b.dockerfile ?? 'Dockerfile')), `${name}: build.dockerfile`).toBe(true);
       const arg = b.args?.SERVICE;
       expect(arg, `${name}: build arg SERVICE`).toBeTypeOf('string');
@@ -89,7 +97,10 @@ describe('docker-compose.yml', () => {
         expect(names, `${name} depends_on ${target}`).toContain(target);
         const t = services[target]!;
         if (dep.condition === 'service_healthy') {
-          expect(t.healthcheck !== undefined || builtFromOurDockerfile(t), `${target} needs a healthcheck`).toBe(true);
+          expect(
+            t.healthcheck !== undefined || builtFromOurDockerfile(t),
+            `${target} needs a healthcheck`,
+          ).toBe(true);
         } else if (dep.condition === 'service_completed_successfully') {
           expect(t.restart ?? 'no', `${target} must be allowed to exit`).toBe('no');
         } else {
@@ -147,7 +158,10 @@ describe('docker-compose.yml', () => {
       // AIMASS_<SVC>_* keys are that service's own business; everyone else must agree (unset = default).
       const others = apps.filter(([, , arg]) => !spec.key.startsWith(`AIMASS_${arg.toUpperCase()}_`));
       const seen = new Set(others.map(([, s]) => envOf(s)[spec.key] ?? spec.default));
-      expect(seen.size, `${spec.key} differs between services: ${[...seen].join(' vs ')}`).toBeLessThanOrEqual(1);
+      expect(
+        seen.size,
+        `${spec.key} differs between services: ${[...seen].join(' vs ')}`,
+      ).toBeLessThanOrEqual(1);
     }
   });
 
@@ -192,7 +206,10 @@ describe('Dockerfile', () => {
     for (const stage of stages.keys()) {
       const body = dockerfile.filter((i) => i.stage === stage && i.keyword !== 'FROM');
       if (body.some((i) => i.args.includes('SERVICE'))) {
-        expect(body.some((i) => i.keyword === 'ARG' && i.args === 'SERVICE'), `stage ${stage}: ARG SERVICE`).toBe(true);
+        expect(
+          body.some((i) => i.keyword === 'ARG' && i.args === 'SERVICE'),
+          `stage ${stage}: ARG SERVICE`,
+        ).toBe(true);
       }
     }
   });
@@ -219,7 +236,10 @@ describe('Dockerfile', () => {
       .filter((i) => i.keyword === 'COPY' && copySources(i.args).from === undefined)
       .flatMap((i) => copySources(i.args).sources.flatMap((s) => expandSource(ROOT, s)));
     for (const importer of Object.keys(lock.importers).filter((i) => i !== '.')) {
-      expect(copied.some((c) => importer === c || importer.startsWith(`${c}/`)), `${importer} is copied`).toBe(true);
+      expect(
+        copied.some((c) => importer === c || importer.startsWith(`${c}/`)),
+        `${importer} is copied`,
+      ).toBe(true);
     }
   });
 
@@ -239,7 +259,10 @@ describe('Dockerfile', () => {
     expect(body(plain), `${plain} adds nothing`).toEqual([]);
 
     const gpu = body(runtimeBase.replace('${GPU}', 'true'));
-    const run = gpu.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    const run = gpu
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(run).toMatch(/apt-get install [^&]*\blibvulkan1\b/);
     // The manifest is printf'd line by line: the quoted arguments after the format are its lines.
     const icd = /printf '%s\\n' ((?:'[^']*'\s*)+)>\s*(\S+)/.exec(run);
@@ -249,7 +272,10 @@ describe('Dockerfile', () => {
     };
     expect(manifest.ICD.library_path).toBe('libGLX_nvidia.so.0');
     expect(manifest.ICD.api_version).toMatch(/^1\.\d+\.\d+$/);
-    const env = gpu.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    const env = gpu
+      .filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/\bNVIDIA_DRIVER_CAPABILITIES=\S*\bgraphics\b/);
   });
 
@@ -261,7 +287,8 @@ describe('Dockerfile', () => {
 
   it('runs the build script that exists, as node, with a healthcheck it ships, starting the chosen service', () => {
     for (const run of dockerfile.filter((i) => i.keyword === 'RUN')) {
-      for (const m of run.args.matchAll(/\bbash\s+([\w./-]+)/g)) expect(existsSync(join(ROOT, m[1]!)), m[1]).toBe(true);
+      for (const m of run.args.matchAll(/\bbash\s+([\w./-]+)/g))
+        expect(existsSync(join(ROOT, m[1]!)), m[1]).toBe(true);
     }
     const last = dockerfile.filter((i) => i.stage === stages.length - 1);
     expect(last.find((i) => i.keyword === 'USER')?.args).toBe('node');

@@ -24,7 +24,9 @@ export function httpKeyOf(service) {
  */
 export function healthUrl(service, env) {
   if (!(service in DEFAULT_HTTP)) {
-    throw new Error(`SERVICE must be one of ${Object.keys(DEFAULT_HTTP).join(', ')}; got ${JSON.stringify(service)}`);
+    throw new Error(
+      `SERVICE must be one of ${Object.keys(DEFAULT_HTTP).join(', ')}; got ${JSON.stringify(service)}`,
+    );
   }
   const url = new URL(env[httpKeyOf(service)] || DEFAULT_HTTP[service]);
   if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
@@ -35,7 +37,9 @@ export function healthUrl(service, env) {
 
 async function main() {
   const url = healthUrl(process.env.SERVICE ?? '', process.env);
-  const res = await fetch(url, { signal: AbortSignal.timeout(Number(process.env.HEALTHCHECK_TIMEOUT_MS ?? 2500)) });
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(Number(process.env.HEALTHCHECK_TIMEOUT_MS ?? 2500)),
+  });
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
 }
 

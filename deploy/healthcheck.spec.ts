@@ -41,7 +41,9 @@ describe('deploy/healthcheck.mjs', () => {
   });
 
   it('probes a wildcard listen address over loopback', () => {
-    expect(healthUrl('monitor', { AIMASS_MONITOR_HTTP: 'http://0.0.0.0:8090' })).toBe('http://127.0.0.1:8090/healthz');
+    expect(healthUrl('monitor', { AIMASS_MONITOR_HTTP: 'http://0.0.0.0:8090' })).toBe(
+      'http://127.0.0.1:8090/healthz',
+    );
     expect(healthUrl('inference', {})).toBe('http://127.0.0.1:8002/healthz');
   });
 
@@ -53,7 +55,10 @@ describe('deploy/healthcheck.mjs', () => {
 
   it('exits 1 and says why when /healthz answers 503', async () => {
     const port = await serve(503);
-    const r = await runProbe({ SERVICE: 'inference', AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${port}` });
+    const r = await runProbe({
+      SERVICE: 'inference',
+      AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${port}`,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('503');
   });

@@ -22,8 +22,19 @@ const GPU_RUNTIME_KEYS = new Set(['NVIDIA_DRIVER_CAPABILITIES']);
 const GPU = 'nvidia.com/gpu';
 
 type Port = { name?: string; containerPort?: number; port?: number; targetPort?: number | string };
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } };
-type Probe = { httpGet?: { port: number | string }; grpc?: { port: number }; tcpSocket?: { port: number | string } };
+type EnvVar = {
+  name: string;
+  value?: string;
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
+};
+type Probe = {
+  httpGet?: { port: number | string };
+  grpc?: { port: number };
+  tcpSocket?: { port: number | string };
+};
 type Container = {
   name: string;
   image: string;
@@ -95,12 +106,16 @@ function effectiveEnv(c: Container): Record<string, string> {
   for (const e of c.env ?? []) {
     const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
     const source = e.valueFrom?.secretKeyRef ? secrets : configMaps;
-    env[e.name] = ref ? (source.get(ref.name) as Record<string, string> | undefined)?.[ref.key] ?? '' : (e.value ?? '');
+    env[e.name] = ref
+      ? ((source.get(ref.name) as Record<string, string> | undefined)?.[ref.key] ?? '')
+      : (e.value ?? '');
   }
   return env;
 }
 function servicePorts(name: string): number[] {
-  return k8sServices.filter((s) => s.metadata.name === name).flatMap((s) => s.spec!.ports!.map((p) => p.port!));
+  return k8sServices
+    .filter((s) => s.metadata.name === name)
+    .flatMap((s) => s.spec!.ports!.map((p) => p.port!));
 }
 // An aimass image is aimass/<service>:<version>, or a variant of one built from the same Dockerfile
 // with more build arguments (aimass/trainer-gpu, GPU=true).
@@ -121,9 +136,14 @@ describe('deploy/k8s', () => {
   });
 
   it('has one Deployment and one Service per aimass service, running the compose image', () => {
-    const compose = readYaml(join(__dirname, 'docker-compose.yml')) as { services: Record<string, { image?: string }> };
+    const compose = readYaml(join(__dirname, 'docker-compose.yml')) as {
+      services: Record<string, { image?: string }>;
+    };
     for (const svc of SERVICE_NAMES) {
-      expect(k8sServices.filter((s) => s.metadata.name === svc), `Service ${svc}`).toHaveLength(1);
+      expect(
+        k8sServices.filter((s) => s.metadata.name === svc),
+        `Service ${svc}`,
+      ).toHaveLength(1);
       expect(containerOf(svc).image, `${svc} image`).toBe(compose.services[svc]?.image);
     }
   });
@@ -131,8 +151,11 @@ describe('deploy/k8s', () => {
   it('selects pods that exist, on ports those pods declare', () => {
     for (const w of workloads.filter((w) => w.kind !== 'Job')) {
       const labels = w.spec!.template!.metadata!.labels!;
-      expect(labels, `${w.kind} ${w.metadata.name}: selector matches its pods`).toMatchObject(w.spec!.selector!.matchLabels!);
-      if (w.spec!.serviceName !== undefined) expect(servicePorts(w.spec!.serviceName).length).toBeGreaterThan(0);
+      expect(labels, `${w.kind} ${w.metadata.name}: selector matches its pods`).toMatchObject(
+        w.spec!.selector!.matchLabels!,
+      );
+      if (w.spec!.serviceName !== undefined)
+        expect(servicePorts(w.spec!.serviceName).length).toBeGreaterThan(0);
     }
     for (const s of k8sServices) {
       const selected = workloads.filter((w) => {
@@ -160,7 +183,10 @@ describe('deploy/k8s', () => {
           const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
           if (!ref) continue;
           const source = e.valueFrom?.secretKeyRef ? secrets : configMaps;
-          expect(Object.keys(source.get(ref.name) ?? {}), `${w.metadata.name}: ${e.name} from ${ref.name}`).toContain(ref.key);
+          expect(
+            Object.keys(source.get(ref.name) ?? {}),
+            `${w.metadata.name}: ${e.name} from ${ref.name}`,
+          ).toContain(ref.key);
         }
       }
     }
@@ -196,7 +222,10 @@ describe('deploy/k8s', () => {
       for (const key of [grpcKey(svc), httpKey(svc)]) {
         const [addr] = addressesIn(env[key] ?? '');
         expect(addr?.host, `${name}: ${key} listens on 0.0.0.0`).toBe('0.0.0.0');
-        expect((c.ports ?? []).map((p) => p.containerPort), `${name}: ${key} port`).toContain(addr!.port);
+        expect(
+          (c.ports ?? []).map((p) => p.containerPort),
+          `${name}: ${key} port`,
+        ).toContain(addr!.port);
         // Only the service's own Deployment backs its Service; variants (a pool) pull their work.
         if (name !== svc) continue;
         expect(servicePorts(svc), `Service ${svc} exposes ${key}'s port`).toContain(addr!.port);
@@ -214,7 +243,10 @@ describe('deploy/k8s', () => {
     for (const [key, value] of Object.entries(shared)) {
       expect(KNOWN_KEYS, `aimass-env: ${key}`).toContain(key);
       for (const { host, port } of addressesIn(value)) {
-        expect(servicePorts(host), `aimass-env: ${key}=${value}: Service ${host} with port ${port}`).toContain(port);
+        expect(
+          servicePorts(host),
+          `aimass-env: ${key}=${value}: Service ${host} with port ${port}`,
+        ).toContain(port);
       }
       // Any compose service that does not own the key dials the same address.
       const dialer = SERVICE_NAMES.find((s) => ![grpcKey(s), httpKey(s)].includes(key as never))!;
@@ -222,13 +254,21 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it.skipIf(!HAS_KUBECTL)('renders with kubectl kustomize into the same objects, all in the aimass namespace', () => {
-    const run = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8' });
-    expect(run.status, run.stderr).toBe(0);
-    const rendered = parseAllDocuments(run.stdout).map((d) => d.toJS() as Resource & { metadata: { namespace?: string } });
-    expect(rendered.map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual(resources.map((r) => `${r.kind}/${r.metadata.name}`).sort());
-    for (const r of rendered.filter((r) => r.kind !== 'Namespace')) expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('aimass');
-  });
+  it.skipIf(!HAS_KUBECTL)(
+    'renders with kubectl kustomize into the same objects, all in the aimass namespace',
+    () => {
+      const run = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const rendered = parseAllDocuments(run.stdout).map(
+        (d) => d.toJS() as Resource & { metadata: { namespace?: string } },
+      );
+      expect(rendered.map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual(
+        resources.map((r) => `${r.kind}/${r.metadata.name}`).sort(),
+      );
+      for (const r of rendered.filter((r) => r.kind !== 'Namespace'))
+        expect(r.metadata.namespace, `${r.kind}/${r.metadata.name}`).toBe('aimass');
+    },
+  );
 });
 
 describe('deploy/k8s trainer pools and autoscaling', () => {

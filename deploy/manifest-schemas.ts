@@ -64,7 +64,8 @@ export class ManifestSchemas {
     });
     const problems = docs.map((doc, i) => {
       const { found, apiVersion, kind } = kinds[i]!;
-      if (found === undefined) return [`no schema for apiVersion ${String(apiVersion)}, kind ${String(kind)}`];
+      if (found === undefined)
+        return [`no schema for apiVersion ${String(apiVersion)}, kind ${String(kind)}`];
       return schemaProblems(found.model, doc);
     });
     const typed = docs.flatMap((doc, index) => {

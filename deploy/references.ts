@@ -27,7 +27,8 @@ export function readYamlDocs(path: string): unknown[] {
   const docs = parseAllDocuments(readFileSync(path, 'utf8'), { merge: true, uniqueKeys: true });
   if (!Array.isArray(docs)) return [];
   const bad = docs.flatMap((d) => d.errors);
-  if (bad.length > 0) throw new DeployFileError(`${path} is not valid YAML: ${bad[0]!.message}`, { cause: bad });
+  if (bad.length > 0)
+    throw new DeployFileError(`${path} is not valid YAML: ${bad[0]!.message}`, { cause: bad });
   return docs.map((d) => d.toJS() as unknown).filter((d) => d !== null && d !== undefined);
 }
 
@@ -66,9 +67,15 @@ export function publishedPorts(ports: unknown): PublishedPort[] {
   return ports.map((p: unknown) => {
     if (typeof p === 'object' && p !== null) {
       const o = p as { target: number; published?: number | string; host_ip?: string };
-      return { hostIp: o.host_ip ?? '0.0.0.0', published: Number(o.published ?? o.target), target: Number(o.target) };
+      return {
+        hostIp: o.host_ip ?? '0.0.0.0',
+        published: Number(o.published ?? o.target),
+        target: Number(o.target),
+      };
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const target = Number(parts.at(-1));
     const published = parts.length >= 2 ? Number(parts.at(-2)) : target;
     const hostIp = parts.length === 3 ? parts[0]! : '0.0.0.0';
@@ -111,7 +118,8 @@ export function copySources(args: string): { sources: string[]; dest: string; fr
 /** Repo paths a COPY source names: itself, or every top-level match of a `*` pattern. */
 export function expandSource(root: string, source: string): string[] {
   if (!source.includes('*')) return existsSync(join(root, source)) ? [source] : [];
-  if (source.includes('/')) throw new DeployFileError(`globs below the top level are not supported: ${source}`);
+  if (source.includes('/'))
+    throw new DeployFileError(`globs below the top level are not supported: ${source}`);
   const re = new RegExp(`^${source.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
   return readdirSync(root).filter((f) => re.test(f));
 }
@@ -124,7 +132,9 @@ export function dockerIgnores(patterns: readonly string[], path: string): boolea
     const pattern = (negate ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, '');
     const re = pattern
       .split('/')
-      .map((seg) => (seg === '**' ? '(?:.*/)?' : `${seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}/`))
+      .map((seg) =>
+        seg === '**' ? '(?:.*/)?' : `${seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}/`,
+      )
       .join('');
     // A pattern that matches a directory excludes everything below it.
     if (new RegExp(`^${re}`).test(`${path}/`)) ignored = !negate;

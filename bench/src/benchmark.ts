@@ -20,7 +20,8 @@ export function positiveInt(options: BenchOptions, name: string, fallback: numbe
   const given = options[name];
   if (given === undefined) return fallback;
   const v = Number(given);
-  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} needs a positive integer, got ${String(given)}`);
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new Error(`--${name} needs a positive integer, got ${String(given)}`);
   return v;
 }
 

@@ -5,7 +5,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood, mulberry32 } from '@aimass/ml';
+import {
+  type GmmInitialParams,
+  fitGmm,
+  kmeansInitialParams,
+  meanLogLikelihood,
+  mulberry32,
+} from '@aimass/ml';
 import { makeScratchDir } from '@aimass/testing';
 import { type Benchmark, positiveInt, printTable } from './benchmark.js';
 
@@ -54,7 +60,14 @@ const bench: Benchmark = {
     const repeats = positiveInt(args, 'repeats', 3);
     const python = findSklearnPython();
     const data = syntheticMixture(rows, SEED);
-    const options = { components: COMPONENTS, covariance: 'full' as const, tol: TOL, maxIter: MAX_ITER, regCovar: REG_COVAR, seed: SEED };
+    const options = {
+      components: COMPONENTS,
+      covariance: 'full' as const,
+      tol: TOL,
+      maxIter: MAX_ITER,
+      regCovar: REG_COVAR,
+      seed: SEED,
+    };
     const init = kmeansInitialParams(data, rows, DIMS, options);
 
     const dir = makeScratchDir('bench-gmm');
@@ -68,10 +81,13 @@ const bench: Benchmark = {
     const env = { ...process.env };
     const dropped = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'].filter((k) => env[k] !== undefined);
     for (const k of ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) delete env[k];
-    if (dropped.length > 0) process.stdout.write(`note: unset ${dropped.join(' and ')} for the scikit-learn process\n`);
+    if (dropped.length > 0)
+      process.stdout.write(`note: unset ${dropped.join(' and ')} for the scikit-learn process\n`);
 
-    process.stdout.write(`gmm: ${rows} rows × ${DIMS} dims, ${COMPONENTS} full-covariance components, tol ${TOL}, max_iter ${MAX_ITER}, ` +
-      `reg_covar ${REG_COVAR}, same initial parameters on both sides, best of ${repeats} alternating rounds\n`);
+    process.stdout.write(
+      `gmm: ${rows} rows × ${DIMS} dims, ${COMPONENTS} full-covariance components, tol ${TOL}, max_iter ${MAX_ITER}, ` +
+        `reg_covar ${REG_COVAR}, same initial parameters on both sides, best of ${repeats} alternating rounds\n`,
+    );
 
     // The two sides alternate, one fit each per round, so a burst of load from other processes
     // on a shared machine hits both rather than one; the best round of each is compared.
@@ -80,7 +96,9 @@ const bench: Benchmark = {
     let sk: SklearnResult | undefined;
     let model = fitGmm(data, rows, DIMS, { ...options, initialParams: init }); // warms the JIT
     for (let r = 0; r < repeats; r++) {
-      sk = JSON.parse(execFileSync(python, ['-c', PYTHON_FIT, dir, '1'], { env, encoding: 'utf8', maxBuffer: 1 << 20 })) as SklearnResult;
+      sk = JSON.parse(
+        execFileSync(python, ['-c', PYTHON_FIT, dir, '1'], { env, encoding: 'utf8', maxBuffer: 1 << 20 }),
+      ) as SklearnResult;
       skTimes.push(...sk.times);
       const t = performance.now();
       model = fitGmm(data, rows, DIMS, { ...options, initialParams: init });
@@ -92,10 +110,34 @@ const bench: Benchmark = {
     const skTime = Math.min(...skTimes);
 
     printTable(
-      ['implementation', 'fit s (best)', 'iterations', 'ms/iteration', 'converged', 'lower bound', 'mean log-lik'],
       [
-        ['aimass fitGmm (node)', aimassTime, model.iterations, (aimassTime * 1000) / model.iterations, String(model.converged), model.lowerBound, aimassLl],
-        [`scikit-learn ${sk.sklearn} (numpy ${sk.numpy})`, skTime, sk.iterations, (skTime * 1000) / sk.iterations, String(sk.converged), sk.lower_bound, sk.mean_ll],
+        'implementation',
+        'fit s (best)',
+        'iterations',
+        'ms/iteration',
+        'converged',
+        'lower bound',
+        'mean log-lik',
+      ],
+      [
+        [
+          'aimass fitGmm (node)',
+          aimassTime,
+          model.iterations,
+          (aimassTime * 1000) / model.iterations,
+          String(model.converged),
+          model.lowerBound,
+          aimassLl,
+        ],
+        [
+          `scikit-learn ${sk.sklearn} (numpy ${sk.numpy})`,
+          skTime,
+          sk.iterations,
+          (skTime * 1000) / sk.iterations,
+          String(sk.converged),
+          sk.lower_bound,
+          sk.mean_ll,
+        ],
       ],
     );
     const llRelDiff = Math.abs(aimassLl - sk.mean_ll) / Math.abs(sk.mean_ll);
@@ -128,8 +170,12 @@ function findSklearnPython(): string {
 function syntheticMixture(rows: number, seed: number): Float64Array {
   const random = mulberry32(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const centres = Array.from({ length: COMPONENTS }, () => Float64Array.from({ length: DIMS }, () => gauss() * 0.5));
-  const mixing = Array.from({ length: COMPONENTS }, () => Float64Array.from({ length: DIMS * DIMS }, () => gauss() * 0.35));
+  const centres = Array.from({ length: COMPONENTS }, () =>
+    Float64Array.from({ length: DIMS }, () => gauss() * 0.5),
+  );
+  const mixing = Array.from({ length: COMPONENTS }, () =>
+    Float64Array.from({ length: DIMS * DIMS }, () => gauss() * 0.35),
+  );
   const weights = Array.from({ length: COMPONENTS }, (_, k) => 1 + k / COMPONENTS);
   const total = weights.reduce((a, b) => a + b, 0);
   const out = new Float64Array(rows * DIMS);
@@ -173,7 +219,8 @@ function precisionsOf(init: GmmInitialParams): Float64Array {
         if (f !== 0) for (let j = 0; j < w; j++) a[r * w + j] = a[r * w + j]! - f * a[c * w + j]!;
       }
     }
-    for (let i = 0; i < DIMS; i++) for (let j = 0; j < DIMS; j++) out[k * DIMS * DIMS + i * DIMS + j] = a[i * w + DIMS + j]!;
+    for (let i = 0; i < DIMS; i++)
+      for (let j = 0; j < DIMS; j++) out[k * DIMS * DIMS + i * DIMS + j] = a[i * w + DIMS + j]!;
   }
   return out;
 }
@@ -188,6 +235,12 @@ function writeNpy(path: string, values: Float64Array, shape: number[]): void {
   head[6] = 1;
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
-  writeFileSync(path, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(values.buffer, values.byteOffset, values.byteLength)]));
+  writeFileSync(
+    path,
+    Buffer.concat([
+      head,
+      Buffer.from(header, 'latin1'),
+      Buffer.from(values.buffer, values.byteOffset, values.byteLength),
+    ]),
+  );
 }
-

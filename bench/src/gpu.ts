@@ -20,8 +20,13 @@ const bench: Benchmark = {
     const batchSizes = String(args.batches ?? '256,1024,4096')
       .split(',')
       .map((b) => positiveInt({ batches: b }, 'batches', 1024));
-    const { runGpuBenchmark } = (await import(new URL('benchmarks/gpu-throughput.js', trainerDist).href)) as GpuThroughputModule;
-    return runGpuBenchmark({ rows: positiveInt(args, 'rows', 60_000), batchSizes, epochs: positiveInt(args, 'epochs', 2) }, (line) => process.stdout.write(`${line}\n`));
+    const { runGpuBenchmark } = (await import(
+      new URL('benchmarks/gpu-throughput.js', trainerDist).href
+    )) as GpuThroughputModule;
+    return runGpuBenchmark(
+      { rows: positiveInt(args, 'rows', 60_000), batchSizes, epochs: positiveInt(args, 'epochs', 2) },
+      (line) => process.stdout.write(`${line}\n`),
+    );
   },
 };
 export default bench;

@@ -26,12 +26,31 @@ const MODEL = 'bench-ae';
 function medianResult(results: readonly LoadResult[]): LoadResult {
   const mid = (key: (r: LoadResult) => number) => median(results.map(key));
   const sum = (key: (r: LoadResult) => number) => results.reduce((n, r) => n + key(r), 0);
-  return { rps: mid((r) => r.rps), p50Ms: mid((r) => r.p50Ms), p99Ms: mid((r) => r.p99Ms), errors: sum((r) => r.errors), count: sum((r) => r.count), total: sum((r) => r.total) };
+  return {
+    rps: mid((r) => r.rps),
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+    errors: sum((r) => r.errors),
+    count: sum((r) => r.count),
+    total: sum((r) => r.total),
+  };
 }
 
-async function rawOrt(bytes: Uint8Array, batch: number, durationMs: number): Promise<{ usPerCall: number; rowsPerS: number }> {
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-  const x = new ort.Tensor('float32', Float32Array.from({ length: batch * 784 }, (_, i) => (i % 97) / 97), [batch, 784]);
+async function rawOrt(
+  bytes: Uint8Array,
+  batch: number,
+  durationMs: number,
+): Promise<{ usPerCall: number; rowsPerS: number }> {
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: batch * 784 }, (_, i) => (i % 97) / 97),
+    [batch, 784],
+  );
   for (let i = 0; i < 50; i++) await session.run({ input: x });
   let calls = 0;
   const start = performance.now();
@@ -45,7 +64,9 @@ async function rawOrt(bytes: Uint8Array, batch: number, durationMs: number): Pro
 }
 
 async function startBaseline(args: string[]): Promise<{ address: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'inference', 'servers.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'inference', 'servers.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const m = /listening (\d+)/.exec(d.toString());
@@ -57,31 +78,55 @@ async function startBaseline(args: string[]): Promise<{ address: string; child: 
 }
 
 function push(registryAddress: string, bytes: Uint8Array): Promise<void> {
-  const registry = createMeshClient<Record<string, (...a: unknown[]) => unknown>>('registry', registryAddress);
+  const registry = createMeshClient<Record<string, (...a: unknown[]) => unknown>>(
+    'registry',
+    registryAddress,
+  );
   return new Promise((resolve, reject) => {
-    const call = registry.PushVersion!((err: ServiceError | null) => (err ? reject(err) : resolve())) as { write(m: unknown): void; end(): void };
+    const call = registry.PushVersion!((err: ServiceError | null) => (err ? reject(err) : resolve())) as {
+      write(m: unknown): void;
+      end(): void;
+    };
     call.write({ header: { model: MODEL, format: 'onnx', alias: 'production' } });
-    for (let i = 0; i < bytes.length; i += 256 * 1024) call.write({ chunk: bytes.subarray(i, i + 256 * 1024) });
+    for (let i = 0; i < bytes.length; i += 256 * 1024)
+      call.write({ chunk: bytes.subarray(i, i + 256 * 1024) });
     call.end();
   });
 }
 
 const benchmark: Benchmark = {
-  description: 'OIP v2 inference vs grpc-js echo ceilings, a DIY grpc-js + onnxruntime server and raw onnxruntime',
+  description:
+    'OIP v2 inference vs grpc-js echo ceilings, a DIY grpc-js + onnxruntime server and raw onnxruntime',
   options: { duration: { type: 'string' }, hidden: { type: 'string' } },
   async run(args) {
     const duration = positiveInt(args, 'duration', 3000);
     const rounds = 5;
     const slice = Math.max(200, Math.round(duration / rounds));
     const hidden = typeof args.hidden === 'string' ? args.hidden.split(',').map(Number) : [256, 32, 256];
-    if (hidden.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${String(args.hidden)}`);
-    const spec = randomDenseNetwork({ inputDim: 784, hidden, outputDim: 784, seed: 7, activation: 'relu', outputActivation: 'sigmoid' });
+    if (hidden.some((n) => !Number.isInteger(n) || n <= 0))
+      throw new Error(
+        `--hidden takes positive layer widths separated by commas, e.g. 256,32,256; got ${String(args.hidden)}`,
+      );
+    const spec = randomDenseNetwork({
+      inputDim: 784,
+      hidden,
+      outputDim: 784,
+      seed: 7,
+      activation: 'relu',
+      outputActivation: 'sigmoid',
+    });
     const bytes = exportDenseNetwork(spec);
     const dir = makeScratchDir('bench-inference');
     const modelPath = join(dir, 'ae.onnx');
     writeFileSync(modelPath, bytes);
     const payload = Buffer.from(Float32Array.from({ length: 784 }, (_, i) => (i % 97) / 97).buffer);
-    const request = { model_name: MODEL, model_version: '', id: '', inputs: [{ name: 'input', datatype: 'FP32', shape: ['1', '784'] }], raw_input_contents: [payload] };
+    const request = {
+      model_name: MODEL,
+      model_version: '',
+      id: '',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: ['1', '784'] }],
+      raw_input_contents: [payload],
+    };
 
     const ort1 = await rawOrt(bytes, 1, Math.min(duration, 1500));
     const ort64 = await rawOrt(bytes, 64, Math.min(duration, 1500));
@@ -103,9 +148,19 @@ const benchmark: Benchmark = {
       const echo = await startBaseline(['echo']);
       const diy = await startBaseline(['diy', modelPath]);
       children.push(echo.child, diy.child);
-      mesh = await startMesh({ stateDir: dir, services: ['registry', 'inference'], otlpEndpoint: otlp.url, extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+      mesh = await startMesh({
+        stateDir: dir,
+        services: ['registry', 'inference'],
+        otlpEndpoint: otlp.url,
+        extraEnv: { AIMASS_LOG_LEVEL: 'warn' },
+      });
       await push(mesh.env.AIMASS_REGISTRY_GRPC!, bytes);
-      const untracedEnv = { ...mesh.env, AIMASS_OTLP_ENDPOINT: '', AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`, AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}` };
+      const untracedEnv = {
+        ...mesh.env,
+        AIMASS_OTLP_ENDPOINT: '',
+        AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`,
+        AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
+      };
       untraced = await startService('inference', untracedEnv, { logDir: mesh.logDir });
       const echoClient = oipClient(echo.address);
       const diyClient = oipClient(diy.address);
@@ -115,13 +170,21 @@ const benchmark: Benchmark = {
       const configs: [string, number, () => Promise<LoadResult>][] = [
         ['grpc-js unary echo, c1', echo.child.pid!, () => unaryLoad(echoClient, request, 1, slice, 200)],
         ['grpc-js unary echo, c64', echo.child.pid!, () => unaryLoad(echoClient, request, 64, slice, 200)],
-        ['grpc-js stream echo, window 64', echo.child.pid!, () => streamLoad(echoClient, request, 64, slice, 200)],
+        [
+          'grpc-js stream echo, window 64',
+          echo.child.pid!,
+          () => streamLoad(echoClient, request, 64, slice, 200),
+        ],
         ['DIY grpc-js + ORT unary, c64', diy.child.pid!, () => unaryLoad(diyClient, request, 64, slice, 200)],
         ['aimass unary, c1 (traced)', traced, () => unaryLoad(aimass, request, 1, slice, 200)],
         ['aimass unary, c64 (traced)', traced, () => unaryLoad(aimass, request, 64, slice, 200)],
         ['aimass stream, window 1 (traced)', traced, () => streamLoad(aimass, request, 1, slice, 200)],
         ['aimass stream, window 64 (traced)', traced, () => streamLoad(aimass, request, 64, slice, 200)],
-        ['aimass unary, c64 (tracing off)', untraced.child.pid, () => unaryLoad(plain, request, 64, slice, 200)],
+        [
+          'aimass unary, c64 (tracing off)',
+          untraced.child.pid,
+          () => unaryLoad(plain, request, 64, slice, 200),
+        ],
       ];
       for (let round = 0; round < rounds; round++) {
         for (const [name, pid, measure] of configs) {
@@ -144,14 +207,28 @@ const benchmark: Benchmark = {
     const rows: [string, LoadResult][] = [...results].map(([name, rs]) => [name, medianResult(rs)]);
 
     process.stdout.write(`model 784-${hidden.join('-')}-784\n`);
-    process.stdout.write(`raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`);
+    process.stdout.write(
+      `raw onnxruntime in-process: batch 1 ${ort1.usPerCall.toFixed(1)} µs/call (${ort1.rowsPerS.toFixed(0)} rows/s); batch 64 ${ort64.usPerCall.toFixed(0)} µs/call (${ort64.rowsPerS.toFixed(0)} rows/s)\n`,
+    );
     printTable(
       ['path', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'client CPU µs/req'],
-      rows.map(([name, r]) => [name, Math.round(r.rps), r.p50Ms, r.p99Ms, r.errors, Math.round(cpu.get(name)! / r.total), Math.round(clientCpu.get(name)! / r.total)]),
+      rows.map(([name, r]) => [
+        name,
+        Math.round(r.rps),
+        r.p50Ms,
+        r.p99Ms,
+        r.errors,
+        Math.round(cpu.get(name)! / r.total),
+        Math.round(clientCpu.get(name)! / r.total),
+      ]),
     );
     process.stdout.write(`OTLP exports received: ${otlp.exports()}\n`);
     const get = (name: string) => rows.find(([n]) => n.startsWith(name))![1];
-    process.stdout.write(`load average after the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores)\n`);
+    process.stdout.write(
+      `load average after the run: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (2 cores)\n`,
+    );
     const traced = get('aimass unary, c64 (traced)');
     return {
       unary_vs_echo: traced.rps / get('grpc-js unary echo, c64').rps,

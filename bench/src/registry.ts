@@ -28,7 +28,12 @@ const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', '
  */
 const bench: Benchmark = {
   description: 'registry push+pull of a 256 MB artifact vs raw MinIO client put+get',
-  options: { mb: { type: 'string' }, rounds: { type: 'string' }, 'push-only': { type: 'boolean' }, 'registry-node-options': { type: 'string' } },
+  options: {
+    mb: { type: 'string' },
+    rounds: { type: 'string' },
+    'push-only': { type: 'boolean' },
+    'registry-node-options': { type: 'string' },
+  },
   async run(args) {
     const mb = positiveInt(args, 'mb', 256);
     // --registry-node-options='--cpu-prof --cpu-prof-dir=DIR' (or '--import FILE', e.g. a script that
@@ -39,7 +44,11 @@ const bench: Benchmark = {
     const pushOnly = args['push-only'] === true;
     const rounds = positiveInt(args, 'rounds', 5);
     const side = Math.round(Math.sqrt((mb * MIB) / 4));
-    const artifact = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' })));
+    const artifact = Buffer.from(
+      exportDenseNetwork(
+        randomDenseNetwork({ inputDim: side, hidden: [], outputDim: side, seed: 1, activation: 'relu' }),
+      ),
+    );
     const digest = createHash('sha256').update(artifact).digest('hex');
 
     const mesh = await startMesh({
@@ -53,7 +62,14 @@ const bench: Benchmark = {
     const address = mesh.env.AIMASS_REGISTRY_GRPC!;
     const client = createMeshClient<registryv1.RegistryServiceClient>('registry', address);
     const url = new URL(s3.endpoint);
-    const minio = new MinioClient({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true });
+    const minio = new MinioClient({
+      endPoint: url.hostname,
+      port: Number(url.port),
+      useSSL: false,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      pathStyle: true,
+    });
     try {
       const bucket = 'bench-raw';
       if (!(await minio.bucketExists(bucket))) await minio.makeBucket(bucket, 'us-east-1');
@@ -63,13 +79,23 @@ const bench: Benchmark = {
       // CPU seconds each process spent in the phase (Linux /proc; blank elsewhere): shows which one limits it.
       const pids = { registry: registry.child.pid, s3: s3.child.pid };
       const measure = async (what: string, op: () => Promise<void>) => {
-        const cpuBefore = { bench: process.cpuUsage(), registry: cpuSeconds(pids.registry), s3: cpuSeconds(pids.s3) };
+        const cpuBefore = {
+          bench: process.cpuUsage(),
+          registry: cpuSeconds(pids.registry),
+          s3: cpuSeconds(pids.s3),
+        };
         const start = performance.now();
         await op();
         const seconds = (performance.now() - start) / 1000;
         const benchCpu = process.cpuUsage(cpuBefore.bench);
-        const used = (now: number | undefined, before: number | undefined) => (now === undefined || before === undefined ? NaN : now - before);
-        const row = [seconds, (benchCpu.user + benchCpu.system) / 1e6, used(cpuSeconds(pids.registry), cpuBefore.registry), used(cpuSeconds(pids.s3), cpuBefore.s3)];
+        const used = (now: number | undefined, before: number | undefined) =>
+          now === undefined || before === undefined ? NaN : now - before;
+        const row = [
+          seconds,
+          (benchCpu.user + benchCpu.system) / 1e6,
+          used(cpuSeconds(pids.registry), cpuBefore.registry),
+          used(cpuSeconds(pids.s3), cpuBefore.s3),
+        ];
         samples.set(what, [...(samples.get(what) ?? []), row]);
       };
       // Warm-up both paths once with a small object so connection set-up is not measured.
@@ -95,15 +121,32 @@ const bench: Benchmark = {
         HEADINGS,
         [...samples].map(([what, rs]) => {
           const m = (i: number) => median(rs.map((r) => r[i]!));
-          return [what, m(0), artifact.length / MIB / m(0), m(1), Number.isNaN(m(2)) ? '' : m(2), Number.isNaN(m(3)) ? '' : m(3)];
+          return [
+            what,
+            m(0),
+            artifact.length / MIB / m(0),
+            m(1),
+            Number.isNaN(m(2)) ? '' : m(2),
+            Number.isNaN(m(3)) ? '' : m(3),
+          ];
         }),
       );
-      process.stdout.write(`medians of ${rounds} rounds; load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores)\n`);
+      process.stdout.write(
+        `medians of ${rounds} rounds; load average after the run: ${os
+          .loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')} (2 cores)\n`,
+      );
       // Ratios are taken within each round, whose raw and registry transfers run back to back, and
       // the median of those is reported: load from elsewhere on a shared machine drifts over tens of
       // seconds, so it moves both sides of a round's ratio alike.
       const secondsOf = (what: string) => samples.get(what)!.map((r) => r[0]!);
-      const [putS, getS, pushS, pullS] = ['minio put (multipart)', 'minio get', 'registry push', 'registry pull'].map((what) => (samples.has(what) ? secondsOf(what) : []));
+      const [putS, getS, pushS, pullS] = [
+        'minio put (multipart)',
+        'minio get',
+        'registry push',
+        'registry pull',
+      ].map((what) => (samples.has(what) ? secondsOf(what) : []));
       const perRound = (f: (i: number) => number) => Array.from({ length: rounds }, (_, i) => f(i));
       const pushRatios = perRound((i) => putS![i]! / pushS![i]!);
       if (pushOnly) {
@@ -113,8 +156,14 @@ const bench: Benchmark = {
       }
       const pullRatios = perRound((i) => getS![i]! / pullS![i]!);
       const roundTrips = perRound((i) => (putS![i]! + getS![i]!) / (pushS![i]! + pullS![i]!));
-      process.stdout.write(`artifact ${(artifact.length / MIB).toFixed(1)} MiB; round-trip ratio per round: ${roundTrips.map((r) => r.toFixed(2)).join(' ')}\n`);
-      return { roundtrip_vs_minio: median(roundTrips), push_vs_minio: median(pushRatios), pull_vs_minio: median(pullRatios) };
+      process.stdout.write(
+        `artifact ${(artifact.length / MIB).toFixed(1)} MiB; round-trip ratio per round: ${roundTrips.map((r) => r.toFixed(2)).join(' ')}\n`,
+      );
+      return {
+        roundtrip_vs_minio: median(roundTrips),
+        push_vs_minio: median(pushRatios),
+        pull_vs_minio: median(pullRatios),
+      };
     } finally {
       client.close();
       await mesh.stop();
@@ -146,7 +195,10 @@ async function rawPut(minio: MinioClient, bucket: string, key: string, body: Buf
   for (let part = 1, at = 0; at < body.length; part++, at += PART) {
     const partNumber = part;
     const task: Promise<void> = minio
-      .uploadPart({ bucketName: bucket, objectName: key, uploadID, partNumber, headers: {} }, body.subarray(at, at + PART))
+      .uploadPart(
+        { bucketName: bucket, objectName: key, uploadID, partNumber, headers: {} },
+        body.subarray(at, at + PART),
+      )
       .then((r) => {
         etags.push({ part: partNumber, etag: r.etag });
       })
@@ -155,7 +207,12 @@ async function rawPut(minio: MinioClient, bucket: string, key: string, body: Buf
     if (inFlight.size >= 2) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  await minio.completeMultipartUpload(bucket, key, uploadID, etags.sort((a, b) => a.part - b.part));
+  await minio.completeMultipartUpload(
+    bucket,
+    key,
+    uploadID,
+    etags.sort((a, b) => a.part - b.part),
+  );
 }
 
 async function rawGet(minio: MinioClient, bucket: string, key: string): Promise<string> {
@@ -164,7 +221,11 @@ async function rawGet(minio: MinioClient, bucket: string, key: string): Promise<
   return hash.digest('hex');
 }
 
-function push(client: registryv1.RegistryServiceClient, body: Buffer, sha256: string): Promise<registryv1.ModelVersion__Output> {
+function push(
+  client: registryv1.RegistryServiceClient,
+  body: Buffer,
+  sha256: string,
+): Promise<registryv1.ModelVersion__Output> {
   return new Promise((resolve, reject) => {
     const call = client.PushVersion((err, v) => (err ? reject(err) : resolve(v!)));
     void (async () => {
@@ -179,6 +240,10 @@ function push(client: registryv1.RegistryServiceClient, body: Buffer, sha256: st
 
 async function pull(client: registryv1.RegistryServiceClient): Promise<string> {
   const hash = createHash('sha256');
-  for await (const message of client.DownloadVersion({ model: 'bench', version: '' }) as AsyncIterable<registryv1.DownloadVersionChunk__Output>) hash.update(message.chunk);
+  for await (const message of client.DownloadVersion({
+    model: 'bench',
+    version: '',
+  }) as AsyncIterable<registryv1.DownloadVersionChunk__Output>)
+    hash.update(message.chunk);
   return hash.digest('hex');
 }

@@ -13,7 +13,9 @@ const available = readdirSync(import.meta.dirname)
 
 const [name, ...args] = process.argv.slice(2);
 if (!name || !available.includes(name)) {
-  process.stderr.write(`usage: npm run bench -- NAME [options]\navailable: ${available.join(', ') || '(none)'}\n`);
+  process.stderr.write(
+    `usage: npm run bench -- NAME [options]\navailable: ${available.join(', ') || '(none)'}\n`,
+  );
   process.exit(2);
 }
 
@@ -28,7 +30,10 @@ try {
 }
 const result = await bench.run(options);
 const line = Object.entries(result)
-  .map(([k, v]) => `${k}=${typeof v === 'string' || Number.isInteger(v) ? v : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`)
+  .map(
+    ([k, v]) =>
+      `${k}=${typeof v === 'string' || Number.isInteger(v) ? v : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`,
+  )
   .join(' ');
 process.stdout.write(`RESULT ${line}\n`);
 process.exit(0);

@@ -8,20 +8,34 @@ import '@tensorflow/tfjs-backend-wasm';
 import { type Benchmark, median, positiveInt, printTable } from './benchmark.js';
 
 interface EngineModule {
-  trainTfjs(jobId: string, spec: unknown, data: unknown, resume: undefined, hooks: unknown): Promise<{ epochsRun: number }>;
+  trainTfjs(
+    jobId: string,
+    spec: unknown,
+    data: unknown,
+    resume: undefined,
+    hooks: unknown,
+  ): Promise<{ epochsRun: number }>;
 }
 interface SpecModule {
   validateSpec(spec: unknown): unknown;
 }
 interface DataModules {
   loadBuiltin(name: string, rows: number, features: number | undefined, seed: number): unknown;
-  prepare(dataset: unknown, options: unknown): { train: Float32Array; trainRows: number; validation: Float32Array; validationRows: number; features: number };
+  prepare(
+    dataset: unknown,
+    options: unknown,
+  ): {
+    train: Float32Array;
+    trainRows: number;
+    validation: Float32Array;
+    validationRows: number;
+    features: number;
+  };
 }
 
 const BATCH = 64;
 const trainerDist = new URL('../../services/trainer/dist/', import.meta.url);
 const load = <T>(path: string) => import(new URL(path, trainerDist).href) as Promise<T>;
-
 
 const bench: Benchmark = {
   description: 'aimass training engine vs bare tfjs fit (same AE, data, batch and backend)',
@@ -47,7 +61,11 @@ const bench: Benchmark = {
       epochs,
       batch_size: BATCH,
     });
-    const data = prepare(loadBuiltin('mnist', rows, undefined, 1), { scaling: 'none', validationSplit: 0.2, seed: 42 });
+    const data = prepare(loadBuiltin('mnist', rows, undefined, 1), {
+      scaling: 'none',
+      validationSplit: 0.2,
+      seed: 42,
+    });
     const samples = data.trainRows * epochs;
 
     const aimass = async () => {
@@ -85,15 +103,21 @@ const bench: Benchmark = {
     const results: Array<[string, number, number]> = [];
     for (let r = 0; r < rounds; r++) {
       // Alternate which side goes first, so a load change mid-round favours neither.
-      const [a, b] = r % 2 === 0 ? [await aimass(), await bare()] : await bare().then(async (b2) => [await aimass(), b2]);
+      const [a, b] =
+        r % 2 === 0 ? [await aimass(), await bare()] : await bare().then(async (b2) => [await aimass(), b2]);
       results.push([`round ${r + 1}`, a as number, b as number]);
     }
-    printTable(['round', 'aimass samples/s', 'tfjs fit samples/s', 'aimass / fit'], results.map(([name, a, b]) => [name, a, b, a / b]));
+    printTable(
+      ['round', 'aimass samples/s', 'tfjs fit samples/s', 'aimass / fit'],
+      results.map(([name, a, b]) => [name, a, b, a / b]),
+    );
     // Per-round ratios, median: the two sides of a round share the machine's load at that moment.
     const ratio = median(results.map(([, a, b]) => a / b));
     const aimassBest = Math.max(...results.map((row) => row[1]));
     const fitBest = Math.max(...results.map((row) => row[2]));
-    process.stdout.write(`backend ${tf.getBackend()}, ${data.trainRows} rows x ${epochs} epochs, batch ${BATCH}\n`);
+    process.stdout.write(
+      `backend ${tf.getBackend()}, ${data.trainRows} rows x ${epochs} epochs, batch ${BATCH}\n`,
+    );
     return { overhead: Math.max(0, 1 - ratio), aimass_sps: aimassBest, fit_sps: fitBest };
   },
 };

@@ -33,12 +33,19 @@ export class DigestMismatchError extends CliError {
  * 'drain', and the gRPC stream is paused meanwhile, so memory stays bounded. At the end the whole
  * file's SHA-256 is checked against the version's digest.
  */
-export async function downloadArtifact(client: registryv1.RegistryServiceClient, request: DownloadArtifactRequest): Promise<DownloadedArtifact> {
+export async function downloadArtifact(
+  client: registryv1.RegistryServiceClient,
+  request: DownloadArtifactRequest,
+): Promise<DownloadedArtifact> {
   const offset = request.resume ? await existingSize(request.file) : 0;
   const hash = createHash('sha256');
   if (offset > 0) for await (const piece of fs.createReadStream(request.file)) hash.update(piece as Buffer);
 
-  const call = client.DownloadVersion({ model: request.model, version: request.version, offset: String(offset) });
+  const call = client.DownloadVersion({
+    model: request.model,
+    version: request.version,
+    offset: String(offset),
+  });
   let out: fs.WriteStream | undefined;
   let version: registryv1.ModelVersion__Output | undefined;
   let received = 0;
@@ -47,13 +54,17 @@ export async function downloadArtifact(client: registryv1.RegistryServiceClient,
       if (message.version) {
         version = message.version;
         const total = Number(version.size_bytes);
-        if (offset > total) throw new InputFileError(`${request.file} has ${offset} bytes, more than version ${version.version} (${total} bytes); it is not a partial download of it`);
+        if (offset > total)
+          throw new InputFileError(
+            `${request.file} has ${offset} bytes, more than version ${version.version} (${total} bytes); it is not a partial download of it`,
+          );
         request.onStart?.(total, offset);
         out = fs.createWriteStream(request.file, { flags: offset > 0 ? 'r+' : 'w', start: offset });
         await once(out, 'open');
       }
       if (message.chunk.length === 0) continue;
-      if (!out) throw new CliError('the registry sent artifact bytes before the version; is it an aimass registry?');
+      if (!out)
+        throw new CliError('the registry sent artifact bytes before the version; is it an aimass registry?');
       hash.update(message.chunk);
       received += message.chunk.length;
       request.onProgress?.(offset + received);
@@ -71,7 +82,9 @@ export async function downloadArtifact(client: registryv1.RegistryServiceClient,
   if (offset + received !== Number(version.size_bytes) || digest !== version.sha256) {
     throw new DigestMismatchError(
       `${request.file} does not match version ${version.version} of ${version.model}: ${offset + received} of ${version.size_bytes} bytes, sha256 ${digest} instead of ${version.sha256}` +
-        (offset > 0 ? '; the part that was already there may be from another file, so download again without --resume' : ''),
+        (offset > 0
+          ? '; the part that was already there may be from another file, so download again without --resume'
+          : ''),
     );
   }
   return { version, received };
@@ -80,7 +93,8 @@ export async function downloadArtifact(client: registryv1.RegistryServiceClient,
 async function existingSize(file: string): Promise<number> {
   try {
     const stat = await fs.promises.stat(file);
-    if (!stat.isFile()) throw new InputFileError(`${file} is not a regular file; --resume continues a partial download`);
+    if (!stat.isFile())
+      throw new InputFileError(`${file} is not a regular file; --resume continues a partial download`);
     return stat.size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;

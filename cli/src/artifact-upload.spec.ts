@@ -58,11 +58,24 @@ function fakeRegistry() {
       call.on('end', () => {
         push.sha256 = hash.digest('hex');
         const header = push.header;
-        if (!header) return callback({ code: status.INVALID_ARGUMENT, details: 'the first message must be a header' });
+        if (!header)
+          return callback({ code: status.INVALID_ARGUMENT, details: 'the first message must be a header' });
         if (header.model === 'refused') return;
-        if (String(push.bytes) !== header.size_bytes) return callback({ code: status.INVALID_ARGUMENT, details: `size ${push.bytes} != header ${header.size_bytes}` });
-        if (push.sha256 !== header.sha256) return callback({ code: status.INVALID_ARGUMENT, details: 'sha256 mismatch' });
-        callback(null, { model: header.model, version: nextVersion++, format: header.format, size_bytes: push.bytes, sha256: push.sha256, aliases: header.alias ? [header.alias] : [] });
+        if (String(push.bytes) !== header.size_bytes)
+          return callback({
+            code: status.INVALID_ARGUMENT,
+            details: `size ${push.bytes} != header ${header.size_bytes}`,
+          });
+        if (push.sha256 !== header.sha256)
+          return callback({ code: status.INVALID_ARGUMENT, details: 'sha256 mismatch' });
+        callback(null, {
+          model: header.model,
+          version: nextVersion++,
+          format: header.format,
+          size_bytes: push.bytes,
+          sha256: push.sha256,
+          aliases: header.alias ? [header.alias] : [],
+        });
       });
     },
   };
@@ -119,11 +132,30 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
   it('sends the header with size and SHA-256, then the file in ~4 MiB chunks', async () => {
     const { file, sha256 } = modelFile('small.onnx', 2 * UPLOAD_CHUNK_BYTES + 17);
     const phases: string[] = [];
-    const version = await pushArtifact(client, { model: 'iris', file, format: 'onnx', alias: 'staging', description: 'd', onPhase: (p) => phases.push(p) });
+    const version = await pushArtifact(client, {
+      model: 'iris',
+      file,
+      format: 'onnx',
+      alias: 'staging',
+      description: 'd',
+      onPhase: (p) => phases.push(p),
+    });
 
-    expect(version).toMatchObject({ model: 'iris', sha256, size_bytes: String(2 * UPLOAD_CHUNK_BYTES + 17), aliases: ['staging'] });
+    expect(version).toMatchObject({
+      model: 'iris',
+      sha256,
+      size_bytes: String(2 * UPLOAD_CHUNK_BYTES + 17),
+      aliases: ['staging'],
+    });
     const push = registry.received.at(-1)!;
-    expect(push.header).toMatchObject({ model: 'iris', format: 'onnx', size_bytes: String(2 * UPLOAD_CHUNK_BYTES + 17), sha256, alias: 'staging', description: 'd' });
+    expect(push.header).toMatchObject({
+      model: 'iris',
+      format: 'onnx',
+      size_bytes: String(2 * UPLOAD_CHUNK_BYTES + 17),
+      sha256,
+      alias: 'staging',
+      description: 'd',
+    });
     expect(push.parts).toEqual(['header', 'chunk', 'chunk', 'chunk']);
     expect(push.chunkSizes).toEqual([UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_BYTES, 17]);
     expect(phases).toEqual(['hash', 'upload']);
@@ -144,7 +176,12 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
     const { file, sha256 } = modelFile('large.onnx', size);
     registry.holdAfterHeader();
     let accepted = 0;
-    const pushing = pushArtifact(client, { model: 'large', file, format: 'onnx', onProgress: (done) => (accepted = done) });
+    const pushing = pushArtifact(client, {
+      model: 'large',
+      file,
+      format: 'onnx',
+      onProgress: (done) => (accepted = done),
+    });
 
     // While the registry holds the stream, the client may only get as far as the gRPC and HTTP/2
     // buffers allow; without waiting on 'drain' it would hand over the whole file at once. (It got
@@ -161,7 +198,9 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
   it('returns the registry refusal promptly even while blocked on a full stream', async () => {
     const { file } = modelFile('refused.onnx', 64 * 1024 * 1024);
     const started = Date.now();
-    const error = await pushArtifact(client, { model: 'refused', file, format: 'onnx' }).catch((err: unknown) => err);
+    const error = await pushArtifact(client, { model: 'refused', file, format: 'onnx' }).catch(
+      (err: unknown) => err,
+    );
     expect(isServiceError(error) && error.code).toBe(status.PERMISSION_DENIED);
     expect((error as Error & { details: string }).details).toBe('pushing to "refused" is not allowed');
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -169,9 +208,15 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
 
   it('fails on a missing file before opening a call', async () => {
     const calls = registry.received.length;
-    await expect(pushArtifact(client, { model: 'm', file: path.join(tmp, 'absent.onnx'), format: 'onnx' })).rejects.toThrow(InputFileError);
-    await expect(pushArtifact(client, { model: 'm', file: path.join(tmp, 'absent.onnx'), format: 'onnx' })).rejects.toThrow(/absent.onnx: no such file/);
-    await expect(pushArtifact(client, { model: 'm', file: tmp, format: 'onnx' })).rejects.toThrow(/is not a regular file/);
+    await expect(
+      pushArtifact(client, { model: 'm', file: path.join(tmp, 'absent.onnx'), format: 'onnx' }),
+    ).rejects.toThrow(InputFileError);
+    await expect(
+      pushArtifact(client, { model: 'm', file: path.join(tmp, 'absent.onnx'), format: 'onnx' }),
+    ).rejects.toThrow(/absent.onnx: no such file/);
+    await expect(pushArtifact(client, { model: 'm', file: tmp, format: 'onnx' })).rejects.toThrow(
+      /is not a regular file/,
+    );
     expect(registry.received.length).toBe(calls);
   });
 });

@@ -29,7 +29,10 @@ type PushCall = ClientWritableStream<registryv1.PushVersionRequest>;
  * the registry answers before the last chunk (a refusal), reading stops and its answer is returned
  * or thrown.
  */
-export async function pushArtifact(client: registryv1.RegistryServiceClient, request: PushArtifactRequest): Promise<registryv1.ModelVersion__Output> {
+export async function pushArtifact(
+  client: registryv1.RegistryServiceClient,
+  request: PushArtifactRequest,
+): Promise<registryv1.ModelVersion__Output> {
   const size = await regularFileSize(request.file);
   request.onPhase?.('hash', size);
   const sha256 = await sha256OfFile(request.file, request.onProgress);

@@ -9,7 +9,12 @@ export interface ErrorReport {
 }
 
 export function isServiceError(err: unknown): err is ServiceError {
-  return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number' && 'details' in err && 'metadata' in err;
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<ServiceError>).code === 'number' &&
+    'details' in err &&
+    'metadata' in err
+  );
 }
 
 /**
@@ -21,11 +26,14 @@ export function reportError(err: unknown): ErrorReport {
     const name = GrpcStatus[err.code] ?? `STATUS_${err.code}`;
     const lines = [`error: ${name}: ${err.details.trim()}`];
     if (err.code === GrpcStatus.UNAVAILABLE) {
-      lines.push('hint: is the mesh up? Start it with `scripts/stack up`, or pass --registry / --inference host:port');
+      lines.push(
+        'hint: is the mesh up? Start it with `scripts/stack up`, or pass --registry / --inference host:port',
+      );
     }
     return { lines, exitCode: 1 };
   }
-  if (err instanceof CliError || err instanceof ConfigError) return { lines: [`error: ${err.message}`], exitCode: 1 };
+  if (err instanceof CliError || err instanceof ConfigError)
+    return { lines: [`error: ${err.message}`], exitCode: 1 };
   const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return { lines: [`error: unexpected failure (a bug in aimass): ${detail}`], exitCode: 1 };
 }

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import type { oip } from '@aimass/contracts';
 import { InputFileError, unreadable } from './errors.js';
-import { TensorCodecError, decodeContents, decodeTensor, encodeTensor, type JsonTensor } from './tensor-codec.js';
+import {
+  TensorCodecError,
+  decodeContents,
+  decodeTensor,
+  encodeTensor,
+  type JsonTensor,
+} from './tensor-codec.js';
 
 /** The `predict --input` file; element rules per datatype are in tensor-codec.ts. */
 export const InferInputFileSchema = z.strictObject({
@@ -55,14 +61,22 @@ export function readInferInputFile(file: string): InferInputFile {
   }
   const parsed = InferInputFileSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`);
-    throw new InputFileError(`${file} is not a predict input file: ${problems.join('; ')} (see aimass predict --help)`);
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.length > 0 ? i.path.join('.') : '(top level)'}: ${i.message}`,
+    );
+    throw new InputFileError(
+      `${file} is not a predict input file: ${problems.join('; ')} (see aimass predict --help)`,
+    );
   }
   return parsed.data;
 }
 
 /** An OIP v2 ModelInferRequest carrying every input as raw contents (OIP: all raw or none). */
-export function buildInferRequest(model: string, version: string, input: InferInputFile): oip.ModelInferRequest {
+export function buildInferRequest(
+  model: string,
+  version: string,
+  input: InferInputFile,
+): oip.ModelInferRequest {
   const encoded = input.inputs.map((tensor) => encodeTensor(tensor));
   return {
     model_name: model,
@@ -83,7 +97,9 @@ export interface InferResult {
 export function decodeInferResponse(response: oip.ModelInferResponse__Output): InferResult {
   const raw = response.raw_output_contents;
   if (raw.length > 0 && raw.length !== response.outputs.length) {
-    throw new TensorCodecError(`the server sent ${raw.length} raw output contents for ${response.outputs.length} outputs`);
+    throw new TensorCodecError(
+      `the server sent ${raw.length} raw output contents for ${response.outputs.length} outputs`,
+    );
   }
   const outputs = response.outputs.map((out, i) => {
     const bytes = raw[i];

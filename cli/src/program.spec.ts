@@ -17,15 +17,43 @@ describe('usage errors exit 2 before anything is dialled', () => {
     ['no command', [], /Usage: aimass/],
     ['an unknown command', ['models', 'lsit'], /unknown command 'lsit'/],
     ['a missing FILE', ['models', 'push', 'iris'], /missing required argument 'FILE'/],
-    ['an unknown format', ['models', 'push', 'iris', 'm.onnx', '--format', 'pt'], /Allowed choices are onnx, tfjs/],
+    [
+      'an unknown format',
+      ['models', 'push', 'iris', 'm.onnx', '--format', 'pt'],
+      /Allowed choices are onnx, tfjs/,
+    ],
     ['an extra argument', ['models', 'show', 'iris', 'extra'], /too many arguments/],
-    ['VERSION zero', ['alias', 'set', 'iris', 'production', '0'], /invalid for argument 'VERSION'. expected a version number/],
-    ['VERSION not a number', ['alias', 'set', 'iris', 'production', 'latest'], /invalid for argument 'VERSION'/],
-    ['VERSION beyond uint32', ['alias', 'set', 'iris', 'production', '4294967296'], /invalid for argument 'VERSION'/],
+    [
+      'VERSION zero',
+      ['alias', 'set', 'iris', 'production', '0'],
+      /invalid for argument 'VERSION'. expected a version number/,
+    ],
+    [
+      'VERSION not a number',
+      ['alias', 'set', 'iris', 'production', 'latest'],
+      /invalid for argument 'VERSION'/,
+    ],
+    [
+      'VERSION beyond uint32',
+      ['alias', 'set', 'iris', 'production', '4294967296'],
+      /invalid for argument 'VERSION'/,
+    ],
     ['predict without --input', ['predict', 'iris'], /required option '--input <FILE>' not specified/],
-    ['an unknown --output', ['predict', 'iris', '--input', 'x.json', '--output', 'csv'], /Allowed choices are json, table/],
-    ['a --registry that is not host:port', ['--registry', 'registry', 'models', 'list'], /expected host:port/],
-    ['a --inference URL', ['--inference', 'http://127.0.0.1:8001', 'predict', 'iris', '--input', 'x.json'], /expected host:port/],
+    [
+      'an unknown --output',
+      ['predict', 'iris', '--input', 'x.json', '--output', 'csv'],
+      /Allowed choices are json, table/,
+    ],
+    [
+      'a --registry that is not host:port',
+      ['--registry', 'registry', 'models', 'list'],
+      /expected host:port/,
+    ],
+    [
+      'a --inference URL',
+      ['--inference', 'http://127.0.0.1:8001', 'predict', 'iris', '--input', 'x.json'],
+      /expected host:port/,
+    ],
   ])('%s', async (_what, args, message) => {
     const io = captureIo(NO_STACK);
     expect(await runCli(args, io)).toBe(EXIT_USAGE);
@@ -42,11 +70,20 @@ describe('usage errors exit 2 before anything is dialled', () => {
 });
 
 const models: registryv1.Model[] = [
-  { name: 'iris', latest_version: 3, aliases: { production: 2, staging: 3 }, updated_at: '2025-01-02T00:00:00Z' },
+  {
+    name: 'iris',
+    latest_version: 3,
+    aliases: { production: 2, staging: 3 },
+    updated_at: '2025-01-02T00:00:00Z',
+  },
   { name: 'mnist-ae', latest_version: 1, aliases: {}, updated_at: '2025-01-03T00:00:00Z' },
   { name: 'mnist-vae', latest_version: 0, aliases: {}, updated_at: '' },
 ];
-const seen: { aliasRequests: registryv1.SetAliasRequest__Output[]; versionRequests: registryv1.GetVersionRequest__Output[]; inferRequests: oip.ModelInferRequest__Output[] } = {
+const seen: {
+  aliasRequests: registryv1.SetAliasRequest__Output[];
+  versionRequests: registryv1.GetVersionRequest__Output[];
+  inferRequests: oip.ModelInferRequest__Output[];
+} = {
   aliasRequests: [],
   versionRequests: [],
   inferRequests: [],
@@ -54,18 +91,27 @@ const seen: { aliasRequests: registryv1.SetAliasRequest__Output[]; versionReques
 
 /** A registry with the three models above, paging ListModels two at a time. */
 const registryHandlers = {
-  ListModels(call: ServerUnaryCall<registryv1.ListModelsRequest__Output, registryv1.ListModelsResponse>, cb: sendUnaryData<registryv1.ListModelsResponse>) {
+  ListModels(
+    call: ServerUnaryCall<registryv1.ListModelsRequest__Output, registryv1.ListModelsResponse>,
+    cb: sendUnaryData<registryv1.ListModelsResponse>,
+  ) {
     const matching = models.filter((m) => m.name!.startsWith(call.request.name_prefix));
     const from = call.request.page_token ? Number(call.request.page_token) : 0;
     const next = from + 2 < matching.length ? String(from + 2) : '';
     cb(null, { models: matching.slice(from, from + 2), next_page_token: next });
   },
-  GetModel(call: ServerUnaryCall<registryv1.GetModelRequest__Output, registryv1.Model>, cb: sendUnaryData<registryv1.Model>) {
+  GetModel(
+    call: ServerUnaryCall<registryv1.GetModelRequest__Output, registryv1.Model>,
+    cb: sendUnaryData<registryv1.Model>,
+  ) {
     const model = models.find((m) => m.name === call.request.name);
     if (model) cb(null, model);
     else cb({ code: status.NOT_FOUND, details: `model "${call.request.name}" does not exist` });
   },
-  GetVersion(call: ServerUnaryCall<registryv1.GetVersionRequest__Output, registryv1.ModelVersion>, cb: sendUnaryData<registryv1.ModelVersion>) {
+  GetVersion(
+    call: ServerUnaryCall<registryv1.GetVersionRequest__Output, registryv1.ModelVersion>,
+    cb: sendUnaryData<registryv1.ModelVersion>,
+  ) {
     seen.versionRequests.push(call.request);
     cb(null, {
       model: call.request.model,
@@ -75,14 +121,28 @@ const registryHandlers = {
       size_bytes: 2048,
       sha256: 'ab'.repeat(32),
       aliases: ['production'],
-      signature: { inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }], outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 3] }] },
+      signature: {
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+        outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 3] }],
+      },
     });
   },
-  SetAlias(call: ServerUnaryCall<registryv1.SetAliasRequest__Output, registryv1.Alias>, cb: sendUnaryData<registryv1.Alias>) {
+  SetAlias(
+    call: ServerUnaryCall<registryv1.SetAliasRequest__Output, registryv1.Alias>,
+    cb: sendUnaryData<registryv1.Alias>,
+  ) {
     seen.aliasRequests.push(call.request);
-    cb(null, { model: call.request.model, alias: call.request.alias, version: call.request.version, previous_version: 2 });
+    cb(null, {
+      model: call.request.model,
+      alias: call.request.alias,
+      version: call.request.version,
+      previous_version: 2,
+    });
   },
-  PushVersion(call: ServerReadableStream<registryv1.PushVersionRequest__Output, registryv1.ModelVersion>, cb: sendUnaryData<registryv1.ModelVersion>) {
+  PushVersion(
+    call: ServerReadableStream<registryv1.PushVersionRequest__Output, registryv1.ModelVersion>,
+    cb: sendUnaryData<registryv1.ModelVersion>,
+  ) {
     call.on('data', () => undefined);
     call.on('end', () => cb(null, { model: 'iris', version: 4 }));
   },
@@ -93,7 +153,10 @@ const registryHandlers = {
  * byte for byte. Model "typed" answers in typed contents instead (OIP: all outputs raw, or none).
  */
 const inferenceHandlers = {
-  ModelInfer(call: ServerUnaryCall<oip.ModelInferRequest__Output, oip.ModelInferResponse>, cb: sendUnaryData<oip.ModelInferResponse>) {
+  ModelInfer(
+    call: ServerUnaryCall<oip.ModelInferRequest__Output, oip.ModelInferResponse>,
+    cb: sendUnaryData<oip.ModelInferResponse>,
+  ) {
     const req = call.request;
     seen.inferRequests.push(req);
     if (req.model_name === 'typed') {
@@ -102,7 +165,12 @@ const inferenceHandlers = {
         model_version: '1',
         outputs: [
           { name: 'score', datatype: 'FP64', shape: [2], contents: { fp64_contents: [0.5, 0.25] } },
-          { name: 'big', datatype: 'UINT64', shape: [1], contents: { uint64_contents: ['18446744073709551615'] } },
+          {
+            name: 'big',
+            datatype: 'UINT64',
+            shape: [1],
+            contents: { uint64_contents: ['18446744073709551615'] },
+          },
         ],
       });
     }
@@ -212,11 +280,24 @@ describe('commands against real gRPC servers', () => {
       }),
     );
     const io = captureIo(NO_STACK);
-    expect(await runCli(['--inference', inference.address, 'predict', 'iris', '--input', input, '--version', 'staging'], io)).toBe(0);
+    expect(
+      await runCli(
+        ['--inference', inference.address, 'predict', 'iris', '--input', input, '--version', 'staging'],
+        io,
+      ),
+    ).toBe(0);
 
     const sent = seen.inferRequests.at(-1)!;
-    expect(sent).toMatchObject({ model_name: 'iris', model_version: 'staging', outputs: [{ name: 'x_out' }] });
-    expect(sent.inputs.map((t) => [t.name, t.datatype, t.shape])).toEqual([['x', 'FP32', ['1', '2']], ['ids', 'INT64', ['2']], ['text', 'BYTES', ['1']]]);
+    expect(sent).toMatchObject({
+      model_name: 'iris',
+      model_version: 'staging',
+      outputs: [{ name: 'x_out' }],
+    });
+    expect(sent.inputs.map((t) => [t.name, t.datatype, t.shape])).toEqual([
+      ['x', 'FP32', ['1', '2']],
+      ['ids', 'INT64', ['2']],
+      ['text', 'BYTES', ['1']],
+    ]);
     expect([...sent.raw_input_contents[0]!]).toEqual([0, 0, 0, 0x3f, 0, 0, 0, 0xc0]);
 
     expect(JSON.parse(io.out())).toEqual({
@@ -232,9 +313,14 @@ describe('commands against real gRPC servers', () => {
 
   it('predict decodes outputs sent in typed contents', async () => {
     const input = path.join(tmp, 'typed.json');
-    fs.writeFileSync(input, JSON.stringify({ inputs: [{ name: 'x', datatype: 'BOOL', shape: [1], data: [true] }] }));
+    fs.writeFileSync(
+      input,
+      JSON.stringify({ inputs: [{ name: 'x', datatype: 'BOOL', shape: [1], data: [true] }] }),
+    );
     const io = captureIo(NO_STACK);
-    expect(await runCli(['--inference', inference.address, 'predict', 'typed', '--input', input], io)).toBe(0);
+    expect(await runCli(['--inference', inference.address, 'predict', 'typed', '--input', input], io)).toBe(
+      0,
+    );
     expect(JSON.parse(io.out()).outputs).toEqual([
       { name: 'score', datatype: 'FP64', shape: [2], data: [0.5, 0.25] },
       { name: 'big', datatype: 'UINT64', shape: [1], data: ['18446744073709551615'] },
@@ -243,19 +329,45 @@ describe('commands against real gRPC servers', () => {
 
   it('predict --output table prints one row per output', async () => {
     const input = path.join(tmp, 'table.json');
-    fs.writeFileSync(input, JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT8', shape: [3], data: [1, 2, 3] }] }));
+    fs.writeFileSync(
+      input,
+      JSON.stringify({ inputs: [{ name: 'x', datatype: 'INT8', shape: [3], data: [1, 2, 3] }] }),
+    );
     const io = captureIo(NO_STACK);
-    expect(await runCli(['--inference', inference.address, 'predict', 'iris', '--input', input, '--output', 'table'], io)).toBe(0);
-    expect(io.out()).toMatch(/^model iris version 7\nOUTPUT\s+DATATYPE\s+SHAPE\s+DATA\nx_out\s+INT8\s+\[3\]\s+1, 2, 3\n$/);
+    expect(
+      await runCli(
+        ['--inference', inference.address, 'predict', 'iris', '--input', input, '--output', 'table'],
+        io,
+      ),
+    ).toBe(0);
+    expect(io.out()).toMatch(
+      /^model iris version 7\nOUTPUT\s+DATATYPE\s+SHAPE\s+DATA\nx_out\s+INT8\s+\[3\]\s+1, 2, 3\n$/,
+    );
   });
 
   it.each([
     ['a missing file', null, /^error: cannot read .*absent\.json: no such file\n$/],
     ['invalid JSON', '{"inputs": [', /^error: .*bad\.json is not valid JSON/],
-    ['a file without inputs', '{"outputs": ["y"]}', /^error: .*bad\.json is not a predict input file: inputs: /],
-    ['a misspelled key', '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "values": [1]}]}', /inputs\.0\.data: .*inputs\.0: Unrecognized key: "values"/],
-    ['data that disagrees with the shape', '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2]}]}', /^error: tensor "x": data has 2 elements but shape \[1, 4\] needs 4\n$/],
-    ['a non-numeric value', '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [2], "data": [1, "two"]}]}', /^error: tensor "x": element 1 is "two"; FP32 needs numbers\n$/],
+    [
+      'a file without inputs',
+      '{"outputs": ["y"]}',
+      /^error: .*bad\.json is not a predict input file: inputs: /,
+    ],
+    [
+      'a misspelled key',
+      '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "values": [1]}]}',
+      /inputs\.0\.data: .*inputs\.0: Unrecognized key: "values"/,
+    ],
+    [
+      'data that disagrees with the shape',
+      '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [1, 2]}]}',
+      /^error: tensor "x": data has 2 elements but shape \[1, 4\] needs 4\n$/,
+    ],
+    [
+      'a non-numeric value',
+      '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [2], "data": [1, "two"]}]}',
+      /^error: tensor "x": element 1 is "two"; FP32 needs numbers\n$/,
+    ],
   ])('predict with %s fails with exit 1 and sends nothing', async (_what, content, message) => {
     const file = path.join(tmp, content === null ? 'absent.json' : 'bad.json');
     if (content !== null) fs.writeFileSync(file, content);

@@ -37,7 +37,9 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (text) => ctx.io.stdout.write(text),
       writeErr: (text) => ctx.io.stderr.write(text),
     });
-  program.hook('preAction', (root) => ctx.setOverrides(root.opts<{ registry?: string; inference?: string }>()));
+  program.hook('preAction', (root) =>
+    ctx.setOverrides(root.opts<{ registry?: string; inference?: string }>()),
+  );
 
   registerModelsCommands(program, ctx);
   registerVersionsCommands(program, ctx);
@@ -57,7 +59,10 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed the message or the help text.
-      const shownOnRequest = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0);
+      const shownOnRequest =
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        (err.code === 'commander.help' && err.exitCode === 0);
       return shownOnRequest ? 0 : EXIT_USAGE;
     }
     const report = reportError(err);

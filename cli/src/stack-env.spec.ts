@@ -23,12 +23,19 @@ function workspace(name: string, stackEnv?: string): { root: string; start: stri
 }
 
 describe('meshAddresses', () => {
-  const stackFile = 'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
+  const stackFile =
+    'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
   const defaultHttp = { monitorHttp: 'http://127.0.0.1:8090', inferenceMetricsHttp: 'http://127.0.0.1:8002' };
 
   it('uses the defaults of @aimass/config when there is no stack.env', () => {
     const { start } = workspace('no-stack');
-    expect(meshAddresses({}, start)).toEqual({ registry: '127.0.0.1:50051', inference: '127.0.0.1:8001', trainer: '127.0.0.1:50052', ...defaultHttp, stackEnvFile: undefined });
+    expect(meshAddresses({}, start)).toEqual({
+      registry: '127.0.0.1:50051',
+      inference: '127.0.0.1:8001',
+      trainer: '127.0.0.1:50052',
+      ...defaultHttp,
+      stackEnvFile: undefined,
+    });
   });
 
   it('reads <repo>/.aimass/stack.env found by walking up from the CLI, ignoring launcher-only keys', () => {
@@ -46,32 +53,50 @@ describe('meshAddresses', () => {
   it('lets the process environment override stack.env, key by key', () => {
     const { start } = workspace('override', stackFile);
     const env = { AIMASS_INFERENCE_GRPC: '127.0.0.1:9999', AIMASS_STACK_PID: '1' };
-    expect(meshAddresses(env, start)).toMatchObject({ registry: '127.0.0.1:41001', inference: '127.0.0.1:9999' });
+    expect(meshAddresses(env, start)).toMatchObject({
+      registry: '127.0.0.1:41001',
+      inference: '127.0.0.1:9999',
+    });
   });
 
   it('reads the file AIMASS_STACK_ENV names instead', () => {
     const { start } = workspace('explicit', stackFile);
     const other = path.join(tmp, 'other.env');
     fs.writeFileSync(other, "AIMASS_REGISTRY_GRPC='127.0.0.2:1'\n");
-    expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({ registry: '127.0.0.2:1', inference: '127.0.0.1:8001', trainer: '127.0.0.1:50052', ...defaultHttp, stackEnvFile: other });
+    expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({
+      registry: '127.0.0.2:1',
+      inference: '127.0.0.1:8001',
+      trainer: '127.0.0.1:50052',
+      ...defaultHttp,
+      stackEnvFile: other,
+    });
   });
 
   it('refuses a stack.env that is not KEY=VALUE lines bash would assign, naming the file and line', () => {
-    const { root, start } = workspace('malformed', 'AIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=$HOST:1\n');
+    const { root, start } = workspace(
+      'malformed',
+      'AIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=$HOST:1\n',
+    );
     const attempt = () => meshAddresses({}, start);
     expect(attempt).toThrow(StackEnvError);
-    expect(attempt).toThrow(`${path.join(root, '.aimass', 'stack.env')} line 2: variable and command expansion are not supported`);
+    expect(attempt).toThrow(
+      `${path.join(root, '.aimass', 'stack.env')} line 2: variable and command expansion are not supported`,
+    );
   });
 
   it('says so when AIMASS_STACK_ENV names a missing file', () => {
     const { start } = workspace('explicit-missing');
-    expect(() => meshAddresses({ AIMASS_STACK_ENV: path.join(tmp, 'absent.env') }, start)).toThrow(/AIMASS_STACK_ENV=.*absent.env: no such file/);
+    expect(() => meshAddresses({ AIMASS_STACK_ENV: path.join(tmp, 'absent.env') }, start)).toThrow(
+      /AIMASS_STACK_ENV=.*absent.env: no such file/,
+    );
   });
 
   it('reports a malformed address from the environment as a configuration error', () => {
     const { start } = workspace('bad-address');
     expect(() => meshAddresses({ AIMASS_REGISTRY_GRPC: 'registry' }, start)).toThrow(ConfigError);
-    expect(() => meshAddresses({ AIMASS_REGISTRY_GRPC: 'registry' }, start)).toThrow(/AIMASS_REGISTRY_GRPC .*expected host:port/);
+    expect(() => meshAddresses({ AIMASS_REGISTRY_GRPC: 'registry' }, start)).toThrow(
+      /AIMASS_REGISTRY_GRPC .*expected host:port/,
+    );
   });
 
   it('finds no repo root outside a workspace', () => {

@@ -38,7 +38,10 @@ export function findRepoRoot(start: string = import.meta.dirname): string | unde
  * The registry and inference addresses for this invocation. `start` is where the repo root search
  * begins (this module's folder by default, so `pnpm aimass` finds <repo>/.aimass/stack.env).
  */
-export function meshAddresses(env: NodeJS.ProcessEnv = process.env, start: string = import.meta.dirname): MeshAddresses {
+export function meshAddresses(
+  env: NodeJS.ProcessEnv = process.env,
+  start: string = import.meta.dirname,
+): MeshAddresses {
   const explicit = env[STACK_ENV_VARIABLE];
   let file: string | undefined;
   if (explicit) file = path.resolve(explicit);

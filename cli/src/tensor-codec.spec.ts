@@ -25,9 +25,15 @@ describe('encodeTensor / decodeTensor', () => {
   });
 
   it('writes little-endian element bytes', () => {
-    expect([...encodeTensor({ name: 'x', datatype: 'INT32', shape: [2], data: [1, -2] }).raw]).toEqual([1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff]);
-    expect([...encodeTensor({ name: 'x', datatype: 'FP32', shape: [1], data: [1] }).raw]).toEqual([0, 0, 0x80, 0x3f]);
-    expect([...encodeTensor({ name: 'x', datatype: 'INT64', shape: [1], data: ['-2'] }).raw]).toEqual([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    expect([...encodeTensor({ name: 'x', datatype: 'INT32', shape: [2], data: [1, -2] }).raw]).toEqual([
+      1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff,
+    ]);
+    expect([...encodeTensor({ name: 'x', datatype: 'FP32', shape: [1], data: [1] }).raw]).toEqual([
+      0, 0, 0x80, 0x3f,
+    ]);
+    expect([...encodeTensor({ name: 'x', datatype: 'INT64', shape: [1], data: ['-2'] }).raw]).toEqual([
+      0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
   });
 
   it('writes BYTES as a 4-byte little-endian length then the UTF-8 bytes', () => {
@@ -36,7 +42,15 @@ describe('encodeTensor / decodeTensor', () => {
   });
 
   it('accepts data nested exactly as the shape and flattens it row-major', () => {
-    const nested = encodeTensor({ name: 'x', datatype: 'FP32', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6]] });
+    const nested = encodeTensor({
+      name: 'x',
+      datatype: 'FP32',
+      shape: [2, 3],
+      data: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    });
     const flat = encodeTensor({ name: 'x', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] });
     expect(nested.raw.equals(flat.raw)).toBe(true);
     expect(nested.shape).toEqual([2, 3]);
@@ -44,13 +58,18 @@ describe('encodeTensor / decodeTensor', () => {
 
   it('accepts 0/1 for BOOL and decodes any non-zero byte as true', () => {
     expect([...encodeTensor({ name: 'b', datatype: 'BOOL', shape: [2], data: [1, 0] }).raw]).toEqual([1, 0]);
-    expect(decodeTensor({ name: 'b', datatype: 'BOOL', shape: [2] }, Uint8Array.from([7, 0])).data).toEqual([true, false]);
+    expect(decodeTensor({ name: 'b', datatype: 'BOOL', shape: [2] }, Uint8Array.from([7, 0])).data).toEqual([
+      true,
+      false,
+    ]);
   });
 
   it('decodes contents that sit at an odd offset of a larger buffer', () => {
     const backing = Buffer.alloc(9);
     backing.writeDoubleLE(2.5, 1);
-    expect(decodeTensor({ name: 'y', datatype: 'FP64', shape: [1] }, backing.subarray(1)).data).toEqual([2.5]);
+    expect(decodeTensor({ name: 'y', datatype: 'FP64', shape: [1] }, backing.subarray(1)).data).toEqual([
+      2.5,
+    ]);
   });
 
   it('handles empty tensors', () => {
@@ -62,26 +81,106 @@ describe('encodeTensor / decodeTensor', () => {
 
 describe('bad tensors are refused with a message naming the tensor and the problem', () => {
   it.each([
-    ['too few elements for the shape', { datatype: 'FP32', shape: [1, 4], data: [1, 2, 3] }, /data has 3 elements but shape \[1, 4\] needs 4/],
-    ['too many elements for the shape', { datatype: 'FP32', shape: [2], data: [1, 2, 3] }, /data has 3 elements but shape \[2\] needs 2/],
-    ['nesting that disagrees with the shape', { datatype: 'FP32', shape: [2, 3], data: [[1, 2], [3, 4], [5, 6]] }, /data should be a list of 2/],
-    ['a ragged inner list', { datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3]] }, /data\[1\] should be a list of 2 .*got 1 entries/],
-    ['nesting deeper than the shape', { datatype: 'FP32', shape: [1, 1], data: [[[1]]] }, /nested deeper than shape/],
-    ['an unknown datatype', { datatype: 'FLOAT32', shape: [1], data: [1] }, /unknown datatype "FLOAT32"; expected one of BOOL, .*FP32/],
+    [
+      'too few elements for the shape',
+      { datatype: 'FP32', shape: [1, 4], data: [1, 2, 3] },
+      /data has 3 elements but shape \[1, 4\] needs 4/,
+    ],
+    [
+      'too many elements for the shape',
+      { datatype: 'FP32', shape: [2], data: [1, 2, 3] },
+      /data has 3 elements but shape \[2\] needs 2/,
+    ],
+    [
+      'nesting that disagrees with the shape',
+      {
+        datatype: 'FP32',
+        shape: [2, 3],
+        data: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      },
+      /data should be a list of 2/,
+    ],
+    [
+      'a ragged inner list',
+      { datatype: 'FP32', shape: [2, 2], data: [[1, 2], [3]] },
+      /data\[1\] should be a list of 2 .*got 1 entries/,
+    ],
+    [
+      'nesting deeper than the shape',
+      { datatype: 'FP32', shape: [1, 1], data: [[[1]]] },
+      /nested deeper than shape/,
+    ],
+    [
+      'an unknown datatype',
+      { datatype: 'FLOAT32', shape: [1], data: [1] },
+      /unknown datatype "FLOAT32"; expected one of BOOL, .*FP32/,
+    ],
     ['a lower-case datatype', { datatype: 'fp32', shape: [1], data: [1] }, /unknown datatype "fp32"/],
-    ['a negative dimension', { datatype: 'FP32', shape: [-1], data: [] }, /shape\[0\] is -1; dimensions are non-negative integers/],
-    ['a string in FP32 data', { datatype: 'FP32', shape: [2], data: [1, '2'] }, /element 1 is "2"; FP32 needs numbers/],
-    ['an FP32 value beyond the float32 range', { datatype: 'FP32', shape: [1], data: [1e39] }, /element 0 is 1e\+39; FP32 needs numbers within ±3.4028234663852886e\+38/],
-    ['null in FP64 data', { datatype: 'FP64', shape: [1], data: [null] }, /element 0 is null; FP64 needs numbers/],
-    ['a fraction in INT32 data', { datatype: 'INT32', shape: [1], data: [1.5] }, /element 0 is 1.5; INT32 needs an integer in \[-2147483648, 2147483647\]/],
-    ['an out-of-range UINT8', { datatype: 'UINT8', shape: [2], data: [0, 256] }, /element 1 is 256; UINT8 needs an integer in \[0, 255\]/],
-    ['a negative UINT64 string', { datatype: 'UINT64', shape: [1], data: ['-1'] }, /UINT64 needs an integer in \[0, 18446744073709551615\]/],
-    ['an INT64 beyond its range', { datatype: 'INT64', shape: [1], data: ['9223372036854775808'] }, /INT64 needs an integer/],
-    ['an unsafe INT64 number', { datatype: 'INT64', shape: [1], data: [2 ** 60] }, /a number or a decimal string/],
-    ['a decimal string for INT32', { datatype: 'INT32', shape: [1], data: ['7'] }, /element 0 is "7"; INT32 needs an integer/],
+    [
+      'a negative dimension',
+      { datatype: 'FP32', shape: [-1], data: [] },
+      /shape\[0\] is -1; dimensions are non-negative integers/,
+    ],
+    [
+      'a string in FP32 data',
+      { datatype: 'FP32', shape: [2], data: [1, '2'] },
+      /element 1 is "2"; FP32 needs numbers/,
+    ],
+    [
+      'an FP32 value beyond the float32 range',
+      { datatype: 'FP32', shape: [1], data: [1e39] },
+      /element 0 is 1e\+39; FP32 needs numbers within ±3.4028234663852886e\+38/,
+    ],
+    [
+      'null in FP64 data',
+      { datatype: 'FP64', shape: [1], data: [null] },
+      /element 0 is null; FP64 needs numbers/,
+    ],
+    [
+      'a fraction in INT32 data',
+      { datatype: 'INT32', shape: [1], data: [1.5] },
+      /element 0 is 1.5; INT32 needs an integer in \[-2147483648, 2147483647\]/,
+    ],
+    [
+      'an out-of-range UINT8',
+      { datatype: 'UINT8', shape: [2], data: [0, 256] },
+      /element 1 is 256; UINT8 needs an integer in \[0, 255\]/,
+    ],
+    [
+      'a negative UINT64 string',
+      { datatype: 'UINT64', shape: [1], data: ['-1'] },
+      /UINT64 needs an integer in \[0, 18446744073709551615\]/,
+    ],
+    [
+      'an INT64 beyond its range',
+      { datatype: 'INT64', shape: [1], data: ['9223372036854775808'] },
+      /INT64 needs an integer/,
+    ],
+    [
+      'an unsafe INT64 number',
+      { datatype: 'INT64', shape: [1], data: [2 ** 60] },
+      /a number or a decimal string/,
+    ],
+    [
+      'a decimal string for INT32',
+      { datatype: 'INT32', shape: [1], data: ['7'] },
+      /element 0 is "7"; INT32 needs an integer/,
+    ],
     ['a word in BOOL data', { datatype: 'BOOL', shape: [1], data: ['yes'] }, /BOOL needs true or false/],
-    ['a float for FP16 bits', { datatype: 'FP16', shape: [1], data: [0.5] }, /FP16 needs an integer in \[0, 65535\] \(the raw IEEE half bit pattern\)/],
-    ['a number in BYTES data', { datatype: 'BYTES', shape: [1], data: [3] }, /element 0 is 3; BYTES needs strings/],
+    [
+      'a float for FP16 bits',
+      { datatype: 'FP16', shape: [1], data: [0.5] },
+      /FP16 needs an integer in \[0, 65535\] \(the raw IEEE half bit pattern\)/,
+    ],
+    [
+      'a number in BYTES data',
+      { datatype: 'BYTES', shape: [1], data: [3] },
+      /element 0 is 3; BYTES needs strings/,
+    ],
     ['data that is not a list', { datatype: 'FP32', shape: [1], data: 1 }, /data must be an array/],
   ])('%s', (_what, tensor, message) => {
     const attempt = () => encodeTensor({ name: 'input', ...tensor });
@@ -91,11 +190,41 @@ describe('bad tensors are refused with a message naming the tensor and the probl
   });
 
   it.each([
-    ['too few bytes', 'FP32', [2], Buffer.alloc(7), /raw content has 7 bytes but FP32 with 2 elements needs 8/],
-    ['too many bytes', 'INT8', [2], Buffer.alloc(3), /raw content has 3 bytes but INT8 with 2 elements needs 2/],
-    ['a truncated BYTES length prefix', 'BYTES', [1], Buffer.from([1, 0]), /BYTES element 0 has a truncated length prefix/],
-    ['a BYTES element longer than the contents', 'BYTES', [1], Buffer.from([5, 0, 0, 0, 0x61]), /claims 5 bytes but only 1 remain/],
-    ['fewer BYTES elements than the shape', 'BYTES', [2], Buffer.from([1, 0, 0, 0, 0x61]), /holds 1 BYTES elements but the shape needs 2/],
+    [
+      'too few bytes',
+      'FP32',
+      [2],
+      Buffer.alloc(7),
+      /raw content has 7 bytes but FP32 with 2 elements needs 8/,
+    ],
+    [
+      'too many bytes',
+      'INT8',
+      [2],
+      Buffer.alloc(3),
+      /raw content has 3 bytes but INT8 with 2 elements needs 2/,
+    ],
+    [
+      'a truncated BYTES length prefix',
+      'BYTES',
+      [1],
+      Buffer.from([1, 0]),
+      /BYTES element 0 has a truncated length prefix/,
+    ],
+    [
+      'a BYTES element longer than the contents',
+      'BYTES',
+      [1],
+      Buffer.from([5, 0, 0, 0, 0x61]),
+      /claims 5 bytes but only 1 remain/,
+    ],
+    [
+      'fewer BYTES elements than the shape',
+      'BYTES',
+      [2],
+      Buffer.from([1, 0, 0, 0, 0x61]),
+      /holds 1 BYTES elements but the shape needs 2/,
+    ],
     ['an unknown datatype', 'COMPLEX64', [1], Buffer.alloc(8), /unknown datatype "COMPLEX64"/],
   ])('decoding refuses %s', (_what, datatype, shape, raw, message) => {
     const attempt = () => decodeTensor({ name: 'out', datatype, shape }, raw);
@@ -129,9 +258,17 @@ describe('decodeContents (typed contents instead of raw bytes)', () => {
   });
 
   it('refuses a count that disagrees with the shape, FP16 which has no contents field, and values outside the datatype', () => {
-    expect(() => decodeContents({ name: 'o', datatype: 'FP32', shape: ['3'] }, { ...empty, fp32_contents: [1] })).toThrow(/^tensor "o": fp32_contents has 1 values but the shape needs 3/);
-    expect(() => decodeContents({ name: 'o', datatype: 'FP16', shape: ['1'] }, empty)).toThrow(/^tensor "o": FP16 has no typed contents field/);
-    expect(() => decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] })).toThrow(TensorCodecError);
-    expect(() => decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] })).toThrow(/^tensor "o": value 0 \(300\) is not an integer in the INT8 range/);
+    expect(() =>
+      decodeContents({ name: 'o', datatype: 'FP32', shape: ['3'] }, { ...empty, fp32_contents: [1] }),
+    ).toThrow(/^tensor "o": fp32_contents has 1 values but the shape needs 3/);
+    expect(() => decodeContents({ name: 'o', datatype: 'FP16', shape: ['1'] }, empty)).toThrow(
+      /^tensor "o": FP16 has no typed contents field/,
+    );
+    expect(() =>
+      decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] }),
+    ).toThrow(TensorCodecError);
+    expect(() =>
+      decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] }),
+    ).toThrow(/^tensor "o": value 0 \(300\) is not an integer in the INT8 range/);
   });
 });

@@ -74,7 +74,9 @@ const label = (tensor: string) => `tensor "${tensor}"`;
 
 function checkDatatype(tensor: string, datatype: string): Datatype {
   if (!isDatatype(datatype)) {
-    throw new TensorCodecError(`${label(tensor)}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`);
+    throw new TensorCodecError(
+      `${label(tensor)}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`,
+    );
   }
   return datatype;
 }
@@ -84,7 +86,9 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
   const dims = shape.map((d, i) => {
     const n = typeof d === 'string' && /^\d+$/.test(d) ? Number(d) : d;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new TensorCodecError(`${label(tensor)}: shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`);
+      throw new TensorCodecError(
+        `${label(tensor)}: shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`,
+      );
     }
     return n;
   });
@@ -96,23 +100,31 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
  * count and, for nested data, every dimension.
  */
 function flattenData(tensor: string, shape: readonly number[], expected: number, data: unknown): unknown[] {
-  if (!Array.isArray(data)) throw new TensorCodecError(`${label(tensor)}: data must be an array, got ${typeof data}`);
+  if (!Array.isArray(data))
+    throw new TensorCodecError(`${label(tensor)}: data must be an array, got ${typeof data}`);
   if (!data.some(Array.isArray)) {
     if (data.length !== expected) {
-      throw new TensorCodecError(`${label(tensor)}: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`);
+      throw new TensorCodecError(
+        `${label(tensor)}: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`,
+      );
     }
     return data;
   }
   const flat: unknown[] = [];
   const walk = (node: unknown, depth: number, at: string): void => {
     if (depth === shape.length) {
-      if (Array.isArray(node)) throw new TensorCodecError(`${label(tensor)}: data${at} is nested deeper than shape [${shape.join(', ')}]`);
+      if (Array.isArray(node))
+        throw new TensorCodecError(
+          `${label(tensor)}: data${at} is nested deeper than shape [${shape.join(', ')}]`,
+        );
       flat.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `${node.length} entries` : JSON.stringify(node);
-      throw new TensorCodecError(`${label(tensor)}: data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`);
+      throw new TensorCodecError(
+        `${label(tensor)}: data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`,
+      );
     }
     node.forEach((child, i) => walk(child, depth + 1, `${at}[${i}]`));
   };
@@ -121,16 +133,24 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
 }
 
 function elementError(tensor: string, index: number, value: unknown, want: string): TensorCodecError {
-  return new TensorCodecError(`${label(tensor)}: element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`);
+  return new TensorCodecError(
+    `${label(tensor)}: element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`,
+  );
 }
 
 function toInteger(tensor: string, dt: Datatype, value: unknown, index: number): bigint {
   const [min, max] = INT_RANGES[dt] as readonly [bigint, bigint];
-  const note = dt === 'FP16' ? ' (the raw IEEE half bit pattern)' : dt === 'INT64' || dt === 'UINT64' ? ' (a number or a decimal string)' : '';
+  const note =
+    dt === 'FP16'
+      ? ' (the raw IEEE half bit pattern)'
+      : dt === 'INT64' || dt === 'UINT64'
+        ? ' (a number or a decimal string)'
+        : '';
   const want = `${dt} needs an integer in [${min}, ${max}]${note}`;
   let n: bigint;
   if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
-  else if ((dt === 'INT64' || dt === 'UINT64') && typeof value === 'string' && /^-?\d+$/.test(value)) n = BigInt(value);
+  else if ((dt === 'INT64' || dt === 'UINT64') && typeof value === 'string' && /^-?\d+$/.test(value))
+    n = BigInt(value);
   else throw elementError(tensor, index, value, want);
   if (n < min || n > max) throw elementError(tensor, index, value, want);
   return n;
@@ -162,7 +182,8 @@ function toTensorData(tensor: string, dt: Datatype, values: readonly unknown[]):
         values.map((v, i) => {
           if (typeof v !== 'number') throw elementError(tensor, i, v, `${dt} needs numbers`);
           // Float32Array would store an out-of-range value as Infinity without a word.
-          if (dt === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) throw elementError(tensor, i, v, `FP32 needs numbers within ±${FLT_MAX}`);
+          if (dt === 'FP32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v)))
+            throw elementError(tensor, i, v, `FP32 needs numbers within ±${FLT_MAX}`);
           return v;
         }),
       );
@@ -175,33 +196,54 @@ function toTensorData(tensor: string, dt: Datatype, values: readonly unknown[]):
 
 /** 64-bit integers print as numbers while exact, else as decimal strings. */
 function fromBigInt(n: bigint): number | string {
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(n)
+    : n.toString();
 }
 
 /** Decoded tensor data as JSON elements, in the forms listed at the top of this file. */
 function toJsonElements(dt: Datatype, data: TensorData): JsonElement[] {
-  if (Array.isArray(data)) return data.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+  if (Array.isArray(data))
+    return data.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
   if (dt === 'BOOL') return Array.from(data as Uint8Array, (b) => b !== 0);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, fromBigInt);
   return Array.from(data as ArrayLike<number>);
 }
 
 /** Validates a tensor written in JSON and encodes it as OIP raw contents. */
-export function encodeTensor(tensor: { name: string; datatype: string; shape: readonly unknown[]; data: unknown }): RawTensor {
+export function encodeTensor(tensor: {
+  name: string;
+  datatype: string;
+  shape: readonly unknown[];
+  data: unknown;
+}): RawTensor {
   return asCliError(() => {
     const datatype = checkDatatype(tensor.name, tensor.datatype);
     const { shape, count } = checkShape(tensor.name, tensor.shape);
     const values = flattenData(tensor.name, shape, count, tensor.data);
-    return { name: tensor.name, datatype, shape, raw: encodeRaw(toTensorData(tensor.name, datatype, values)) };
+    return {
+      name: tensor.name,
+      datatype,
+      shape,
+      raw: encodeRaw(toTensorData(tensor.name, datatype, values)),
+    };
   });
 }
 
 /** Decodes OIP raw contents of the given datatype and shape into JSON elements. */
-export function decodeTensor(tensor: { name: string; datatype: string; shape: readonly unknown[] }, raw: Uint8Array): JsonTensor {
+export function decodeTensor(
+  tensor: { name: string; datatype: string; shape: readonly unknown[] },
+  raw: Uint8Array,
+): JsonTensor {
   return asCliError(() => {
     const datatype = checkDatatype(tensor.name, tensor.datatype);
     const { shape, count } = checkShape(tensor.name, tensor.shape);
-    return { name: tensor.name, datatype, shape, data: toJsonElements(datatype, decodeRaw(datatype, raw, count, label(tensor.name))) };
+    return {
+      name: tensor.name,
+      datatype,
+      shape,
+      data: toJsonElements(datatype, decodeRaw(datatype, raw, count, label(tensor.name))),
+    };
   });
 }
 
@@ -216,7 +258,12 @@ export function decodeContents(
   return asCliError(() => {
     const datatype = checkDatatype(tensor.name, tensor.datatype);
     const { shape, count } = checkShape(tensor.name, tensor.shape);
-    const data = decodeTypedContents(datatype, contents as unknown as Record<string, unknown>, count, label(tensor.name));
+    const data = decodeTypedContents(
+      datatype,
+      contents as unknown as Record<string, unknown>,
+      count,
+      label(tensor.name),
+    );
     return { name: tensor.name, datatype, shape, data: toJsonElements(datatype, data) };
   });
 }

@@ -37,7 +37,10 @@ describe('packTfjsDirectory', () => {
     fs.writeFileSync(path.join(dir, 'group1-shard1of1.bin'), 'weights');
     const tarFile = await packTfjsDirectory(dir);
     try {
-      expect(await entries(tarFile)).toEqual({ 'group1-shard1of1.bin': 'weights', 'model.json': '{"format":"layers-model"}' });
+      expect(await entries(tarFile)).toEqual({
+        'group1-shard1of1.bin': 'weights',
+        'model.json': '{"format":"layers-model"}',
+      });
     } finally {
       // The tar is in a temporary directory of its own, which the caller removes.
       fs.rmSync(path.dirname(tarFile), { recursive: true, force: true });
@@ -45,7 +48,16 @@ describe('packTfjsDirectory', () => {
   });
 
   it.each([
-    ['a file', () => { const d = fs.mkdtempSync(path.join(tmp, 'x-')); const f = path.join(d, 'm.onnx'); fs.writeFileSync(f, 'x'); return f; }, 'is not a directory'],
+    [
+      'a file',
+      () => {
+        const d = fs.mkdtempSync(path.join(tmp, 'x-'));
+        const f = path.join(d, 'm.onnx');
+        fs.writeFileSync(f, 'x');
+        return f;
+      },
+      'is not a directory',
+    ],
     ['a directory without model.json', () => fs.mkdtempSync(path.join(tmp, 'x-')), 'holds no model.json'],
   ])('refuses %s', async (_what, make, reason) => {
     const err = await packTfjsDirectory(make()).catch((e: unknown) => e);
@@ -61,7 +73,10 @@ describe('packTfjsDirectory', () => {
     // A read error (a failing disk, a file made unreadable meanwhile) on the shard only; tests run as
     // root here, where file modes do not stop reads.
     const read = fs.createReadStream.bind(fs);
-    const spy = vi.spyOn(fs, 'createReadStream').mockImplementation(((file: fs.PathLike, options?: unknown) => {
+    const spy = vi.spyOn(fs, 'createReadStream').mockImplementation(((
+      file: fs.PathLike,
+      options?: unknown,
+    ) => {
       if (file !== shard) return read(file, options as never);
       const failing = new PassThrough();
       setImmediate(() => failing.destroy(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })));
@@ -72,7 +87,9 @@ describe('packTfjsDirectory', () => {
       const err = await packTfjsDirectory(dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InputFileError);
       expect((err as Error).message).toBe(`cannot read ${shard}: EIO: i/o error, read`);
-      expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-tfjs-') && !before.has(n))).toEqual([]);
+      expect(
+        fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-tfjs-') && !before.has(n)),
+      ).toEqual([]);
     } finally {
       spy.mockRestore();
     }

@@ -12,8 +12,14 @@ import { InputFileError, unreadable } from './errors.js';
  */
 export async function packTfjsDirectory(dir: string): Promise<string> {
   const stat = await fs.promises.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new InputFileError(`${dir} is not a directory: --format tfjs takes the directory holding model.json`);
-  const names = (await fs.promises.readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  if (!stat?.isDirectory())
+    throw new InputFileError(
+      `${dir} is not a directory: --format tfjs takes the directory holding model.json`,
+    );
+  const names = (await fs.promises.readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
   if (!names.includes('model.json')) throw new InputFileError(`${dir} holds no model.json`);
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'aimass-tfjs-'));
   const out = path.join(tmp, 'model.tar');

@@ -11,11 +11,16 @@ export interface TestServer {
  * A real grpc-js server for one mesh service, built from the same .proto the services load, with
  * only the handlers a test provides (others answer UNIMPLEMENTED). The test owns it until `stop`.
  */
-export async function startTestServer(service: MeshService, handlers: UntypedServiceImplementation): Promise<TestServer> {
+export async function startTestServer(
+  service: MeshService,
+  handlers: UntypedServiceImplementation,
+): Promise<TestServer> {
   const server = new Server();
   server.addService(clientConstructorOf(service).service, handlers);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
   });
   return {
     address: `127.0.0.1:${port}`,

@@ -5,7 +5,8 @@
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
-const [address = '127.0.0.1:8001', model = 'demo-dense', rowsJson = '[[0,0,0,0,0,0,0,0]]'] = process.argv.slice(2);
+const [address = '127.0.0.1:8001', model = 'demo-dense', rowsJson = '[[0,0,0,0,0,0,0,0]]'] =
+  process.argv.slice(2);
 const rows = JSON.parse(rowsJson);
 const proto = new URL('../../protos/inference/grpc_service.proto', import.meta.url).pathname;
 const { inference } = loadPackageDefinition(loadSync(proto, { longs: String, defaults: true }));
@@ -27,7 +28,9 @@ client.ModelInfer(request, (err, res) => {
   }
   const outputs = res.outputs.map((o, i) => {
     const raw = res.rawOutputContents[i];
-    const data = Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+    const data = Array.from(
+      new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)),
+    );
     return { name: o.name, datatype: o.datatype, shape: o.shape.map(Number), data };
   });
   console.log(JSON.stringify({ model: res.modelName, version: res.modelVersion, outputs }));

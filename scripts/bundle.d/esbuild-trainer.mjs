@@ -28,8 +28,16 @@ export function createRequire(from) {
 const nestRequire = {
   name: 'nest-require',
   setup(b) {
-    b.onResolve({ filter: /^module$/ }, (args) => (args.importer.includes(`${path.sep}@nestjs${path.sep}`) ? { path: 'nest-require', namespace: 'aimass' } : undefined));
-    b.onLoad({ filter: /^nest-require$/, namespace: 'aimass' }, () => ({ contents: NEST_REQUIRE, loader: 'js', resolveDir: path.join(root, 'libs', 'grpc') }));
+    b.onResolve({ filter: /^module$/ }, (args) =>
+      args.importer.includes(`${path.sep}@nestjs${path.sep}`)
+        ? { path: 'nest-require', namespace: 'aimass' }
+        : undefined,
+    );
+    b.onLoad({ filter: /^nest-require$/, namespace: 'aimass' }, () => ({
+      contents: NEST_REQUIRE,
+      loader: 'js',
+      resolveDir: path.join(root, 'libs', 'grpc'),
+    }));
   },
 };
 

@@ -13,7 +13,9 @@ describe('README', () => {
   });
 
   it('documents every AIMASS_* setting with its default, and no setting that does not exist', () => {
-    const rows = new Map([...README.matchAll(/^\| `(AIMASS_[A-Z0-9_]+)` \| (.+?) \|/gm)].map((m) => [m[1]!, m[2]!]));
+    const rows = new Map(
+      [...README.matchAll(/^\| `(AIMASS_[A-Z0-9_]+)` +\| (.+?) *\|/gm)].map((m) => [m[1]!, m[2]!]),
+    );
     for (const s of SETTINGS) {
       expect(rows.has(s.key), `${s.key} missing from the README settings table`).toBe(true);
       const shown = rows.get(s.key)!.replace(/`/g, '');

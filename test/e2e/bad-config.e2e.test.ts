@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-async function start(service: string, env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+async function start(
+  service: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string }> {
   const entry = path.join(ROOT, 'services', service, 'dist', 'main.js');
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIMASS_')));
   try {

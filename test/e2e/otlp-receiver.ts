@@ -11,7 +11,11 @@ export interface ReceivedSpan {
 }
 
 /** A real OTLP/HTTP (JSON) trace receiver on a loopback port: what Jaeger's 4318 would get. */
-export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+export async function startOtlpReceiver(): Promise<{
+  url: string;
+  spans: ReceivedSpan[];
+  close(): Promise<void>;
+}> {
   const spans: ReceivedSpan[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -23,7 +27,14 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
           const service = attrs(rs.resource?.attributes)['service.name'] as string;
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
-              spans.push({ traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', name: s.name, service, attributes: attrs(s.attributes) });
+              spans.push({
+                traceId: s.traceId,
+                spanId: s.spanId,
+                parentSpanId: s.parentSpanId ?? '',
+                name: s.name,
+                service,
+                attributes: attrs(s.attributes),
+              });
             }
           }
         }

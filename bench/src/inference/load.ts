@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { credentials, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type Client,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { MAX_MESSAGE, oipService } from './oip-proto.js';
 
 export interface LoadResult {
@@ -21,21 +27,44 @@ type OipClient = Client & {
 
 export function oipClient(address: string): OipClient {
   const { Client } = oipService();
-  return new Client(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE, 'grpc.max_send_message_length': MAX_MESSAGE }) as unknown as OipClient;
+  return new Client(address, credentials.createInsecure(), {
+    'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.max_send_message_length': MAX_MESSAGE,
+  }) as unknown as OipClient;
 }
 
 function summarise(latencies: number[], elapsedMs: number, errors: number, total: number): LoadResult {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return { rps: (latencies.length / elapsedMs) * 1000, p50Ms: q(0.5), p99Ms: q(0.99), errors, count: latencies.length, total };
+  return {
+    rps: (latencies.length / elapsedMs) * 1000,
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    errors,
+    count: latencies.length,
+    total,
+  };
 }
 
 /** `concurrency` callers, each sending its next unary request when the previous one returns. */
-export async function unaryLoad(client: OipClient, request: unknown, concurrency: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
+export async function unaryLoad(
+  client: OipClient,
+  request: unknown,
+  concurrency: number,
+  durationMs: number,
+  warmupMs = 500,
+): Promise<LoadResult> {
   let total = 0;
-  const call = () => new Promise<void>((resolve, reject) => client.ModelInfer(request, new Metadata(), (err) => (total++, err ? reject(err) : resolve())));
+  const call = () =>
+    new Promise<void>((resolve, reject) =>
+      client.ModelInfer(request, new Metadata(), (err) => (total++, err ? reject(err) : resolve())),
+    );
   const warmEnd = performance.now() + warmupMs;
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < warmEnd) await call(); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < warmEnd) await call();
+    }),
+  );
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
@@ -57,7 +86,13 @@ export async function unaryLoad(client: OipClient, request: unknown, concurrency
 }
 
 /** One bidirectional stream with `window` requests in flight; a response releases the next request. */
-export async function streamLoad(client: OipClient, request: unknown, window: number, durationMs: number, warmupMs = 500): Promise<LoadResult> {
+export async function streamLoad(
+  client: OipClient,
+  request: unknown,
+  window: number,
+  durationMs: number,
+  warmupMs = 500,
+): Promise<LoadResult> {
   const stream = client.ModelStreamInfer();
   const sent: number[] = [];
   const latencies: number[] = [];

@@ -8,7 +8,9 @@ export async function startOtlpSink(): Promise<{ url: string; exports(): number;
     req.on('data', () => undefined);
     req.on('end', () => {
       if (req.url === '/v1/traces') posts++;
-      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' }).end(req.headers['content-type']?.includes('json') ? '{}' : '');
+      res
+        .writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' })
+        .end(req.headers['content-type']?.includes('json') ? '{}' : '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -39,11 +39,21 @@ export async function aliasDelete(
 }
 
 /** Every move of the aliases of NAME (or of one ALIAS), oldest first; version '-' means deleted. */
-export async function aliasHistory(args: { name: string; alias?: string | undefined }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+export async function aliasHistory(
+  args: { name: string; alias?: string | undefined },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
   const { changes } = await callUnary<registryv1.ListAliasHistoryResponse__Output>((cb) =>
     registry.ListAliasHistory({ model: args.name, alias: args.alias ?? '' }, unaryOptions(), cb),
   );
-  const rows = changes.map((c) => [c.time || '-', c.alias, c.previous_version ? String(c.previous_version) : '-', c.version ? String(c.version) : '-', c.actor || '-']);
+  const rows = changes.map((c) => [
+    c.time || '-',
+    c.alias,
+    c.previous_version ? String(c.previous_version) : '-',
+    c.version ? String(c.version) : '-',
+    c.actor || '-',
+  ]);
   io.stdout.write(formatTable(['TIME', 'ALIAS', 'FROM', 'TO', 'ACTOR'], rows));
 }
 
@@ -71,8 +81,12 @@ export function registerAliasCommands(program: Command, ctx: CliContext): void {
 
   alias
     .command('history')
-    .description('every move of the aliases of NAME (or only ALIAS): when, from which version to which, by whom')
+    .description(
+      'every move of the aliases of NAME (or only ALIAS): when, from which version to which, by whom',
+    )
     .argument('<NAME>', 'model name')
     .argument('[ALIAS]', 'only this alias')
-    .action(async (name: string, aliasName: string | undefined) => aliasHistory({ name, alias: aliasName }, await ctx.registry(), ctx.io));
+    .action(async (name: string, aliasName: string | undefined) =>
+      aliasHistory({ name, alias: aliasName }, await ctx.registry(), ctx.io),
+    );
 }

@@ -25,15 +25,30 @@ export interface DemoArgs {
  */
 export async function runDemo(args: DemoArgs, ctx: CliContext): Promise<void> {
   const { io } = ctx;
-  const spec = randomDenseNetwork({ inputDim: INPUT_DIM, hidden: [32, 16], outputDim: 3, seed: 2026, activation: 'relu', outputActivation: 'softmax' });
+  const spec = randomDenseNetwork({
+    inputDim: INPUT_DIM,
+    hidden: [32, 16],
+    outputDim: 3,
+    seed: 2026,
+    activation: 'relu',
+    outputActivation: 'softmax',
+  });
   const dir = path.join(findRepoRoot() ?? process.cwd(), '.aimass', 'demo');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${DEMO_MODEL}.onnx`);
   fs.writeFileSync(file, exportDenseNetwork(spec));
   io.stdout.write(`exported ${file} (dense ${INPUT_DIM}-32-16-3, softmax)\n`);
 
-  const version = await pushArtifact(await ctx.registry(), { model: DEMO_MODEL, file, format: 'onnx', alias: 'production', description: 'aimass demo model' });
-  io.stdout.write(`pushed ${DEMO_MODEL} version ${version.version} (sha256 ${version.sha256.slice(0, 12)}…), alias production\n`);
+  const version = await pushArtifact(await ctx.registry(), {
+    model: DEMO_MODEL,
+    file,
+    format: 'onnx',
+    alias: 'production',
+    description: 'aimass demo model',
+  });
+  io.stdout.write(
+    `pushed ${DEMO_MODEL} version ${version.version} (sha256 ${version.sha256.slice(0, 12)}…), alias production\n`,
+  );
 
   const inference = await ctx.inference();
   const random = mulberry32(7);
@@ -47,7 +62,11 @@ export async function runDemo(args: DemoArgs, ctx: CliContext): Promise<void> {
       inputs: [{ name: 'input', datatype: 'FP32', shape: [args.batch, INPUT_DIM] }],
       raw_input_contents: [Buffer.from(x.buffer)],
     };
-    const result = decodeInferResponse(await callUnary<oip.ModelInferResponse__Output>((cb) => inference.ModelInfer(request, unaryOptions(), cb)));
+    const result = decodeInferResponse(
+      await callUnary<oip.ModelInferResponse__Output>((cb) =>
+        inference.ModelInfer(request, unaryOptions(), cb),
+      ),
+    );
     first ??= result;
     const expected = denseForward(spec, x, args.batch);
     const served = result.outputs[0]!.data as number[];

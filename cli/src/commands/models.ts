@@ -22,7 +22,11 @@ export interface ModelsPushArgs {
 }
 
 /** Uploads FILE as the next version of NAME and prints only the new version number on stdout. */
-export async function modelsPush(args: ModelsPushArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<number> {
+export async function modelsPush(
+  args: ModelsPushArgs,
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<number> {
   let progress: ByteProgress | undefined;
   let version: registryv1.ModelVersion__Output;
   const packed = args.format === 'tfjs' ? await packTfjsDirectory(args.file) : undefined;
@@ -49,7 +53,10 @@ export async function modelsPush(args: ModelsPushArgs, registry: registryv1.Regi
 }
 
 /** Every model (following pagination), optionally only those whose name starts with `prefix`. */
-export async function listAllModels(registry: registryv1.RegistryServiceClient, prefix = ''): Promise<registryv1.Model__Output[]> {
+export async function listAllModels(
+  registry: registryv1.RegistryServiceClient,
+  prefix = '',
+): Promise<registryv1.Model__Output[]> {
   const models: registryv1.Model__Output[] = [];
   let pageToken = '';
   do {
@@ -62,14 +69,29 @@ export async function listAllModels(registry: registryv1.RegistryServiceClient, 
   return models;
 }
 
-export async function modelsList(args: { prefix?: string | undefined }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+export async function modelsList(
+  args: { prefix?: string | undefined },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
   const models = await listAllModels(registry, args.prefix ?? '');
-  const rows = models.map((m) => [m.name, m.latest_version ? String(m.latest_version) : '-', formatPairs(m.aliases), m.updated_at || '-']);
+  const rows = models.map((m) => [
+    m.name,
+    m.latest_version ? String(m.latest_version) : '-',
+    formatPairs(m.aliases),
+    m.updated_at || '-',
+  ]);
   io.stdout.write(formatTable(['NAME', 'LATEST', 'ALIASES', 'UPDATED'], rows));
 }
 
-export async function modelsShow(args: { name: string }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
-  const model = await callUnary<registryv1.Model__Output>((cb) => registry.GetModel({ name: args.name }, unaryOptions(), cb));
+export async function modelsShow(
+  args: { name: string },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
+  const model = await callUnary<registryv1.Model__Output>((cb) =>
+    registry.GetModel({ name: args.name }, unaryOptions(), cb),
+  );
   io.stdout.write(
     formatFields([
       ['name', model.name],
@@ -81,7 +103,12 @@ export async function modelsShow(args: { name: string }, registry: registryv1.Re
       ['tags', formatPairs(model.tags)],
       ['created', model.created_at || '-'],
       ['updated', model.updated_at || '-'],
-      ['model card', model.model_card ? model.model_card.split('\n')[0]! + (model.model_card.includes('\n') ? ' …' : '') : '-'],
+      [
+        'model card',
+        model.model_card
+          ? model.model_card.split('\n')[0]! + (model.model_card.includes('\n') ? ' …' : '')
+          : '-',
+      ],
     ]),
   );
 }
@@ -94,7 +121,8 @@ export function collectTag(value: string, previous: Record<string, string> = {})
 }
 
 export function parsePageSize(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 1000) throw new InvalidArgumentError('expected a page size from 1 to 1000');
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > 1000)
+    throw new InvalidArgumentError('expected a page size from 1 to 1000');
   return Number(value);
 }
 
@@ -108,7 +136,11 @@ export interface ModelsCreateArgs {
   readonly card?: string | undefined;
 }
 
-export async function modelsCreate(args: ModelsCreateArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.Model__Output> {
+export async function modelsCreate(
+  args: ModelsCreateArgs,
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.Model__Output> {
   let modelCard = '';
   if (args.card) {
     try {
@@ -119,7 +151,14 @@ export async function modelsCreate(args: ModelsCreateArgs, registry: registryv1.
   }
   const model = await callUnary<registryv1.Model__Output>((cb) =>
     registry.CreateModel(
-      { name: args.name, description: args.description ?? '', owner: args.owner ?? '', framework: args.framework ?? '', tags: args.tag ?? {}, model_card: modelCard },
+      {
+        name: args.name,
+        description: args.description ?? '',
+        owner: args.owner ?? '',
+        framework: args.framework ?? '',
+        tags: args.tag ?? {},
+        model_card: modelCard,
+      },
       unaryOptions(),
       cb,
     ),
@@ -139,7 +178,11 @@ export interface ModelsSearchArgs {
 }
 
 /** One page of matches on stdout; the token of the next page, if any, on stderr. */
-export async function modelsSearch(args: ModelsSearchArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.ListModelsResponse__Output> {
+export async function modelsSearch(
+  args: ModelsSearchArgs,
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.ListModelsResponse__Output> {
   const page = await callUnary<registryv1.ListModelsResponse__Output>((cb) =>
     registry.ListModels(
       {
@@ -155,9 +198,18 @@ export async function modelsSearch(args: ModelsSearchArgs, registry: registryv1.
       cb,
     ),
   );
-  const rows = page.models.map((m) => [m.name, m.latest_version ? String(m.latest_version) : '-', m.framework || '-', m.owner || '-', formatPairs(m.tags), formatPairs(m.aliases)]);
+  const rows = page.models.map((m) => [
+    m.name,
+    m.latest_version ? String(m.latest_version) : '-',
+    m.framework || '-',
+    m.owner || '-',
+    formatPairs(m.tags),
+    formatPairs(m.aliases),
+  ]);
   io.stdout.write(formatTable(['NAME', 'LATEST', 'FRAMEWORK', 'OWNER', 'TAGS', 'ALIASES'], rows));
-  io.stderr.write(`${page.models.length} of ${page.total_size} matching models${page.next_page_token ? `; next page: --page-token ${page.next_page_token}` : ''}\n`);
+  io.stderr.write(
+    `${page.models.length} of ${page.total_size} matching models${page.next_page_token ? `; next page: --page-token ${page.next_page_token}` : ''}\n`,
+  );
   return page;
 }
 
@@ -166,15 +218,22 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
 
   models
     .command('push')
-    .description('upload a model file as the next version of NAME (creating NAME if new); prints the version number')
+    .description(
+      'upload a model file as the next version of NAME (creating NAME if new); prints the version number',
+    )
     .argument('<NAME>', 'model name')
-    .argument('<FILE>', 'model artifact: an .onnx file, or with --format tfjs the directory holding model.json and its weight files')
+    .argument(
+      '<FILE>',
+      'model artifact: an .onnx file, or with --format tfjs the directory holding model.json and its weight files',
+    )
     .option('--alias <ALIAS>', 'point this alias at the new version once it is stored')
     .addOption(new Option('--format <FORMAT>', 'artifact format').choices(ARTIFACT_FORMATS).default('onnx'))
     .option('--description <TEXT>', 'model description (used when the model is created)')
-    .action(async (name: string, file: string, opts: { alias?: string; format: string; description?: string }) => {
-      await modelsPush({ name, file, ...opts }, await ctx.registry(), ctx.io);
-    });
+    .action(
+      async (name: string, file: string, opts: { alias?: string; format: string; description?: string }) => {
+        await modelsPush({ name, file, ...opts }, await ctx.registry(), ctx.io);
+      },
+    );
 
   models
     .command('list')

@@ -23,16 +23,23 @@ export class TrainingJobError extends CliError {
  * (a bar over epochs on a terminal, one line per epoch otherwise, both on stderr) and ends with
  * `<model> <version>` of the registered result on stdout.
  */
-export async function train(args: TrainArgs, trainer: trainerv1.TrainerServiceClient, io: CliIo): Promise<trainerv1.Job__Output> {
+export async function train(
+  args: TrainArgs,
+  trainer: trainerv1.TrainerServiceClient,
+  io: CliIo,
+): Promise<trainerv1.Job__Output> {
   const specJson = readSpec(args.spec);
-  const job = await callUnary<trainerv1.Job__Output>((cb) => trainer.SubmitJob({ job_id: args.jobId ?? '', spec_json: specJson }, unaryOptions(), cb));
+  const job = await callUnary<trainerv1.Job__Output>((cb) =>
+    trainer.SubmitJob({ job_id: args.jobId ?? '', spec_json: specJson }, unaryOptions(), cb),
+  );
   if (!args.wait) {
     io.stdout.write(`${job.job_id}\n`);
     return job;
   }
   io.stderr.write(`job ${job.job_id} (${job.family}, pool ${job.pool}) ${job.state}\n`);
   const last = await follow(trainer, job.job_id, io);
-  if (last.state !== 'SUCCEEDED') throw new TrainingJobError(`job ${last.job_id} ${last.state}${last.reason ? `: ${last.reason}` : ''}`);
+  if (last.state !== 'SUCCEEDED')
+    throw new TrainingJobError(`job ${last.job_id} ${last.state}${last.reason ? `: ${last.reason}` : ''}`);
   io.stdout.write(`${last.model} ${last.version}\n`);
   return last;
 }
@@ -52,9 +59,19 @@ function readSpec(file: string): string {
   return text;
 }
 
-async function follow(trainer: trainerv1.TrainerServiceClient, jobId: string, io: CliIo): Promise<trainerv1.Job__Output> {
+async function follow(
+  trainer: trainerv1.TrainerServiceClient,
+  jobId: string,
+  io: CliIo,
+): Promise<trainerv1.Job__Output> {
   const bar = io.stderr.isTTY
-    ? new SingleBar({ stream: io.stderr, format: 'epoch {value}/{total} [{bar}] {percentage}% | loss {loss} | {sps} samples/s | {backend}', hideCursor: true, clearOnComplete: true, barsize: 30 })
+    ? new SingleBar({
+        stream: io.stderr,
+        format: 'epoch {value}/{total} [{bar}] {percentage}% | loss {loss} | {sps} samples/s | {backend}',
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 30,
+      })
     : undefined;
   let started = false;
   let lastEpoch = -1;
@@ -70,7 +87,9 @@ async function follow(trainer: trainerv1.TrainerServiceClient, jobId: string, io
         else if (started) bar.update(update.epoch, fields);
         started ||= update.epochs > 0;
       } else if (update.epoch !== lastEpoch && update.epoch > 0) {
-        io.stderr.write(`epoch ${update.epoch}/${update.epochs} loss ${loss} ${fields.sps} samples/s ${fields.backend}\n`);
+        io.stderr.write(
+          `epoch ${update.epoch}/${update.epochs} loss ${loss} ${fields.sps} samples/s ${fields.backend}\n`,
+        );
       }
       lastEpoch = update.epoch;
     }
@@ -87,7 +106,10 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .description('submit a training job from a JSON spec (see README, "Training"); prints the job id')
     .argument('<SPEC>', 'JSON file with the training spec')
     .option('--wait', 'follow the job; the last line is "<model> <version>" of the registered result', false)
-    .option('--job-id <ID>', 'job id to use (letters, digits, - and _); submitting it again returns the same job')
+    .option(
+      '--job-id <ID>',
+      'job id to use (letters, digits, - and _); submitting it again returns the same job',
+    )
     .action(async (spec: string, opts: { wait: boolean; jobId?: string }) => {
       await train({ spec, ...opts }, await ctx.trainer(), ctx.io);
     });

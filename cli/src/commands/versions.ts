@@ -13,7 +13,11 @@ function signatureLines(specs: readonly registryv1.TensorSpec__Output[]): string
   return specs.map((t) => `${t.name} ${t.datatype} [${t.shape.join(', ')}]`).join('; ');
 }
 
-export async function versionsList(args: { name: string }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+export async function versionsList(
+  args: { name: string },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
   const { versions } = await callUnary<registryv1.ListVersionsResponse__Output>((cb) =>
     registry.ListVersions({ model: args.name }, unaryOptions(), cb),
   );
@@ -30,7 +34,11 @@ export async function versionsList(args: { name: string }, registry: registryv1.
 }
 
 /** `version` is a number, an alias, or empty (the `production` alias, else the latest). */
-export async function versionsShow(args: { name: string; version?: string | undefined }, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<void> {
+export async function versionsShow(
+  args: { name: string; version?: string | undefined },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
   const v = await callUnary<registryv1.ModelVersion__Output>((cb) =>
     registry.GetVersion({ model: args.name, version: args.version ?? '' }, unaryOptions(), cb),
   );
@@ -61,7 +69,11 @@ export interface VersionsDownloadArgs {
 }
 
 /** Writes the artifact to OUTPUT (progress on a TTY) and prints `<model> v<n> -> <file> (<size>, sha256 ok)`. */
-export async function versionsDownload(args: VersionsDownloadArgs, registry: registryv1.RegistryServiceClient, io: CliIo): Promise<registryv1.ModelVersion__Output> {
+export async function versionsDownload(
+  args: VersionsDownloadArgs,
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.ModelVersion__Output> {
   let progress: ByteProgress | undefined;
   let result;
   try {
@@ -95,7 +107,11 @@ export async function versionsSetState(
   io: CliIo,
 ): Promise<registryv1.ModelVersion__Output> {
   const v = await callUnary<registryv1.ModelVersion__Output>((cb) =>
-    registry.SetVersionState({ model: args.name, version: args.version, state: args.state }, unaryOptions(), cb),
+    registry.SetVersionState(
+      { model: args.name, version: args.version, state: args.state },
+      unaryOptions(),
+      cb,
+    ),
   );
   io.stdout.write(`${v.model} v${v.version} is ${v.state}\n`);
   return v;
@@ -115,7 +131,9 @@ export function registerVersionsCommands(program: Command, ctx: CliContext): voi
     .description('show one version: state, digest, signature')
     .argument('<NAME>', 'model name')
     .argument('[VERSION]', 'version number or alias (default: the production alias, else the latest)')
-    .action(async (name: string, version: string | undefined) => versionsShow({ name, version }, await ctx.registry(), ctx.io));
+    .action(async (name: string, version: string | undefined) =>
+      versionsShow({ name, version }, await ctx.registry(), ctx.io),
+    );
 
   versions
     .command('download')
@@ -130,7 +148,9 @@ export function registerVersionsCommands(program: Command, ctx: CliContext): voi
 
   versions
     .command('archive')
-    .description('archive a version (refused while an alias points at it); `versions restore` makes it READY again')
+    .description(
+      'archive a version (refused while an alias points at it); `versions restore` makes it READY again',
+    )
     .argument('<NAME>', 'model name')
     .argument('<VERSION>', 'version number', parseVersionNumber)
     .action(async (name: string, version: number) => {

@@ -35,15 +35,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(expected);
   });
 
-  it.each(['nats://127.0.0.1:4222', '127.0.0.1:4222', 'nats://a:4222, tls://b:4223', 'nats://user:secret@127.0.0.1:4222', 'ws://[::1]:8080', 'localhost'])(
-    'takes AIMASS_NATS_URL=%s',
-    (value) => {
-      expect(loadConfig({ AIMASS_NATS_URL: value }).natsUrl).toBe(value);
-    },
-  );
+  it.each([
+    'nats://127.0.0.1:4222',
+    '127.0.0.1:4222',
+    'nats://a:4222, tls://b:4223',
+    'nats://user:secret@127.0.0.1:4222',
+    'ws://[::1]:8080',
+    'localhost',
+  ])('takes AIMASS_NATS_URL=%s', (value) => {
+    expect(loadConfig({ AIMASS_NATS_URL: value }).natsUrl).toBe(value);
+  });
 
   it("takes the stack launcher's own keys, so a shell that sourced stack.env starts a service", () => {
-    expect(() => loadConfig({ AIMASS_STACK_PID: '4242', AIMASS_STACK_ENV: '/tmp/stack.env', AIMASS_TRAINER_POOL: 'gpu' })).not.toThrow();
+    expect(() =>
+      loadConfig({
+        AIMASS_STACK_PID: '4242',
+        AIMASS_STACK_ENV: '/tmp/stack.env',
+        AIMASS_TRAINER_POOL: 'gpu',
+      }),
+    ).not.toThrow();
     expect(() => loadConfig({ AIMASS_STACKPID: '4242' })).toThrow('unknown setting');
   });
 
@@ -52,7 +62,10 @@ describe('loadConfig', () => {
       loadConfig({ AIMASS_LOG_LEVEL: 'x', AIMASS_TRAINER_POOL: 'y' });
       expect.unreachable();
     } catch (e) {
-      expect((e as ConfigError).issues.map((i) => i.key).sort()).toEqual(['AIMASS_LOG_LEVEL', 'AIMASS_TRAINER_POOL']);
+      expect((e as ConfigError).issues.map((i) => i.key).sort()).toEqual([
+        'AIMASS_LOG_LEVEL',
+        'AIMASS_TRAINER_POOL',
+      ]);
     }
   });
 

@@ -25,9 +25,19 @@ export type AimassConfig = {
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
-  readonly registry: { readonly maxNameLength: number; readonly namePattern: string; readonly defaultPageSize: number; readonly maxPageSize: number };
+  readonly registry: {
+    readonly maxNameLength: number;
+    readonly namePattern: string;
+    readonly defaultPageSize: number;
+    readonly maxPageSize: number;
+  };
   readonly grpcMaxMessageBytes: number;
-  readonly trainer: { readonly pool: 'cpu' | 'gpu'; readonly concurrency: number; readonly backend: TrainerBackendSetting; readonly allowCpuFallback: boolean };
+  readonly trainer: {
+    readonly pool: 'cpu' | 'gpu';
+    readonly concurrency: number;
+    readonly backend: TrainerBackendSetting;
+    readonly allowCpuFallback: boolean;
+  };
   readonly inference: {
     readonly summaryIntervalMs: number;
     readonly instances: number;
@@ -59,7 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     const raw = env[spec.key] ?? spec.default;
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) values[spec.key] = parsed.data;
-    else issues.push({ key: spec.key, message: `${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
+    else
+      issues.push({
+        key: spec.key,
+        message: `${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+      });
   }
   const known = new Set<string>(SETTINGS.map((s) => s.key));
   for (const key of Object.keys(env)) {
@@ -107,7 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
     },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
-    trainer: { pool: v.AIMASS_TRAINER_POOL, concurrency: v.AIMASS_TRAINER_CONCURRENCY, backend: v.AIMASS_TRAINER_BACKEND, allowCpuFallback: v.AIMASS_TRAINER_ALLOW_CPU_FALLBACK },
+    trainer: {
+      pool: v.AIMASS_TRAINER_POOL,
+      concurrency: v.AIMASS_TRAINER_CONCURRENCY,
+      backend: v.AIMASS_TRAINER_BACKEND,
+      allowCpuFallback: v.AIMASS_TRAINER_ALLOW_CPU_FALLBACK,
+    },
     inference: {
       summaryIntervalMs: v.AIMASS_INFERENCE_SUMMARY_INTERVAL_MS,
       instances: v.AIMASS_INFERENCE_INSTANCES,
@@ -128,5 +147,7 @@ export function grpcKey(service: ServiceName): SettingKey {
 
 /** The env key that holds a service's HTTP base URL. */
 export function httpKey(service: ServiceName): SettingKey {
-  return (service === 'inference' ? 'AIMASS_INFERENCE_METRICS_HTTP' : `AIMASS_${service.toUpperCase()}_HTTP`) as SettingKey;
+  return (
+    service === 'inference' ? 'AIMASS_INFERENCE_METRICS_HTTP' : `AIMASS_${service.toUpperCase()}_HTTP`
+  ) as SettingKey;
 }

@@ -38,7 +38,10 @@ describe('parseEnvFile', () => {
   });
 
   it('skips blank lines and comments, and later lines win', () => {
-    expect(parseEnvFile('# written by scripts/stack up\n\nA=1\r\nB=2\nA=3\n', 'stack.env')).toEqual({ A: '3', B: '2' });
+    expect(parseEnvFile('# written by scripts/stack up\n\nA=1\r\nB=2\nA=3\n', 'stack.env')).toEqual({
+      A: '3',
+      B: '2',
+    });
   });
 
   it.each([
@@ -47,7 +50,11 @@ describe('parseEnvFile', () => {
     ['an unterminated quote', "K='open", /line 2: unterminated single quote/],
     ['unquoted whitespace', 'K=a b', /line 2: unquoted whitespace in value/],
     ['a variable expansion', 'K=$HOME/x', /line 2: variable and command expansion are not supported/],
-    ['a command substitution in double quotes', 'K="`id`"', /line 2: variable and command expansion are not supported/],
+    [
+      'a command substitution in double quotes',
+      'K="`id`"',
+      /line 2: variable and command expansion are not supported/,
+    ],
     ['a tilde bash would expand', 'K=~/x', /line 2: tilde expansion is not supported/],
     ['a tilde after a colon', 'K=/a:~/x', /line 2: tilde expansion is not supported/],
     ['a command separator', 'K=a;b', /line 2: unquoted ";" in value/],
@@ -91,7 +98,9 @@ describe('readEnvFile', () => {
     fs.writeFileSync(file, formatEnvFile({ A: '1', B: 'x y' }));
     expect(readEnvFile(file)).toEqual({ A: '1', B: 'x y' });
     fs.writeFileSync(file, 'A=$B\n');
-    expect(() => readEnvFile(file)).toThrow(`${file} line 1: variable and command expansion are not supported`);
+    expect(() => readEnvFile(file)).toThrow(
+      `${file} line 1: variable and command expansion are not supported`,
+    );
   });
 
   it('reads a missing file as undefined and refuses one it cannot read', () => {

@@ -23,7 +23,10 @@ export function parseEnvFile(text: string, source: string): Record<string, strin
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) return;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!match) throw new EnvFileError(`${source} line ${index + 1}: expected KEY=VALUE, got ${JSON.stringify(rawLine)}`);
+    if (!match)
+      throw new EnvFileError(
+        `${source} line ${index + 1}: expected KEY=VALUE, got ${JSON.stringify(rawLine)}`,
+      );
     try {
       env[match[1] as string] = shellWord(match[2] as string);
     } catch (err) {
@@ -102,8 +105,12 @@ const PLAIN_VALUE = /^[A-Za-z0-9_./:@,+=-]*$/;
 export function formatEnvFile(env: Readonly<Record<string, string>>): string {
   return Object.entries(env)
     .map(([key, value]) => {
-      if (!KEY.test(key)) throw new EnvFileError(`cannot write ${JSON.stringify(key)} to an env file: not a shell variable name`);
-      if (/[\r\n\0]/.test(value)) throw new EnvFileError(`cannot write ${key} to an env file: its value holds a line break or NUL`);
+      if (!KEY.test(key))
+        throw new EnvFileError(
+          `cannot write ${JSON.stringify(key)} to an env file: not a shell variable name`,
+        );
+      if (/[\r\n\0]/.test(value))
+        throw new EnvFileError(`cannot write ${key} to an env file: its value holds a line break or NUL`);
       return `${key}=${PLAIN_VALUE.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`}`;
     })
     .join('\n')

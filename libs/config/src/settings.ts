@@ -11,15 +11,17 @@ export interface SettingSpec {
   readonly schema: z.ZodType<unknown>;
 }
 
-const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
 const url = z.string().url();
 /** One NATS server: [scheme://][user[:pass]@]host[:port], scheme nats, tls, ws or wss. */
-const NATS_SERVER = /^(?:(?:nats|tls|ws|wss):\/\/)?(?:[^\s:@/,]+(?::[^\s@/,]*)?@)?(?:\[[0-9a-fA-F:]+\]|[^\s:@/,[\]]+)(?::\d{1,5})?$/;
+const NATS_SERVER =
+  /^(?:(?:nats|tls|ws|wss):\/\/)?(?:[^\s:@/,]+(?::[^\s@/,]*)?@)?(?:\[[0-9a-fA-F:]+\]|[^\s:@/,[\]]+)(?::\d{1,5})?$/;
 const natsServers = z
   .string()
-  .refine((v) => v.split(',').every((server) => NATS_SERVER.test(server.trim())), 'expected NATS servers separated by commas, e.g. nats://127.0.0.1:4222');
+  .refine(
+    (v) => v.split(',').every((server) => NATS_SERVER.test(server.trim())),
+    'expected NATS servers separated by commas, e.g. nats://127.0.0.1:4222',
+  );
 const optionalUrl = z.union([z.literal(''), z.string().url()]);
 const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
@@ -30,42 +32,159 @@ function setting(key: string, def: string, schema: z.ZodType<unknown>, descripti
 }
 
 export const SETTINGS = [
-  setting('AIMASS_NATS_URL', 'nats://127.0.0.1:4222', natsServers, 'NATS server(s) with JetStream, comma-separated.'),
-  setting('AIMASS_S3_ENDPOINT', 'http://127.0.0.1:9000', url, 'S3-compatible endpoint (MinIO) for artifacts and checkpoints.'),
+  setting(
+    'AIMASS_NATS_URL',
+    'nats://127.0.0.1:4222',
+    natsServers,
+    'NATS server(s) with JetStream, comma-separated.',
+  ),
+  setting(
+    'AIMASS_S3_ENDPOINT',
+    'http://127.0.0.1:9000',
+    url,
+    'S3-compatible endpoint (MinIO) for artifacts and checkpoints.',
+  ),
   setting('AIMASS_S3_ACCESS_KEY', 'S3RVER', z.string().min(1), 'S3 access key.'),
   setting('AIMASS_S3_SECRET_KEY', 'S3RVER', z.string().min(1), 'S3 secret key.'),
   setting('AIMASS_S3_REGION', 'us-east-1', z.string().min(1), 'S3 region.'),
-  setting('AIMASS_S3_BUCKET', 'aimass-artifacts', z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/), 'Bucket holding model artifacts.'),
-  setting('AIMASS_OTLP_ENDPOINT', '', optionalUrl, 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Empty: spans are not exported.'),
+  setting(
+    'AIMASS_S3_BUCKET',
+    'aimass-artifacts',
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{2,62}$/),
+    'Bucket holding model artifacts.',
+  ),
+  setting(
+    'AIMASS_OTLP_ENDPOINT',
+    '',
+    optionalUrl,
+    'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Empty: spans are not exported.',
+  ),
   setting('AIMASS_LOG_LEVEL', 'info', logLevel, 'pino log level.'),
   setting('AIMASS_REGISTRY_GRPC', '127.0.0.1:50051', hostPort, 'Registry gRPC address (listen and dial).'),
   setting('AIMASS_TRAINER_GRPC', '127.0.0.1:50052', hostPort, 'Trainer gRPC address.'),
   setting('AIMASS_TUNER_GRPC', '127.0.0.1:50053', hostPort, 'Tuner gRPC address.'),
   setting('AIMASS_INFERENCE_GRPC', '127.0.0.1:8001', hostPort, 'Inference gRPC address (OIP v2).'),
   setting('AIMASS_MONITOR_GRPC', '127.0.0.1:50055', hostPort, 'Monitor gRPC address.'),
-  setting('AIMASS_REGISTRY_HTTP', 'http://127.0.0.1:8091', url, 'Registry HTTP base URL (/metrics, /healthz).'),
+  setting(
+    'AIMASS_REGISTRY_HTTP',
+    'http://127.0.0.1:8091',
+    url,
+    'Registry HTTP base URL (/metrics, /healthz).',
+  ),
   setting('AIMASS_TRAINER_HTTP', 'http://127.0.0.1:8092', url, 'Trainer HTTP base URL (/metrics, /healthz).'),
   setting('AIMASS_TUNER_HTTP', 'http://127.0.0.1:8093', url, 'Tuner HTTP base URL (/metrics, /healthz).'),
-  setting('AIMASS_INFERENCE_METRICS_HTTP', 'http://127.0.0.1:8002', url, 'Inference HTTP base URL (Prometheus /metrics, /healthz).'),
-  setting('AIMASS_MONITOR_HTTP', 'http://127.0.0.1:8090', url, 'Monitor HTTP base URL (dashboard JSON at /api/models, /metrics).'),
-  setting('AIMASS_MAX_ARTIFACT_BYTES', String(2 * 1024 ** 3), positiveInt, 'Largest artifact the registry accepts, in bytes.'),
-  setting('AIMASS_REGISTRY_MAX_NAME_LENGTH', '128', z.coerce.number().int().min(1).max(200), 'Longest model name the registry accepts (at most 200).'),
-  setting('AIMASS_REGISTRY_NAME_PATTERN', '', z.string().refine((p) => { try { new RegExp(p); return true; } catch { return false; } }, 'not a valid regular expression'), "Extra rule model names must also match (a regular expression, e.g. ^[a-z]+-); empty: none. Names are always letters, digits, '-' and '_'."),
-  setting('AIMASS_REGISTRY_DEFAULT_PAGE_SIZE', '50', positiveInt, 'Page size of registry listings when the caller names none.'),
-  setting('AIMASS_REGISTRY_MAX_PAGE_SIZE', '1000', positiveInt, 'Largest page size a registry listing accepts.'),
-  setting('AIMASS_GRPC_MAX_MESSAGE_BYTES', String(64 * 1024 ** 2), positiveInt, 'Largest gRPC message any service accepts, in bytes.'),
+  setting(
+    'AIMASS_INFERENCE_METRICS_HTTP',
+    'http://127.0.0.1:8002',
+    url,
+    'Inference HTTP base URL (Prometheus /metrics, /healthz).',
+  ),
+  setting(
+    'AIMASS_MONITOR_HTTP',
+    'http://127.0.0.1:8090',
+    url,
+    'Monitor HTTP base URL (dashboard JSON at /api/models, /metrics).',
+  ),
+  setting(
+    'AIMASS_MAX_ARTIFACT_BYTES',
+    String(2 * 1024 ** 3),
+    positiveInt,
+    'Largest artifact the registry accepts, in bytes.',
+  ),
+  setting(
+    'AIMASS_REGISTRY_MAX_NAME_LENGTH',
+    '128',
+    z.coerce.number().int().min(1).max(200),
+    'Longest model name the registry accepts (at most 200).',
+  ),
+  setting(
+    'AIMASS_REGISTRY_NAME_PATTERN',
+    '',
+    z.string().refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'not a valid regular expression'),
+    "Extra rule model names must also match (a regular expression, e.g. ^[a-z]+-); empty: none. Names are always letters, digits, '-' and '_'.",
+  ),
+  setting(
+    'AIMASS_REGISTRY_DEFAULT_PAGE_SIZE',
+    '50',
+    positiveInt,
+    'Page size of registry listings when the caller names none.',
+  ),
+  setting(
+    'AIMASS_REGISTRY_MAX_PAGE_SIZE',
+    '1000',
+    positiveInt,
+    'Largest page size a registry listing accepts.',
+  ),
+  setting(
+    'AIMASS_GRPC_MAX_MESSAGE_BYTES',
+    String(64 * 1024 ** 2),
+    positiveInt,
+    'Largest gRPC message any service accepts, in bytes.',
+  ),
   setting('AIMASS_TRAINER_POOL', 'cpu', z.enum(['cpu', 'gpu']), 'Pool this trainer node pulls jobs from.'),
   setting('AIMASS_TRAINER_CONCURRENCY', '1', positiveInt, 'Jobs one trainer node runs at once.'),
-  setting('AIMASS_TRAINER_BACKEND', 'auto', z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']), 'Compute backend of a trainer node: auto (tensorflow-gpu, then WebGPU on a hardware adapter, then tensorflow, wasm, cpu) or one of those by name; a named webgpu also takes a software adapter (Mesa llvmpipe).'),
-  setting('AIMASS_TRAINER_ALLOW_CPU_FALLBACK', 'false', flag, 'Whether a gpu-pool trainer node may start without a GPU backend (it then trains on the CPU); false: it refuses to start and says why.'),
-  setting('AIMASS_INFERENCE_SUMMARY_INTERVAL_MS', '1000', positiveInt, 'How often inference publishes batched prediction summaries.'),
-  setting('AIMASS_INFERENCE_INSTANCES', '1', positiveInt, 'onnxruntime sessions (execution slots) per loaded model version; they run in parallel with AIMASS_INFERENCE_EXECUTION=worker.'),
-  setting('AIMASS_INFERENCE_EXECUTION', 'event-loop', z.enum(['worker', 'event-loop']), 'Where onnxruntime runs: event-loop (lowest latency for small models; each run blocks the event loop, so instances add no parallelism) or worker (one worker thread per session: the event loop stays free and instances run in parallel, for about 0.3 ms more per execution).'),
+  setting(
+    'AIMASS_TRAINER_BACKEND',
+    'auto',
+    z.enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']),
+    'Compute backend of a trainer node: auto (tensorflow-gpu, then WebGPU on a hardware adapter, then tensorflow, wasm, cpu) or one of those by name; a named webgpu also takes a software adapter (Mesa llvmpipe).',
+  ),
+  setting(
+    'AIMASS_TRAINER_ALLOW_CPU_FALLBACK',
+    'false',
+    flag,
+    'Whether a gpu-pool trainer node may start without a GPU backend (it then trains on the CPU); false: it refuses to start and says why.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_SUMMARY_INTERVAL_MS',
+    '1000',
+    positiveInt,
+    'How often inference publishes batched prediction summaries.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_INSTANCES',
+    '1',
+    positiveInt,
+    'onnxruntime sessions (execution slots) per loaded model version; they run in parallel with AIMASS_INFERENCE_EXECUTION=worker.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_EXECUTION',
+    'event-loop',
+    z.enum(['worker', 'event-loop']),
+    'Where onnxruntime runs: event-loop (lowest latency for small models; each run blocks the event loop, so instances add no parallelism) or worker (one worker thread per session: the event loop stays free and instances run in parallel, for about 0.3 ms more per execution).',
+  ),
   setting('AIMASS_INFERENCE_INTRA_OP_THREADS', '1', positiveInt, 'onnxruntime intra-op threads per session.'),
-  setting('AIMASS_INFERENCE_MAX_BATCH_SIZE', '64', positiveInt, 'Default dynamic batching limit (rows per execution) for models with a batch dimension; 1 turns batching off. A version tag inference.max_batch_size overrides it.'),
-  setting('AIMASS_INFERENCE_MAX_QUEUE_DELAY_US', '1000', z.coerce.number().int().nonnegative(), 'Longest a request waits for a fuller batch, in µs (tag inference.max_queue_delay_us); it waits only while recent traffic filled bigger batches, so a lone caller never waits. 0: never wait.'),
-  setting('AIMASS_INFERENCE_MAX_QUEUE', '1024', positiveInt, 'Requests one model version may queue; beyond it requests get RESOURCE_EXHAUSTED.'),
-  setting('AIMASS_INFERENCE_MEMORY_BUDGET_BYTES', String(2 * 1024 ** 3), positiveInt, 'Artifact bytes of loaded models; past it the least recently used versions are unloaded.'),
+  setting(
+    'AIMASS_INFERENCE_MAX_BATCH_SIZE',
+    '64',
+    positiveInt,
+    'Default dynamic batching limit (rows per execution) for models with a batch dimension; 1 turns batching off. A version tag inference.max_batch_size overrides it.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_MAX_QUEUE_DELAY_US',
+    '1000',
+    z.coerce.number().int().nonnegative(),
+    'Longest a request waits for a fuller batch, in µs (tag inference.max_queue_delay_us); it waits only while recent traffic filled bigger batches, so a lone caller never waits. 0: never wait.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_MAX_QUEUE',
+    '1024',
+    positiveInt,
+    'Requests one model version may queue; beyond it requests get RESOURCE_EXHAUSTED.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_MEMORY_BUDGET_BYTES',
+    String(2 * 1024 ** 3),
+    positiveInt,
+    'Artifact bytes of loaded models; past it the least recently used versions are unloaded.',
+  ),
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];

@@ -21,8 +21,18 @@ rmSync(out, { recursive: true, force: true });
 const bin = join(root, 'node_modules', '.bin', 'proto-loader-gen-types');
 execFileSync(
   bin,
-  [...protos(protoRoot), '--keepCase', '--longs=String', '--enums=String', '--defaults', '--oneofs',
-   '--grpcLib=@grpc/grpc-js', '--importFileExtension=.js', `--outDir=${out}`, `--includeDirs=${protoRoot}`],
+  [
+    ...protos(protoRoot),
+    '--keepCase',
+    '--longs=String',
+    '--enums=String',
+    '--defaults',
+    '--oneofs',
+    '--grpcLib=@grpc/grpc-js',
+    '--importFileExtension=.js',
+    `--outDir=${out}`,
+    `--includeDirs=${protoRoot}`,
+  ],
   { stdio: 'inherit' },
 );
 

@@ -33,7 +33,14 @@ export interface Envelope<T extends EventType = EventType> {
 
 export function makeEnvelope<T extends EventType>(
   type: T,
-  init: { source: string; subject: string; data: EventData<T>; traceparent?: string; id?: string; time?: Date },
+  init: {
+    source: string;
+    subject: string;
+    data: EventData<T>;
+    traceparent?: string;
+    id?: string;
+    time?: Date;
+  },
 ): Envelope<T> {
   const data = EVENT_SCHEMAS[type].parse(init.data) as EventData<T>;
   return {

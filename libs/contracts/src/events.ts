@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /** Latency histogram bounds (ms) shared by inference summaries and the monitor. */
-export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+export const LATENCY_BUCKETS_MS = [
+  0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+] as const;
 
 const modelName = z.string().min(1).max(128);
 const tensorSpec = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) });
@@ -29,7 +31,11 @@ const aliasMoved = z.object({
 const modelCreated = z.object({ model: modelName, description: z.string() });
 
 /** The fields an UpdateModel changed, with their new values (a model card is announced by length only). */
-const modelUpdated = z.object({ model: modelName, fields: z.array(z.string()).min(1), changes: z.record(z.string(), z.unknown()) });
+const modelUpdated = z.object({
+  model: modelName,
+  fields: z.array(z.string()).min(1),
+  changes: z.record(z.string(), z.unknown()),
+});
 
 const versionStateChanged = z.object({
   model: modelName,
@@ -38,7 +44,11 @@ const versionStateChanged = z.object({
   previous_state: z.enum(['READY', 'ARCHIVED', 'DELETED']),
 });
 
-const versionStatisticsAttached = z.object({ model: modelName, version: z.number().int().positive(), features: z.number().int().nonnegative() });
+const versionStatisticsAttached = z.object({
+  model: modelName,
+  version: z.number().int().positive(),
+  features: z.number().int().nonnegative(),
+});
 
 /** One window of predictions for one model version, as counted by one inference process. */
 export const PredictionWindowSchema = z.object({
@@ -78,9 +88,20 @@ const jobFailed = z.object({
 });
 
 /** Every trainer job event names the job, its pool, the node running it and the compute backend. */
-const jobEventBase = { job_id: z.string(), pool: z.string(), backend: z.string(), adapter, node_id: z.string() };
+const jobEventBase = {
+  job_id: z.string(),
+  pool: z.string(),
+  backend: z.string(),
+  adapter,
+  node_id: z.string(),
+};
 
-const jobStarted = z.object({ ...jobEventBase, family: z.string(), epochs: z.number().int(), resumed_from_epoch: z.number().int().nonnegative() });
+const jobStarted = z.object({
+  ...jobEventBase,
+  family: z.string(),
+  epochs: z.number().int(),
+  resumed_from_epoch: z.number().int().nonnegative(),
+});
 
 /** One per finished epoch: training losses, validation metrics and throughput. */
 const jobProgress = z.object({
@@ -106,7 +127,15 @@ const jobSucceeded = z.object({
 const jobCancelled = z.object({ ...jobEventBase, epoch: z.number().int().nonnegative() });
 
 /** Liveness of one trainer node (core NATS, not stored). `load` is active jobs / concurrency. */
-const nodeHeartbeat = z.object({ node_id: z.string(), pool: z.string(), backend: z.string(), adapter, active_jobs: z.number().int().nonnegative(), concurrency: z.number().int().positive(), load: z.number().nonnegative() });
+const nodeHeartbeat = z.object({
+  node_id: z.string(),
+  pool: z.string(),
+  backend: z.string(),
+  adapter,
+  active_jobs: z.number().int().nonnegative(),
+  concurrency: z.number().int().positive(),
+  load: z.number().nonnegative(),
+});
 
 const auditRecord = z.object({
   actor: z.string(),

@@ -1,4 +1,10 @@
-export { PROTO_ROOT, GRPC_SERVICES, HEALTH_PROTO, PROTO_LOADER_OPTIONS, STREAM_CHUNK_BYTES } from './protos.js';
+export {
+  PROTO_ROOT,
+  GRPC_SERVICES,
+  HEALTH_PROTO,
+  PROTO_LOADER_OPTIONS,
+  STREAM_CHUNK_BYTES,
+} from './protos.js';
 export { subjects } from './subjects.js';
 export { STREAMS, KV_BUCKETS, trainerPoolConsumer, type StreamSpec } from './streams.js';
 export {
@@ -11,7 +17,14 @@ export {
   type PredictionWindow,
   type Signature,
 } from './events.js';
-export { makeEnvelope, parseEnvelope, encodeEnvelope, EnvelopeError, EnvelopeSchema, type Envelope } from './envelope.js';
+export {
+  makeEnvelope,
+  parseEnvelope,
+  encodeEnvelope,
+  EnvelopeError,
+  EnvelopeSchema,
+  type Envelope,
+} from './envelope.js';
 export type * as oip from './generated/oip-types.js';
 export type * as registryv1 from './generated/registry-types.js';
 export type * as monitorv1 from './generated/monitor-types.js';

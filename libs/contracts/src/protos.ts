@@ -16,14 +16,30 @@ function findProtoRoot(start: string): string {
 
 /** The gRPC services of the mesh: their package, service name and proto file (relative to PROTO_ROOT). */
 export const GRPC_SERVICES = {
-  registry: { package: 'aimass.registry.v1', service: 'RegistryService', file: 'aimass/registry/v1/registry.proto' },
-  trainer: { package: 'aimass.trainer.v1', service: 'TrainerService', file: 'aimass/trainer/v1/trainer.proto' },
+  registry: {
+    package: 'aimass.registry.v1',
+    service: 'RegistryService',
+    file: 'aimass/registry/v1/registry.proto',
+  },
+  trainer: {
+    package: 'aimass.trainer.v1',
+    service: 'TrainerService',
+    file: 'aimass/trainer/v1/trainer.proto',
+  },
   tuner: { package: 'aimass.tuner.v1', service: 'TunerService', file: 'aimass/tuner/v1/tuner.proto' },
   inference: { package: 'inference', service: 'GRPCInferenceService', file: 'inference/grpc_service.proto' },
-  monitor: { package: 'aimass.monitor.v1', service: 'MonitorService', file: 'aimass/monitor/v1/monitor.proto' },
+  monitor: {
+    package: 'aimass.monitor.v1',
+    service: 'MonitorService',
+    file: 'aimass/monitor/v1/monitor.proto',
+  },
 } as const;
 
-export const HEALTH_PROTO = { package: 'grpc.health.v1', service: 'Health', file: 'grpc/health/v1/health.proto' } as const;
+export const HEALTH_PROTO = {
+  package: 'grpc.health.v1',
+  service: 'Health',
+  file: 'grpc/health/v1/health.proto',
+} as const;
 
 /**
  * Bytes per `chunk` message of the artifact streams (registry push and download): large, so

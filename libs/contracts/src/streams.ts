@@ -12,10 +12,34 @@ export interface StreamSpec {
 }
 
 export const STREAMS = {
-  events: { name: 'AIMASS_EVENTS', subjects: [subjects.allEvents], retention: 'limits', maxAgeSeconds: 30 * 86400, duplicateWindowSeconds: 120 },
-  jobs: { name: 'AIMASS_JOBS', subjects: [subjects.allJobs], retention: 'workqueue', maxAgeSeconds: 0, duplicateWindowSeconds: 120 },
-  audit: { name: 'AIMASS_AUDIT', subjects: [subjects.allAudit], retention: 'limits', maxAgeSeconds: 0, duplicateWindowSeconds: 120 },
-  predictions: { name: 'AIMASS_PREDICTIONS', subjects: [subjects.allPredictions], retention: 'limits', maxAgeSeconds: 86400, duplicateWindowSeconds: 120 },
+  events: {
+    name: 'AIMASS_EVENTS',
+    subjects: [subjects.allEvents],
+    retention: 'limits',
+    maxAgeSeconds: 30 * 86400,
+    duplicateWindowSeconds: 120,
+  },
+  jobs: {
+    name: 'AIMASS_JOBS',
+    subjects: [subjects.allJobs],
+    retention: 'workqueue',
+    maxAgeSeconds: 0,
+    duplicateWindowSeconds: 120,
+  },
+  audit: {
+    name: 'AIMASS_AUDIT',
+    subjects: [subjects.allAudit],
+    retention: 'limits',
+    maxAgeSeconds: 0,
+    duplicateWindowSeconds: 120,
+  },
+  predictions: {
+    name: 'AIMASS_PREDICTIONS',
+    subjects: [subjects.allPredictions],
+    retention: 'limits',
+    maxAgeSeconds: 86400,
+    duplicateWindowSeconds: 120,
+  },
 } as const satisfies Record<string, StreamSpec>;
 
 /**

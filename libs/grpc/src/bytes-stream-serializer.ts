@@ -33,7 +33,10 @@ export function withBytesStreamSerializers(definition: PackageDefinition): Packa
       const fields = bytesFieldsOf(method.responseType);
       if (fields.length === 0) continue;
       changed ??= { ...(service as Record<string, Method>) };
-      changed[methodName] = { ...method, responseSerialize: bytesFastPath(method.responseSerialize as Serialize, fields) };
+      changed[methodName] = {
+        ...method,
+        responseSerialize: bytesFastPath(method.responseSerialize as Serialize, fields),
+      };
     }
     if (changed) out[serviceName] = changed as PackageDefinition[string];
   }
@@ -48,7 +51,10 @@ function bytesFastPath(fallback: Serialize, fields: readonly BytesField[]): Seri
     if (!field) return fallback(value);
     const bytes = (value as Record<string, Uint8Array>)[field.name]!;
     // The field's key and length as protobufjs writes them; the bytes follow.
-    const head = protobuf.Writer.create().uint32((field.number << 3) | 2).uint32(bytes.length).finish();
+    const head = protobuf.Writer.create()
+      .uint32((field.number << 3) | 2)
+      .uint32(bytes.length)
+      .finish();
     const size = head.length + bytes.length;
     if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
     scratch.set(head, 0);
@@ -57,7 +63,10 @@ function bytesFastPath(fallback: Serialize, fields: readonly BytesField[]): Seri
   };
 }
 
-function onlyBytesField(value: Record<string, unknown>, fields: readonly BytesField[]): BytesField | undefined {
+function onlyBytesField(
+  value: Record<string, unknown>,
+  fields: readonly BytesField[],
+): BytesField | undefined {
   let found: BytesField | undefined;
   for (const key in value) {
     const v = value[key];
@@ -72,7 +81,9 @@ function onlyBytesField(value: Record<string, unknown>, fields: readonly BytesFi
 
 function bytesFieldsOf(type: Method['responseType']): BytesField[] {
   const descriptor = type.type as { field?: { name: string; number: number; type: string; label: string }[] };
-  return (descriptor.field ?? []).filter((f) => f.type === 'TYPE_BYTES' && f.label !== 'LABEL_REPEATED').map((f) => ({ name: f.name, number: f.number }));
+  return (descriptor.field ?? [])
+    .filter((f) => f.type === 'TYPE_BYTES' && f.label !== 'LABEL_REPEATED')
+    .map((f) => ({ name: f.name, number: f.number }));
 }
 
 function isServiceDefinition(node: PackageDefinition[string]): boolean {

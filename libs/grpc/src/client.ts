@@ -6,7 +6,11 @@ import { clientConstructorOf, type MeshService } from './proto-loading.js';
  * A plaintext gRPC client of a mesh service at host:port (loopback and in-cluster traffic), with
  * the mesh's HTTP/2 receive window (see FLOW_CONTROL_WINDOW_BYTES).
  */
-export function createMeshClient<T = Client>(service: MeshService, address: string, options: ChannelOptions = {}): T {
+export function createMeshClient<T = Client>(
+  service: MeshService,
+  address: string,
+  options: ChannelOptions = {},
+): T {
   const Ctor = clientConstructorOf(service);
   return new Ctor(address, credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,

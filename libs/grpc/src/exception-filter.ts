@@ -38,13 +38,17 @@ export class MeshExceptionFilter implements ExceptionFilter {
   }
 
   private answerHttp(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<{ status(code: number): { json(body: unknown): void } }>();
+    const response = host
+      .switchToHttp()
+      .getResponse<{ status(code: number): { json(body: unknown): void } }>();
     if (error instanceof HttpException) {
       response.status(error.getStatus()).json({ error: error.message });
       return;
     }
     if (!isAimassError(error)) this.logger.error({ err: error }, 'unexpected error in an HTTP handler');
     const status = toGrpcStatus(error);
-    response.status(HTTP_OF[status.code] ?? 500).json({ error: status.details, code: grpcStatus[status.code] });
+    response
+      .status(HTTP_OF[status.code] ?? 500)
+      .json({ error: status.details, code: grpcStatus[status.code] });
   }
 }

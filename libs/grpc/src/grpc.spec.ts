@@ -8,19 +8,32 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { deadlineOf, MeshExceptionFilter, replyUnary, traceContextOf } from './index.js';
 
 function rpcHost(second: unknown): ArgumentsHost {
-  return { getType: () => 'rpc', getArgByIndex: (i: number) => (i === 1 ? second : undefined) } as unknown as ArgumentsHost;
+  return {
+    getType: () => 'rpc',
+    getArgByIndex: (i: number) => (i === 1 ? second : undefined),
+  } as unknown as ArgumentsHost;
 }
 
 describe('MeshExceptionFilter', () => {
   const filter = new MeshExceptionFilter();
 
   it('turns a typed error in a gRPC handler into its status with its message', async () => {
-    const out = filter.catch(new NotFoundError('model "m" does not exist'), rpcHost(new Metadata())) as Observable<never>;
-    await expect(lastValueFrom(out)).rejects.toEqual({ code: status.NOT_FOUND, details: 'model "m" does not exist', message: 'model "m" does not exist' });
+    const out = filter.catch(
+      new NotFoundError('model "m" does not exist'),
+      rpcHost(new Metadata()),
+    ) as Observable<never>;
+    await expect(lastValueFrom(out)).rejects.toEqual({
+      code: status.NOT_FOUND,
+      details: 'model "m" does not exist',
+      message: 'model "m" does not exist',
+    });
   });
 
   it('answers INTERNAL without the text of an unexpected error', async () => {
-    const out = filter.catch(new Error('db password is hunter2'), rpcHost(new Metadata())) as Observable<never>;
+    const out = filter.catch(
+      new Error('db password is hunter2'),
+      rpcHost(new Metadata()),
+    ) as Observable<never>;
     const err = await lastValueFrom(out).catch((e: { code: number; details: string }) => e);
     expect(err.code).toBe(status.INTERNAL);
     expect(err.details).not.toContain('hunter2');
@@ -35,7 +48,10 @@ describe('MeshExceptionFilter', () => {
   it('answers HTTP with the mapped status code', () => {
     const json = vi.fn();
     const response = { status: vi.fn(() => ({ json })) };
-    const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+    const host = {
+      getType: () => 'http',
+      switchToHttp: () => ({ getResponse: () => response }),
+    } as unknown as ArgumentsHost;
     filter.catch(new NotFoundError('nope'), host);
     expect(response.status).toHaveBeenCalledWith(404);
     expect(json).toHaveBeenCalledWith({ error: 'nope', code: 'NOT_FOUND' });
@@ -49,7 +65,10 @@ describe('replyUnary', () => {
     expect(ok).toHaveBeenCalledWith(null, 7);
     const failed = vi.fn();
     await replyUnary(failed, Promise.reject(new InvalidArgumentError('chunk before header')));
-    expect(failed.mock.calls[0]![0]).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'chunk before header' });
+    expect(failed.mock.calls[0]![0]).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'chunk before header',
+    });
   });
 });
 

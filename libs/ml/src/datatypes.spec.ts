@@ -22,16 +22,33 @@ function identityModel(elemType: number): Uint8Array {
   const model: onnx.IModelProto = {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
-    graph: { name: 'identity', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [info('x')], output: [info('y')] },
+    graph: {
+      name: 'identity',
+      node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+      input: [info('x')],
+      output: [info('y')],
+    },
   };
   return onnx.ModelProto.encode(model).finish();
 }
 
 describe('datatypes', () => {
   it('lists the thirteen OIP v2 datatypes', () => {
-    expect([...DATATYPES].sort()).toEqual(
-      ['BOOL', 'BYTES', 'FP16', 'FP32', 'FP64', 'INT16', 'INT32', 'INT64', 'INT8', 'UINT16', 'UINT32', 'UINT64', 'UINT8'],
-    );
+    expect([...DATATYPES].sort()).toEqual([
+      'BOOL',
+      'BYTES',
+      'FP16',
+      'FP32',
+      'FP64',
+      'INT16',
+      'INT32',
+      'INT64',
+      'INT8',
+      'UINT16',
+      'UINT32',
+      'UINT64',
+      'UINT8',
+    ]);
   });
 
   it.each([
@@ -69,7 +86,11 @@ describe('datatypes', () => {
       const bytes = identityModel(datatypeToOnnxElemType(dt));
       const session = await InferenceSession.create(bytes);
       try {
-        expect(session.inputMetadata[0]).toMatchObject({ name: 'x', isTensor: true, type: datatypeToOrtType(dt) });
+        expect(session.inputMetadata[0]).toMatchObject({
+          name: 'x',
+          isTensor: true,
+          type: datatypeToOrtType(dt),
+        });
       } finally {
         await session.release();
       }
@@ -78,7 +99,10 @@ describe('datatypes', () => {
 
     it('builds an ORT tensor from its typed array', () => {
       const ctor = typedArrayFor(dt);
-      const tensor = ctor === undefined ? new Tensor('string', ['a', 'b'], [2]) : new Tensor(datatypeToOrtType(dt), new ctor(2), [2]);
+      const tensor =
+        ctor === undefined
+          ? new Tensor('string', ['a', 'b'], [2])
+          : new Tensor(datatypeToOrtType(dt), new ctor(2), [2]);
       expect(tensor.type).toBe(datatypeToOrtType(dt));
       expect(tensor.size).toBe(2);
     });

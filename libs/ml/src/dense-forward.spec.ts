@@ -31,7 +31,10 @@ describe('denseForward', () => {
   it('processes every row of a batch independently and chains layers', () => {
     const spec: DenseNetworkSpec = {
       ...oneLayer('relu'),
-      layers: [...oneLayer('relu').layers, { weights: Float32Array.of(2, 1), bias: Float32Array.of(-1), activation: 'linear' }],
+      layers: [
+        ...oneLayer('relu').layers,
+        { weights: Float32Array.of(2, 1), bias: Float32Array.of(-1), activation: 'linear' },
+      ],
     };
     // Row 1: relu([7.5, -10]) = [7.5, 0] -> 15 - 1 = 14. Row 2 (input [-1, 0]): [-0.5, 2] -> [0, 2] -> 1.
     expect(Array.from(denseForward(spec, Float32Array.of(1, 2, -1, 0), 2))).toEqual([14, 1]);
@@ -39,11 +42,15 @@ describe('denseForward', () => {
 
   it('rejects input whose length does not match batch x inputDim', () => {
     expect(() => denseForward(oneLayer('relu'), new Float32Array(3), 2)).toThrow(DenseForwardError);
-    expect(() => denseForward(oneLayer('relu'), new Float32Array(3), 2)).toThrow(/input has 3 values but batch 2 x inputDim 2 needs 4/);
+    expect(() => denseForward(oneLayer('relu'), new Float32Array(3), 2)).toThrow(
+      /input has 3 values but batch 2 x inputDim 2 needs 4/,
+    );
   });
 
   it('rejects a bad spec with the same wording as the exporter', () => {
     const bad = { ...oneLayer('relu'), inputDim: 3 };
-    expect(() => denseForward(bad, new Float32Array(3), 1)).toThrow(/invalid dense network: layer 0: weights has 4 values but 3 inputs/);
+    expect(() => denseForward(bad, new Float32Array(3), 1)).toThrow(
+      /invalid dense network: layer 0: weights has 4 values but 3 inputs/,
+    );
   });
 });

@@ -1,4 +1,9 @@
-import { type DenseLayer, type DenseNetworkSpec, DEFAULT_LEAKY_RELU_ALPHA, findDenseSpecProblem } from './dense-spec.js';
+import {
+  type DenseLayer,
+  type DenseNetworkSpec,
+  DEFAULT_LEAKY_RELU_ALPHA,
+  findDenseSpecProblem,
+} from './dense-spec.js';
 
 // A plain JS forward pass: the independent reference that ORT's results are checked against in
 // tests and in the demo. Clarity over speed.

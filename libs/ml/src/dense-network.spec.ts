@@ -54,13 +54,23 @@ describe('exportDenseNetwork', () => {
       const expected = denseForward(spec, input, batch);
       expectClose(output.data as Float32Array, expected);
       // A network that ignores its input would pass the comparison with a constant; rows must differ.
-      if (batch > 1) expect(Array.from(expected.subarray(0, 4))).not.toEqual(Array.from(expected.subarray(4, 8)));
+      if (batch > 1)
+        expect(Array.from(expected.subarray(0, 4))).not.toEqual(Array.from(expected.subarray(4, 8)));
     });
   });
 
   it('writes the leaky_relu slope that the spec asks for', async () => {
-    const base = randomDenseNetwork({ inputDim: 3, hidden: [8], outputDim: 2, seed: 5, activation: 'leaky_relu' });
-    const spec: DenseNetworkSpec = { ...base, layers: base.layers.map((l) => ({ ...l, alpha: l.activation === 'leaky_relu' ? 0.3 : undefined })) };
+    const base = randomDenseNetwork({
+      inputDim: 3,
+      hidden: [8],
+      outputDim: 2,
+      seed: 5,
+      activation: 'leaky_relu',
+    });
+    const spec: DenseNetworkSpec = {
+      ...base,
+      layers: base.layers.map((l) => ({ ...l, alpha: l.activation === 'leaky_relu' ? 0.3 : undefined })),
+    };
     const input = randomInput(5 * 3, 9);
     const output = await runInOrt(spec, input, 5);
     expectClose(output.data as Float32Array, denseForward(spec, input, 5));
@@ -68,12 +78,21 @@ describe('exportDenseNetwork', () => {
   });
 
   it('pins the batch dimension when batch is a number', async () => {
-    const spec = randomDenseNetwork({ inputDim: 2, hidden: [], outputDim: 3, seed: 1, activation: 'relu', batch: 3 });
+    const spec = randomDenseNetwork({
+      inputDim: 2,
+      hidden: [],
+      outputDim: 3,
+      seed: 1,
+      activation: 'relu',
+      batch: 3,
+    });
     const bytes = exportDenseNetwork(spec);
     const session = await InferenceSession.create(bytes);
     try {
       expect(session.inputMetadata[0]).toMatchObject({ shape: [3, 2] });
-      await expect(session.run({ input: new Tensor('float32', new Float32Array(8), [4, 2]) })).rejects.toThrow();
+      await expect(
+        session.run({ input: new Tensor('float32', new Float32Array(8), [4, 2]) }),
+      ).rejects.toThrow();
     } finally {
       await session.release();
     }
@@ -82,7 +101,10 @@ describe('exportDenseNetwork', () => {
   });
 
   it('writes ir_version 8, opset 13, producer aimass, the doc string and little-endian raw weights', () => {
-    const spec = { ...randomDenseNetwork({ inputDim: 2, hidden: [3], outputDim: 1, seed: 3, activation: 'tanh' }), docString: 'seed 3' };
+    const spec = {
+      ...randomDenseNetwork({ inputDim: 2, hidden: [3], outputDim: 1, seed: 3, activation: 'tanh' }),
+      docString: 'seed 3',
+    };
     const model = onnx.ModelProto.decode(exportDenseNetwork(spec));
     expect(Number(model.irVersion)).toBe(8);
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
@@ -118,23 +140,79 @@ describe('exportDenseNetwork rejects inconsistent specs', () => {
 
   const cases: [string, () => DenseNetworkSpec, RegExp][] = [
     ['empty input name', () => ({ ...good(), inputName: '' }), /inputName must be a non-empty string/],
-    ['same input and output name', () => ({ ...good(), outputName: 'input' }), /inputName and outputName must differ/],
+    [
+      'same input and output name',
+      () => ({ ...good(), outputName: 'input' }),
+      /inputName and outputName must differ/,
+    ],
     ['zero inputDim', () => ({ ...good(), inputDim: 0 }), /inputDim must be a positive integer, got 0/],
-    ['fractional inputDim', () => ({ ...good(), inputDim: 2.5 }), /inputDim must be a positive integer, got 2\.5/],
+    [
+      'fractional inputDim',
+      () => ({ ...good(), inputDim: 2.5 }),
+      /inputDim must be a positive integer, got 2\.5/,
+    ],
     ['no layers', () => ({ ...good(), layers: [] }), /layers must be a non-empty array/],
-    ['negative batch', () => ({ ...good(), batch: -2 }), /batch must be 'dynamic' or a positive integer, got -2/],
-    ['unknown batch word', () => ({ ...good(), batch: 'any' as 'dynamic' }), /batch must be 'dynamic'.*got any/],
-    ['inputDim not matching first layer', () => ({ ...good(), inputDim: 5 }), /layer 0: weights has 12 values but 5 inputs x 3 outputs \(bias length\) needs 15/],
-    ['second layer wired to the wrong width', () => withLayer(1, { weights: new Float32Array(8) }), /layer 1: weights has 8 values but 3 inputs x 2 outputs \(bias length\) needs 6/],
-    ['bias longer than the weights allow', () => withLayer(0, { bias: new Float32Array(4) }), /layer 0: weights has 12 values but 4 inputs x 4 outputs/],
+    [
+      'negative batch',
+      () => ({ ...good(), batch: -2 }),
+      /batch must be 'dynamic' or a positive integer, got -2/,
+    ],
+    [
+      'unknown batch word',
+      () => ({ ...good(), batch: 'any' as 'dynamic' }),
+      /batch must be 'dynamic'.*got any/,
+    ],
+    [
+      'inputDim not matching first layer',
+      () => ({ ...good(), inputDim: 5 }),
+      /layer 0: weights has 12 values but 5 inputs x 3 outputs \(bias length\) needs 15/,
+    ],
+    [
+      'second layer wired to the wrong width',
+      () => withLayer(1, { weights: new Float32Array(8) }),
+      /layer 1: weights has 8 values but 3 inputs x 2 outputs \(bias length\) needs 6/,
+    ],
+    [
+      'bias longer than the weights allow',
+      () => withLayer(0, { bias: new Float32Array(4) }),
+      /layer 0: weights has 12 values but 4 inputs x 4 outputs/,
+    ],
     ['empty bias', () => withLayer(1, { bias: new Float32Array(0) }), /layer 1: bias is empty/],
-    ['weights as a plain array', () => withLayer(0, { weights: [1, 2, 3] }), /layer 0: weights must be a Float32Array/],
-    ['bias as Float64Array', () => withLayer(1, { bias: new Float64Array(2) }), /layer 1: bias must be a Float32Array/],
-    ['unknown activation', () => withLayer(0, { activation: 'gelu' }), /layer 0: activation 'gelu' is not one of linear, relu/],
-    ['NaN weight', () => withLayer(1, { weights: Float32Array.of(0, 0, 0, NaN, 0, 0) }), /layer 1: weights\[3\] is NaN/],
-    ['infinite bias', () => withLayer(0, { bias: Float32Array.of(0, Infinity, 0) }), /layer 0: bias\[1\] is Infinity/],
-    ['alpha on relu', () => withLayer(0, { alpha: 0.2 }), /layer 0: alpha is only meaningful for leaky_relu, not relu/],
-    ['output name colliding with a weight', () => ({ ...good(), outputName: 'dense_1.weight' }), /outputName 'dense_1.weight' collides with an internal tensor name/],
+    [
+      'weights as a plain array',
+      () => withLayer(0, { weights: [1, 2, 3] }),
+      /layer 0: weights must be a Float32Array/,
+    ],
+    [
+      'bias as Float64Array',
+      () => withLayer(1, { bias: new Float64Array(2) }),
+      /layer 1: bias must be a Float32Array/,
+    ],
+    [
+      'unknown activation',
+      () => withLayer(0, { activation: 'gelu' }),
+      /layer 0: activation 'gelu' is not one of linear, relu/,
+    ],
+    [
+      'NaN weight',
+      () => withLayer(1, { weights: Float32Array.of(0, 0, 0, NaN, 0, 0) }),
+      /layer 1: weights\[3\] is NaN/,
+    ],
+    [
+      'infinite bias',
+      () => withLayer(0, { bias: Float32Array.of(0, Infinity, 0) }),
+      /layer 0: bias\[1\] is Infinity/,
+    ],
+    [
+      'alpha on relu',
+      () => withLayer(0, { alpha: 0.2 }),
+      /layer 0: alpha is only meaningful for leaky_relu, not relu/,
+    ],
+    [
+      'output name colliding with a weight',
+      () => ({ ...good(), outputName: 'dense_1.weight' }),
+      /outputName 'dense_1.weight' collides with an internal tensor name/,
+    ],
   ];
 
   it.each(cases)('%s', (_label, make, message) => {

@@ -1,5 +1,10 @@
 import { onnx } from './onnx-proto.js';
-import { type DenseLayer, type DenseNetworkSpec, DEFAULT_LEAKY_RELU_ALPHA, findDenseSpecProblem } from './dense-spec.js';
+import {
+  type DenseLayer,
+  type DenseNetworkSpec,
+  DEFAULT_LEAKY_RELU_ALPHA,
+  findDenseSpecProblem,
+} from './dense-spec.js';
 import { OnnxExportError } from './onnx-errors.js';
 import { encodeOnnxModel } from './onnx-model.js';
 
@@ -42,7 +47,12 @@ export function exportDenseNetwork(spec: DenseNetworkSpec): Uint8Array {
 
     const op = ACTIVATION_OPS[layer.activation];
     const gemmOut = last && op === undefined ? spec.outputName : `${prefix}.gemm`;
-    nodes.push({ name: `${prefix}.Gemm`, opType: 'Gemm', input: [current, weightName, biasName], output: [gemmOut] });
+    nodes.push({
+      name: `${prefix}.Gemm`,
+      opType: 'Gemm',
+      input: [current, weightName, biasName],
+      output: [gemmOut],
+    });
     current = gemmOut;
     if (op !== undefined) {
       const activationOut = last ? spec.outputName : `${prefix}.out`;
@@ -102,7 +112,8 @@ function floatInitializer(name: string, dims: number[], values: Float32Array): o
 }
 
 function floatValueInfo(name: string, batch: 'dynamic' | number, features: number): onnx.IValueInfoProto {
-  const batchDim: onnx.TensorShapeProto.IDimension = batch === 'dynamic' ? { dimParam: 'batch' } : { dimValue: batch };
+  const batchDim: onnx.TensorShapeProto.IDimension =
+    batch === 'dynamic' ? { dimParam: 'batch' } : { dimValue: batch };
   return {
     name,
     type: {

@@ -81,7 +81,8 @@ function findLayerProblem(layer: DenseLayer, inputs: number): string | undefined
   const badBias = layer.bias.findIndex((v) => !Number.isFinite(v));
   if (badBias >= 0) return `bias[${badBias}] is ${layer.bias[badBias]}, not a finite number`;
   if (layer.alpha !== undefined) {
-    if (layer.activation !== 'leaky_relu') return `alpha is only meaningful for leaky_relu, not ${layer.activation}`;
+    if (layer.activation !== 'leaky_relu')
+      return `alpha is only meaningful for leaky_relu, not ${layer.activation}`;
     if (!Number.isFinite(layer.alpha)) return `alpha must be a finite number, got ${String(layer.alpha)}`;
   }
   return undefined;

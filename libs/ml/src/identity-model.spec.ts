@@ -9,7 +9,10 @@ describe('exportIdentityModel', () => {
     const bytes = exportIdentityModel({ datatype: 'INT16', shape: [-1, 2] });
     expect(readOnnxSignature(bytes)).toMatchObject({
       inputs: [{ name: 'input', datatype: 'INT16', shape: [-1, 2] }],
-      outputs: [{ name: 'output', datatype: 'INT16', shape: [-1, 2] }, { name: 'copy', datatype: 'INT16', shape: [-1, 2] }],
+      outputs: [
+        { name: 'output', datatype: 'INT16', shape: [-1, 2] },
+        { name: 'copy', datatype: 'INT16', shape: [-1, 2] },
+      ],
     });
     const session = await ort.InferenceSession.create(bytes);
     const out = await session.run({ input: new ort.Tensor('int16', Int16Array.of(1, -2, 3, -4), [2, 2]) });
@@ -18,6 +21,8 @@ describe('exportIdentityModel', () => {
   });
 
   it('refuses colliding names', () => {
-    expect(() => exportIdentityModel({ datatype: 'FP32', shape: [1], outputNames: ['input'] })).toThrow(OnnxExportError);
+    expect(() => exportIdentityModel({ datatype: 'FP32', shape: [1], outputNames: ['input'] })).toThrow(
+      OnnxExportError,
+    );
   });
 });

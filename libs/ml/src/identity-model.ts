@@ -21,7 +21,8 @@ export interface IdentityModelOptions {
 export function exportIdentityModel(options: IdentityModelOptions): Uint8Array {
   const inputNames = options.inputNames ?? ['input'];
   const outputNames = options.outputNames ?? ['output', 'copy'];
-  if (outputNames.length === 0 || inputNames.length === 0) throw new OnnxExportError('cannot export identity model: it needs at least one input and one output');
+  if (outputNames.length === 0 || inputNames.length === 0)
+    throw new OnnxExportError('cannot export identity model: it needs at least one input and one output');
   if (new Set([...inputNames, ...outputNames]).size !== outputNames.length + inputNames.length) {
     throw new OnnxExportError('cannot export identity model: input and output names must all differ');
   }
@@ -37,7 +38,12 @@ export function exportIdentityModel(options: IdentityModelOptions): Uint8Array {
   });
   return encodeOnnxModel({
     name: `identity_${options.datatype.toLowerCase()}`,
-    node: outputNames.map((out, i) => ({ name: `${out}.Identity`, opType: 'Identity', input: [inputNames[i % inputNames.length]!], output: [out] })),
+    node: outputNames.map((out, i) => ({
+      name: `${out}.Identity`,
+      opType: 'Identity',
+      input: [inputNames[i % inputNames.length]!],
+      output: [out],
+    })),
     input: inputNames.map(valueInfo),
     output: outputNames.map(valueInfo),
   });

@@ -30,7 +30,17 @@ export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
 export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
 export { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
 export { mulberry32 } from './prng.js';
-export { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsModelJson, type TfjsTensorInfo, type TfjsWeightGroup, type TfjsWeightSpec } from './tfjs-layout.js';
+export {
+  isTfjsModelJson,
+  pickTfjsModelJson,
+  TfjsLayoutError,
+  tfjsEntryName,
+  tfjsShards,
+  type TfjsModelJson,
+  type TfjsTensorInfo,
+  type TfjsWeightGroup,
+  type TfjsWeightSpec,
+} from './tfjs-layout.js';
 export { type RandomDenseNetworkOptions, randomDenseNetwork } from './random-dense-network.js';
 export {
   CONTENTS_FIELD,
@@ -43,7 +53,12 @@ export {
   type TypedArray,
 } from './tensor-codec.js';
 export { type FeatureScaling, OnnxGraphBuilder } from './onnx-export/graph-builder.js';
-export { AUTOENCODER_TENSORS, type AutoencoderExport, type AutoencoderGraphs, exportAutoencoder } from './onnx-export/autoencoder-onnx.js';
+export {
+  AUTOENCODER_TENSORS,
+  type AutoencoderExport,
+  type AutoencoderGraphs,
+  exportAutoencoder,
+} from './onnx-export/autoencoder-onnx.js';
 export { GENERATOR_TENSORS, type GeneratorExport, exportGenerator } from './onnx-export/generator-onnx.js';
 export { SeededRandom } from './families/seeded-random.js';
 export {

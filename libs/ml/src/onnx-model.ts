@@ -19,6 +19,9 @@ export function encodeOnnxModel(graph: onnx.IGraphProto, docString?: string): Ui
     // A standalone copy: protobufjs may hand back a slice of Node's shared Buffer pool.
     return new Uint8Array(onnx.ModelProto.encode(model).finish());
   } catch (err) {
-    throw new OnnxExportError(`cannot encode ${graph.name ?? 'the graph'}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new OnnxExportError(
+      `cannot encode ${graph.name ?? 'the graph'}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }

@@ -24,7 +24,10 @@ function whole(bytes: Uint8Array): Outcome {
 }
 
 /** Feeds `bytes` in pieces whose sizes come from `sizes` (cycled). */
-function scanned(bytes: Uint8Array, sizes: readonly number[] = [bytes.length || 1]): Outcome & { retained: number } {
+function scanned(
+  bytes: Uint8Array,
+  sizes: readonly number[] = [bytes.length || 1],
+): Outcome & { retained: number } {
   const scanner = new OnnxSignatureScanner();
   try {
     for (let at = 0, i = 0; at < bytes.length; i++) {
@@ -43,17 +46,33 @@ function expectSameAsWhole(bytes: Uint8Array, sizes?: readonly number[], label =
   const expected = whole(bytes);
   const { retained: _retained, ...actual } = scanned(bytes, sizes);
   if ('signature' in expected) expect(actual, label).toEqual(expected);
-  else expect(actual, `${label}: refused whole (${expected.error}) but the scanner accepted it`).toHaveProperty('error');
+  else
+    expect(actual, `${label}: refused whole (${expected.error}) but the scanner accepted it`).toHaveProperty(
+      'error',
+    );
 }
 
-function valueInfo(name: string, elemType: number, dims: onnx.TensorShapeProto.IDimension[]): onnx.IValueInfoProto {
-  return { name, docString: 'described at length '.repeat(20), type: { tensorType: { elemType, shape: { dim: dims } } } };
+function valueInfo(
+  name: string,
+  elemType: number,
+  dims: onnx.TensorShapeProto.IDimension[],
+): onnx.IValueInfoProto {
+  return {
+    name,
+    docString: 'described at length '.repeat(20),
+    type: { tensorType: { elemType, shape: { dim: dims } } },
+  };
 }
 
 describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
   it('on the ONNX project test models (libonnx-testdata), fed whole, byte by byte and in uneven pieces', () => {
-    if (!existsSync(TESTDATA)) throw new Error(`${TESTDATA} is missing: run scripts/bootstrap (it installs the Debian package libonnx-testdata)`);
-    const files = readdirSync(TESTDATA, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx'));
+    if (!existsSync(TESTDATA))
+      throw new Error(
+        `${TESTDATA} is missing: run scripts/bootstrap (it installs the Debian package libonnx-testdata)`,
+      );
+    const files = readdirSync(TESTDATA, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.onnx'),
+    );
     expect(files.length).toBeGreaterThan(500);
     let accepted = 0;
     for (const [i, file] of files.entries()) {
@@ -78,7 +97,9 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
       const bytes = exportDenseNetwork(spec);
       expectSameAsWhole(bytes, [1 + Math.floor(next() * 100), 1 + Math.floor(next() * 5000)], `network ${i}`);
     }
-    const large = exportDenseNetwork(randomDenseNetwork({ inputDim: 1024, hidden: [1024], outputDim: 512, seed: 9, activation: 'relu' }));
+    const large = exportDenseNetwork(
+      randomDenseNetwork({ inputDim: 1024, hidden: [1024], outputDim: 512, seed: 9, activation: 'relu' }),
+    );
     const result = scanned(large, [65_536]);
     expect(result).toMatchObject({ signature: readOnnxSignature(large) });
     expect(large.length).toBeGreaterThan(6_000_000);
@@ -91,14 +112,32 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
       name: 'g',
       docString: 'x'.repeat(5000),
       node: [
-        { opType: 'Constant', output: ['c'], attribute: [{ name: 'value', t: { dims: [1000], dataType: E.FLOAT, floatData: new Array(1000).fill(1.5) } }] },
+        {
+          opType: 'Constant',
+          output: ['c'],
+          attribute: [
+            { name: 'value', t: { dims: [1000], dataType: E.FLOAT, floatData: new Array(1000).fill(1.5) } },
+          ],
+        },
         { opType: 'Add', input: ['a', 'w'], output: ['y'] },
       ],
-      input: [valueInfo('a', E.FLOAT, [{ dimParam: 'batch' }, { dimValue: 2 }]), valueInfo('w', E.FLOAT, [{ dimValue: 2 }]), valueInfo('s', E.FLOAT, [{ dimValue: 4 }])],
+      input: [
+        valueInfo('a', E.FLOAT, [{ dimParam: 'batch' }, { dimValue: 2 }]),
+        valueInfo('w', E.FLOAT, [{ dimValue: 2 }]),
+        valueInfo('s', E.FLOAT, [{ dimValue: 4 }]),
+      ],
       output: [y],
       valueInfo: [valueInfo('c', E.FLOAT, [{ dimValue: 1000 }])],
-      initializer: [{ name: 'w', dims: [2], dataType: E.FLOAT, rawData: new Uint8Array(8).fill(3), docString: 'weights' }],
-      sparseInitializer: [{ dims: [4], values: { name: 's', dims: [1], dataType: E.FLOAT, floatData: [2] }, indices: { dims: [1], dataType: E.INT64, int64Data: [1] } }],
+      initializer: [
+        { name: 'w', dims: [2], dataType: E.FLOAT, rawData: new Uint8Array(8).fill(3), docString: 'weights' },
+      ],
+      sparseInitializer: [
+        {
+          dims: [4],
+          values: { name: 's', dims: [1], dataType: E.FLOAT, floatData: [2] },
+          indices: { dims: [1], dataType: E.INT64, int64Data: [1] },
+        },
+      ],
     };
     const base: onnx.IModelProto = {
       irVersion: 9,
@@ -106,7 +145,10 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
       producerVersion: '1.0',
       domain: 'org.example',
       docString: 'a model card\n'.repeat(100),
-      opsetImport: [{ domain: 'ai.onnx.ml', version: 3 }, { domain: '', version: 19 }],
+      opsetImport: [
+        { domain: 'ai.onnx.ml', version: 3 },
+        { domain: '', version: 19 },
+      ],
       metadataProps: [{ key: 'k', value: 'v' }],
       graph,
     };
@@ -117,7 +159,9 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
     for (const sizes of [[1], [2, 3], [100], [bytes.length]]) expectSameAsWhole(bytes, sizes);
 
     // A second graph field replaces the first when decoding; the scanner keeps that order.
-    const other = onnx.ModelProto.encode({ graph: { ...graph, output: [valueInfo('z', E.INT32, [])] } }).finish();
+    const other = onnx.ModelProto.encode({
+      graph: { ...graph, output: [valueInfo('z', E.INT32, [])] },
+    }).finish();
     const twice = Buffer.concat([bytes, other]);
     expect(readOnnxSignature(twice).outputs[0]?.name).toBe('z');
     expectSameAsWhole(twice, [5]);
@@ -125,18 +169,36 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
 });
 
 describe('OnnxSignatureScanner refuses what readOnnxSignature refuses', () => {
-  const model = exportDenseNetwork(randomDenseNetwork({ inputDim: 8, hidden: [6], outputDim: 4, seed: 4, activation: 'sigmoid' }));
+  const model = exportDenseNetwork(
+    randomDenseNetwork({ inputDim: 8, hidden: [6], outputDim: 4, seed: 4, activation: 'sigmoid' }),
+  );
 
   it.each<[string, Uint8Array, RegExp]>([
     ['empty', new Uint8Array(), /^not an ONNX model: the file is empty$/],
-    ['JSON text', new TextEncoder().encode('{"inputs":[{"name":"x","shape":[1,3]}]}'), /^not an ONNX model: /],
-    ['plain text', new TextEncoder().encode('hello, this is a README, not a model\n'), /^not an ONNX model: /],
+    [
+      'JSON text',
+      new TextEncoder().encode('{"inputs":[{"name":"x","shape":[1,3]}]}'),
+      /^not an ONNX model: /,
+    ],
+    [
+      'plain text',
+      new TextEncoder().encode('hello, this is a README, not a model\n'),
+      /^not an ONNX model: /,
+    ],
     ['a zip header', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00), /^not an ONNX model: /],
     ['a single zero byte', Uint8Array.of(0), /^not an ONNX model: .*the file ends inside a field at byte 1/],
     ['an end-group tag', Uint8Array.of(0x1c), /^not an ONNX model: .*wire type 4 at byte 1/],
     ['deeply nested protobuf groups', new Uint8Array(200_000).fill(0x7b), /^not an ONNX model: /],
-    ['a varint of eleven bytes', Uint8Array.of(0x08, ...new Array(11).fill(0xff)), /^not an ONNX model: .*varint runs over 10 bytes/],
-    ['unknown fields only', Uint8Array.of(0x18 + 0, 0x05), /^not an ONNX model: ir_version is 0, expected 3 or later$/],
+    [
+      'a varint of eleven bytes',
+      Uint8Array.of(0x08, ...new Array(11).fill(0xff)),
+      /^not an ONNX model: .*varint runs over 10 bytes/,
+    ],
+    [
+      'unknown fields only',
+      Uint8Array.of(0x18 + 0, 0x05),
+      /^not an ONNX model: ir_version is 0, expected 3 or later$/,
+    ],
   ])('%s', (_label, bytes, message) => {
     expect(whole(bytes)).toHaveProperty('error');
     for (const sizes of [[bytes.length || 1], [1]]) {
@@ -183,7 +245,9 @@ describe('OnnxSignatureScanner refuses what readOnnxSignature refuses', () => {
         expect(actual, `damaged ${i}`).toEqual(expected);
         acceptedByBoth++;
       } else if ('error' in actual) {
-        expect(actual.error, `damaged ${i}`).toMatch(/^not an ONNX model: |has element type|is untyped|no shape|dimension|without a name/);
+        expect(actual.error, `damaged ${i}`).toMatch(
+          /^not an ONNX model: |has element type|is untyped|no shape|dimension|without a name/,
+        );
         if ('error' in expected) refusedByBoth++;
       }
     }
@@ -194,7 +258,11 @@ describe('OnnxSignatureScanner refuses what readOnnxSignature refuses', () => {
   it('signature fields larger than the bound, without holding more than the bound', () => {
     const huge = valueInfo('a', E.FLOAT, [{ dimValue: 1 }]);
     huge.docString = 'd'.repeat(MAX_SIGNATURE_BYTES + 10);
-    const bytes = onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ version: 17 }], graph: { input: [huge], output: [valueInfo('y', E.FLOAT, [])] } }).finish();
+    const bytes = onnx.ModelProto.encode({
+      irVersion: 8,
+      opsetImport: [{ version: 17 }],
+      graph: { input: [huge], output: [valueInfo('y', E.FLOAT, [])] },
+    }).finish();
     const scanner = new OnnxSignatureScanner();
     let failure: unknown;
     try {

@@ -57,7 +57,9 @@ interface Frame {
  * raw_data always was.
  */
 export class OnnxSignatureScanner {
-  private readonly frames: Frame[] = [{ kind: 'model', end: Infinity, tag: new Uint8Array(), out: [], outBytes: 0 }];
+  private readonly frames: Frame[] = [
+    { kind: 'model', end: Infinity, tag: new Uint8Array(), out: [], outBytes: 0 },
+  ];
   private state = State.Tag;
   /** Raw bytes of the varint being read (tag, length or value). */
   private varint: number[] = [];
@@ -107,7 +109,9 @@ export class OnnxSignatureScanner {
   finish(): OnnxSignature {
     this.finished = true;
     if (this.frames.length > 1 || this.state !== State.Tag || this.varint.length > 0 || this.groupDepth > 0) {
-      throw notOnnx(`the bytes do not parse as an ONNX ModelProto (the file ends inside a field at byte ${this.offset}); the file may be truncated`);
+      throw notOnnx(
+        `the bytes do not parse as an ONNX ModelProto (the file ends inside a field at byte ${this.offset}); the file may be truncated`,
+      );
     }
     const root = this.frames[0]!;
     // Bytes that hold no field the signature reads decode to a ModelProto of defaults.
@@ -154,7 +158,13 @@ export class OnnxSignatureScanner {
         } else if (this.action === 'skip' || this.action === 'varint') {
           this.skip(value);
         } else {
-          this.frames.push({ kind: this.action, end: this.offset + value, tag: this.tag, out: [], outBytes: 0 });
+          this.frames.push({
+            kind: this.action,
+            end: this.offset + value,
+            tag: this.tag,
+            out: [],
+            outBytes: 0,
+          });
           this.fieldDone();
         }
         return;
@@ -191,7 +201,9 @@ export class OnnxSignatureScanner {
   private keep(bytes: Uint8Array): void {
     this.retained += bytes.length;
     if (this.retained > MAX_SIGNATURE_BYTES) {
-      throw new OnnxSignatureError(`the model's inputs, outputs and initializer names take more than ${MAX_SIGNATURE_BYTES} bytes; that is not a signature aimass can serve`);
+      throw new OnnxSignatureError(
+        `the model's inputs, outputs and initializer names take more than ${MAX_SIGNATURE_BYTES} bytes; that is not a signature aimass can serve`,
+      );
     }
     const frame = this.top();
     frame.out.push(bytes);
@@ -203,7 +215,9 @@ export class OnnxSignatureScanner {
   }
 
   private malformed(what: string): OnnxSignatureError {
-    return notOnnx(`the bytes do not parse as an ONNX ModelProto (${what} at byte ${this.offset}); the file may be truncated or not a model`);
+    return notOnnx(
+      `the bytes do not parse as an ONNX ModelProto (${what} at byte ${this.offset}); the file may be truncated or not a model`,
+    );
   }
 }
 

@@ -8,7 +8,11 @@ import { randomDenseNetwork } from './random-dense-network.js';
 
 const E = onnx.TensorProto.DataType;
 
-function tensorInfo(name: string, elemType: number, dims?: onnx.TensorShapeProto.IDimension[]): onnx.IValueInfoProto {
+function tensorInfo(
+  name: string,
+  elemType: number,
+  dims?: onnx.TensorShapeProto.IDimension[],
+): onnx.IValueInfoProto {
   return { name, type: { tensorType: { elemType, shape: dims === undefined ? undefined : { dim: dims } } } };
 }
 
@@ -23,7 +27,12 @@ function encode(graph: onnx.IGraphProto | undefined, patch: Partial<onnx.IModelP
 }
 
 function addGraph(inputs: onnx.IValueInfoProto[], outputs: onnx.IValueInfoProto[]): onnx.IGraphProto {
-  return { name: 'g', node: [{ opType: 'Identity', input: ['a'], output: ['y'] }], input: inputs, output: outputs };
+  return {
+    name: 'g',
+    node: [{ opType: 'Identity', input: ['a'], output: ['y'] }],
+    input: inputs,
+    output: outputs,
+  };
 }
 
 function signatureError(bytes: Uint8Array): OnnxSignatureError {
@@ -56,14 +65,23 @@ describe('readOnnxSignature on exported dense networks', () => {
   });
 
   it('reports a pinned batch as its size', () => {
-    const spec = randomDenseNetwork({ inputDim: 2, hidden: [], outputDim: 1, seed: 2, activation: 'tanh', batch: 16 });
+    const spec = randomDenseNetwork({
+      inputDim: 2,
+      hidden: [],
+      outputDim: 1,
+      seed: 2,
+      activation: 'tanh',
+      batch: 16,
+    });
     const signature = readOnnxSignature(exportDenseNetwork(spec));
     expect(signature.inputs[0]?.shape).toEqual([16, 2]);
     expect(signature.outputs[0]?.shape).toEqual([16, 1]);
   });
 
   it('accepts a Node Buffer that is a slice of a larger allocation', () => {
-    const bytes = exportDenseNetwork(randomDenseNetwork({ inputDim: 3, hidden: [], outputDim: 2, seed: 3, activation: 'relu' }));
+    const bytes = exportDenseNetwork(
+      randomDenseNetwork({ inputDim: 3, hidden: [], outputDim: 2, seed: 3, activation: 'relu' }),
+    );
     const padded = Buffer.alloc(bytes.length + 16);
     padded.set(bytes, 8);
     expect(readOnnxSignature(padded.subarray(8, 8 + bytes.length)).inputs[0]?.name).toBe('input');
@@ -73,7 +91,10 @@ describe('readOnnxSignature on exported dense networks', () => {
 describe('readOnnxSignature on hand-written models', () => {
   it('leaves out graph inputs that are initializers', () => {
     const graph: onnx.IGraphProto = {
-      ...addGraph([tensorInfo('a', E.FLOAT, [{ dimValue: 2 }]), tensorInfo('w', E.FLOAT, [{ dimValue: 2 }])], [tensorInfo('y', E.FLOAT, [{ dimValue: 2 }])]),
+      ...addGraph(
+        [tensorInfo('a', E.FLOAT, [{ dimValue: 2 }]), tensorInfo('w', E.FLOAT, [{ dimValue: 2 }])],
+        [tensorInfo('y', E.FLOAT, [{ dimValue: 2 }])],
+      ),
       initializer: [{ name: 'w', dims: [2], dataType: E.FLOAT, floatData: [1, 2] }],
     };
     expect(readOnnxSignature(encode(graph)).inputs.map((i) => i.name)).toEqual(['a']);
@@ -99,15 +120,34 @@ describe('readOnnxSignature on hand-written models', () => {
   const unsupported: [string, Uint8Array, RegExp][] = [
     [
       'a sequence input',
-      encode(addGraph([{ name: 'seq', type: { sequenceType: { elemType: { tensorType: { elemType: E.FLOAT } } } } }], [tensorInfo('y', E.FLOAT, [])])),
+      encode(
+        addGraph(
+          [{ name: 'seq', type: { sequenceType: { elemType: { tensorType: { elemType: E.FLOAT } } } } }],
+          [tensorInfo('y', E.FLOAT, [])],
+        ),
+      ),
       /input 'seq' is a sequence; only dense tensor inputs and outputs can be served/,
     ],
     [
       'a map output',
-      encode(addGraph([tensorInfo('a', E.FLOAT, [])], [{ name: 'probs', type: { mapType: { keyType: E.INT64, valueType: { tensorType: { elemType: E.FLOAT } } } } }])),
+      encode(
+        addGraph(
+          [tensorInfo('a', E.FLOAT, [])],
+          [
+            {
+              name: 'probs',
+              type: { mapType: { keyType: E.INT64, valueType: { tensorType: { elemType: E.FLOAT } } } },
+            },
+          ],
+        ),
+      ),
       /output 'probs' is a map/,
     ],
-    ['an untyped input', encode(addGraph([{ name: 'bare' }], [tensorInfo('y', E.FLOAT, [])])), /input 'bare' is untyped/],
+    [
+      'an untyped input',
+      encode(addGraph([{ name: 'bare' }], [tensorInfo('y', E.FLOAT, [])])),
+      /input 'bare' is untyped/,
+    ],
     [
       'a bfloat16 output',
       encode(addGraph([tensorInfo('a', E.FLOAT, [])], [tensorInfo('half', E.BFLOAT16, [])])),
@@ -129,9 +169,21 @@ describe('readOnnxSignature on hand-written models', () => {
       /input 'a' dimension 0 is -4; sizes cannot be negative/,
     ],
     ['a model without a graph', encode(undefined), /^not an ONNX model: the model has no graph$/],
-    ['a graph without outputs', encode(addGraph([tensorInfo('a', E.FLOAT, [])], [])), /^not an ONNX model: the graph declares no outputs$/],
-    ['ir_version 0', encode(addGraph([], [tensorInfo('y', E.FLOAT, [])]), { irVersion: 0 }), /^not an ONNX model: ir_version is 0, expected 3 or later$/],
-    ['no opset import', encode(addGraph([], [tensorInfo('y', E.FLOAT, [])]), { opsetImport: [] }), /^not an ONNX model: the model imports no operator set$/],
+    [
+      'a graph without outputs',
+      encode(addGraph([tensorInfo('a', E.FLOAT, [])], [])),
+      /^not an ONNX model: the graph declares no outputs$/,
+    ],
+    [
+      'ir_version 0',
+      encode(addGraph([], [tensorInfo('y', E.FLOAT, [])]), { irVersion: 0 }),
+      /^not an ONNX model: ir_version is 0, expected 3 or later$/,
+    ],
+    [
+      'no opset import',
+      encode(addGraph([], [tensorInfo('y', E.FLOAT, [])]), { opsetImport: [] }),
+      /^not an ONNX model: the model imports no operator set$/,
+    ],
   ];
 
   it.each(unsupported)('rejects %s', (_label, bytes, message) => {
@@ -140,7 +192,9 @@ describe('readOnnxSignature on hand-written models', () => {
 });
 
 describe('readOnnxSignature on bytes that are not an ONNX model', () => {
-  const model = exportDenseNetwork(randomDenseNetwork({ inputDim: 8, hidden: [6], outputDim: 4, seed: 4, activation: 'sigmoid' }));
+  const model = exportDenseNetwork(
+    randomDenseNetwork({ inputDim: 8, hidden: [6], outputDim: 4, seed: 4, activation: 'sigmoid' }),
+  );
 
   it.each<[string, Uint8Array]>([
     ['empty', new Uint8Array()],
@@ -163,11 +217,15 @@ describe('readOnnxSignature on bytes that are not an ONNX model', () => {
     const next = mulberry32(2024);
     for (let i = 0; i < 1000; i++) {
       const bytes = Uint8Array.from({ length: 1 + Math.floor(next() * 600) }, () => Math.floor(next() * 256));
-      expect(signatureError(bytes).message, `buffer ${i}`).toMatch(/^not an ONNX model: |has element type|is untyped|no shape/);
+      expect(signatureError(bytes).message, `buffer ${i}`).toMatch(
+        /^not an ONNX model: |has element type|is untyped|no shape/,
+      );
     }
   });
 
   it('rejects a value that is not bytes at all', () => {
-    expect(signatureError('model.onnx' as unknown as Uint8Array).message).toBe('not an ONNX model: expected the model file as bytes');
+    expect(signatureError('model.onnx' as unknown as Uint8Array).message).toBe(
+      'not an ONNX model: expected the model file as bytes',
+    );
   });
 });

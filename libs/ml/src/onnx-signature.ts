@@ -33,7 +33,8 @@ export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
   }
   const initializerNames = new Set<string>();
   for (const tensor of graph.initializer ?? []) if (tensor.name) initializerNames.add(tensor.name);
-  for (const sparse of graph.sparseInitializer ?? []) if (sparse.values?.name) initializerNames.add(sparse.values.name);
+  for (const sparse of graph.sparseInitializer ?? [])
+    if (sparse.values?.name) initializerNames.add(sparse.values.name);
   // Since IR 4 initializers may also be listed as graph inputs (as overridable defaults); a caller
   // never has to feed them, so they are not part of the signature.
   const inputs = (graph.input ?? [])
@@ -58,7 +59,10 @@ function decodeModel(bytes: Uint8Array): onnx.ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw notOnnx(`the bytes do not parse as an ONNX ModelProto (${describe(err)}); the file may be truncated`, err);
+    throw notOnnx(
+      `the bytes do not parse as an ONNX ModelProto (${describe(err)}); the file may be truncated`,
+      err,
+    );
   }
   // Protobuf decoding is lenient: arbitrary bytes often parse as a message of unknown fields. The
   // fields every ONNX writer sets tell a model from noise.
@@ -96,7 +100,8 @@ function tensorSpec(info: onnx.IValueInfoProto, role: 'input' | 'output'): Tenso
     // Decoded messages inherit a default of 0 for unset fields; only an own dim_value was written.
     if (!Object.hasOwn(dim, 'dimValue') || dim.dimValue === null || dim.dimValue === undefined) return -1;
     const size = int64(dim.dimValue, `${label} dimension ${axis}`);
-    if (size < 0) throw new OnnxSignatureError(`${label} dimension ${axis} is ${size}; sizes cannot be negative`);
+    if (size < 0)
+      throw new OnnxSignatureError(`${label} dimension ${axis} is ${size}; sizes cannot be negative`);
     return size;
   });
   return { name, datatype, shape };
@@ -112,7 +117,8 @@ function describeNonTensor(type: onnx.ITypeProto | null | undefined): string {
 
 function int64(value: Int64, what: string): number {
   const n = value === null || value === undefined ? 0 : typeof value === 'number' ? value : value.toNumber();
-  if (!Number.isSafeInteger(n)) throw new OnnxSignatureError(`${what} is ${n}, outside the safe integer range`);
+  if (!Number.isSafeInteger(n))
+    throw new OnnxSignatureError(`${what} is ${n}, outside the safe integer range`);
   return n;
 }
 

@@ -45,9 +45,11 @@ export const CONTENTS_FIELD: Record<Datatype, string | undefined> = {
 export function elementCount(shape: readonly number[], what = 'tensor'): number {
   let count = 1;
   for (const dim of shape) {
-    if (!Number.isSafeInteger(dim) || dim < 0) throw new TensorCodecError(`${what}: dimension ${dim} is not a non-negative integer`);
+    if (!Number.isSafeInteger(dim) || dim < 0)
+      throw new TensorCodecError(`${what}: dimension ${dim} is not a non-negative integer`);
     count *= dim;
-    if (!Number.isSafeInteger(count)) throw new TensorCodecError(`${what}: shape [${shape.join(', ')}] has too many elements`);
+    if (!Number.isSafeInteger(count))
+      throw new TensorCodecError(`${what}: shape [${shape.join(', ')}] has too many elements`);
   }
   return count;
 }
@@ -65,7 +67,10 @@ export function decodeRaw(dt: Datatype, bytes: Uint8Array, count: number, what =
       `${what}: raw content has ${bytes.byteLength} bytes but ${dt} with ${count} elements needs ${count * size}`,
     );
   }
-  const Ctor = typedArrayFor(dt as FixedSizeDatatype) as unknown as { new (b: ArrayBufferLike, o: number, l: number): TypedArray; new (l: number): TypedArray };
+  const Ctor = typedArrayFor(dt as FixedSizeDatatype) as unknown as {
+    new (b: ArrayBufferLike, o: number, l: number): TypedArray;
+    new (l: number): TypedArray;
+  };
   if (bytes.byteOffset % size === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
@@ -80,9 +85,17 @@ export function encodeRaw(data: TensorData | readonly string[]): Buffer {
 }
 
 /** Decodes OIP typed contents (`fp32_contents`, `int64_contents`, ...) into tensor data. */
-export function decodeTypedContents(dt: Datatype, contents: Record<string, unknown>, count: number, what = 'tensor'): TensorData {
+export function decodeTypedContents(
+  dt: Datatype,
+  contents: Record<string, unknown>,
+  count: number,
+  what = 'tensor',
+): TensorData {
   const field = CONTENTS_FIELD[dt];
-  if (!field) throw new TensorCodecError(`${what}: ${dt} has no typed contents field in OIP v2; it travels only as raw contents (raw_input_contents / raw_output_contents)`);
+  if (!field)
+    throw new TensorCodecError(
+      `${what}: ${dt} has no typed contents field in OIP v2; it travels only as raw contents (raw_input_contents / raw_output_contents)`,
+    );
   for (const [other, values] of Object.entries(contents)) {
     if (other !== field && Array.isArray(values) && values.length > 0) {
       throw new TensorCodecError(`${what}: datatype ${dt} is carried in ${field}, but ${other} was set`);
@@ -92,11 +105,13 @@ export function decodeTypedContents(dt: Datatype, contents: Record<string, unkno
   if (values.length !== count) {
     throw new TensorCodecError(`${what}: ${field} has ${values.length} values but the shape needs ${count}`);
   }
-  if (dt === 'BYTES') return values.map((v) => (typeof v === 'string' ? Buffer.from(v) : Buffer.from(v as Uint8Array)));
+  if (dt === 'BYTES')
+    return values.map((v) => (typeof v === 'string' ? Buffer.from(v) : Buffer.from(v as Uint8Array)));
   const Ctor = typedArrayFor(dt as FixedSizeDatatype);
   // A typed array wraps or truncates what does not fit (300 in an Int8Array reads back as 44), so every
   // integer is read back and compared.
-  const misfit = (i: number, v: unknown) => new TensorCodecError(`${what}: value ${i} (${String(v)}) is not an integer in the ${dt} range`);
+  const misfit = (i: number, v: unknown) =>
+    new TensorCodecError(`${what}: value ${i} (${String(v)}) is not an integer in the ${dt} range`);
   if (dt === 'INT64' || dt === 'UINT64') {
     const out = new (Ctor as BigInt64ArrayConstructor)(count);
     for (let i = 0; i < count; i++) {
@@ -129,19 +144,28 @@ function decodeBytesElements(bytes: Uint8Array, count: number, what: string): Ui
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = 0;
   while (offset < bytes.byteLength) {
-    if (offset + 4 > bytes.byteLength) throw new TensorCodecError(`${what}: BYTES element ${out.length} has a truncated length prefix`);
+    if (offset + 4 > bytes.byteLength)
+      throw new TensorCodecError(`${what}: BYTES element ${out.length} has a truncated length prefix`);
     const length = view.getUint32(offset, true);
     offset += 4;
-    if (offset + length > bytes.byteLength) throw new TensorCodecError(`${what}: BYTES element ${out.length} claims ${length} bytes but only ${bytes.byteLength - offset} remain`);
+    if (offset + length > bytes.byteLength)
+      throw new TensorCodecError(
+        `${what}: BYTES element ${out.length} claims ${length} bytes but only ${bytes.byteLength - offset} remain`,
+      );
     out.push(bytes.subarray(offset, offset + length));
     offset += length;
   }
-  if (out.length !== count) throw new TensorCodecError(`${what}: raw content holds ${out.length} BYTES elements but the shape needs ${count}`);
+  if (out.length !== count)
+    throw new TensorCodecError(
+      `${what}: raw content holds ${out.length} BYTES elements but the shape needs ${count}`,
+    );
   return out;
 }
 
 function encodeBytesElements(elements: readonly (Uint8Array | string)[]): Buffer {
-  const parts = elements.map((e) => (typeof e === 'string' ? Buffer.from(e) : Buffer.from(e.buffer, e.byteOffset, e.byteLength)));
+  const parts = elements.map((e) =>
+    typeof e === 'string' ? Buffer.from(e) : Buffer.from(e.buffer, e.byteOffset, e.byteLength),
+  );
   const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
   let offset = 0;
   for (const part of parts) {

@@ -1,6 +1,12 @@
 import { onnxElemTypeToDatatype, typedArrayFor, type Datatype, type FixedSizeDatatype } from './datatypes.js';
 import { onnx } from './onnx-proto.js';
-import { decodeRaw, elementCount, TensorCodecError, type TensorData, type TypedArray } from './tensor-codec.js';
+import {
+  decodeRaw,
+  elementCount,
+  TensorCodecError,
+  type TensorData,
+  type TypedArray,
+} from './tensor-codec.js';
 
 export interface DecodedTensor {
   readonly name: string;
@@ -24,16 +30,21 @@ export function decodeTensorProto(bytes: Uint8Array): DecodedTensor {
   }
   const what = `tensor "${t.name}"`;
   const datatype = onnxElemTypeToDatatype(t.dataType);
-  if (!datatype) throw new TensorCodecError(`${what}: ONNX element type ${t.dataType} has no OIP v2 datatype`);
+  if (!datatype)
+    throw new TensorCodecError(`${what}: ONNX element type ${t.dataType} has no OIP v2 datatype`);
   const shape = t.dims.map((d) => Number(String(d)));
   const count = elementCount(shape, what);
-  if (datatype === 'BYTES') return { name: t.name, datatype, shape, data: t.stringData.map((s) => Buffer.from(s)) };
-  if (t.rawData && t.rawData.length > 0) return { name: t.name, datatype, shape, data: decodeRaw(datatype, t.rawData, count, what) };
+  if (datatype === 'BYTES')
+    return { name: t.name, datatype, shape, data: t.stringData.map((s) => Buffer.from(s)) };
+  if (t.rawData && t.rawData.length > 0)
+    return { name: t.name, datatype, shape, data: decodeRaw(datatype, t.rawData, count, what) };
   return { name: t.name, datatype, shape, data: fromTypedFields(t, datatype, count, what) };
 }
 
 function fromTypedFields(t: onnx.TensorProto, dt: Datatype, count: number, what: string): TypedArray {
-  const Ctor = typedArrayFor(dt as FixedSizeDatatype) as unknown as { from(values: ArrayLike<unknown>): TypedArray };
+  const Ctor = typedArrayFor(dt as FixedSizeDatatype) as unknown as {
+    from(values: ArrayLike<unknown>): TypedArray;
+  };
   // ONNX stores the narrow integer types, BOOL and FLOAT16 (as bit patterns) in int32_data and
   // UINT32/UINT64 in uint64_data.
   let values: ArrayLike<unknown>;
@@ -56,6 +67,7 @@ function fromTypedFields(t: onnx.TensorProto, dt: Datatype, count: number, what:
     default:
       values = t.int32Data;
   }
-  if (values.length !== count) throw new TensorCodecError(`${what}: holds ${values.length} values but its dims need ${count}`);
+  if (values.length !== count)
+    throw new TensorCodecError(`${what}: holds ${values.length} values but its dims need ${count}`);
   return Ctor.from(values);
 }

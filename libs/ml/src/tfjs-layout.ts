@@ -56,19 +56,27 @@ export function isTfjsModelJson(entryName: string): boolean {
 /** The model.json among the entries that may be one: the shallowest, and only one at that depth. */
 export function pickTfjsModelJson(candidates: readonly string[]): string {
   const found = [...candidates].sort((a, b) => a.split('/').length - b.split('/').length);
-  if (found.length === 0) throw new TfjsLayoutError('the tar holds no model.json at its root or in one top-level directory');
+  if (found.length === 0)
+    throw new TfjsLayoutError('the tar holds no model.json at its root or in one top-level directory');
   if (found.length > 1 && found[0]!.split('/').length === found[1]!.split('/').length) {
-    throw new TfjsLayoutError(`it holds several model.json files (${found.join(', ')}); push one model per version`);
+    throw new TfjsLayoutError(
+      `it holds several model.json files (${found.join(', ')}); push one model per version`,
+    );
   }
   return found[0]!;
 }
 
 /** What `files` holds for each shard a manifest group names, in order; `files` is keyed by entry name. */
-export function tfjsShards<T>(modelJsonPath: string, shardPaths: readonly string[], files: ReadonlyMap<string, T>): T[] {
+export function tfjsShards<T>(
+  modelJsonPath: string,
+  shardPaths: readonly string[],
+  files: ReadonlyMap<string, T>,
+): T[] {
   const dir = path.dirname(modelJsonPath);
   return shardPaths.map((shard) => {
     const file = files.get(path.normalize(path.join(dir, shard)));
-    if (file === undefined) throw new TfjsLayoutError(`model.json names the weight file "${shard}", which is not in the tar`);
+    if (file === undefined)
+      throw new TfjsLayoutError(`model.json names the weight file "${shard}", which is not in the tar`);
     return file;
   });
 }

@@ -30,18 +30,32 @@ describe('EventBus against nats-server', () => {
 
   it('stores an enveloped event on the stream that owns the subject', async () => {
     const bus = new EventBus(nc, 'registry');
-    const envelope = await bus.publish('aimass.events.registry.model.created', 'registry.model.created', 'models/fraud', { model: 'fraud', description: 'card fraud' });
+    const envelope = await bus.publish(
+      'aimass.events.registry.model.created',
+      'registry.model.created',
+      'models/fraud',
+      { model: 'fraud', description: 'card fraud' },
+    );
 
     const msg = await stored('aimass.events.registry.model.created');
     expect(parseEnvelope(msg.data)).toEqual(envelope);
-    expect(envelope).toMatchObject({ type: 'registry.model.created', source: 'registry', subject: 'models/fraud', data: { model: 'fraud', description: 'card fraud' } });
+    expect(envelope).toMatchObject({
+      type: 'registry.model.created',
+      source: 'registry',
+      subject: 'models/fraud',
+      data: { model: 'fraud', description: 'card fraud' },
+    });
     // The envelope id is the message id the duplicate window keys on.
     expect(msg.header?.get('Nats-Msg-Id')).toBe(envelope.id);
   });
 
   it('publishes a lifecycle event under the subject its type names', async () => {
     const bus = new EventBus(nc, 'registry');
-    const envelope = await bus.publishEvent('registry.model.updated', 'models/fraud', { model: 'fraud', fields: ['description'], changes: { description: 'v2' } });
+    const envelope = await bus.publishEvent('registry.model.updated', 'models/fraud', {
+      model: 'fraud',
+      fields: ['description'],
+      changes: { description: 'v2' },
+    });
     expect(parseEnvelope((await stored('aimass.events.registry.model.updated')).data)).toEqual(envelope);
   });
 
@@ -66,13 +80,21 @@ describe('EventBus against nats-server', () => {
   it('stores an envelope published twice (same id) only once', async () => {
     const bus = new EventBus(nc, 'registry');
     const subject = 'aimass.events.registry.alias.moved';
-    const envelope = makeEnvelope('registry.alias.moved', { source: 'registry', subject: 'models/fraud', data: { model: 'fraud', alias: 'prod', version: 2, previous_version: 1 } });
+    const envelope = makeEnvelope('registry.alias.moved', {
+      source: 'registry',
+      subject: 'models/fraud',
+      data: { model: 'fraud', alias: 'prod', version: 2, previous_version: 1 },
+    });
     const before = (await jsm.streams.info(STREAMS.events.name)).state.messages;
     await bus.publishEnvelope(subject, envelope);
     await bus.publishEnvelope(subject, envelope);
     expect((await jsm.streams.info(STREAMS.events.name)).state.messages).toBe(before + 1);
 
-    const other = makeEnvelope('registry.alias.moved', { source: 'registry', subject: 'models/fraud', data: { model: 'fraud', alias: 'prod', version: 3, previous_version: 2 } });
+    const other = makeEnvelope('registry.alias.moved', {
+      source: 'registry',
+      subject: 'models/fraud',
+      data: { model: 'fraud', alias: 'prod', version: 3, previous_version: 2 },
+    });
     await bus.publishEnvelope(subject, other);
     expect((await jsm.streams.info(STREAMS.events.name)).state.messages).toBe(before + 2);
   });
@@ -81,7 +103,10 @@ describe('EventBus against nats-server', () => {
     const bus = new EventBus(nc, 'registry');
     const before = (await jsm.streams.info(STREAMS.events.name)).state.messages;
     await expect(
-      bus.publish('aimass.events.registry.model.created', 'registry.model.created', 'models/x', { model: '', description: 'x' }),
+      bus.publish('aimass.events.registry.model.created', 'registry.model.created', 'models/x', {
+        model: '',
+        description: 'x',
+      }),
     ).rejects.toThrow();
     expect((await jsm.streams.info(STREAMS.events.name)).state.messages).toBe(before);
   });
@@ -89,7 +114,10 @@ describe('EventBus against nats-server', () => {
   it('reports a subject no stream holds as UnavailableError', async () => {
     const bus = new EventBus(nc, 'registry');
     await expect(
-      bus.publish('aimass.nowhere.model.created', 'registry.model.created', 'models/x', { model: 'x', description: '' }),
+      bus.publish('aimass.nowhere.model.created', 'registry.model.created', 'models/x', {
+        model: 'x',
+        description: '',
+      }),
     ).rejects.toBeInstanceOf(UnavailableError);
   });
 
@@ -97,10 +125,15 @@ describe('EventBus against nats-server', () => {
     const closed = await connectNats(server.url, 'event-bus-spec-closed');
     await closed.close();
     const bus = new EventBus(closed, 'registry');
-    const err = await bus.publish('aimass.events.registry.model.created', 'registry.model.created', 'models/x', { model: 'x', description: '' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await bus
+      .publish('aimass.events.registry.model.created', 'registry.model.created', 'models/x', {
+        model: 'x',
+        description: '',
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toMatch(/could not store event registry\.model\.created/);
   });

@@ -1,4 +1,11 @@
-import { encodeEnvelope, makeEnvelope, subjects, type Envelope, type EventData, type EventType } from '@aimass/contracts';
+import {
+  encodeEnvelope,
+  makeEnvelope,
+  subjects,
+  type Envelope,
+  type EventData,
+  type EventType,
+} from '@aimass/contracts';
 import { UnavailableError } from '@aimass/errors';
 import { currentTraceparent } from '@aimass/telemetry';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
@@ -27,7 +34,12 @@ export class EventBus {
     return (this.client ??= jetstream(this.nc));
   }
 
-  async publish<T extends EventType>(natsSubject: string, type: T, about: string, data: EventData<T>): Promise<Envelope<T>> {
+  async publish<T extends EventType>(
+    natsSubject: string,
+    type: T,
+    about: string,
+    data: EventData<T>,
+  ): Promise<Envelope<T>> {
     const prepared = this.prepare(natsSubject, type, about, data);
     await this.publishEnvelope(prepared.subject, prepared.envelope);
     return prepared.envelope;
@@ -42,9 +54,22 @@ export class EventBus {
    * What publish() would send, built and validated now, with the active span as traceparent, to be
    * published later, possibly more than once (its id makes repeats inside the duplicate window one).
    */
-  prepare<T extends EventType>(natsSubject: string, type: T, about: string, data: EventData<T>): PreparedEvent<T> {
+  prepare<T extends EventType>(
+    natsSubject: string,
+    type: T,
+    about: string,
+    data: EventData<T>,
+  ): PreparedEvent<T> {
     const traceparent = currentTraceparent();
-    return { subject: natsSubject, envelope: makeEnvelope(type, { source: this.source, subject: about, data, ...(traceparent ? { traceparent } : {}) }) };
+    return {
+      subject: natsSubject,
+      envelope: makeEnvelope(type, {
+        source: this.source,
+        subject: about,
+        data,
+        ...(traceparent ? { traceparent } : {}),
+      }),
+    };
   }
 
   /** prepare() for a lifecycle event on AIMASS_EVENTS. */
@@ -56,7 +81,10 @@ export class EventBus {
     try {
       await this.js.publish(natsSubject, encodeEnvelope(envelope), { msgID: envelope.id });
     } catch (cause) {
-      throw new UnavailableError(`could not store event ${envelope.type} on ${natsSubject}: ${String(cause)}`, { cause });
+      throw new UnavailableError(
+        `could not store event ${envelope.type} on ${natsSubject}: ${String(cause)}`,
+        { cause },
+      );
     }
   }
 }

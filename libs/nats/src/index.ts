@@ -2,4 +2,10 @@ export { connectNats, type NatsConnection } from './connection.js';
 export { provisionStreams, openKv } from './provisioning.js';
 export { EventBus, type PreparedEvent } from './event-bus.js';
 export { NatsRpcClient, encodeRpcError, encodeRpcReply, type RpcReply } from './rpc.js';
-export { NatsMeshTransport, MESH_TRANSPORT, coveredBy, type EventConsumerExtras, type MeshTransportOptions } from './mesh-transport.js';
+export {
+  NatsMeshTransport,
+  MESH_TRANSPORT,
+  coveredBy,
+  type EventConsumerExtras,
+  type MeshTransportOptions,
+} from './mesh-transport.js';

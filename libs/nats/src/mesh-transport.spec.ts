@@ -26,7 +26,11 @@ describe('coveredBy', () => {
 });
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -52,7 +56,11 @@ function asHandler(fn: (...args: never[]) => unknown): MessageHandler {
 const SERVICE = 'spec';
 const durableFor = (pattern: string) => `${SERVICE}-${pattern}`.replace(/[.*>\s]/g, '_');
 const modelCreated = (model: string): Envelope =>
-  makeEnvelope('registry.model.created', { source: 'registry', subject: `models/${model}`, data: { model, description: '' } });
+  makeEnvelope('registry.model.created', {
+    source: 'registry',
+    subject: `models/${model}`,
+    data: { model, description: '' },
+  });
 
 describe('NatsMeshTransport event consumers against nats-server', () => {
   let server: NatsServer;
@@ -91,9 +99,16 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
   const consumerInfo = (pattern: string) => jsm.consumers.info(STREAMS.events.name, durableFor(pattern));
 
   /** Resolves with the first advisory the server raises for the consumer of `pattern` (or the durable so named). */
-  function advisory(kind: 'MSG_TERMINATED' | 'MSG_NAKED', pattern: string, timeoutMs = 10_000): Promise<unknown> {
+  function advisory(
+    kind: 'MSG_TERMINATED' | 'MSG_NAKED',
+    pattern: string,
+    timeoutMs = 10_000,
+  ): Promise<unknown> {
     const durable = pattern.startsWith('aimass.') ? durableFor(pattern) : pattern;
-    const sub = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.${kind}.${STREAMS.events.name}.${durable}`, { max: 1, timeout: timeoutMs });
+    const sub = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.${kind}.${STREAMS.events.name}.${durable}`, {
+      max: 1,
+      timeout: timeoutMs,
+    });
     return (async () => {
       for await (const msg of sub) return msg.json();
       throw new Error(`no ${kind} advisory for ${pattern}`);
@@ -103,7 +118,9 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
   it('creates one durable consumer per @EventPattern on the stream that owns the subject', async () => {
     const names: string[] = [];
     for await (const info of jsm.consumers.list(STREAMS.events.name)) names.push(info.name);
-    expect(names.sort()).toEqual(['ok', 'invalid', 'flaky', 'garbage'].map((s) => durableFor(`aimass.events.spec.${s}`)).sort());
+    expect(names.sort()).toEqual(
+      ['ok', 'invalid', 'flaky', 'garbage'].map((s) => durableFor(`aimass.events.spec.${s}`)).sort(),
+    );
   });
 
   it('hands a valid envelope to the handler and acks it', async () => {
@@ -114,7 +131,9 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
     expect(ok.mock.calls[0]![1]).toMatchObject({ subject: 'aimass.events.spec.ok', redelivered: false });
     const info = await eventually('the ack', async () => {
       const i = await consumerInfo('aimass.events.spec.ok');
-      return i.ack_floor.stream_seq >= i.delivered.stream_seq && i.delivered.consumer_seq === 1 ? i : undefined;
+      return i.ack_floor.stream_seq >= i.delivered.stream_seq && i.delivered.consumer_seq === 1
+        ? i
+        : undefined;
     });
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_redelivered).toBe(0);
@@ -143,7 +162,9 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
       [envelope.id, false],
       [envelope.id, true],
     ]);
-    await eventually('the ack', async () => ((await consumerInfo('aimass.events.spec.flaky')).num_ack_pending === 0 ? true : undefined));
+    await eventually('the ack', async () =>
+      (await consumerInfo('aimass.events.spec.flaky')).num_ack_pending === 0 ? true : undefined,
+    );
     await sleep(300);
     expect(flaky).toHaveBeenCalledTimes(2);
   });
@@ -153,7 +174,10 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
     await js.publish('aimass.events.spec.garbage', Uint8Array.from([0xff, 0x00, 0x7b, 0x22]));
     await terminated;
     const unknownType = advisory('MSG_TERMINATED', 'aimass.events.spec.garbage');
-    await js.publish('aimass.events.spec.garbage', JSON.stringify({ ...modelCreated('x'), type: 'no.such.event' }));
+    await js.publish(
+      'aimass.events.spec.garbage',
+      JSON.stringify({ ...modelCreated('x'), type: 'no.such.event' }),
+    );
     await unknownType;
     expect(garbage).not.toHaveBeenCalled();
     const info = await consumerInfo('aimass.events.spec.garbage');
@@ -169,11 +193,21 @@ describe('NatsMeshTransport event consumers against nats-server', () => {
       throw new Error('always failing');
     });
     const other = new NatsMeshTransport({ natsUrl: server.url, service: SERVICE });
-    other.addHandler('aimass.events.spec.extras', asHandler(failing), true, { durable: 'spec-extras', newOnly: true, maxDeliver: 2, expireWhenIdleMs: 60_000 });
+    other.addHandler('aimass.events.spec.extras', asHandler(failing), true, {
+      durable: 'spec-extras',
+      newOnly: true,
+      maxDeliver: 2,
+      expireWhenIdleMs: 60_000,
+    });
     await listen(other);
     try {
       const info = await jsm.consumers.info(STREAMS.events.name, 'spec-extras');
-      expect(info.config).toMatchObject({ durable_name: 'spec-extras', filter_subject: 'aimass.events.spec.extras', max_deliver: 2, inactive_threshold: 60_000_000_000 });
+      expect(info.config).toMatchObject({
+        durable_name: 'spec-extras',
+        filter_subject: 'aimass.events.spec.extras',
+        max_deliver: 2,
+        inactive_threshold: 60_000_000_000,
+      });
       const givenUp = advisory('MSG_TERMINATED', 'spec-extras');
       await js.publish('aimass.events.spec.extras', encodeEnvelope(modelCreated('after-the-consumer')));
       // The last allowed attempt ends the message instead of nak'ing it into a silent drop.
@@ -202,7 +236,11 @@ describe('NatsMeshTransport.listen', () => {
   it('reports an unreachable NATS to the callback as UnavailableError', async () => {
     const port = await freePort();
     const transport = new NatsMeshTransport({ natsUrl: `nats://127.0.0.1:${port}`, service: SERVICE });
-    transport.addHandler('aimass.events.spec.ok', asHandler(async () => undefined), true);
+    transport.addHandler(
+      'aimass.events.spec.ok',
+      asHandler(async () => undefined),
+      true,
+    );
     const err = await listen(transport).then(
       () => undefined,
       (e: unknown) => e,

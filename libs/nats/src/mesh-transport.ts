@@ -90,7 +90,8 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
 
   private async consumeEvents(nc: NatsConnection, pattern: string, handler: MessageHandler): Promise<void> {
     const stream = Object.values(STREAMS).find((s) => s.subjects.some((f) => coveredBy(pattern, f)));
-    if (!stream) throw new Error(`no stream holds subjects "${pattern}"; add it to STREAMS in libs/contracts`);
+    if (!stream)
+      throw new Error(`no stream holds subjects "${pattern}"; add it to STREAMS in libs/contracts`);
     const extras = (handler.extras ?? {}) as EventConsumerExtras;
     const durable = extras.durable ?? `${this.options.service}-${pattern}`.replace(/[.*>\s]/g, '_');
     const maxDeliver = extras.maxDeliver ?? 10;
@@ -113,7 +114,12 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
     })();
   }
 
-  private async handleEventMessage(pattern: string, msg: JsMsg, handler: MessageHandler, maxDeliver: number): Promise<void> {
+  private async handleEventMessage(
+    pattern: string,
+    msg: JsMsg,
+    handler: MessageHandler,
+    maxDeliver: number,
+  ): Promise<void> {
     let envelope: Envelope;
     try {
       envelope = parseEnvelope(msg.data);
@@ -123,25 +129,40 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       return;
     }
     const parent = contextFromCarrier((key) => (key === 'traceparent' ? envelope.traceparent : undefined));
-    const span = tracer('aimass-nats').startSpan(`consume ${envelope.type}`, { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject } }, parent);
+    const span = tracer('aimass-nats').startSpan(
+      `consume ${envelope.type}`,
+      { kind: SpanKind.CONSUMER, attributes: { 'messaging.destination': msg.subject } },
+      parent,
+    );
     try {
       await context.with(trace.setSpan(parent, span), async () => {
-        const result = await handler(envelope, { subject: msg.subject, pattern, redelivered: msg.info.redelivered });
+        const result = await handler(envelope, {
+          subject: msg.subject,
+          pattern,
+          redelivered: msg.info.redelivered,
+        });
         if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       });
       msg.ack();
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
-      if (isAimassError(err) && ['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'ALREADY_EXISTS'].includes(err.kind)) {
+      if (
+        isAimassError(err) &&
+        ['INVALID_ARGUMENT', 'NOT_FOUND', 'FAILED_PRECONDITION', 'ALREADY_EXISTS'].includes(err.kind)
+      ) {
         this.logger.warn?.(`giving up ${envelope.type} ${envelope.id}: ${err.message}`);
         msg.term();
       } else if (msg.info.deliveryCount >= maxDeliver) {
         // The server would drop it silently after this attempt; say so and end it here.
-        this.logger.error?.(`giving up ${envelope.type} ${envelope.id} after ${msg.info.deliveryCount} attempts: ${String(err)}`);
+        this.logger.error?.(
+          `giving up ${envelope.type} ${envelope.id} after ${msg.info.deliveryCount} attempts: ${String(err)}`,
+        );
         msg.term();
       } else {
         const delayMs = Math.min(30_000, 500 * 2 ** msg.info.deliveryCount);
-        this.logger.error?.(`handler for ${envelope.type} ${envelope.id} failed (retry in ${delayMs} ms): ${String(err)}`);
+        this.logger.error?.(
+          `handler for ${envelope.type} ${envelope.id} failed (retry in ${delayMs} ms): ${String(err)}`,
+        );
         msg.nak(delayMs);
       }
     } finally {

@@ -23,7 +23,12 @@ describe('provisionStreams / openKv against nats-server', () => {
     const first = new Map<string, Awaited<ReturnType<typeof jsm.streams.info>>>();
     for (const spec of Object.values(STREAMS)) first.set(spec.name, await jsm.streams.info(spec.name));
 
-    expect([...first.keys()].sort()).toEqual(['AIMASS_AUDIT', 'AIMASS_EVENTS', 'AIMASS_JOBS', 'AIMASS_PREDICTIONS']);
+    expect([...first.keys()].sort()).toEqual([
+      'AIMASS_AUDIT',
+      'AIMASS_EVENTS',
+      'AIMASS_JOBS',
+      'AIMASS_PREDICTIONS',
+    ]);
     expect(first.get('AIMASS_JOBS')!.config.retention).toBe(RetentionPolicy.Workqueue);
     expect(first.get('AIMASS_EVENTS')!.config.retention).toBe(RetentionPolicy.Limits);
     for (const spec of Object.values(STREAMS)) {

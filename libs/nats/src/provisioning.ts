@@ -7,7 +7,10 @@ import { nanos, type NatsConnection } from '@nats-io/nats-core';
  * Creates each stream, or updates it to the spec when it exists. Safe to run from every service at
  * every start: the end state is the same whoever runs first.
  */
-export async function provisionStreams(nc: NatsConnection, specs: readonly StreamSpec[] = Object.values(STREAMS)): Promise<JetStreamManager> {
+export async function provisionStreams(
+  nc: NatsConnection,
+  specs: readonly StreamSpec[] = Object.values(STREAMS),
+): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
   for (const spec of specs) {
     const config = {
@@ -31,7 +34,10 @@ export async function provisionStreams(nc: NatsConnection, specs: readonly Strea
 }
 
 /** Opens (creating when needed) a KV bucket. KV `create` and `update(rev)` give compare-and-set. */
-export async function openKv(nc: NatsConnection, bucket: { name: string; history: number } = KV_BUCKETS.registry): Promise<KV> {
+export async function openKv(
+  nc: NatsConnection,
+  bucket: { name: string; history: number } = KV_BUCKETS.registry,
+): Promise<KV> {
   return new Kvm(nc).create(bucket.name, { history: bucket.history });
 }
 

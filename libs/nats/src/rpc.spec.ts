@@ -32,7 +32,10 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
   let nc: NatsConnection;
   let client: NatsRpcClient;
   let transport: NatsMeshTransport;
-  const echo = vi.fn(async (payload: unknown, ctx: { subject: string }) => ({ echoed: payload, subject: ctx.subject }));
+  const echo = vi.fn(async (payload: unknown, ctx: { subject: string }) => ({
+    echoed: payload,
+    subject: ctx.subject,
+  }));
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -72,7 +75,10 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
   });
 
   it('returns the handler result to the caller', async () => {
-    const reply = await client.request<{ echoed: unknown; subject: string }>('aimass.rpc.spec.echo', { model: 'fraud', n: [1, 2] });
+    const reply = await client.request<{ echoed: unknown; subject: string }>('aimass.rpc.spec.echo', {
+      model: 'fraud',
+      n: [1, 2],
+    });
     expect(reply).toEqual({ echoed: { model: 'fraud', n: [1, 2] }, subject: 'aimass.rpc.spec.echo' });
     expect(echo).toHaveBeenCalledTimes(1);
   });
@@ -128,7 +134,10 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
     // first requests got "no responders".
     for (let i = 0; i < 20; i++) {
       const fresh = new NatsMeshTransport({ natsUrl: server.url, service: `fresh-${i}` });
-      fresh.addHandler(`aimass.rpc.spec.fresh${i}`, asHandler(async () => i));
+      fresh.addHandler(
+        `aimass.rpc.spec.fresh${i}`,
+        asHandler(async () => i),
+      );
       await listen(fresh);
       try {
         expect(await client.request(`aimass.rpc.spec.fresh${i}`, {})).toBe(i);

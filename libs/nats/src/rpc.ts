@@ -1,4 +1,10 @@
-import { errorFromKind, InternalError, isAimassError, UnavailableError, DeadlineExceededError } from '@aimass/errors';
+import {
+  errorFromKind,
+  InternalError,
+  isAimassError,
+  UnavailableError,
+  DeadlineExceededError,
+} from '@aimass/errors';
 import { currentTraceparent } from '@aimass/telemetry';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 
@@ -32,10 +38,14 @@ export class NatsRpcClient {
     if (traceparent) h.set('traceparent', traceparent);
     let reply;
     try {
-      reply = await this.nc.request(subject, JSON.stringify(payload), { timeout: this.timeoutMs, headers: h });
+      reply = await this.nc.request(subject, JSON.stringify(payload), {
+        timeout: this.timeoutMs,
+        headers: h,
+      });
     } catch (cause) {
       const message = String(cause);
-      if (/timeout/i.test(message)) throw new DeadlineExceededError(`${subject} did not answer within ${this.timeoutMs} ms`, { cause });
+      if (/timeout/i.test(message))
+        throw new DeadlineExceededError(`${subject} did not answer within ${this.timeoutMs} ms`, { cause });
       throw new UnavailableError(`${subject} is not reachable (${message})`, { cause });
     }
     let decoded: RpcReply<T>;

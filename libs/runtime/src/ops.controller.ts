@@ -19,7 +19,8 @@ export class OpsController {
 
   @Get('healthz')
   healthz(): { status: string; service: string } {
-    if (!this.health.isServing) throw new HttpException({ status: 'NOT_SERVING', service: this.health.service }, 503);
+    if (!this.health.isServing)
+      throw new HttpException({ status: 'NOT_SERVING', service: this.health.service }, 503);
     return { status: 'SERVING', service: this.health.service };
   }
 }

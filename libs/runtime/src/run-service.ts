@@ -32,10 +32,15 @@ export interface RunServiceOptions {
  * might create spans), the Nest app with its gRPC and NATS transports, then HTTP. Health turns
  * SERVING only when all of them listen. SIGTERM/SIGINT stop it cleanly.
  */
-export async function runService(service: ServiceName, loadAppModule: () => Promise<Type<unknown>>, options: RunServiceOptions = {}): Promise<INestApplication> {
+export async function runService(
+  service: ServiceName,
+  loadAppModule: () => Promise<Type<unknown>>,
+  options: RunServiceOptions = {},
+): Promise<INestApplication> {
   // V8 reads these whenever it sets the next full-GC limit, so setting them before the app exists
   // covers the whole life of the process.
-  if (options.heapGrowingPercent !== undefined) setFlagsFromString(`--heap-growing-percent=${options.heapGrowingPercent}`);
+  if (options.heapGrowingPercent !== undefined)
+    setFlagsFromString(`--heap-growing-percent=${options.heapGrowingPercent}`);
   if (options.externalMemoryInGlobalLimit) setFlagsFromString('--external-memory-accounted-in-global-limit');
   let config;
   try {
@@ -59,7 +64,12 @@ export async function runService(service: ServiceName, loadAppModule: () => Prom
   }
 }
 
-async function startApp(service: ServiceName, config: ReturnType<typeof processConfig>, health: ReturnType<typeof serviceHealth>, loadAppModule: () => Promise<Type<unknown>>): Promise<INestApplication> {
+async function startApp(
+  service: ServiceName,
+  config: ReturnType<typeof processConfig>,
+  health: ReturnType<typeof serviceHealth>,
+  loadAppModule: () => Promise<Type<unknown>>,
+): Promise<INestApplication> {
   // The app module is imported only now: its decorators read configuration at import time.
   const app = await NestFactory.create(await loadAppModule(), { bufferLogs: true });
   const logger = app.get(Logger);
@@ -70,7 +80,10 @@ async function startApp(service: ServiceName, config: ReturnType<typeof processC
     grpcServerOptions(service, config.grpc[service], config.grpcMaxMessageBytes, health.grpc),
     { inheritAppConfig: true },
   );
-  app.connectMicroservice({ strategy: new NatsMeshTransport({ natsUrl: config.natsUrl, service }) }, { inheritAppConfig: true });
+  app.connectMicroservice(
+    { strategy: new NatsMeshTransport({ natsUrl: config.natsUrl, service }) },
+    { inheritAppConfig: true },
+  );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.startAllMicroservices();
   const http = new URL(config.http[service]);

@@ -2,7 +2,15 @@ import { loadConfig, type AimassConfig, type ServiceName } from '@aimass/config'
 import { connectNats, EventBus, NatsRpcClient, provisionStreams, type NatsConnection } from '@aimass/nats';
 import { ObjectStore } from '@aimass/storage';
 import { createLogger } from '@aimass/telemetry';
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown, type Provider, type Type } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { OpsController } from './ops.controller.js';
@@ -71,8 +79,16 @@ export class RuntimeModule {
         },
       },
       NatsLifecycle,
-      { provide: EventBus, useFactory: (nc: NatsConnection) => new EventBus(nc, `aimass/${service}`), inject: [NATS_CONNECTION] },
-      { provide: NatsRpcClient, useFactory: (nc: NatsConnection) => new NatsRpcClient(nc), inject: [NATS_CONNECTION] },
+      {
+        provide: EventBus,
+        useFactory: (nc: NatsConnection) => new EventBus(nc, `aimass/${service}`),
+        inject: [NATS_CONNECTION],
+      },
+      {
+        provide: NatsRpcClient,
+        useFactory: (nc: NatsConnection) => new NatsRpcClient(nc),
+        inject: [NATS_CONNECTION],
+      },
       {
         provide: METRICS_REGISTRY,
         useFactory: () => {
@@ -83,7 +99,15 @@ export class RuntimeModule {
         },
       },
     ];
-    const exports: (symbol | Type<unknown>)[] = [SERVICE_NAME, AIMASS_CONFIG, ServiceHealth, NATS_CONNECTION, EventBus, NatsRpcClient, METRICS_REGISTRY];
+    const exports: (symbol | Type<unknown>)[] = [
+      SERVICE_NAME,
+      AIMASS_CONFIG,
+      ServiceHealth,
+      NATS_CONNECTION,
+      EventBus,
+      NatsRpcClient,
+      METRICS_REGISTRY,
+    ];
     if (options.storage) {
       providers.push({
         provide: ObjectStore,
@@ -101,7 +125,11 @@ export class RuntimeModule {
       module: RuntimeModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: { logger: createLogger(`aimass-${service}`, config.logLevel), autoLogging: false, quietReqLogger: true },
+          pinoHttp: {
+            logger: createLogger(`aimass-${service}`, config.logLevel),
+            autoLogging: false,
+            quietReqLogger: true,
+          },
         }),
       ],
       controllers: [OpsController],

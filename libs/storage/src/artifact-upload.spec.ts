@@ -29,7 +29,13 @@ describe('ArtifactUpload against s3rver', () => {
 
   beforeAll(async () => {
     server = await startS3Server();
-    store = new ObjectStore({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', bucket: 'upload-spec' });
+    store = new ObjectStore({
+      endpoint: server.endpoint,
+      accessKey: server.accessKey,
+      secretKey: server.secretKey,
+      region: 'us-east-1',
+      bucket: 'upload-spec',
+    });
     await store.ensureBucket();
   });
   afterEach(() => vi.restoreAllMocks());

@@ -39,7 +39,8 @@ export class ArtifactUpload {
     readonly key: string,
     private readonly partSize = DEFAULT_PART_SIZE,
   ) {
-    if (partSize < 5 * 1024 * 1024) throw new InvalidArgumentError('S3 multipart parts must be at least 5 MiB');
+    if (partSize < 5 * 1024 * 1024)
+      throw new InvalidArgumentError('S3 multipart parts must be at least 5 MiB');
   }
 
   get bytesWritten(): number {
@@ -54,7 +55,7 @@ export class ArtifactUpload {
     this.assertOpen();
     this.hash.update(chunk);
     this.size += chunk.length;
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       const part = this.room(chunk.length - at);
       const n = Math.min(part.length - this.partBytes, chunk.length - at);
       part.set(chunk.subarray(at, at + n), this.partBytes);
@@ -75,7 +76,9 @@ export class ArtifactUpload {
     this.part = undefined;
     this.partBytes = 0;
     if (this.uploadId === undefined) {
-      await this.store.guard(`store ${this.key}`, () => this.store.client.putObject(this.store.bucket, this.key, rest, rest.length));
+      await this.store.guard(`store ${this.key}`, () =>
+        this.store.client.putObject(this.store.bucket, this.key, rest, rest.length),
+      );
     } else {
       if (rest.length > 0) await this.sendPart(rest);
       await Promise.all(this.inFlight);
@@ -105,7 +108,8 @@ export class ArtifactUpload {
   /** The buffer of the part being filled, grown (by doubling, up to the part size) to fit `wanted` more bytes if it can. */
   private room(wanted: number): Buffer {
     const current = this.part;
-    if (current && (current.length === this.partSize || current.length - this.partBytes >= wanted)) return current;
+    if (current && (current.length === this.partSize || current.length - this.partBytes >= wanted))
+      return current;
     // Once one part went out the object is large: later parts start at full size.
     if (!current && this.nextPart > 1) {
       const reused = this.spare.pop() ?? Buffer.allocUnsafe(this.partSize);
@@ -113,7 +117,8 @@ export class ArtifactUpload {
       return reused;
     }
     let capacity = current ? current.length : Math.min(this.partSize, FIRST_BUFFER_BYTES);
-    while (capacity < this.partSize && capacity - this.partBytes < wanted) capacity = Math.min(this.partSize, capacity * 2);
+    while (capacity < this.partSize && capacity - this.partBytes < wanted)
+      capacity = Math.min(this.partSize, capacity * 2);
     const grown = Buffer.allocUnsafe(capacity);
     if (current) current.copy(grown, 0, 0, this.partBytes);
     this.part = grown;
@@ -137,7 +142,10 @@ export class ArtifactUpload {
     const partNumber = this.nextPart++;
     const task: Promise<void> = this.store
       .guard(`upload part ${partNumber} of ${this.key}`, () =>
-        this.store.client.uploadPart({ bucketName: this.store.bucket, objectName: this.key, uploadID, partNumber, headers: {} }, data),
+        this.store.client.uploadPart(
+          { bucketName: this.store.bucket, objectName: this.key, uploadID, partNumber, headers: {} },
+          data,
+        ),
       )
       .then((r) => {
         this.parts.push({ part: partNumber, etag: r.etag });

@@ -12,7 +12,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 function storeOn(server: S3Server, bucket: string): ObjectStore {
-  return new ObjectStore({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', bucket });
+  return new ObjectStore({
+    endpoint: server.endpoint,
+    accessKey: server.accessKey,
+    secretKey: server.secretKey,
+    region: 'us-east-1',
+    bucket,
+  });
 }
 
 describe('ObjectStore against s3rver', () => {
@@ -83,7 +89,8 @@ describe('ObjectStore against s3rver', () => {
     await server.stop();
     try {
       const read = (async () => {
-        for (let next = await chunks.next(); !next.done; next = await chunks.next()) received += (next.value as Buffer).length;
+        for (let next = await chunks.next(); !next.done; next = await chunks.next())
+          received += (next.value as Buffer).length;
       })();
       await expect(read).rejects.toThrow();
       expect(received).toBeLessThan(body.length);
@@ -98,7 +105,14 @@ describe('ObjectStore against s3rver', () => {
   ])('names the S3 error when a read is refused for %s', async (_what, change, reason) => {
     const key = `blobs/${randomUUID()}`;
     await store.putBuffer(key, Buffer.from('guarded'));
-    const other = new ObjectStore({ endpoint: server.endpoint, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', bucket: store.bucket, ...change });
+    const other = new ObjectStore({
+      endpoint: server.endpoint,
+      accessKey: server.accessKey,
+      secretKey: server.secretKey,
+      region: 'us-east-1',
+      bucket: store.bucket,
+      ...change,
+    });
     try {
       const err = await other.getStream(key).then(
         () => undefined,

@@ -98,7 +98,9 @@ export class ObjectStore {
     try {
       for await (const chunk of stream) chunks.push(chunk as Buffer);
     } catch (cause) {
-      throw new UnavailableError(`object storage broke off while reading ${key}: ${String(cause)}`, { cause });
+      throw new UnavailableError(`object storage broke off while reading ${key}: ${String(cause)}`, {
+        cause,
+      });
     }
     return Buffer.concat(chunks);
   }
@@ -118,8 +120,12 @@ export class ObjectStore {
       return await call();
     } catch (cause) {
       const code = (cause as { code?: string }).code;
-      if (code === 'NoSuchKey' || code === 'NotFound') throw new NotFoundError(`object storage has no ${what.replace(/^\w+ /, '')}`, { cause });
-      throw new UnavailableError(`object storage (${this.config.endpoint}) failed to ${what}: ${(cause as Error).message ?? String(cause)}`, { cause });
+      if (code === 'NoSuchKey' || code === 'NotFound')
+        throw new NotFoundError(`object storage has no ${what.replace(/^\w+ /, '')}`, { cause });
+      throw new UnavailableError(
+        `object storage (${this.config.endpoint}) failed to ${what}: ${(cause as Error).message ?? String(cause)}`,
+        { cause },
+      );
     }
   }
 }

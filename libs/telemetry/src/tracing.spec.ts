@@ -2,10 +2,21 @@ import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { contextFromCarrier, createLogger, currentTraceparent, startTracing, stopTracing, tracer } from './index.js';
+import {
+  contextFromCarrier,
+  createLogger,
+  currentTraceparent,
+  startTracing,
+  stopTracing,
+  tracer,
+} from './index.js';
 
 const exporter = new InMemorySpanExporter();
-startTracing({ serviceName: 'telemetry-spec', otlpEndpoint: '', spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+startTracing({
+  serviceName: 'telemetry-spec',
+  otlpEndpoint: '',
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
+});
 afterAll(() => stopTracing());
 
 describe('tracing', () => {
@@ -40,7 +51,12 @@ describe('tracing', () => {
 describe('createLogger', () => {
   it('writes JSON lines that carry the trace id inside a span, and none outside', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const logger = createLogger('svc', 'info', sink);
     const span = tracer('spec').startSpan('logged');
     context.with(trace.setSpan(context.active(), span), () => logger.info('inside'));
@@ -49,7 +65,12 @@ describe('createLogger', () => {
     logger.debug('below level');
     const [inside, outside] = lines.map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
-    expect(inside).toMatchObject({ msg: 'inside', service: 'svc', trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(inside).toMatchObject({
+      msg: 'inside',
+      service: 'svc',
+      trace_id: span.spanContext().traceId,
+      span_id: span.spanContext().spanId,
+    });
     expect(outside.trace_id).toBeUndefined();
   });
 });

@@ -28,7 +28,9 @@ export function startTracing(options: TracingOptions): void {
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint) {
     const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
-    processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }));
+    processors.push(
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), scheduledDelayMillis: 500 }),
+    );
   }
   sdk = new NodeSDK({
     serviceName: options.serviceName,
@@ -58,10 +60,14 @@ export function tracer(name: string): Tracer {
 
 /** A context whose parent is the W3C `traceparent` read from any header-like carrier. */
 export function contextFromCarrier(get: (key: string) => string | undefined): Context {
-  return propagation.extract(context.active(), {}, {
-    keys: () => ['traceparent', 'tracestate'],
-    get: (_carrier, key) => get(key),
-  });
+  return propagation.extract(
+    context.active(),
+    {},
+    {
+      keys: () => ['traceparent', 'tracestate'],
+      get: (_carrier, key) => get(key),
+    },
+  );
 }
 
 /** The active context as a W3C `traceparent` header value, if a span is active. */

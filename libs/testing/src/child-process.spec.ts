@@ -14,7 +14,12 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const DIST_CHILD_PROCESS = path.resolve(import.meta.dirname, '..', 'dist', 'child-process.js');
 
 function nodeChild(name: string, script: string): Promise<SupervisedChild> {
-  return SupervisedChild.spawn({ name, command: process.execPath, args: ['-e', script], logFile: path.join(tmp, `${name}.log`) });
+  return SupervisedChild.spawn({
+    name,
+    command: process.execPath,
+    args: ['-e', script],
+    logFile: path.join(tmp, `${name}.log`),
+  });
 }
 
 function nextLine(child: SupervisedChild, pattern: RegExp): Promise<string> {
@@ -36,7 +41,10 @@ async function waitGone(pid: number, timeoutMs = 5_000): Promise<boolean> {
 
 describe('SupervisedChild', () => {
   it('writes output to the log file and keeps a tail of the last lines', async () => {
-    const child = await nodeChild('talker', "for (let i = 0; i < 300; i++) console.log('line ' + i); console.error('bye');");
+    const child = await nodeChild(
+      'talker',
+      "for (let i = 0; i < 300; i++) console.log('line ' + i); console.error('bye');",
+    );
     const status = await child.exited;
     expect(status).toEqual({ code: 0, signal: null });
     // stdout and stderr are separate pipes, so their relative order is not kept.
@@ -87,12 +95,16 @@ describe('SupervisedChild', () => {
 
   it('rejects when the command does not exist', async () => {
     await expect(
-      SupervisedChild.spawn({ name: 'ghost', command: path.join(tmp, 'no-such-binary'), logFile: path.join(tmp, 'ghost.log') }),
+      SupervisedChild.spawn({
+        name: 'ghost',
+        command: path.join(tmp, 'no-such-binary'),
+        logFile: path.join(tmp, 'ghost.log'),
+      }),
     ).rejects.toThrow(/ghost: could not start/);
   });
 
   it.each([
-    ['exits normally', "setTimeout(() => process.exit(0), 100)"],
+    ['exits normally', 'setTimeout(() => process.exit(0), 100)'],
     ['is killed by an unhandled SIGTERM', "setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100)"],
   ])('leaves no child behind when the parent %s', async (_what, ending) => {
     const parent = [
@@ -100,7 +112,11 @@ describe('SupervisedChild', () => {
       `SupervisedChild.spawn({ name: 'orphan', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], logFile: ${JSON.stringify(path.join(tmp, 'orphan.log'))} })`,
       `.then((c) => { console.log(c.pid); ${ending}; });`,
     ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', parent]).catch((err: { stdout: string }) => err);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      parent,
+    ]).catch((err: { stdout: string }) => err);
     const orphan = Number(stdout.trim());
     expect(orphan).toBeGreaterThan(0);
     expect(await waitGone(orphan)).toBe(true);

@@ -67,7 +67,9 @@ export class SupervisedChild {
         for (const rest of [pending.stdout, pending.stderr]) if (rest) this.pushLine(rest);
         const status = this.exitStatus;
         // Settle only once the log is on disk, so callers can read the whole file.
-        log.end(`=== ${this.name} pid ${this.pid} exited ${describeExit(status)} ===\n`, () => resolve(status));
+        log.end(`=== ${this.name} pid ${this.pid} exited ${describeExit(status)} ===\n`, () =>
+          resolve(status),
+        );
       };
       child.once('exit', (code, signal) => {
         this.exitStatus = { code, signal };
@@ -93,7 +95,11 @@ export class SupervisedChild {
     });
     return new Promise((resolve, reject) => {
       child.once('error', (err) =>
-        reject(new HarnessError(`${options.name}: could not start ${options.command}: ${err.message}`, { cause: err })),
+        reject(
+          new HarnessError(`${options.name}: could not start ${options.command}: ${err.message}`, {
+            cause: err,
+          }),
+        ),
       );
       child.once('spawn', () => {
         const supervised = new SupervisedChild(child, options);

@@ -28,7 +28,10 @@ export class ProcessStartError extends HarnessError {
     readonly logTail: string,
     options?: { cause?: unknown },
   ) {
-    super(`${processName}: ${message}${logTail ? `\n--- last lines of its log ---\n${logTail}` : ''}`, options);
+    super(
+      `${processName}: ${message}${logTail ? `\n--- last lines of its log ---\n${logTail}` : ''}`,
+      options,
+    );
   }
 }
 

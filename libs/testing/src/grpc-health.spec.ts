@@ -47,6 +47,8 @@ describe('waitForGrpcHealth', () => {
 
   it('times out when nothing listens', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    await expect(waitForGrpcHealth(address, { timeoutMs: 800 })).rejects.toMatchObject({ name: 'HealthTimeoutError' });
+    await expect(waitForGrpcHealth(address, { timeoutMs: 800 })).rejects.toMatchObject({
+      name: 'HealthTimeoutError',
+    });
   });
 });

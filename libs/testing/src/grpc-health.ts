@@ -39,19 +39,28 @@ export function checkGrpcHealth(address: string, options: HealthCheckOptions = {
   const Health = healthClientConstructor();
   // A private subchannel per check: a shared one would carry reconnect backoff over from earlier
   // failed attempts and delay noticing a server that has just come up.
-  const client = new Health(address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  const client = new Health(address, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
   const deadline = new Date(Date.now() + (options.timeoutMs ?? 1_000));
   return new Promise<HealthStatus>((resolve, reject) => {
-    client.Check({ service: options.service ?? '' }, { deadline }, (err: grpc.ServiceError | null, res?: { status: HealthStatus }) => {
-      if (err) reject(err);
-      else if (!res) reject(new HarnessError(`${address}: empty Health/Check response`));
-      else resolve(res.status);
-    });
+    client.Check(
+      { service: options.service ?? '' },
+      { deadline },
+      (err: grpc.ServiceError | null, res?: { status: HealthStatus }) => {
+        if (err) reject(err);
+        else if (!res) reject(new HarnessError(`${address}: empty Health/Check response`));
+        else resolve(res.status);
+      },
+    );
   }).finally(() => client.close());
 }
 
 /** Polls Health/Check until it reports SERVING; rejects with HealthTimeoutError after `timeoutMs`. */
-export async function waitForGrpcHealth(address: string, options: WaitForGrpcHealthOptions = {}): Promise<void> {
+export async function waitForGrpcHealth(
+  address: string,
+  options: WaitForGrpcHealthOptions = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   let last: string = 'no answer yet';
@@ -59,7 +68,10 @@ export async function waitForGrpcHealth(address: string, options: WaitForGrpcHea
   for (;;) {
     const remaining = deadline - Date.now();
     try {
-      const status = await checkGrpcHealth(address, { service: options.service ?? '', timeoutMs: Math.max(100, Math.min(1_000, remaining)) });
+      const status = await checkGrpcHealth(address, {
+        service: options.service ?? '',
+        timeoutMs: Math.max(100, Math.min(1_000, remaining)),
+      });
       if (status === 'SERVING') return;
       last = `status ${status}`;
     } catch (err) {
@@ -68,9 +80,12 @@ export async function waitForGrpcHealth(address: string, options: WaitForGrpcHea
     }
     if (Date.now() >= deadline) {
       const what = options.service ? `service "${options.service}"` : 'server';
-      throw new HealthTimeoutError(`${address}: gRPC health of the ${what} not SERVING after ${timeoutMs} ms (last: ${last})`, {
-        cause: lastError,
-      });
+      throw new HealthTimeoutError(
+        `${address}: gRPC health of the ${what} not SERVING after ${timeoutMs} ms (last: ${last})`,
+        {
+          cause: lastError,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }

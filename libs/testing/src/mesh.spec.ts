@@ -17,8 +17,21 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const ADDRESS_KEYS = ['AIMASS_REGISTRY_GRPC', 'AIMASS_TRAINER_GRPC', 'AIMASS_TUNER_GRPC', 'AIMASS_INFERENCE_GRPC', 'AIMASS_MONITOR_GRPC'];
-const URL_KEYS = ['AIMASS_S3_ENDPOINT', 'AIMASS_REGISTRY_HTTP', 'AIMASS_TRAINER_HTTP', 'AIMASS_TUNER_HTTP', 'AIMASS_INFERENCE_METRICS_HTTP', 'AIMASS_MONITOR_HTTP'];
+const ADDRESS_KEYS = [
+  'AIMASS_REGISTRY_GRPC',
+  'AIMASS_TRAINER_GRPC',
+  'AIMASS_TUNER_GRPC',
+  'AIMASS_INFERENCE_GRPC',
+  'AIMASS_MONITOR_GRPC',
+];
+const URL_KEYS = [
+  'AIMASS_S3_ENDPOINT',
+  'AIMASS_REGISTRY_HTTP',
+  'AIMASS_TRAINER_HTTP',
+  'AIMASS_TUNER_HTTP',
+  'AIMASS_INFERENCE_METRICS_HTTP',
+  'AIMASS_MONITOR_HTTP',
+];
 
 function environOf(pid: number): string[] {
   return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -37,13 +50,23 @@ describe('startMesh', () => {
     meshes.push(mesh);
 
     expect(Object.keys(mesh.env).sort()).toEqual(
-      [...ADDRESS_KEYS, ...URL_KEYS, 'AIMASS_NATS_URL', 'AIMASS_S3_ACCESS_KEY', 'AIMASS_S3_SECRET_KEY', 'AIMASS_OTLP_ENDPOINT', 'AIMASS_LOG_LEVEL'].sort(),
+      [
+        ...ADDRESS_KEYS,
+        ...URL_KEYS,
+        'AIMASS_NATS_URL',
+        'AIMASS_S3_ACCESS_KEY',
+        'AIMASS_S3_SECRET_KEY',
+        'AIMASS_OTLP_ENDPOINT',
+        'AIMASS_LOG_LEVEL',
+      ].sort(),
     );
     for (const key of ADDRESS_KEYS) expect(mesh.env[key]).toMatch(/^127\.0\.0\.1:\d+$/);
     for (const key of URL_KEYS) expect(mesh.env[key]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(mesh.env.AIMASS_NATS_URL).toBe(mesh.nats.url);
     expect(mesh.env.AIMASS_S3_ENDPOINT).toBe(mesh.s3.endpoint);
-    const ports = [...ADDRESS_KEYS, ...URL_KEYS, 'AIMASS_NATS_URL'].map((key) => /:(\d+)$/.exec(mesh.env[key] ?? '')?.[1]).filter(Boolean);
+    const ports = [...ADDRESS_KEYS, ...URL_KEYS, 'AIMASS_NATS_URL']
+      .map((key) => /:(\d+)$/.exec(mesh.env[key] ?? '')?.[1])
+      .filter(Boolean);
     expect(ports).toHaveLength(12);
     expect(new Set(ports).size).toBe(12);
 

@@ -171,7 +171,8 @@ class RunningMesh implements Mesh {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const name of [...SERVICE_NAMES].reverse()) await this.services.get(name)?.child.stop('SIGTERM', 10_000);
+      for (const name of [...SERVICE_NAMES].reverse())
+        await this.services.get(name)?.child.stop('SIGTERM', 10_000);
       await this.s3Server?.stop();
       await this.natsServer?.stop();
     })();

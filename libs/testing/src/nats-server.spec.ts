@@ -3,8 +3,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive } from './process-table.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
-async function jsApi<T>(nc: NatsConnection, subject: string, body?: unknown): Promise<T & { error?: { description: string } }> {
-  const reply = await nc.request(`$JS.API.${subject}`, body === undefined ? undefined : JSON.stringify(body), { timeout: 5_000 });
+async function jsApi<T>(
+  nc: NatsConnection,
+  subject: string,
+  body?: unknown,
+): Promise<T & { error?: { description: string } }> {
+  const reply = await nc.request(
+    `$JS.API.${subject}`,
+    body === undefined ? undefined : JSON.stringify(body),
+    { timeout: 5_000 },
+  );
   return reply.json();
 }
 
@@ -18,10 +26,17 @@ describe('startNatsServer', () => {
     expect(server.port).not.toBe(4222);
 
     let nc = await connect({ servers: server.url });
-    const created = await jsApi<{ config: { name: string } }>(nc, 'STREAM.CREATE.SPEC', { name: 'SPEC', subjects: ['spec.>'], storage: 'file' });
+    const created = await jsApi<{ config: { name: string } }>(nc, 'STREAM.CREATE.SPEC', {
+      name: 'SPEC',
+      subjects: ['spec.>'],
+      storage: 'file',
+    });
     expect(created.error).toBeUndefined();
     expect(created.config.name).toBe('SPEC');
-    const ack = (await nc.request('spec.one', 'hello', { timeout: 5_000 })).json<{ stream: string; seq: number }>();
+    const ack = (await nc.request('spec.one', 'hello', { timeout: 5_000 })).json<{
+      stream: string;
+      seq: number;
+    }>();
     expect(ack).toMatchObject({ stream: 'SPEC', seq: 1 });
     await nc.close();
 
@@ -43,7 +58,9 @@ describe('startNatsServer', () => {
   it('fails with the log tail when the port is already taken by another server', async () => {
     const first = await startNatsServer();
     try {
-      const error = await startNatsServer({ port: first.port, readyTimeoutMs: 10_000 }).catch((err: unknown) => err);
+      const error = await startNatsServer({ port: first.port, readyTimeoutMs: 10_000 }).catch(
+        (err: unknown) => err,
+      );
       expect(error).toMatchObject({ name: 'ProcessStartError' });
       expect((error as Error).message).toMatch(/address already in use/i);
     } finally {

@@ -39,7 +39,13 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? makeScratchDir('nats');
   fs.mkdirSync(storeDir, { recursive: true });
-  const server = new NatsServerProcess(binary, port, storeDir, options.logFile ?? path.join(storeDir, 'nats-server.log'), options.readyTimeoutMs ?? 20_000);
+  const server = new NatsServerProcess(
+    binary,
+    port,
+    storeDir,
+    options.logFile ?? path.join(storeDir, 'nats-server.log'),
+    options.readyTimeoutMs ?? 20_000,
+  );
   await server.start();
   return server;
 }
@@ -94,7 +100,8 @@ async function jetStreamAnswers(url: string): Promise<void> {
   try {
     const reply = await nc.request('$JS.API.INFO', undefined, { timeout: 1_000 });
     const info = reply.json<{ error?: { description?: string } }>();
-    if (info.error) throw new HarnessError(`JetStream not ready: ${info.error.description ?? 'unknown error'}`);
+    if (info.error)
+      throw new HarnessError(`JetStream not ready: ${info.error.description ?? 'unknown error'}`);
   } finally {
     await nc.close();
   }

@@ -2,7 +2,10 @@
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 
 /** Runs an ONNX graph once in onnxruntime and returns every output as float32. */
-export async function runOnnx(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<Record<string, Float32Array>> {
+export async function runOnnx(
+  bytes: Uint8Array,
+  feeds: Record<string, Tensor>,
+): Promise<Record<string, Float32Array>> {
   const session = await InferenceSession.create(bytes);
   try {
     const out = await session.run(feeds);

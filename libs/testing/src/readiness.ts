@@ -33,9 +33,14 @@ export async function waitUntilReady(
     for (;;) {
       if (!child.running) {
         const status = await child.exited;
-        throw new ProcessStartError(child.name, `exited ${describeExit(status)} before ${options.what}`, child.logTail(), {
-          cause: lastError,
-        });
+        throw new ProcessStartError(
+          child.name,
+          `exited ${describeExit(status)} before ${options.what}`,
+          child.logTail(),
+          {
+            cause: lastError,
+          },
+        );
       }
       if (listening) {
         try {
@@ -49,9 +54,14 @@ export async function waitUntilReady(
       if (Date.now() > deadline) {
         await child.kill9();
         const last = lastError instanceof Error ? ` (last attempt: ${lastError.message})` : '';
-        throw new ProcessStartError(child.name, `not ${options.what} after ${options.timeoutMs} ms${last}`, child.logTail(), {
-          cause: lastError,
-        });
+        throw new ProcessStartError(
+          child.name,
+          `not ${options.what} after ${options.timeoutMs} ms${last}`,
+          child.logTail(),
+          {
+            cause: lastError,
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
     }

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(values.dir, { recursive: true });
   const server = new S3rver({ address: values.address, port, directory: values.dir, silent: true });
   const address = await server.run();
-  process.stdout.write(`s3rver listening on http://${address.address}:${address.port}, data in ${values.dir}\n`);
+  process.stdout.write(
+    `s3rver listening on http://${address.address}:${address.port}, data in ${values.dir}\n`,
+  );
 
   const shutdown = () => {
     // Open keep-alive and upload connections would hold close() forever.

@@ -52,8 +52,17 @@ describe('startS3Server', () => {
   it('rejects an unknown access key', async () => {
     const other = await startS3Server();
     try {
-      const wrong = new Minio.Client({ endPoint: '127.0.0.1', port: other.port, useSSL: false, accessKey: 'NOBODY', secretKey: 'S3RVER', region: 'us-east-1' });
-      await expect(wrong.makeBucket('nope', 'us-east-1')).rejects.toThrow(/Access Key Id you provided does not exist/);
+      const wrong = new Minio.Client({
+        endPoint: '127.0.0.1',
+        port: other.port,
+        useSSL: false,
+        accessKey: 'NOBODY',
+        secretKey: 'S3RVER',
+        region: 'us-east-1',
+      });
+      await expect(wrong.makeBucket('nope', 'us-east-1')).rejects.toThrow(
+        /Access Key Id you provided does not exist/,
+      );
     } finally {
       await other.stop();
     }

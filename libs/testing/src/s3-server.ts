@@ -60,7 +60,9 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
 function s3ServerMainPath(): string {
   const main = path.resolve(import.meta.dirname, '..', 'dist', 's3-server-main.js');
   if (!fs.existsSync(main)) {
-    throw new NotBuiltError(`${main} does not exist: build libs/testing first (pnpm exec tsc -p libs/testing/tsconfig.json)`);
+    throw new NotBuiltError(
+      `${main} does not exist: build libs/testing first (pnpm exec tsc -p libs/testing/tsconfig.json)`,
+    );
   }
   return main;
 }
@@ -120,7 +122,9 @@ function answersHttp(port: number): Promise<void> {
       res.resume();
       res.once('end', () => resolve());
     });
-    req.once('timeout', () => req.destroy(new HarnessError(`no HTTP answer on 127.0.0.1:${port} within 1 s`)));
+    req.once('timeout', () =>
+      req.destroy(new HarnessError(`no HTTP answer on 127.0.0.1:${port} within 1 s`)),
+    );
     req.once('error', reject);
   });
 }

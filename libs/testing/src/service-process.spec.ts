@@ -20,7 +20,11 @@ describe('startService', () => {
     const address = `127.0.0.1:${await freePort()}`;
     process.env.AIMASS_LEAKED_SETTING = 'from-the-parent';
     try {
-      const service = await startService('fixture', { AIMASS_FIXTURE_GRPC: address, FIXTURE_DELAY_MS: '300' }, { logDir, script: FIXTURE });
+      const service = await startService(
+        'fixture',
+        { AIMASS_FIXTURE_GRPC: address, FIXTURE_DELAY_MS: '300' },
+        { logDir, script: FIXTURE },
+      );
       started.push(service);
       expect(service.address).toBe(address);
       expect(await checkGrpcHealth(address)).toBe('SERVING');
@@ -28,7 +32,11 @@ describe('startService', () => {
       expect(environ).toContain(`AIMASS_FIXTURE_GRPC=${address}`);
       expect(environ.some((entry) => entry.startsWith('AIMASS_LEAKED_SETTING='))).toBe(false);
       // The child's output reaches the log through a pipe and a write stream, so it can trail SERVING.
-      await vi.waitFor(() => expect(fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8')).toContain(`health SERVING on ${address}`));
+      await vi.waitFor(() =>
+        expect(fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8')).toContain(
+          `health SERVING on ${address}`,
+        ),
+      );
     } finally {
       delete process.env.AIMASS_LEAKED_SETTING;
     }
@@ -37,9 +45,11 @@ describe('startService', () => {
   it('fails fast with the log tail when the process exits early', async () => {
     const address = `127.0.0.1:${await freePort()}`;
     const begun = Date.now();
-    const error = await startService('fixture', { AIMASS_FIXTURE_GRPC: address, FIXTURE_EXIT_CODE: '3' }, { logDir, script: FIXTURE }).catch(
-      (err: unknown) => err as Error,
-    );
+    const error = await startService(
+      'fixture',
+      { AIMASS_FIXTURE_GRPC: address, FIXTURE_EXIT_CODE: '3' },
+      { logDir, script: FIXTURE },
+    ).catch((err: unknown) => err as Error);
     expect(Date.now() - begun).toBeLessThan(10_000);
     expect(error).toMatchObject({ name: 'ProcessStartError', processName: 'fixture' });
     expect((error as Error).message).toMatch(/exited with code 3 before SERVING gRPC health/);
@@ -48,11 +58,15 @@ describe('startService', () => {
 
   it('kills a service that never becomes SERVING', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const error = await startService('fixture', { AIMASS_FIXTURE_GRPC: address, FIXTURE_STATUS: 'NOT_SERVING' }, { logDir, script: FIXTURE, readyTimeoutMs: 1_500 }).catch(
-      (err: unknown) => err as Error & { logTail: string },
-    );
+    const error = await startService(
+      'fixture',
+      { AIMASS_FIXTURE_GRPC: address, FIXTURE_STATUS: 'NOT_SERVING' },
+      { logDir, script: FIXTURE, readyTimeoutMs: 1_500 },
+    ).catch((err: unknown) => err as Error & { logTail: string });
     expect((error as Error).message).toMatch(/not SERVING gRPC health on .* after 1500 ms/);
-    const headers = [...fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8').matchAll(/pid (\d+) started/g)];
+    const headers = [
+      ...fs.readFileSync(path.join(logDir, 'fixture.log'), 'utf8').matchAll(/pid (\d+) started/g),
+    ];
     const pid = Number(headers.at(-1)?.[1]);
     expect(pid).toBeGreaterThan(0);
     expect(processAlive(pid)).toBe(false);

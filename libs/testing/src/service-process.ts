@@ -48,7 +48,8 @@ export async function startService(
   const address = env[key];
   if (!address) throw new HarnessError(`startService(${name}): env has no ${key}`);
   const script = options.script ?? path.join(repoRoot(), 'services', name, 'dist', 'main.js');
-  if (!fs.existsSync(script)) throw new NotBuiltError(`${name}: ${script} does not exist: run the build first`);
+  if (!fs.existsSync(script))
+    throw new NotBuiltError(`${name}: ${script} does not exist: run the build first`);
   const child = await SupervisedChild.spawn({
     name,
     command: process.execPath,
@@ -63,7 +64,11 @@ export async function startService(
       const status = await checkGrpcHealth(address);
       if (status !== 'SERVING') throw new HarnessError(`gRPC health is ${status}`);
     },
-    { what: `SERVING gRPC health on ${address}`, timeoutMs: options.readyTimeoutMs ?? 60_000, intervalMs: 200 },
+    {
+      what: `SERVING gRPC health on ${address}`,
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
+      intervalMs: 200,
+    },
   );
   return { name, address, child };
 }

@@ -50,7 +50,9 @@ describe('scripts/stack', () => {
     [['sideways'], 2, 'stderr', 'stack: unknown command sideways'],
   ] as const)('%j prints its usage (exit %i), not a stack trace', async (args, code, stream, expected) => {
     const run = await new Promise<Run>((resolve) =>
-      execFile(process.execPath, [LAUNCHER, ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr })),
+      execFile(process.execPath, [LAUNCHER, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      ),
     );
     expect(run.code).toBe(code);
     expect(run[stream]).toContain(expected);
@@ -67,11 +69,27 @@ describe('scripts/stack', () => {
     const env = readEnvFile(paths.envFile);
     expect(env).toBeDefined();
     expect(up.stdout).toContain(`AIMASS_NATS_URL=${env?.AIMASS_NATS_URL}`);
-    for (const key of ['AIMASS_NATS_URL', 'AIMASS_S3_ENDPOINT', 'AIMASS_REGISTRY_GRPC', 'AIMASS_MONITOR_HTTP', 'AIMASS_INFERENCE_METRICS_HTTP', 'AIMASS_STACK_PID']) {
+    for (const key of [
+      'AIMASS_NATS_URL',
+      'AIMASS_S3_ENDPOINT',
+      'AIMASS_REGISTRY_GRPC',
+      'AIMASS_MONITOR_HTTP',
+      'AIMASS_INFERENCE_METRICS_HTTP',
+      'AIMASS_STACK_PID',
+    ]) {
       expect(env?.[key], key).toBeTruthy();
     }
     const recorded = readRecordedProcesses(paths.pidsFile);
-    expect(recorded.map((p) => p.name)).toEqual(['daemon', 'nats-server', 's3', 'registry', 'trainer', 'tuner', 'inference', 'monitor']);
+    expect(recorded.map((p) => p.name)).toEqual([
+      'daemon',
+      'nats-server',
+      's3',
+      'registry',
+      'trainer',
+      'tuner',
+      'inference',
+      'monitor',
+    ]);
     expect(recorded[0]?.pid).toBe(Number(env?.AIMASS_STACK_PID));
     expect(recorded.every((p) => processAlive(p.pid))).toBe(true);
     expect(fs.existsSync(path.join(paths.logDir, 'registry.log'))).toBe(true);
@@ -123,7 +141,9 @@ describe('scripts/stack', () => {
     expect(up.stderr).toMatch(/monitor: exited with code 4/);
     expect(up.stderr).toContain('refusing to start');
     expect(fs.existsSync(paths.envFile)).toBe(false);
-    const started = [...fs.readFileSync(paths.daemonLog, 'utf8').matchAll(/up \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    const started = [...fs.readFileSync(paths.daemonLog, 'utf8').matchAll(/up \(pid (\d+)\)/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(started).toHaveLength(6);
     expect(await allGone(started)).toBe(true);
   });

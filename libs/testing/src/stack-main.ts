@@ -74,7 +74,10 @@ async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   fs.closeSync(logFd);
   daemon.unref();
   let exit: string | undefined;
-  daemon.once('exit', (code, signal) => (exit = signal ? `was killed by ${signal}` : `exited with code ${code}`));
+  daemon.once(
+    'exit',
+    (code, signal) => (exit = signal ? `was killed by ${signal}` : `exited with code ${code}`),
+  );
   daemon.once('error', (err) => (exit = `could not start: ${err.message}`));
 
   say(`starting the stack (daemon pid ${daemon.pid}, log ${paths.daemonLog})`);
@@ -142,7 +145,10 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
     say(`stack up (pid ${process.pid}); settings in ${paths.envFile}, logs in ${paths.logDir}`);
     for (const service of mesh.services.values()) {
       void service.child.exited.then((status) => {
-        if (firstSignalAt === 0) say(`${service.name} exited unexpectedly (${status.signal ?? `code ${status.code}`}); see ${service.child.logFile}`);
+        if (firstSignalAt === 0)
+          say(
+            `${service.name} exited unexpectedly (${status.signal ?? `code ${status.code}`}); see ${service.child.logFile}`,
+          );
       });
     }
   }
@@ -159,7 +165,9 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
 function passThroughSettings(): Record<string, string> {
   const skip = new Set([...MESH_ENV_KEYS, 'AIMASS_STACK_PID']);
   return Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('AIMASS_') && !skip.has(e[0]) && e[1] !== undefined),
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[0].startsWith('AIMASS_') && !skip.has(e[0]) && e[1] !== undefined,
+    ),
   );
 }
 
@@ -204,12 +212,19 @@ async function status(paths: StackPaths): Promise<number> {
   const daemon = runningDaemon(paths);
   const env = readEnvFile(paths.envFile);
   if (!daemon || !env) {
-    say(daemon ? `a stack daemon (pid ${daemon.pid}) runs but is not ready yet; see ${paths.daemonLog}` : 'no stack is running');
+    say(
+      daemon
+        ? `a stack daemon (pid ${daemon.pid}) runs but is not ready yet; see ${paths.daemonLog}`
+        : 'no stack is running',
+    );
     return 1;
   }
   say(`stack running (pid ${daemon.pid}); settings in ${paths.envFile}, logs in ${paths.logDir}`);
   const portOf = (url: string | undefined) => Number(/:(\d+)\/?$/.exec(url ?? '')?.[1]);
-  for (const [name, key] of [['nats', 'AIMASS_NATS_URL'], ['s3', 'AIMASS_S3_ENDPOINT']] as const) {
+  for (const [name, key] of [
+    ['nats', 'AIMASS_NATS_URL'],
+    ['s3', 'AIMASS_S3_ENDPOINT'],
+  ] as const) {
     const listening = !(await portIsFree(portOf(env[key])));
     process.stdout.write(`${name.padEnd(10)} ${env[key]} ${listening ? 'listening' : 'NOT LISTENING'}\n`);
   }
@@ -253,7 +268,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const servicesDir = values['services-dir'];
-  const launch: LaunchOptions = { ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}), freePorts: values['free-ports'] ?? false };
+  const launch: LaunchOptions = {
+    ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}),
+    freePorts: values['free-ports'] ?? false,
+  };
   const stateDir = values['state-dir'] ? path.resolve(values['state-dir']) : undefined;
   const paths = stackPaths(repoRoot(), stateDir);
   const command = positionals[0] ?? 'up';

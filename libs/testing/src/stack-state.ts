@@ -60,7 +60,11 @@ export function readRecordedProcesses(pidsFile: string): RecordedProcess[] {
     .split('\n')
     .map((line) => /^(\d+) (\S+) (.+)$/.exec(line.trim()))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), startTime: m[2] === '-' ? '' : (m[2] as string), name: m[3] as string }));
+    .map((m) => ({
+      pid: Number(m[1]),
+      startTime: m[2] === '-' ? '' : (m[2] as string),
+      name: m[3] as string,
+    }));
 }
 
 /** Whether the recorded process is still running (same pid and, where known, same start time). */

@@ -7,7 +7,11 @@ import tar from 'tar-stream';
  * The files `tf.io` saves for a model (model.json plus its weights cut into `shards` files), under
  * `dir` ('' for the root, or e.g. 'saved/'): the directory the registry takes, tarred, as format "tfjs".
  */
-export async function tfjsArtifactFiles(model: tf.LayersModel, shards = 2, dir = ''): Promise<Record<string, Buffer>> {
+export async function tfjsArtifactFiles(
+  model: tf.LayersModel,
+  shards = 2,
+  dir = '',
+): Promise<Record<string, Buffer>> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {

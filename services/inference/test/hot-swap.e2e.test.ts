@@ -23,7 +23,9 @@ describe('hot swap under load', () => {
     serving = await startServing();
     ({ mesh, oip, registry } = serving);
     for (const seed of [1, 2, 3, 4]) {
-      const bytes = exportDenseNetwork(randomDenseNetwork({ inputDim: 16, hidden: [32], outputDim: 4, seed, activation: 'tanh' }));
+      const bytes = exportDenseNetwork(
+        randomDenseNetwork({ inputDim: 16, hidden: [32], outputDim: 4, seed, activation: 'tanh' }),
+      );
       await pushModel(registry, 'swap', bytes, seed === 1 ? { alias: 'production' } : {});
     }
   });
@@ -35,12 +37,31 @@ describe('hot swap under load', () => {
   it('moves production 1 → 2 → 3 while 64 clients call, with zero failures, and keeps 3 when 4 cannot load', async () => {
     // Version 4's artifact is altered behind the registry's back: its digest check must fail.
     const s3 = new URL(mesh.env.AIMASS_S3_ENDPOINT!);
-    const minio = new MinioClient({ endPoint: s3.hostname, port: Number(s3.port), useSSL: false, accessKey: mesh.env.AIMASS_S3_ACCESS_KEY!, secretKey: mesh.env.AIMASS_S3_SECRET_KEY!, pathStyle: true });
-    const v4 = await new Promise<{ artifactKey: string }>((resolve, reject) => registry.GetVersion!({ model: 'swap', version: '4' }, (e: Error | null, r: { artifact_key: string }) => (e ? reject(e) : resolve({ artifactKey: r.artifact_key }))));
-    const corrupt = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 16, hidden: [32], outputDim: 4, seed: 99, activation: 'tanh' })));
+    const minio = new MinioClient({
+      endPoint: s3.hostname,
+      port: Number(s3.port),
+      useSSL: false,
+      accessKey: mesh.env.AIMASS_S3_ACCESS_KEY!,
+      secretKey: mesh.env.AIMASS_S3_SECRET_KEY!,
+      pathStyle: true,
+    });
+    const v4 = await new Promise<{ artifactKey: string }>((resolve, reject) =>
+      registry.GetVersion!({ model: 'swap', version: '4' }, (e: Error | null, r: { artifact_key: string }) =>
+        e ? reject(e) : resolve({ artifactKey: r.artifact_key }),
+      ),
+    );
+    const corrupt = Buffer.from(
+      exportDenseNetwork(
+        randomDenseNetwork({ inputDim: 16, hidden: [32], outputDim: 4, seed: 99, activation: 'tanh' }),
+      ),
+    );
     await minio.putObject('aimass-artifacts', v4.artifactKey, corrupt, corrupt.length);
 
-    const request = { modelName: 'swap', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16] }], rawInputContents: [Buffer.alloc(64, 1)] };
+    const request = {
+      modelName: 'swap',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16] }],
+      rawInputContents: [Buffer.alloc(64, 1)],
+    };
     const seen: number[][] = [];
     const failures: string[] = [];
     let done = 0;
@@ -58,7 +79,11 @@ describe('hot swap under load', () => {
       }
     });
     const moves = (async () => {
-      for (const [at, version] of [[2000, 2], [4500, 3], [7000, 4]] as const) {
+      for (const [at, version] of [
+        [2000, 2],
+        [4500, 3],
+        [7000, 4],
+      ] as const) {
         await new Promise((r) => setTimeout(r, at - (LOAD_MS - (end - Date.now()))));
         await setAlias(registry, 'swap', 'production', version);
       }
@@ -70,10 +95,17 @@ describe('hot swap under load', () => {
     // Each client's answers move forward only: 1, then 2, then 3; never 4.
     expect(new Set(seen.flat())).toEqual(new Set([1, 2, 3]));
     for (const versions of seen) {
-      expect(versions.every((v, i) => i === 0 || v >= versions[i - 1]!), `a client went back to an older version: ${versions.join(',')}`).toBe(true);
+      expect(
+        versions.every((v, i) => i === 0 || v >= versions[i - 1]!),
+        `a client went back to an older version: ${versions.join(',')}`,
+      ).toBe(true);
       expect(versions.at(-1)).toBe(3);
     }
-    const index = await unary<{ models: { name: string; version: string; state: string }[] }>(oip, 'RepositoryIndex', { ready: true });
+    const index = await unary<{ models: { name: string; version: string; state: string }[] }>(
+      oip,
+      'RepositoryIndex',
+      { ready: true },
+    );
     expect(index.models.filter((m) => m.name === 'swap').map((m) => m.version)).toEqual(['3']);
   }, 60_000);
 });

@@ -1,4 +1,11 @@
-import { credentials, loadPackageDefinition, Metadata, type Client, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  type Client,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 
@@ -10,13 +17,23 @@ const PROTO = join(import.meta.dirname, '..', '..', '..', 'protos', 'inference',
 export type OipClient = Client & Record<string, (...args: unknown[]) => unknown>;
 
 export function genericOipClient(address: string, options: Record<string, unknown> = {}): OipClient {
-  const pkg = loadPackageDefinition(loadSync(PROTO)) as unknown as { inference: { GRPCInferenceService: new (a: string, c: unknown, o: unknown) => OipClient } };
+  const pkg = loadPackageDefinition(loadSync(PROTO)) as unknown as {
+    inference: { GRPCInferenceService: new (a: string, c: unknown, o: unknown) => OipClient };
+  };
   return new pkg.inference.GRPCInferenceService(address, credentials.createInsecure(), options);
 }
 
-export function unary<T>(client: OipClient, method: string, req: unknown, md = new Metadata(), deadlineMs?: number): Promise<T> {
+export function unary<T>(
+  client: OipClient,
+  method: string,
+  req: unknown,
+  md = new Metadata(),
+  deadlineMs?: number,
+): Promise<T> {
   const opts = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
-  return new Promise((resolve, reject) => client[method]!(req, md, opts, (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res))));
+  return new Promise((resolve, reject) =>
+    client[method]!(req, md, opts, (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
+  );
 }
 
 export function openStream(client: OipClient): ClientDuplexStream<unknown, StreamResponse> {

@@ -1,4 +1,12 @@
-import { decodeRaw, decodeTensorProto, elementCount, encodeRaw, isDatatype, type Datatype, type DecodedTensor } from '@aimass/ml';
+import {
+  decodeRaw,
+  decodeTensorProto,
+  elementCount,
+  encodeRaw,
+  isDatatype,
+  type Datatype,
+  type DecodedTensor,
+} from '@aimass/ml';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,12 +47,15 @@ function expectClose(served: DecodedTensor, expected: DecodedTensor): void {
   }
 }
 
-describe('serving the ONNX project\'s test models (libonnx-testdata)', () => {
+describe("serving the ONNX project's test models (libonnx-testdata)", () => {
   let serving: ServingMesh;
   let oip: OipClient;
 
   beforeAll(async () => {
-    if (!existsSync(DATA)) throw new Error(`${DATA} is missing: run scripts/bootstrap (it installs the Debian package libonnx-testdata)`);
+    if (!existsSync(DATA))
+      throw new Error(
+        `${DATA} is missing: run scripts/bootstrap (it installs the Debian package libonnx-testdata)`,
+      );
     serving = await startServing();
     oip = serving.oip;
   });
@@ -61,10 +72,17 @@ describe('serving the ONNX project\'s test models (libonnx-testdata)', () => {
     expect(sets.length).toBeGreaterThan(0);
     for (const set of sets) {
       const files = readdirSync(join(dir, set)).sort();
-      const read = (prefix: string) => files.filter((f) => f.startsWith(prefix)).map((f) => decodeTensorProto(readFileSync(join(dir, set, f))));
+      const read = (prefix: string) =>
+        files
+          .filter((f) => f.startsWith(prefix))
+          .map((f) => decodeTensorProto(readFileSync(join(dir, set, f))));
       const inputs = read('input_');
       const expected = read('output_');
-      const meta = await unary<{ inputs: { name: string }[]; outputs: { name: string }[] }>(oip, 'ModelMetadata', { name, version: '' });
+      const meta = await unary<{ inputs: { name: string }[]; outputs: { name: string }[] }>(
+        oip,
+        'ModelMetadata',
+        { name, version: '' },
+      );
       // Test-data tensors are positional; their names may be empty.
       const res = await unary<InferResponse>(oip, 'ModelInfer', {
         modelName: name,
@@ -78,7 +96,10 @@ describe('serving the ONNX project\'s test models (libonnx-testdata)', () => {
         expect(isDatatype(out.datatype)).toBe(true);
         const shape = out.shape.map((d) => Number(d.toString()));
         const datatype = out.datatype as Datatype;
-        expectClose({ name: out.name, datatype, shape, data: decodeRaw(datatype, raw, elementCount(shape)) }, want);
+        expectClose(
+          { name: out.name, datatype, shape, data: decodeRaw(datatype, raw, elementCount(shape)) },
+          want,
+        );
       });
     }
   });

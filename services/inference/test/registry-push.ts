@@ -8,15 +8,38 @@ export function registryClient(address: string): Registry {
   return createMeshClient('registry', address);
 }
 
-export function pushModel(registry: Registry, model: string, bytes: Uint8Array, options: { alias?: string; tags?: Record<string, string>; format?: 'onnx' | 'tfjs' } = {}): Promise<{ version: number }> {
+export function pushModel(
+  registry: Registry,
+  model: string,
+  bytes: Uint8Array,
+  options: { alias?: string; tags?: Record<string, string>; format?: 'onnx' | 'tfjs' } = {},
+): Promise<{ version: number }> {
   return new Promise((resolve, reject) => {
-    const call = registry.PushVersion!((err: ServiceError | null, res: { version: number }) => (err ? reject(err) : resolve(res))) as { write(m: unknown): void; end(): void };
-    call.write({ header: { model, format: options.format ?? 'onnx', alias: options.alias ?? '', tags: options.tags ?? {} } });
+    const call = registry.PushVersion!((err: ServiceError | null, res: { version: number }) =>
+      err ? reject(err) : resolve(res),
+    ) as { write(m: unknown): void; end(): void };
+    call.write({
+      header: {
+        model,
+        format: options.format ?? 'onnx',
+        alias: options.alias ?? '',
+        tags: options.tags ?? {},
+      },
+    });
     for (let i = 0; i < bytes.length; i += 64 * 1024) call.write({ chunk: bytes.subarray(i, i + 64 * 1024) });
     call.end();
   });
 }
 
-export function setAlias(registry: Registry, model: string, alias: string, version: number): Promise<unknown> {
-  return new Promise((resolve, reject) => registry.SetAlias!({ model, alias, version }, (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))));
+export function setAlias(
+  registry: Registry,
+  model: string,
+  alias: string,
+  version: number,
+): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    registry.SetAlias!({ model, alias, version }, (err: ServiceError | null, res: unknown) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
 }

@@ -1,6 +1,21 @@
-import { encodeEnvelope, LATENCY_BUCKETS_MS, makeEnvelope, subjects, type monitorv1, type PredictionWindow } from '@aimass/contracts';
+import {
+  encodeEnvelope,
+  LATENCY_BUCKETS_MS,
+  makeEnvelope,
+  subjects,
+  type monitorv1,
+  type PredictionWindow,
+} from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc';
-import { checkGrpcHealth, freePort, makeScratchDir, startNatsServer, startService, type NatsServer, type ServiceProcess } from '@aimass/testing';
+import {
+  checkGrpcHealth,
+  freePort,
+  makeScratchDir,
+  startNatsServer,
+  startService,
+  type NatsServer,
+  type ServiceProcess,
+} from '@aimass/testing';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +35,12 @@ beforeAll(async () => {
   http = `http://127.0.0.1:${await freePort()}`;
   monitor = await startService(
     'monitor',
-    { AIMASS_NATS_URL: nats.url, AIMASS_MONITOR_GRPC: `127.0.0.1:${await freePort()}`, AIMASS_MONITOR_HTTP: http, AIMASS_LOG_LEVEL: 'warn' },
+    {
+      AIMASS_NATS_URL: nats.url,
+      AIMASS_MONITOR_GRPC: `127.0.0.1:${await freePort()}`,
+      AIMASS_MONITOR_HTTP: http,
+      AIMASS_LOG_LEVEL: 'warn',
+    },
     { logDir },
   );
   nc = await connect({ servers: nats.url });
@@ -35,20 +55,34 @@ afterAll(async () => {
 
 function latencyBuckets(entries: Record<number, number>): number[] {
   const counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  for (const [bound, count] of Object.entries(entries)) counts[LATENCY_BUCKETS_MS.indexOf(Number(bound) as never)] = count;
+  for (const [bound, count] of Object.entries(entries))
+    counts[LATENCY_BUCKETS_MS.indexOf(Number(bound) as never)] = count;
   return counts;
 }
 
 function window(model: string, version: string, requests: number, failures: number): PredictionWindow {
   // Every request took between 2.5 and 5 ms, 4 ms on average.
-  return { model, version, requests, failures, latency_ms_sum: 4 * requests, latency_ms_max: 5, latency_buckets: latencyBuckets({ 5: requests }) };
+  return {
+    model,
+    version,
+    requests,
+    failures,
+    latency_ms_sum: 4 * requests,
+    latency_ms_max: 5,
+    latency_buckets: latencyBuckets({ 5: requests }),
+  };
 }
 
 async function publishSummary(windows: PredictionWindow[]): Promise<void> {
   const envelope = makeEnvelope('inference.prediction.summary', {
     source: 'aimass/inference',
     subject: 'predictions',
-    data: { window_start: new Date(Date.now() - 1000).toISOString(), window_end: new Date().toISOString(), instance: 'e2e', windows },
+    data: {
+      window_start: new Date(Date.now() - 1000).toISOString(),
+      window_end: new Date().toISOString(),
+      instance: 'e2e',
+      windows,
+    },
   });
   await js.publish(subjects.predictions('inference'), encodeEnvelope(envelope));
 }
@@ -59,17 +93,24 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-function getModelStats(request: monitorv1.GetModelStatsRequest): Promise<monitorv1.GetModelStatsResponse__Output> {
+function getModelStats(
+  request: monitorv1.GetModelStatsRequest,
+): Promise<monitorv1.GetModelStatsResponse__Output> {
   const client = createMeshClient<monitorv1.MonitorServiceClient>('monitor', monitor.address);
   return new Promise((resolve, reject) =>
     client.getModelStats(request, (err, response) => {
@@ -80,14 +121,44 @@ function getModelStats(request: monitorv1.GetModelStatsRequest): Promise<monitor
   );
 }
 
-type ModelsJson = { stats: { model: string; version: string; requests: number; failures: number; latency_mean_ms: number; latency_p50_ms: number; latency_p99_ms: number; last_seen: string }[] };
+type ModelsJson = {
+  stats: {
+    model: string;
+    version: string;
+    requests: number;
+    failures: number;
+    latency_mean_ms: number;
+    latency_p50_ms: number;
+    latency_p99_ms: number;
+    last_seen: string;
+  }[];
+};
 
 describe('monitor', () => {
   it('survives messages it cannot use, then aggregates summaries per model version', async () => {
     const bad = subjects.predictions('inference');
     await js.publish(bad, 'not json at all');
-    await js.publish(bad, JSON.stringify({ id: 'x', type: 'inference.prediction.summary', source: 's', time: new Date().toISOString(), subject: '', data: { windows: 'nope' } }));
-    await js.publish(bad, encodeEnvelope(makeEnvelope('registry.model.created', { source: 'e2e', subject: 'models/x', data: { model: 'x', description: '' } })));
+    await js.publish(
+      bad,
+      JSON.stringify({
+        id: 'x',
+        type: 'inference.prediction.summary',
+        source: 's',
+        time: new Date().toISOString(),
+        subject: '',
+        data: { windows: 'nope' },
+      }),
+    );
+    await js.publish(
+      bad,
+      encodeEnvelope(
+        makeEnvelope('registry.model.created', {
+          source: 'e2e',
+          subject: 'models/x',
+          data: { model: 'x', description: '' },
+        }),
+      ),
+    );
     await publishSummary([window('fraud', '1', 100, 2), window('spam', '4', 10, 0)]);
     await publishSummary([window('fraud', '1', 50, 1)]);
 
@@ -127,7 +198,9 @@ describe('monitor', () => {
     const text = await (await fetch(`${http}/metrics`)).text();
     expect(text).toMatch(/aimass_monitor_model_requests_total\{model="fraud",version="1"[^}]*\} 150/);
     expect(text).toMatch(/aimass_monitor_model_failures_total\{model="fraud",version="1"[^}]*\} 3/);
-    expect(text).toMatch(/aimass_monitor_model_latency_ms_bucket\{model="fraud",version="1",le="5"[^}]*\} 150/);
+    expect(text).toMatch(
+      /aimass_monitor_model_latency_ms_bucket\{model="fraud",version="1",le="5"[^}]*\} 150/,
+    );
     expect(text).toMatch(/aimass_monitor_model_latency_ms_sum\{model="fraud",version="1"[^}]*\} 600/);
   });
 

@@ -15,6 +15,16 @@ import { RegistryService } from './services/registry.service.js';
 @Module({
   imports: [RuntimeModule.forRoot('registry', { storage: true })],
   controllers: [RegistryGrpcController, RegistryRpcController],
-  providers: [RegistryService, ModelCatalogService, AliasService, RegistryJournal, ArtifactDownloadService, ModelMetadataRepository, ArtifactRepository, RegistryEventsRepository, RegistryMetricsRepository],
+  providers: [
+    RegistryService,
+    ModelCatalogService,
+    AliasService,
+    RegistryJournal,
+    ArtifactDownloadService,
+    ModelMetadataRepository,
+    ArtifactRepository,
+    RegistryEventsRepository,
+    RegistryMetricsRepository,
+  ],
 })
 export class AppModule {}

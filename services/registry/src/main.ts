@@ -9,4 +9,7 @@ import { runService } from '@aimass/runtime';
 // transfers in flight, since the limit is twice what is live after a GC: peak RSS 540-600 MB instead
 // of 400-440 for one 256 MiB transfer at a time; 0.64 GB instead of 0.51 with 4 concurrent 64 MiB
 // pushes then pulls, and 1.2 GB instead of 0.68 with 8.
-await runService('registry', async () => (await import('./app.module.js')).AppModule, { heapGrowingPercent: 100, externalMemoryInGlobalLimit: true });
+await runService('registry', async () => (await import('./app.module.js')).AppModule, {
+  heapGrowingPercent: 100,
+  externalMemoryInGlobalLimit: true,
+});

@@ -22,7 +22,9 @@ export function journalOver(metadata: Partial<ModelMetadataRepository>) {
     },
     'ModelMetadataRepository',
   );
-  const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
+  const events = new RegistryEventsRepository(
+    new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'),
+  );
   const published = vi.spyOn(events, 'publish').mockResolvedValue(undefined);
   const journal = new RegistryJournal(events, repo, new RegistryMetricsRepository(new Registry()));
   return { repo, journal, published };

@@ -13,7 +13,11 @@ let t: RegistryUnderTest;
 let address: string;
 const tmp = makeScratchDir('registry-cli');
 // About 3 MiB: a progress bar worth showing, and a tail left to resume.
-const model = Buffer.from(exportDenseNetwork(randomDenseNetwork({ inputDim: 512, hidden: [], outputDim: 1500, seed: 11, activation: 'relu' })));
+const model = Buffer.from(
+  exportDenseNetwork(
+    randomDenseNetwork({ inputDim: 512, hidden: [], outputDim: 1500, seed: 11, activation: 'relu' }),
+  ),
+);
 const modelFile = path.join(tmp, 'model.onnx');
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -33,9 +37,26 @@ describe('aimass models create|search', () => {
   it('creates models with owner, framework, tags and a model card, and searches them page by page', async () => {
     const card = path.join(tmp, 'card.md');
     fs.writeFileSync(card, '# Fraud scorer\n\nTrained on 2024 transactions.\n');
-    const created = await cli('models', 'create', 'fraud-a', '--owner', 'risk', '--framework', 'onnx', '--tag', 'team=risk', '--tag', 'tier=gold', '--card', card, '--description', 'scores');
+    const created = await cli(
+      'models',
+      'create',
+      'fraud-a',
+      '--owner',
+      'risk',
+      '--framework',
+      'onnx',
+      '--tag',
+      'team=risk',
+      '--tag',
+      'tier=gold',
+      '--card',
+      card,
+      '--description',
+      'scores',
+    );
     expect(created).toMatchObject({ code: 0, out: 'fraud-a\n' });
-    for (const name of ['fraud-b', 'fraud-c']) expect((await cli('models', 'create', name, '--owner', 'risk', '--tag', 'team=risk')).code).toBe(0);
+    for (const name of ['fraud-b', 'fraud-c'])
+      expect((await cli('models', 'create', name, '--owner', 'risk', '--tag', 'team=risk')).code).toBe(0);
     expect((await cli('models', 'create', 'churn', '--owner', 'growth')).code).toBe(0);
 
     const again = await cli('models', 'create', 'fraud-a');
@@ -44,11 +65,30 @@ describe('aimass models create|search', () => {
 
     const first = await cli('models', 'search', '--tag', 'team=risk', '--page-size', '2');
     expect(first.code).toBe(0);
-    expect(first.out.split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/)[0])).toEqual(['fraud-a', 'fraud-b']);
+    expect(
+      first.out
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(/\s{2,}/)[0]),
+    ).toEqual(['fraud-a', 'fraud-b']);
     const token = /--page-token (\S+)/.exec(first.err)?.[1];
     expect(first.err).toMatch(/^2 of 3 matching models; next page: --page-token /);
-    const second = await cli('models', 'search', '--tag', 'team=risk', '--page-size', '2', '--page-token', token!);
-    expect(second.out.split('\n').slice(1, -1).map((l) => l.split(/\s{2,}/)[0])).toEqual(['fraud-c']);
+    const second = await cli(
+      'models',
+      'search',
+      '--tag',
+      'team=risk',
+      '--page-size',
+      '2',
+      '--page-token',
+      token!,
+    );
+    expect(
+      second.out
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(/\s{2,}/)[0]),
+    ).toEqual(['fraud-c']);
     expect(second.err).toBe('1 of 3 matching models\n');
 
     const byOwner = await cli('models', 'search', '--owner', 'growth', '--order-by', '-name');
@@ -134,11 +174,18 @@ describe('aimass versions download|archive and alias history', () => {
     const archived = await cli('versions', 'archive', 'ranker', '1');
     expect(archived).toMatchObject({ code: 0, out: 'ranker v1 is ARCHIVED\n' });
     expect((await cli('versions', 'list', 'ranker')).out).toMatch(/\n1\s+ARCHIVED/);
-    expect(await cli('versions', 'restore', 'ranker', '1')).toMatchObject({ code: 0, out: 'ranker v1 is READY\n' });
+    expect(await cli('versions', 'restore', 'ranker', '1')).toMatchObject({
+      code: 0,
+      out: 'ranker v1 is READY\n',
+    });
 
     const history = await cli('alias', 'history', 'ranker');
     expect(history.code).toBe(0);
-    const rows = history.out.trimEnd().split('\n').slice(1).map((l) => l.split(/\s{2,}/).slice(1, 4));
+    const rows = history.out
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s{2,}/).slice(1, 4));
     expect(rows).toEqual([
       ['production', '-', '1'],
       ['production', '1', '2'],

@@ -1,6 +1,13 @@
 import type { registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { makeScratchDir, startMesh, type Mesh, type NatsServer, type S3Server, type ServiceProcess } from '@aimass/testing';
+import {
+  makeScratchDir,
+  startMesh,
+  type Mesh,
+  type NatsServer,
+  type S3Server,
+  type ServiceProcess,
+} from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 
@@ -19,7 +26,10 @@ export async function startRegistry(env: Record<string, string> = {}): Promise<R
     services: ['registry'],
     extraEnv: { AIMASS_LOG_LEVEL: 'warn', ...env },
   });
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
+  const client = createMeshClient<registryv1.RegistryServiceClient>(
+    'registry',
+    mesh.env.AIMASS_REGISTRY_GRPC!,
+  );
   return {
     nats: mesh.nats,
     s3: mesh.s3,
@@ -33,8 +43,14 @@ export async function startRegistry(env: Record<string, string> = {}): Promise<R
 }
 
 /** Runs `use` with a fresh registry client on `mesh` (a new connection, as after a restart), closing it after. */
-export async function withRegistryClient<T>(mesh: Mesh, use: (client: registryv1.RegistryServiceClient) => Promise<T>): Promise<T> {
-  const client = createMeshClient<registryv1.RegistryServiceClient>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
+export async function withRegistryClient<T>(
+  mesh: Mesh,
+  use: (client: registryv1.RegistryServiceClient) => Promise<T>,
+): Promise<T> {
+  const client = createMeshClient<registryv1.RegistryServiceClient>(
+    'registry',
+    mesh.env.AIMASS_REGISTRY_GRPC!,
+  );
   try {
     return await use(client);
   } finally {
@@ -44,7 +60,9 @@ export async function withRegistryClient<T>(mesh: Mesh, use: (client: registryv1
 
 export function unary<T>(invoke: (cb: (err: ServiceError | null, res?: T) => void) => unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    invoke((err, res) => (err ? reject(err) : res === undefined ? reject(new Error('no response')) : resolve(res)));
+    invoke((err, res) =>
+      err ? reject(err) : res === undefined ? reject(new Error('no response')) : resolve(res),
+    );
   });
 }
 
@@ -106,7 +124,12 @@ export function* pieces(bytes: Uint8Array, size = 256 * 1024): Generator<Uint8Ar
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
-export async function download(client: registryv1.RegistryServiceClient, model: string, version: string, offset = 0): Promise<{ version?: registryv1.ModelVersion__Output; bytes: Buffer }> {
+export async function download(
+  client: registryv1.RegistryServiceClient,
+  model: string,
+  version: string,
+  offset = 0,
+): Promise<{ version?: registryv1.ModelVersion__Output; bytes: Buffer }> {
   const call = client.DownloadVersion({ model, version, offset });
   const chunks: Buffer[] = [];
   let first: registryv1.ModelVersion__Output | undefined;

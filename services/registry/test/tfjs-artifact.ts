@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 export async function tfjsLayersArtifact(): Promise<{ tar: Buffer; files: Record<string, Buffer> }> {
   await tf.setBackend('cpu');
   const model = tf.sequential({
-    layers: [tf.layers.dense({ inputShape: [6], units: 5, activation: 'relu', name: 'hidden' }), tf.layers.dense({ units: 3, name: 'scores' })],
+    layers: [
+      tf.layers.dense({ inputShape: [6], units: 5, activation: 'relu', name: 'hidden' }),
+      tf.layers.dense({ units: 3, name: 'scores' }),
+    ],
   });
   const files = await tfjsArtifactFiles(model, 2);
   return { tar: await packTar(files), files };

@@ -15,7 +15,14 @@ import { call, eventually, registryClient, watchJobEvents } from './harness.js';
 
 const MAX_MIB = 60;
 const JOB = 'e2e-bundle-offline';
-const SPEC = { family: 'ae', dataset: { builtin: 'anomaly_blobs', rows: 300, features: 8 }, architecture: { hidden: [16], latent_dim: 3 }, epochs: 2, batch_size: 32, model_name: 'e2e-bundled' };
+const SPEC = {
+  family: 'ae',
+  dataset: { builtin: 'anomaly_blobs', rows: 300, features: 8 },
+  architecture: { hidden: [16], latent_dim: 3 },
+  epochs: 2,
+  batch_size: 32,
+  model_name: 'e2e-bundled',
+};
 /** Ports inside the namespace: the trainer's defaults (nothing else listens there). */
 const INSIDE = { nats: 4222, s3: 9000, registry: 50051 };
 
@@ -29,14 +36,23 @@ let outsiderPort: number;
 const children: SupervisedChild[] = [];
 
 function tool(name: string): string {
-  const found = ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`the bundle test needs ${name} (Debian: socat, iproute2, util-linux); scripts/bootstrap installs them`);
+  const found = ['/usr/bin', '/usr/sbin', '/bin', '/sbin']
+    .map((d) => path.join(d, name))
+    .find((p) => fs.existsSync(p));
+  if (!found)
+    throw new Error(
+      `the bundle test needs ${name} (Debian: socat, iproute2, util-linux); scripts/bootstrap installs them`,
+    );
   return found;
 }
 
 beforeAll(async () => {
   dir = makeScratchDir('trainer-bundle');
-  const built = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'bundle'), 'trainer'], { cwd: repoRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const built = execFileSync('bash', [path.join(repoRoot(), 'scripts', 'bundle'), 'trainer'], {
+    cwd: repoRoot(),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [archive, mib] = (built.trim().split('\n').at(-1) as string).split(' ');
   archiveMiB = Number(mib);
   unpacked = path.join(dir, 'empty');
@@ -48,7 +64,11 @@ beforeAll(async () => {
   // A port on the host's loopback that the node must not be able to reach.
   outsiderPort = await freePort();
   outsider = net.createServer((socket) => socket.end()).listen(outsiderPort, '127.0.0.1');
-  const targets = { nats: new URL(mesh.env.AIMASS_NATS_URL!).port, s3: new URL(mesh.env.AIMASS_S3_ENDPOINT!).port, registry: mesh.env.AIMASS_REGISTRY_GRPC!.split(':')[1] };
+  const targets = {
+    nats: new URL(mesh.env.AIMASS_NATS_URL!).port,
+    s3: new URL(mesh.env.AIMASS_S3_ENDPOINT!).port,
+    registry: mesh.env.AIMASS_REGISTRY_GRPC!.split(':')[1],
+  };
   for (const [name, port] of Object.entries(targets)) {
     children.push(
       await SupervisedChild.spawn({
@@ -59,7 +79,12 @@ beforeAll(async () => {
       }),
     );
   }
-  await eventually(() => (['nats', 's3', 'registry'].every((n) => fs.existsSync(path.join(dir, `${n}.sock`))) ? true : undefined), 'the bridges to listen', 10_000);
+  await eventually(
+    () =>
+      ['nats', 's3', 'registry'].every((n) => fs.existsSync(path.join(dir, `${n}.sock`))) ? true : undefined,
+    'the bridges to listen',
+    10_000,
+  );
 }, 400_000);
 
 afterAll(async () => {
@@ -82,7 +107,8 @@ describe('the offline trainer bundle', () => {
 
   it('runs with no PATH and no network but its loopback, and completes a training job of the mesh', async () => {
     const socat = tool('socat');
-    const bridge = (name: keyof typeof INSIDE) => `${socat} TCP-LISTEN:${INSIDE[name]},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:${path.join(dir, `${name}.sock`)} &`;
+    const bridge = (name: keyof typeof INSIDE) =>
+      `${socat} TCP-LISTEN:${INSIDE[name]},bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:${path.join(dir, `${name}.sock`)} &`;
     const script = [
       `${tool('ip')} link set lo up || exit 3`,
       bridge('nats'),
@@ -110,19 +136,53 @@ describe('the offline trainer bundle', () => {
     });
     children.push(node);
     const logs = () => node.logTail(60);
-    await eventually(() => (node.logTail(200).includes('network: ') ? true : undefined), 'the isolation check', 20_000, logs);
+    await eventually(
+      () => (node.logTail(200).includes('network: ') ? true : undefined),
+      'the isolation check',
+      20_000,
+      logs,
+    );
     expect(node.logTail(200)).toContain('network: isolated');
 
-    const envelope = { id: randomUUID(), type: 'trainer.job.requested', source: 'e2e/bundle', time: new Date().toISOString(), subject: 'jobs', data: { job_id: JOB, pool: 'cpu', spec: SPEC } };
+    const envelope = {
+      id: randomUUID(),
+      type: 'trainer.job.requested',
+      source: 'e2e/bundle',
+      time: new Date().toISOString(),
+      subject: 'jobs',
+      data: { job_id: JOB, pool: 'cpu', spec: SPEC },
+    };
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
-    const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'the bundled node to finish the job', 120_000, logs);
-    expect(succeeded.data).toMatchObject({ model: 'e2e-bundled', version: 1, epochs_run: 2, backend: 'wasm' });
+    const succeeded = await eventually(
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      'the bundled node to finish the job',
+      120_000,
+      logs,
+    );
+    expect(succeeded.data).toMatchObject({
+      model: 'e2e-bundled',
+      version: 1,
+      epochs_run: 2,
+      backend: 'wasm',
+    });
     expect(watch.of(JOB, 'trainer.job.progress').map((e) => e.data.epoch)).toEqual([1, 2]);
-    await eventually(() => (node.logTail(200).includes(`job ${JOB}: succeeded after 2 epochs; registered e2e-bundled version 1`) ? true : undefined), 'the success log line', 10_000, logs);
+    await eventually(
+      () =>
+        node.logTail(200).includes(`job ${JOB}: succeeded after 2 epochs; registered e2e-bundled version 1`)
+          ? true
+          : undefined,
+      'the success log line',
+      10_000,
+      logs,
+    );
     expect(node.logTail(200)).toContain(`job ${JOB}: started ae, 2 epochs on wasm`);
 
     const registry = registryClient(mesh);
-    const versions = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(registry, 'ListVersions', { model: 'e2e-bundled' });
+    const versions = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(
+      registry,
+      'ListVersions',
+      { model: 'e2e-bundled' },
+    );
     registry.close();
     expect(versions.versions.map((v) => v.version)).toEqual([1]);
     expect(versions.versions[0]?.lineage?.hyperparameters?.['run.backend']).toBe('wasm');

@@ -1,5 +1,13 @@
 import type { trainerv1 } from '@aimass/contracts';
-import { freePort, makeScratchDir, repoRoot, startMesh, startService, SupervisedChild, type Mesh } from '@aimass/testing';
+import {
+  freePort,
+  makeScratchDir,
+  repoRoot,
+  startMesh,
+  startService,
+  SupervisedChild,
+  type Mesh,
+} from '@aimass/testing';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, trainerClient } from './harness.js';
@@ -24,11 +32,20 @@ afterAll(async () => {
 
 /** The mesh's env with a trainer of its own on fresh ports. */
 async function trainerEnv(extra: Record<string, string>): Promise<Record<string, string>> {
-  return { ...mesh.env, AIMASS_TRAINER_GRPC: `127.0.0.1:${await freePort()}`, AIMASS_TRAINER_HTTP: `http://127.0.0.1:${await freePort()}`, AIMASS_LOG_LEVEL: 'info', ...extra };
+  return {
+    ...mesh.env,
+    AIMASS_TRAINER_GRPC: `127.0.0.1:${await freePort()}`,
+    AIMASS_TRAINER_HTTP: `http://127.0.0.1:${await freePort()}`,
+    AIMASS_LOG_LEVEL: 'info',
+    ...extra,
+  };
 }
 
 /** Starts a trainer that is expected to refuse; resolves with its exit code and output. */
-async function refusedStart(name: string, extra: Record<string, string>): Promise<{ code: number | null; output: string }> {
+async function refusedStart(
+  name: string,
+  extra: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const child = await SupervisedChild.spawn({
     name,
     command: process.execPath,
@@ -40,7 +57,10 @@ async function refusedStart(name: string, extra: Record<string, string>): Promis
   return { code: exit.code, output: child.logTail(80) };
 }
 
-async function describedNode(extra: Record<string, string>, name: string): Promise<{ node: trainerv1.TrainerNode__Output; log: string }> {
+async function describedNode(
+  extra: Record<string, string>,
+  name: string,
+): Promise<{ node: trainerv1.TrainerNode__Output; log: string }> {
   const env = await trainerEnv(extra);
   const service = await startService('trainer', env, { logDir: path.join(logDir, name) });
   try {
@@ -64,13 +84,19 @@ describe('a gpu-pool trainer node without a GPU', () => {
   });
 
   it('refuses to start when no adapter can be had at all', async () => {
-    const { code, output } = await refusedStart('gpu-no-adapter', { AIMASS_TRAINER_POOL: 'gpu', ...NO_ADAPTER });
+    const { code, output } = await refusedStart('gpu-no-adapter', {
+      AIMASS_TRAINER_POOL: 'gpu',
+      ...NO_ADAPTER,
+    });
     expect(code).toBe(1);
     expect(output).toContain('webgpu: no vulkan adapter; no opengles adapter');
   });
 
   it('starts on the CPU when AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true, and says so', async () => {
-    const { node, log } = await describedNode({ AIMASS_TRAINER_POOL: 'gpu', AIMASS_TRAINER_ALLOW_CPU_FALLBACK: 'true' }, 'gpu-fallback');
+    const { node, log } = await describedNode(
+      { AIMASS_TRAINER_POOL: 'gpu', AIMASS_TRAINER_ALLOW_CPU_FALLBACK: 'true' },
+      'gpu-fallback',
+    );
     expect(node).toMatchObject({ pool: 'gpu', backend: 'wasm', adapter: '' });
     expect(log).toContain('training on wasm because AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true');
   });
@@ -80,7 +106,9 @@ describe('a cpu-pool trainer node', () => {
   it('passes over a software WebGPU adapter for wasm, and names what it passed over', async () => {
     const { node, log } = await describedNode({}, 'cpu-auto');
     expect(node).toMatchObject({ pool: 'cpu', backend: 'wasm', adapter: '' });
-    expect(log).toMatch(/training on the wasm backend; passed over: .*webgpu: no vulkan adapter; only a software adapter/);
+    expect(log).toMatch(
+      /training on the wasm backend; passed over: .*webgpu: no vulkan adapter; only a software adapter/,
+    );
   });
 
   it('falls back to wasm when no WebGPU adapter can be had at all, and says so', async () => {
@@ -91,12 +119,20 @@ describe('a cpu-pool trainer node', () => {
 
   it('trains on the software adapter when told to (AIMASS_TRAINER_BACKEND=webgpu), and names it', async () => {
     const { node } = await describedNode({ AIMASS_TRAINER_BACKEND: 'webgpu' }, 'cpu-webgpu');
-    expect(node).toMatchObject({ backend: 'webgpu', adapter: expect.stringMatching(/llvmpipe.* via opengles, software$/) });
+    expect(node).toMatchObject({
+      backend: 'webgpu',
+      adapter: expect.stringMatching(/llvmpipe.* via opengles, software$/),
+    });
   });
 
   it('refuses to start when the named backend cannot be had', async () => {
-    const { code, output } = await refusedStart('cpu-webgpu-none', { AIMASS_TRAINER_BACKEND: 'webgpu', ...NO_ADAPTER });
+    const { code, output } = await refusedStart('cpu-webgpu-none', {
+      AIMASS_TRAINER_BACKEND: 'webgpu',
+      ...NO_ADAPTER,
+    });
     expect(code).toBe(1);
-    expect(output).toContain('aimass-trainer cannot start: no compute backend could be initialised: webgpu: no vulkan adapter; no opengles adapter');
+    expect(output).toContain(
+      'aimass-trainer cannot start: no compute backend could be initialised: webgpu: no vulkan adapter; no opengles adapter',
+    );
   });
 });

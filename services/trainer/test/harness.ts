@@ -13,7 +13,9 @@ export interface JobEvent {
 }
 
 /** Collects every trainer job event from the mesh's NATS with a plain client. */
-export async function watchJobEvents(natsUrl: string): Promise<{ nc: NatsConnection; events: JobEvent[]; of(jobId: string, type?: string): JobEvent[] }> {
+export async function watchJobEvents(
+  natsUrl: string,
+): Promise<{ nc: NatsConnection; events: JobEvent[]; of(jobId: string, type?: string): JobEvent[] }> {
   const nc = await connect({ servers: natsUrl });
   const events: JobEvent[] = [];
   nc.subscribe('aimass.events.trainer.job.>', {
@@ -27,22 +29,36 @@ export async function watchJobEvents(natsUrl: string): Promise<{ nc: NatsConnect
     },
   });
   await nc.flush();
-  return { nc, events, of: (jobId, type) => events.filter((e) => e.data.job_id === jobId && (type === undefined || e.type === type)) };
+  return {
+    nc,
+    events,
+    of: (jobId, type) =>
+      events.filter((e) => e.data.job_id === jobId && (type === undefined || e.type === type)),
+  };
 }
 
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 45_000, logs?: () => string): Promise<T> {
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 45_000,
+  logs?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms\n${logs?.() ?? ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms\n${logs?.() ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 export function call<Req, Res>(client: unknown, method: string, request: Req): Promise<Res> {
   return new Promise((resolve, reject) =>
-    (client as Record<string, (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void>)[method]!(request, (err, res) => (err ? reject(err) : resolve(res))),
+    (client as Record<string, (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void>)[method]!(
+      request,
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
   );
 }
 

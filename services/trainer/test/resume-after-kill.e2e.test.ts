@@ -14,7 +14,11 @@ const JOB = 'e2e-survivor';
 const EPOCHS = 10;
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: makeScratchDir('trainer-kill'), services: ['registry', 'trainer'], extraEnv: { AIMASS_LOG_LEVEL: 'info' } });
+  mesh = await startMesh({
+    stateDir: makeScratchDir('trainer-kill'),
+    services: ['registry', 'trainer'],
+    extraEnv: { AIMASS_LOG_LEVEL: 'info' },
+  });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
 });
 
@@ -28,12 +32,26 @@ describe('a job whose trainer is killed', () => {
     const trainer = trainerClient(mesh);
     await call<trainerv1.SubmitJobRequest, trainerv1.Job__Output>(trainer, 'SubmitJob', {
       job_id: JOB,
-      spec_json: JSON.stringify({ family: 'vae', dataset: { builtin: 'sine_waves', rows: 6000, features: 32 }, architecture: { hidden: [64], latent_dim: 4 }, epochs: EPOCHS, batch_size: 32, model_name: 'survivor' }),
+      spec_json: JSON.stringify({
+        family: 'vae',
+        dataset: { builtin: 'sine_waves', rows: 6000, features: 32 },
+        architecture: { hidden: [64], latent_dim: 4 },
+        epochs: EPOCHS,
+        batch_size: 32,
+        model_name: 'survivor',
+      }),
     });
     trainer.close();
-    const firstNode = (await eventually(() => watch.of(JOB, 'trainer.job.started')[0], 'the job to start', 60_000, logs)).data.node_id;
+    const firstNode = (
+      await eventually(() => watch.of(JOB, 'trainer.job.started')[0], 'the job to start', 60_000, logs)
+    ).data.node_id;
     // Progress for epoch 3 is published after the checkpoint of epoch 2 is stored (checkpoint_every 1).
-    await eventually(() => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3), 'epoch 3', 60_000, logs);
+    await eventually(
+      () => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3),
+      'epoch 3',
+      60_000,
+      logs,
+    );
     const victim = mesh.services.get('trainer')!;
     victim.child.signal('SIGKILL');
     await victim.child.exited;
@@ -41,7 +59,12 @@ describe('a job whose trainer is killed', () => {
     expect(doneBeforeKill).toBeLessThan(EPOCHS);
 
     await mesh.restartService('trainer');
-    const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'the job to succeed on the second trainer', 90_000, logs);
+    const succeeded = await eventually(
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      'the job to succeed on the second trainer',
+      90_000,
+      logs,
+    );
 
     const started = watch.of(JOB, 'trainer.job.started');
     expect(started).toHaveLength(2);
@@ -54,14 +77,26 @@ describe('a job whose trainer is killed', () => {
     expect(log).toContain(`job ${JOB}: succeeded after ${EPOCHS} epochs; registered survivor version 1`);
     expect(resumedFrom).toBeGreaterThanOrEqual(2);
     expect(resumedFrom).toBeLessThanOrEqual(doneBeforeKill);
-    const afterKill = watch.of(JOB, 'trainer.job.progress').filter((e) => e.data.node_id === secondNode).map((e) => e.data.epoch);
+    const afterKill = watch
+      .of(JOB, 'trainer.job.progress')
+      .filter((e) => e.data.node_id === secondNode)
+      .map((e) => e.data.epoch);
     expect(afterKill).toEqual(Array.from({ length: EPOCHS - resumedFrom }, (_, i) => resumedFrom + 1 + i));
-    expect(succeeded.data).toMatchObject({ node_id: secondNode, model: 'survivor', version: 1, epochs_run: EPOCHS });
+    expect(succeeded.data).toMatchObject({
+      node_id: secondNode,
+      model: 'survivor',
+      version: 1,
+      epochs_run: EPOCHS,
+    });
     expect(watch.of(JOB, 'trainer.job.succeeded')).toHaveLength(1);
 
     const registry = registryClient(mesh);
     for (const model of ['survivor', 'survivor-encoder', 'survivor-decoder']) {
-      const list = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(registry, 'ListVersions', { model });
+      const list = await call<registryv1.ListVersionsRequest, registryv1.ListVersionsResponse__Output>(
+        registry,
+        'ListVersions',
+        { model },
+      );
       expect(list.versions.map((v) => v.version)).toEqual([1]);
     }
     registry.close();

@@ -34,7 +34,11 @@ let watch: Awaited<ReturnType<typeof watchJobEvents>>;
 const logs = () => mesh.services.get('trainer')?.child.logTail(60) ?? '';
 
 beforeAll(async () => {
-  mesh = await startMesh({ stateDir: makeScratchDir('trainer-vae'), services: ['registry', 'trainer', 'inference'], extraEnv: { AIMASS_LOG_LEVEL: 'warn' } });
+  mesh = await startMesh({
+    stateDir: makeScratchDir('trainer-vae'),
+    services: ['registry', 'trainer', 'inference'],
+    extraEnv: { AIMASS_LOG_LEVEL: 'warn' },
+  });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
 });
 
@@ -46,29 +50,74 @@ afterAll(async () => {
 describe('a VAE requested by a raw NATS publish', () => {
   it('trains with progress events, registers its graphs, and is served equal to tfjs within 1e-5', async () => {
     const id = randomUUID();
-    const envelope = { id, type: 'trainer.job.requested', source: 'e2e/raw-producer', time: new Date().toISOString(), subject: 'jobs', data: { job_id: JOB, pool: 'cpu', spec: SPEC } };
+    const envelope = {
+      id,
+      type: 'trainer.job.requested',
+      source: 'e2e/raw-producer',
+      time: new Date().toISOString(),
+      subject: 'jobs',
+      data: { job_id: JOB, pool: 'cpu', spec: SPEC },
+    };
     // Plain core publish of the documented JSON: the AIMASS_EVENTS stream captures it.
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
 
-    const succeeded = await eventually(() => watch.of(JOB, 'trainer.job.succeeded')[0], 'trainer.job.succeeded', 90_000, logs);
+    const succeeded = await eventually(
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      'trainer.job.succeeded',
+      90_000,
+      logs,
+    );
     const progress = watch.of(JOB, 'trainer.job.progress');
     expect(progress.map((e) => e.data.epoch)).toEqual([1, 2, 3]);
     const jobEvents = watch.of(JOB).filter((e) => e.type !== 'trainer.job.requested');
-    expect(jobEvents.map((e) => e.type)).toEqual(['trainer.job.started', ...progress.map(() => 'trainer.job.progress'), 'trainer.job.succeeded']);
+    expect(jobEvents.map((e) => e.type)).toEqual([
+      'trainer.job.started',
+      ...progress.map(() => 'trainer.job.progress'),
+      'trainer.job.succeeded',
+    ]);
     for (const e of jobEvents) expect(e.data.backend).toBe('wasm');
-    expect(progress[2]?.data).toMatchObject({ epochs: 3, losses: { loss: expect.any(Number), kl: expect.any(Number), val_loss: expect.any(Number) }, metrics: { elbo: expect.any(Number), auroc: expect.any(Number) } });
+    expect(progress[2]?.data).toMatchObject({
+      epochs: 3,
+      losses: { loss: expect.any(Number), kl: expect.any(Number), val_loss: expect.any(Number) },
+      metrics: { elbo: expect.any(Number), auroc: expect.any(Number) },
+    });
     expect(progress[2]?.data.samples_per_second).toBeGreaterThan(0);
-    expect(succeeded.data).toMatchObject({ model: 'e2e-vae', version: 1, artifacts: { anomaly: 'e2e-vae@1', encoder: 'e2e-vae-encoder@1', decoder: 'e2e-vae-decoder@1' }, epochs_run: 3 });
+    expect(succeeded.data).toMatchObject({
+      model: 'e2e-vae',
+      version: 1,
+      artifacts: { anomaly: 'e2e-vae@1', encoder: 'e2e-vae-encoder@1', decoder: 'e2e-vae-decoder@1' },
+      epochs_run: 3,
+    });
 
     const registry = registryClient(mesh);
-    const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(registry, 'GetVersion', { model: 'e2e-vae', version: 'production' });
+    const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(
+      registry,
+      'GetVersion',
+      { model: 'e2e-vae', version: 'production' },
+    );
     expect(version.version).toBe(1);
-    expect(version.tags).toMatchObject({ 'aimass.job_id': JOB, 'aimass.family': 'vae', 'aimass.role': 'anomaly', 'aimass.dataset': 'builtin:anomaly_blobs', 'aimass.backend': 'wasm' });
-    expect(version.lineage).toMatchObject({ source_job_id: JOB, hyperparameters: { family: 'vae', epochs: '3', 'architecture.latent_dim': '3' } });
+    expect(version.tags).toMatchObject({
+      'aimass.job_id': JOB,
+      'aimass.family': 'vae',
+      'aimass.role': 'anomaly',
+      'aimass.dataset': 'builtin:anomaly_blobs',
+      'aimass.backend': 'wasm',
+    });
+    expect(version.lineage).toMatchObject({
+      source_job_id: JOB,
+      hyperparameters: { family: 'vae', epochs: '3', 'architecture.latent_dim': '3' },
+    });
     expect(version.lineage?.dataset_digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(version.lineage?.metrics.elbo).toBeCloseTo(progress[2]!.data.metrics ? (progress[2]!.data.metrics as Record<string, number>).elbo! : NaN, 6);
+    expect(version.lineage?.metrics.elbo).toBeCloseTo(
+      progress[2]!.data.metrics ? (progress[2]!.data.metrics as Record<string, number>).elbo! : NaN,
+      6,
+    );
     expect(version.has_reference_statistics).toBe(true);
-    const stats = await call<registryv1.GetVersionRequest, registryv1.ReferenceStatistics__Output>(registry, 'GetReferenceStatistics', { model: 'e2e-vae', version: '1' });
+    const stats = await call<registryv1.GetVersionRequest, registryv1.ReferenceStatistics__Output>(
+      registry,
+      'GetReferenceStatistics',
+      { model: 'e2e-vae', version: '1' },
+    );
     registry.close();
     expect(Number(stats.sample_count)).toBe(320);
     expect(stats.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7']);
@@ -77,22 +126,50 @@ describe('a VAE requested by a raw NATS publish', () => {
     expect(version.signature?.inputs.map((i) => i.name)).toEqual(['x']);
 
     // The tfjs model, rebuilt from the last checkpoint the job wrote.
-    const store = new ObjectStore({ endpoint: mesh.env.AIMASS_S3_ENDPOINT!, accessKey: 'S3RVER', secretKey: 'S3RVER', region: 'us-east-1', bucket: 'aimass-artifacts' });
+    const store = new ObjectStore({
+      endpoint: mesh.env.AIMASS_S3_ENDPOINT!,
+      accessKey: 'S3RVER',
+      secretKey: 'S3RVER',
+      region: 'us-east-1',
+      bucket: 'aimass-artifacts',
+    });
     const read = (key: string) => store.getBuffer(key);
-    const pointer = JSON.parse((await read(`trainer/checkpoints/${JOB}/latest.json`)).toString()) as { key: string; epoch: number };
+    const pointer = JSON.parse((await read(`trainer/checkpoints/${JOB}/latest.json`)).toString()) as {
+      key: string;
+      epoch: number;
+    };
     expect(pointer.epoch).toBe(3);
     const checkpoint = decodeCheckpoint(await read(pointer.key));
-    const model = new AutoencoderModel('vae', { inputDim: 8, hidden: [16], latentDim: 3, activation: 'relu', outputActivation: 'sigmoid', reconstructionLoss: 'mse' }, { name: 'adam', learningRate: 0.001 }, new SeededRandom(0));
-    for (const { name, variable } of model.namedVariables()) variable.assign(tf.tensor(checkpoint.tensors.find((t) => t.name === `var:${name}`)!.values, variable.shape));
+    const model = new AutoencoderModel(
+      'vae',
+      {
+        inputDim: 8,
+        hidden: [16],
+        latentDim: 3,
+        activation: 'relu',
+        outputActivation: 'sigmoid',
+        reconstructionLoss: 'mse',
+      },
+      { name: 'adam', learningRate: 0.001 },
+      new SeededRandom(0),
+    );
+    for (const { name, variable } of model.namedVariables())
+      variable.assign(
+        tf.tensor(checkpoint.tensors.find((t) => t.name === `var:${name}`)!.values, variable.shape),
+      );
 
     const rows = 5;
     const raw = Float32Array.from({ length: rows * 8 }, (_, i) => Math.sin(i * 0.7) * 1.5);
     const offset = Float32Array.from(reference.min);
     const scale = Float32Array.from(reference.max, (hi, f) => 1 / (hi - reference.min[f]!));
     const scaled = raw.map((v, i) => Math.fround(Math.fround(v - offset[i % 8]!) * scale[i % 8]!));
-    const expectedScores = (await model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1))).rowScores!;
+    const expectedScores = (await model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1)))
+      .rowScores!;
 
-    const inference = createMeshClient<oip.GRPCInferenceServiceClient>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
+    const inference = createMeshClient<oip.GRPCInferenceServiceClient>(
+      'inference',
+      mesh.env.AIMASS_INFERENCE_GRPC!,
+    );
     const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', {
       model_name: 'e2e-vae',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [rows, 8] }],
@@ -102,7 +179,9 @@ describe('a VAE requested by a raw NATS publish', () => {
     expect(res.model_version).toBe('1');
     const at = res.outputs.findIndex((o) => o.name === 'score');
     const bytes = res.raw_output_contents[at]!;
-    const served = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const served = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
     expect(served.length).toBe(rows);
     const worst = served.reduce((m, v, i) => Math.max(m, Math.abs(v - expectedScores[i]!)), 0);
     expect(worst).toBeLessThan(1e-5);
@@ -110,14 +189,47 @@ describe('a VAE requested by a raw NATS publish', () => {
   });
 
   it('trains a Gaussian mixture by EM on the same path, and inference serves its log-likelihood', async () => {
-    const envelope = { id: randomUUID(), type: 'trainer.job.requested', source: 'e2e/raw-producer', time: new Date().toISOString(), subject: 'jobs', data: { job_id: 'e2e-gmm', spec: { family: 'gmm', dataset: { builtin: 'gaussian_blobs', rows: 600, features: 3 }, epochs: 100, architecture: { components: 3 }, model_name: 'e2e-gmm' } } };
+    const envelope = {
+      id: randomUUID(),
+      type: 'trainer.job.requested',
+      source: 'e2e/raw-producer',
+      time: new Date().toISOString(),
+      subject: 'jobs',
+      data: {
+        job_id: 'e2e-gmm',
+        spec: {
+          family: 'gmm',
+          dataset: { builtin: 'gaussian_blobs', rows: 600, features: 3 },
+          epochs: 100,
+          architecture: { components: 3 },
+          model_name: 'e2e-gmm',
+        },
+      },
+    };
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
-    const succeeded = await eventually(() => watch.of('e2e-gmm', 'trainer.job.succeeded')[0], 'the GMM job to succeed', 60_000, logs);
-    expect(succeeded.data).toMatchObject({ model: 'e2e-gmm', version: 1, artifacts: { mixture: 'e2e-gmm@1' }, metrics: { log_likelihood: expect.any(Number), bic: expect.any(Number), aic: expect.any(Number) } });
+    const succeeded = await eventually(
+      () => watch.of('e2e-gmm', 'trainer.job.succeeded')[0],
+      'the GMM job to succeed',
+      60_000,
+      logs,
+    );
+    expect(succeeded.data).toMatchObject({
+      model: 'e2e-gmm',
+      version: 1,
+      artifacts: { mixture: 'e2e-gmm@1' },
+      metrics: { log_likelihood: expect.any(Number), bic: expect.any(Number), aic: expect.any(Number) },
+    });
     expect(watch.of('e2e-gmm', 'trainer.job.progress').length).toBeGreaterThan(0);
-    const inference = createMeshClient<oip.GRPCInferenceServiceClient>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
+    const inference = createMeshClient<oip.GRPCInferenceServiceClient>(
+      'inference',
+      mesh.env.AIMASS_INFERENCE_GRPC!,
+    );
     const input = Float32Array.from([0, 0, 0, 50, 50, 50]);
-    const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', { model_name: 'e2e-gmm', inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 3] }], raw_input_contents: [Buffer.from(input.buffer)] });
+    const res = await call<oip.ModelInferRequest, oip.ModelInferResponse__Output>(inference, 'ModelInfer', {
+      model_name: 'e2e-gmm',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 3] }],
+      raw_input_contents: [Buffer.from(input.buffer)],
+    });
     inference.close();
     const at = res.outputs.findIndex((o) => o.name === 'log_likelihood');
     const bytes = res.raw_output_contents[at]!;
@@ -128,7 +240,17 @@ describe('a VAE requested by a raw NATS publish', () => {
 
   it('aimass train SPEC.json --wait follows the epochs and ends with "<model> <version>"', async () => {
     const file = path.join(makeScratchDir('train-cli'), 'spec.json');
-    fs.writeFileSync(file, JSON.stringify({ family: 'gan', dataset: { builtin: 'sine_waves', rows: 200, features: 8 }, architecture: { hidden: [16], latent_dim: 4 }, epochs: 3, batch_size: 32, model_name: 'e2e-cli-gan' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        family: 'gan',
+        dataset: { builtin: 'sine_waves', rows: 200, features: 8 },
+        architecture: { hidden: [16], latent_dim: 4 },
+        epochs: 3,
+        batch_size: 32,
+        model_name: 'e2e-cli-gan',
+      }),
+    );
     const out: string[] = [];
     const err: string[] = [];
     const io = {
@@ -145,13 +267,20 @@ describe('a VAE requested by a raw NATS publish', () => {
     fs.writeFileSync(badFile, JSON.stringify({ family: 'gan', epochs: 0 }));
     err.length = 0;
     expect(await runCli(['train', badFile], io as never)).toBe(1);
-    expect(err.join('')).toMatch(/^error: INVALID_ARGUMENT: invalid training spec: .*epochs must be at least 1/);
+    expect(err.join('')).toMatch(
+      /^error: INVALID_ARGUMENT: invalid training spec: .*epochs must be at least 1/,
+    );
   });
 });
 
 /** A stack.env naming this mesh, so the CLI never reads a developer's own .aimass/stack.env. */
 function writeEnv(): string {
   const file = path.join(makeScratchDir('train-env'), 'stack.env');
-  fs.writeFileSync(file, Object.entries(mesh.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    file,
+    Object.entries(mesh.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   return file;
 }

@@ -1,10 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AutoencoderExport } from '../onnx-export/autoencoder-onnx.js';
 import type { FeatureScaling } from '../onnx-export/graph-builder.js';
-import { applyDense, applyStack, createDense, createStack, type DenseParams, stackVariables, toDenseLayers } from './dense-layers.js';
+import {
+  applyDense,
+  applyStack,
+  createDense,
+  createStack,
+  type DenseParams,
+  stackVariables,
+  toDenseLayers,
+} from './dense-layers.js';
 import type { SeededRandom } from './seeded-random.js';
 import { binaryCrossEntropy, gaussianKl, squaredError } from './losses.js';
-import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, readScalars, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
+import {
+  type ArchitectureOptions,
+  type Evaluation,
+  makeOptimizer,
+  nextScope,
+  type OptimizerOptions,
+  readScalars,
+  setOptimizerLearningRate,
+  type TrainableModel,
+  unscoped,
+} from './trainable.js';
 
 /**
  * AE and VAE over dense layers. AE: x → encoder → latent → decoder. VAE: the encoder's last hidden
@@ -36,16 +54,24 @@ export class AutoencoderModel implements TrainableModel {
       this.mean = createDense(`${s}/z_mean`, width, arch.latentDim, 'linear', rng);
       this.logVar = createDense(`${s}/z_log_var`, width, arch.latentDim, 'linear', rng);
     }
-    this.decoder = createStack(`${s}/decoder`, [arch.latentDim, ...[...arch.hidden].reverse(), arch.inputDim], arch.activation, arch.outputActivation, rng);
+    this.decoder = createStack(
+      `${s}/decoder`,
+      [arch.latentDim, ...[...arch.hidden].reverse(), arch.inputDim],
+      arch.activation,
+      arch.outputActivation,
+      rng,
+    );
     this.optimizer = makeOptimizer(optimizer);
   }
 
   namedVariables(): Array<{ name: string; variable: tf.Variable }> {
     const heads = this.mean && this.logVar ? [this.mean, this.logVar] : [];
-    return [...stackVariables(this.encoder), ...stackVariables(heads), ...stackVariables(this.decoder)].map((variable) => ({
-      name: unscoped(this.scope, variable.name),
-      variable,
-    }));
+    return [...stackVariables(this.encoder), ...stackVariables(heads), ...stackVariables(this.decoder)].map(
+      (variable) => ({
+        name: unscoped(this.scope, variable.name),
+        variable,
+      }),
+    );
   }
 
   optimizers(): Record<string, tf.Optimizer> {
@@ -98,13 +124,18 @@ export class AutoencoderModel implements TrainableModel {
     const scores = (await (rowScores as tf.Tensor).data()) as Float32Array;
     rowScores?.dispose();
     const values = await readScalars(scalars as Record<string, tf.Scalar>);
-    if (this.family === 'ae') values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
+    if (this.family === 'ae')
+      values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
     else values.elbo = -(values.loss as number);
     return { values, rowScores: scores };
   }
 
   async toExport(scaling?: FeatureScaling): Promise<AutoencoderExport> {
-    const [encoder, heads, decoder] = await Promise.all([toDenseLayers(this.encoder), toDenseLayers(this.mean && this.logVar ? [this.mean, this.logVar] : []), toDenseLayers(this.decoder)]);
+    const [encoder, heads, decoder] = await Promise.all([
+      toDenseLayers(this.encoder),
+      toDenseLayers(this.mean && this.logVar ? [this.mean, this.logVar] : []),
+      toDenseLayers(this.decoder),
+    ]);
     return {
       kind: this.family,
       inputDim: this.arch.inputDim,
@@ -134,7 +165,9 @@ export class AutoencoderModel implements TrainableModel {
     const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D;
     const recon = applyStack(z, this.decoder);
     // Per-sample sums, averaged over the batch: the usual scale of the ELBO.
-    const reconstruction = bce ? binaryCrossEntropy(x, recon, 'per-sample') : squaredError(x, recon, 'per-sample');
+    const reconstruction = bce
+      ? binaryCrossEntropy(x, recon, 'per-sample')
+      : squaredError(x, recon, 'per-sample');
     const kl = gaussianKl(mean, logVar);
     return { loss: tf.add(reconstruction, kl) as tf.Scalar, reconstruction, kl };
   }

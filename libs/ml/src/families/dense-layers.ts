@@ -13,7 +13,13 @@ export interface DenseParams {
 }
 
 /** Glorot-uniform kernel from the job's seeded RNG, zero bias. */
-export function createDense(name: string, inputs: number, outputs: number, activation: DenseActivation, rng: SeededRandom): DenseParams {
+export function createDense(
+  name: string,
+  inputs: number,
+  outputs: number,
+  activation: DenseActivation,
+  rng: SeededRandom,
+): DenseParams {
   const limit = Math.sqrt(6 / (inputs + outputs));
   const values = new Float32Array(inputs * outputs);
   for (let i = 0; i < values.length; i++) values[i] = (rng.next() * 2 - 1) * limit;
@@ -25,10 +31,24 @@ export function createDense(name: string, inputs: number, outputs: number, activ
 }
 
 /** Widths → layers: hidden layers use `activation`, the last one `lastActivation`. */
-export function createStack(name: string, widths: readonly number[], activation: DenseActivation, lastActivation: DenseActivation, rng: SeededRandom): DenseParams[] {
+export function createStack(
+  name: string,
+  widths: readonly number[],
+  activation: DenseActivation,
+  lastActivation: DenseActivation,
+  rng: SeededRandom,
+): DenseParams[] {
   const layers: DenseParams[] = [];
   for (let i = 1; i < widths.length; i++) {
-    layers.push(createDense(`${name}_${i - 1}`, widths[i - 1] as number, widths[i] as number, i === widths.length - 1 ? lastActivation : activation, rng));
+    layers.push(
+      createDense(
+        `${name}_${i - 1}`,
+        widths[i - 1] as number,
+        widths[i] as number,
+        i === widths.length - 1 ? lastActivation : activation,
+        rng,
+      ),
+    );
   }
   return layers;
 }
@@ -40,7 +60,12 @@ export function createStack(name: string, widths: readonly number[], activation:
  */
 export function applyDense(x: tf.Tensor2D, layer: DenseParams): tf.Tensor2D {
   const fusable = layer.activation === 'relu' || layer.activation === 'linear';
-  const z = tf.fused.matMul({ a: x, b: layer.kernel, bias: layer.bias, activation: fusable ? layer.activation : 'linear' }) as tf.Tensor2D;
+  const z = tf.fused.matMul({
+    a: x,
+    b: layer.kernel,
+    bias: layer.bias,
+    activation: fusable ? layer.activation : 'linear',
+  }) as tf.Tensor2D;
   return fusable ? z : activate(z, layer.activation);
 }
 

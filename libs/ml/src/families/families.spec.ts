@@ -10,19 +10,30 @@ import { SeededRandom } from './seeded-random.js';
 import type { ArchitectureOptions } from './trainable.js';
 
 const TOLERANCE = 1e-5;
-const arch: ArchitectureOptions = { inputDim: 6, hidden: [10], latentDim: 3, activation: 'relu', outputActivation: 'sigmoid', reconstructionLoss: 'mse' };
-const scaling = { offset: Float32Array.from([0, 1, -1, 0.5, 2, 0]), scale: Float32Array.from([1, 0.5, 2, 1, 0.25, 3]) };
+const arch: ArchitectureOptions = {
+  inputDim: 6,
+  hidden: [10],
+  latentDim: 3,
+  activation: 'relu',
+  outputActivation: 'sigmoid',
+  reconstructionLoss: 'mse',
+};
+const scaling = {
+  offset: Float32Array.from([0, 1, -1, 0.5, 2, 0]),
+  scale: Float32Array.from([1, 0.5, 2, 1, 0.25, 3]),
+};
 
 function data(rows: number, seed: number): Float32Array {
   const rng = new SeededRandom(seed);
   return Float32Array.from({ length: rows * arch.inputDim }, () => rng.next());
 }
 
-
-
 /** raw → scaled, as the trainer feeds the network. */
 function scaleRows(raw: Float32Array): Float32Array {
-  return raw.map((v, i) => (v - (scaling.offset[i % arch.inputDim] as number)) * (scaling.scale[i % arch.inputDim] as number));
+  return raw.map(
+    (v, i) =>
+      (v - (scaling.offset[i % arch.inputDim] as number)) * (scaling.scale[i % arch.inputDim] as number),
+  );
 }
 
 describe.each(['ae', 'vae'] as const)('%s', (family) => {
@@ -39,17 +50,31 @@ describe.each(['ae', 'vae'] as const)('%s', (family) => {
     const graphs = exportAutoencoder(await model.toExport(scaling));
     const input = new Tensor('float32', raw, [64, arch.inputDim]);
     const anomaly = await runOnnx(graphs.anomaly, { [AUTOENCODER_TENSORS.input]: input });
-    expect(largestGap(anomaly[AUTOENCODER_TENSORS.score] as Float32Array, after.rowScores as Float32Array)).toBeLessThan(TOLERANCE);
+    expect(
+      largestGap(anomaly[AUTOENCODER_TENSORS.score] as Float32Array, after.rowScores as Float32Array),
+    ).toBeLessThan(TOLERANCE);
 
     const latent = model.encodeMean(x);
     const encoded = await runOnnx(graphs.encoder, { [AUTOENCODER_TENSORS.input]: input });
-    const code = encoded[family === 'vae' ? AUTOENCODER_TENSORS.zMean : AUTOENCODER_TENSORS.latent] as Float32Array;
+    const code = encoded[
+      family === 'vae' ? AUTOENCODER_TENSORS.zMean : AUTOENCODER_TENSORS.latent
+    ] as Float32Array;
     expect(largestGap(code, latent.dataSync())).toBeLessThan(TOLERANCE);
 
-    const decoded = await runOnnx(graphs.decoder, { [AUTOENCODER_TENSORS.latent]: new Tensor('float32', Float32Array.from(latent.dataSync()), [64, arch.latentDim]) });
+    const decoded = await runOnnx(graphs.decoder, {
+      [AUTOENCODER_TENSORS.latent]: new Tensor('float32', Float32Array.from(latent.dataSync()), [
+        64,
+        arch.latentDim,
+      ]),
+    });
     const recon = model.reconstruct(x).dataSync();
-    const rawRecon = recon.map((v, i) => v / (scaling.scale[i % arch.inputDim] as number) + (scaling.offset[i % arch.inputDim] as number));
-    expect(largestGap(decoded[AUTOENCODER_TENSORS.reconstruction] as Float32Array, rawRecon)).toBeLessThan(TOLERANCE);
+    const rawRecon = recon.map(
+      (v, i) =>
+        v / (scaling.scale[i % arch.inputDim] as number) + (scaling.offset[i % arch.inputDim] as number),
+    );
+    expect(largestGap(decoded[AUTOENCODER_TENSORS.reconstruction] as Float32Array, rawRecon)).toBeLessThan(
+      TOLERANCE,
+    );
     tf.dispose([x, latent]);
     model.dispose();
   });
@@ -72,9 +97,16 @@ describe('gan', () => {
     expect(evaluation.values.sample_quality).toBeGreaterThan(0);
 
     const noise = tf.randomNormal([16, arch.latentDim], 0, 1, 'float32', 3);
-    const samples = await runOnnx(exportGenerator(await model.toExport()), { [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [16, arch.latentDim]) });
+    const samples = await runOnnx(exportGenerator(await model.toExport()), {
+      [GENERATOR_TENSORS.noise]: new Tensor('float32', Float32Array.from(noise.dataSync()), [
+        16,
+        arch.latentDim,
+      ]),
+    });
     const expected = tf.tidy(() => model.sample(16, 3));
-    expect(largestGap(samples[GENERATOR_TENSORS.sample] as Float32Array, expected.dataSync())).toBeLessThan(TOLERANCE);
+    expect(largestGap(samples[GENERATOR_TENSORS.sample] as Float32Array, expected.dataSync())).toBeLessThan(
+      TOLERANCE,
+    );
     tf.dispose([x, noise, expected]);
     model.dispose();
   });

@@ -31,14 +31,26 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         const gradient = Array.isArray(gradients) ? gradients[i]?.tensor : gradients[name];
         if (gradient == null) return;
         const value = tf.engine().registeredVariables[name] as tf.Variable;
-        moments.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        moments.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        moments.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        moments.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
         const m = moments.accumulatedFirstMoment[i].variable;
         const v = moments.accumulatedSecondMoment[i].variable;
         const size = value.size;
         const newM = run(runner, MOMENT, [m, gradient], [this.beta1, 1 - this.beta1], size);
         const newV = run(runner, SECOND_MOMENT, [v, gradient], [this.beta2, 1 - this.beta2], size);
-        const newValue = run(runner, UPDATE, [value, newM, newV], [this.learningRate, firstCorrection, secondCorrection, this.epsilon], size);
+        const newValue = run(
+          runner,
+          UPDATE,
+          [value, newM, newV],
+          [this.learningRate, firstCorrection, secondCorrection, this.epsilon],
+          size,
+        );
         m.assign(newM.reshape(m.shape));
         v.assign(newV.reshape(v.shape));
         value.assign(newValue.reshape(value.shape));
@@ -59,7 +71,12 @@ interface AdamSlots {
 }
 
 interface WebGpuProgramRunner {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: 'float32', uniforms: Array<{ type: 'float32'; data: number[] }>): tf.TensorInfo;
+  runWebGPUProgram(
+    program: object,
+    inputs: tf.TensorInfo[],
+    dtype: 'float32',
+    uniforms: Array<{ type: 'float32'; data: number[] }>,
+  ): tf.TensorInfo;
 }
 
 interface ElementwiseKernel {
@@ -70,7 +87,12 @@ interface ElementwiseKernel {
   readonly body: string;
 }
 
-const MOMENT: ElementwiseKernel = { key: 'aimass_adam_m', inputs: ['A', 'B'], uniforms: ['beta', 'oneMinusBeta'], body: 'let r = uniforms.beta * A[index] + uniforms.oneMinusBeta * B[index];' };
+const MOMENT: ElementwiseKernel = {
+  key: 'aimass_adam_m',
+  inputs: ['A', 'B'],
+  uniforms: ['beta', 'oneMinusBeta'],
+  body: 'let r = uniforms.beta * A[index] + uniforms.oneMinusBeta * B[index];',
+};
 const SECOND_MOMENT: ElementwiseKernel = {
   key: 'aimass_adam_v',
   inputs: ['A', 'B'],
@@ -88,7 +110,13 @@ const UPDATE: ElementwiseKernel = {
 const WORKGROUP = 256;
 
 /** One flat element-wise program over `size` float32 elements, in tfjs-webgpu's program shape. */
-function run(runner: WebGpuProgramRunner, kernel: ElementwiseKernel, inputs: tf.Tensor[], uniforms: number[], size: number): tf.Tensor {
+function run(
+  runner: WebGpuProgramRunner,
+  kernel: ElementwiseKernel,
+  inputs: tf.Tensor[],
+  uniforms: number[],
+  size: number,
+): tf.Tensor {
   const program = {
     variableNames: [...kernel.inputs],
     outputShape: [size],
@@ -107,6 +135,11 @@ function run(runner: WebGpuProgramRunner, kernel: ElementwiseKernel, inputs: tf.
       }`,
   };
   const flat = inputs.map((t) => (t.rank === 1 ? t : t.reshape([size])));
-  const info = runner.runWebGPUProgram(program, flat, 'float32', uniforms.map((u) => ({ type: 'float32', data: [u] })));
+  const info = runner.runWebGPUProgram(
+    program,
+    flat,
+    'float32',
+    uniforms.map((u) => ({ type: 'float32', data: [u] })),
+  );
   return tf.engine().makeTensorFromTensorInfo(info);
 }

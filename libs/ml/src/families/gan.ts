@@ -3,7 +3,17 @@ import type { GeneratorExport } from '../onnx-export/generator-onnx.js';
 import type { FeatureScaling } from '../onnx-export/graph-builder.js';
 import { applyStack, createStack, type DenseParams, stackVariables, toDenseLayers } from './dense-layers.js';
 import type { SeededRandom } from './seeded-random.js';
-import { type ArchitectureOptions, type Evaluation, makeOptimizer, nextScope, type OptimizerOptions, readScalars, setOptimizerLearningRate, type TrainableModel, unscoped } from './trainable.js';
+import {
+  type ArchitectureOptions,
+  type Evaluation,
+  makeOptimizer,
+  nextScope,
+  type OptimizerOptions,
+  readScalars,
+  setOptimizerLearningRate,
+  type TrainableModel,
+  unscoped,
+} from './trainable.js';
 
 /**
  * A GAN over dense layers: generator noise (latentDim) → hidden → data; discriminator data →
@@ -23,14 +33,29 @@ export class GanModel implements TrainableModel {
     optimizer: OptimizerOptions,
     rng: SeededRandom,
   ) {
-    this.generator = createStack(`${this.scope}/generator`, [arch.latentDim, ...arch.hidden, arch.inputDim], arch.activation, arch.outputActivation, rng);
-    this.discriminator = createStack(`${this.scope}/discriminator`, [arch.inputDim, ...[...arch.hidden].reverse(), 1], arch.activation === 'relu' ? 'leaky_relu' : arch.activation, 'linear', rng);
+    this.generator = createStack(
+      `${this.scope}/generator`,
+      [arch.latentDim, ...arch.hidden, arch.inputDim],
+      arch.activation,
+      arch.outputActivation,
+      rng,
+    );
+    this.discriminator = createStack(
+      `${this.scope}/discriminator`,
+      [arch.inputDim, ...[...arch.hidden].reverse(), 1],
+      arch.activation === 'relu' ? 'leaky_relu' : arch.activation,
+      'linear',
+      rng,
+    );
     this.gOpt = makeOptimizer(optimizer);
     this.dOpt = makeOptimizer(optimizer);
   }
 
   namedVariables(): Array<{ name: string; variable: tf.Variable }> {
-    return [...stackVariables(this.generator), ...stackVariables(this.discriminator)].map((variable) => ({ name: unscoped(this.scope, variable.name), variable }));
+    return [...stackVariables(this.generator), ...stackVariables(this.discriminator)].map((variable) => ({
+      name: unscoped(this.scope, variable.name),
+      variable,
+    }));
   }
 
   optimizers(): Record<string, tf.Optimizer> {
@@ -46,9 +71,21 @@ export class GanModel implements TrainableModel {
     const n = x.shape[0];
     const dSeed = rng.seed();
     const gSeed = rng.seed();
-    const discriminatorLoss = this.dOpt.minimize(() => this.discriminatorLoss(x, this.noise(n, dSeed)), true, stackVariables(this.discriminator)) as tf.Scalar;
-    const generatorLoss = this.gOpt.minimize(() => this.generatorLoss(this.noise(n, gSeed)), true, stackVariables(this.generator)) as tf.Scalar;
-    return { loss: tf.keep(tf.add(discriminatorLoss, generatorLoss)) as tf.Scalar, generator_loss: generatorLoss, discriminator_loss: discriminatorLoss };
+    const discriminatorLoss = this.dOpt.minimize(
+      () => this.discriminatorLoss(x, this.noise(n, dSeed)),
+      true,
+      stackVariables(this.discriminator),
+    ) as tf.Scalar;
+    const generatorLoss = this.gOpt.minimize(
+      () => this.generatorLoss(this.noise(n, gSeed)),
+      true,
+      stackVariables(this.generator),
+    ) as tf.Scalar;
+    return {
+      loss: tf.keep(tf.add(discriminatorLoss, generatorLoss)) as tf.Scalar,
+      generator_loss: generatorLoss,
+      discriminator_loss: discriminatorLoss,
+    };
   }
 
   /** n samples in scaled feature space. */
@@ -64,14 +101,24 @@ export class GanModel implements TrainableModel {
         const noise = this.noise(n, seed);
         const d = this.discriminatorLoss(x, noise);
         const g = this.generatorLoss(noise);
-        return { loss: tf.add(d, g) as tf.Scalar, generator_loss: g, discriminator_loss: d, sample_quality: frechetTerms(x, applyStack(noise, this.generator)) };
+        return {
+          loss: tf.add(d, g) as tf.Scalar,
+          generator_loss: g,
+          discriminator_loss: d,
+          sample_quality: frechetTerms(x, applyStack(noise, this.generator)),
+        };
       }),
     );
     return { values };
   }
 
   async toExport(scaling?: FeatureScaling): Promise<GeneratorExport> {
-    return { noiseDim: this.arch.latentDim, outputDim: this.arch.inputDim, generator: await toDenseLayers(this.generator), ...(scaling ? { scaling } : {}) };
+    return {
+      noiseDim: this.arch.latentDim,
+      outputDim: this.arch.inputDim,
+      generator: await toDenseLayers(this.generator),
+      ...(scaling ? { scaling } : {}),
+    };
   }
 
   dispose(): void {

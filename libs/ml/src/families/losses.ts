@@ -14,11 +14,18 @@ export type LossScale = 'mean' | 'per-sample';
 
 const EPSILON = 1e-7;
 
-type GradientParts = { value: tf.Scalar; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+type GradientParts = {
+  value: tf.Scalar;
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+};
 
 /** tf.customGrad with typed inputs: its own signature types every input as Tensor | GradSaveFunc. */
-function customGrad<A extends unknown[]>(f: (...args: A) => GradientParts): (...inputs: tf.Tensor[]) => tf.Scalar {
-  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Scalar;
+function customGrad<A extends unknown[]>(
+  f: (...args: A) => GradientParts,
+): (...inputs: tf.Tensor[]) => tf.Scalar {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (
+    ...inputs: tf.Tensor[]
+  ) => tf.Scalar;
 }
 
 function total(t: tf.Tensor2D): tf.Scalar {
@@ -55,7 +62,13 @@ export function binaryCrossEntropy(x: tf.Tensor2D, p: tf.Tensor2D, scale: LossSc
       gradFunc: (dy: tf.Tensor, [probSaved, qSaved]: tf.Tensor[]) => {
         const qs = qSaved as tf.Tensor;
         // d/dq of −[x log q + (1 − x) log(1 − q)] is (q − x) / (q (1 − q)); the clip passes no gradient outside its range.
-        const inside = tf.cast(tf.logicalAnd(tf.greaterEqual(probSaved as tf.Tensor, EPSILON), tf.lessEqual(probSaved as tf.Tensor, 1 - EPSILON)), 'float32');
+        const inside = tf.cast(
+          tf.logicalAnd(
+            tf.greaterEqual(probSaved as tf.Tensor, EPSILON),
+            tf.lessEqual(probSaved as tf.Tensor, 1 - EPSILON),
+          ),
+          'float32',
+        );
         return tf.mul(tf.div(tf.sub(qs, x), tf.mul(qs, tf.sub(1, qs))), tf.mul(inside, tf.div(dy, divisor)));
       },
     };
@@ -79,7 +92,10 @@ export function gaussianKl(mean: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
       value: tf.div(total(elements), rows) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, [mSaved, varianceSaved]: tf.Tensor[]) => {
         const perRow = tf.div(dy, rows);
-        return [tf.mul(mSaved as tf.Tensor, perRow), tf.mul(tf.mul(tf.sub(varianceSaved as tf.Tensor, 1), 0.5), perRow)];
+        return [
+          tf.mul(mSaved as tf.Tensor, perRow),
+          tf.mul(tf.mul(tf.sub(varianceSaved as tf.Tensor, 1), 0.5), perRow),
+        ];
       },
     };
   });

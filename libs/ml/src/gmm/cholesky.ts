@@ -7,7 +7,14 @@
  * at least D×D values and receives L. Returns log det P = −½ log det Σ, or NaN when Σ is not
  * positive definite.
  */
-export function inverseCholesky(a: Float64Array, aOffset: number, d: number, out: Float64Array, outOffset: number, work: Float64Array): number {
+export function inverseCholesky(
+  a: Float64Array,
+  aOffset: number,
+  d: number,
+  out: Float64Array,
+  outOffset: number,
+  work: Float64Array,
+): number {
   for (let i = 0; i < d; i++) {
     const ri = i * d;
     for (let j = 0; j <= i; j++) {

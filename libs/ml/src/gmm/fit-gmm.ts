@@ -2,9 +2,23 @@ import { mulberry32 } from '../prng.js';
 import { transposeBlocks } from './cholesky.js';
 import { allocateFactors, normaliseRows, weightedLogProb } from './gaussian-log-prob.js';
 import { GmmError } from './gmm-error.js';
-import { COVARIANCE_TYPES, type CovarianceType, type GmmModel, checkData, covarianceSize } from './gmm-model.js';
+import {
+  COVARIANCE_TYPES,
+  type CovarianceType,
+  type GmmModel,
+  checkData,
+  covarianceSize,
+} from './gmm-model.js';
 import { kmeansLabels } from './kmeans-init.js';
-import { type MStepScratch, type MixtureParams, allocateMStepScratch, allocateParams, computeFactors, copyParams, maximisationStep } from './mixture-params.js';
+import {
+  type MStepScratch,
+  type MixtureParams,
+  allocateMStepScratch,
+  allocateParams,
+  computeFactors,
+  copyParams,
+  maximisationStep,
+} from './mixture-params.js';
 
 /** Starting parameters, e.g. a checkpointed model or another library's initialisation. */
 export interface GmmInitialParams {
@@ -62,7 +76,12 @@ interface ResolvedOptions {
  * the lower bound that decides convergence, and regCovar is added to every variance. Throws
  * GmmError on bad options or data that cannot be fitted.
  */
-export function fitGmm(data: Float64Array | Float32Array, rows: number, cols: number, options: GmmFitOptions): GmmModel {
+export function fitGmm(
+  data: Float64Array | Float32Array,
+  rows: number,
+  cols: number,
+  options: GmmFitOptions,
+): GmmModel {
   const opts = resolveOptions(options);
   const x = checkData(data, rows, cols);
   const { components: kk, covariance } = opts;
@@ -132,13 +151,31 @@ export function fitGmm(data: Float64Array | Float32Array, rows: number, cols: nu
  * labels, then one M-step). Useful to start another implementation from the same point, or to
  * record the start of a job.
  */
-export function kmeansInitialParams(data: Float64Array | Float32Array, rows: number, cols: number, options: GmmFitOptions): GmmInitialParams {
+export function kmeansInitialParams(
+  data: Float64Array | Float32Array,
+  rows: number,
+  cols: number,
+  options: GmmFitOptions,
+): GmmInitialParams {
   const opts = resolveOptions({ ...options, initialParams: undefined, nInit: 1 });
   const x = checkData(data, rows, cols);
-  if (rows < opts.components) throw new GmmError('too_few_rows', `${opts.components} components need at least ${opts.components} rows, got ${rows}`);
+  if (rows < opts.components)
+    throw new GmmError(
+      'too_few_rows',
+      `${opts.components} components need at least ${opts.components} rows, got ${rows}`,
+    );
   const params = allocateParams(opts.covariance, opts.components, cols);
   const resp = new Float64Array(rows * opts.components);
-  kmeansStart(x, rows, opts, mulberry32(opts.seed), new Int32Array(rows), resp, params, allocateMStepScratch(opts.components, cols));
+  kmeansStart(
+    x,
+    rows,
+    opts,
+    mulberry32(opts.seed),
+    new Int32Array(rows),
+    resp,
+    params,
+    allocateMStepScratch(opts.components, cols),
+  );
   return { weights: params.weights, means: params.means, covariances: params.covariances };
 }
 
@@ -154,7 +191,15 @@ function kmeansStart(
   scratch: MStepScratch,
 ): void {
   const kk = opts.components;
-  kmeansLabels(x, rows, x.length / rows, kk, random, opts.init === 'kmeans' ? opts.kmeansIterations : 0, labels);
+  kmeansLabels(
+    x,
+    rows,
+    x.length / rows,
+    kk,
+    random,
+    opts.init === 'kmeans' ? opts.kmeansIterations : 0,
+    labels,
+  );
   resp.fill(0);
   for (let n = 0; n < rows; n++) resp[n * kk + (labels[n] as number)] = 1;
   maximisationStep(x, rows, resp, opts.regCovar, params, scratch);
@@ -200,16 +245,21 @@ function resolveOptions(options: GmmFitOptions): ResolvedOptions {
   const problem = (name: string, expected: string, got: unknown): never => {
     throw new GmmError('invalid_option', `${name} must be ${expected}, got ${String(got)}`);
   };
-  if (!Number.isSafeInteger(o.components) || o.components < 1) problem('components', 'a positive integer', o.components);
-  if (!COVARIANCE_TYPES.includes(o.covariance)) problem('covariance', `one of ${COVARIANCE_TYPES.join(', ')}`, o.covariance);
+  if (!Number.isSafeInteger(o.components) || o.components < 1)
+    problem('components', 'a positive integer', o.components);
+  if (!COVARIANCE_TYPES.includes(o.covariance))
+    problem('covariance', `one of ${COVARIANCE_TYPES.join(', ')}`, o.covariance);
   if (!Number.isSafeInteger(o.nInit) || o.nInit < 1) problem('nInit', 'a positive integer', o.nInit);
   if (!Number.isSafeInteger(o.maxIter) || o.maxIter < 1) problem('maxIter', 'a positive integer', o.maxIter);
   if (!(o.tol >= 0) || !Number.isFinite(o.tol)) problem('tol', 'a finite number ≥ 0', o.tol);
-  if (!(o.regCovar >= 0) || !Number.isFinite(o.regCovar)) problem('regCovar', 'a finite number ≥ 0', o.regCovar);
+  if (!(o.regCovar >= 0) || !Number.isFinite(o.regCovar))
+    problem('regCovar', 'a finite number ≥ 0', o.regCovar);
   if (!Number.isSafeInteger(o.seed)) problem('seed', 'an integer', o.seed);
   if (o.init !== 'kmeans' && o.init !== 'kmeans++') problem('init', "'kmeans' or 'kmeans++'", o.init);
-  if (!Number.isSafeInteger(o.kmeansIterations) || o.kmeansIterations < 0) problem('kmeansIterations', 'an integer ≥ 0', o.kmeansIterations);
-  if (options.initialParams !== undefined && o.nInit !== 1) problem('nInit', '1 when initialParams fixes the start', o.nInit);
+  if (!Number.isSafeInteger(o.kmeansIterations) || o.kmeansIterations < 0)
+    problem('kmeansIterations', 'an integer ≥ 0', o.kmeansIterations);
+  if (options.initialParams !== undefined && o.nInit !== 1)
+    problem('nInit', '1 when initialParams fixes the start', o.nInit);
   return o;
 }
 
@@ -222,14 +272,20 @@ function checkInitialParams(p: GmmInitialParams, o: ResolvedOptions, d: number):
   ];
   for (const [name, array, length] of expected) {
     if (!(array instanceof Float64Array) || array.length !== length) {
-      throw new GmmError('invalid_option', `initialParams.${name} must be a Float64Array of ${length} values for ${k} ${o.covariance} components in ${d} dims`);
+      throw new GmmError(
+        'invalid_option',
+        `initialParams.${name} must be a Float64Array of ${length} values for ${k} ${o.covariance} components in ${d} dims`,
+      );
     }
-    for (const v of array) if (!Number.isFinite(v)) throw new GmmError('invalid_option', `initialParams.${name} holds a non-finite value`);
+    for (const v of array)
+      if (!Number.isFinite(v))
+        throw new GmmError('invalid_option', `initialParams.${name} holds a non-finite value`);
   }
   let sum = 0;
   for (const w of p.weights) {
     if (!(w > 0)) throw new GmmError('invalid_option', 'initialParams.weights must all be positive');
     sum += w;
   }
-  if (Math.abs(sum - 1) > 1e-6) throw new GmmError('invalid_option', `initialParams.weights must sum to 1, got ${sum}`);
+  if (Math.abs(sum - 1) > 1e-6)
+    throw new GmmError('invalid_option', `initialParams.weights must sum to 1, got ${sum}`);
 }

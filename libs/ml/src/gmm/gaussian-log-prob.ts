@@ -18,7 +18,11 @@ export interface ScoringFactors {
   readonly logConst: Float64Array;
 }
 
-export function allocateFactors(covariance: CovarianceType, components: number, dims: number): ScoringFactors {
+export function allocateFactors(
+  covariance: CovarianceType,
+  components: number,
+  dims: number,
+): ScoringFactors {
   return {
     covariance,
     components,
@@ -34,7 +38,8 @@ export function allocateFactors(covariance: CovarianceType, components: number, 
 export function finishFactors(factors: ScoringFactors, weights: Float64Array, logDetP: Float64Array): void {
   const { components: kk, dims: d, means, whiten: p, whitenedMeans: b } = factors;
   const half = 0.5 * d * LOG_2PI;
-  for (let k = 0; k < kk; k++) factors.logConst[k] = Math.log(weights[k] as number) + (logDetP[k] as number) - half;
+  for (let k = 0; k < kk; k++)
+    factors.logConst[k] = Math.log(weights[k] as number) + (logDetP[k] as number) - half;
   if (factors.covariance !== 'full') return;
   for (let k = 0; k < kk; k++) {
     for (let i = 0; i < d; i++) {
@@ -173,7 +178,12 @@ function diagLogProb(f: ScoringFactors, x: Float64Array, rows: number, out: Floa
  * shift so that no row underflows. Writes each row's log-likelihood to `perRow` when given and
  * returns their sum.
  */
-export function normaliseRows(buf: Float64Array, rows: number, components: number, perRow: Float64Array | null): number {
+export function normaliseRows(
+  buf: Float64Array,
+  rows: number,
+  components: number,
+  perRow: Float64Array | null,
+): number {
   let total = 0;
   for (let n = 0; n < rows; n++) {
     const o = n * components;

@@ -41,9 +41,16 @@ export function gmmParameterCount(model: Pick<GmmModel, 'covariance' | 'componen
  * Checks that `data` holds `rows` finite rows of `cols` values and returns it as a Float64Array
  * (a Float32Array is widened once, here, so the hot loops see one array type).
  */
-export function checkData(data: Float64Array | Float32Array, rows: number, cols: number, what = 'data'): Float64Array {
-  if (!Number.isSafeInteger(rows) || rows < 1) throw new GmmError('invalid_shape', `${what}: rows must be a positive integer, got ${rows}`);
-  if (!Number.isSafeInteger(cols) || cols < 1) throw new GmmError('invalid_shape', `${what}: columns must be a positive integer, got ${cols}`);
+export function checkData(
+  data: Float64Array | Float32Array,
+  rows: number,
+  cols: number,
+  what = 'data',
+): Float64Array {
+  if (!Number.isSafeInteger(rows) || rows < 1)
+    throw new GmmError('invalid_shape', `${what}: rows must be a positive integer, got ${rows}`);
+  if (!Number.isSafeInteger(cols) || cols < 1)
+    throw new GmmError('invalid_shape', `${what}: columns must be a positive integer, got ${cols}`);
   if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
     throw new GmmError('invalid_shape', `${what} must be a Float64Array or Float32Array`);
   }
@@ -57,7 +64,10 @@ export function checkData(data: Float64Array | Float32Array, rows: number, cols:
     const v = data[i] as number;
     if (v - v !== 0) {
       const row = Math.floor(i / cols);
-      throw new GmmError('non_finite_data', `${what} has a non-finite value (${v}) at row ${row}, column ${i - row * cols}; remove or impute it`);
+      throw new GmmError(
+        'non_finite_data',
+        `${what} has a non-finite value (${v}) at row ${row}, column ${i - row * cols}; remove or impute it`,
+      );
     }
   }
   return data instanceof Float64Array ? data : Float64Array.from(data);
@@ -69,7 +79,8 @@ export function checkModel(model: GmmModel): void {
   const bad = (msg: string): never => {
     throw new GmmError('invalid_model', `invalid GMM model: ${msg}`);
   };
-  if (!COVARIANCE_TYPES.includes(covariance)) bad(`covariance must be one of ${COVARIANCE_TYPES.join(', ')}, got '${covariance}'`);
+  if (!COVARIANCE_TYPES.includes(covariance))
+    bad(`covariance must be one of ${COVARIANCE_TYPES.join(', ')}, got '${covariance}'`);
   if (!Number.isSafeInteger(k) || k < 1) bad(`components must be a positive integer, got ${k}`);
   if (!Number.isSafeInteger(d) || d < 1) bad(`dims must be a positive integer, got ${d}`);
   const size = covarianceSize(covariance, d);
@@ -80,7 +91,8 @@ export function checkModel(model: GmmModel): void {
     ['precisionsCholesky', model.precisionsCholesky, k * size],
   ];
   for (const [name, array, length] of expect) {
-    if (!(array instanceof Float64Array) || array.length !== length) bad(`${name} must be a Float64Array of ${length} values`);
+    if (!(array instanceof Float64Array) || array.length !== length)
+      bad(`${name} must be a Float64Array of ${length} values`);
   }
   for (let c = 0; c < k; c++) if (!((model.weights[c] as number) > 0)) bad(`weight ${c} must be positive`);
 }
@@ -99,7 +111,11 @@ export function precisionLogDets(model: GmmModel): Float64Array {
     let ld = 0;
     for (let j = 0; j < d; j++) {
       const v = u[k * stride + j * diagStep] as number;
-      if (!(v > 0)) throw new GmmError('invalid_model', `invalid GMM model: component ${k} has a non-positive precision Cholesky diagonal`);
+      if (!(v > 0))
+        throw new GmmError(
+          'invalid_model',
+          `invalid GMM model: component ${k} has a non-positive precision Cholesky diagonal`,
+        );
       ld += Math.log(v);
     }
     logDet[k] = ld;

@@ -12,7 +12,12 @@ const MEANS = [
   [100, -43, 20, 9, 0],
 ];
 
-async function runGraph(bytes: Uint8Array, input: Float32Array, rows: number, dims: number): Promise<{ ll: Tensor; resp: Tensor }> {
+async function runGraph(
+  bytes: Uint8Array,
+  input: Float32Array,
+  rows: number,
+  dims: number,
+): Promise<{ ll: Tensor; resp: Tensor }> {
   const session = await InferenceSession.create(bytes);
   try {
     const out = await session.run({ [GMM_TENSORS.input]: new Tensor('float32', input, [rows, dims]) });
@@ -42,11 +47,18 @@ describe('exportGmm', () => {
       const gotResp = resp.data as Float32Array;
       expect(expectedLl[rows - 1]).toBeLessThan(-500);
       for (let n = 0; n < rows; n++) {
-        expect(Math.abs(gotLl[n]! - expectedLl[n]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expectedLl[n]!)));
-        for (let k = 0; k < 3; k++) expect(Math.abs(gotResp[n * 3 + k]! - expectedResp[n * 3 + k]!)).toBeLessThan(1e-4);
+        expect(Math.abs(gotLl[n]! - expectedLl[n]!)).toBeLessThan(
+          1e-4 * Math.max(1, Math.abs(expectedLl[n]!)),
+        );
+        for (let k = 0; k < 3; k++)
+          expect(Math.abs(gotResp[n * 3 + k]! - expectedResp[n * 3 + k]!)).toBeLessThan(1e-4);
       }
       // Responsibilities that are all equal would pass a loose comparison; these clusters are distinct.
-      const hard = new Set(Array.from({ length: rows }, (_, n) => [0, 1, 2].reduce((b, k) => (gotResp[n * 3 + k]! > gotResp[n * 3 + b]! ? k : b), 0)));
+      const hard = new Set(
+        Array.from({ length: rows }, (_, n) =>
+          [0, 1, 2].reduce((b, k) => (gotResp[n * 3 + k]! > gotResp[n * 3 + b]! ? k : b), 0),
+        ),
+      );
       expect(hard.size).toBe(3);
     });
 
@@ -66,43 +78,52 @@ describe('exportGmm', () => {
   // regCovar (1e-6) their precisions reach 1e6; an expanded quadratic a·x² + b·x + c then cancels in
   // float32 (on 8×8 digits the served log-likelihood was off by thousands). Centring on each
   // component's mean before scaling keeps it exact.
-  it.each(['full', 'diag'] as const)('%s: stays within float32 rounding of float64 scoring on near-constant columns', async (covariance) => {
-    const sample = syntheticMixture(1500, MEANS, { seed: 9, spread: 1.5 });
-    const dims = 7;
-    const rows = sample.rows;
-    const data = new Float64Array(rows * dims);
-    let noise = 12345;
-    const tiny = () => ((noise = (noise * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 2e-4;
-    for (let n = 0; n < rows; n++) {
-      data.set(sample.data.subarray(n * 5, n * 5 + 5), n * dims);
-      data[n * dims + 5] = 3.7;
-      data[n * dims + 6] = 8 * (sample.labels[n] as number) + tiny();
-    }
-    const model = fitGmm(data, rows, dims, { components: 3, covariance, seed: 2 });
-    const input = Float32Array.from(data.subarray(0, 400 * dims));
-    const expected = scoreSamples(model, Float64Array.from(input), 400);
-    const { ll } = await runGraph(exportGmm(model), input, 400, dims);
-    const got = ll.data as Float32Array;
-    let worst = 0;
-    for (let n = 0; n < 400; n++) worst = Math.max(worst, Math.abs(got[n]! - expected[n]!) / Math.max(1, Math.abs(expected[n]!)));
-    expect(worst).toBeLessThan(1e-4);
-  });
+  it.each(['full', 'diag'] as const)(
+    '%s: stays within float32 rounding of float64 scoring on near-constant columns',
+    async (covariance) => {
+      const sample = syntheticMixture(1500, MEANS, { seed: 9, spread: 1.5 });
+      const dims = 7;
+      const rows = sample.rows;
+      const data = new Float64Array(rows * dims);
+      let noise = 12345;
+      const tiny = () => ((noise = (noise * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 2e-4;
+      for (let n = 0; n < rows; n++) {
+        data.set(sample.data.subarray(n * 5, n * 5 + 5), n * dims);
+        data[n * dims + 5] = 3.7;
+        data[n * dims + 6] = 8 * (sample.labels[n] as number) + tiny();
+      }
+      const model = fitGmm(data, rows, dims, { components: 3, covariance, seed: 2 });
+      const input = Float32Array.from(data.subarray(0, 400 * dims));
+      const expected = scoreSamples(model, Float64Array.from(input), 400);
+      const { ll } = await runGraph(exportGmm(model), input, 400, dims);
+      const got = ll.data as Float32Array;
+      let worst = 0;
+      for (let n = 0; n < 400; n++)
+        worst = Math.max(worst, Math.abs(got[n]! - expected[n]!) / Math.max(1, Math.abs(expected[n]!)));
+      expect(worst).toBeLessThan(1e-4);
+    },
+  );
 
   it('refuses a model whose arrays do not match its sizes', () => {
     const sample = syntheticMixture(200, MEANS, { seed: 1 });
     const model = fitGmm(sample.data, 200, 5, { components: 2 });
-    expect(() => exportGmm({ ...model, means: new Float64Array(3) })).toThrow(/means must be a Float64Array of 10 values/);
+    expect(() => exportGmm({ ...model, means: new Float64Array(3) })).toThrow(
+      /means must be a Float64Array of 10 values/,
+    );
   });
 
-  it.each(['full', 'diag'] as const)('refuses, as scoring does, a %s model whose precision Cholesky diagonal is not positive', (covariance) => {
-    const sample = syntheticMixture(200, MEANS, { seed: 1 });
-    const model = fitGmm(sample.data, 200, 5, { components: 2, covariance });
-    const broken = Float64Array.from(model.precisionsCholesky);
-    // Component 1's second diagonal value: block offset + 1 * (d + 1) for full, + 1 for diag.
-    broken[covariance === 'full' ? 25 + 6 : 5 + 1] = 0;
-    const damaged = { ...model, precisionsCholesky: broken };
-    for (const use of [() => exportGmm(damaged), () => scoreSamples(damaged, sample.data, 200)]) {
-      expect(use).toThrow('invalid GMM model: component 1 has a non-positive precision Cholesky diagonal');
-    }
-  });
+  it.each(['full', 'diag'] as const)(
+    'refuses, as scoring does, a %s model whose precision Cholesky diagonal is not positive',
+    (covariance) => {
+      const sample = syntheticMixture(200, MEANS, { seed: 1 });
+      const model = fitGmm(sample.data, 200, 5, { components: 2, covariance });
+      const broken = Float64Array.from(model.precisionsCholesky);
+      // Component 1's second diagonal value: block offset + 1 * (d + 1) for full, + 1 for diag.
+      broken[covariance === 'full' ? 25 + 6 : 5 + 1] = 0;
+      const damaged = { ...model, precisionsCholesky: broken };
+      for (const use of [() => exportGmm(damaged), () => scoreSamples(damaged, sample.data, 200)]) {
+        expect(use).toThrow('invalid GMM model: component 1 has a non-positive precision Cholesky diagonal');
+      }
+    },
+  );
 });

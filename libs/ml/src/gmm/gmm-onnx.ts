@@ -32,17 +32,50 @@ export function exportGmm(model: GmmModel): Uint8Array {
   const g = new OnnxGraphBuilder(`aimass_gmm_${covariance}`);
   const input = g.input(GMM_TENSORS.input, d);
   const rows = g.op('Reshape', [input, g.int64Constant('gmm.row_shape', [3], [-1, 1, d])], 'gmm.rows');
-  const centred = g.op('Sub', [rows, g.constant('gmm.means', [kk, d], Float32Array.from(means))], 'gmm.centred');
+  const centred = g.op(
+    'Sub',
+    [rows, g.constant('gmm.means', [kk, d], Float32Array.from(means))],
+    'gmm.centred',
+  );
   // full: [batch, K, D] → [K, batch, D] · [K, D, D], each component's rows times its own factor.
   const whitened =
     covariance === 'full'
-      ? g.op('MatMul', [g.op('Transpose', [centred], 'gmm.by_component', [{ name: 'perm', type: Attr.INTS, ints: [1, 0, 2] }]), g.constant('gmm.precision_cholesky', [kk, d, d], Float32Array.from(u))], 'gmm.whitened')
-      : g.op('Mul', [centred, g.constant('gmm.precision_sqrt', [kk, d], Float32Array.from(u))], 'gmm.whitened');
+      ? g.op(
+          'MatMul',
+          [
+            g.op('Transpose', [centred], 'gmm.by_component', [
+              { name: 'perm', type: Attr.INTS, ints: [1, 0, 2] },
+            ]),
+            g.constant('gmm.precision_cholesky', [kk, d, d], Float32Array.from(u)),
+          ],
+          'gmm.whitened',
+        )
+      : g.op(
+          'Mul',
+          [centred, g.constant('gmm.precision_sqrt', [kk, d], Float32Array.from(u))],
+          'gmm.whitened',
+        );
   const squared = g.op('Mul', [whitened, whitened], 'gmm.squared');
-  let mahalanobis = g.op('ReduceSum', [squared, g.int64Constant('gmm.last_axis', [1], [2])], 'gmm.mahalanobis', [{ name: 'keepdims', type: Attr.INT, i: 0 }]);
-  if (covariance === 'full') mahalanobis = g.op('Transpose', [mahalanobis], 'gmm.mahalanobis_by_row', [{ name: 'perm', type: Attr.INTS, ints: [1, 0] }]);
-  const halfMaha = g.op('Mul', [mahalanobis, g.constant('gmm.minus_half', [], Float32Array.of(-0.5))], 'gmm.neg_half_mahalanobis');
-  const logProb = g.op('Add', [halfMaha, g.constant('gmm.log_const', [kk], Float32Array.from(logConst))], 'gmm.weighted_log_prob');
+  let mahalanobis = g.op(
+    'ReduceSum',
+    [squared, g.int64Constant('gmm.last_axis', [1], [2])],
+    'gmm.mahalanobis',
+    [{ name: 'keepdims', type: Attr.INT, i: 0 }],
+  );
+  if (covariance === 'full')
+    mahalanobis = g.op('Transpose', [mahalanobis], 'gmm.mahalanobis_by_row', [
+      { name: 'perm', type: Attr.INTS, ints: [1, 0] },
+    ]);
+  const halfMaha = g.op(
+    'Mul',
+    [mahalanobis, g.constant('gmm.minus_half', [], Float32Array.of(-0.5))],
+    'gmm.neg_half_mahalanobis',
+  );
+  const logProb = g.op(
+    'Add',
+    [halfMaha, g.constant('gmm.log_const', [kk], Float32Array.from(logConst))],
+    'gmm.weighted_log_prob',
+  );
   const ll = g.op('ReduceLogSumExp', [logProb], 'gmm.log_likelihood', [
     { name: 'axes', type: Attr.INTS, ints: [1] },
     { name: 'keepdims', type: Attr.INT, i: 0 },

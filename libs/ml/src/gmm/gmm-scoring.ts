@@ -1,5 +1,11 @@
 import { transposeBlocks } from './cholesky.js';
-import { type ScoringFactors, allocateFactors, normaliseRows, finishFactors, weightedLogProb } from './gaussian-log-prob.js';
+import {
+  type ScoringFactors,
+  allocateFactors,
+  normaliseRows,
+  finishFactors,
+  weightedLogProb,
+} from './gaussian-log-prob.js';
 import { type GmmModel, checkData, checkModel, gmmParameterCount, precisionLogDets } from './gmm-model.js';
 
 // Applying a fitted mixture to data: per-sample log-likelihood, responsibilities, and the
@@ -32,7 +38,12 @@ export function aic(model: GmmModel, data: Float64Array | Float32Array, rows: nu
   return -2 * sum(scoreSamples(model, data, rows)) + 2 * gmmParameterCount(model);
 }
 
-function evaluate(model: GmmModel, data: Float64Array | Float32Array, rows: number, perRow: Float64Array | null): Float64Array {
+function evaluate(
+  model: GmmModel,
+  data: Float64Array | Float32Array,
+  rows: number,
+  perRow: Float64Array | null,
+): Float64Array {
   checkModel(model);
   const x = checkData(data, rows, model.dims);
   const f = factorsOf(model);

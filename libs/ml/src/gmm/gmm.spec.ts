@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { aic, bic, fitGmm, GmmError, type GmmFitOptions, gmmParameterCount, kmeansInitialParams, meanLogLikelihood, predictProba, scoreSamples } from './index.js';
+import {
+  aic,
+  bic,
+  fitGmm,
+  GmmError,
+  type GmmFitOptions,
+  gmmParameterCount,
+  kmeansInitialParams,
+  meanLogLikelihood,
+  predictProba,
+  scoreSamples,
+} from './index.js';
 import type { GmmModel } from './gmm-model.js';
 import { syntheticMixture } from './synthetic-mixture.js';
 
@@ -45,7 +56,11 @@ function covarianceOf(model: GmmModel, k: number): number[][] {
 
 describe('fitGmm', () => {
   describe.each(['full', 'diag'] as const)('%s covariance', (covariance) => {
-    const sample = syntheticMixture(3000, SEPARATED_MEANS, { seed: 11, axisAligned: covariance === 'diag', weights: [1, 2, 3, 2] });
+    const sample = syntheticMixture(3000, SEPARATED_MEANS, {
+      seed: 11,
+      axisAligned: covariance === 'diag',
+      weights: [1, 2, 3, 2],
+    });
 
     it('recovers the means and weights of a known mixture', () => {
       const model = fitGmm(sample.data, sample.rows, sample.dims, { components: 4, covariance, seed: 3 });
@@ -63,7 +78,12 @@ describe('fitGmm', () => {
       const proba = predictProba(model, sample.data.subarray(0, rows * 3), rows);
       for (let n = 0; n < rows; n++) {
         const x = Array.from(sample.data.subarray(n * 3, n * 3 + 3));
-        const logs = Array.from({ length: 4 }, (_, k) => Math.log(model.weights[k]!) + naiveLogDensity(x, Array.from(model.means.subarray(k * 3, k * 3 + 3)), covarianceOf(model, k)));
+        const logs = Array.from(
+          { length: 4 },
+          (_, k) =>
+            Math.log(model.weights[k]!) +
+            naiveLogDensity(x, Array.from(model.means.subarray(k * 3, k * 3 + 3)), covarianceOf(model, k)),
+        );
         const max = Math.max(...logs);
         const ll = max + Math.log(logs.reduce((s, v) => s + Math.exp(v - max), 0));
         expect(scores[n]).toBeCloseTo(ll, 9);
@@ -73,9 +93,18 @@ describe('fitGmm', () => {
 
     it('never lowers the log-likelihood from one EM iteration to the next', () => {
       const bounds: number[] = [];
-      fitGmm(sample.data, sample.rows, sample.dims, { components: 4, covariance, seed: 5, init: 'kmeans++', tol: 0, maxIter: 30, onIteration: (p) => bounds.push(p.lowerBound) });
+      fitGmm(sample.data, sample.rows, sample.dims, {
+        components: 4,
+        covariance,
+        seed: 5,
+        init: 'kmeans++',
+        tol: 0,
+        maxIter: 30,
+        onIteration: (p) => bounds.push(p.lowerBound),
+      });
       expect(bounds).toHaveLength(30);
-      for (let i = 1; i < bounds.length; i++) expect(bounds[i]!).toBeGreaterThanOrEqual(bounds[i - 1]! - 1e-9);
+      for (let i = 1; i < bounds.length; i++)
+        expect(bounds[i]!).toBeGreaterThanOrEqual(bounds[i - 1]! - 1e-9);
     });
   });
 
@@ -105,7 +134,9 @@ describe('fitGmm', () => {
     expect(many.lowerBound).toBeGreaterThanOrEqual(one.lowerBound);
     if (many.bestInit !== 0) expect(many.lowerBound).toBeGreaterThan(one.lowerBound);
     // The model returned is the winner's, not the last one's.
-    expect(meanLogLikelihood(many, sample.data, sample.rows)).toBeGreaterThanOrEqual(meanLogLikelihood(one, sample.data, sample.rows) - 1e-3);
+    expect(meanLogLikelihood(many, sample.data, sample.rows)).toBeGreaterThanOrEqual(
+      meanLogLikelihood(one, sample.data, sample.rows) - 1e-3,
+    );
   });
 
   it('is deterministic for a seed and starts where kmeansInitialParams says', () => {
@@ -115,7 +146,10 @@ describe('fitGmm', () => {
     const b = fitGmm(sample.data, sample.rows, 3, options);
     expect(b).toEqual(a);
     const single = { components: 4, seed: 77 };
-    const fromInit = fitGmm(sample.data, sample.rows, 3, { ...single, initialParams: kmeansInitialParams(sample.data, sample.rows, 3, single) });
+    const fromInit = fitGmm(sample.data, sample.rows, 3, {
+      ...single,
+      initialParams: kmeansInitialParams(sample.data, sample.rows, 3, single),
+    });
     const direct = fitGmm(sample.data, sample.rows, 3, single);
     expect(fromInit.means).toEqual(direct.means);
     expect(fromInit.lowerBound).toBe(direct.lowerBound);
@@ -129,7 +163,9 @@ describe('fitGmm', () => {
 
   it('ranks the true number of components best by BIC, and computes BIC and AIC from the likelihood', () => {
     const sample = syntheticMixture(2000, SEPARATED_MEANS, { seed: 8 });
-    const fits = [1, 2, 3, 4, 5, 6].map((k) => fitGmm(sample.data, sample.rows, 3, { components: k, seed: 1, nInit: 2 }));
+    const fits = [1, 2, 3, 4, 5, 6].map((k) =>
+      fitGmm(sample.data, sample.rows, 3, { components: k, seed: 1, nInit: 2 }),
+    );
     const bics = fits.map((m) => bic(m, sample.data, sample.rows));
     expect(bics.indexOf(Math.min(...bics)) + 1).toBe(4);
     const m = fits[3]!;
@@ -148,31 +184,156 @@ describe('fitGmm', () => {
     withInf[31] = Infinity;
     const constantRows = new Float64Array(60).fill(2);
     const cases: [string, Float64Array, number, number, GmmFitOptions, string, RegExp][] = [
-      ['NaN in the data', withNaN, 50, 3, { components: 2 }, 'non_finite_data', /non-finite value \(NaN\) at row 2, column 1/],
+      [
+        'NaN in the data',
+        withNaN,
+        50,
+        3,
+        { components: 2 },
+        'non_finite_data',
+        /non-finite value \(NaN\) at row 2, column 1/,
+      ],
       ['Infinity in the data', withInf, 50, 3, { components: 2 }, 'non_finite_data', /row 10, column 1/],
-      ['rows of the wrong width', good, 49, 3, { components: 2 }, 'invalid_shape', /150 values but 49 rows × 3 columns need 147/],
-      ['zero rows', new Float64Array(0), 0, 3, { components: 1 }, 'invalid_shape', /rows must be a positive integer/],
-      ['fewer rows than components', good.subarray(0, 9), 3, 3, { components: 4 }, 'too_few_rows', /4 components need at least 4 rows, got 3/],
-      ['fewer distinct rows than components', constantRows, 20, 3, { components: 2 }, 'too_few_distinct_rows', /only 1 distinct row\(s\) but 2 components/],
-      ['zero components', good, 50, 3, { components: 0 }, 'invalid_option', /components must be a positive integer, got 0/],
-      ['fractional components', good, 50, 3, { components: 2.5 }, 'invalid_option', /components must be a positive integer/],
-      ['an unknown covariance type', good, 50, 3, { components: 2, covariance: 'spherical' as 'full' }, 'invalid_option', /covariance must be one of full, diag, got spherical/],
-      ['nInit 0', good, 50, 3, { components: 2, nInit: 0 }, 'invalid_option', /nInit must be a positive integer/],
-      ['maxIter -1', good, 50, 3, { components: 2, maxIter: -1 }, 'invalid_option', /maxIter must be a positive integer/],
-      ['negative tol', good, 50, 3, { components: 2, tol: -1 }, 'invalid_option', /tol must be a finite number ≥ 0/],
-      ['NaN regCovar', good, 50, 3, { components: 2, regCovar: Number.NaN }, 'invalid_option', /regCovar must be a finite number ≥ 0/],
-      ['an unknown init', good, 50, 3, { components: 2, init: 'random' as 'kmeans' }, 'invalid_option', /init must be 'kmeans' or 'kmeans\+\+'/],
+      [
+        'rows of the wrong width',
+        good,
+        49,
+        3,
+        { components: 2 },
+        'invalid_shape',
+        /150 values but 49 rows × 3 columns need 147/,
+      ],
+      [
+        'zero rows',
+        new Float64Array(0),
+        0,
+        3,
+        { components: 1 },
+        'invalid_shape',
+        /rows must be a positive integer/,
+      ],
+      [
+        'fewer rows than components',
+        good.subarray(0, 9),
+        3,
+        3,
+        { components: 4 },
+        'too_few_rows',
+        /4 components need at least 4 rows, got 3/,
+      ],
+      [
+        'fewer distinct rows than components',
+        constantRows,
+        20,
+        3,
+        { components: 2 },
+        'too_few_distinct_rows',
+        /only 1 distinct row\(s\) but 2 components/,
+      ],
+      [
+        'zero components',
+        good,
+        50,
+        3,
+        { components: 0 },
+        'invalid_option',
+        /components must be a positive integer, got 0/,
+      ],
+      [
+        'fractional components',
+        good,
+        50,
+        3,
+        { components: 2.5 },
+        'invalid_option',
+        /components must be a positive integer/,
+      ],
+      [
+        'an unknown covariance type',
+        good,
+        50,
+        3,
+        { components: 2, covariance: 'spherical' as 'full' },
+        'invalid_option',
+        /covariance must be one of full, diag, got spherical/,
+      ],
+      [
+        'nInit 0',
+        good,
+        50,
+        3,
+        { components: 2, nInit: 0 },
+        'invalid_option',
+        /nInit must be a positive integer/,
+      ],
+      [
+        'maxIter -1',
+        good,
+        50,
+        3,
+        { components: 2, maxIter: -1 },
+        'invalid_option',
+        /maxIter must be a positive integer/,
+      ],
+      [
+        'negative tol',
+        good,
+        50,
+        3,
+        { components: 2, tol: -1 },
+        'invalid_option',
+        /tol must be a finite number ≥ 0/,
+      ],
+      [
+        'NaN regCovar',
+        good,
+        50,
+        3,
+        { components: 2, regCovar: Number.NaN },
+        'invalid_option',
+        /regCovar must be a finite number ≥ 0/,
+      ],
+      [
+        'an unknown init',
+        good,
+        50,
+        3,
+        { components: 2, init: 'random' as 'kmeans' },
+        'invalid_option',
+        /init must be 'kmeans' or 'kmeans\+\+'/,
+      ],
       [
         'initial params of the wrong size',
-        good, 50, 3,
-        { components: 2, initialParams: { weights: Float64Array.of(0.5, 0.5), means: new Float64Array(5), covariances: new Float64Array(18) } },
-        'invalid_option', /initialParams.means must be a Float64Array of 6 values/,
+        good,
+        50,
+        3,
+        {
+          components: 2,
+          initialParams: {
+            weights: Float64Array.of(0.5, 0.5),
+            means: new Float64Array(5),
+            covariances: new Float64Array(18),
+          },
+        },
+        'invalid_option',
+        /initialParams.means must be a Float64Array of 6 values/,
       ],
       [
         'initial params with several initialisations',
-        good, 50, 3,
-        { components: 2, nInit: 2, initialParams: { weights: Float64Array.of(0.5, 0.5), means: new Float64Array(6), covariances: new Float64Array(18) } },
-        'invalid_option', /nInit must be 1 when initialParams fixes the start/,
+        good,
+        50,
+        3,
+        {
+          components: 2,
+          nInit: 2,
+          initialParams: {
+            weights: Float64Array.of(0.5, 0.5),
+            means: new Float64Array(6),
+            covariances: new Float64Array(18),
+          },
+        },
+        'invalid_option',
+        /nInit must be 1 when initialParams fixes the start/,
       ],
     ];
     it.each(cases)('%s', (_name, data, rows, cols, options, reason, message) => {
@@ -191,14 +352,20 @@ describe('fitGmm', () => {
       // The third column is constant, so without regCovar every covariance is singular.
       const data = Float64Array.from(good);
       for (let n = 0; n < 50; n++) data[n * 3 + 2] = 1;
-      expect(() => fitGmm(data, 50, 3, { components: 2, regCovar: 0 })).toThrow(/not positive definite.*increase regCovar/);
+      expect(() => fitGmm(data, 50, 3, { components: 2, regCovar: 0 })).toThrow(
+        /not positive definite.*increase regCovar/,
+      );
       expect(() => fitGmm(data, 50, 3, { components: 2 })).not.toThrow();
     });
 
     it('scoring data whose width does not match the model', () => {
       const model = fitGmm(good, 50, 3, { components: 2 });
-      expect(() => scoreSamples(model, good.subarray(0, 100), 50)).toThrow(/100 values but 50 rows × 3 columns need 150/);
-      expect(() => predictProba({ ...model, weights: new Float64Array(3) }, good, 50)).toThrow(/weights must be a Float64Array of 2 values/);
+      expect(() => scoreSamples(model, good.subarray(0, 100), 50)).toThrow(
+        /100 values but 50 rows × 3 columns need 150/,
+      );
+      expect(() => predictProba({ ...model, weights: new Float64Array(3) }, good, 50)).toThrow(
+        /weights must be a Float64Array of 2 values/,
+      );
     });
   });
 });
@@ -207,7 +374,8 @@ describe('fitGmm', () => {
 export function matchedMeanErrors(trueMeans: number[][], fitted: Float64Array): number[] {
   const k = trueMeans.length;
   const d = trueMeans[0]!.length;
-  const dist = (a: number, b: number): number => Math.hypot(...trueMeans[a]!.map((v, j) => v - fitted[b * d + j]!));
+  const dist = (a: number, b: number): number =>
+    Math.hypot(...trueMeans[a]!.map((v, j) => v - fitted[b * d + j]!));
   let best: number[] = [];
   let bestCost = Infinity;
   const permute = (prefix: number[], rest: number[]): void => {
@@ -222,6 +390,9 @@ export function matchedMeanErrors(trueMeans: number[][], fitted: Float64Array): 
     }
     rest.forEach((r, i) => permute([...prefix, r], [...rest.slice(0, i), ...rest.slice(i + 1)]));
   };
-  permute([], Array.from({ length: k }, (_, i) => i));
+  permute(
+    [],
+    Array.from({ length: k }, (_, i) => i),
+  );
   return best;
 }

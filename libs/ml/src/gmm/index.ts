@@ -1,4 +1,10 @@
-export { type GmmFitOptions, type GmmInitialParams, type GmmIterationProgress, fitGmm, kmeansInitialParams } from './fit-gmm.js';
+export {
+  type GmmFitOptions,
+  type GmmInitialParams,
+  type GmmIterationProgress,
+  fitGmm,
+  kmeansInitialParams,
+} from './fit-gmm.js';
 export { GmmError, type GmmErrorReason } from './gmm-error.js';
 export { COVARIANCE_TYPES, type CovarianceType, type GmmModel, gmmParameterCount } from './gmm-model.js';
 export { GMM_TENSORS, exportGmm } from './gmm-onnx.js';

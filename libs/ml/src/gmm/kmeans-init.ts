@@ -34,7 +34,13 @@ export function kmeansLabels(
   }
 }
 
-function seedCentres(x: Float64Array, rows: number, d: number, k: number, random: () => number): Float64Array {
+function seedCentres(
+  x: Float64Array,
+  rows: number,
+  d: number,
+  k: number,
+  random: () => number,
+): Float64Array {
   const centres = new Float64Array(k * d);
   const closest = new Float64Array(rows);
   const candidate = new Float64Array(rows);
@@ -91,7 +97,14 @@ function sampleRow(cumulative: Float64Array, weights: Float64Array, target: numb
 }
 
 /** out[n] = min(bound[n], |x_n − x_row|²) (no bound when null); returns the sum. */
-function distancesTo(x: Float64Array, rows: number, d: number, row: number, bound: Float64Array | null, out: Float64Array): number {
+function distancesTo(
+  x: Float64Array,
+  rows: number,
+  d: number,
+  row: number,
+  bound: Float64Array | null,
+  out: Float64Array,
+): number {
   const ro = row * d;
   let total = 0;
   for (let n = 0; n < rows; n++) {
@@ -109,7 +122,14 @@ function distancesTo(x: Float64Array, rows: number, d: number, row: number, boun
 }
 
 /** Nearest-centre labels; returns how many changed. */
-function assign(x: Float64Array, rows: number, d: number, k: number, centres: Float64Array, labels: Int32Array): number {
+function assign(
+  x: Float64Array,
+  rows: number,
+  d: number,
+  k: number,
+  centres: Float64Array,
+  labels: Int32Array,
+): number {
   let changed = 0;
   for (let n = 0; n < rows; n++) {
     const xo = n * d;

@@ -60,7 +60,14 @@ export function allocateMStepScratch(components: number, dims: number): MStepScr
  * `regCovar` added to every variance. Rows whose responsibility for a component is exactly zero
  * are skipped for that component (they add exactly nothing).
  */
-export function maximisationStep(x: Float64Array, rows: number, resp: Float64Array, regCovar: number, params: MixtureParams, scratch: MStepScratch): void {
+export function maximisationStep(
+  x: Float64Array,
+  rows: number,
+  resp: Float64Array,
+  regCovar: number,
+  params: MixtureParams,
+  scratch: MStepScratch,
+): void {
   const { components: kk, dims: d, weights, means } = params;
   const { mass } = scratch;
   mass.fill(MASS_FLOOR);
@@ -90,7 +97,14 @@ export function maximisationStep(x: Float64Array, rows: number, resp: Float64Arr
   else diagCovariances(x, rows, resp, regCovar, params, mass);
 }
 
-function fullCovariances(x: Float64Array, rows: number, resp: Float64Array, regCovar: number, params: MixtureParams, scratch: MStepScratch): void {
+function fullCovariances(
+  x: Float64Array,
+  rows: number,
+  resp: Float64Array,
+  regCovar: number,
+  params: MixtureParams,
+  scratch: MStepScratch,
+): void {
   const { components: kk, dims: d, means, covariances: cov } = params;
   const { mass, block, weightedBlock: wblock } = scratch;
   const dd = d * d;
@@ -133,7 +147,14 @@ function fullCovariances(x: Float64Array, rows: number, resp: Float64Array, regC
  * register tiles so each load feeds two multiply-adds. Tiles on the diagonal also write the one
  * entry just above it; the caller mirrors the lower triangle over the upper one afterwards.
  */
-function accumulateBlock(block: Float64Array, wblock: Float64Array, nb: number, d: number, cov: Float64Array, co: number): void {
+function accumulateBlock(
+  block: Float64Array,
+  wblock: Float64Array,
+  nb: number,
+  d: number,
+  cov: Float64Array,
+  co: number,
+): void {
   let i = 0;
   for (; i + 1 < d; i += 2) {
     const ia = i * BLOCK_ROWS;
@@ -174,7 +195,14 @@ function accumulateBlock(block: Float64Array, wblock: Float64Array, nb: number, 
   }
 }
 
-function diagCovariances(x: Float64Array, rows: number, resp: Float64Array, regCovar: number, params: MixtureParams, mass: Float64Array): void {
+function diagCovariances(
+  x: Float64Array,
+  rows: number,
+  resp: Float64Array,
+  regCovar: number,
+  params: MixtureParams,
+  mass: Float64Array,
+): void {
   const { components: kk, dims: d, means, covariances: cov } = params;
   cov.fill(0);
   for (let n = 0; n < rows; n++) {
@@ -201,7 +229,12 @@ function diagCovariances(x: Float64Array, rows: number, resp: Float64Array, regC
  * positive definite, which regCovar normally prevents. `logDet` is scratch of K values, `work`
  * of D×D.
  */
-export function computeFactors(params: MixtureParams, factors: ScoringFactors, logDet: Float64Array, work: Float64Array): void {
+export function computeFactors(
+  params: MixtureParams,
+  factors: ScoringFactors,
+  logDet: Float64Array,
+  work: Float64Array,
+): void {
   const { components: kk, dims: d, covariances: cov } = params;
   factors.means.set(params.means);
   if (params.covariance === 'full') {

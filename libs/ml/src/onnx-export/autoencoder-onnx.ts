@@ -40,12 +40,22 @@ export function exportAutoencoder(model: AutoencoderExport): AutoencoderGraphs {
 }
 
 /** Encoder body from a scaled input; returns the latent code (VAE: the mean) and, for a VAE, the log-variance. */
-function encode(g: OnnxGraphBuilder, model: AutoencoderExport, x: string): { latent: string; logVar?: string } {
-  const lastWidth = model.encoder.length > 0 ? (model.encoder[model.encoder.length - 1] as DenseLayer).bias.length : model.inputDim;
+function encode(
+  g: OnnxGraphBuilder,
+  model: AutoencoderExport,
+  x: string,
+): { latent: string; logVar?: string } {
+  const lastWidth =
+    model.encoder.length > 0
+      ? (model.encoder[model.encoder.length - 1] as DenseLayer).bias.length
+      : model.inputDim;
   const h = model.encoder.length > 0 ? g.dense('encoder', model.encoder, x, model.inputDim) : x;
   if (model.kind === 'ae') return { latent: h };
   if (!model.mean || !model.logVar) throw new Error('a VAE export needs its mean and logVar heads');
-  return { latent: g.dense('z_mean_head', [model.mean], h, lastWidth), logVar: g.dense('z_log_var_head', [model.logVar], h, lastWidth) };
+  return {
+    latent: g.dense('z_mean_head', [model.mean], h, lastWidth),
+    logVar: g.dense('z_log_var_head', [model.logVar], h, lastWidth),
+  };
 }
 
 function encoderGraph(model: AutoencoderExport): Uint8Array {
@@ -65,7 +75,11 @@ function decoderGraph(model: AutoencoderExport): Uint8Array {
   const g = new OnnxGraphBuilder(`aimass_${model.kind}_decoder`);
   const z = g.input(AUTOENCODER_TENSORS.latent, model.latentDim);
   const out = g.dense('decoder', model.decoder, z, model.latentDim);
-  g.output(model.scaling ? g.scaleOut(out, model.scaling) : out, AUTOENCODER_TENSORS.reconstruction, model.inputDim);
+  g.output(
+    model.scaling ? g.scaleOut(out, model.scaling) : out,
+    AUTOENCODER_TENSORS.reconstruction,
+    model.inputDim,
+  );
   return g.encode(`aimass ${model.kind} decoder: latent code to reconstructed raw features`);
 }
 
@@ -83,7 +97,13 @@ function anomalyGraph(model: AutoencoderExport): Uint8Array {
     { name: 'keepdims', type: Type.INT, i: 0 },
   ]);
   g.output(score, AUTOENCODER_TENSORS.score, undefined);
-  g.output(model.scaling ? g.scaleOut(recon, model.scaling) : recon, AUTOENCODER_TENSORS.reconstruction, model.inputDim);
+  g.output(
+    model.scaling ? g.scaleOut(recon, model.scaling) : recon,
+    AUTOENCODER_TENSORS.reconstruction,
+    model.inputDim,
+  );
   g.output(latent, AUTOENCODER_TENSORS.latent, model.latentDim);
-  return g.encode(`aimass ${model.kind} anomaly scorer: score is the mean squared reconstruction error over scaled features`);
+  return g.encode(
+    `aimass ${model.kind} anomaly scorer: score is the mean squared reconstruction error over scaled features`,
+  );
 }

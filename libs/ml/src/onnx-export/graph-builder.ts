@@ -9,7 +9,14 @@ export interface FeatureScaling {
   readonly scale: Float32Array;
 }
 
-const ACTIVATION_OPS = { linear: undefined, relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', leaky_relu: 'LeakyRelu' } as const;
+const ACTIVATION_OPS = {
+  linear: undefined,
+  relu: 'Relu',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  softmax: 'Softmax',
+  leaky_relu: 'LeakyRelu',
+} as const;
 
 /**
  * Builds one FP32 ONNX graph (opset 13) from dense stacks and a few elementwise ops. Every tensor
@@ -70,13 +77,21 @@ export class OnnxGraphBuilder {
     layers.forEach((layer, index) => {
       const outputs = layer.bias.length;
       if (layer.weights.length !== width * outputs) {
-        throw new OnnxExportError(`${prefix} layer ${index}: weights hold ${layer.weights.length} values, ${width} x ${outputs} expected`);
+        throw new OnnxExportError(
+          `${prefix} layer ${index}: weights hold ${layer.weights.length} values, ${width} x ${outputs} expected`,
+        );
       }
       const w = this.constant(`${prefix}_${index}.weight`, [width, outputs], layer.weights);
       const b = this.constant(`${prefix}_${index}.bias`, [outputs], layer.bias);
       current = this.op('Gemm', [current, w, b], `${prefix}_${index}.gemm`);
       const op = ACTIVATION_OPS[layer.activation];
-      if (op !== undefined) current = this.op(op, [current], `${prefix}_${index}.${layer.activation}`, activationAttributes(layer));
+      if (op !== undefined)
+        current = this.op(
+          op,
+          [current],
+          `${prefix}_${index}.${layer.activation}`,
+          activationAttributes(layer),
+        );
       width = outputs;
     });
     return current;
@@ -97,24 +112,38 @@ export class OnnxGraphBuilder {
   }
 
   encode(docString: string): Uint8Array {
-    return encodeOnnxModel({ name: this.graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs }, docString);
+    return encodeOnnxModel(
+      {
+        name: this.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+      docString,
+    );
   }
 
   private claim(name: string): void {
-    if (this.names.has(name)) throw new OnnxExportError(`tensor name '${name}' is used twice in ${this.graphName}`);
+    if (this.names.has(name))
+      throw new OnnxExportError(`tensor name '${name}' is used twice in ${this.graphName}`);
     this.names.add(name);
   }
 }
 
 function activationAttributes(layer: DenseLayer): onnx.IAttributeProto[] {
   const Type = onnx.AttributeProto.AttributeType;
-  if (layer.activation === 'leaky_relu') return [{ name: 'alpha', type: Type.FLOAT, f: layer.alpha ?? DEFAULT_LEAKY_RELU_ALPHA }];
+  if (layer.activation === 'leaky_relu')
+    return [{ name: 'alpha', type: Type.FLOAT, f: layer.alpha ?? DEFAULT_LEAKY_RELU_ALPHA }];
   if (layer.activation === 'softmax') return [{ name: 'axis', type: Type.INT, i: -1 }];
   return [];
 }
 
 /** FP32 value info shaped [batch, ...rest] with a symbolic batch dimension. */
 function valueInfo(name: string, rest: number[]): onnx.IValueInfoProto {
-  const dim: onnx.TensorShapeProto.IDimension[] = [{ dimParam: 'batch' }, ...rest.map((d) => ({ dimValue: d }))];
+  const dim: onnx.TensorShapeProto.IDimension[] = [
+    { dimParam: 'batch' },
+    ...rest.map((d) => ({ dimValue: d })),
+  ];
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
 }

@@ -48,13 +48,19 @@ export class InferenceGrpcController {
   }
 
   @GrpcMethod(OIP, 'ModelInfer')
-  modelInfer(req: oip.ModelInferRequest__Output, md: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<oip.ModelInferResponse> {
+  modelInfer(
+    req: oip.ModelInferRequest__Output,
+    md: Metadata,
+    call: ServerUnaryCall<unknown, unknown>,
+  ): Promise<oip.ModelInferResponse> {
     return this.inference.infer(req, traceContextOf(md), deadlineOf(call));
   }
 
   /** Pass-through: the raw duplex call, so each message costs no Observable machinery (see InferenceService.serveStream). */
   @GrpcStreamCall(OIP, 'ModelStreamInfer')
-  modelStreamInfer(call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>): Promise<void> {
+  modelStreamInfer(
+    call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>,
+  ): Promise<void> {
     return this.inference.serveStream(call, traceContextOf(call.metadata), deadlineOf(call));
   }
 
@@ -74,7 +80,9 @@ export class InferenceGrpcController {
   }
 
   @GrpcMethod(OIP, 'RepositoryModelUnload')
-  repositoryModelUnload(req: oip.RepositoryModelUnloadRequest__Output): Promise<oip.RepositoryModelUnloadResponse> {
+  repositoryModelUnload(
+    req: oip.RepositoryModelUnloadRequest__Output,
+  ): Promise<oip.RepositoryModelUnloadResponse> {
     return this.repository.unload(req);
   }
 }

@@ -14,8 +14,17 @@ import { ModelVersionStore } from '../services/model-version-store.service.js';
 export class RegistryEventsController {
   constructor(private readonly store: ModelVersionStore) {}
 
-  @EventPattern<Record<string, Envelope<'registry.alias.moved'>>>(subjects.event('registry.alias.moved'), { durable: `inference-${hostname()}-${process.pid}-aliases`.replace(/[.*>\s]/g, '_'), newOnly: true, expireWhenIdleMs: 60_000 })
+  @EventPattern<Record<string, Envelope<'registry.alias.moved'>>>(subjects.event('registry.alias.moved'), {
+    durable: `inference-${hostname()}-${process.pid}-aliases`.replace(/[.*>\s]/g, '_'),
+    newOnly: true,
+    expireWhenIdleMs: 60_000,
+  })
   aliasMoved(@Payload() event: Envelope<'registry.alias.moved'>): Promise<void> {
-    return this.store.aliasMoved(event.data.model, event.data.alias, event.data.version, event.data.previous_version);
+    return this.store.aliasMoved(
+      event.data.model,
+      event.data.alias,
+      event.data.version,
+      event.data.previous_version,
+    );
   }
 }

@@ -49,16 +49,35 @@ class ScrapedMetric {
   ) {}
 
   /** What prom-client's registry reads from a metric when it is scraped. */
-  get(): Promise<{ name: string; help: string; type: string; aggregator: 'sum'; values: MetricValue<string>[] }> {
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() });
+  get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: 'sum';
+    values: MetricValue<string>[];
+  }> {
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.values(),
+    });
   }
 }
 
-function counterValues(series: Iterable<VersionSeries>, read: (s: VersionSeries) => number): MetricValue<string>[] {
+function counterValues(
+  series: Iterable<VersionSeries>,
+  read: (s: VersionSeries) => number,
+): MetricValue<string>[] {
   return [...series].map((s) => ({ labels: { ...s.labels }, value: read(s) }));
 }
 
-function histogramValues(name: string, series: Iterable<VersionSeries>, read: (s: VersionSeries) => Buckets): MetricValue<string>[] {
+function histogramValues(
+  name: string,
+  series: Iterable<VersionSeries>,
+  read: (s: VersionSeries) => Buckets,
+): MetricValue<string>[] {
   const out: (MetricValue<string> & { metricName: string })[] = [];
   for (const s of series) {
     const b = read(s);
@@ -88,19 +107,58 @@ export class InferenceMetricsRepository {
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
     const all = () => this.series.values();
-    this.failure = new Counter({ name: 'aimass_inference_request_failure_total', help: 'Failed inference requests, by gRPC status', labelNames: [...labelNames, 'reason'], registers: [registry] });
+    this.failure = new Counter({
+      name: 'aimass_inference_request_failure_total',
+      help: 'Failed inference requests, by gRPC status',
+      labelNames: [...labelNames, 'reason'],
+      registers: [registry],
+    });
     const metrics = [
-      new ScrapedMetric('aimass_inference_request_success_total', 'Successful inference requests', 'counter', () => counterValues(all(), (s) => s.success)),
-      new ScrapedMetric('aimass_inference_count_total', 'Inferences performed (a batch of n counts n)', 'counter', () => counterValues(all(), (s) => s.inferences)),
-      new ScrapedMetric('aimass_inference_exec_count_total', 'Model executions (a batch counts once)', 'counter', () => counterValues(all(), (s) => s.executions)),
-      new ScrapedMetric('aimass_inference_request_duration_us', 'End-to-end request time in the server (µs)', 'histogram', () => histogramValues('aimass_inference_request_duration_us', all(), (s) => s.requestUs)),
-      new ScrapedMetric('aimass_inference_queue_duration_us', 'Time waiting in the scheduler (µs)', 'histogram', () => histogramValues('aimass_inference_queue_duration_us', all(), (s) => s.queueUs)),
-      new ScrapedMetric('aimass_inference_compute_infer_duration_us', 'Model execution time (µs)', 'histogram', () => histogramValues('aimass_inference_compute_infer_duration_us', all(), (s) => s.computeUs)),
+      new ScrapedMetric(
+        'aimass_inference_request_success_total',
+        'Successful inference requests',
+        'counter',
+        () => counterValues(all(), (s) => s.success),
+      ),
+      new ScrapedMetric(
+        'aimass_inference_count_total',
+        'Inferences performed (a batch of n counts n)',
+        'counter',
+        () => counterValues(all(), (s) => s.inferences),
+      ),
+      new ScrapedMetric(
+        'aimass_inference_exec_count_total',
+        'Model executions (a batch counts once)',
+        'counter',
+        () => counterValues(all(), (s) => s.executions),
+      ),
+      new ScrapedMetric(
+        'aimass_inference_request_duration_us',
+        'End-to-end request time in the server (µs)',
+        'histogram',
+        () => histogramValues('aimass_inference_request_duration_us', all(), (s) => s.requestUs),
+      ),
+      new ScrapedMetric(
+        'aimass_inference_queue_duration_us',
+        'Time waiting in the scheduler (µs)',
+        'histogram',
+        () => histogramValues('aimass_inference_queue_duration_us', all(), (s) => s.queueUs),
+      ),
+      new ScrapedMetric(
+        'aimass_inference_compute_infer_duration_us',
+        'Model execution time (µs)',
+        'histogram',
+        () => histogramValues('aimass_inference_compute_infer_duration_us', all(), (s) => s.computeUs),
+      ),
     ];
     for (const m of metrics) registry.registerMetric(m as unknown as Metric);
   }
 
-  recordSuccess(model: string, version: string, r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number; leader: boolean }): void {
+  recordSuccess(
+    model: string,
+    version: string,
+    r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number; leader: boolean },
+  ): void {
     const s = this.of(model, version);
     s.success++;
     s.requestUs.observe(r.requestUs);

@@ -24,10 +24,16 @@ export class OrtRepository {
       graphOptimizationLevel: 'all',
     } as const;
     try {
-      if (this.config.inference.execution === 'worker') return new ModelInstance(await WorkerRunner.open(bytes, options));
-      return new ModelInstance(new InProcessRunner(await ort.InferenceSession.create(bytes, options), ort.Tensor as never));
+      if (this.config.inference.execution === 'worker')
+        return new ModelInstance(await WorkerRunner.open(bytes, options));
+      return new ModelInstance(
+        new InProcessRunner(await ort.InferenceSession.create(bytes, options), ort.Tensor as never),
+      );
     } catch (err) {
-      throw new FailedPreconditionError(`${label} cannot be loaded by onnxruntime: ${(err as Error).message}`, { cause: err });
+      throw new FailedPreconditionError(
+        `${label} cannot be loaded by onnxruntime: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }

@@ -8,6 +8,11 @@ export class PredictionSummaryRepository {
   constructor(private readonly bus: EventBus) {}
 
   async publish(summary: EventData<'inference.prediction.summary'>): Promise<void> {
-    await this.bus.publish(subjects.predictions('inference'), 'inference.prediction.summary', 'predictions', summary);
+    await this.bus.publish(
+      subjects.predictions('inference'),
+      'inference.prediction.summary',
+      'predictions',
+      summary,
+    );
   }
 }

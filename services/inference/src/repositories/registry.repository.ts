@@ -7,7 +7,10 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import type { ServableVersion } from '../inference/types.js';
 
-type ListModels = (req: unknown, cb: (err: ServiceError | null, res: { models: { name: string }[]; next_page_token: string }) => void) => void;
+type ListModels = (
+  req: unknown,
+  cb: (err: ServiceError | null, res: { models: { name: string }[]; next_page_token: string }) => void,
+) => void;
 
 /** Asks the registry which version a name plus selector means (NATS request/reply), and which models exist (gRPC). */
 @Injectable()
@@ -20,7 +23,10 @@ export class RegistryRepository implements OnModuleDestroy {
   ) {}
 
   resolve(model: string, selector: string): Promise<ServableVersion> {
-    return this.rpc.request<ServableVersion>(subjects.rpc('registry', 'GetVersion'), { model, version: selector });
+    return this.rpc.request<ServableVersion>(subjects.rpc('registry', 'GetVersion'), {
+      model,
+      version: selector,
+    });
   }
 
   /** Every model name the registry holds. */
@@ -29,8 +35,11 @@ export class RegistryRepository implements OnModuleDestroy {
     const names: string[] = [];
     let page_token = '';
     do {
-      const res = await new Promise<{ models: { name: string }[]; next_page_token: string }>((resolve, reject) =>
-        this.client!.ListModels({ name_prefix: '', page_size: 500, page_token }, (err, r) => (err ? reject(err) : resolve(r))),
+      const res = await new Promise<{ models: { name: string }[]; next_page_token: string }>(
+        (resolve, reject) =>
+          this.client!.ListModels({ name_prefix: '', page_size: 500, page_token }, (err, r) =>
+            err ? reject(err) : resolve(r),
+          ),
       );
       names.push(...res.models.map((m) => m.name));
       page_token = res.next_page_token;

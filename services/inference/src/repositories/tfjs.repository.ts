@@ -31,21 +31,34 @@ export class TfjsRepository {
   async open(bytes: Uint8Array, label: string, signature: Signature): Promise<ModelInstance> {
     const { tf } = await this.start();
     const artifact = await readTfjsArtifact(bytes, label);
-    const handler = tf.io.fromMemory({ modelTopology: artifact.modelJson.modelTopology, format: artifact.modelJson.format, weightSpecs: artifact.weightSpecs, weightData: artifact.weightData, signature: artifact.modelJson.signature });
+    const handler = tf.io.fromMemory({
+      modelTopology: artifact.modelJson.modelTopology,
+      format: artifact.modelJson.format,
+      weightSpecs: artifact.weightSpecs,
+      weightData: artifact.weightData,
+      signature: artifact.modelJson.signature,
+    });
     const isGraph = artifact.modelJson.format === 'graph-model' || artifact.modelJson.signature !== undefined;
     let loaded: LoadedTfjsModel | undefined;
     try {
-      loaded = isGraph ? { kind: 'graph', model: await tf.loadGraphModel(handler) } : { kind: 'layers', model: await tf.loadLayersModel(handler) };
+      loaded = isGraph
+        ? { kind: 'graph', model: await tf.loadGraphModel(handler) }
+        : { kind: 'layers', model: await tf.loadLayersModel(handler) };
       return new ModelInstance(new TfjsRunner(tf, loaded, signature, label));
     } catch (err) {
       loaded?.model.dispose();
       if (err instanceof AimassError) throw err;
-      throw new FailedPreconditionError(`${label} cannot be loaded by tfjs: ${(err as Error).message}`, { cause: err });
+      throw new FailedPreconditionError(`${label} cannot be loaded by tfjs: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   private start(): Promise<{ tf: Tfjs; backend: string }> {
-    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => ({ tf, backend: await selectBackend(tf, this.logger) }));
+    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => ({
+      tf,
+      backend: await selectBackend(tf, this.logger),
+    }));
     return this.ready;
   }
 }

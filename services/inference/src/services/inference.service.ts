@@ -36,21 +36,40 @@ export class InferenceService {
     private readonly summaries: PredictionSummaryService,
   ) {}
 
-  infer(req: oip.ModelInferRequest__Output, parent: Context, deadline: number, spanName = 'ModelInfer'): Promise<oip.ModelInferResponse> {
+  infer(
+    req: oip.ModelInferRequest__Output,
+    parent: Context,
+    deadline: number,
+    spanName = 'ModelInfer',
+  ): Promise<oip.ModelInferResponse> {
     // The span is not made active: nothing below starts child spans, and activating a context per
     // request costs more than the span itself.
-    const span = this.tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version } }, parent);
+    const span = this.tracer.startSpan(
+      spanName,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'aimass.model': req.model_name, 'aimass.model_version.requested': req.model_version },
+      },
+      parent,
+    );
     return this.predict(req, deadline, span, performance.now());
   }
 
   /** Ends `span` whatever happens. */
-  private async predict(req: oip.ModelInferRequest__Output, deadline: number, span: Span, started: number): Promise<oip.ModelInferResponse> {
+  private async predict(
+    req: oip.ModelInferRequest__Output,
+    deadline: number,
+    span: Span,
+    started: number,
+  ): Promise<oip.ModelInferResponse> {
     let model = UNRESOLVED;
     let version = UNRESOLVED;
     try {
       const requestDeadline = deadlineWithParameters(req.parameters, deadline);
       // A loaded version whose resolution is cached is used without waiting (no extra tick).
-      let loaded = this.store.ready(req.model_name, req.model_version) ?? (await this.store.acquire(req.model_name, req.model_version));
+      let loaded =
+        this.store.ready(req.model_name, req.model_version) ??
+        (await this.store.acquire(req.model_name, req.model_version));
       model = loaded.version.model;
       version = String(loaded.version.version);
       let request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
@@ -102,7 +121,11 @@ export class InferenceService {
    * that, and while the client does not read its responses, the stream stops reading (HTTP/2 flow
    * control then holds the client back). Resolves when the stream is over.
    */
-  serveStream(call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>, parent: Context, deadline: number): Promise<void> {
+  serveStream(
+    call: ServerDuplexStream<oip.ModelInferRequest__Output, oip.ModelStreamInferResponse>,
+    parent: Context,
+    deadline: number,
+  ): Promise<void> {
     return new Promise((resolve) => {
       let inFlight = 0;
       let ended = false;

@@ -5,7 +5,9 @@ import { Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { ModelVersionStore } from './model-version-store.service.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+).version;
 
 /** Triton-style platform names per registry format (Triton has none for tfjs; this one is ours). */
 const PLATFORMS: Readonly<Record<string, string>> = { onnx: 'onnxruntime_onnx', tfjs: 'tensorflowjs' };

@@ -22,7 +22,12 @@ export class ModelRepositoryService {
   async index(req: oip.RepositoryIndexRequest__Output): Promise<oip.RepositoryIndexResponse> {
     checkRepository(req.repository_name);
     const states = this.store.states();
-    const entries: oip.RepositoryIndexResponse['models'] = states.map((s) => ({ name: s.model, version: String(s.version), state: s.state, reason: s.reason }));
+    const entries: oip.RepositoryIndexResponse['models'] = states.map((s) => ({
+      name: s.model,
+      version: String(s.version),
+      state: s.state,
+      reason: s.reason,
+    }));
     if (!req.ready) {
       const known = new Set(states.map((s) => s.model));
       let names: string[] = [];
@@ -31,10 +36,13 @@ export class ModelRepositoryService {
       } catch (err) {
         this.logger.warn({ err }, 'registry model list unavailable; the index shows loaded versions only');
       }
-      for (const name of names) if (!known.has(name)) entries!.push({ name, version: '', state: 'UNAVAILABLE', reason: 'unloaded' });
+      for (const name of names)
+        if (!known.has(name)) entries!.push({ name, version: '', state: 'UNAVAILABLE', reason: 'unloaded' });
     }
     const models = (entries ?? []).filter((e) => !req.ready || e.state === 'READY');
-    models.sort((a, b) => (a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : Number(a.version) - Number(b.version)));
+    models.sort((a, b) =>
+      a.name! < b.name! ? -1 : a.name! > b.name! ? 1 : Number(a.version) - Number(b.version),
+    );
     return { models };
   }
 
@@ -55,5 +63,8 @@ export class ModelRepositoryService {
 }
 
 function checkRepository(name: string): void {
-  if (name) throw new InvalidArgumentError(`unknown repository "${name}"; aimass has one repository (the registry): leave repository_name empty`);
+  if (name)
+    throw new InvalidArgumentError(
+      `unknown repository "${name}"; aimass has one repository (the registry): leave repository_name empty`,
+    );
 }

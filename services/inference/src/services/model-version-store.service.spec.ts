@@ -12,12 +12,35 @@ import { ModelVersionStore } from './model-version-store.service.js';
 
 const bytes = Buffer.from('model bytes');
 const digest = createHash('sha256').update(bytes).digest('hex');
-const v1: ServableVersion = { model: 'm', version: 1, sha256: digest, artifact_key: 'k1', format: 'onnx', signature: { inputs: [], outputs: [] } };
+const v1: ServableVersion = {
+  model: 'm',
+  version: 1,
+  sha256: digest,
+  artifact_key: 'k1',
+  format: 'onnx',
+  signature: { inputs: [], outputs: [] },
+};
 const instance = { close: vi.fn(), run: vi.fn().mockResolvedValue([]) } as unknown as ModelInstance;
-const config = { inference: { summaryIntervalMs: 1000, instances: 1, execution: 'event-loop' as const, intraOpThreads: 1, maxBatchSize: 8, maxQueueDelayUs: 0, maxQueue: 16, memoryBudgetBytes: 1024 } };
+const config = {
+  inference: {
+    summaryIntervalMs: 1000,
+    instances: 1,
+    execution: 'event-loop' as const,
+    intraOpThreads: 1,
+    maxBatchSize: 8,
+    maxQueueDelayUs: 0,
+    maxQueue: 16,
+    memoryBudgetBytes: 1024,
+  },
+};
 const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };
 
-function setup(mocks: { registry?: Partial<RegistryRepository>; artifacts?: Partial<ArtifactRepository>; ort?: Partial<OrtRepository>; tfjs?: Partial<TfjsRepository> }) {
+function setup(mocks: {
+  registry?: Partial<RegistryRepository>;
+  artifacts?: Partial<ArtifactRepository>;
+  ort?: Partial<OrtRepository>;
+  tfjs?: Partial<TfjsRepository>;
+}) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
     strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
@@ -31,8 +54,16 @@ describe('ModelVersionStore', () => {
   it('loads a version once, however many requests arrive while it loads', async () => {
     const fetch = vi.fn().mockResolvedValue(bytes);
     const open = vi.fn().mockResolvedValue(instance);
-    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch }, ort: { open } });
-    const loaded = await Promise.all([store.acquire('m', '1'), store.acquire('m', '1'), store.acquire('m', '1')]);
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(v1) },
+      artifacts: { fetch },
+      ort: { open },
+    });
+    const loaded = await Promise.all([
+      store.acquire('m', '1'),
+      store.acquire('m', '1'),
+      store.acquire('m', '1'),
+    ]);
     expect(new Set(loaded).size).toBe(1);
     expect(fetch).toHaveBeenCalledOnce();
     expect(open).toHaveBeenCalledOnce();
@@ -50,15 +81,32 @@ describe('ModelVersionStore', () => {
   });
 
   it('opens a tfjs version with tfjs, after the same digest check, and warms it up', async () => {
-    const tf1: ServableVersion = { ...v1, format: 'tfjs', signature: { inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }], outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }] } };
+    const tf1: ServableVersion = {
+      ...v1,
+      format: 'tfjs',
+      signature: {
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1] }],
+      },
+    };
     const run = vi.fn().mockResolvedValue([]);
     const open = vi.fn().mockResolvedValue({ close: vi.fn(), run } as unknown as ModelInstance);
-    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(tf1) }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, tfjs: { open } });
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(tf1) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(bytes) },
+      tfjs: { open },
+    });
     await expect(store.acquire('m', '1')).resolves.toMatchObject({ version: tf1 });
     expect(open).toHaveBeenCalledWith(bytes, 'model "m" version 1', tf1.signature);
-    expect(run).toHaveBeenCalledWith([{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array(2) }], []);
+    expect(run).toHaveBeenCalledWith(
+      [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array(2) }],
+      [],
+    );
 
-    const tampered = setup({ registry: { resolve: vi.fn().mockResolvedValue(tf1) }, artifacts: { fetch: vi.fn().mockResolvedValue(Buffer.from('tampered')) } });
+    const tampered = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(tf1) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(Buffer.from('tampered')) },
+    });
     await expect(tampered.acquire('m', '1')).rejects.toThrow(`registry recorded ${digest}`);
   });
 
@@ -66,7 +114,9 @@ describe('ModelVersionStore', () => {
     const store = setup({ registry: { resolve: vi.fn().mockResolvedValue({ ...v1, format: 'pickle' }) } });
     const err = await store.acquire('m', '1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FailedPreconditionError);
-    expect((err as Error).message).toBe('model "m" version 1 is in format "pickle", which inference cannot serve; it serves onnx and tfjs models');
+    expect((err as Error).message).toBe(
+      'model "m" version 1 is in format "pickle", which inference cannot serve; it serves onnx and tfjs models',
+    );
   });
 
   it('re-resolves an alias after invalidate(), but a pinned number stays cached', async () => {
@@ -84,8 +134,15 @@ describe('ModelVersionStore', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       let answer: (v: ServableVersion) => void = () => {};
-      const resolve = vi.fn().mockResolvedValueOnce(v1).mockReturnValueOnce(new Promise<ServableVersion>((r) => (answer = r)));
-      const store = setup({ registry: { resolve }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+      const resolve = vi
+        .fn()
+        .mockResolvedValueOnce(v1)
+        .mockReturnValueOnce(new Promise<ServableVersion>((r) => (answer = r)));
+      const store = setup({
+        registry: { resolve },
+        artifacts: { fetch: vi.fn().mockResolvedValue(bytes) },
+        ort: { open: vi.fn().mockResolvedValue(instance) },
+      });
       expect(store.ready('m', '')).toBeUndefined();
       await store.acquire('m', '');
       expect(store.ready('m', '')?.version).toBe(v1);
@@ -107,7 +164,10 @@ describe('ModelVersionStore', () => {
   it('forgets an expired resolution whose refresh fails, so the next request gets the error', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      const resolve = vi.fn().mockResolvedValueOnce(v1).mockRejectedValue(new NotFoundError('alias "production" of model "m" does not exist'));
+      const resolve = vi
+        .fn()
+        .mockResolvedValueOnce(v1)
+        .mockRejectedValue(new NotFoundError('alias "production" of model "m" does not exist'));
       const store = setup({ registry: { resolve } });
       await store.resolve('m', 'production');
       vi.setSystemTime(Date.now() + 1_001);
@@ -133,13 +193,19 @@ describe('ModelVersionStore', () => {
 
   it('retries a load that failed for a passing reason', async () => {
     const fetch = vi.fn().mockRejectedValueOnce(new Error('socket hang up')).mockResolvedValue(bytes);
-    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(v1) },
+      artifacts: { fetch },
+      ort: { open: vi.fn().mockResolvedValue(instance) },
+    });
     await expect(store.acquire('m', '1')).rejects.toThrow('socket hang up');
     await expect(store.acquire('m', '1')).resolves.toMatchObject({ version: v1 });
   });
 
   it('hot-swaps on an alias move: loads the new version before switching, then unloads the old', async () => {
-    const registry = { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : sel === '1' ? v1 : current)) };
+    const registry = {
+      resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : sel === '1' ? v1 : current)),
+    };
     let current = v1;
     const close = vi.fn();
     const open = vi.fn().mockResolvedValue({ ...instance, close });
@@ -156,7 +222,11 @@ describe('ModelVersionStore', () => {
     let current = v1;
     const registry = { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : current)) };
     const fetch = vi.fn(async (key: string) => (key === 'k2' ? Buffer.from('tampered') : bytes));
-    const store = setup({ registry, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    const store = setup({
+      registry,
+      artifacts: { fetch },
+      ort: { open: vi.fn().mockResolvedValue(instance) },
+    });
     await store.acquire('m', '');
     current = v2;
     await store.aliasMoved('m', 'production', 2, 1);
@@ -168,7 +238,11 @@ describe('ModelVersionStore', () => {
     let current = v1;
     const registry = { resolve: vi.fn(async () => current) };
     const fetch = vi.fn(async (key: string) => (key === 'k2' ? Buffer.from('tampered') : bytes));
-    const store = setup({ registry, artifacts: { fetch }, ort: { open: vi.fn().mockResolvedValue(instance) } });
+    const store = setup({
+      registry,
+      artifacts: { fetch },
+      ort: { open: vi.fn().mockResolvedValue(instance) },
+    });
     await store.acquire('m', '');
     current = v2;
     store.invalidate('m');
@@ -179,7 +253,11 @@ describe('ModelVersionStore', () => {
   it('unloads every loaded version of a model on request, and serves it again only once loaded', async () => {
     const close = vi.fn();
     const open = vi.fn().mockResolvedValue({ ...instance, close });
-    const store = setup({ registry: { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : v1)) }, artifacts: { fetch: vi.fn().mockResolvedValue(bytes) }, ort: { open } });
+    const store = setup({
+      registry: { resolve: vi.fn(async (_m: string, sel: string) => (sel === '2' ? v2 : v1)) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(bytes) },
+      ort: { open },
+    });
     await store.acquire('m', '1');
     await store.acquire('m', '2');
     expect(await store.unloadModel('m')).toBe(2);

@@ -1,5 +1,10 @@
 import type { AimassConfig } from '@aimass/config';
-import { FailedPreconditionError, InvalidArgumentError, UnavailableError, type AimassError } from '@aimass/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  UnavailableError,
+  type AimassError,
+} from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
@@ -70,7 +75,13 @@ export class ModelVersionStore implements OnModuleDestroy {
     @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
   ) {
     const c = config.inference;
-    this.defaults = { maxBatchSize: c.maxBatchSize, maxQueueDelayUs: c.maxQueueDelayUs, preferredBatchSizes: [], maxQueue: c.maxQueue, instances: c.instances };
+    this.defaults = {
+      maxBatchSize: c.maxBatchSize,
+      maxQueueDelayUs: c.maxQueueDelayUs,
+      preferredBatchSizes: [],
+      maxQueue: c.maxQueue,
+      instances: c.instances,
+    };
     this.budgetBytes = c.memoryBudgetBytes;
   }
 
@@ -96,7 +107,9 @@ export class ModelVersionStore implements OnModuleDestroy {
   async acquire(model: string, selector: string): Promise<LoadedVersion> {
     if (!model) throw new InvalidArgumentError('model_name is empty');
     if (this.unloadedOnRequest.has(model)) {
-      throw new UnavailableError(`model "${model}" was unloaded (RepositoryModelUnload); load it again with RepositoryModelLoad`);
+      throw new UnavailableError(
+        `model "${model}" was unloaded (RepositoryModelUnload); load it again with RepositoryModelLoad`,
+      );
     }
     selector ??= '';
     const version = await this.resolve(model, selector);
@@ -114,9 +127,18 @@ export class ModelVersionStore implements OnModuleDestroy {
       // An alias (or the default) now names a version that cannot be served: the version it named
       // before keeps serving it, as a failed hot swap does, until the alias moves again.
       const previous = this.lastGood.get(selectorKey(model, selector));
-      if (!(err instanceof FailedPreconditionError) || isPinned(selector) || !previous || previous.version === version.version) throw err;
+      if (
+        !(err instanceof FailedPreconditionError) ||
+        isPinned(selector) ||
+        !previous ||
+        previous.version === version.version
+      )
+        throw err;
       this.held.set(selectorKey(model, selector), previous);
-      this.logger.error({ err, model, selector, serving: previous.version }, 'the selector names a version that cannot load; the previous version keeps serving');
+      this.logger.error(
+        { err, model, selector, serving: previous.version },
+        'the selector names a version that cannot load; the previous version keeps serving',
+      );
       return this.acquire(model, selector);
     }
   }
@@ -168,7 +190,10 @@ export class ModelVersionStore implements OnModuleDestroy {
       // An alias moved while the registry answered: the answer may predate the move, so ask again
       // rather than cache (and perhaps reload) the version being swapped out.
       if ((this.generations.get(model) ?? 0) !== generation && !pinned) continue;
-      this.resolutions.set(key, { version, expires: Date.now() + (pinned ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS) });
+      this.resolutions.set(key, {
+        version,
+        expires: Date.now() + (pinned ? PINNED_SELECTOR_TTL_MS : MOVING_SELECTOR_TTL_MS),
+      });
       return version;
     }
   }
@@ -176,7 +201,8 @@ export class ModelVersionStore implements OnModuleDestroy {
   /** Forgets how selectors of `model` resolved (an alias moved); loaded versions stay loaded. */
   invalidate(model: string): void {
     this.generations.set(model, (this.generations.get(model) ?? 0) + 1);
-    for (const key of this.resolutions.keys()) if (key.startsWith(`${model}\u0000`)) this.resolutions.delete(key);
+    for (const key of this.resolutions.keys())
+      if (key.startsWith(`${model}\u0000`)) this.resolutions.delete(key);
   }
 
   /**
@@ -198,7 +224,10 @@ export class ModelVersionStore implements OnModuleDestroy {
       const next = await this.registry.resolve(model, String(toVersion));
       await this.load(next);
     } catch (err) {
-      this.logger.error({ err, model, version: toVersion }, 'hot swap failed; the previous version keeps serving');
+      this.logger.error(
+        { err, model, version: toVersion },
+        'hot swap failed; the previous version keeps serving',
+      );
       return;
     }
     for (const sel of selectors) this.held.delete(selectorKey(model, sel));
@@ -221,7 +250,9 @@ export class ModelVersionStore implements OnModuleDestroy {
    */
   async unloadModel(model: string): Promise<number> {
     this.unloadedOnRequest.add(model);
-    const keys = [...new Set([...this.settled.keys(), ...this.loading.keys()])].filter((k) => k.startsWith(`${model}:`));
+    const keys = [...new Set([...this.settled.keys(), ...this.loading.keys()])].filter((k) =>
+      k.startsWith(`${model}:`),
+    );
     await Promise.all(keys.map((k) => this.unloadVersion(k)));
     return keys.length;
   }
@@ -229,7 +260,8 @@ export class ModelVersionStore implements OnModuleDestroy {
   /** What this process serves or tried to serve: one entry per version. */
   states(): { model: string; version: number; state: VersionState; reason: string }[] {
     const out: { model: string; version: number; state: VersionState; reason: string }[] = [];
-    for (const l of this.settled.values()) out.push({ model: l.version.model, version: l.version.version, state: 'READY', reason: '' });
+    for (const l of this.settled.values())
+      out.push({ model: l.version.model, version: l.version.version, state: 'READY', reason: '' });
     for (const key of this.loading.keys()) {
       if (this.settled.has(key)) continue;
       const [model, version] = splitKey(key);
@@ -263,7 +295,9 @@ export class ModelVersionStore implements OnModuleDestroy {
           if (this.loading.get(key) !== loading) {
             // Unloaded while it loaded: nobody may use it.
             void loaded.pool.close();
-            throw new FailedPreconditionError(`model "${version.model}" version ${version.version} was unloaded while it loaded; retry`);
+            throw new FailedPreconditionError(
+              `model "${version.model}" version ${version.version} was unloaded while it loaded; retry`,
+            );
           }
           this.settled.set(key, { ...loaded, lastUsed: performance.now() });
           this.enforceBudget(key);
@@ -271,7 +305,8 @@ export class ModelVersionStore implements OnModuleDestroy {
         },
         (err: unknown) => {
           this.loading.delete(key);
-          if (err instanceof FailedPreconditionError || err instanceof InvalidArgumentError) this.refused.set(key, { error: err, until: Date.now() + REFUSAL_TTL_MS });
+          if (err instanceof FailedPreconditionError || err instanceof InvalidArgumentError)
+            this.refused.set(key, { error: err, until: Date.now() + REFUSAL_TTL_MS });
           throw err;
         },
       );
@@ -287,17 +322,25 @@ export class ModelVersionStore implements OnModuleDestroy {
     if (!loaded) return;
     await loaded.scheduler.stop();
     await loaded.pool.close();
-    this.logger.log({ model: loaded.version.model, version: loaded.version.version }, 'model version unloaded');
+    this.logger.log(
+      { model: loaded.version.model, version: loaded.version.version },
+      'model version unloaded',
+    );
   }
 
   /** Unloads least recently used versions (never `keep`) while loaded artifacts exceed the budget. */
   private enforceBudget(keep: string): void {
     let total = [...this.settled.values()].reduce((n, l) => n + l.bytes, 0);
-    const byAge = [...this.settled.entries()].filter(([k]) => k !== keep).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+    const byAge = [...this.settled.entries()]
+      .filter(([k]) => k !== keep)
+      .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
     for (const [key, l] of byAge) {
       if (total <= this.budgetBytes) break;
       total -= l.bytes;
-      this.logger.log({ model: l.version.model, version: l.version.version, budget: this.budgetBytes }, 'memory budget exceeded; unloading the least recently used version');
+      this.logger.log(
+        { model: l.version.model, version: l.version.version, budget: this.budgetBytes },
+        'memory budget exceeded; unloading the least recently used version',
+      );
       void this.unloadVersion(key);
     }
   }
@@ -305,13 +348,18 @@ export class ModelVersionStore implements OnModuleDestroy {
   private async open(version: ServableVersion): Promise<LoadedVersion> {
     const label = `model "${version.model}" version ${version.version}`;
     if (version.format !== 'onnx' && version.format !== 'tfjs') {
-      throw new FailedPreconditionError(`${label} is in format "${version.format}", which inference cannot serve; it serves onnx and tfjs models`);
+      throw new FailedPreconditionError(
+        `${label} is in format "${version.format}", which inference cannot serve; it serves onnx and tfjs models`,
+      );
     }
     const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
     const bytes = await this.artifacts.fetch(version.artifact_key);
     const digest = createHash('sha256').update(bytes).digest('hex');
     if (digest !== version.sha256) {
-      this.logger.error({ model: version.model, version: version.version, expected: version.sha256, actual: digest }, 'artifact digest mismatch; version refused');
+      this.logger.error(
+        { model: version.model, version: version.version, expected: version.sha256, actual: digest },
+        'artifact digest mismatch; version refused',
+      );
       throw new FailedPreconditionError(
         `${label} is refused: its artifact hashes to ${digest} but the registry recorded ${version.sha256}; push the model again`,
       );
@@ -319,16 +367,35 @@ export class ModelVersionStore implements OnModuleDestroy {
     const instances = [];
     try {
       for (let i = 0; i < policy.instances; i++) {
-        instances.push(version.format === 'tfjs' ? await this.tfjs.open(bytes, label, version.signature) : await this.ort.open(bytes, label));
+        instances.push(
+          version.format === 'tfjs'
+            ? await this.tfjs.open(bytes, label, version.signature)
+            : await this.ort.open(bytes, label),
+        );
       }
     } catch (err) {
       await Promise.allSettled(instances.map((i) => i.close()));
       throw err;
     }
     const pool = new InstancePool(instances);
-    await Promise.all(instances.map((i) => warmUp(i, version.signature, (err) => this.logger.warn({ err, model: version.model, version: version.version }, 'warm-up run failed; serving anyway'))));
-    const scheduler = policy.maxBatchSize > 1 ? new DynamicBatcher(pool, label, policy) : new DirectScheduler(pool, label, policy.maxQueue);
-    this.logger.log({ model: version.model, version: version.version, bytes: bytes.length, policy }, 'model version loaded');
+    await Promise.all(
+      instances.map((i) =>
+        warmUp(i, version.signature, (err) =>
+          this.logger.warn(
+            { err, model: version.model, version: version.version },
+            'warm-up run failed; serving anyway',
+          ),
+        ),
+      ),
+    );
+    const scheduler =
+      policy.maxBatchSize > 1
+        ? new DynamicBatcher(pool, label, policy)
+        : new DirectScheduler(pool, label, policy.maxQueue);
+    this.logger.log(
+      { model: version.model, version: version.version, bytes: bytes.length, policy },
+      'model version loaded',
+    );
     return { version, pool, policy, scheduler, bytes: bytes.length };
   }
 }

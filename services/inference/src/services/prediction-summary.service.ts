@@ -38,7 +38,10 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
     try {
       await this.summaries.publish({ ...summary, instance: this.instance });
     } catch (err) {
-      this.logger.warn({ err, windows: summary.windows.length }, 'prediction summary not published; the monitor misses this window');
+      this.logger.warn(
+        { err, windows: summary.windows.length },
+        'prediction summary not published; the monitor misses this window',
+      );
     }
   }
 }

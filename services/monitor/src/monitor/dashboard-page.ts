@@ -1,6 +1,12 @@
 import type { ModelVersionStats } from '../services/model-stats.service.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Model names and versions come from whoever publishes summaries; nothing of theirs reaches the page unescaped. */
 export function escapeHtml(text: string): string {
@@ -14,7 +20,16 @@ export function renderDashboardPage(stats: readonly ModelVersionStats[]): string
   const rows = stats.length
     ? stats
         .map((s) =>
-          [s.model, s.version, String(s.requests), String(s.failures), ms(s.latency_mean_ms), ms(s.latency_p50_ms), ms(s.latency_p99_ms), s.last_seen]
+          [
+            s.model,
+            s.version,
+            String(s.requests),
+            String(s.failures),
+            ms(s.latency_mean_ms),
+            ms(s.latency_p50_ms),
+            ms(s.latency_p99_ms),
+            s.last_seen,
+          ]
             .map((cell) => `<td>${escapeHtml(cell)}</td>`)
             .join(''),
         )

@@ -50,7 +50,18 @@ describe('latencyQuantile', () => {
 describe('addBuckets', () => {
   it('adds bucket by bucket', () => {
     const into = bucketsWith([[1, 2]]);
-    addBuckets(into, bucketsWith([[1, 3], ['overflow', 1]]));
-    expect(into).toEqual(bucketsWith([[1, 5], ['overflow', 1]]));
+    addBuckets(
+      into,
+      bucketsWith([
+        [1, 3],
+        ['overflow', 1],
+      ]),
+    );
+    expect(into).toEqual(
+      bucketsWith([
+        [1, 5],
+        ['overflow', 1],
+      ]),
+    );
   });
 });

@@ -39,20 +39,34 @@ export class MergedLatencyHistogram {
     const key = JSON.stringify([labels.model, labels.version]);
     let series = this.series.get(key);
     if (!series) {
-      series = { labels: { model: labels.model, version: labels.version }, buckets: emptyBuckets(), sumMs: 0 };
+      series = {
+        labels: { model: labels.model, version: labels.version },
+        buckets: emptyBuckets(),
+        sumMs: 0,
+      };
       this.series.set(key, series);
     }
     addBuckets(series.buckets, buckets);
     series.sumMs += sumMs;
   }
 
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: ExposedValue[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: 'histogram';
+    aggregator: 'sum';
+    values: ExposedValue[];
+  }> {
     const values: ExposedValue[] = [];
     for (const { labels, buckets, sumMs } of this.series.values()) {
       let cumulative = 0;
       LATENCY_BUCKETS_MS.forEach((bound, i) => {
         cumulative += buckets[i] ?? 0;
-        values.push({ value: cumulative, labels: { ...labels, le: bound }, metricName: `${this.name}_bucket` });
+        values.push({
+          value: cumulative,
+          labels: { ...labels, le: bound },
+          metricName: `${this.name}_bucket`,
+        });
       });
       const count = bucketTotal(buckets);
       values.push({ value: count, labels: { ...labels, le: '+Inf' }, metricName: `${this.name}_bucket` });

@@ -7,7 +7,16 @@ function window(overrides: Partial<PredictionWindow> = {}): PredictionWindow {
   const latency_buckets = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   latency_buckets[LATENCY_BUCKETS_MS.indexOf(5)] = 3;
   latency_buckets[LATENCY_BUCKETS_MS.length] = 1;
-  return { model: 'fraud', version: '2', requests: 4, failures: 1, latency_ms_sum: 12_010, latency_ms_max: 12_000, latency_buckets, ...overrides };
+  return {
+    model: 'fraud',
+    version: '2',
+    requests: 4,
+    failures: 1,
+    latency_ms_sum: 12_010,
+    latency_ms_max: 12_000,
+    latency_buckets,
+    ...overrides,
+  };
 }
 
 // The repository's only outside system is prom-client's registry, which lives in memory: these
@@ -21,15 +30,31 @@ describe('MetricsRepository', () => {
     metrics.recordWindow(window());
     const text = await registry.metrics();
 
-    expect(text).toContain('aimass_monitor_model_requests_total{model="fraud",version="2",service="aimass-monitor"} 8');
-    expect(text).toContain('aimass_monitor_model_failures_total{model="fraud",version="2",service="aimass-monitor"} 2');
+    expect(text).toContain(
+      'aimass_monitor_model_requests_total{model="fraud",version="2",service="aimass-monitor"} 8',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_failures_total{model="fraud",version="2",service="aimass-monitor"} 2',
+    );
     expect(text).toContain('# TYPE aimass_monitor_model_latency_ms histogram');
-    expect(text).toContain('aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="2.5",service="aimass-monitor"} 0');
-    expect(text).toContain('aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="5",service="aimass-monitor"} 6');
-    expect(text).toContain('aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="10000",service="aimass-monitor"} 6');
-    expect(text).toContain('aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="+Inf",service="aimass-monitor"} 8');
-    expect(text).toContain('aimass_monitor_model_latency_ms_sum{model="fraud",version="2",service="aimass-monitor"} 24020');
-    expect(text).toContain('aimass_monitor_model_latency_ms_count{model="fraud",version="2",service="aimass-monitor"} 8');
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="2.5",service="aimass-monitor"} 0',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="5",service="aimass-monitor"} 6',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="10000",service="aimass-monitor"} 6',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_bucket{model="fraud",version="2",le="+Inf",service="aimass-monitor"} 8',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_sum{model="fraud",version="2",service="aimass-monitor"} 24020',
+    );
+    expect(text).toContain(
+      'aimass_monitor_model_latency_ms_count{model="fraud",version="2",service="aimass-monitor"} 8',
+    );
   });
 
   it('keeps model versions apart and escapes label values', async () => {

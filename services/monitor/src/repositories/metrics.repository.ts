@@ -28,7 +28,10 @@ export class MetricsRepository {
       labelNames,
       registers: [registry],
     });
-    this.latency = new MergedLatencyHistogram('aimass_monitor_model_latency_ms', 'Prediction latency in milliseconds per model version, merged from inference summaries.');
+    this.latency = new MergedLatencyHistogram(
+      'aimass_monitor_model_latency_ms',
+      'Prediction latency in milliseconds per model version, merged from inference summaries.',
+    );
     // The registry reads metrics by shape; MergedLatencyHistogram has that shape (see its spec).
     registry.registerMetric(this.latency as unknown as Metric);
   }

@@ -16,7 +16,10 @@ const fraud: ModelVersionStats = {
 
 function dashboardShowing(stats: ModelVersionStats[]) {
   const list = vi.fn().mockReturnValue(stats);
-  return { dashboard: new DashboardService(strictMock<ModelStatsService>({ list }, 'ModelStatsService')), list };
+  return {
+    dashboard: new DashboardService(strictMock<ModelStatsService>({ list }, 'ModelStatsService')),
+    list,
+  };
 }
 
 describe('DashboardService', () => {
@@ -25,7 +28,9 @@ describe('DashboardService', () => {
     const page = dashboard.page();
     expect(list).toHaveBeenCalledWith();
     expect(page).toContain('<meta http-equiv="refresh" content="2">');
-    expect(page).toContain('<td>fraud</td><td>3</td><td>1200</td><td>4</td><td>3.46</td><td>2.50</td><td>48.10</td><td>2025-01-02T03:04:05.000Z</td>');
+    expect(page).toContain(
+      '<td>fraud</td><td>3</td><td>1200</td><td>4</td><td>3.46</td><td>2.50</td><td>48.10</td><td>2025-01-02T03:04:05.000Z</td>',
+    );
   });
 
   it('says so when nothing was seen', () => {
@@ -33,7 +38,9 @@ describe('DashboardService', () => {
   });
 
   it('escapes names that publishers chose', () => {
-    const page = dashboardShowing([{ ...fraud, model: '<script>alert("x")</script>', version: "a&b'" }]).dashboard.page();
+    const page = dashboardShowing([
+      { ...fraud, model: '<script>alert("x")</script>', version: "a&b'" },
+    ]).dashboard.page();
     expect(page).not.toContain('<script>');
     expect(page).toContain('<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td><td>a&amp;b&#39;</td>');
   });

@@ -7,24 +7,43 @@ import { ModelStatsService } from './model-stats.service.js';
 
 function buckets(entries: Record<number, number>, overflow = 0): number[] {
   const counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  for (const [bound, count] of Object.entries(entries)) counts[LATENCY_BUCKETS_MS.indexOf(Number(bound) as never)] = count;
+  for (const [bound, count] of Object.entries(entries))
+    counts[LATENCY_BUCKETS_MS.indexOf(Number(bound) as never)] = count;
   counts[LATENCY_BUCKETS_MS.length] = overflow;
   return counts;
 }
 
 function window(overrides: Partial<PredictionWindow> = {}): PredictionWindow {
-  return { model: 'fraud', version: '1', requests: 10, failures: 1, latency_ms_sum: 40, latency_ms_max: 9, latency_buckets: buckets({ 5: 8, 10: 2 }), ...overrides };
+  return {
+    model: 'fraud',
+    version: '1',
+    requests: 10,
+    failures: 1,
+    latency_ms_sum: 40,
+    latency_ms_max: 9,
+    latency_buckets: buckets({ 5: 8, 10: 2 }),
+    ...overrides,
+  };
 }
 
 let ids = 0;
-function summary(windows: PredictionWindow[], windowEnd = '2025-01-01T00:00:10.000Z', id = `summary-${++ids}`) {
+function summary(
+  windows: PredictionWindow[],
+  windowEnd = '2025-01-01T00:00:10.000Z',
+  id = `summary-${++ids}`,
+) {
   return {
     id,
     type: 'inference.prediction.summary',
     source: 'aimass/inference',
     time: windowEnd,
     subject: 'predictions',
-    data: { window_start: '2025-01-01T00:00:00.000Z', window_end: windowEnd, instance: 'inference-1', windows },
+    data: {
+      window_start: '2025-01-01T00:00:00.000Z',
+      window_end: windowEnd,
+      instance: 'inference-1',
+      windows,
+    },
   };
 }
 
@@ -42,7 +61,13 @@ describe('ModelStatsService', () => {
   it('adds up windows of one model version across summaries and feeds the metrics', () => {
     const { service, recordWindow } = setup();
     const first = window();
-    const second = window({ requests: 30, failures: 0, latency_ms_sum: 200, latency_ms_max: 40, latency_buckets: buckets({ 5: 20, 50: 10 }) });
+    const second = window({
+      requests: 30,
+      failures: 0,
+      latency_ms_sum: 200,
+      latency_ms_max: 40,
+      latency_buckets: buckets({ 5: 20, 50: 10 }),
+    });
     service.recordSummary(summary([first], '2025-01-01T00:00:10.000Z'));
     service.recordSummary(summary([second], '2025-01-01T00:00:20.000Z'));
 
@@ -50,7 +75,13 @@ describe('ModelStatsService', () => {
     expect(recordWindow).toHaveBeenNthCalledWith(1, first);
     expect(recordWindow).toHaveBeenNthCalledWith(2, second);
     const [stats] = service.list();
-    expect(stats).toMatchObject({ model: 'fraud', version: '1', requests: 40, failures: 1, last_seen: '2025-01-01T00:00:20.000Z' });
+    expect(stats).toMatchObject({
+      model: 'fraud',
+      version: '1',
+      requests: 40,
+      failures: 1,
+      last_seen: '2025-01-01T00:00:20.000Z',
+    });
     expect(stats?.latency_mean_ms).toBeCloseTo(240 / 40);
     // 28 of 40 observations are at most 5 ms: the median is in (2.5, 5], the p99 in (25, 40].
     expect(stats?.latency_p50_ms).toBeGreaterThan(2.5);
@@ -69,7 +100,11 @@ describe('ModelStatsService', () => {
   it('keeps model versions apart, sorted, and filters by model', () => {
     const { service } = setup();
     service.recordSummary(
-      summary([window({ model: 'spam', version: '10' }), window({ model: 'fraud', version: '10' }), window({ model: 'fraud', version: '2', requests: 5 })]),
+      summary([
+        window({ model: 'spam', version: '10' }),
+        window({ model: 'fraud', version: '10' }),
+        window({ model: 'fraud', version: '2', requests: 5 }),
+      ]),
     );
     expect(service.list().map((s) => `${s.model}/${s.version}`)).toEqual(['fraud/2', 'fraud/10', 'spam/10']);
     expect(service.getModelStats({ model: 'fraud' }).stats.map((s) => [s.version, s.requests])).toEqual([
@@ -89,7 +124,17 @@ describe('ModelStatsService', () => {
 
   it('reports a mean of 0, not NaN, for a version with no latency observations', () => {
     const { service } = setup();
-    service.recordSummary(summary([window({ requests: 0, failures: 0, latency_ms_sum: 0, latency_ms_max: 0, latency_buckets: buckets({}) })]));
+    service.recordSummary(
+      summary([
+        window({
+          requests: 0,
+          failures: 0,
+          latency_ms_sum: 0,
+          latency_ms_max: 0,
+          latency_buckets: buckets({}),
+        }),
+      ]),
+    );
     expect(service.list()[0]).toMatchObject({ latency_mean_ms: 0, latency_p50_ms: 0, latency_p99_ms: 0 });
   });
 

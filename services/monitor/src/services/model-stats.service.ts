@@ -63,7 +63,10 @@ export class ModelStatsService {
   list(model = ''): ModelVersionStats[] {
     return [...this.aggregates.values()]
       .filter((a) => model === '' || a.model === model)
-      .sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version, undefined, { numeric: true }))
+      .sort(
+        (a, b) =>
+          a.model.localeCompare(b.model) || a.version.localeCompare(b.version, undefined, { numeric: true }),
+      )
       .map(toStats);
   }
 
@@ -71,7 +74,16 @@ export class ModelStatsService {
     const key = JSON.stringify([window.model, window.version]);
     let aggregate = this.aggregates.get(key);
     if (!aggregate) {
-      aggregate = { model: window.model, version: window.version, requests: 0, failures: 0, latencySumMs: 0, latencyMaxMs: 0, buckets: emptyBuckets(), lastSeen: windowEnd };
+      aggregate = {
+        model: window.model,
+        version: window.version,
+        requests: 0,
+        failures: 0,
+        latencySumMs: 0,
+        latencyMaxMs: 0,
+        buckets: emptyBuckets(),
+        lastSeen: windowEnd,
+      };
       this.aggregates.set(key, aggregate);
     }
     aggregate.requests += window.requests;

@@ -38,12 +38,22 @@ export class RegistryGrpcController {
   @GrpcMethod('RegistryService', 'ListModels')
   async listModels(req: registryv1.ListModelsRequest__Output): Promise<registryv1.ListModelsResponse> {
     const page = await this.catalog.listModels(req);
-    return { models: page.models.map(toModelMessage), next_page_token: page.next_page_token, total_size: page.total_size };
+    return {
+      models: page.models.map(toModelMessage),
+      next_page_token: page.next_page_token,
+      total_size: page.total_size,
+    };
   }
 
   @GrpcStreamCall('RegistryService', 'PushVersion')
-  pushVersion(call: ServerReadableStream<registryv1.PushVersionRequest__Output, registryv1.ModelVersion>, callback: sendUnaryData<registryv1.ModelVersion>): Promise<void> {
-    return replyUnary(callback, this.registry.pushVersion(call, actorOf(call.metadata), () => call.cancelled).then(toVersionMessage));
+  pushVersion(
+    call: ServerReadableStream<registryv1.PushVersionRequest__Output, registryv1.ModelVersion>,
+    callback: sendUnaryData<registryv1.ModelVersion>,
+  ): Promise<void> {
+    return replyUnary(
+      callback,
+      this.registry.pushVersion(call, actorOf(call.metadata), () => call.cancelled).then(toVersionMessage),
+    );
   }
 
   @GrpcMethod('RegistryService', 'GetVersion')
@@ -53,27 +63,46 @@ export class RegistryGrpcController {
 
   @GrpcMethod('RegistryService', 'ListVersions')
   async listVersions(req: registryv1.ListVersionsRequest__Output): Promise<registryv1.ListVersionsResponse> {
-    return { versions: (await this.registry.listVersions(req.model, req.include_deleted)).map(toVersionMessage) };
+    return {
+      versions: (await this.registry.listVersions(req.model, req.include_deleted)).map(toVersionMessage),
+    };
   }
 
   @GrpcMethod('RegistryService', 'DownloadVersion')
-  downloadVersion(req: registryv1.DownloadVersionRequest__Output, _md: Metadata, call: ServerWritableStream<unknown, registryv1.DownloadVersionChunk>): Promise<Observable<never>> {
+  downloadVersion(
+    req: registryv1.DownloadVersionRequest__Output,
+    _md: Metadata,
+    call: ServerWritableStream<unknown, registryv1.DownloadVersionChunk>,
+  ): Promise<Observable<never>> {
     return writeAll(call, this.downloads.download(req.model, req.version, Number(req.offset)));
   }
 
   @GrpcMethod('RegistryService', 'SetVersionState')
-  async setVersionState(req: registryv1.SetVersionStateRequest__Output, md: Metadata): Promise<registryv1.ModelVersion> {
-    return toVersionMessage(await this.registry.setVersionState(req.model, req.version, req.state, actorOf(md)));
+  async setVersionState(
+    req: registryv1.SetVersionStateRequest__Output,
+    md: Metadata,
+  ): Promise<registryv1.ModelVersion> {
+    return toVersionMessage(
+      await this.registry.setVersionState(req.model, req.version, req.state, actorOf(md)),
+    );
   }
 
   @GrpcMethod('RegistryService', 'SetReferenceStatistics')
-  async setReferenceStatistics(req: registryv1.SetReferenceStatisticsRequest__Output, md: Metadata): Promise<registryv1.ModelVersion> {
-    return toVersionMessage(await this.registry.setReferenceStatistics(req.model, req.version, req.statistics, actorOf(md)));
+  async setReferenceStatistics(
+    req: registryv1.SetReferenceStatisticsRequest__Output,
+    md: Metadata,
+  ): Promise<registryv1.ModelVersion> {
+    return toVersionMessage(
+      await this.registry.setReferenceStatistics(req.model, req.version, req.statistics, actorOf(md)),
+    );
   }
 
   @GrpcMethod('RegistryService', 'GetReferenceStatistics')
   getReferenceStatistics(req: registryv1.GetVersionRequest__Output): Promise<registryv1.ReferenceStatistics> {
-    return this.registry.getReferenceStatistics(req.model, req.version) as Promise<registryv1.ReferenceStatistics>;
+    return this.registry.getReferenceStatistics(
+      req.model,
+      req.version,
+    ) as Promise<registryv1.ReferenceStatistics>;
   }
 
   @GrpcMethod('RegistryService', 'SetAlias')
@@ -87,7 +116,9 @@ export class RegistryGrpcController {
   }
 
   @GrpcMethod('RegistryService', 'ListAliasHistory')
-  async listAliasHistory(req: registryv1.ListAliasHistoryRequest__Output): Promise<registryv1.ListAliasHistoryResponse> {
+  async listAliasHistory(
+    req: registryv1.ListAliasHistoryRequest__Output,
+  ): Promise<registryv1.ListAliasHistoryResponse> {
     return { changes: (await this.aliases.history(req.model, req.alias)).map(toAliasChangeMessage) };
   }
 }

@@ -1,6 +1,11 @@
 import type { registryv1 } from '@aimass/contracts';
 import type { Metadata } from '@grpc/grpc-js';
-import { EMPTY_LINEAGE, type AliasChangeRecord, type ModelRecord, type VersionView } from '../domain/records.js';
+import {
+  EMPTY_LINEAGE,
+  type AliasChangeRecord,
+  type ModelRecord,
+  type VersionView,
+} from '../domain/records.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {

@@ -15,7 +15,10 @@ export const WRITE_WINDOW = 2;
  * call; a throw from `messages` goes through the exception filter to the caller as a gRPC status.
  * Stops early when the client goes away.
  */
-export async function writeAll<T>(call: ServerWritableStream<unknown, T>, messages: AsyncIterable<T>): Promise<Observable<never>> {
+export async function writeAll<T>(
+  call: ServerWritableStream<unknown, T>,
+  messages: AsyncIterable<T>,
+): Promise<Observable<never>> {
   let unflushed = 0;
   let wake: ((ok: boolean) => void) | undefined;
   const flushed = () => {

@@ -45,7 +45,8 @@ function refused<T>(read: () => T): T {
   try {
     return read();
   } catch (err) {
-    if (err instanceof OnnxSignatureError) throw new InvalidArgumentError(`the artifact is refused: ${err.message}`, { cause: err });
+    if (err instanceof OnnxSignatureError)
+      throw new InvalidArgumentError(`the artifact is refused: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -14,7 +14,11 @@ export interface ModelPage {
  * the last model returned, so models created or removed between calls never shift a page, and it
  * holds a digest of the filters, so a token is refused with a query it was not issued for.
  */
-export function searchModels(all: readonly ModelRecord[], query: ListModelsQuery, pageSize: number): ModelPage {
+export function searchModels(
+  all: readonly ModelRecord[],
+  query: ListModelsQuery,
+  pageSize: number,
+): ModelPage {
   const descending = query.order_by.startsWith('-');
   const key = query.order_by.replace(/^-/, '') as OrderKey;
   const filter = filterDigest(query);
@@ -32,7 +36,10 @@ export function searchModels(all: readonly ModelRecord[], query: ListModelsQuery
   }
   const models = matching.slice(start, start + pageSize);
   const last = models.at(-1);
-  const next = last && start + pageSize < matching.length ? encodePageToken({ filter, order: query.order_by, key: last[key], name: last.name }) : '';
+  const next =
+    last && start + pageSize < matching.length
+      ? encodePageToken({ filter, order: query.order_by, key: last[key], name: last.name })
+      : '';
   return { models, next_page_token: next, total_size: matching.length };
 }
 
@@ -51,7 +58,10 @@ function compareKeys(a: [string, string], b: [string, string]): number {
 
 function filterDigest(q: ListModelsQuery): string {
   const tags = Object.entries(q.tags).sort(([a], [b]) => (a < b ? -1 : 1));
-  return createHash('sha256').update(JSON.stringify([q.name_prefix, q.framework, q.owner, tags])).digest('base64url').slice(0, 12);
+  return createHash('sha256')
+    .update(JSON.stringify([q.name_prefix, q.framework, q.owner, tags]))
+    .digest('base64url')
+    .slice(0, 12);
 }
 
 interface PageCursor {
@@ -73,11 +83,15 @@ function decodePageToken(token: string, filter: string, order: string): PageCurs
     parts = undefined;
   }
   if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((p) => typeof p === 'string')) {
-    throw new InvalidArgumentError('page_token is not one this registry issued; start again without a page_token');
+    throw new InvalidArgumentError(
+      'page_token is not one this registry issued; start again without a page_token',
+    );
   }
   const [f, o, key, name] = parts as string[];
   if (f !== filter || o !== order) {
-    throw new InvalidArgumentError('page_token was issued for other filters or another order_by; send the same query as the first page, or start again without it');
+    throw new InvalidArgumentError(
+      'page_token was issued for other filters or another order_by; send the same query as the first page, or start again without it',
+    );
   }
   return { filter: f, order: o, key: key!, name: name! };
 }

@@ -60,7 +60,14 @@ export interface LineageRecord {
   readonly parent_version: number;
 }
 
-export const EMPTY_LINEAGE: LineageRecord = { source_job_id: '', study_id: '', dataset_digest: '', hyperparameters: {}, metrics: {}, parent_version: 0 };
+export const EMPTY_LINEAGE: LineageRecord = {
+  source_job_id: '',
+  study_id: '',
+  dataset_digest: '',
+  hyperparameters: {},
+  metrics: {},
+  parent_version: 0,
+};
 
 /** What the registry stores in KV for one version; immutable except for its state and reference statistics. */
 export interface VersionRecord extends Journaled {

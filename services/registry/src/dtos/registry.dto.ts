@@ -15,8 +15,11 @@ export const DEFAULT_NAME_RULES: NameRules = { maxNameLength: 128, namePattern: 
 export function modelNameSchema(rules: NameRules = DEFAULT_NAME_RULES) {
   const extra = rules.namePattern ? new RegExp(rules.namePattern) : undefined;
   return z.string().superRefine((name, ctx) => {
-    const problem = modelNameProblem(name, rules.maxNameLength) ??
-      (extra && !extra.test(name) ? `model name "${name}" does not match this registry's naming rule ${rules.namePattern} (AIMASS_REGISTRY_NAME_PATTERN)` : undefined);
+    const problem =
+      modelNameProblem(name, rules.maxNameLength) ??
+      (extra && !extra.test(name)
+        ? `model name "${name}" does not match this registry's naming rule ${rules.namePattern} (AIMASS_REGISTRY_NAME_PATTERN)`
+        : undefined);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 }
@@ -25,10 +28,12 @@ export const ModelNameSchema = modelNameSchema();
 
 function modelNameProblem(name: string, max: number): string | undefined {
   if (name.length === 0) return 'model name is empty';
-  if (name.length > max) return `model name is ${name.length} characters long; the limit is ${max} (AIMASS_REGISTRY_MAX_NAME_LENGTH)`;
+  if (name.length > max)
+    return `model name is ${name.length} characters long; the limit is ${max} (AIMASS_REGISTRY_MAX_NAME_LENGTH)`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'model name contains control characters';
-  if (name.includes('/') || name.includes('\\')) return `model name "${name}" contains a path separator; use '-' or '_' instead`;
+  if (name.includes('/') || name.includes('\\'))
+    return `model name "${name}" contains a path separator; use '-' or '_' instead`;
   if (name.includes('..') || name.startsWith('.')) return `model name "${name}" looks like a relative path`;
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) {
     return `model name "${name}" may contain only letters, digits, '-' and '_', and must start with a letter or digit`;
@@ -41,18 +46,34 @@ export const AliasNameSchema = z
   .string()
   .min(1, 'alias name is empty')
   .max(63, 'alias name is longer than 63 characters')
-  .regex(/^[a-z][a-z0-9_-]*$/, "alias name must start with a lowercase letter and contain only a-z, 0-9, '-' and '_'");
+  .regex(
+    /^[a-z][a-z0-9_-]*$/,
+    "alias name must start with a lowercase letter and contain only a-z, 0-9, '-' and '_'",
+  );
 
 export const FormatSchema = z
-  .enum(['onnx', 'tfjs', ''], { error: "format must be 'onnx' or 'tfjs' (a tar of the directory holding model.json and its weight files)" })
+  .enum(['onnx', 'tfjs', ''], {
+    error: "format must be 'onnx' or 'tfjs' (a tar of the directory holding model.json and its weight files)",
+  })
   .default('')
   .transform((f) => (f === '' ? 'onnx' : f));
 
 const TagsSchema = z
-  .record(z.string().min(1, 'a tag key is empty').max(128, 'a tag key is longer than 128 characters'), z.string().max(1024, 'a tag value is longer than 1024 characters'))
+  .record(
+    z.string().min(1, 'a tag key is empty').max(128, 'a tag key is longer than 128 characters'),
+    z.string().max(1024, 'a tag value is longer than 1024 characters'),
+  )
   .refine((t) => Object.keys(t).length <= 64, 'at most 64 tags');
 const OwnerSchema = z.string().max(128, 'owner is longer than 128 characters');
-const FrameworkSchema = z.union([z.literal(''), z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "framework must be lowercase letters, digits, '.', '_' or '-' (e.g. pytorch, sklearn, tfjs)")]);
+const FrameworkSchema = z.union([
+  z.literal(''),
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,63}$/,
+      "framework must be lowercase letters, digits, '.', '_' or '-' (e.g. pytorch, sklearn, tfjs)",
+    ),
+]);
 const ModelCardSchema = z.string().max(256 * 1024, 'the model card is longer than 256 KiB');
 const DescriptionSchema = z.string().max(10_000, 'description is longer than 10000 characters');
 
@@ -69,7 +90,14 @@ export const LineageSchema = z
     metrics: z.record(z.string(), finite).default({}),
     parent_version: count.default(0),
   })
-  .default({ source_job_id: '', study_id: '', dataset_digest: '', hyperparameters: {}, metrics: {}, parent_version: 0 });
+  .default({
+    source_job_id: '',
+    study_id: '',
+    dataset_digest: '',
+    hyperparameters: {},
+    metrics: {},
+    parent_version: 0,
+  });
 
 const FeatureStatisticsSchema = z.object({
   name: z.string().min(1, 'every feature needs a name').max(256),
@@ -78,16 +106,30 @@ const FeatureStatisticsSchema = z.object({
   stddev: finite.default(0),
   min: finite.default(0),
   max: finite.default(0),
-  quantiles: z.array(z.object({ q: finite.refine((q) => q >= 0 && q <= 1, 'a quantile level must be within 0..1'), value: finite })).max(1001).default([]),
+  quantiles: z
+    .array(
+      z.object({
+        q: finite.refine((q) => q >= 0 && q <= 1, 'a quantile level must be within 0..1'),
+        value: finite,
+      }),
+    )
+    .max(1001)
+    .default([]),
   histogram: z
     .object({ edges: z.array(finite).max(10_001), counts: z.array(count).max(10_000) })
     .nullish()
-    .refine((h) => !h || (h.edges.length === 0 && h.counts.length === 0) || h.edges.length === h.counts.length + 1, 'a histogram needs one more edge than counts')
+    .refine(
+      (h) => !h || (h.edges.length === 0 && h.counts.length === 0) || h.edges.length === h.counts.length + 1,
+      'a histogram needs one more edge than counts',
+    )
     .transform((h) => h ?? { edges: [], counts: [] }),
 });
 
 export const ReferenceStatisticsSchema = z.object({
-  features: z.array(FeatureStatisticsSchema).min(1, 'reference statistics need at least one feature').max(100_000),
+  features: z
+    .array(FeatureStatisticsSchema)
+    .min(1, 'reference statistics need at least one feature')
+    .max(100_000),
   sample_count: count.default(0),
   computed_at: z.string().max(64).default(''),
 });
@@ -98,7 +140,10 @@ export function pushHeaderSchema(rules: NameRules = DEFAULT_NAME_RULES) {
     model: modelNameSchema(rules),
     format: FormatSchema,
     size_bytes: z.coerce.number().int().nonnegative().default(0),
-    sha256: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')]).default('').transform((s) => s.toLowerCase()),
+    sha256: z
+      .union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')])
+      .default('')
+      .transform((s) => s.toLowerCase()),
     alias: z.union([z.literal(''), AliasNameSchema]).default(''),
     tags: TagsSchema.default({}),
     description: DescriptionSchema.default(''),
@@ -130,7 +175,11 @@ export function updateModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {
   return z.object({
     name: modelNameSchema(rules),
     update_mask: z
-      .array(z.enum(UPDATABLE_MODEL_FIELDS, { error: `update_mask may name only ${UPDATABLE_MODEL_FIELDS.join(', ')}` }))
+      .array(
+        z.enum(UPDATABLE_MODEL_FIELDS, {
+          error: `update_mask may name only ${UPDATABLE_MODEL_FIELDS.join(', ')}`,
+        }),
+      )
       .min(1, `update_mask is empty: name the fields to change (${UPDATABLE_MODEL_FIELDS.join(', ')})`),
     description: DescriptionSchema.default(''),
     tags: TagsSchema.default({}),
@@ -155,15 +204,23 @@ export const ListModelsQuerySchema = z.object({
     .string()
     .default('')
     .transform((o) => o || 'name')
-    .pipe(z.string().regex(new RegExp(`^-?(${ORDER_KEYS.join('|')})$`), `order_by must be one of ${ORDER_KEYS.join(', ')}, optionally with a leading '-' for descending`)),
+    .pipe(
+      z
+        .string()
+        .regex(
+          new RegExp(`^-?(${ORDER_KEYS.join('|')})$`),
+          `order_by must be one of ${ORDER_KEYS.join(', ')}, optionally with a leading '-' for descending`,
+        ),
+    ),
 });
 export type ListModelsQuery = z.output<typeof ListModelsQuerySchema>;
 
-export const VersionStateSchema = z.enum(['READY', 'ARCHIVED', 'DELETED'], { error: 'state must be READY, ARCHIVED or DELETED' });
+export const VersionStateSchema = z.enum(['READY', 'ARCHIVED', 'DELETED'], {
+  error: 'state must be READY, ARCHIVED or DELETED',
+});
 
 /** '' (production alias, else latest), a version number, or an alias name. */
-export const VersionSelectorSchema = z.union([
-  z.literal(''),
-  z.string().regex(/^[1-9][0-9]{0,8}$/),
-  AliasNameSchema,
-], { error: 'version must be empty, a version number (1, 2, ...) or an alias name' });
+export const VersionSelectorSchema = z.union(
+  [z.literal(''), z.string().regex(/^[1-9][0-9]{0,8}$/), AliasNameSchema],
+  { error: 'version must be empty, a version number (1, 2, ...) or an alias name' },
+);

@@ -21,7 +21,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const change = (alias: string, version: number, previous: number): AliasChangeRecord => ({ model: 'm', alias, version, previous_version: previous, actor: 'a', time: 't' });
+const change = (alias: string, version: number, previous: number): AliasChangeRecord => ({
+  model: 'm',
+  alias,
+  version,
+  previous_version: previous,
+  actor: 'a',
+  time: 't',
+});
 
 describe('ModelMetadataRepository alias history', () => {
   it('lists changes in commit order, rows of the earlier key scheme first on the same revision, and creates a row once', async () => {

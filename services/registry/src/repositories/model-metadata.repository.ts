@@ -4,7 +4,16 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { withoutOutbox, type AliasChangeRecord, type Journaled, type KvRow, type ModelRecord, type RecordRef, type Revisioned, type VersionRecord } from '../domain/records.js';
+import {
+  withoutOutbox,
+  type AliasChangeRecord,
+  type Journaled,
+  type KvRow,
+  type ModelRecord,
+  type RecordRef,
+  type Revisioned,
+  type VersionRecord,
+} from '../domain/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
@@ -15,12 +24,14 @@ const versionKey = (name: string, version: number) => `versions.${name}.${versio
  * by the revision the change committed at, without the `.on` token; they sort before a change made
  * on that same revision, which came after them.
  */
-const aliasChangeKey = (name: string, alias: string, baseRevision: number) => `aliaslog.${name}.${alias}.${baseRevision}.on`;
+const aliasChangeKey = (name: string, alias: string, baseRevision: number) =>
+  `aliaslog.${name}.${alias}.${baseRevision}.on`;
 const aliasChangeOrder = (key: string): [number, number] => {
   const tokens = key.split('.');
   return tokens.at(-1) === 'on' ? [Number(tokens.at(-2)), 1] : [Number(tokens.at(-1)), 0];
 };
-const recordKey = (ref: RecordRef) => (ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version));
+const recordKey = (ref: RecordRef) =>
+  ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version);
 /** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
 const MAX_OUTBOX_ATTEMPTS = 16;
 
@@ -81,7 +92,11 @@ export class ModelMetadataRepository implements OnModuleInit {
    * record as it was read or written with them; when it has changed since, the record is reread and
    * whatever of `ids` it still holds is removed from that. False when it gave up against constant change.
    */
-  async removeAnnounced(ref: RecordRef, ids: ReadonlySet<string>, committed: Revisioned<Journaled>): Promise<boolean> {
+  async removeAnnounced(
+    ref: RecordRef,
+    ids: ReadonlySet<string>,
+    committed: Revisioned<Journaled>,
+  ): Promise<boolean> {
     const key = recordKey(ref);
     let current: Revisioned<Journaled> | null = committed;
     for (let attempt = 0; attempt < MAX_OUTBOX_ATTEMPTS; attempt++) {
@@ -90,7 +105,8 @@ export class ModelMetadataRepository implements OnModuleInit {
       const rest = outbox.filter((a) => !ids.has(a.envelope.id));
       if (rest.length === outbox.length) return true;
       const record = withoutOutbox(current.value);
-      if (await this.update(key, rest.length ? { ...record, outbox: rest } : record, current.revision)) return true;
+      if (await this.update(key, rest.length ? { ...record, outbox: rest } : record, current.revision))
+        return true;
       current = await this.read<Journaled>(key);
     }
     return false;
@@ -101,10 +117,14 @@ export class ModelMetadataRepository implements OnModuleInit {
     const keys = [...(await this.keys('models.*')), ...(await this.keys('versions.>'))];
     const refs: RecordRef[] = [];
     for (let i = 0; i < keys.length; i += 64) {
-      const records = await Promise.all(keys.slice(i, i + 64).map((k) => this.read<ModelRecord | VersionRecord>(k)));
+      const records = await Promise.all(
+        keys.slice(i, i + 64).map((k) => this.read<ModelRecord | VersionRecord>(k)),
+      );
       for (const r of records) {
         if (!r?.value.outbox?.length) continue;
-        refs.push('version' in r.value ? { model: r.value.model, version: r.value.version } : { model: r.value.name });
+        refs.push(
+          'version' in r.value ? { model: r.value.model, version: r.value.version } : { model: r.value.name },
+        );
       }
     }
     return refs;
@@ -186,7 +206,9 @@ export class ModelMetadataRepository implements OnModuleInit {
       return await op();
     } catch (cause) {
       if (cause instanceof ConflictError) throw cause;
-      throw new UnavailableError(`registry metadata store (NATS KV) failed to ${what}: ${String(cause)}`, { cause });
+      throw new UnavailableError(`registry metadata store (NATS KV) failed to ${what}: ${String(cause)}`, {
+        cause,
+      });
     }
   }
 }

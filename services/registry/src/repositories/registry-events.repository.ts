@@ -17,7 +17,11 @@ export class RegistryEventsRepository {
   }
 
   versionCreated(data: EventData<'registry.version.created'>): PreparedEvent {
-    return this.bus.prepareEvent('registry.version.created', `models/${data.model}/versions/${data.version}`, data);
+    return this.bus.prepareEvent(
+      'registry.version.created',
+      `models/${data.model}/versions/${data.version}`,
+      data,
+    );
   }
 
   aliasMoved(data: EventData<'registry.alias.moved'>): PreparedEvent {
@@ -29,14 +33,27 @@ export class RegistryEventsRepository {
   }
 
   versionStateChanged(data: EventData<'registry.version.state_changed'>): PreparedEvent {
-    return this.bus.prepareEvent('registry.version.state_changed', `models/${data.model}/versions/${data.version}`, data);
+    return this.bus.prepareEvent(
+      'registry.version.state_changed',
+      `models/${data.model}/versions/${data.version}`,
+      data,
+    );
   }
 
   statisticsAttached(data: EventData<'registry.version.statistics_attached'>): PreparedEvent {
-    return this.bus.prepareEvent('registry.version.statistics_attached', `models/${data.model}/versions/${data.version}`, data);
+    return this.bus.prepareEvent(
+      'registry.version.statistics_attached',
+      `models/${data.model}/versions/${data.version}`,
+      data,
+    );
   }
 
-  audit(actor: string, action: string, resource: string, details: Record<string, unknown> = {}): PreparedEvent {
+  audit(
+    actor: string,
+    action: string,
+    resource: string,
+    details: Record<string, unknown> = {},
+  ): PreparedEvent {
     const traceId = currentTraceId();
     return this.bus.prepare(subjects.audit('registry'), 'audit.record', resource, {
       actor,

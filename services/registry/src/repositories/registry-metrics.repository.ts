@@ -20,7 +20,7 @@ export class RegistryMetricsRepository {
     });
     this.publishFailures = new Counter({
       name: 'aimass_registry_announcement_failures_total',
-      help: 'Attempts to publish a committed record\'s announcements that failed; they are retried.',
+      help: "Attempts to publish a committed record's announcements that failed; they are retried.",
       registers: [registry],
     });
     const awaitingNow = () => this.awaitingNow();

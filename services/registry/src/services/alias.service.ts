@@ -29,7 +29,8 @@ export class AliasService {
   async setAlias(modelInput: string, aliasInput: string, version: number, actor: string): Promise<AliasMove> {
     const name = this.catalog.modelName(modelInput);
     const alias = parseInput(AliasNameSchema, aliasInput, 'alias');
-    if (!Number.isInteger(version) || version < 1) throw new InvalidArgumentError(`version must be a positive integer, got ${version}`);
+    if (!Number.isInteger(version) || version < 1)
+      throw new InvalidArgumentError(`version must be a positive integer, got ${version}`);
     await this.requireReady(name, version);
     const moved = await this.moveAlias(name, alias, version, actor);
     // A concurrent archive may have committed between the check and the move: undo rather than
@@ -37,7 +38,9 @@ export class AliasService {
     const after = await this.metadata.getVersion(name, version);
     if (after?.state !== 'READY') {
       await this.moveAlias(name, alias, moved.previous_version, actor).catch(() => undefined);
-      throw new FailedPreconditionError(`version ${version} of "${name}" became ${after?.state ?? 'absent'} while the alias moved; the alias was put back`);
+      throw new FailedPreconditionError(
+        `version ${version} of "${name}" became ${after?.state ?? 'absent'} while the alias moved; the alias was put back`,
+      );
     }
     return moved;
   }
@@ -69,8 +72,14 @@ export class AliasService {
       const { events } = this.journal;
       const next = this.journal.stage(
         { ...current.value, aliases, updated_at: time },
-        { ...events.aliasMoved(moved), row: this.metadata.aliasChangeRow({ ...moved, actor, time }, current.revision) },
-        events.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, { version, previous_version: previous }),
+        {
+          ...events.aliasMoved(moved),
+          row: this.metadata.aliasChangeRow({ ...moved, actor, time }, current.revision),
+        },
+        events.audit(actor, version === 0 ? 'alias.delete' : 'alias.set', `models/${name}/aliases/${alias}`, {
+          version,
+          previous_version: previous,
+        }),
       );
       const revision = await this.metadata.updateModel(next, current.revision);
       if (revision) {
@@ -84,6 +93,9 @@ export class AliasService {
   private async requireReady(name: string, version: number): Promise<void> {
     const target = await this.metadata.getVersion(name, version);
     if (!target) throw new NotFoundError(`model "${name}" has no version ${version}`);
-    if (target.state !== 'READY') throw new FailedPreconditionError(`version ${version} of "${name}" is ${target.state}; only READY versions can take an alias`);
+    if (target.state !== 'READY')
+      throw new FailedPreconditionError(
+        `version ${version} of "${name}" is ${target.state}; only READY versions can take an alias`,
+      );
   }
 }

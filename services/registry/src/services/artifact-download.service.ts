@@ -21,9 +21,16 @@ export class ArtifactDownloadService {
     private readonly artifacts: ArtifactRepository,
   ) {}
 
-  async *download(model: string, selector: string, offset: number): AsyncGenerator<registryv1.DownloadVersionChunk> {
+  async *download(
+    model: string,
+    selector: string,
+    offset: number,
+  ): AsyncGenerator<registryv1.DownloadVersionChunk> {
     const version = await this.registry.getVersion(model, selector);
-    if (version.state === 'DELETED') throw new FailedPreconditionError(`version ${version.version} of "${version.model}" is DELETED; its artifact is gone`);
+    if (version.state === 'DELETED')
+      throw new FailedPreconditionError(
+        `version ${version.version} of "${version.model}" is DELETED; its artifact is gone`,
+      );
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > version.size_bytes) {
       throw new InvalidArgumentError(`offset ${offset} is outside the artifact (0..${version.size_bytes})`);
     }
@@ -44,7 +51,7 @@ export class ArtifactDownloadService {
     try {
       for await (const data of stream) {
         const piece = data as Buffer;
-        for (let at = 0; at < piece.length; ) {
+        for (let at = 0; at < piece.length;) {
           const n = piece.copy(message, filled, at, Math.min(piece.length, at + message.length - filled));
           filled += n;
           at += n;
@@ -56,7 +63,10 @@ export class ArtifactDownloadService {
         }
       }
     } catch (cause) {
-      throw new UnavailableError(`object storage broke off while sending ${model} v${version.version}; resume from the last offset received`, { cause });
+      throw new UnavailableError(
+        `object storage broke off while sending ${model} v${version.version}; resume from the last offset received`,
+        { cause },
+      );
     }
     if (filled) yield { chunk: message.subarray(0, filled) };
   }

@@ -38,7 +38,8 @@ export class ModelCatalogService {
   async createModel(input: unknown, actor: string): Promise<ModelRecord> {
     const request = parseInput(createModelSchema(this.nameRules), input, 'CreateModel request');
     const { record, created } = await this.ensureModel(request, actor);
-    if (!created) throw new FailedPreconditionError(`model "${request.name}" already exists; change it with UpdateModel`);
+    if (!created)
+      throw new FailedPreconditionError(`model "${request.name}" already exists; change it with UpdateModel`);
     return record;
   }
 
@@ -58,7 +59,10 @@ export class ModelCatalogService {
     const changes = Object.fromEntries(fields.map((f) => [f, request[f]]));
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.getRevisioned(request.name);
-      const announced = { ...changes, ...(fields.includes('model_card') ? { model_card: `${request.model_card.length} characters` } : {}) };
+      const announced = {
+        ...changes,
+        ...(fields.includes('model_card') ? { model_card: `${request.model_card.length} characters` } : {}),
+      };
       const { events } = this.journal;
       const next: ModelRecord = this.journal.stage(
         { ...current.value, ...changes, updated_at: new Date().toISOString() },
@@ -78,13 +82,19 @@ export class ModelCatalogService {
     const query = parseInput(ListModelsQuerySchema, queryInput ?? {}, 'ListModels request');
     const { defaultPageSize, maxPageSize } = this.config.registry;
     const size = query.page_size > 0 ? query.page_size : defaultPageSize;
-    if (size > maxPageSize) throw new InvalidArgumentError(`page_size ${size} is over the limit of ${maxPageSize} (AIMASS_REGISTRY_MAX_PAGE_SIZE)`);
+    if (size > maxPageSize)
+      throw new InvalidArgumentError(
+        `page_size ${size} is over the limit of ${maxPageSize} (AIMASS_REGISTRY_MAX_PAGE_SIZE)`,
+      );
     const all = (await this.metadata.listModels()).map((m) => withoutOutbox(modelOf(m)));
     return searchModels(all, query, size);
   }
 
   /** Returns the model, creating it when absent. `created` tells whether this call created it. */
-  async ensureModel(input: Partial<CreateModelInput> & { name: string }, actor: string): Promise<{ record: ModelRecord; created: boolean }> {
+  async ensureModel(
+    input: Partial<CreateModelInput> & { name: string },
+    actor: string,
+  ): Promise<{ record: ModelRecord; created: boolean }> {
     const existing = await this.metadata.getModel(input.name);
     if (existing) return { record: modelOf(existing.value), created: false };
     const now = new Date().toISOString();
@@ -101,7 +111,11 @@ export class ModelCatalogService {
       latest_version: 0,
       aliases: {},
     };
-    const record = this.journal.stage(fresh, events.modelCreated({ model: fresh.name, description: fresh.description }), events.audit(actor, 'model.create', `models/${fresh.name}`));
+    const record = this.journal.stage(
+      fresh,
+      events.modelCreated({ model: fresh.name, description: fresh.description }),
+      events.audit(actor, 'model.create', `models/${fresh.name}`),
+    );
     const revision = await this.metadata.createModel(record);
     if (revision) {
       await this.journal.flush({ model: record.name }, { value: record, revision });
@@ -119,7 +133,9 @@ export class ModelCatalogService {
       const next = { ...current.value, latest_version: version, updated_at: new Date().toISOString() };
       if (await this.metadata.updateModel(next, current.revision)) return;
     }
-    throw new InternalError(`could not record version ${version} as latest of "${name}": too much contention`);
+    throw new InternalError(
+      `could not record version ${version} as latest of "${name}": too much contention`,
+    );
   }
 }
 

@@ -9,10 +9,21 @@ import { RegistryEventsRepository } from '../repositories/registry-events.reposi
 import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
 import { RegistryJournal } from './registry-journal.js';
 
-const events = new RegistryEventsRepository(new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'));
+const events = new RegistryEventsRepository(
+  new EventBus(strictMock<NatsConnection>({}, 'NatsConnection'), 'aimass/registry'),
+);
 
 function model(outbox: PreparedEvent[] = []): ModelRecord {
-  return { name: 'm', description: '', tags: {}, created_at: 't0', updated_at: 't0', latest_version: 0, aliases: {}, ...(outbox.length ? { outbox } : {}) };
+  return {
+    name: 'm',
+    description: '',
+    tags: {},
+    created_at: 't0',
+    updated_at: 't0',
+    latest_version: 0,
+    aliases: {},
+    ...(outbox.length ? { outbox } : {}),
+  };
 }
 
 const created = () => events.modelCreated({ model: 'm', description: '' });
@@ -21,7 +32,9 @@ const audited = () => events.audit('alice', 'model.create', 'models/m');
 function setup(metadata: Partial<ModelMetadataRepository>) {
   const repo = strictMock<ModelMetadataRepository>(metadata, 'ModelMetadataRepository');
   const published: string[] = [];
-  const publish = vi.spyOn(events, 'publish').mockImplementation(async (p) => void published.push(p.envelope.id));
+  const publish = vi
+    .spyOn(events, 'publish')
+    .mockImplementation(async (p) => void published.push(p.envelope.id));
   const registry = new Registry();
   const metrics = new RegistryMetricsRepository(registry);
   /** What /metrics would show for the journal now. */
@@ -61,7 +74,11 @@ describe('RegistryJournal', () => {
     const committed: Revisioned<ModelRecord> = { value: model(outbox), revision: 4 };
     await journal.flush({ model: 'm' }, committed);
     expect(order).toEqual(['aliaslog.m.production.3.on', 'registry.model.created', 'audit.record']);
-    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(outbox.map((p) => p.envelope.id)), committed);
+    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith(
+      { model: 'm' },
+      new Set(outbox.map((p) => p.envelope.id)),
+      committed,
+    );
     expect(await ctx.scrape()).toEqual({ awaiting: 0, published: 2, failures: 0 });
   });
 
@@ -71,7 +88,9 @@ describe('RegistryJournal', () => {
     const readJournaled = vi.fn().mockResolvedValue({ value: model(outbox), revision: 5 });
     const ctx = setup({ removeAnnounced, readJournaled });
     journal = ctx.journal;
-    ctx.publish.mockRejectedValueOnce(new UnavailableError('could not store event registry.model.created: no responders'));
+    ctx.publish.mockRejectedValueOnce(
+      new UnavailableError('could not store event registry.model.created: no responders'),
+    );
     await journal.flush({ model: 'm' }, { value: model(outbox), revision: 4 });
     expect(removeAnnounced).not.toHaveBeenCalled();
     expect(await ctx.scrape()).toEqual({ awaiting: 1, published: 0, failures: 1 });
@@ -80,7 +99,10 @@ describe('RegistryJournal', () => {
     expect(await ctx.scrape()).toEqual({ awaiting: 0, published: 2, failures: 1 });
     expect(readJournaled).toHaveBeenCalledWith({ model: 'm' });
     expect(ctx.published).toEqual(outbox.map((p) => p.envelope.id));
-    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), { value: model(outbox), revision: 5 });
+    expect(removeAnnounced).toHaveBeenCalledExactlyOnceWith({ model: 'm' }, new Set(ctx.published), {
+      value: model(outbox),
+      revision: 5,
+    });
   });
 
   it('keeps a record awaiting when a new commit of it fails to publish while a retry delivers its older announcements', async () => {
@@ -107,11 +129,18 @@ describe('RegistryJournal', () => {
     const pendingModel = [{ ...created(), row: { key: 'aliaslog.m.production.1.on', value: {} } }];
     const pendingVersion = [audited()];
     const readJournaled = vi.fn(async (ref: { model: string; version?: number }) =>
-      ref.version === undefined ? { value: model(pendingModel), revision: 2 } : { value: { outbox: pendingVersion }, revision: 7 },
+      ref.version === undefined
+        ? { value: model(pendingModel), revision: 2 }
+        : { value: { outbox: pendingVersion }, revision: 7 },
     );
     const removeAnnounced = vi.fn().mockResolvedValue(true);
     const createRow = vi.fn().mockResolvedValue(undefined);
-    const ctx = setup({ journaledRecords: vi.fn().mockResolvedValue([{ model: 'm' }, { model: 'm', version: 3 }]), readJournaled, removeAnnounced, createRow });
+    const ctx = setup({
+      journaledRecords: vi.fn().mockResolvedValue([{ model: 'm' }, { model: 'm', version: 3 }]),
+      readJournaled,
+      removeAnnounced,
+      createRow,
+    });
     journal = ctx.journal;
     journal.onApplicationBootstrap();
     await vi.waitFor(() => expect(removeAnnounced).toHaveBeenCalledTimes(2));
@@ -131,7 +160,13 @@ describe('RegistryJournal', () => {
       await vi.advanceTimersByTimeAsync(ms);
       return readJournaled.mock.calls.length;
     };
-    expect([await readsAfter(499), await readsAfter(1), await readsAfter(999), await readsAfter(1), await readsAfter(2_000)]).toEqual([0, 1, 1, 2, 3]);
+    expect([
+      await readsAfter(499),
+      await readsAfter(1),
+      await readsAfter(999),
+      await readsAfter(1),
+      await readsAfter(2_000),
+    ]).toEqual([0, 1, 1, 2, 3]);
     await journal.onModuleDestroy();
     expect(await readsAfter(120_000)).toBe(3);
     expect(await ctx.scrape()).toEqual({ awaiting: 1, published: 0, failures: 4 });

@@ -55,7 +55,10 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
       await this.deliver(ref, committed);
     } catch (err) {
       this.metrics.announcementFailed();
-      this.logger.error({ err }, `could not publish the announcements of ${describe(ref)} (${String(err)}); retrying in the background`);
+      this.logger.error(
+        { err },
+        `could not publish the announcements of ${describe(ref)} (${String(err)}); retrying in the background`,
+      );
       this.behind.set(describe(ref), ref);
       this.schedule();
     }
@@ -71,7 +74,9 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
     clearTimeout(this.retryTimer);
     await this.running;
     if (this.behind.size > 0) {
-      this.logger.warn(`stopping with the announcements of ${this.behind.size} record(s) unpublished; the next start publishes them`);
+      this.logger.warn(
+        `stopping with the announcements of ${this.behind.size} record(s) unpublished; the next start publishes them`,
+      );
     }
   }
 
@@ -84,8 +89,13 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
       await this.events.publish(announcement);
       this.metrics.announcementPublished();
     }
-    const removed = await this.metadata.removeAnnounced(ref, new Set(outbox.map((a) => a.envelope.id)), record);
-    if (!removed) throw new Error(`${describe(ref)} kept changing while its published announcements were taken out`);
+    const removed = await this.metadata.removeAnnounced(
+      ref,
+      new Set(outbox.map((a) => a.envelope.id)),
+      record,
+    );
+    if (!removed)
+      throw new Error(`${describe(ref)} kept changing while its published announcements were taken out`);
   }
 
   /** Publishes what every record left behind holds: all of them after a start, else the ones that failed. */
@@ -95,9 +105,15 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
         const refs = await this.metadata.journaledRecords();
         this.sweepNeeded = false;
         for (const ref of refs) this.behind.set(describe(ref), ref);
-        if (refs.length > 0) this.logger.warn(`${refs.length} record(s) hold announcements an earlier run did not publish; publishing them`);
+        if (refs.length > 0)
+          this.logger.warn(
+            `${refs.length} record(s) hold announcements an earlier run did not publish; publishing them`,
+          );
       } catch (err) {
-        this.logger.error({ err }, `could not look for unpublished announcements (${String(err)}); trying again`);
+        this.logger.error(
+          { err },
+          `could not look for unpublished announcements (${String(err)}); trying again`,
+        );
       }
     }
     let failed = false;
@@ -111,7 +127,10 @@ export class RegistryJournal implements OnApplicationBootstrap, OnModuleDestroy 
       } catch (err) {
         this.behind.set(key, ref);
         this.metrics.announcementFailed();
-        this.logger.error({ err }, `still cannot publish the announcements of ${describe(ref)} (${String(err)})`);
+        this.logger.error(
+          { err },
+          `still cannot publish the announcements of ${describe(ref)} (${String(err)})`,
+        );
         failed = true;
         break;
       }

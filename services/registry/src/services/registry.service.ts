@@ -1,11 +1,26 @@
 import { parseInput, type Signature } from '@aimass/contracts';
 import type { AimassConfig } from '@aimass/config';
-import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, ResourceExhaustedError } from '@aimass/errors';
+import {
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+} from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { signatureReaderFor } from '../domain/artifact-signature.js';
-import { aliasesOf, versionView, viewOf, type ModelRecord, type Revisioned, type VersionRecord, type VersionState, type VersionView } from '../domain/records.js';
+import {
+  aliasesOf,
+  versionView,
+  viewOf,
+  type ModelRecord,
+  type Revisioned,
+  type VersionRecord,
+  type VersionState,
+  type VersionView,
+} from '../domain/records.js';
 import {
   pushHeaderSchema,
   ReferenceStatisticsSchema,
@@ -27,7 +42,11 @@ export interface PushPart {
 }
 
 /** Which state changes are allowed; DELETED is final. */
-const TRANSITIONS: Record<VersionState, readonly VersionState[]> = { READY: ['ARCHIVED', 'DELETED'], ARCHIVED: ['READY', 'DELETED'], DELETED: [] };
+const TRANSITIONS: Record<VersionState, readonly VersionState[]> = {
+  READY: ['ARCHIVED', 'DELETED'],
+  ARCHIVED: ['READY', 'DELETED'],
+  DELETED: [],
+};
 
 /**
  * Versions: push, read, state changes and reference statistics.
@@ -52,15 +71,22 @@ export class RegistryService {
    * Streams an artifact into storage and commits it as the next version. On any failure before the
    * commit, the stored bytes are removed; nothing becomes visible.
    */
-  async pushVersion(parts: AsyncIterable<PushPart>, actor: string, isCancelled: () => boolean = () => false): Promise<VersionView> {
+  async pushVersion(
+    parts: AsyncIterable<PushPart>,
+    actor: string,
+    isCancelled: () => boolean = () => false,
+  ): Promise<VersionView> {
     const iterator = parts[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done || !first.value.header) {
-      throw new InvalidArgumentError('the first PushVersion message must carry a header (model, format, ...); chunks follow it');
+      throw new InvalidArgumentError(
+        'the first PushVersion message must carry a header (model, format, ...); chunks follow it',
+      );
     }
     const header = parseInput(pushHeaderSchema(this.catalog.nameRules), first.value.header, 'push header');
     if (header.size_bytes > this.config.maxArtifactBytes) throw this.tooLarge(header.size_bytes);
-    if (header.lineage.parent_version) await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');
+    if (header.lineage.parent_version)
+      await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');
 
     const upload = this.artifacts.beginUpload(this.artifacts.keyFor(header.model, randomUUID()));
     const reader = signatureReaderFor(header.format);
@@ -69,28 +95,39 @@ export class RegistryService {
     try {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         const chunk = next.value.chunk;
-        if (next.value.header) throw new InvalidArgumentError('only the first PushVersion message may carry a header');
+        if (next.value.header)
+          throw new InvalidArgumentError('only the first PushVersion message may carry a header');
         if (!chunk || chunk.length === 0) continue;
-        if (upload.bytesWritten + chunk.length > this.config.maxArtifactBytes) throw this.tooLarge(upload.bytesWritten + chunk.length);
+        if (upload.bytesWritten + chunk.length > this.config.maxArtifactBytes)
+          throw this.tooLarge(upload.bytesWritten + chunk.length);
         const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         await Promise.all([upload.write(bytes), reader.push(bytes)]);
       }
       if (isCancelled()) throw new InvalidArgumentError('the push was cancelled by the client');
-      if (upload.bytesWritten === 0) throw new InvalidArgumentError('the artifact is empty: send its bytes as chunk messages after the header');
+      if (upload.bytesWritten === 0)
+        throw new InvalidArgumentError(
+          'the artifact is empty: send its bytes as chunk messages after the header',
+        );
       if (header.size_bytes && header.size_bytes !== upload.bytesWritten) {
-        throw new InvalidArgumentError(`the header announced ${header.size_bytes} bytes but ${upload.bytesWritten} arrived; nothing was stored`);
+        throw new InvalidArgumentError(
+          `the header announced ${header.size_bytes} bytes but ${upload.bytesWritten} arrived; nothing was stored`,
+        );
       }
       signature = await reader.finish();
       stored = await upload.complete();
       if (header.sha256 && header.sha256 !== stored.sha256) {
-        throw new InvalidArgumentError(`SHA-256 mismatch: the client announced ${header.sha256} but the bytes hash to ${stored.sha256}; nothing was stored`);
+        throw new InvalidArgumentError(
+          `SHA-256 mismatch: the client announced ${header.sha256} but the bytes hash to ${stored.sha256}; nothing was stored`,
+        );
       }
     } catch (err) {
       reader.dispose();
       await upload.abort();
       throw err;
     }
-    const statisticsKey = header.reference_statistics ? await this.storeStatistics(header.model, 0, header.reference_statistics) : undefined;
+    const statisticsKey = header.reference_statistics
+      ? await this.storeStatistics(header.model, 0, header.reference_statistics)
+      : undefined;
     return this.commitVersion(header, upload.key, stored, signature, statisticsKey, actor);
   }
 
@@ -107,14 +144,21 @@ export class RegistryService {
 
   async listVersions(modelInput: string, includeDeleted = false): Promise<VersionView[]> {
     const model = await this.catalog.getModel(modelInput);
-    return (await this.metadata.listVersions(model.name)).filter((v) => includeDeleted || v.state !== 'DELETED').map((v) => viewOf(model, v));
+    return (await this.metadata.listVersions(model.name))
+      .filter((v) => includeDeleted || v.state !== 'DELETED')
+      .map((v) => viewOf(model, v));
   }
 
   /**
    * READY <-> ARCHIVED, either to DELETED. Refused while an alias points at the version. DELETED
    * removes the artifact once the state is committed.
    */
-  async setVersionState(modelInput: string, version: number, stateInput: string, actor: string): Promise<VersionView> {
+  async setVersionState(
+    modelInput: string,
+    version: number,
+    stateInput: string,
+    actor: string,
+  ): Promise<VersionView> {
     const name = this.catalog.modelName(modelInput);
     const state = parseInput(VersionStateSchema, stateInput, 'state');
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
@@ -123,13 +167,18 @@ export class RegistryService {
       if (!current) throw new NotFoundError(`model "${name}" has no version ${version}`);
       const from = current.value.state;
       if (from === state) return viewOf(model, current.value);
-      if (!TRANSITIONS[from].includes(state)) throw new FailedPreconditionError(`version ${version} of "${name}" is ${from}; it cannot become ${state}`);
+      if (!TRANSITIONS[from].includes(state))
+        throw new FailedPreconditionError(
+          `version ${version} of "${name}" is ${from}; it cannot become ${state}`,
+        );
       if (state !== 'READY') this.refuseWhileAliased(model, version, state);
       const { events } = this.journal;
       const next: VersionRecord = this.journal.stage(
         { ...current.value, state, updated_at: new Date().toISOString() },
         events.versionStateChanged({ model: name, version, state, previous_state: from }),
-        events.audit(actor, `version.${state.toLowerCase()}`, `models/${name}/versions/${version}`, { previous_state: from }),
+        events.audit(actor, `version.${state.toLowerCase()}`, `models/${name}/versions/${version}`, {
+          previous_state: from,
+        }),
       );
       const revision = await this.metadata.updateVersion(next, current.revision);
       if (!revision) continue;
@@ -141,24 +190,37 @@ export class RegistryService {
     throw new InternalError(`could not change the state of ${name} v${version}: too much contention`);
   }
 
-  async setReferenceStatistics(modelInput: string, version: number, statisticsInput: unknown, actor: string): Promise<VersionView> {
+  async setReferenceStatistics(
+    modelInput: string,
+    version: number,
+    statisticsInput: unknown,
+    actor: string,
+  ): Promise<VersionView> {
     const name = this.catalog.modelName(modelInput);
     const statistics = parseInput(ReferenceStatisticsSchema, statisticsInput, 'reference statistics');
     const key = await this.storeStatistics(name, version, statistics);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.metadata.getVersionRevisioned(name, version);
       if (!current) throw new NotFoundError(`model "${name}" has no version ${version}`);
-      if (current.value.state === 'DELETED') throw new FailedPreconditionError(`version ${version} of "${name}" is DELETED`);
+      if (current.value.state === 'DELETED')
+        throw new FailedPreconditionError(`version ${version} of "${name}" is DELETED`);
       const { events } = this.journal;
       const next: VersionRecord = this.journal.stage(
         { ...current.value, reference_statistics_key: key, updated_at: new Date().toISOString() },
         events.statisticsAttached({ model: name, version, features: statistics.features.length }),
-        events.audit(actor, 'version.statistics', `models/${name}/versions/${version}`, { features: statistics.features.length }),
+        events.audit(actor, 'version.statistics', `models/${name}/versions/${version}`, {
+          features: statistics.features.length,
+        }),
       );
       const revision = await this.metadata.updateVersion(next, current.revision);
       if (!revision) continue;
       const replaced = current.value.reference_statistics_key;
-      if (replaced) await this.artifacts.remove(replaced).catch((err: unknown) => this.logger.warn({ err }, `could not remove replaced statistics ${replaced}`));
+      if (replaced)
+        await this.artifacts
+          .remove(replaced)
+          .catch((err: unknown) =>
+            this.logger.warn({ err }, `could not remove replaced statistics ${replaced}`),
+          );
       await this.journal.flush({ model: name, version }, { value: next, revision });
       return viewOf(await this.catalog.getModel(name), next);
     }
@@ -168,7 +230,9 @@ export class RegistryService {
   async getReferenceStatistics(modelInput: string, selector: string): Promise<ReferenceStatistics> {
     const version = await this.getVersion(modelInput, selector);
     if (!version.reference_statistics_key) {
-      throw new NotFoundError(`version ${version.version} of "${version.model}" has no reference statistics; attach them with SetReferenceStatistics`);
+      throw new NotFoundError(
+        `version ${version.version} of "${version.model}" has no reference statistics; attach them with SetReferenceStatistics`,
+      );
     }
     return this.artifacts.getJson<ReferenceStatistics>(version.reference_statistics_key);
   }
@@ -182,7 +246,12 @@ export class RegistryService {
     actor: string,
   ): Promise<VersionView> {
     const { record: model } = await this.catalog.ensureModel(
-      { name: header.model, description: header.description, owner: header.owner, framework: header.framework || header.format },
+      {
+        name: header.model,
+        description: header.description,
+        owner: header.owner,
+        framework: header.framework || header.format,
+      },
       actor,
     );
     const { events } = this.journal;
@@ -205,13 +274,25 @@ export class RegistryService {
       };
       const candidate = this.journal.stage(
         record,
-        events.versionCreated({ model: record.model, version: number, format: record.format, sha256: record.sha256, size_bytes: record.size_bytes, artifact_key: artifactKey, signature }),
-        events.audit(actor, 'version.create', `models/${record.model}/versions/${number}`, { sha256: record.sha256, size_bytes: record.size_bytes }),
+        events.versionCreated({
+          model: record.model,
+          version: number,
+          format: record.format,
+          sha256: record.sha256,
+          size_bytes: record.size_bytes,
+          artifact_key: artifactKey,
+          signature,
+        }),
+        events.audit(actor, 'version.create', `models/${record.model}/versions/${number}`, {
+          sha256: record.sha256,
+          size_bytes: record.size_bytes,
+        }),
       );
       const revision = await this.metadata.createVersion(candidate);
       if (revision) committed = { value: candidate, revision };
     }
-    if (!committed) throw new InternalError(`could not assign a version number to "${header.model}" after many attempts`);
+    if (!committed)
+      throw new InternalError(`could not assign a version number to "${header.model}" after many attempts`);
     const { version } = committed.value;
     await this.catalog.raiseLatest(header.model, version);
     await this.journal.flush({ model: header.model, version }, committed);
@@ -224,7 +305,9 @@ export class RegistryService {
       const version = await this.metadata.getVersion(model.name, n);
       if (version?.state === 'READY') return viewOf(model, version);
     }
-    throw new NotFoundError(`model "${model.name}" has no READY versions${model.latest_version ? '' : ' yet'}`);
+    throw new NotFoundError(
+      `model "${model.name}" has no READY versions${model.latest_version ? '' : ' yet'}`,
+    );
   }
 
   private refuseWhileAliased(model: ModelRecord, version: number, state: VersionState): void {
@@ -237,7 +320,12 @@ export class RegistryService {
   }
 
   /** An alias set concurrently with the state change wins: the version goes back to what it was. */
-  private async undoIfAliasedMeanwhile(name: string, version: number, state: VersionState, before: VersionRecord): Promise<void> {
+  private async undoIfAliasedMeanwhile(
+    name: string,
+    version: number,
+    state: VersionState,
+    before: VersionRecord,
+  ): Promise<void> {
     const model = await this.catalog.getModel(name);
     if (aliasesOf(model, version).length === 0) return;
     const now = await this.metadata.getVersionRevisioned(name, version);
@@ -247,15 +335,25 @@ export class RegistryService {
 
   private async removeArtifacts(version: VersionRecord): Promise<void> {
     for (const key of [version.artifact_key, version.reference_statistics_key]) {
-      if (key) await this.artifacts.remove(key).catch((err: unknown) => this.logger.warn({ err }, `could not remove ${key} of a deleted version; it is unreachable now`));
+      if (key)
+        await this.artifacts
+          .remove(key)
+          .catch((err: unknown) =>
+            this.logger.warn({ err }, `could not remove ${key} of a deleted version; it is unreachable now`),
+          );
     }
   }
 
   private async requireVersion(name: string, version: number, what: string): Promise<void> {
-    if (!(await this.metadata.getVersion(name, version))) throw new InvalidArgumentError(`${what} ${version}: model "${name}" has no such version`);
+    if (!(await this.metadata.getVersion(name, version)))
+      throw new InvalidArgumentError(`${what} ${version}: model "${name}" has no such version`);
   }
 
-  private async storeStatistics(name: string, version: number, statistics: ReferenceStatistics): Promise<string> {
+  private async storeStatistics(
+    name: string,
+    version: number,
+    statistics: ReferenceStatistics,
+  ): Promise<string> {
     const key = this.artifacts.statisticsKeyFor(name, version, randomUUID());
     await this.artifacts.putJson(key, statistics);
     return key;

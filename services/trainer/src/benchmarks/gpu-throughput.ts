@@ -26,16 +26,24 @@ const HIDDEN = 256;
 const LATENT = 32;
 
 /** Runs every configuration, prints a table and the adapter, and returns the RESULT fields. */
-export async function runGpuBenchmark(options: GpuBenchmarkOptions, print: (line: string) => void): Promise<GpuBenchmarkResult> {
+export async function runGpuBenchmark(
+  options: GpuBenchmarkOptions,
+  print: (line: string) => void,
+): Promise<GpuBenchmarkResult> {
   // The benchmark wants the best backend whatever pool this host is configured for.
   const config = loadConfig({ ...pickAimassEnv(), AIMASS_TRAINER_POOL: 'cpu' });
   const backend = await new ComputeBackendRepository(config).select();
-  print(`backend: ${backend.name}${backend.adapter ? `; adapter: ${describeAdapter(backend.adapter)} (${backend.adapter.description})` : ''}`);
+  print(
+    `backend: ${backend.name}${backend.adapter ? `; adapter: ${describeAdapter(backend.adapter)} (${backend.adapter.description})` : ''}`,
+  );
 
   // Uniform pixels in [0, 1): the same distribution the PyTorch side draws; throughput does not depend on the values.
   const random = new SeededRandom(7);
   const values = Float32Array.from({ length: options.rows * FEATURES }, () => random.next());
-  const data = prepare({ rows: options.rows, features: FEATURES, values, digest: 'bench', description: 'uniform pixels' }, { scaling: 'none', validationSplit: 0.02, seed: 42 });
+  const data = prepare(
+    { rows: options.rows, features: FEATURES, values, digest: 'bench', description: 'uniform pixels' },
+    { scaling: 'none', validationSplit: 0.02, seed: 42 },
+  );
 
   const table: Array<[string, number, string]> = [];
   const loop: Record<number, number> = {};
@@ -43,7 +51,12 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions, print: (line
     const spec = validateSpec({
       family: 'ae',
       dataset: { builtin: 'sine_waves', rows: options.rows, features: FEATURES },
-      architecture: { hidden: [HIDDEN], latent_dim: LATENT, activation: 'relu', output_activation: 'sigmoid' },
+      architecture: {
+        hidden: [HIDDEN],
+        latent_dim: LATENT,
+        activation: 'relu',
+        output_activation: 'sigmoid',
+      },
       preprocessing: { scaling: 'none', validation_split: 0.02 },
       optimizer: { name: 'adam', learning_rate: 0.001 },
       epochs: options.epochs,
@@ -77,13 +90,19 @@ export async function runGpuBenchmark(options: GpuBenchmarkOptions, print: (line
 
   const torch = runTorch(options.rows, options.batchSizes);
   if (torch) {
-    for (const batch of options.batchSizes) table.push([`PyTorch ${torch.torch} on ${torch.device}, batch ${batch}`, torch.sps[String(batch)] ?? 0, `${torch.threads} CPU threads`]);
+    for (const batch of options.batchSizes)
+      table.push([
+        `PyTorch ${torch.torch} on ${torch.device}, batch ${batch}`,
+        torch.sps[String(batch)] ?? 0,
+        `${torch.threads} CPU threads`,
+      ]);
   } else {
     table.push(['PyTorch', 0, 'absent: python3 cannot import torch here']);
   }
   const width = Math.max(...table.map(([name]) => name.length));
   print(`${'configuration'.padEnd(width)}  samples/s  note`);
-  for (const [name, sps, note] of table) print(`${name.padEnd(width)}  ${Math.round(sps).toString().padStart(9)}  ${note}`);
+  for (const [name, sps, note] of table)
+    print(`${name.padEnd(width)}  ${Math.round(sps).toString().padStart(9)}  ${note}`);
 
   const result: GpuBenchmarkResult = { backend: backend.name };
   for (const batch of options.batchSizes) result[`sps_${batch}`] = Math.round(loop[batch] ?? 0);
@@ -136,13 +155,22 @@ interface TorchResult {
 }
 
 function runTorch(rows: number, batchSizes: readonly number[]): TorchResult | undefined {
-  const python = ['python3', '/usr/bin/python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  const python = ['python3', '/usr/bin/python3'].find(
+    (p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
+  );
   if (!python) return undefined;
-  const out = execFileSync(python, ['-c', TORCH_AUTOENCODER, String(rows), batchSizes.join(','), '3'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(python, ['-c', TORCH_AUTOENCODER, String(rows), batchSizes.join(','), '3'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.trim().split('\n').at(-1) as string) as TorchResult;
 }
 
 /** The AIMASS_* variables of this process (loadConfig refuses unknown AIMASS_ keys, and reads only those). */
 function pickAimassEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('AIMASS_') && e[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[0].startsWith('AIMASS_') && e[1] !== undefined,
+    ),
+  );
 }

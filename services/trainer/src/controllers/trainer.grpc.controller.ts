@@ -44,7 +44,8 @@ export class TrainerGrpcController {
     return new Observable<trainerv1.Job>((subscriber) => {
       const abort = new AbortController();
       void (async () => {
-        for await (const record of this.jobs.progress(req, abort.signal)) subscriber.next(toJobMessage(record));
+        for await (const record of this.jobs.progress(req, abort.signal))
+          subscriber.next(toJobMessage(record));
         subscriber.complete();
       })().catch((err: unknown) => subscriber.error(err));
       return () => abort.abort();

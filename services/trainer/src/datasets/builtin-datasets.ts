@@ -20,8 +20,13 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
     labelled: false,
     features: () => 784,
     generate: (rows, _features, seed) => {
-      if (rows > MNIST_DIGITS) throw new DatasetError(`mnist has ${MNIST_DIGITS} digits; ask for at most that many rows, not ${rows}`);
-      const mnist = createRequire(import.meta.url)('mnist') as { set(train: number, test: number): { training: Array<{ input: number[] }> } };
+      if (rows > MNIST_DIGITS)
+        throw new DatasetError(
+          `mnist has ${MNIST_DIGITS} digits; ask for at most that many rows, not ${rows}`,
+        );
+      const mnist = createRequire(import.meta.url)('mnist') as {
+        set(train: number, test: number): { training: Array<{ input: number[] }> };
+      };
       // The package shuffles with Math.random; order the rows by our own seed instead.
       const digits = mnist.set(rows, 0).training;
       const order = new SeededRandom(seed).permutation(digits.length);
@@ -47,7 +52,8 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
       for (let r = 0; r < rows; r++) {
         const outlier = rng.next() < 0.05;
         labels[r] = outlier ? 1 : 0;
-        for (let f = 0; f < features; f++) values[r * features + f] = outlier ? rng.next() * 12 - 6 : gaussian(rng) * 0.5;
+        for (let f = 0; f < features; f++)
+          values[r * features + f] = outlier ? rng.next() * 12 - 6 : gaussian(rng) * 0.5;
       }
       return { values, labels };
     },
@@ -62,30 +68,48 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
       for (let r = 0; r < rows; r++) {
         const phase = rng.next() * 2 * Math.PI;
         const freq = 0.5 + rng.next();
-        for (let f = 0; f < features; f++) values[r * features + f] = Math.sin(phase + (freq * 2 * Math.PI * f) / features) + gaussian(rng) * 0.05;
+        for (let f = 0; f < features; f++)
+          values[r * features + f] =
+            Math.sin(phase + (freq * 2 * Math.PI * f) / features) + gaussian(rng) * 0.05;
       }
       return { values };
     },
   },
 };
 
-export function loadBuiltin(name: string, rows: number, requestedFeatures: number | undefined, seed: number): Dataset {
+export function loadBuiltin(
+  name: string,
+  rows: number,
+  requestedFeatures: number | undefined,
+  seed: number,
+): Dataset {
   const builtin = BUILTIN_DATASETS[name];
-  if (!builtin) throw new DatasetError(`no built-in dataset "${name}"; there are ${Object.keys(BUILTIN_DATASETS).join(', ')}`);
+  if (!builtin)
+    throw new DatasetError(
+      `no built-in dataset "${name}"; there are ${Object.keys(BUILTIN_DATASETS).join(', ')}`,
+    );
   const features = builtin.features(requestedFeatures);
   const { values, labels } = builtin.generate(rows, features, seed);
-  const digest = createHash('sha256').update(Buffer.from(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  const digest = createHash('sha256')
+    .update(Buffer.from(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
   return { rows, features, values, ...(labels ? { labels } : {}), digest, description: `builtin:${name}` };
 }
 
 /** k blobs with centres in [-5, 5] and unit variance. */
-export function blobs(rows: number, features: number, k: number, seed: number): { values: Float32Array; centres: Float32Array } {
+export function blobs(
+  rows: number,
+  features: number,
+  k: number,
+  seed: number,
+): { values: Float32Array; centres: Float32Array } {
   const rng = new SeededRandom(seed);
   const centres = Float32Array.from({ length: k * features }, () => rng.next() * 10 - 5);
   const values = new Float32Array(rows * features);
   for (let r = 0; r < rows; r++) {
     const c = Math.floor(rng.next() * k);
-    for (let f = 0; f < features; f++) values[r * features + f] = (centres[c * features + f] as number) + gaussian(rng);
+    for (let f = 0; f < features; f++)
+      values[r * features + f] = (centres[c * features + f] as number) + gaussian(rng);
   }
   return { values, centres };
 }

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { DatasetError } from './dataset.js';
 import { parseDataset } from './dataset-parsers.js';
 
-const csv = (text: string, labelColumn?: string) => parseDataset(Buffer.from(text), { format: 'csv', description: 't', ...(labelColumn ? { labelColumn } : {}) });
+const csv = (text: string, labelColumn?: string) =>
+  parseDataset(Buffer.from(text), {
+    format: 'csv',
+    description: 't',
+    ...(labelColumn ? { labelColumn } : {}),
+  });
 
 function npy(rows: number[][], descr = '<f4'): Buffer {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows.length}, ${rows[0]?.length ?? 0}), }`;
@@ -20,10 +25,18 @@ function npy(rows: number[][], descr = '<f4'): Buffer {
 
 /** Parses a 1×2 float32 NPY file whose header has `from` replaced with `to` (same length or shorter). */
 const npyEdited = (from: string, to: string) =>
-  parseDataset(Buffer.from(npy([[1, 2]]).toString('latin1').replace(from, to.padEnd(from.length)), 'latin1'), {
-    format: 'npy',
-    description: 't',
-  });
+  parseDataset(
+    Buffer.from(
+      npy([[1, 2]])
+        .toString('latin1')
+        .replace(from, to.padEnd(from.length)),
+      'latin1',
+    ),
+    {
+      format: 'npy',
+      description: 't',
+    },
+  );
 
 const headerless = (text: string) =>
   parseDataset(Buffer.from(text), { format: 'csv', header: false, description: 't' });
@@ -64,7 +77,11 @@ describe('parseDataset: CSV', () => {
     ['an empty value', 'a,b\n1,2\n3,\n', 'row 2, column "b" is empty, not a finite number'],
     ['an empty quoted value', 'a,b\n"",2\n', 'row 1, column "a" is empty, not a finite number'],
     ['an empty value before CRLF', 'a,b\r\n1,2\r\n,4\r\n', 'row 2, column "a" is empty, not a finite number'],
-    ['a quoted empty line in one column', 'a\n1\n  \n""\n', 'row 2, column "a" is empty, not a finite number'],
+    [
+      'a quoted empty line in one column',
+      'a\n1\n  \n""\n',
+      'row 2, column "a" is empty, not a finite number',
+    ],
     [
       'a short row',
       'a,b,c\n1,2,3\n4,5\n',
@@ -102,7 +119,9 @@ describe('parseDataset: CSV', () => {
   });
 
   it('refuses a label column that is only part of a quoted name', () => {
-    expect(() => csv('"x, y",b\n1,2\n', 'x')).toThrow('label_column "x" is not a column; columns are x, y, b');
+    expect(() => csv('"x, y",b\n1,2\n', 'x')).toThrow(
+      'label_column "x" is not a column; columns are x, y, b',
+    );
   });
 });
 
@@ -116,10 +135,26 @@ describe('parseDataset', () => {
   });
 
   it('reads JSON rows and objects, and NPY float32 and float64', () => {
-    expect(Array.from(parseDataset(Buffer.from('[[1,2],[3,4]]'), { format: 'json', description: 't' }).values)).toEqual([1, 2, 3, 4]);
-    expect(Array.from(parseDataset(Buffer.from('[{"x":1,"y":2},{"x":3,"y":4}]'), { format: 'json', description: 't' }).values)).toEqual([1, 2, 3, 4]);
+    expect(
+      Array.from(parseDataset(Buffer.from('[[1,2],[3,4]]'), { format: 'json', description: 't' }).values),
+    ).toEqual([1, 2, 3, 4]);
+    expect(
+      Array.from(
+        parseDataset(Buffer.from('[{"x":1,"y":2},{"x":3,"y":4}]'), { format: 'json', description: 't' })
+          .values,
+      ),
+    ).toEqual([1, 2, 3, 4]);
     for (const descr of ['<f4', '<f8']) {
-      const d = parseDataset(npy([[1, 2, 3], [4, 5, 6]], descr), { format: 'npy', description: 't' });
+      const d = parseDataset(
+        npy(
+          [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+          descr,
+        ),
+        { format: 'npy', description: 't' },
+      );
       expect(d).toMatchObject({ rows: 2, features: 3 });
       expect(Array.from(d.values)).toEqual([1, 2, 3, 4, 5, 6]);
     }
@@ -130,16 +165,49 @@ describe('parseDataset', () => {
     ['an empty cell', () => csv('a,b\n1,\n'), 'row 1, column "b"'],
     ['text in the data', () => csv('a,b\n1,x\n'), 'not a finite number'],
     ['mismatched row widths (CSV)', () => csv('a,b\n1,2\n3,4,5\n'), 'row 2 has 3 values but row 1 has 2'],
-    ['mismatched row widths (JSON)', () => parseDataset(Buffer.from('[[1,2],[3]]'), { format: 'json', description: 't' }), 'row 2 has 1 values but row 1 has 2'],
-    ['null in JSON', () => parseDataset(Buffer.from('[[1,null]]'), { format: 'json', description: 't' }), 'row 1, column 2 is null'],
+    [
+      'mismatched row widths (JSON)',
+      () => parseDataset(Buffer.from('[[1,2],[3]]'), { format: 'json', description: 't' }),
+      'row 2 has 1 values but row 1 has 2',
+    ],
+    [
+      'null in JSON',
+      () => parseDataset(Buffer.from('[[1,null]]'), { format: 'json', description: 't' }),
+      'row 1, column 2 is null',
+    ],
     ['no rows', () => csv('a,b\n'), 'no rows'],
     ['a label that is not 0 or 1', () => csv('a,label\n1,2\n', 'label'), 'label 2 must be 0'],
     ['an unknown label column', () => csv('a,b\n1,2\n', 'label'), 'label_column "label" is not a column'],
-    ['JSON that does not parse', () => parseDataset(Buffer.from('[[1,'), { format: 'json', description: 't' }), 'does not parse'],
-    ['a 1-D NPY array', () => parseDataset(Buffer.from(npy([[1, 2]]).toString('latin1').replace('(1, 2)', '(2,)  '), 'latin1'), { format: 'npy', description: 't' }), 'must be 2-D'],
+    [
+      'JSON that does not parse',
+      () => parseDataset(Buffer.from('[[1,'), { format: 'json', description: 't' }),
+      'does not parse',
+    ],
+    [
+      'a 1-D NPY array',
+      () =>
+        parseDataset(
+          Buffer.from(
+            npy([[1, 2]])
+              .toString('latin1')
+              .replace('(1, 2)', '(2,)  '),
+            'latin1',
+          ),
+          { format: 'npy', description: 't' },
+        ),
+      'must be 2-D',
+    ],
     ['an NPY complex array', () => npyEdited('<f4', '<c8'), 'dtype <c8 is not supported'],
-    ['a 3-D NPY array', () => npyEdited('(1, 2), ', '(1,1,2),'), 'must be 2-D (rows, features); its shape is (1, 1, 2)'],
-    ['not NPY at all', () => parseDataset(Buffer.from('hello world'), { format: 'npy', description: 't' }), 'bad magic'],
+    [
+      'a 3-D NPY array',
+      () => npyEdited('(1, 2), ', '(1,1,2),'),
+      'must be 2-D (rows, features); its shape is (1, 1, 2)',
+    ],
+    [
+      'not NPY at all',
+      () => parseDataset(Buffer.from('hello world'), { format: 'npy', description: 't' }),
+      'bad magic',
+    ],
   ])('refuses %s, naming the row or column', (_what, parse, expected) => {
     expect(parse).toThrow(DatasetError);
     expect(parse).toThrow(expected);

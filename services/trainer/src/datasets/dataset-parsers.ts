@@ -52,10 +52,13 @@ function toDataset(table: Table, options: ParseOptions, digest: string): Dataset
         typeof cell === 'number' ? cell : typeof cell === 'string' && !empty ? Number(cell) : Number.NaN;
       if (!Number.isFinite(value)) {
         const what = empty ? 'empty' : JSON.stringify(cell);
-        throw new DatasetError(`row ${r + 1}, column ${columnName(table, c)} is ${what}, not a finite number`);
+        throw new DatasetError(
+          `row ${r + 1}, column ${columnName(table, c)} is ${what}, not a finite number`,
+        );
       }
       if (c === labelIndex) {
-        if (value !== 0 && value !== 1) throw new DatasetError(`row ${r + 1}: label ${value} must be 0 (normal) or 1 (anomaly)`);
+        if (value !== 0 && value !== 1)
+          throw new DatasetError(`row ${r + 1}: label ${value} must be 0 (normal) or 1 (anomaly)`);
         (labels as Uint8Array)[r] = value;
       } else {
         values[r * features + f] = value;
@@ -63,17 +66,32 @@ function toDataset(table: Table, options: ParseOptions, digest: string): Dataset
       }
     });
   });
-  return { rows: table.rows.length, features, values, ...(labels ? { labels } : {}), digest, description: options.description };
+  return {
+    rows: table.rows.length,
+    features,
+    values,
+    ...(labels ? { labels } : {}),
+    digest,
+    description: options.description,
+  };
 }
 
-function labelColumnIndex(table: Table, label: string | number | undefined, width: number): number | undefined {
+function labelColumnIndex(
+  table: Table,
+  label: string | number | undefined,
+  width: number,
+): number | undefined {
   if (label === undefined) return undefined;
   if (typeof label === 'number') {
-    if (label >= width) throw new DatasetError(`label_column ${label} is past the last column (${width - 1})`);
+    if (label >= width)
+      throw new DatasetError(`label_column ${label} is past the last column (${width - 1})`);
     return label;
   }
   const index = table.columns?.indexOf(label) ?? -1;
-  if (index < 0) throw new DatasetError(`label_column "${label}" is not a column; columns are ${table.columns?.join(', ') ?? '(unnamed)'}`);
+  if (index < 0)
+    throw new DatasetError(
+      `label_column "${label}" is not a column; columns are ${table.columns?.join(', ') ?? '(unnamed)'}`,
+    );
   return index;
 }
 
@@ -85,9 +103,10 @@ function columnName(table: Table, c: number): string {
 function raggedRowProblem(table: Table, r: number, length: number, width: number): string {
   // Row 1 is measured against the header; later rows against row 1, which matched it.
   const expected = r === 0 ? `the header has ${width} columns` : `row 1 has ${width}`;
-  const column = length < width
-    ? `no value for column ${columnName(table, length)}`
-    : `an extra value in column ${columnName(table, width)}`;
+  const column =
+    length < width
+      ? `no value for column ${columnName(table, length)}`
+      : `an extra value in column ${columnName(table, width)}`;
   return `row ${r + 1} has ${length} values but ${expected}; every row needs the same width (${column})`;
 }
 
@@ -132,11 +151,17 @@ function parseJson(text: string): Table {
   if (data.every((row) => Array.isArray(row))) return { rows: data as unknown[][] };
   if (data.every((row) => typeof row === 'object' && row !== null)) {
     const columns = Object.keys(data[0] as object);
-    return { columns, rows: data.map((row: Record<string, unknown>, r) => {
-      const keys = Object.keys(row);
-      if (keys.length !== columns.length) throw new DatasetError(`row ${r + 1} has ${keys.length} fields but row 1 has ${columns.length}; every row needs the same fields`);
-      return columns.map((c) => row[c]);
-    }) };
+    return {
+      columns,
+      rows: data.map((row: Record<string, unknown>, r) => {
+        const keys = Object.keys(row);
+        if (keys.length !== columns.length)
+          throw new DatasetError(
+            `row ${r + 1} has ${keys.length} fields but row 1 has ${columns.length}; every row needs the same fields`,
+          );
+        return columns.map((c) => row[c]);
+      }),
+    };
   }
   throw new DatasetError('a JSON dataset must be an array of number arrays or of objects');
 }

@@ -37,7 +37,8 @@ export interface PreprocessingOptions {
 export function prepare(dataset: Dataset, options: PreprocessingOptions): PreparedData {
   const { rows, features } = dataset;
   const order = new SeededRandom(options.seed).permutation(rows);
-  const validationRows = options.validationSplit > 0 ? Math.max(1, Math.floor(rows * options.validationSplit)) : 0;
+  const validationRows =
+    options.validationSplit > 0 ? Math.max(1, Math.floor(rows * options.validationSplit)) : 0;
   const trainRows = rows - validationRows;
   const pick = (from: number, count: number) => {
     const out = new Float32Array(count * features);
@@ -60,7 +61,14 @@ export function prepare(dataset: Dataset, options: PreprocessingOptions): Prepar
     trainRows,
     validation,
     validationRows,
-    ...(labels ? { validationLabels: Uint8Array.from({ length: validationRows }, (_, i) => labels[order[trainRows + i] as number] as number) } : {}),
+    ...(labels
+      ? {
+          validationLabels: Uint8Array.from(
+            { length: validationRows },
+            (_, i) => labels[order[trainRows + i] as number] as number,
+          ),
+        }
+      : {}),
     scaling,
     reference,
   };
@@ -87,14 +95,25 @@ export function statistics(values: Float32Array, rows: number, features: number)
   const histograms = min.map((lo, f) => {
     const hi = max[f] as number;
     const width = (hi - lo) / HISTOGRAM_BINS;
-    return { edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? hi : lo + i * width)), counts: new Array<number>(HISTOGRAM_BINS).fill(0) };
+    return {
+      edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) =>
+        i === HISTOGRAM_BINS ? hi : lo + i * width,
+      ),
+      counts: new Array<number>(HISTOGRAM_BINS).fill(0),
+    };
   });
   for (let r = 0; r < rows; r++) {
     for (let f = 0; f < features; f++) {
       const h = histograms[f] as { edges: number[]; counts: number[] };
       const lo = min[f] as number;
       const span = (max[f] as number) - lo;
-      const bin = span > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor((((values[r * features + f] as number) - lo) / span) * HISTOGRAM_BINS)) : 0;
+      const bin =
+        span > 0
+          ? Math.min(
+              HISTOGRAM_BINS - 1,
+              Math.floor((((values[r * features + f] as number) - lo) / span) * HISTOGRAM_BINS),
+            )
+          : 0;
       h.counts[bin] = (h.counts[bin] as number) + 1;
     }
   }
@@ -107,14 +126,23 @@ function fitScaling(stats: ReferenceStatistics, kind: PreprocessingOptions['scal
   if (kind === 'minmax') {
     return {
       offset: Float32Array.from(stats.min),
-      scale: Float32Array.from(stats.max, (hi, f) => (hi - (stats.min[f] as number) > 1e-12 ? 1 / (hi - (stats.min[f] as number)) : 1)),
+      scale: Float32Array.from(stats.max, (hi, f) =>
+        hi - (stats.min[f] as number) > 1e-12 ? 1 / (hi - (stats.min[f] as number)) : 1,
+      ),
     };
   }
-  return { offset: Float32Array.from(stats.mean), scale: Float32Array.from(stats.std, (s) => (s > 1e-12 ? 1 / s : 1)) };
+  return {
+    offset: Float32Array.from(stats.mean),
+    scale: Float32Array.from(stats.std, (s) => (s > 1e-12 ? 1 / s : 1)),
+  };
 }
 
 function applyScaling(values: Float32Array, scaling: FeatureScaling): void {
   const n = scaling.offset.length;
   // Math.fround matches the FP32 Sub then Mul of the exported graph.
-  for (let i = 0; i < values.length; i++) values[i] = Math.fround(Math.fround((values[i] as number) - (scaling.offset[i % n] as number)) * (scaling.scale[i % n] as number));
+  for (let i = 0; i < values.length; i++)
+    values[i] = Math.fround(
+      Math.fround((values[i] as number) - (scaling.offset[i % n] as number)) *
+        (scaling.scale[i % n] as number),
+    );
 }

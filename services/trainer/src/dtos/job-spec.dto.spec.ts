@@ -7,7 +7,13 @@ const good = { family: 'vae', dataset: { builtin: 'anomaly_blobs', rows: 200, fe
 describe('validateSpec', () => {
   it('fills the defaults of a minimal spec', () => {
     const spec = validateSpec(good);
-    expect(spec).toMatchObject({ family: 'vae', pool: 'cpu', checkpoint_every: 1, optimizer: { name: 'adam', learning_rate: 0.001, lr_scaling: 'sqrt' }, preprocessing: { scaling: 'minmax', validation_split: 0.2 } });
+    expect(spec).toMatchObject({
+      family: 'vae',
+      pool: 'cpu',
+      checkpoint_every: 1,
+      optimizer: { name: 'adam', learning_rate: 0.001, lr_scaling: 'sqrt' },
+      preprocessing: { scaling: 'minmax', validation_split: 0.2 },
+    });
     // The node's backend picks the batch size when the spec names none.
     expect(spec.batch_size).toBeUndefined();
     expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
@@ -21,8 +27,16 @@ describe('validateSpec', () => {
     ['no dataset', { family: 'ae', epochs: 1 }, 'dataset'],
     ['an unknown built-in dataset', { ...good, dataset: { builtin: 'imagenet' } }, 'builtin must be one of'],
     ['an S3 dataset without a format', { ...good, dataset: { s3_key: 'd.csv' } }, 'dataset'],
-    ['a latent dimension larger than the input', { ...good, architecture: { latent_dim: 9 } }, 'latent_dim 9 must be smaller than the 8 input features'],
-    ['a latent dimension equal to the input', { ...good, architecture: { latent_dim: 8 } }, 'latent_dim 8 must be smaller'],
+    [
+      'a latent dimension larger than the input',
+      { ...good, architecture: { latent_dim: 9 } },
+      'latent_dim 9 must be smaller than the 8 input features',
+    ],
+    [
+      'a latent dimension equal to the input',
+      { ...good, architecture: { latent_dim: 8 } },
+      'latent_dim 8 must be smaller',
+    ],
     ['an unknown optimiser', { ...good, optimizer: { name: 'lbfgs' } }, 'optimizer.name'],
     ['a negative learning rate', { ...good, optimizer: { learning_rate: -1 } }, 'optimizer.learning_rate'],
     ['a zero batch size', { ...good, batch_size: 0 }, 'batch_size'],
@@ -30,15 +44,40 @@ describe('validateSpec', () => {
     ['a zero tol', { ...good, family: 'gmm', architecture: { tol: 0 } }, 'tol'],
     ['an unknown mixture init', { ...good, family: 'gmm', architecture: { init: 'random' } }, 'init'],
     ['an unknown learning-rate scaling', { ...good, optimizer: { lr_scaling: 'cubic' } }, 'lr_scaling'],
-    ['a zero reference batch size', { ...good, optimizer: { reference_batch_size: 0 } }, 'reference_batch_size'],
+    [
+      'a zero reference batch size',
+      { ...good, optimizer: { reference_batch_size: 0 } },
+      'reference_batch_size',
+    ],
     ['an unknown metric', { ...good, metrics: ['accuracy'] }, 'metrics'],
-    ['a metric of another family', { ...good, metrics: ['bic'] }, 'metric "bic" does not apply to family vae'],
-    ['AUROC on unlabelled data', { ...good, dataset: { builtin: 'sine_waves' }, metrics: ['auroc'] }, 'needs anomaly labels'],
+    [
+      'a metric of another family',
+      { ...good, metrics: ['bic'] },
+      'metric "bic" does not apply to family vae',
+    ],
+    [
+      'AUROC on unlabelled data',
+      { ...good, dataset: { builtin: 'sine_waves' }, metrics: ['auroc'] },
+      'needs anomaly labels',
+    ],
     ['an unknown field', { ...good, epoch: 3 }, 'epoch'],
     ['an unknown pool', { ...good, pool: 'tpu' }, 'pool'],
     ['a model name with a slash', { ...good, model_name: 'a/b' }, 'model_name'],
-    ['a GMM with more components than rows', { ...good, family: 'gmm', dataset: { builtin: 'gaussian_blobs', rows: 10 }, architecture: { components: 11 } }, 'at least as many rows as components'],
-    ['a GMM with an unknown covariance type', { ...good, family: 'gmm', architecture: { covariance: 'spherical' } }, 'architecture.covariance'],
+    [
+      'a GMM with more components than rows',
+      {
+        ...good,
+        family: 'gmm',
+        dataset: { builtin: 'gaussian_blobs', rows: 10 },
+        architecture: { components: 11 },
+      },
+      'at least as many rows as components',
+    ],
+    [
+      'a GMM with an unknown covariance type',
+      { ...good, family: 'gmm', architecture: { covariance: 'spherical' } },
+      'architecture.covariance',
+    ],
     ['an array', [good], 'must be a JSON object'],
     ['null', null, 'must be a JSON object'],
   ])('refuses %s, naming the problem', (_what, spec, expected) => {
@@ -54,11 +93,55 @@ describe('validateSpec', () => {
   });
 
   it.each([
-    ['an AE on MNIST', { family: 'ae', dataset: { builtin: 'mnist', rows: 100 }, epochs: 1, architecture: { hidden: [256], latent_dim: 32 } }],
-    ['a GAN whose noise is wider than the data', { family: 'gan', dataset: { builtin: 'sine_waves', features: 4 }, epochs: 1, architecture: { latent_dim: 16 } }],
-    ['an S3 CSV with labels and AUROC', { family: 'ae', dataset: { s3_key: 'x.csv', format: 'csv', label_column: 'label' }, epochs: 1, metrics: ['auroc', 'auprc'] }],
-    ['a diagonal GMM with AUROC', { family: 'gmm', dataset: { builtin: 'anomaly_blobs' }, epochs: 50, architecture: { components: 3, covariance: 'diag' }, metrics: ['log_likelihood', 'bic', 'auroc'] }],
-    ['a schedule and early stopping', { ...good, optimizer: { name: 'rmsprop', learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } }, early_stopping: { patience: 2 } }],
+    [
+      'an AE on MNIST',
+      {
+        family: 'ae',
+        dataset: { builtin: 'mnist', rows: 100 },
+        epochs: 1,
+        architecture: { hidden: [256], latent_dim: 32 },
+      },
+    ],
+    [
+      'a GAN whose noise is wider than the data',
+      {
+        family: 'gan',
+        dataset: { builtin: 'sine_waves', features: 4 },
+        epochs: 1,
+        architecture: { latent_dim: 16 },
+      },
+    ],
+    [
+      'an S3 CSV with labels and AUROC',
+      {
+        family: 'ae',
+        dataset: { s3_key: 'x.csv', format: 'csv', label_column: 'label' },
+        epochs: 1,
+        metrics: ['auroc', 'auprc'],
+      },
+    ],
+    [
+      'a diagonal GMM with AUROC',
+      {
+        family: 'gmm',
+        dataset: { builtin: 'anomaly_blobs' },
+        epochs: 50,
+        architecture: { components: 3, covariance: 'diag' },
+        metrics: ['log_likelihood', 'bic', 'auroc'],
+      },
+    ],
+    [
+      'a schedule and early stopping',
+      {
+        ...good,
+        optimizer: {
+          name: 'rmsprop',
+          learning_rate: 0.01,
+          schedule: { type: 'step', rate: 0.5, step_epochs: 2 },
+        },
+        early_stopping: { patience: 2 },
+      },
+    ],
   ])('accepts %s', (_what, spec) => {
     expect(() => validateSpec(spec)).not.toThrow();
   });

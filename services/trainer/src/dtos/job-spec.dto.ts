@@ -49,17 +49,30 @@ const S3DatasetSchema = z.strictObject({
 });
 
 /** Either kind, told apart by its key, so the errors name the fields of the kind that was meant. */
-export const DatasetSchema = z.unknown().transform((value, ctx): z.output<typeof BuiltinDatasetSchema> | z.output<typeof S3DatasetSchema> => {
-  const kind = typeof value === 'object' && value !== null ? ('builtin' in value ? BuiltinDatasetSchema : 's3_key' in value ? S3DatasetSchema : undefined) : undefined;
-  if (!kind) {
-    ctx.addIssue({ code: 'custom', message: 'dataset must be {"builtin": NAME, ...} or {"s3_key": KEY, "format": "csv"|"npy"|"json"}' });
+export const DatasetSchema = z
+  .unknown()
+  .transform((value, ctx): z.output<typeof BuiltinDatasetSchema> | z.output<typeof S3DatasetSchema> => {
+    const kind =
+      typeof value === 'object' && value !== null
+        ? 'builtin' in value
+          ? BuiltinDatasetSchema
+          : 's3_key' in value
+            ? S3DatasetSchema
+            : undefined
+        : undefined;
+    if (!kind) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'dataset must be {"builtin": NAME, ...} or {"s3_key": KEY, "format": "csv"|"npy"|"json"}',
+      });
+      return z.NEVER;
+    }
+    const parsed = kind.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
     return z.NEVER;
-  }
-  const parsed = kind.safeParse(value);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
-  return z.NEVER;
-});
+  });
 
 const PreprocessingSchema = z.strictObject({
   scaling: z.enum(['none', 'minmax', 'standard']).default('minmax'),
@@ -105,13 +118,22 @@ export const JobSpecSchema = z
     /** Rows per step; when absent the node's backend chooses (64 on a CPU, 1024 on a GPU). */
     batch_size: z.number().int().min(1).max(65_536).optional(),
     early_stopping: EarlyStoppingSchema.optional(),
-    metrics: z.array(z.enum(Object.keys(METRICS) as [string, ...string[]])).max(16).default([]),
+    metrics: z
+      .array(z.enum(Object.keys(METRICS) as [string, ...string[]]))
+      .max(16)
+      .default([]),
     /** Checkpoint after every N epochs (and after the last). */
     checkpoint_every: z.number().int().positive().max(100_000).default(1),
     /** Name of the registered model; defaults to `<family>-<job id>`. */
-    model_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/, "model_name may contain only letters, digits, '-' and '_'").optional(),
+    model_name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/, "model_name may contain only letters, digits, '-' and '_'")
+      .optional(),
     /** Alias pointed at the registered version. */
-    alias: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).optional(),
+    alias: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/)
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     const problem = crossFieldProblem(spec);
@@ -122,17 +144,33 @@ export type JobSpec = z.output<typeof JobSpecSchema>;
 export type DatasetSpec = z.output<typeof DatasetSchema>;
 
 /** Checks that need more than one field; dataset widths only known after loading are checked by the run. */
-function crossFieldProblem(spec: z.output<typeof JobSpecSchema>): { message: string; path: (string | number)[] } | undefined {
+function crossFieldProblem(
+  spec: z.output<typeof JobSpecSchema>,
+): { message: string; path: (string | number)[] } | undefined {
   for (const name of spec.metrics) {
     const problem = metricProblem(name, spec.family, datasetHasLabels(spec.dataset));
     if (problem) return { message: problem, path: ['metrics'] };
   }
   const features = knownFeatureCount(spec.dataset);
-  if (features !== undefined && spec.family !== 'gmm' && spec.family !== 'gan' && spec.architecture.latent_dim >= features) {
-    return { message: `latent_dim ${spec.architecture.latent_dim} must be smaller than the ${features} input features`, path: ['architecture', 'latent_dim'] };
+  if (
+    features !== undefined &&
+    spec.family !== 'gmm' &&
+    spec.family !== 'gan' &&
+    spec.architecture.latent_dim >= features
+  ) {
+    return {
+      message: `latent_dim ${spec.architecture.latent_dim} must be smaller than the ${features} input features`,
+      path: ['architecture', 'latent_dim'],
+    };
   }
-  if (spec.family === 'gmm' && spec.architecture.components > Math.max(1, 'rows' in spec.dataset ? spec.dataset.rows : Infinity)) {
-    return { message: 'a mixture needs at least as many rows as components', path: ['architecture', 'components'] };
+  if (
+    spec.family === 'gmm' &&
+    spec.architecture.components > Math.max(1, 'rows' in spec.dataset ? spec.dataset.rows : Infinity)
+  ) {
+    return {
+      message: 'a mixture needs at least as many rows as components',
+      path: ['architecture', 'components'],
+    };
   }
   return undefined;
 }

@@ -16,14 +16,20 @@ export class CheckpointRepository {
     const dir = `trainer/checkpoints/${checkpoint.jobId}`;
     const key = `${dir}/epoch-${checkpoint.epoch}.ckpt`;
     await this.store.putBuffer(key, encodeCheckpoint(checkpoint));
-    await this.store.putBuffer(`${dir}/latest.json`, Buffer.from(JSON.stringify({ key, epoch: checkpoint.epoch })));
-    if (checkpoint.epoch > 1) await this.store.remove(`${dir}/epoch-${checkpoint.epoch - 1}.ckpt`).catch(() => undefined);
+    await this.store.putBuffer(
+      `${dir}/latest.json`,
+      Buffer.from(JSON.stringify({ key, epoch: checkpoint.epoch })),
+    );
+    if (checkpoint.epoch > 1)
+      await this.store.remove(`${dir}/epoch-${checkpoint.epoch - 1}.ckpt`).catch(() => undefined);
   }
 
   async latest(jobId: string): Promise<Checkpoint | undefined> {
     let pointer: { key: string };
     try {
-      pointer = JSON.parse((await this.store.getBuffer(`trainer/checkpoints/${jobId}/latest.json`)).toString('utf8')) as { key: string };
+      pointer = JSON.parse(
+        (await this.store.getBuffer(`trainer/checkpoints/${jobId}/latest.json`)).toString('utf8'),
+      ) as { key: string };
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;

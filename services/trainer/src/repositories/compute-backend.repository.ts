@@ -60,10 +60,15 @@ export class ComputeBackendRepository {
         const backend = await this.initialise(name, wanted);
         if (pool === 'gpu' && !backend.gpu) {
           const why = `this gpu-pool node found no GPU backend (${[...refusals, `${name} runs on the CPU`].join('; ')})`;
-          if (!allowCpuFallback) throw new ComputeBackendUnavailableError(`${why}. Start it on a host with a GPU (a Vulkan driver for WebGPU), set AIMASS_TRAINER_POOL=cpu, or set AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true to train gpu jobs on the CPU`);
+          if (!allowCpuFallback)
+            throw new ComputeBackendUnavailableError(
+              `${why}. Start it on a host with a GPU (a Vulkan driver for WebGPU), set AIMASS_TRAINER_POOL=cpu, or set AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true to train gpu jobs on the CPU`,
+            );
           this.logger.warn(`${why}; training on ${name} because AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true`);
         }
-        this.logger.log(`training on the ${name} backend${backend.adapter ? ` (${describeAdapter(backend.adapter)})` : ''}${refusals.length ? `; passed over: ${refusals.join('; ')}` : ''}`);
+        this.logger.log(
+          `training on the ${name} backend${backend.adapter ? ` (${describeAdapter(backend.adapter)})` : ''}${refusals.length ? `; passed over: ${refusals.join('; ')}` : ''}`,
+        );
         return backend;
       } catch (err) {
         if (err instanceof ComputeBackendUnavailableError) throw err;
@@ -72,7 +77,9 @@ export class ComputeBackendRepository {
         this.logger.log(`backend ${name} unavailable: ${reason}`);
       }
     }
-    throw new ComputeBackendUnavailableError(`no compute backend could be initialised: ${refusals.join('; ')}`);
+    throw new ComputeBackendUnavailableError(
+      `no compute backend could be initialised: ${refusals.join('; ')}`,
+    );
   }
 
   private async initialise(name: BackendName, wanted: TrainerBackendSetting): Promise<ComputeBackend> {
@@ -81,16 +88,28 @@ export class ComputeBackendRepository {
       case 'tensorflow': {
         const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
         // A failed import leaves half-registered kernels behind, so only import a package whose libtensorflow is there.
-        if (!hasTensorflowBinding(pkg)) throw new Error('its native binding (libtensorflow) is not installed');
+        if (!hasTensorflowBinding(pkg))
+          throw new Error('its native binding (libtensorflow) is not installed');
         await import(pkg);
         await activate('tensorflow');
-        return { name, gpu: name === 'tensorflow-gpu', defaultBatchSize: name === 'tensorflow-gpu' ? GPU_BATCH : CPU_BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER };
+        return {
+          name,
+          gpu: name === 'tensorflow-gpu',
+          defaultBatchSize: name === 'tensorflow-gpu' ? GPU_BATCH : CPU_BATCH,
+          maxResidentBytes: Number.MAX_SAFE_INTEGER,
+        };
       }
       case 'webgpu': {
         const device = await openWebGpu({ acceptSoftware: wanted === 'webgpu' });
         await activate('webgpu');
         const gpu = !device.adapter.software;
-        return { name, gpu, adapter: device.adapter, defaultBatchSize: gpu ? GPU_BATCH : CPU_BATCH, maxResidentBytes: device.maxBufferBytes };
+        return {
+          name,
+          gpu,
+          adapter: device.adapter,
+          defaultBatchSize: gpu ? GPU_BATCH : CPU_BATCH,
+          maxResidentBytes: device.maxBufferBytes,
+        };
       }
       case 'wasm':
         await import('@tensorflow/tfjs-backend-wasm');
@@ -112,7 +131,10 @@ function hasTensorflowBinding(pkg: string): boolean {
   try {
     const root = path.dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
     const lib = path.join(root, 'lib');
-    return fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+    return (
+      fs.existsSync(lib) &&
+      fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')))
+    );
   } catch {
     return false;
   }

@@ -17,9 +17,17 @@ export class DatasetRepository {
     try {
       bytes = await this.store.getBuffer(spec.s3_key);
     } catch (err) {
-      if (err instanceof NotFoundError) throw new DatasetError(`dataset object "${spec.s3_key}" does not exist in bucket ${this.store.bucket}`);
+      if (err instanceof NotFoundError)
+        throw new DatasetError(
+          `dataset object "${spec.s3_key}" does not exist in bucket ${this.store.bucket}`,
+        );
       throw err;
     }
-    return parseDataset(bytes, { format: spec.format, labelColumn: spec.label_column, header: spec.header, description: `s3://${this.store.bucket}/${spec.s3_key}` });
+    return parseDataset(bytes, {
+      format: spec.format,
+      labelColumn: spec.label_column,
+      header: spec.header,
+      description: `s3://${this.store.bucket}/${spec.s3_key}`,
+    });
   }
 }

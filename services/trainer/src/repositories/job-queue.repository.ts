@@ -47,7 +47,11 @@ export class JobQueueRepository {
 
   /** Liveness: core NATS, not stored; nobody needs yesterday's heartbeats. */
   heartbeat(data: EventData<'trainer.node.heartbeat'>): void {
-    const envelope = makeEnvelope('trainer.node.heartbeat', { source: `aimass/${this.service}`, subject: `nodes/${data.node_id}`, data });
+    const envelope = makeEnvelope('trainer.node.heartbeat', {
+      source: `aimass/${this.service}`,
+      subject: `nodes/${data.node_id}`,
+      data,
+    });
     this.nc.publish(subjects.heartbeat(this.service, data.node_id), JSON.stringify(envelope));
   }
 }

@@ -26,7 +26,8 @@ export class JobStoreRepository implements OnModuleDestroy {
       await kv.create(key(record.job_id), JSON.stringify(record));
       return record;
     } catch (cause) {
-      if (/wrong last sequence|key exists/i.test(String(cause))) throw new AlreadyExistsError(`job ${record.job_id} already exists`, { cause });
+      if (/wrong last sequence|key exists/i.test(String(cause)))
+        throw new AlreadyExistsError(`job ${record.job_id} already exists`, { cause });
       throw new UnavailableError(`could not store job ${record.job_id}: ${String(cause)}`, { cause });
     }
   }
@@ -53,10 +54,15 @@ export class JobStoreRepository implements OnModuleDestroy {
       const next = change(current);
       if (next === undefined) return current;
       try {
-        await kv.update(key(jobId), JSON.stringify({ ...next, updated_at: new Date().toISOString() }), entry.revision);
+        await kv.update(
+          key(jobId),
+          JSON.stringify({ ...next, updated_at: new Date().toISOString() }),
+          entry.revision,
+        );
         return next;
       } catch (cause) {
-        if (attempt >= 20 || !/wrong last sequence/i.test(String(cause))) throw new UnavailableError(`could not update job ${jobId}: ${String(cause)}`, { cause });
+        if (attempt >= 20 || !/wrong last sequence/i.test(String(cause)))
+          throw new UnavailableError(`could not update job ${jobId}: ${String(cause)}`, { cause });
       }
     }
   }
@@ -66,7 +72,9 @@ export class JobStoreRepository implements OnModuleDestroy {
     const keys: string[] = [];
     for await (const k of await kv.keys('jobs.>')) keys.push(k);
     const records = await Promise.all(keys.map(async (k) => (await kv.get(k))?.json<JobRecord>()));
-    return records.filter((r): r is JobRecord => r !== undefined && r !== null).sort((a, b) => a.created_at.localeCompare(b.created_at));
+    return records
+      .filter((r): r is JobRecord => r !== undefined && r !== null)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
   /** Calls `onChange` with every later version of the job's record until stopped. */
@@ -85,7 +93,12 @@ export class JobStoreRepository implements OnModuleDestroy {
     void (async () => {
       for await (const entry of iterator) if (entry.operation === 'PUT') onChange(entry.json<JobRecord>());
     })().catch(() => undefined);
-    const handle = { stop: () => { iterator.stop(); this.watchers.delete(handle); } };
+    const handle = {
+      stop: () => {
+        iterator.stop();
+        this.watchers.delete(handle);
+      },
+    };
     this.watchers.add(handle);
     return handle;
   }
@@ -97,7 +110,10 @@ export class JobStoreRepository implements OnModuleDestroy {
   private bucket(): Promise<KV> {
     this.kv ??= openKv(this.nc, KV_BUCKETS.trainerJobs).catch((cause: unknown) => {
       this.kv = undefined;
-      throw new UnavailableError(`could not open KV bucket ${KV_BUCKETS.trainerJobs.name}: ${String(cause)}`, { cause });
+      throw new UnavailableError(
+        `could not open KV bucket ${KV_BUCKETS.trainerJobs.name}: ${String(cause)}`,
+        { cause },
+      );
     });
     return this.kv;
   }

@@ -39,7 +39,9 @@ export class ModelRegistryRepository implements OnModuleDestroy {
     if (existing !== undefined) return existing;
     const bytes = Buffer.from(registration.onnx);
     const version = await new Promise<registryv1.ModelVersion__Output>((resolve, reject) => {
-      const call = this.client.PushVersion((err, v) => (err || !v ? reject(translate(err, `push ${registration.model}`)) : resolve(v)));
+      const call = this.client.PushVersion((err, v) =>
+        err || !v ? reject(translate(err, `push ${registration.model}`)) : resolve(v),
+      );
       call.write({
         header: {
           model: registration.model,
@@ -63,7 +65,9 @@ export class ModelRegistryRepository implements OnModuleDestroy {
   private async versionOfJob(model: string, jobId: string): Promise<number | undefined> {
     try {
       const list = await new Promise<registryv1.ListVersionsResponse__Output>((resolve, reject) =>
-        this.client.ListVersions({ model }, (err, r) => (err || !r ? reject(translate(err, `list versions of ${model}`)) : resolve(r))),
+        this.client.ListVersions({ model }, (err, r) =>
+          err || !r ? reject(translate(err, `list versions of ${model}`)) : resolve(r),
+        ),
       );
       return list.versions.find((v) => v.tags[JOB_TAG] === jobId)?.version;
     } catch (err) {
@@ -80,6 +84,9 @@ export class ModelRegistryRepository implements OnModuleDestroy {
 /** A refusal (bad name, tag or artifact) fails the job; anything else is an outage worth retrying. */
 function translate(err: ServiceError | null, what: string): Error {
   if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details);
-  if (err?.code === GrpcStatus.INVALID_ARGUMENT || err?.code === GrpcStatus.FAILED_PRECONDITION) return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`);
-  return new UnavailableError(`registry could not ${what}: ${err?.details ?? err?.message ?? 'no answer'}`, { cause: err });
+  if (err?.code === GrpcStatus.INVALID_ARGUMENT || err?.code === GrpcStatus.FAILED_PRECONDITION)
+    return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`);
+  return new UnavailableError(`registry could not ${what}: ${err?.details ?? err?.message ?? 'no answer'}`, {
+    cause: err,
+  });
 }

@@ -53,7 +53,8 @@ export async function openWebGpu(options: { acceptSoftware: boolean }): Promise<
       device: info.device,
       description: info.description,
       api: attempt.api,
-      software: info.isFallbackAdapter === true || SOFTWARE_RENDERERS.test(`${info.device} ${info.description}`),
+      software:
+        info.isFallbackAdapter === true || SOFTWARE_RENDERERS.test(`${info.device} ${info.description}`),
     };
     if (described.software && !options.acceptSoftware) {
       seen.push(`only a software adapter (${describeAdapter(described)})`);
@@ -64,13 +65,18 @@ export async function openWebGpu(options: { acceptSoftware: boolean }): Promise<
     // tfjs packs up to this many inputs into one kernel (AddN), and tiles matmuls by these limits.
     for (const key of LIMITS_TFJS_NEEDS) requiredLimits[key] = limits[key] as number;
     const device = await adapter.requestDevice({ requiredLimits });
-    void device.lost.then((lost: { message: string }) => console.error(`the WebGPU device was lost: ${lost.message}`));
+    void device.lost.then((lost: { message: string }) =>
+      console.error(`the WebGPU device was lost: ${lost.message}`),
+    );
     // tfjs-webgpu checks navigator.gpu when its backend is constructed.
     Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
     const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(device as never, info as never), 3);
-    return { adapter: described, maxBufferBytes: Math.min(limits.maxStorageBufferBindingSize as number, limits.maxBufferSize as number) };
+    return {
+      adapter: described,
+      maxBufferBytes: Math.min(limits.maxStorageBufferBindingSize as number, limits.maxBufferSize as number),
+    };
   }
   throw new Error(seen.join('; '));
 }

@@ -1,6 +1,13 @@
 import { parseEnvelope, STREAMS, subjects, trainerPoolConsumer, type Envelope } from '@aimass/contracts';
 import { NATS_CONNECTION } from '@aimass/runtime';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
@@ -30,7 +37,11 @@ export class WorkQueueRepository {
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  async start(pool: string, concurrency: number, handle: (job: PulledJob) => Promise<JobDisposition>): Promise<void> {
+  async start(
+    pool: string,
+    concurrency: number,
+    handle: (job: PulledJob) => Promise<JobDisposition>,
+  ): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const durable = trainerPoolConsumer(pool);
     const config = {
@@ -44,7 +55,11 @@ export class WorkQueueRepository {
     };
     try {
       await jsm.consumers.info(STREAMS.jobs.name, durable);
-      await jsm.consumers.update(STREAMS.jobs.name, durable, { ack_wait: config.ack_wait, max_ack_pending: concurrency, max_deliver: config.max_deliver });
+      await jsm.consumers.update(STREAMS.jobs.name, durable, {
+        ack_wait: config.ack_wait,
+        max_ack_pending: concurrency,
+        max_deliver: config.max_deliver,
+      });
     } catch {
       await jsm.consumers.add(STREAMS.jobs.name, config);
     }
@@ -58,7 +73,10 @@ export class WorkQueueRepository {
     await Promise.allSettled(this.loops);
   }
 
-  private async pullLoop(consumer: Consumer, handle: (job: PulledJob) => Promise<JobDisposition>): Promise<void> {
+  private async pullLoop(
+    consumer: Consumer,
+    handle: (job: PulledJob) => Promise<JobDisposition>,
+  ): Promise<void> {
     while (this.running && !this.nc.isClosed()) {
       let msg: JsMsg | null;
       try {

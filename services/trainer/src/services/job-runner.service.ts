@@ -11,11 +11,20 @@ import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
-import { type JobDisposition, type PulledJob, WorkQueueRepository } from '../repositories/work-queue.repository.js';
+import {
+  type JobDisposition,
+  type PulledJob,
+  WorkQueueRepository,
+} from '../repositories/work-queue.repository.js';
 import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
-import { TrainingDivergedError, trainTfjs, type TrainingOutcome, type TrainingPlacement } from '../training/tfjs-training.js';
+import {
+  TrainingDivergedError,
+  trainTfjs,
+  type TrainingOutcome,
+  type TrainingPlacement,
+} from '../training/tfjs-training.js';
 import { validateSpec } from './job-submission.service.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
@@ -55,7 +64,8 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
   async onApplicationBootstrap(): Promise<void> {
     this.node.useBackend(await this.backends.select());
     this.cancelWatch = await this.store.watchAll((record) => {
-      if (record.cancel_requested && this.cancelRequested.has(record.job_id)) this.cancelRequested.set(record.job_id, true);
+      if (record.cancel_requested && this.cancelRequested.has(record.job_id))
+        this.cancelRequested.set(record.job_id, true);
     });
     await this.work.start(this.node.pool, this.node.concurrency, (job) => this.run(job));
     const beat = () => this.queue.heartbeat(this.node.heartbeat());
@@ -99,7 +109,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       await this.execute(jobId, record);
       return 'done';
     } catch (err) {
-      if (err instanceof JobRejectedError || err instanceof DatasetError || err instanceof TrainingDivergedError || err instanceof GmmFitError || err instanceof InvalidArgumentError) {
+      if (
+        err instanceof JobRejectedError ||
+        err instanceof DatasetError ||
+        err instanceof TrainingDivergedError ||
+        err instanceof GmmFitError ||
+        err instanceof InvalidArgumentError
+      ) {
         await this.fail(jobId, err.message);
         return 'done';
       }
@@ -107,7 +123,9 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         await this.fail(jobId, `gave up after ${pulled.deliveryCount} attempts: ${(err as Error).message}`);
         return 'done';
       }
-      this.logger.error(`job ${jobId} attempt ${pulled.deliveryCount} failed, will retry: ${(err as Error).stack ?? String(err)}`);
+      this.logger.error(
+        `job ${jobId} attempt ${pulled.deliveryCount} failed, will retry: ${(err as Error).stack ?? String(err)}`,
+      );
       return 'retry';
     } finally {
       this.cancelRequested.delete(jobId);
@@ -117,90 +135,242 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async execute(jobId: string, record: JobRecord): Promise<void> {
     const spec = validateSpec(record.spec);
-    const base = { job_id: jobId, pool: this.node.pool, backend: this.node.computeBackend, ...this.adapterField(), node_id: this.node.id };
+    const base = {
+      job_id: jobId,
+      pool: this.node.pool,
+      backend: this.node.computeBackend,
+      ...this.adapterField(),
+      node_id: this.node.id,
+    };
     const dataset = await this.datasets.load(spec.dataset);
     checkDataFits(spec, dataset.features, dataset.labels !== undefined);
     // A mixture's graph takes raw features, so it is fitted on them.
     const scaling = spec.family === 'gmm' ? 'none' : spec.preprocessing.scaling;
-    const data = prepare(dataset, { scaling, validationSplit: spec.preprocessing.validation_split, seed: spec.preprocessing.seed });
+    const data = prepare(dataset, {
+      scaling,
+      validationSplit: spec.preprocessing.validation_split,
+      seed: spec.preprocessing.seed,
+    });
     if (spec.family === 'gmm') {
-      await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: 'em-cpu', adapter: '', epochs: spec.epochs, family: spec.family }));
+      await this.store.update(jobId, (r) => ({
+        ...r,
+        state: 'RUNNING',
+        node_id: this.node.id,
+        backend: 'em-cpu',
+        adapter: '',
+        epochs: spec.epochs,
+        family: spec.family,
+      }));
       await this.runGmm(jobId, spec, data, dataset.digest, dataset.description);
       return;
     }
     const resume = await this.checkpoints.latest(jobId);
-    await this.store.update(jobId, (r) => ({ ...r, state: 'RUNNING', node_id: this.node.id, backend: this.node.computeBackend, adapter: this.node.adapter, epochs: spec.epochs, family: spec.family }));
-    await this.queue.publish('trainer.job.started', { ...base, family: spec.family, epochs: spec.epochs, resumed_from_epoch: resume?.epoch ?? 0 });
+    await this.store.update(jobId, (r) => ({
+      ...r,
+      state: 'RUNNING',
+      node_id: this.node.id,
+      backend: this.node.computeBackend,
+      adapter: this.node.adapter,
+      epochs: spec.epochs,
+      family: spec.family,
+    }));
+    await this.queue.publish('trainer.job.started', {
+      ...base,
+      family: spec.family,
+      epochs: spec.epochs,
+      resumed_from_epoch: resume?.epoch ?? 0,
+    });
     this.logger.log(
       resume
         ? `job ${jobId}: resumed ${spec.family} from the checkpoint of epoch ${resume.epoch} of ${spec.epochs} on ${this.node.computeBackend}`
         : `job ${jobId}: started ${spec.family}, ${spec.epochs} epochs on ${this.node.computeBackend}`,
     );
 
-    const outcome = await trainTfjs(jobId, spec, data, resume, {
-      shouldStop: () => this.shuttingDown || this.cancelRequested.get(jobId) === true,
-      onEpoch: async (report) => {
-        await this.store.update(jobId, (r) => ({ ...r, epoch: report.epoch, losses: report.losses, metrics: finite(report.metrics), samples_per_second: report.samplesPerSecond }));
-        await this.queue.publish('trainer.job.progress', {
-          ...base,
-          epoch: report.epoch,
-          epochs: report.epochs,
-          losses: finite(report.losses),
-          metrics: finite(report.metrics),
-          samples_per_second: report.samplesPerSecond,
-          learning_rate: report.learningRate,
-        });
+    const outcome = await trainTfjs(
+      jobId,
+      spec,
+      data,
+      resume,
+      {
+        shouldStop: () => this.shuttingDown || this.cancelRequested.get(jobId) === true,
+        onEpoch: async (report) => {
+          await this.store.update(jobId, (r) => ({
+            ...r,
+            epoch: report.epoch,
+            losses: report.losses,
+            metrics: finite(report.metrics),
+            samples_per_second: report.samplesPerSecond,
+          }));
+          await this.queue.publish('trainer.job.progress', {
+            ...base,
+            epoch: report.epoch,
+            epochs: report.epochs,
+            losses: finite(report.losses),
+            metrics: finite(report.metrics),
+            samples_per_second: report.samplesPerSecond,
+            learning_rate: report.learningRate,
+          });
+        },
+        saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
       },
-      saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
-    }, this.placement());
-    if (outcome.stopped && this.cancelRequested.get(jobId) !== true) throw new Error('this node is shutting down; the job goes back to the queue');
+      this.placement(),
+    );
+    if (outcome.stopped && this.cancelRequested.get(jobId) !== true)
+      throw new Error('this node is shutting down; the job goes back to the queue');
     if (outcome.stopped) {
       await this.finishCancelled(jobId, outcome.resumedFrom + outcome.epochsRun);
       return;
     }
-    const registered = await this.register(jobId, spec, outcome, dataset.digest, dataset.description, data.reference);
+    const registered = await this.register(
+      jobId,
+      spec,
+      outcome,
+      dataset.digest,
+      dataset.description,
+      data.reference,
+    );
     const metrics = finite(outcome.final?.metrics ?? {});
-    await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
-    await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.resumedFrom + outcome.epochsRun });
-    this.logger.log(`job ${jobId}: succeeded after ${outcome.resumedFrom + outcome.epochsRun} epochs; registered ${registered.model} version ${registered.version}`);
+    await this.store.update(jobId, (r) => ({
+      ...r,
+      state: 'SUCCEEDED',
+      model: registered.model,
+      version: registered.version,
+      metrics,
+      reason: '',
+    }));
+    await this.queue.publish('trainer.job.succeeded', {
+      ...base,
+      model: registered.model,
+      version: registered.version,
+      artifacts: registered.artifacts,
+      metrics,
+      epochs_run: outcome.resumedFrom + outcome.epochsRun,
+    });
+    this.logger.log(
+      `job ${jobId}: succeeded after ${outcome.resumedFrom + outcome.epochsRun} epochs; registered ${registered.model} version ${registered.version}`,
+    );
   }
 
   /**
    * EM in one call (see trainGmm). A cancel that arrived before it finished wins over registering;
    * its iterations are then reported as progress.
    */
-  private async runGmm(jobId: string, spec: JobSpec, data: PreparedData, digest: string, description: string): Promise<void> {
+  private async runGmm(
+    jobId: string,
+    spec: JobSpec,
+    data: PreparedData,
+    digest: string,
+    description: string,
+  ): Promise<void> {
     const base = { job_id: jobId, pool: this.node.pool, backend: 'em-cpu', node_id: this.node.id };
-    await this.queue.publish('trainer.job.started', { ...base, family: 'gmm', epochs: spec.epochs, resumed_from_epoch: 0 });
+    await this.queue.publish('trainer.job.started', {
+      ...base,
+      family: 'gmm',
+      epochs: spec.epochs,
+      resumed_from_epoch: 0,
+    });
     this.logger.log(`job ${jobId}: started gmm, at most ${spec.epochs} EM iterations`);
     const outcome = trainGmm(spec, data);
-    const perIteration = (data.trainRows * outcome.final.epoch) / Math.max(outcome.seconds, 1e-9) / Math.max(outcome.final.epoch, 1);
+    const perIteration =
+      (data.trainRows * outcome.final.epoch) /
+      Math.max(outcome.seconds, 1e-9) /
+      Math.max(outcome.final.epoch, 1);
     for (const it of outcome.iterations) {
-      await this.queue.publish('trainer.job.progress', { ...base, epoch: it.epoch, epochs: spec.epochs, losses: finite(it.losses), metrics: finite(it.metrics), samples_per_second: perIteration, learning_rate: 0 });
+      await this.queue.publish('trainer.job.progress', {
+        ...base,
+        epoch: it.epoch,
+        epochs: spec.epochs,
+        losses: finite(it.losses),
+        metrics: finite(it.metrics),
+        samples_per_second: perIteration,
+        learning_rate: 0,
+      });
     }
-    await this.store.update(jobId, (r) => ({ ...r, epoch: outcome.final.epoch, losses: finite(outcome.final.losses), metrics: finite(outcome.final.metrics), samples_per_second: perIteration }));
+    await this.store.update(jobId, (r) => ({
+      ...r,
+      epoch: outcome.final.epoch,
+      losses: finite(outcome.final.losses),
+      metrics: finite(outcome.final.metrics),
+      samples_per_second: perIteration,
+    }));
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.cancelRequested.get(jobId) === true) {
       await this.finishCancelled(jobId, outcome.final.epoch);
       return;
     }
-    const registered = await this.register(jobId, spec, { stopped: false, batchSize: data.trainRows, learningRate: 0, epochsRun: outcome.final.epoch, resumedFrom: 0, final: outcome.final, graphs: outcome.graphs }, digest, description, data.reference, 'em-cpu');
+    const registered = await this.register(
+      jobId,
+      spec,
+      {
+        stopped: false,
+        batchSize: data.trainRows,
+        learningRate: 0,
+        epochsRun: outcome.final.epoch,
+        resumedFrom: 0,
+        final: outcome.final,
+        graphs: outcome.graphs,
+      },
+      digest,
+      description,
+      data.reference,
+      'em-cpu',
+    );
     const metrics = finite(outcome.final.metrics);
-    await this.store.update(jobId, (r) => ({ ...r, state: 'SUCCEEDED', model: registered.model, version: registered.version, metrics, reason: '' }));
-    await this.queue.publish('trainer.job.succeeded', { ...base, model: registered.model, version: registered.version, artifacts: registered.artifacts, metrics, epochs_run: outcome.final.epoch });
-    this.logger.log(`job ${jobId}: succeeded after ${outcome.final.epoch} EM iterations; registered ${registered.model} version ${registered.version}`);
+    await this.store.update(jobId, (r) => ({
+      ...r,
+      state: 'SUCCEEDED',
+      model: registered.model,
+      version: registered.version,
+      metrics,
+      reason: '',
+    }));
+    await this.queue.publish('trainer.job.succeeded', {
+      ...base,
+      model: registered.model,
+      version: registered.version,
+      artifacts: registered.artifacts,
+      metrics,
+      epochs_run: outcome.final.epoch,
+    });
+    this.logger.log(
+      `job ${jobId}: succeeded after ${outcome.final.epoch} EM iterations; registered ${registered.model} version ${registered.version}`,
+    );
   }
 
   /** Encoder and decoder first, the primary graph (anomaly scorer or generator) last, each once per job. */
-  private async register(jobId: string, spec: JobSpec, outcome: TrainingOutcome, digest: string, dataset: string, reference: ReferenceStatistics, backend = this.node.computeBackend): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
+  private async register(
+    jobId: string,
+    spec: JobSpec,
+    outcome: TrainingOutcome,
+    digest: string,
+    dataset: string,
+    reference: ReferenceStatistics,
+    backend = this.node.computeBackend,
+  ): Promise<{ model: string; version: number; artifacts: Record<string, string> }> {
     const model = spec.model_name ?? `${spec.family}-${jobId}`.slice(0, 100);
     const primary = spec.family === 'gan' ? 'generator' : spec.family === 'gmm' ? 'mixture' : 'anomaly';
     const roles = Object.keys(outcome.graphs).sort((a, b) => Number(a === primary) - Number(b === primary));
     const adapter = backend === 'em-cpu' ? '' : this.node.adapter;
-    const tags = { 'aimass.family': spec.family, 'aimass.dataset': dataset.slice(0, 1024), 'aimass.backend': backend, ...(adapter ? { 'aimass.adapter': adapter } : {}) };
+    const tags = {
+      'aimass.family': spec.family,
+      'aimass.dataset': dataset.slice(0, 1024),
+      'aimass.backend': backend,
+      ...(adapter ? { 'aimass.adapter': adapter } : {}),
+    };
     // What the run actually used, beside the spec: the backend may have picked the batch and scaled the rate.
-    const used = { 'run.backend': backend, ...(adapter ? { 'run.adapter': adapter } : {}), ...(spec.family === 'gmm' ? {} : { 'run.batch_size': String(outcome.batchSize), 'run.learning_rate': String(outcome.learningRate) }) };
-    const lineage = { source_job_id: jobId, dataset_digest: digest, hyperparameters: { ...hyperparameters(spec), ...used }, metrics: finite(outcome.final?.metrics ?? {}) };
+    const used = {
+      'run.backend': backend,
+      ...(adapter ? { 'run.adapter': adapter } : {}),
+      ...(spec.family === 'gmm'
+        ? {}
+        : { 'run.batch_size': String(outcome.batchSize), 'run.learning_rate': String(outcome.learningRate) }),
+    };
+    const lineage = {
+      source_job_id: jobId,
+      dataset_digest: digest,
+      hyperparameters: { ...hyperparameters(spec), ...used },
+      metrics: finite(outcome.final?.metrics ?? {}),
+    };
     const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};
     let version = 0;
@@ -225,14 +395,33 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
 
   private async fail(jobId: string, reason: string): Promise<void> {
     this.logger.warn(`job ${jobId} failed: ${reason}`);
-    const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'FAILED', reason }));
-    await this.queue.reportFailed({ job_id: jobId, pool: record.pool, backend: this.node.computeBackend, ...this.adapterField(), reason });
+    const record = await this.store.update(jobId, (r) =>
+      isFinished(r.state) ? undefined : { ...r, state: 'FAILED', reason },
+    );
+    await this.queue.reportFailed({
+      job_id: jobId,
+      pool: record.pool,
+      backend: this.node.computeBackend,
+      ...this.adapterField(),
+      reason,
+    });
   }
 
   private async finishCancelled(jobId: string, epoch: number): Promise<void> {
     this.logger.log(`job ${jobId}: cancelled after ${epoch} epochs`);
-    const record = await this.store.update(jobId, (r) => (isFinished(r.state) ? undefined : { ...r, state: 'CANCELLED', reason: `cancelled after ${epoch} epochs` }));
-    await this.queue.publish('trainer.job.cancelled', { job_id: jobId, pool: record.pool, backend: this.node.computeBackend, ...this.adapterField(), node_id: this.node.id, epoch });
+    const record = await this.store.update(jobId, (r) =>
+      isFinished(r.state)
+        ? undefined
+        : { ...r, state: 'CANCELLED', reason: `cancelled after ${epoch} epochs` },
+    );
+    await this.queue.publish('trainer.job.cancelled', {
+      job_id: jobId,
+      pool: record.pool,
+      backend: this.node.computeBackend,
+      ...this.adapterField(),
+      node_id: this.node.id,
+      epoch,
+    });
   }
 
   private adapterField(): { adapter?: string } {
@@ -241,14 +430,19 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
 
   private placement(): TrainingPlacement {
     const backend = this.node.backendProfile;
-    return { defaultBatchSize: backend?.defaultBatchSize ?? 64, maxResidentBytes: backend?.maxResidentBytes ?? Number.MAX_SAFE_INTEGER };
+    return {
+      defaultBatchSize: backend?.defaultBatchSize ?? 64,
+      maxResidentBytes: backend?.maxResidentBytes ?? Number.MAX_SAFE_INTEGER,
+    };
   }
 }
 
 /** Checks only the data can answer: its width against the latent size, and labels for label metrics. */
 function checkDataFits(spec: JobSpec, features: number, labelled: boolean): void {
   if ((spec.family === 'ae' || spec.family === 'vae') && spec.architecture.latent_dim >= features) {
-    throw new JobRejectedError(`latent_dim ${spec.architecture.latent_dim} must be smaller than the dataset's ${features} features`);
+    throw new JobRejectedError(
+      `latent_dim ${spec.architecture.latent_dim} must be smaller than the dataset's ${features} features`,
+    );
   }
   for (const name of spec.metrics) {
     const problem = metricProblem(name, spec.family, labelled);
@@ -265,7 +459,8 @@ function finite(values: Record<string, number>): Record<string, number> {
 function hyperparameters(spec: JobSpec): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (value: unknown, at: string) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
     else out[at] = typeof value === 'string' ? value : JSON.stringify(value);
   };
   walk(spec, '');

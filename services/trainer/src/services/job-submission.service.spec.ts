@@ -1,4 +1,9 @@
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '@aimass/errors';
 import { strictMock } from '@aimass/runtime';
 import { describe, expect, it, vi } from 'vitest';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
@@ -7,42 +12,72 @@ import { jobIdFor } from '../trainer/job-id.js';
 import { type JobRecord, newJobRecord } from '../training/job-record.js';
 import { JobSubmissionService } from './job-submission.service.js';
 
-const spec = { family: 'ae', dataset: { builtin: 'anomaly_blobs', rows: 64, features: 4 }, architecture: { latent_dim: 2 }, epochs: 2 };
+const spec = {
+  family: 'ae',
+  dataset: { builtin: 'anomaly_blobs', rows: 64, features: 4 },
+  architecture: { latent_dim: 2 },
+  epochs: 2,
+};
 
 function requested(data: Record<string, unknown>, id = 'request-1') {
-  return { id, type: 'trainer.job.requested', source: 'outside', time: '2025-01-01T00:00:00.000Z', subject: 'jobs', data };
+  return {
+    id,
+    type: 'trainer.job.requested',
+    source: 'outside',
+    time: '2025-01-01T00:00:00.000Z',
+    subject: 'jobs',
+    data,
+  };
 }
 
 function setup(store: Partial<JobStoreRepository>, queue: Partial<JobQueueRepository> = {}) {
-  return new JobSubmissionService(strictMock<JobStoreRepository>(store, 'JobStoreRepository'), strictMock<JobQueueRepository>(queue, 'JobQueueRepository'));
+  return new JobSubmissionService(
+    strictMock<JobStoreRepository>(store, 'JobStoreRepository'),
+    strictMock<JobQueueRepository>(queue, 'JobQueueRepository'),
+  );
 }
 
 /** An update mock that applies the change to `record` the way the KV store would. */
 function updating(record: JobRecord) {
-  return vi.fn(async (_id: string, change: (r: JobRecord) => JobRecord | undefined) => change(record) ?? record);
+  return vi.fn(
+    async (_id: string, change: (r: JobRecord) => JobRecord | undefined) => change(record) ?? record,
+  );
 }
 
 describe('JobSubmissionService.submit', () => {
   it('stores a QUEUED record, then queues the job on its pool', async () => {
     const create = vi.fn(async (r: JobRecord) => r);
     const enqueue = vi.fn().mockResolvedValue(undefined);
-    const job = await setup({ create }, { enqueue }).submit({ job_id: 'job-1', spec_json: JSON.stringify({ ...spec, pool: 'gpu' }) });
+    const job = await setup({ create }, { enqueue }).submit({
+      job_id: 'job-1',
+      spec_json: JSON.stringify({ ...spec, pool: 'gpu' }),
+    });
     expect(job).toMatchObject({ job_id: 'job-1', pool: 'gpu', family: 'ae', state: 'QUEUED', epochs: 2 });
-    expect(enqueue).toHaveBeenCalledExactlyOnceWith({ job_id: 'job-1', pool: 'gpu', spec: { ...spec, pool: 'gpu' } });
+    expect(enqueue).toHaveBeenCalledExactlyOnceWith({
+      job_id: 'job-1',
+      pool: 'gpu',
+      spec: { ...spec, pool: 'gpu' },
+    });
   });
 
   it('returns the existing job when the same id is submitted again, and queues nothing new once it runs', async () => {
     const running = { ...newJobRecord('job-1', 'cpu', spec), state: 'RUNNING' as const };
     const create = vi.fn().mockRejectedValue(new AlreadyExistsError('job job-1 already exists'));
     const get = vi.fn().mockResolvedValue(running);
-    expect(await setup({ create, get }).submit({ job_id: 'job-1', spec_json: JSON.stringify(spec) })).toBe(running);
+    expect(await setup({ create, get }).submit({ job_id: 'job-1', spec_json: JSON.stringify(spec) })).toBe(
+      running,
+    );
   });
 
   it.each([
     ['spec_json that is not JSON', { spec_json: '{' }, /^spec_json is not JSON/],
     ['an empty spec_json', { spec_json: '' }, /spec_json is empty/],
     ['a job id with a slash', { job_id: 'a/b', spec_json: JSON.stringify(spec) }, /job_id may contain only/],
-    ['a bad spec', { spec_json: JSON.stringify({ ...spec, epochs: -1 }) }, /^invalid training spec: epochs: epochs must be at least 1/],
+    [
+      'a bad spec',
+      { spec_json: JSON.stringify({ ...spec, epochs: -1 }) },
+      /^invalid training spec: epochs: epochs must be at least 1/,
+    ],
   ])('refuses %s as INVALID_ARGUMENT and touches nothing', async (_what, request, message) => {
     await expect(setup({}).submit(request)).rejects.toThrow(InvalidArgumentError);
     await expect(setup({}).submit(request)).rejects.toThrow(message);
@@ -62,9 +97,19 @@ describe('JobSubmissionService.enqueue', () => {
     const create = vi.fn(async (r: JobRecord) => r);
     const update = updating(record);
     const reportFailed = vi.fn().mockResolvedValue(undefined);
-    await setup({ create, update }, { reportFailed }).enqueue(requested({ job_id: 'job-2', spec: { family: 'rnn' } }));
-    await expect(update.mock.results[0]?.value).resolves.toMatchObject({ state: 'FAILED', reason: expect.stringContaining('family must be one of') });
-    expect(reportFailed).toHaveBeenCalledExactlyOnceWith({ job_id: 'job-2', pool: 'cpu', backend: 'none', reason: expect.stringMatching(/^invalid training spec: family/) });
+    await setup({ create, update }, { reportFailed }).enqueue(
+      requested({ job_id: 'job-2', spec: { family: 'rnn' } }),
+    );
+    await expect(update.mock.results[0]?.value).resolves.toMatchObject({
+      state: 'FAILED',
+      reason: expect.stringContaining('family must be one of'),
+    });
+    expect(reportFailed).toHaveBeenCalledExactlyOnceWith({
+      job_id: 'job-2',
+      pool: 'cpu',
+      backend: 'none',
+      reason: expect.stringMatching(/^invalid training spec: family/),
+    });
   });
 
   it('does nothing for a redelivered request whose job already finished', async () => {
@@ -93,21 +138,35 @@ describe('JobSubmissionService.cancel', () => {
   it('cancels a queued job at once and says so with an event', async () => {
     const record = newJobRecord('job-4', 'gpu', spec);
     const publish = vi.fn().mockResolvedValue(undefined);
-    const job = await setup({ get: vi.fn().mockResolvedValue(record), update: updating(record) }, { publish }).cancel({ job_id: 'job-4' });
+    const job = await setup(
+      { get: vi.fn().mockResolvedValue(record), update: updating(record) },
+      { publish },
+    ).cancel({ job_id: 'job-4' });
     expect(job).toMatchObject({ state: 'CANCELLED', cancel_requested: true });
-    expect(publish).toHaveBeenCalledExactlyOnceWith('trainer.job.cancelled', expect.objectContaining({ job_id: 'job-4', pool: 'gpu', epoch: 0 }));
+    expect(publish).toHaveBeenCalledExactlyOnceWith(
+      'trainer.job.cancelled',
+      expect.objectContaining({ job_id: 'job-4', pool: 'gpu', epoch: 0 }),
+    );
   });
 
   it('only flags a running job: its node stops it and reports', async () => {
     const record = { ...newJobRecord('job-5', 'cpu', spec), state: 'RUNNING' as const };
-    const job = await setup({ get: vi.fn().mockResolvedValue(record), update: updating(record) }).cancel({ job_id: 'job-5' });
+    const job = await setup({ get: vi.fn().mockResolvedValue(record), update: updating(record) }).cancel({
+      job_id: 'job-5',
+    });
     expect(job).toMatchObject({ state: 'RUNNING', cancel_requested: true });
   });
 
   it('refuses a finished job as FAILED_PRECONDITION and an unknown one as NOT_FOUND', async () => {
     const done = { ...newJobRecord('job-6', 'cpu', spec), state: 'SUCCEEDED' as const };
-    await expect(setup({ get: vi.fn().mockResolvedValue(done) }).cancel({ job_id: 'job-6' })).rejects.toThrow(FailedPreconditionError);
-    await expect(setup({ get: vi.fn().mockRejectedValue(new NotFoundError('no training job "x"')) }).cancel({ job_id: 'x' })).rejects.toThrow(NotFoundError);
+    await expect(setup({ get: vi.fn().mockResolvedValue(done) }).cancel({ job_id: 'job-6' })).rejects.toThrow(
+      FailedPreconditionError,
+    );
+    await expect(
+      setup({ get: vi.fn().mockRejectedValue(new NotFoundError('no training job "x"')) }).cancel({
+        job_id: 'x',
+      }),
+    ).rejects.toThrow(NotFoundError);
   });
 });
 

@@ -3,7 +3,12 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError } fro
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type JobSpec, JobSpecSchema } from '../dtos/job-spec.dto.js';
-import { JobIdSchema, ListJobsSchema, SubmitJobSchema, TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
+import {
+  JobIdSchema,
+  ListJobsSchema,
+  SubmitJobSchema,
+  TrainingRequestEventSchema,
+} from '../dtos/training-request.dto.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { jobIdFor } from '../trainer/job-id.js';
@@ -13,7 +18,8 @@ const NO_BACKEND = 'none';
 
 /** Validates a spec; the message names every bad field (`invalid training spec: epochs: ...`). */
 export function validateSpec(spec: unknown): JobSpec {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
   return parseInput(JobSpecSchema, spec, 'training spec');
 }
 
@@ -39,8 +45,11 @@ export class JobSubmissionService {
     }
     const spec = validateSpec(raw);
     const jobId = job_id || randomUUID();
-    const record = await this.createOrExisting(newJobRecord(jobId, spec.pool, raw as Record<string, unknown>));
-    if (record.state === 'QUEUED') await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: raw as Record<string, unknown> });
+    const record = await this.createOrExisting(
+      newJobRecord(jobId, spec.pool, raw as Record<string, unknown>),
+    );
+    if (record.state === 'QUEUED')
+      await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: raw as Record<string, unknown> });
     return record;
   }
 
@@ -58,7 +67,9 @@ export class JobSubmissionService {
       validateSpec(request.data.spec);
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
-      await this.store.update(jobId, (r) => (r.state === 'QUEUED' ? { ...r, state: 'FAILED', reason: err.message } : undefined));
+      await this.store.update(jobId, (r) =>
+        r.state === 'QUEUED' ? { ...r, state: 'FAILED', reason: err.message } : undefined,
+      );
       await this.queue.reportFailed({ job_id: jobId, pool, backend: NO_BACKEND, reason: err.message });
       return;
     }
@@ -79,13 +90,24 @@ export class JobSubmissionService {
   async cancel(request: unknown): Promise<JobRecord> {
     const { job_id } = parseInput(JobIdSchema, request, 'CancelJob request');
     const current = await this.store.get(job_id);
-    if (isFinished(current.state)) throw new FailedPreconditionError(`job ${job_id} is already ${current.state}; only QUEUED or RUNNING jobs can be cancelled`);
+    if (isFinished(current.state))
+      throw new FailedPreconditionError(
+        `job ${job_id} is already ${current.state}; only QUEUED or RUNNING jobs can be cancelled`,
+      );
     const updated = await this.store.update(job_id, (r) => {
       if (isFinished(r.state)) return undefined;
-      return r.state === 'QUEUED' ? { ...r, state: 'CANCELLED', cancel_requested: true, reason: 'cancelled before it started' } : { ...r, cancel_requested: true };
+      return r.state === 'QUEUED'
+        ? { ...r, state: 'CANCELLED', cancel_requested: true, reason: 'cancelled before it started' }
+        : { ...r, cancel_requested: true };
     });
     if (updated.state === 'CANCELLED' && current.state === 'QUEUED') {
-      await this.queue.publish('trainer.job.cancelled', { job_id, pool: updated.pool, backend: NO_BACKEND, node_id: '', epoch: 0 });
+      await this.queue.publish('trainer.job.cancelled', {
+        job_id,
+        pool: updated.pool,
+        backend: NO_BACKEND,
+        node_id: '',
+        epoch: 0,
+      });
     }
     return updated;
   }

@@ -65,7 +65,23 @@ export class TrainerNodeService {
     };
   }
 
-  heartbeat(): { node_id: string; pool: string; backend: string; adapter?: string; active_jobs: number; concurrency: number; load: number } {
-    return { node_id: this.id, pool: this.pool, backend: this.computeBackend, ...(this.adapter ? { adapter: this.adapter } : {}), active_jobs: this.active, concurrency: this.concurrency, load: this.active / this.concurrency };
+  heartbeat(): {
+    node_id: string;
+    pool: string;
+    backend: string;
+    adapter?: string;
+    active_jobs: number;
+    concurrency: number;
+    load: number;
+  } {
+    return {
+      node_id: this.id,
+      pool: this.pool,
+      backend: this.computeBackend,
+      ...(this.adapter ? { adapter: this.adapter } : {}),
+      active_jobs: this.active,
+      concurrency: this.concurrency,
+      load: this.active / this.concurrency,
+    };
   }
 }

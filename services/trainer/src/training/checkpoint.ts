@@ -30,7 +30,13 @@ export interface EpochSummary {
 /** Header (JSON) + tensor bytes, one object per checkpoint. */
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   const { tensors, ...meta } = checkpoint;
-  const header = Buffer.from(JSON.stringify({ ...meta, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, length: t.values.length })) }), 'utf8');
+  const header = Buffer.from(
+    JSON.stringify({
+      ...meta,
+      tensors: tensors.map((t) => ({ name: t.name, shape: t.shape, length: t.values.length })),
+    }),
+    'utf8',
+  );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   const bodies = tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength));
@@ -39,7 +45,9 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
 
 export function decodeCheckpoint(bytes: Buffer): Checkpoint {
   const headerLength = bytes.readUInt32LE(0);
-  const meta = JSON.parse(bytes.toString('utf8', 4, 4 + headerLength)) as Omit<Checkpoint, 'tensors'> & { tensors: Array<{ name: string; shape: number[]; length: number }> };
+  const meta = JSON.parse(bytes.toString('utf8', 4, 4 + headerLength)) as Omit<Checkpoint, 'tensors'> & {
+    tensors: Array<{ name: string; shape: number[]; length: number }>;
+  };
   let offset = 4 + headerLength;
   const tensors = meta.tensors.map((t) => {
     const values = new Float32Array(t.length);
@@ -47,6 +55,7 @@ export function decodeCheckpoint(bytes: Buffer): Checkpoint {
     offset += t.length * 4;
     return { name: t.name, shape: t.shape, values };
   });
-  if (offset !== bytes.length) throw new Error(`checkpoint holds ${bytes.length} bytes; its header describes ${offset}`);
+  if (offset !== bytes.length)
+    throw new Error(`checkpoint holds ${bytes.length} bytes; its header describes ${offset}`);
   return { ...meta, tensors };
 }

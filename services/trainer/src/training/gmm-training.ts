@@ -61,14 +61,29 @@ export function trainGmm(spec: JobSpec, data: PreparedData): GmmOutcome {
     if (name === 'auroc' || name === 'auprc') {
       const labels = data.validationLabels;
       const scores = scoreSamples(model, evalData, evalRows).map((ll) => -ll);
-      metrics[name] = labels ? (name === 'auroc' ? auroc(scores, labels) : auprc(scores, labels)) : Number.NaN;
+      metrics[name] = labels
+        ? name === 'auroc'
+          ? auroc(scores, labels)
+          : auprc(scores, labels)
+        : Number.NaN;
     } else {
       metrics[name] = values[name] ?? Number.NaN;
     }
   }
-  const final: EpochSummary = { epoch: model.iterations, losses: { loss: -model.lowerBound, val_loss: -(values.log_likelihood as number) }, metrics };
+  const final: EpochSummary = {
+    epoch: model.iterations,
+    losses: { loss: -model.lowerBound, val_loss: -(values.log_likelihood as number) },
+    metrics,
+  };
   // The winning initialisation's curve; earlier restarts are not reported.
-  const iterations = (curves.get(model.bestInit) ?? []).slice(0, model.iterations).map((lb, i): EpochSummary => ({ epoch: i + 1, losses: { loss: -lb }, metrics: {} }));
+  const iterations = (curves.get(model.bestInit) ?? [])
+    .slice(0, model.iterations)
+    .map((lb, i): EpochSummary => ({ epoch: i + 1, losses: { loss: -lb }, metrics: {} }));
   if (iterations.length > 0) iterations[iterations.length - 1] = final;
-  return { iterations: iterations.length > 0 ? iterations : [final], final, graphs: { mixture: exportGmm(model) }, seconds };
+  return {
+    iterations: iterations.length > 0 ? iterations : [final],
+    final,
+    graphs: { mixture: exportGmm(model) },
+    seconds,
+  };
 }

@@ -29,7 +29,12 @@ export function isFinished(state: JobState): boolean {
   return state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED';
 }
 
-export function newJobRecord(jobId: string, pool: 'cpu' | 'gpu', spec: Record<string, unknown>, now = new Date()): JobRecord {
+export function newJobRecord(
+  jobId: string,
+  pool: 'cpu' | 'gpu',
+  spec: Record<string, unknown>,
+  now = new Date(),
+): JobRecord {
   const epochs = typeof spec.epochs === 'number' ? spec.epochs : 0;
   return {
     job_id: jobId,

@@ -30,7 +30,14 @@ export const REFERENCE_BATCH_SIZE = 64;
  * named) and scaled by `lr_scaling`, so one spec trains alike on a CPU at 64 and a GPU at 1024.
  */
 export function chooseBatch(
-  spec: { batch_size?: number | undefined; optimizer: { learning_rate: number; reference_batch_size?: number | undefined; lr_scaling: 'none' | 'sqrt' | 'linear' } },
+  spec: {
+    batch_size?: number | undefined;
+    optimizer: {
+      learning_rate: number;
+      reference_batch_size?: number | undefined;
+      lr_scaling: 'none' | 'sqrt' | 'linear';
+    };
+  },
   backendBatchSize: number,
   rows: number,
 ): BatchChoice {
@@ -38,6 +45,11 @@ export function chooseBatch(
   const batchSize = Math.max(1, Math.min(wanted, rows));
   const reference = spec.optimizer.reference_batch_size ?? spec.batch_size ?? REFERENCE_BATCH_SIZE;
   const ratio = batchSize / reference;
-  const factor = spec.optimizer.lr_scaling === 'linear' ? ratio : spec.optimizer.lr_scaling === 'sqrt' ? Math.sqrt(ratio) : 1;
+  const factor =
+    spec.optimizer.lr_scaling === 'linear'
+      ? ratio
+      : spec.optimizer.lr_scaling === 'sqrt'
+        ? Math.sqrt(ratio)
+        : 1;
   return { batchSize, learningRate: spec.optimizer.learning_rate * factor };
 }

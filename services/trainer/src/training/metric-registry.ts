@@ -13,18 +13,78 @@ export interface MetricDefinition {
 }
 
 export const METRICS = {
-  mse: { families: ['ae', 'vae'], needsLabels: false, higherIsBetter: false, description: 'mean squared reconstruction error' },
-  bce: { families: ['ae', 'vae'], needsLabels: false, higherIsBetter: false, description: 'mean binary cross-entropy of the reconstruction' },
-  elbo: { families: ['vae'], needsLabels: false, higherIsBetter: true, description: 'evidence lower bound per sample' },
-  kl: { families: ['vae'], needsLabels: false, higherIsBetter: false, description: 'KL(q(z|x) ‖ N(0, I)) per sample' },
-  log_likelihood: { families: ['gmm'], needsLabels: false, higherIsBetter: true, description: 'mean log-likelihood per sample' },
-  bic: { families: ['gmm'], needsLabels: false, higherIsBetter: false, description: 'Bayesian information criterion' },
-  aic: { families: ['gmm'], needsLabels: false, higherIsBetter: false, description: 'Akaike information criterion' },
-  auroc: { families: ['ae', 'vae', 'gmm'], needsLabels: true, higherIsBetter: true, description: 'area under the ROC curve of the anomaly score' },
-  auprc: { families: ['ae', 'vae', 'gmm'], needsLabels: true, higherIsBetter: true, description: 'area under the precision-recall curve of the anomaly score' },
-  generator_loss: { families: ['gan'], needsLabels: false, higherIsBetter: false, description: 'generator loss −log D(G(z))' },
-  discriminator_loss: { families: ['gan'], needsLabels: false, higherIsBetter: false, description: 'discriminator cross-entropy on real and generated rows' },
-  sample_quality: { families: ['gan'], needsLabels: false, higherIsBetter: false, description: 'diagonal Fréchet distance between generated and validation rows' },
+  mse: {
+    families: ['ae', 'vae'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'mean squared reconstruction error',
+  },
+  bce: {
+    families: ['ae', 'vae'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'mean binary cross-entropy of the reconstruction',
+  },
+  elbo: {
+    families: ['vae'],
+    needsLabels: false,
+    higherIsBetter: true,
+    description: 'evidence lower bound per sample',
+  },
+  kl: {
+    families: ['vae'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'KL(q(z|x) ‖ N(0, I)) per sample',
+  },
+  log_likelihood: {
+    families: ['gmm'],
+    needsLabels: false,
+    higherIsBetter: true,
+    description: 'mean log-likelihood per sample',
+  },
+  bic: {
+    families: ['gmm'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'Bayesian information criterion',
+  },
+  aic: {
+    families: ['gmm'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'Akaike information criterion',
+  },
+  auroc: {
+    families: ['ae', 'vae', 'gmm'],
+    needsLabels: true,
+    higherIsBetter: true,
+    description: 'area under the ROC curve of the anomaly score',
+  },
+  auprc: {
+    families: ['ae', 'vae', 'gmm'],
+    needsLabels: true,
+    higherIsBetter: true,
+    description: 'area under the precision-recall curve of the anomaly score',
+  },
+  generator_loss: {
+    families: ['gan'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'generator loss −log D(G(z))',
+  },
+  discriminator_loss: {
+    families: ['gan'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'discriminator cross-entropy on real and generated rows',
+  },
+  sample_quality: {
+    families: ['gan'],
+    needsLabels: false,
+    higherIsBetter: false,
+    description: 'diagonal Fréchet distance between generated and validation rows',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;
@@ -37,27 +97,36 @@ export const DEFAULT_METRICS: Record<FamilyName, MetricName[]> = {
 };
 
 /** Why `name` cannot be computed for this job, or undefined. `labelled` undefined: unknown until the data is read. */
-export function metricProblem(name: string, family: FamilyName, labelled: boolean | undefined): string | undefined {
+export function metricProblem(
+  name: string,
+  family: FamilyName,
+  labelled: boolean | undefined,
+): string | undefined {
   const metric = (METRICS as Record<string, MetricDefinition>)[name];
   if (!metric) return `unknown metric "${name}"; known metrics are ${Object.keys(METRICS).join(', ')}`;
-  if (!metric.families.includes(family)) return `metric "${name}" does not apply to family ${family}; it applies to ${metric.families.join(', ')}`;
-  if (metric.needsLabels && labelled === false) return `metric "${name}" needs anomaly labels, and this dataset has none (give label_column, or use a labelled built-in such as anomaly_blobs)`;
+  if (!metric.families.includes(family))
+    return `metric "${name}" does not apply to family ${family}; it applies to ${metric.families.join(', ')}`;
+  if (metric.needsLabels && labelled === false)
+    return `metric "${name}" needs anomaly labels, and this dataset has none (give label_column, or use a labelled built-in such as anomaly_blobs)`;
   return undefined;
 }
 
 /** Area under the ROC curve of `scores` (higher = more anomalous) against 0/1 labels; ties count half. */
 export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort(
+    (a, b) => (scores[a] as number) - (scores[b] as number),
+  );
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
     const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if (labels[order[k] as number] === 1) {
-      positives++;
-      rankSum += rank;
-    }
+    for (let k = i; k <= j; k++)
+      if (labels[order[k] as number] === 1) {
+        positives++;
+        rankSum += rank;
+      }
     i = j + 1;
   }
   const negatives = order.length - positives;
@@ -67,7 +136,9 @@ export function auroc(scores: ArrayLike<number>, labels: ArrayLike<number>): num
 
 /** Average precision (area under the precision-recall curve, step interpolation). */
 export function auprc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort(
+    (a, b) => (scores[b] as number) - (scores[a] as number),
+  );
   const positives = order.filter((i) => labels[i] === 1).length;
   if (positives === 0) return Number.NaN;
   let tp = 0;

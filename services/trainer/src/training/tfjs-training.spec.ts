@@ -10,8 +10,19 @@ import { type EpochReport, trainTfjs } from './tfjs-training.js';
 const CPU = { defaultBatchSize: 64, maxResidentBytes: Number.MAX_SAFE_INTEGER };
 
 function job(family: 'ae' | 'vae' | 'gan', epochs: number, extra: Record<string, unknown> = {}) {
-  const spec = validateSpec({ family, dataset: { builtin: 'anomaly_blobs', rows: 240, features: 6 }, epochs, batch_size: 32, architecture: { hidden: [12], latent_dim: 3 }, ...extra });
-  const data = prepare(loadBuiltin('anomaly_blobs', 240, 6, 1), { scaling: 'minmax', validationSplit: 0.25, seed: 42 });
+  const spec = validateSpec({
+    family,
+    dataset: { builtin: 'anomaly_blobs', rows: 240, features: 6 },
+    epochs,
+    batch_size: 32,
+    architecture: { hidden: [12], latent_dim: 3 },
+    ...extra,
+  });
+  const data = prepare(loadBuiltin('anomaly_blobs', 240, 6, 1), {
+    scaling: 'minmax',
+    validationSplit: 0.25,
+    seed: 42,
+  });
   return { spec, data };
 }
 
@@ -31,40 +42,56 @@ function recorder() {
 }
 
 describe('trainTfjs', () => {
-  it.each(['ae', 'vae', 'gan'] as const)('%s: a run resumed from a checkpoint ends exactly where an uninterrupted run ends', async (family) => {
-    const { spec, data } = job(family, 4, family === 'vae' ? { metrics: ['elbo', 'kl', 'auroc', 'auprc'] } : {});
-    const straight = recorder();
-    const full = await trainTfjs('j1', spec, data, undefined, straight.hooks, CPU);
-    expect(full.stopped).toBe(false);
-    expect(straight.reports.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
-    expect(Object.keys(full.graphs).sort()).toEqual(family === 'gan' ? ['generator'] : ['anomaly', 'decoder', 'encoder']);
+  it.each(['ae', 'vae', 'gan'] as const)(
+    '%s: a run resumed from a checkpoint ends exactly where an uninterrupted run ends',
+    async (family) => {
+      const { spec, data } = job(
+        family,
+        4,
+        family === 'vae' ? { metrics: ['elbo', 'kl', 'auroc', 'auprc'] } : {},
+      );
+      const straight = recorder();
+      const full = await trainTfjs('j1', spec, data, undefined, straight.hooks, CPU);
+      expect(full.stopped).toBe(false);
+      expect(straight.reports.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
+      expect(Object.keys(full.graphs).sort()).toEqual(
+        family === 'gan' ? ['generator'] : ['anomaly', 'decoder', 'encoder'],
+      );
 
-    const first = recorder();
-    await trainTfjs('j2', { ...spec, epochs: 2 }, data, undefined, first.hooks, CPU);
-    const resumed = recorder();
-    const rest = await trainTfjs('j2', spec, data, first.checkpoints.at(-1), resumed.hooks, CPU);
-    expect(rest.resumedFrom).toBe(2);
-    expect(resumed.reports.map((r) => r.epoch)).toEqual([3, 4]);
-    expect(resumed.reports.at(-1)?.losses).toEqual(straight.reports.at(-1)?.losses);
-    expect(resumed.reports.at(-1)?.metrics).toEqual(straight.reports.at(-1)?.metrics);
-    if (family === 'vae') {
-      const m = straight.reports.at(-1)?.metrics ?? {};
-      expect(m.elbo).toBeCloseTo(-(straight.reports.at(-1)?.losses.val_loss as number), 4);
-      expect(m.auroc).toBeGreaterThan(0.5);
-      expect(m.auprc).toBeGreaterThan(0);
-    }
-  });
+      const first = recorder();
+      await trainTfjs('j2', { ...spec, epochs: 2 }, data, undefined, first.hooks, CPU);
+      const resumed = recorder();
+      const rest = await trainTfjs('j2', spec, data, first.checkpoints.at(-1), resumed.hooks, CPU);
+      expect(rest.resumedFrom).toBe(2);
+      expect(resumed.reports.map((r) => r.epoch)).toEqual([3, 4]);
+      expect(resumed.reports.at(-1)?.losses).toEqual(straight.reports.at(-1)?.losses);
+      expect(resumed.reports.at(-1)?.metrics).toEqual(straight.reports.at(-1)?.metrics);
+      if (family === 'vae') {
+        const m = straight.reports.at(-1)?.metrics ?? {};
+        expect(m.elbo).toBeCloseTo(-(straight.reports.at(-1)?.losses.val_loss as number), 4);
+        expect(m.auroc).toBeGreaterThan(0.5);
+        expect(m.auprc).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('stops within one batch of a cancel and reports no epoch it did not finish', async () => {
     const { spec, data } = job('ae', 50);
     const batchesPerEpoch = Math.ceil(data.trainRows / (spec.batch_size as number));
     let asked = 0;
     const r = recorder();
-    const outcome = await trainTfjs('j3', spec, data, undefined, {
-      ...r.hooks,
-      // Cancel arrives while batch 2 of epoch 2 runs: the check before batch 3 must stop it.
-      shouldStop: () => ++asked > batchesPerEpoch + 2,
-    }, CPU);
+    const outcome = await trainTfjs(
+      'j3',
+      spec,
+      data,
+      undefined,
+      {
+        ...r.hooks,
+        // Cancel arrives while batch 2 of epoch 2 runs: the check before batch 3 must stop it.
+        shouldStop: () => ++asked > batchesPerEpoch + 2,
+      },
+      CPU,
+    );
     expect(outcome.stopped).toBe(true);
     expect(asked).toBe(batchesPerEpoch + 3);
     expect(r.reports.map((x) => x.epoch)).toEqual([1]);
@@ -72,7 +99,10 @@ describe('trainTfjs', () => {
   });
 
   it('follows the learning-rate schedule and stops early when validation loss stalls', async () => {
-    const { spec, data } = job('ae', 30, { optimizer: { learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } }, early_stopping: { patience: 1, min_delta: 1e9 } });
+    const { spec, data } = job('ae', 30, {
+      optimizer: { learning_rate: 0.01, schedule: { type: 'step', rate: 0.5, step_epochs: 2 } },
+      early_stopping: { patience: 1, min_delta: 1e9 },
+    });
     const r = recorder();
     const outcome = await trainTfjs('j4', spec, data, undefined, r.hooks, CPU);
     // min_delta is huge, so the first epoch sets the best and the second is already a bad one.
@@ -93,7 +123,10 @@ describe('trainTfjs', () => {
   it("takes the backend's batch size when the spec names none, and scales the learning rate for it", async () => {
     const { spec, data } = job('ae', 1);
     const r = recorder();
-    const outcome = await trainTfjs('j7', { ...spec, batch_size: undefined }, data, undefined, r.hooks, { ...CPU, defaultBatchSize: 128 });
+    const outcome = await trainTfjs('j7', { ...spec, batch_size: undefined }, data, undefined, r.hooks, {
+      ...CPU,
+      defaultBatchSize: 128,
+    });
     expect(outcome.batchSize).toBe(128);
     expect(outcome.learningRate).toBeCloseTo(0.001 * Math.sqrt(2), 12);
     expect(r.reports[0]?.learningRate).toBeCloseTo(0.001 * Math.sqrt(2), 12);

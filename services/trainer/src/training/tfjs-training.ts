@@ -40,7 +40,14 @@ export interface TrainingOutcome {
 }
 
 /** Trains an AE, VAE or GAN job with tfjs on the active backend. */
-export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData, resume: Checkpoint | undefined, hooks: TrainingHooks, placement: TrainingPlacement): Promise<TrainingOutcome> {
+export async function trainTfjs(
+  jobId: string,
+  spec: JobSpec,
+  data: PreparedData,
+  resume: Checkpoint | undefined,
+  hooks: TrainingHooks,
+  placement: TrainingPlacement,
+): Promise<TrainingOutcome> {
   const rng = new SeededRandom(spec.preprocessing.seed ^ 0x5eed);
   const arch = {
     inputDim: data.features,
@@ -50,10 +57,22 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
     outputActivation: spec.architecture.output_activation,
     reconstructionLoss: spec.architecture.reconstruction_loss,
   };
-  const { batchSize: batch, learningRate: baseRate } = chooseBatch(spec, placement.defaultBatchSize, data.trainRows);
+  const { batchSize: batch, learningRate: baseRate } = chooseBatch(
+    spec,
+    placement.defaultBatchSize,
+    data.trainRows,
+  );
   const optimizer = { name: spec.optimizer.name, learningRate: baseRate };
-  const model = spec.family === 'gan' ? new GanModel(arch, optimizer, rng) : new AutoencoderModel(spec.family as 'ae' | 'vae', arch, optimizer, rng);
-  const validation = tf.tensor2d(data.validationRows > 0 ? data.validation : data.train.subarray(0, Math.min(data.trainRows, 1024) * data.features), [data.validationRows > 0 ? data.validationRows : Math.min(data.trainRows, 1024), data.features]);
+  const model =
+    spec.family === 'gan'
+      ? new GanModel(arch, optimizer, rng)
+      : new AutoencoderModel(spec.family as 'ae' | 'vae', arch, optimizer, rng);
+  const validation = tf.tensor2d(
+    data.validationRows > 0
+      ? data.validation
+      : data.train.subarray(0, Math.min(data.trainRows, 1024) * data.features),
+    [data.validationRows > 0 ? data.validationRows : Math.min(data.trainRows, 1024), data.features],
+  );
   try {
     let bestLoss = Number.POSITIVE_INFINITY;
     let badEpochs = 0;
@@ -112,20 +131,48 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
         const evaluation = await model.evaluate(validation, rng);
         const valLoss = evaluation.values.loss as number;
         const epochMetrics: Record<string, number> = {};
-        for (const name of metrics) epochMetrics[name] = metricValue(name, evaluation.values, evaluation.rowScores, data.validationLabels);
-        const summary: EpochSummary = { epoch: epoch + 1, losses: { ...trainLosses, val_loss: valLoss }, metrics: epochMetrics };
+        for (const name of metrics)
+          epochMetrics[name] = metricValue(
+            name,
+            evaluation.values,
+            evaluation.rowScores,
+            data.validationLabels,
+          );
+        const summary: EpochSummary = {
+          epoch: epoch + 1,
+          losses: { ...trainLosses, val_loss: valLoss },
+          metrics: epochMetrics,
+        };
         history.push(summary);
-        if (!Number.isFinite(trainLosses.loss as number)) throw new TrainingDivergedError(`the training loss became ${trainLosses.loss} at epoch ${epoch + 1}; lower the learning rate or check the scaling`);
+        if (!Number.isFinite(trainLosses.loss as number))
+          throw new TrainingDivergedError(
+            `the training loss became ${trainLosses.loss} at epoch ${epoch + 1}; lower the learning rate or check the scaling`,
+          );
         if (valLoss < bestLoss - (spec.early_stopping?.min_delta ?? 0)) {
           bestLoss = valLoss;
           badEpochs = 0;
         } else {
           badEpochs++;
         }
-        await hooks.onEpoch({ ...summary, epochs: spec.epochs, samplesPerSecond: seconds > 0 ? samples / seconds : 0, learningRate });
-        const last = epoch + 1 === spec.epochs || (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience);
+        await hooks.onEpoch({
+          ...summary,
+          epochs: spec.epochs,
+          samplesPerSecond: seconds > 0 ? samples / seconds : 0,
+          learningRate,
+        });
+        const last =
+          epoch + 1 === spec.epochs ||
+          (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience);
         if ((epoch + 1) % spec.checkpoint_every === 0 || last) {
-          await hooks.saveCheckpoint({ jobId, epoch: epoch + 1, rngState: rng.state, bestLoss, badEpochs, history: history.slice(-50), tensors: await snapshot(model) });
+          await hooks.saveCheckpoint({
+            jobId,
+            epoch: epoch + 1,
+            rngState: rng.state,
+            bestLoss,
+            badEpochs,
+            history: history.slice(-50),
+            tensors: await snapshot(model),
+          });
         }
         if (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience) {
           epoch++;
@@ -141,7 +188,15 @@ export async function trainTfjs(jobId: string, spec: JobSpec, data: PreparedData
       if (model instanceof GanModel) graphs.generator = exportGenerator(await model.toExport(data.scaling));
       else Object.assign(graphs, exportAutoencoder(await (model as AutoencoderModel).toExport(data.scaling)));
     }
-    return { stopped, batchSize: batch, learningRate: baseRate, epochsRun: epoch - start, resumedFrom: start, ...(final ? { final } : {}), graphs };
+    return {
+      stopped,
+      batchSize: batch,
+      learningRate: baseRate,
+      epochsRun: epoch - start,
+      resumedFrom: start,
+      ...(final ? { final } : {}),
+      graphs,
+    };
   } finally {
     validation.dispose();
     model.dispose();
@@ -152,7 +207,12 @@ export class TrainingDivergedError extends Error {
   override readonly name = 'TrainingDivergedError';
 }
 
-function metricValue(name: MetricName, values: Record<string, number>, scores: Float32Array | undefined, labels: Uint8Array | undefined): number {
+function metricValue(
+  name: MetricName,
+  values: Record<string, number>,
+  scores: Float32Array | undefined,
+  labels: Uint8Array | undefined,
+): number {
   if (name === 'auroc' || name === 'auprc') {
     if (!scores || !labels) return Number.NaN;
     return name === 'auroc' ? auroc(scores, labels) : auprc(scores, labels);
@@ -163,11 +223,20 @@ function metricValue(name: MetricName, values: Record<string, number>, scores: F
 async function snapshot(model: TrainableModel): Promise<CheckpointTensor[]> {
   const tensors: CheckpointTensor[] = [];
   for (const { name, variable } of model.namedVariables()) {
-    tensors.push({ name: `var:${name}`, shape: variable.shape, values: Float32Array.from((await variable.data()) as Float32Array) });
+    tensors.push({
+      name: `var:${name}`,
+      shape: variable.shape,
+      values: Float32Array.from((await variable.data()) as Float32Array),
+    });
   }
   for (const [key, optimizer] of Object.entries(model.optimizers())) {
     const weights = await optimizer.getWeights();
-    for (const [i, w] of weights.entries()) tensors.push({ name: `opt:${key}:${i}:${w.name}`, shape: w.tensor.shape, values: Float32Array.from((await w.tensor.data()) as Float32Array) });
+    for (const [i, w] of weights.entries())
+      tensors.push({
+        name: `opt:${key}:${i}:${w.name}`,
+        shape: w.tensor.shape,
+        values: Float32Array.from((await w.tensor.data()) as Float32Array),
+      });
   }
   return tensors;
 }
@@ -212,7 +281,8 @@ class TrainingRows {
     private readonly data: PreparedData,
     maxResidentBytes: number,
   ) {
-    if (data.trainRows * data.features * 4 <= maxResidentBytes) this.resident = tf.tensor2d(data.train, [data.trainRows, data.features]);
+    if (data.trainRows * data.features * 4 <= maxResidentBytes)
+      this.resident = tf.tensor2d(data.train, [data.trainRows, data.features]);
   }
 
   /** One epoch's order. On the device, it is uploaded once and each batch is a slice and a gather. */
@@ -229,7 +299,9 @@ class TrainingRows {
     return {
       batch: (from, size) => {
         const rows = new Float32Array(size * features);
-        order.subarray(from, from + size).forEach((row, i) => rows.set(train.subarray(row * features, (row + 1) * features), i * features));
+        order
+          .subarray(from, from + size)
+          .forEach((row, i) => rows.set(train.subarray(row * features, (row + 1) * features), i * features));
         return tf.tensor2d(rows, [size, features]);
       },
       dispose: () => undefined,
@@ -250,12 +322,20 @@ async function restore(model: TrainableModel, checkpoint: Checkpoint): Promise<v
   const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
   for (const { name, variable } of model.namedVariables()) {
     const saved = byName.get(`var:${name}`);
-    if (!saved || saved.values.length !== variable.size) throw new Error(`checkpoint of job ${checkpoint.jobId} does not match the model: ${name} is missing or reshaped`);
+    if (!saved || saved.values.length !== variable.size)
+      throw new Error(
+        `checkpoint of job ${checkpoint.jobId} does not match the model: ${name} is missing or reshaped`,
+      );
     tf.tidy(() => variable.assign(tf.tensor(saved.values, variable.shape)));
   }
   for (const [key, optimizer] of Object.entries(model.optimizers())) {
     const saved = checkpoint.tensors.filter((t) => t.name.startsWith(`opt:${key}:`));
     // tfjs matches optimiser slots to variables by position, so the saved order is restored as is.
-    await optimizer.setWeights(saved.map((t) => ({ name: t.name.split(':').slice(3).join(':'), tensor: tf.tensor(t.values, t.shape) })));
+    await optimizer.setWeights(
+      saved.map((t) => ({
+        name: t.name.split(':').slice(3).join(':'),
+        tensor: tf.tensor(t.values, t.shape),
+      })),
+    );
   }
 }

@@ -3,7 +3,12 @@ import { encodeRaw } from '@aimass/ml';
 import type { NamedTensor } from '../types.js';
 
 /** Builds the OIP v2 response. Outputs always travel as raw_output_contents, as Triton does. */
-export function encodeInferResponse(model: string, version: number, id: string, outputs: readonly NamedTensor[]): oip.ModelInferResponse {
+export function encodeInferResponse(
+  model: string,
+  version: number,
+  id: string,
+  outputs: readonly NamedTensor[],
+): oip.ModelInferResponse {
   return {
     model_name: model,
     model_version: String(version),

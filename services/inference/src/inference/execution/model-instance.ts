@@ -24,7 +24,9 @@ export class ModelInstance {
       results = await this.session.run(feeds, fetches);
     } catch (err) {
       // The runtime validates what we did not (e.g. a value-dependent shape); its text names the tensor.
-      throw new InvalidArgumentError(`the model rejected the request: ${(err as Error).message}`, { cause: err });
+      throw new InvalidArgumentError(`the model rejected the request: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     return fetches.map((name) => fromPlain(name, results[name]!));
   }
@@ -36,7 +38,9 @@ export class ModelInstance {
 
 function toPlain(t: NamedTensor): PlainTensor {
   if (t.datatype === 'BYTES') {
-    const strings = (t.data as Uint8Array[]).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+    const strings = (t.data as Uint8Array[]).map((b) =>
+      Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
+    );
     return { type: 'string', data: strings, dims: t.shape };
   }
   return { type: datatypeToOrtType(t.datatype), data: t.data as ArrayBufferView, dims: t.shape };
@@ -44,7 +48,8 @@ function toPlain(t: NamedTensor): PlainTensor {
 
 function fromPlain(name: string, tensor: PlainTensor): NamedTensor {
   const datatype: Datatype | undefined = ortTypeToDatatype(tensor.type);
-  if (!datatype) throw new InternalError(`output "${name}" has ORT type ${tensor.type}, which OIP v2 cannot carry`);
+  if (!datatype)
+    throw new InternalError(`output "${name}" has ORT type ${tensor.type}, which OIP v2 cannot carry`);
   const shape = tensor.dims.map(Number);
   if (datatype === 'BYTES') {
     return { name, datatype, shape, data: (tensor.data as string[]).map((s) => Buffer.from(s, 'utf8')) };

@@ -22,7 +22,13 @@ try {
     }
     runner.run(msg.feeds, msg.fetches).then(
       (outputs) => {
-        const transfer = [...new Set(Object.values(outputs).flatMap((t) => (Array.isArray(t.data) ? [] : [(t.data as ArrayBufferView).buffer as ArrayBuffer])))];
+        const transfer = [
+          ...new Set(
+            Object.values(outputs).flatMap((t) =>
+              Array.isArray(t.data) ? [] : [(t.data as ArrayBufferView).buffer as ArrayBuffer],
+            ),
+          ),
+        ];
         port.postMessage({ id: msg.id, outputs }, transfer);
       },
       (err: Error) => port.postMessage({ id: msg.id, error: err.message }),

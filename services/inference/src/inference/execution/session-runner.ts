@@ -40,7 +40,10 @@ export class InProcessRunner implements SessionRunner {
     return this.session.outputNames;
   }
 
-  async run(feeds: Record<string, PlainTensor>, fetches: readonly string[]): Promise<Record<string, PlainTensor>> {
+  async run(
+    feeds: Record<string, PlainTensor>,
+    fetches: readonly string[],
+  ): Promise<Record<string, PlainTensor>> {
     const ortFeeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(this.TensorClass, t);
     const results = await this.session.run(ortFeeds, [...fetches]);

@@ -1,5 +1,13 @@
 import { FailedPreconditionError } from '@aimass/errors';
-import { isTfjsModelJson, pickTfjsModelJson, TfjsLayoutError, tfjsEntryName, tfjsShards, type TfjsModelJson, type TfjsWeightSpec } from '@aimass/ml';
+import {
+  isTfjsModelJson,
+  pickTfjsModelJson,
+  TfjsLayoutError,
+  tfjsEntryName,
+  tfjsShards,
+  type TfjsModelJson,
+  type TfjsWeightSpec,
+} from '@aimass/ml';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 
@@ -18,7 +26,8 @@ export interface TfjsArtifact {
  * onnxruntime cannot open.
  */
 export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promise<TfjsArtifact> {
-  const refuse = (why: string, cause?: unknown) => new FailedPreconditionError(`${label} cannot be loaded as a tfjs model: ${why}`, { cause });
+  const refuse = (why: string, cause?: unknown) =>
+    new FailedPreconditionError(`${label} cannot be loaded as a tfjs model: ${why}`, { cause });
   const layout = <T>(rule: () => T): T => {
     try {
       return rule();
@@ -43,7 +52,9 @@ export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promis
     await new Promise<void>((resolve, reject) => {
       extract.on('finish', resolve);
       extract.on('error', reject);
-      Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]).on('error', reject).pipe(extract);
+      Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)])
+        .on('error', reject)
+        .pipe(extract);
     });
   } catch (err) {
     throw refuse(`the artifact is not a readable tar (${(err as Error).message})`, err);
@@ -56,7 +67,8 @@ export async function readTfjsArtifact(bytes: Uint8Array, label: string): Promis
   } catch (err) {
     throw refuse(`${jsonPath} is not valid JSON (${(err as Error).message})`, err);
   }
-  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) throw refuse(`${jsonPath} has no modelTopology or no weightsManifest`);
+  if (!modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest))
+    throw refuse(`${jsonPath} has no modelTopology or no weightsManifest`);
 
   const weightSpecs: TfjsWeightSpec[] = [];
   const shards: Buffer[] = [];

@@ -10,7 +10,8 @@ export type Tfjs = typeof tfjs;
 const SERVABLE: Readonly<Record<string, tfjs.DataType>> = { FP32: 'float32', INT32: 'int32', BOOL: 'bool' };
 
 /** A loaded tfjs model, tagged by how it runs. */
-export type LoadedTfjsModel = { kind: 'layers'; model: tfjs.LayersModel } | { kind: 'graph'; model: tfjs.GraphModel };
+export type LoadedTfjsModel =
+  { kind: 'layers'; model: tfjs.LayersModel } | { kind: 'graph'; model: tfjs.GraphModel };
 
 /**
  * Runs one tfjs model (a LayersModel or a GraphModel) on this thread. Inputs and outputs are
@@ -34,20 +35,40 @@ export class TfjsRunner implements SessionRunner {
   ) {
     const refuse = (why: string) => new FailedPreconditionError(`${label} cannot be served by tfjs: ${why}`);
     for (const t of [...signature.inputs, ...signature.outputs]) {
-      if (!SERVABLE[t.datatype]) throw refuse(`tensor "${t.name}" is ${t.datatype}; tfjs models can be served with FP32, INT32 and BOOL tensors`);
+      if (!SERVABLE[t.datatype])
+        throw refuse(
+          `tensor "${t.name}" is ${t.datatype}; tfjs models can be served with FP32, INT32 and BOOL tensors`,
+        );
     }
-    if (signature.inputs.length === 0 || signature.outputs.length === 0) throw refuse('the registry recorded no inputs or no outputs for it');
-    const [inputNames, outputNames] = loaded.kind === 'layers' ? layersNames(loaded.model, signature) : graphNames(loaded.model);
-    const missing = (names: readonly string[], known: readonly string[]) => names.filter((n) => !known.includes(n) && !known.includes(n.replace(/:0$/, '')));
-    const missingIn = missing(signature.inputs.map((s) => s.name), inputNames);
-    const missingOut = missing(signature.outputs.map((s) => s.name), outputNames);
+    if (signature.inputs.length === 0 || signature.outputs.length === 0)
+      throw refuse('the registry recorded no inputs or no outputs for it');
+    const [inputNames, outputNames] =
+      loaded.kind === 'layers' ? layersNames(loaded.model, signature) : graphNames(loaded.model);
+    const missing = (names: readonly string[], known: readonly string[]) =>
+      names.filter((n) => !known.includes(n) && !known.includes(n.replace(/:0$/, '')));
+    const missingIn = missing(
+      signature.inputs.map((s) => s.name),
+      inputNames,
+    );
+    const missingOut = missing(
+      signature.outputs.map((s) => s.name),
+      outputNames,
+    );
     if (missingIn.length > 0 || missingOut.length > 0) {
-      throw refuse(`the model has no tensor named ${[...missingIn, ...missingOut].map((n) => `"${n}"`).join(', ')} (its inputs are ${inputNames.join(', ')}; its outputs ${outputNames.join(', ')})`);
+      throw refuse(
+        `the model has no tensor named ${[...missingIn, ...missingOut].map((n) => `"${n}"`).join(', ')} (its inputs are ${inputNames.join(', ')}; its outputs ${outputNames.join(', ')})`,
+      );
     }
     if (loaded.kind === 'layers') {
       // predict takes the inputs in the model's own order, which the signature may not share.
-      if (signature.inputs.length !== inputNames.length) throw refuse(`the model has ${inputNames.length} inputs but the registry recorded ${signature.inputs.length}`);
-      this.inputs = inputNames.map((name) => ({ name, dtype: SERVABLE[signature.inputs.find((s) => s.name === name)!.datatype]! }));
+      if (signature.inputs.length !== inputNames.length)
+        throw refuse(
+          `the model has ${inputNames.length} inputs but the registry recorded ${signature.inputs.length}`,
+        );
+      this.inputs = inputNames.map((name) => ({
+        name,
+        dtype: SERVABLE[signature.inputs.find((s) => s.name === name)!.datatype]!,
+      }));
       for (const s of signature.outputs) this.layersOutputIndex.set(s.name, outputNames.indexOf(s.name));
     } else {
       this.inputs = signature.inputs.map((s) => ({ name: s.name, dtype: SERVABLE[s.datatype]! }));
@@ -55,7 +76,10 @@ export class TfjsRunner implements SessionRunner {
     this.outputNames = signature.outputs.map((s) => s.name);
   }
 
-  async run(feeds: Record<string, PlainTensor>, fetches: readonly string[]): Promise<Record<string, PlainTensor>> {
+  async run(
+    feeds: Record<string, PlainTensor>,
+    fetches: readonly string[],
+  ): Promise<Record<string, PlainTensor>> {
     const tf = this.tf;
     if (this.loaded.kind === 'graph' && this.graphNeedsAsync) return this.runGraphAsync(feeds, fetches);
     let out: Record<string, PlainTensor> | undefined;
@@ -91,7 +115,10 @@ export class TfjsRunner implements SessionRunner {
   }
 
   /** Graph models with control flow or dynamic shapes cannot run inside tidy; dispose by hand. */
-  private async runGraphAsync(feeds: Record<string, PlainTensor>, fetches: readonly string[]): Promise<Record<string, PlainTensor>> {
+  private async runGraphAsync(
+    feeds: Record<string, PlainTensor>,
+    fetches: readonly string[],
+  ): Promise<Record<string, PlainTensor>> {
     const named: tfjs.NamedTensorMap = {};
     let ys: tfjs.Tensor[] = [];
     try {
@@ -106,7 +133,8 @@ export class TfjsRunner implements SessionRunner {
 
   private toTensor(spec: { name: string; dtype: tfjs.DataType }, feed: PlainTensor | undefined): tfjs.Tensor {
     if (!feed) throw new InvalidArgumentError(`missing input "${spec.name}"`);
-    if (feed.type !== spec.dtype) throw new InvalidArgumentError(`input "${spec.name}" is ${feed.type}; the model takes ${spec.dtype}`);
+    if (feed.type !== spec.dtype)
+      throw new InvalidArgumentError(`input "${spec.name}" is ${feed.type}; the model takes ${spec.dtype}`);
     return this.tf.tensor(feed.data as tfjs.TypedArray, [...feed.dims], spec.dtype);
   }
 }
@@ -116,7 +144,8 @@ function read(fetches: readonly string[], ys: tfjs.Tensor[]): Record<string, Pla
   const out: Record<string, PlainTensor> = {};
   fetches.forEach((name, i) => {
     const y = ys[i]!;
-    if (y.dtype !== 'float32' && y.dtype !== 'int32' && y.dtype !== 'bool') throw new InternalError(`output "${name}" has tfjs dtype ${y.dtype}, which is not served`);
+    if (y.dtype !== 'float32' && y.dtype !== 'int32' && y.dtype !== 'bool')
+      throw new InternalError(`output "${name}" has tfjs dtype ${y.dtype}, which is not served`);
     out[name] = { type: y.dtype, data: y.dataSync() as ArrayBufferView, dims: y.shape };
   });
   return out;

@@ -9,7 +9,10 @@ type Reply = { id: number; outputs?: Record<string, PlainTensor>; error?: string
  */
 export class WorkerRunner implements SessionRunner {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(o: Record<string, PlainTensor>): void; reject(e: Error): void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve(o: Record<string, PlainTensor>): void; reject(e: Error): void }
+  >();
 
   private constructor(
     private readonly worker: Worker,
@@ -23,14 +26,20 @@ export class WorkerRunner implements SessionRunner {
       else waiter.resolve(reply.outputs!);
     });
     worker.on('error', (err) => this.failAll(err));
-    worker.on('exit', (code) => this.failAll(new Error(`the onnxruntime worker thread exited (code ${code})`)));
+    worker.on('exit', (code) =>
+      this.failAll(new Error(`the onnxruntime worker thread exited (code ${code})`)),
+    );
   }
 
   /** Starts a worker and opens the session there; rejects with onnxruntime's message when it cannot. */
   static async open(bytes: Uint8Array, options: Record<string, unknown>): Promise<WorkerRunner> {
-    const worker = new Worker(new URL('./ort-worker.js', import.meta.url), { workerData: { bytes, options } });
+    const worker = new Worker(new URL('./ort-worker.js', import.meta.url), {
+      workerData: { bytes, options },
+    });
     const outputNames = await new Promise<string[]>((resolve, reject) => {
-      worker.once('message', (m: { ready: boolean; outputNames?: string[]; error?: string }) => (m.ready ? resolve(m.outputNames!) : reject(new Error(m.error))));
+      worker.once('message', (m: { ready: boolean; outputNames?: string[]; error?: string }) =>
+        m.ready ? resolve(m.outputNames!) : reject(new Error(m.error)),
+      );
       worker.once('error', reject);
     }).catch(async (err: unknown) => {
       await worker.terminate();

@@ -32,13 +32,35 @@ export class ModelStatisticsBook {
     const key = `${model}\u0000${version}`;
     let s = this.stats.get(key);
     if (!s) {
-      s = { model, version, lastInference: 0, inferenceCount: 0, executionCount: 0, success: duration(), fail: duration(), queue: duration(), computeInfer: duration(), batches: new Map() };
+      s = {
+        model,
+        version,
+        lastInference: 0,
+        inferenceCount: 0,
+        executionCount: 0,
+        success: duration(),
+        fail: duration(),
+        queue: duration(),
+        computeInfer: duration(),
+        batches: new Map(),
+      };
       this.stats.set(key, s);
     }
     return s;
   }
 
-  recordSuccess(model: string, version: string, r: { requestUs: number; queueUs: number; computeUs: number; batchSize: number; leader: boolean; rows: number }): void {
+  recordSuccess(
+    model: string,
+    version: string,
+    r: {
+      requestUs: number;
+      queueUs: number;
+      computeUs: number;
+      batchSize: number;
+      leader: boolean;
+      rows: number;
+    },
+  ): void {
     const s = this.of(model, version);
     s.lastInference = Date.now();
     s.inferenceCount += r.rows;
@@ -77,7 +99,12 @@ export class ModelStatisticsBook {
         },
         batch_stats: [...s.batches.entries()]
           .sort(([a], [b]) => a - b)
-          .map(([size, d]) => ({ batch_size: String(size), compute_input: wire(duration()), compute_infer: wire(d), compute_output: wire(duration()) })),
+          .map(([size, d]) => ({
+            batch_size: String(size),
+            compute_input: wire(duration()),
+            compute_infer: wire(d),
+            compute_output: wire(duration()),
+          })),
       }));
   }
 }

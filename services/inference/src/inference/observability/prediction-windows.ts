@@ -12,7 +12,15 @@ export class PredictionWindows {
     const key = `${model}\u0000${version}`;
     let w = this.windows.get(key);
     if (!w) {
-      w = { model, version, requests: 0, failures: 0, latency_ms_sum: 0, latency_ms_max: 0, latency_buckets: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0) };
+      w = {
+        model,
+        version,
+        requests: 0,
+        failures: 0,
+        latency_ms_sum: 0,
+        latency_ms_max: 0,
+        latency_buckets: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+      };
       this.windows.set(key, w);
     }
     w.requests++;

@@ -25,7 +25,12 @@ export function concatInputs(requests: readonly InferenceRequest[]): NamedTensor
   return requests[0]!.inputs.map((first) => {
     const parts = requests.map((r) => r.inputs.find((t) => t.name === first.name)!);
     const rows = parts.reduce((n, t) => n + t.shape[0]!, 0);
-    return { name: first.name, datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data: concatData(parts.map((t) => t.data)) };
+    return {
+      name: first.name,
+      datatype: first.datatype,
+      shape: [rows, ...first.shape.slice(1)],
+      data: concatData(parts.map((t) => t.data)),
+    };
   });
 }
 
@@ -36,7 +41,10 @@ function concatData(parts: readonly TensorData[]): TensorData {
   const out = new Ctor(typed.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of typed) {
-    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(part as ArrayLike<unknown>, offset);
+    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(
+      part as ArrayLike<unknown>,
+      offset,
+    );
     offset += part.length;
   }
   return out;
@@ -47,20 +55,33 @@ function concatData(parts: readonly TensorData[]): TensorData {
  * the batch in its first dimension; a model that does not cannot be batched, which is an error of
  * the batching policy, not of the caller.
  */
-export function splitOutputs(outputs: readonly NamedTensor[], rows: readonly number[], label: string): NamedTensor[][] {
+export function splitOutputs(
+  outputs: readonly NamedTensor[],
+  rows: readonly number[],
+  label: string,
+): NamedTensor[][] {
   const total = rows.reduce((a, b) => a + b, 0);
   const perRequest: NamedTensor[][] = rows.map(() => []);
   for (const out of outputs) {
     if (out.shape[0] !== total) {
-      throw new InternalError(`${label} returned output "${out.name}" with shape [${out.shape.join(', ')}] for a batch of ${total} rows; set its version tag inference.max_batch_size=1`);
+      throw new InternalError(
+        `${label} returned output "${out.name}" with shape [${out.shape.join(', ')}] for a batch of ${total} rows; set its version tag inference.max_batch_size=1`,
+      );
     }
     const perRow = out.data.length / total;
     let row = 0;
     rows.forEach((n, i) => {
       const start = row * perRow;
       const end = (row + n) * perRow;
-      const data = Array.isArray(out.data) ? out.data.slice(start, end) : (out.data as TypedArray).subarray(start, end);
-      perRequest[i]!.push({ name: out.name, datatype: out.datatype, shape: [n, ...out.shape.slice(1)], data });
+      const data = Array.isArray(out.data)
+        ? out.data.slice(start, end)
+        : (out.data as TypedArray).subarray(start, end);
+      perRequest[i]!.push({
+        name: out.name,
+        datatype: out.datatype,
+        shape: [n, ...out.shape.slice(1)],
+        data,
+      });
       row += n;
     });
   }

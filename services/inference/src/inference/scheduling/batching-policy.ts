@@ -35,23 +35,33 @@ export function hasBatchDimension(signature: Signature): boolean {
  * dimension runs unbatched whatever the tags say. A malformed tag is refused (FAILED_PRECONDITION at
  * load would hide the typo behind a generic message, so the message names the tag).
  */
-export function batchingPolicyFor(signature: Signature, tags: Readonly<Record<string, string>> | undefined, defaults: BatchingPolicy): BatchingPolicy {
+export function batchingPolicyFor(
+  signature: Signature,
+  tags: Readonly<Record<string, string>> | undefined,
+  defaults: BatchingPolicy,
+): BatchingPolicy {
   const int = (key: string, fallback: number, min: number): number => {
     const raw = tags?.[key];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`version tag ${key}="${raw}" is not an integer >= ${min}`);
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`version tag ${key}="${raw}" is not an integer >= ${min}`);
     return n;
   };
   const preferredRaw = tags?.[POLICY_TAGS.preferredBatchSizes];
   const preferred = preferredRaw
     ? preferredRaw.split(',').map((s) => {
         const n = Number(s.trim());
-        if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`version tag ${POLICY_TAGS.preferredBatchSizes}="${preferredRaw}" must be comma-separated positive integers`);
+        if (!Number.isSafeInteger(n) || n < 1)
+          throw new InvalidArgumentError(
+            `version tag ${POLICY_TAGS.preferredBatchSizes}="${preferredRaw}" must be comma-separated positive integers`,
+          );
         return n;
       })
     : defaults.preferredBatchSizes;
-  const maxBatchSize = hasBatchDimension(signature) ? int(POLICY_TAGS.maxBatchSize, defaults.maxBatchSize, 1) : 1;
+  const maxBatchSize = hasBatchDimension(signature)
+    ? int(POLICY_TAGS.maxBatchSize, defaults.maxBatchSize, 1)
+    : 1;
   return {
     maxBatchSize,
     maxQueueDelayUs: int(POLICY_TAGS.maxQueueDelayUs, defaults.maxQueueDelayUs, 0),

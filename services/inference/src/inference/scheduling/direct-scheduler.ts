@@ -28,14 +28,17 @@ export class DirectScheduler implements Scheduler {
   async enqueue(request: InferenceRequest): Promise<InferenceResult> {
     if (this.stopping) throw new VersionUnloadingError(this.label);
     if (this.active >= this.maxQueue) {
-      throw new ResourceExhaustedError(`${this.label} has ${this.active} requests queued or running (limit ${this.maxQueue}); retry with backoff`);
+      throw new ResourceExhaustedError(
+        `${this.label} has ${this.active} requests queued or running (limit ${this.maxQueue}); retry with backoff`,
+      );
     }
     const accepted = performance.now();
     this.active++;
     const instance = await this.pool.take();
     try {
       // No compute for a request whose caller has given up.
-      if (Date.now() >= request.deadline) throw new DeadlineExceededError(`the deadline passed while the request waited for ${this.label}`);
+      if (Date.now() >= request.deadline)
+        throw new DeadlineExceededError(`the deadline passed while the request waited for ${this.label}`);
       const started = performance.now();
       const outputs = await instance.run(request.inputs, request.outputs);
       const done = performance.now();

@@ -21,7 +21,13 @@ function doubler(ms = 5) {
   return { instance, batches };
 }
 
-const policy: BatchingPolicy = { maxBatchSize: 8, maxQueueDelayUs: 0, preferredBatchSizes: [], maxQueue: 16, instances: 1 };
+const policy: BatchingPolicy = {
+  maxBatchSize: 8,
+  maxQueueDelayUs: 0,
+  preferredBatchSizes: [],
+  maxQueue: 16,
+  instances: 1,
+};
 const request = (values: number[], deadline = Infinity): InferenceRequest => ({
   inputs: [{ name: 'x', datatype: 'FP32', shape: [values.length, 1], data: Float32Array.from(values) }],
   outputs: [],
@@ -33,7 +39,12 @@ describe('DynamicBatcher', () => {
     const { instance, batches } = doubler();
     const batcher = new DynamicBatcher(new InstancePool([instance]), 'm', policy);
     const results = await Promise.all([[1], [2, 3], [4], [5]].map((v) => batcher.enqueue(request(v))));
-    expect(results.map((r) => Array.from(r.outputs[0]!.data as Float32Array))).toEqual([[2], [4, 6], [8], [10]]);
+    expect(results.map((r) => Array.from(r.outputs[0]!.data as Float32Array))).toEqual([
+      [2],
+      [4, 6],
+      [8],
+      [10],
+    ]);
     expect(batches).toEqual([1, 4]);
     expect(results.filter((r) => r.leader)).toHaveLength(2);
     expect(results[1]!.batchSize).toBe(4);
@@ -67,7 +78,11 @@ describe('DynamicBatcher', () => {
 
   it('waits up to the queue delay for a fuller batch, and cuts at a preferred size', async () => {
     const { instance, batches } = doubler(1);
-    const batcher = new DynamicBatcher(new InstancePool([instance]), 'm', { ...policy, maxQueueDelayUs: 20_000, preferredBatchSizes: [2] });
+    const batcher = new DynamicBatcher(new InstancePool([instance]), 'm', {
+      ...policy,
+      maxQueueDelayUs: 20_000,
+      preferredBatchSizes: [2],
+    });
     const a = batcher.enqueue(request([1]));
     await new Promise((r) => setTimeout(r, 2));
     const b = batcher.enqueue(request([2]));

@@ -49,14 +49,29 @@ export class DynamicBatcher implements Scheduler {
   enqueue(request: InferenceRequest): Promise<InferenceResult> {
     if (this.stopping) return Promise.reject(new VersionUnloadingError(this.label));
     if (this.inFlight >= this.policy.maxQueue) {
-      return Promise.reject(new ResourceExhaustedError(`${this.label} has ${this.inFlight} requests queued or running (limit ${this.policy.maxQueue}); retry with backoff`));
+      return Promise.reject(
+        new ResourceExhaustedError(
+          `${this.label} has ${this.inFlight} requests queued or running (limit ${this.policy.maxQueue}); retry with backoff`,
+        ),
+      );
     }
     const rows = rowsOf(request);
     if (rows > this.policy.maxBatchSize) {
-      return Promise.reject(new InvalidArgumentError(`the request has ${rows} rows but ${this.label} takes at most ${this.policy.maxBatchSize} per request (its max batch size); split it`));
+      return Promise.reject(
+        new InvalidArgumentError(
+          `the request has ${rows} rows but ${this.label} takes at most ${this.policy.maxBatchSize} per request (its max batch size); split it`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, rows, key: batchKeyOf(request), accepted: performance.now(), resolve, reject });
+      this.queue.push({
+        request,
+        rows,
+        key: batchKeyOf(request),
+        accepted: performance.now(),
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }
@@ -86,7 +101,12 @@ export class DynamicBatcher implements Scheduler {
     if (!this.queue.some((p) => p.request.deadline <= now)) return;
     const keep: Pending[] = [];
     for (const p of this.queue) {
-      if (p.request.deadline <= now) p.reject(new DeadlineExceededError(`the deadline passed while the request waited in the queue of ${this.label}`));
+      if (p.request.deadline <= now)
+        p.reject(
+          new DeadlineExceededError(
+            `the deadline passed while the request waited in the queue of ${this.label}`,
+          ),
+        );
       else keep.push(p);
     }
     this.queue = keep;
@@ -128,10 +148,13 @@ export class DynamicBatcher implements Scheduler {
   }
 
   private waitFor(us: number): undefined {
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(1, Math.floor(us / 1000)));
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.floor(us / 1000)),
+    );
     return undefined;
   }
 
@@ -140,13 +163,22 @@ export class DynamicBatcher implements Scheduler {
     const started = performance.now();
     try {
       const rows = batch.map((p) => p.rows);
-      const outputs = await instance.run(concatInputs(batch.map((p) => p.request)), batch[0]!.request.outputs);
+      const outputs = await instance.run(
+        concatInputs(batch.map((p) => p.request)),
+        batch[0]!.request.outputs,
+      );
       const done = performance.now();
       const perRequest = batch.length === 1 ? [outputs] : splitOutputs(outputs, rows, this.label);
       const batchSize = rows.reduce((a, b) => a + b, 0);
       const computeUs = Math.round((done - started) * 1000);
       batch.forEach((p, i) =>
-        p.resolve({ outputs: perRequest[i]!, queueUs: Math.round((started - p.accepted) * 1000), computeUs, batchSize, leader: i === 0 }),
+        p.resolve({
+          outputs: perRequest[i]!,
+          queueUs: Math.round((started - p.accepted) * 1000),
+          computeUs,
+          batchSize,
+          leader: i === 0,
+        }),
       );
     } catch (err) {
       for (const p of batch) p.reject(err);
