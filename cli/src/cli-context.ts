@@ -1,4 +1,5 @@
 import type { Client } from '@grpc/grpc-js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { oip, registryv1, trainerv1 } from '@aimass/contracts';
 import type { CliIo } from './cli-io.js';
 import { meshAddresses, type MeshAddresses } from './stack-env.js';
@@ -19,6 +20,7 @@ export class CliContext {
   private overrides: AddressOverrides = {};
   private addresses: MeshAddresses | undefined;
   private readonly clients: Client[] = [];
+  private natsConnection: Promise<NatsConnection> | undefined;
 
   constructor(readonly io: CliIo) {}
 
@@ -57,8 +59,21 @@ export class CliContext {
     return this.track(createMeshClient<trainerv1.TrainerServiceClient>('trainer', address));
   }
 
-  close(): void {
+  /** One NATS connection per invocation, opened on first use (only commands that follow jobs). */
+  nats(): Promise<NatsConnection> {
+    this.addresses ??= meshAddresses(this.io.env);
+    const servers = this.addresses.nats;
+    this.natsConnection ??= import('@aimass/nats').then(({ connectNats }) =>
+      connectNats(servers, 'aimass-cli'),
+    );
+    return this.natsConnection;
+  }
+
+  async close(): Promise<void> {
     for (const client of this.clients.splice(0)) client.close();
+    const nats = this.natsConnection;
+    this.natsConnection = undefined;
+    if (nats) await nats.then((nc) => nc.close()).catch(() => undefined);
   }
 
   private track<T extends Client>(client: T): T {

@@ -3,6 +3,7 @@ import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerAliasCommands } from './commands/alias.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerJobsCommands } from './commands/jobs.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTrainCommand } from './commands/train.js';
@@ -17,7 +18,9 @@ export const EXIT_USAGE = 2;
 const ADDRESS_HELP = `
 Addresses: --registry/--inference, else AIMASS_REGISTRY_GRPC/AIMASS_INFERENCE_GRPC from the
 environment, else from .aimass/stack.env (written by \`scripts/stack up\`; AIMASS_STACK_ENV names
-another file), else the defaults 127.0.0.1:50051 and 127.0.0.1:8001.`;
+another file), else the defaults 127.0.0.1:50051 and 127.0.0.1:8001. The trainer (train, jobs) and
+NATS (train --wait, jobs show/watch read the job's events) come from AIMASS_TRAINER_GRPC and
+AIMASS_NATS_URL the same way.`;
 
 function hostPort(value: string): string {
   if (!isHostPort(value)) throw new InvalidArgumentError('expected host:port, e.g. 127.0.0.1:50051');
@@ -46,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAliasCommands(program, ctx);
   registerPredictCommand(program, ctx);
   registerTrainCommand(program, ctx);
+  registerJobsCommands(program, ctx);
   registerDemoCommand(program, ctx);
   return program;
 }
@@ -69,6 +73,6 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     for (const line of report.lines) io.stderr.write(`${line}\n`);
     return report.exitCode;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -16,6 +16,8 @@ export interface MeshAddresses {
   readonly registry: string;
   readonly inference: string;
   readonly trainer: string;
+  /** NATS server(s), for commands that read the event stream (`train --wait`, `jobs watch`). */
+  readonly nats: string;
   /** The stack.env that was read, when one was. */
   readonly stackEnvFile: string | undefined;
   /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
@@ -67,6 +69,7 @@ export function meshAddresses(
     registry: config.grpc.registry,
     inference: config.grpc.inference,
     trainer: config.grpc.trainer,
+    nats: config.natsUrl,
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,
     stackEnvFile: fromFile ? file : undefined,

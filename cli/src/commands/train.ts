@@ -1,11 +1,11 @@
 import type { trainerv1 } from '@aimass/contracts';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { CliError, InputFileError, unreadable } from '../errors.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
+import { followJob, type JobOutcome } from '../job-follower.js';
 
 export interface TrainArgs {
   readonly spec: string;
@@ -19,15 +19,16 @@ export class TrainingJobError extends CliError {
 }
 
 /**
- * Submits SPEC.json to the trainer and prints the job id. With --wait it follows the job's progress
- * (a bar over epochs on a terminal, one line per epoch otherwise, both on stderr) and ends with
+ * Submits SPEC.json to the trainer and prints the job id. With --wait it follows the job (see
+ * followJob: progress on stderr, also across a move to another node) and ends with
  * `<model> <version>` of the registered result on stdout.
  */
 export async function train(
   args: TrainArgs,
-  trainer: trainerv1.TrainerServiceClient,
-  io: CliIo,
-): Promise<trainerv1.Job__Output> {
+  ctx: Pick<CliContext, 'trainer' | 'nats' | 'io'>,
+): Promise<trainerv1.Job__Output | JobOutcome> {
+  const io = ctx.io;
+  const trainer = await ctx.trainer();
   const specJson = readSpec(args.spec);
   const job = await callUnary<trainerv1.Job__Output>((cb) =>
     trainer.SubmitJob({ job_id: args.jobId ?? '', spec_json: specJson }, unaryOptions(), cb),
@@ -37,11 +38,17 @@ export async function train(
     return job;
   }
   io.stderr.write(`job ${job.job_id} (${job.family}, pool ${job.pool}) ${job.state}\n`);
-  const last = await follow(trainer, job.job_id, io);
-  if (last.state !== 'SUCCEEDED')
-    throw new TrainingJobError(`job ${last.job_id} ${last.state}${last.reason ? `: ${last.reason}` : ''}`);
-  io.stdout.write(`${last.model} ${last.version}\n`);
-  return last;
+  return printOutcome(await followJob(job, await ctx.nats(), trainer, io), io);
+}
+
+/** `<model> <version>` on stdout for a job that succeeded; any other end is a TrainingJobError. */
+export function printOutcome(outcome: JobOutcome, io: CliIo): JobOutcome {
+  if (outcome.state !== 'SUCCEEDED') {
+    const reason = outcome.reason ? `: ${outcome.reason}` : '';
+    throw new TrainingJobError(`job ${outcome.jobId} ${outcome.state}${reason}`);
+  }
+  io.stdout.write(`${outcome.model} ${outcome.version}\n`);
+  return outcome;
 }
 
 function readSpec(file: string): string {
@@ -59,47 +66,6 @@ function readSpec(file: string): string {
   return text;
 }
 
-async function follow(
-  trainer: trainerv1.TrainerServiceClient,
-  jobId: string,
-  io: CliIo,
-): Promise<trainerv1.Job__Output> {
-  const bar = io.stderr.isTTY
-    ? new SingleBar({
-        stream: io.stderr,
-        format: 'epoch {value}/{total} [{bar}] {percentage}% | loss {loss} | {sps} samples/s | {backend}',
-        hideCursor: true,
-        clearOnComplete: true,
-        barsize: 30,
-      })
-    : undefined;
-  let started = false;
-  let lastEpoch = -1;
-  let last: trainerv1.Job__Output | undefined;
-  const stream = trainer.StreamProgress({ job_id: jobId });
-  try {
-    for await (const update of stream as AsyncIterable<trainerv1.Job__Output>) {
-      last = update;
-      const loss = update.losses.loss === undefined ? '-' : update.losses.loss.toPrecision(4);
-      const fields = { loss, sps: Math.round(update.samples_per_second), backend: update.backend || '-' };
-      if (bar) {
-        if (!started && update.epochs > 0) bar.start(update.epochs, update.epoch, fields);
-        else if (started) bar.update(update.epoch, fields);
-        started ||= update.epochs > 0;
-      } else if (update.epoch !== lastEpoch && update.epoch > 0) {
-        io.stderr.write(
-          `epoch ${update.epoch}/${update.epochs} loss ${loss} ${fields.sps} samples/s ${fields.backend}\n`,
-        );
-      }
-      lastEpoch = update.epoch;
-    }
-  } finally {
-    bar?.stop();
-  }
-  if (!last) throw new CliError(`the trainer sent no progress for job ${jobId}`);
-  return last;
-}
-
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
   program
     .command('train')
@@ -111,6 +77,6 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       'job id to use (letters, digits, - and _); submitting it again returns the same job',
     )
     .action(async (spec: string, opts: { wait: boolean; jobId?: string }) => {
-      await train({ spec, ...opts }, await ctx.trainer(), ctx.io);
+      await train({ spec, ...opts }, ctx);
     });
 }

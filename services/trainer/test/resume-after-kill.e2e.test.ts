@@ -1,11 +1,15 @@
-import type { registryv1, trainerv1 } from '@aimass/contracts';
+import type { registryv1 } from '@aimass/contracts';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, registryClient, trainerClient, watchJobEvents } from './harness.js';
+import { runCli } from '../../../cli/src/program.js';
+import { call, eventually, registryClient, watchJobEvents } from './harness.js';
 
 // A trainer dies with kill -9 in the middle of a job; another one takes the job over from the work
 // queue once the dead node's in-progress acks stop, resumes from the last checkpoint and registers
-// the result once.
+// the result once. The user who submitted it with `aimass train --wait`, and one following it with
+// `aimass jobs watch`, see the move and the result: they follow the job's events, not the node.
 
 let mesh: Mesh;
 let watch: Awaited<ReturnType<typeof watchJobEvents>>;
@@ -29,10 +33,11 @@ afterAll(async () => {
 
 describe('a job whose trainer is killed', () => {
   it('resumes on another trainer from its checkpoint, with the epoch counter continuing, and is registered exactly once', async () => {
-    const trainer = trainerClient(mesh);
-    await call<trainerv1.SubmitJobRequest, trainerv1.Job__Output>(trainer, 'SubmitJob', {
-      job_id: JOB,
-      spec_json: JSON.stringify({
+    const dir = makeScratchDir('trainer-kill-cli');
+    const specFile = path.join(dir, 'spec.json');
+    fs.writeFileSync(
+      specFile,
+      JSON.stringify({
         family: 'vae',
         dataset: { builtin: 'sine_waves', rows: 6000, features: 32 },
         architecture: { hidden: [64], latent_dim: 4 },
@@ -40,11 +45,34 @@ describe('a job whose trainer is killed', () => {
         batch_size: 32,
         model_name: 'survivor',
       }),
-    });
-    trainer.close();
-    const firstNode = (
-      await eventually(() => watch.of(JOB, 'trainer.job.started')[0], 'the job to start', 60_000, logs)
-    ).data.node_id;
+    );
+    const envFile = path.join(dir, 'stack.env');
+    fs.writeFileSync(
+      envFile,
+      Object.entries(mesh.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
+    const cli = (args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = {
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t), isTTY: false },
+        env: { AIMASS_STACK_ENV: envFile },
+      };
+      const code = runCli(args, io as never);
+      return { code, out, err };
+    };
+    const submitter = cli(['train', specFile, '--wait', '--job-id', JOB]);
+    const firstStart = await eventually(
+      () => watch.of(JOB, 'trainer.job.started')[0],
+      `the job to start (cli: ${submitter.err.join('')})`,
+      60_000,
+      logs,
+    );
+    const watcher = cli(['jobs', 'watch', JOB]);
+    const firstNode = firstStart.data.node_id;
     // Progress for epoch 3 is published after the checkpoint of epoch 2 is stored (checkpoint_every 1).
     await eventually(
       () => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3),
@@ -71,8 +99,17 @@ describe('a job whose trainer is killed', () => {
     const secondNode = started[1]!.data.node_id;
     expect(secondNode).not.toBe(firstNode);
     const resumedFrom = started[1]!.data.resumed_from_epoch as number;
-    // The new node's log says what it picked up, from where, and how it ended.
-    const log = mesh.services.get('trainer')!.child.logTail(400);
+    // The new node's log says what it picked up, from where, and how it ended. It logs the end after
+    // it publishes the event, so the line may trail the event the test saw.
+    const log = await eventually(
+      () => {
+        const tail = mesh.services.get('trainer')!.child.logTail(400);
+        return tail.includes(`job ${JOB}: succeeded after`) ? tail : undefined;
+      },
+      'the success line in the log',
+      10_000,
+      logs,
+    );
     expect(log).toContain(`job ${JOB}: resumed vae from the checkpoint of epoch ${resumedFrom} of ${EPOCHS}`);
     expect(log).toContain(`job ${JOB}: succeeded after ${EPOCHS} epochs; registered survivor version 1`);
     expect(resumedFrom).toBeGreaterThanOrEqual(2);
@@ -89,6 +126,18 @@ describe('a job whose trainer is killed', () => {
       epochs_run: EPOCHS,
     });
     expect(watch.of(JOB, 'trainer.job.succeeded')).toHaveLength(1);
+
+    // Both followers kept going across the kill, said where the job went, and ended with its result.
+    for (const [who, run] of [
+      ['train --wait', submitter],
+      ['jobs watch', watcher],
+    ] as const) {
+      expect(await run.code, `${who}: ${run.err.join('')}`).toBe(0);
+      expect(run.out.join('').trim().split('\n').at(-1), who).toBe('survivor 1');
+      const progress = run.err.join('');
+      expect(progress, who).toContain(`job ${JOB} resumed on ${secondNode} from epoch ${resumedFrom}`);
+      expect(progress, who).toContain(`epoch ${EPOCHS}/${EPOCHS} loss`);
+    }
 
     const registry = registryClient(mesh);
     for (const model of ['survivor', 'survivor-encoder', 'survivor-decoder']) {

@@ -258,10 +258,62 @@ describe('a VAE requested by a raw NATS publish', () => {
       stderr: { write: (s: string) => err.push(s), isTTY: false },
       env: { AIMASS_TRAINER_GRPC: mesh.env.AIMASS_TRAINER_GRPC!, AIMASS_STACK_ENV: writeEnv() },
     };
-    const code = await runCli(['train', file, '--wait'], io as never);
+    const code = await runCli(['train', file, '--wait', '--job-id', 'e2e-cli-gan-job'], io as never);
     expect(code, err.join('')).toBe(0);
     expect(out.join('').trim().split('\n').at(-1)).toBe('e2e-cli-gan 1');
     expect(err.join('')).toMatch(/epoch 1\/3 loss [-\d.e]+ \d+ samples\/s wasm\nepoch 2\/3 .*\nepoch 3\/3 /);
+
+    // The jobs commands see it: listed by model, shown with its epochs and versions, watched to its end.
+    out.length = 0;
+    expect(await runCli(['jobs', 'list', '--model', 'e2e-cli-gan'], io as never), err.join('')).toBe(0);
+    const listed = out.join('').trim().split('\n');
+    expect(listed[0]).toMatch(/^JOB\s+STATE\s+FAMILY\s+POOL\s+EPOCH\s+NODE\s+BACKEND\s+MODEL\s+CREATED$/);
+    expect(listed.slice(1)).toHaveLength(1);
+    expect(listed[1]).toMatch(
+      /^e2e-cli-gan-job\s+SUCCEEDED\s+gan\s+cpu\s+3\/3\s+\S+\s+wasm\s+e2e-cli-gan 1\s/,
+    );
+    out.length = 0;
+    expect(await runCli(['jobs', 'list', '--state', 'FAILED', '--model', 'e2e-cli-gan'], io as never)).toBe(
+      0,
+    );
+    expect(out.join('').trim().split('\n')).toHaveLength(1);
+
+    out.length = 0;
+    expect(await runCli(['jobs', 'show', 'e2e-cli-gan-job'], io as never), err.join('')).toBe(0);
+    const shown = out.join('');
+    expect(shown).toMatch(/^job:\s+e2e-cli-gan-job$/m);
+    expect(shown).toMatch(/^state:\s+SUCCEEDED$/m);
+    expect(shown).toMatch(/^versions:\s+.*generator e2e-cli-gan 1/m);
+    expect(shown).toMatch(/"model_name": "e2e-cli-gan"/);
+    const table = shown.slice(shown.indexOf('\nEPOCH')).trim().split('\n');
+    expect(table[0]).toMatch(/^EPOCH\s+.*LOSS.*SAMPLES\/S\s+NODE$/);
+    expect(table.slice(1).map((row) => row.split(/\s+/)[0])).toEqual(['1', '2', '3']);
+
+    out.length = 0;
+    expect(await runCli(['jobs', 'watch', 'e2e-cli-gan-job'], io as never), err.join('')).toBe(0);
+    expect(out.join('')).toBe('e2e-cli-gan 1\n');
+
+    // Bad input: each gets a message that says what is wrong, and no job changes.
+    const bad: [string[], number, RegExp][] = [
+      [
+        ['jobs', 'cancel', 'e2e-cli-gan-job'],
+        1,
+        /FAILED_PRECONDITION: job e2e-cli-gan-job is already SUCCEEDED/,
+      ],
+      [['jobs', 'show', 'no-such-job'], 1, /NOT_FOUND: .*no-such-job/],
+      [['jobs', 'watch', 'no-such-job'], 1, /NOT_FOUND: .*no-such-job/],
+      [
+        ['jobs', 'list', '--state', 'DONE'],
+        2,
+        /argument 'DONE' is invalid. Allowed choices are QUEUED, RUNNING/,
+      ],
+      [['jobs', 'show'], 2, /missing required argument 'ID'/],
+    ];
+    for (const [args, exit, message] of bad) {
+      err.length = 0;
+      expect(await runCli(args, io as never), args.join(' ')).toBe(exit);
+      expect(err.join(''), args.join(' ')).toMatch(message);
+    }
 
     const badFile = path.join(path.dirname(file), 'bad.json');
     fs.writeFileSync(badFile, JSON.stringify({ family: 'gan', epochs: 0 }));
