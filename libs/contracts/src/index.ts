@@ -32,3 +32,15 @@ export type * as trainerv1 from './generated/trainer-types.js';
 export type * as tunerv1 from './generated/tuner-types.js';
 export type * as healthv1 from './generated/health-types.js';
 export { parseInput } from './validate.js';
+export {
+  RPC,
+  RpcReplySchema,
+  VersionViewSchema,
+  rpcMethod,
+  type RpcMethod,
+  type RpcReply,
+  type RpcRequest,
+  type RpcParsedRequest,
+  type RpcResult,
+  type RpcReplyOf,
+} from './rpc.js';

@@ -2,7 +2,7 @@ export { connectNats, type NatsConnection } from './connection.js';
 export { provisionStreams, openKv } from './provisioning.js';
 export { EventBus, type PreparedEvent } from './event-bus.js';
 export { readEvents, type EventHistoryOptions } from './event-history.js';
-export { NatsRpcClient, encodeRpcError, encodeRpcReply, type RpcReply } from './rpc.js';
+export { NatsRpcClient, RpcEndpoint, type RpcEndpointExtras } from './rpc.js';
 export {
   NatsMeshTransport,
   MESH_TRANSPORT,

@@ -1,5 +1,12 @@
-import { STREAMS, parseEnvelope, EnvelopeError, type Envelope } from '@aimass/contracts';
-import { isAimassError } from '@aimass/errors';
+import {
+  STREAMS,
+  parseEnvelope,
+  parseInput,
+  EnvelopeError,
+  type Envelope,
+  type RpcMethod,
+} from '@aimass/contracts';
+import { InvalidArgumentError, isAimassError } from '@aimass/errors';
 import { contextFromCarrier, tracer } from '@aimass/telemetry';
 import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
@@ -9,7 +16,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { lastValueFrom, isObservable } from 'rxjs';
 import { connectNats } from './connection.js';
 import { provisionStreams } from './provisioning.js';
-import { encodeRpcError, encodeRpcReply } from './rpc.js';
+import { encodeRpcError, encodeRpcReply, type RpcEndpointExtras } from './rpc.js';
 
 /** Identifies the NATS mesh transport among a service's Nest transports. */
 export const MESH_TRANSPORT = Symbol('aimass-nats-mesh');
@@ -40,8 +47,10 @@ export interface MeshTransportOptions {
  *    owns the subject. A message is acked after its handler resolves, nak'ed (redelivered with
  *    backoff) when it throws a retryable error, and terminated when it can never succeed (invalid
  *    envelope, INVALID_ARGUMENT / NOT_FOUND / FAILED_PRECONDITION).
- *  - `@MessagePattern(subject)` handlers answer core NATS request/reply in a queue group, so several
- *    replicas share the load; replies use the RpcReply encoding of rpc.ts.
+ *  - `@RpcEndpoint(method)` handlers answer core NATS request/reply in a queue group, so several
+ *    replicas share the load. Each request is parsed with the method's schema from `RPC`
+ *    (libs/contracts) first: a body that is not JSON or does not fit is answered INVALID_ARGUMENT
+ *    naming the field, and the handler never sees it. Replies use the encoding of rpc.ts.
  * The transport owns its own NATS connection.
  */
 export class NatsMeshTransport extends Server implements CustomTransportStrategy {
@@ -61,7 +70,7 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       await provisionStreams(this.nc);
       for (const [pattern, handler] of this.messageHandlers) {
         if (handler.isEventHandler) await this.consumeEvents(this.nc, pattern, handler);
-        else this.serveRequests(this.nc, pattern, handler);
+        else this.serveRequests(this.nc, pattern, handler, rpcMethodOf(pattern, handler));
       }
       // SUB is fire-and-forget: until the server answers a PING sent after it, a request to these
       // subjects can still get "no responders". Report ready only once it would reach a handler.
@@ -170,7 +179,12 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
     }
   }
 
-  private serveRequests(nc: NatsConnection, subject: string, handler: MessageHandler): void {
+  private serveRequests(
+    nc: NatsConnection,
+    subject: string,
+    handler: MessageHandler,
+    method: RpcMethod,
+  ): void {
     const sub = nc.subscribe(subject, {
       queue: this.options.service,
       callback: (err, msg) => {
@@ -178,18 +192,20 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
           this.logger.error?.(`subscription ${subject} failed: ${err.message}`);
           return;
         }
-        void this.answer(msg, handler);
+        this.answer(msg, handler, method).catch((e: unknown) =>
+          this.logger.error?.(`could not answer ${msg.subject}: ${String(e)}`),
+        );
       },
     });
     this.subscriptions.push(sub);
   }
 
-  private async answer(msg: Msg, handler: MessageHandler): Promise<void> {
+  private async answer(msg: Msg, handler: MessageHandler, method: RpcMethod): Promise<void> {
     const parent = contextFromCarrier((key) => msg.headers?.get(key) || undefined);
     await context.with(parent, async () => {
       try {
-        const payload = msg.data.length > 0 ? msg.json() : {};
-        let result = await handler(payload, { subject: msg.subject });
+        const request = parseInput(method.request, requestBody(msg), `${msg.subject} request`);
+        let result = await handler(request, { subject: msg.subject });
         if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
         msg.respond(encodeRpcReply(result));
       } catch (err) {
@@ -197,6 +213,25 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
         msg.respond(encodeRpcError(err));
       }
     });
+  }
+}
+
+/** The contract a request/reply handler serves; a handler without one is a wiring mistake. */
+function rpcMethodOf(subject: string, handler: MessageHandler): RpcMethod {
+  const method = (handler.extras as Partial<RpcEndpointExtras> | undefined)?.rpc;
+  if (!method)
+    throw new Error(
+      `request/reply handler for "${subject}" has no contract; add it to RPC in libs/contracts and serve it with @RpcEndpoint`,
+    );
+  return method;
+}
+
+function requestBody(msg: Msg): unknown {
+  if (msg.data.length === 0) return {};
+  try {
+    return msg.json();
+  } catch {
+    throw new InvalidArgumentError(`${msg.subject} request is not JSON`);
   }
 }
 

@@ -1,4 +1,12 @@
 import {
+  RpcReplySchema,
+  parseInput,
+  type RpcMethod,
+  type RpcReply,
+  type RpcReplyOf,
+  type RpcRequest,
+} from '@aimass/contracts';
+import {
   errorFromKind,
   InternalError,
   isAimassError,
@@ -7,24 +15,36 @@ import {
 } from '@aimass/errors';
 import { currentTraceparent } from '@aimass/telemetry';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { MessagePattern } from '@nestjs/microservices';
 
-/** The reply of a request/reply call between services: a result, or a typed error by kind. */
-export type RpcReply<T> = { ok: true; result: T } | { ok: false; error: { kind: string; message: string } };
+/** Where `@RpcEndpoint` puts the method in a handler's extras, for the mesh transport to find. */
+export interface RpcEndpointExtras {
+  readonly rpc: RpcMethod;
+}
+
+/**
+ * Serves one request/reply method of `RPC` (libs/contracts): the mesh transport parses each request
+ * with the method's schema before the handler sees it.
+ */
+export function RpcEndpoint(method: RpcMethod): MethodDecorator {
+  return MessagePattern(method.subject, { rpc: method } satisfies RpcEndpointExtras);
+}
 
 export function encodeRpcReply(result: unknown): Uint8Array {
-  return Buffer.from(JSON.stringify({ ok: true, result } satisfies RpcReply<unknown>));
+  return Buffer.from(JSON.stringify({ ok: true, result } satisfies RpcReply));
 }
 
 export function encodeRpcError(err: unknown): Uint8Array {
   const error = isAimassError(err)
     ? { kind: err.kind, message: err.message }
     : { kind: 'INTERNAL', message: 'internal error in the remote service; see its log' };
-  return Buffer.from(JSON.stringify({ ok: false, error } satisfies RpcReply<never>));
+  return Buffer.from(JSON.stringify({ ok: false, error } satisfies RpcReply));
 }
 
 /**
- * Calls another service over NATS request/reply (`aimass.rpc.<service>.<method>`). Remote typed
- * errors are rebuilt locally, so a NOT_FOUND in the registry stays a NOT_FOUND for the caller.
+ * Calls another service over NATS request/reply (`aimass.rpc.<service>.<method>`). The request is
+ * checked against the method's schema before it leaves and the result after it arrives. Remote
+ * typed errors are rebuilt locally, so a NOT_FOUND in the registry stays a NOT_FOUND for the caller.
  */
 export class NatsRpcClient {
   constructor(
@@ -32,7 +52,9 @@ export class NatsRpcClient {
     private readonly timeoutMs = 5000,
   ) {}
 
-  async request<T>(subject: string, payload: unknown): Promise<T> {
+  async call<M extends RpcMethod>(method: M, request: RpcRequest<M>): Promise<RpcReplyOf<M>> {
+    const { subject } = method;
+    const payload = parseInput(method.request, request, `${subject} request`);
     const h = headers();
     const traceparent = currentTraceparent();
     if (traceparent) h.set('traceparent', traceparent);
@@ -48,13 +70,25 @@ export class NatsRpcClient {
         throw new DeadlineExceededError(`${subject} did not answer within ${this.timeoutMs} ms`, { cause });
       throw new UnavailableError(`${subject} is not reachable (${message})`, { cause });
     }
-    let decoded: RpcReply<T>;
+    let body: unknown;
     try {
-      decoded = reply.json<RpcReply<T>>();
+      body = reply.json();
     } catch (cause) {
       throw new InternalError(`${subject} answered with something that is not JSON`, { cause });
     }
-    if (decoded.ok) return decoded.result;
-    throw errorFromKind(decoded.error.kind, decoded.error.message);
+    const decoded = invalidReplyAsInternal(() => parseInput(RpcReplySchema, body, `${subject} reply`));
+    if (!decoded.ok) throw errorFromKind(decoded.error.kind, decoded.error.message);
+    return invalidReplyAsInternal(
+      () => parseInput(method.reply, decoded.result, `${subject} result`) as RpcReplyOf<M>,
+    );
+  }
+}
+
+/** A reply that breaks the contract is the responder's bug, not the caller's bad argument. */
+function invalidReplyAsInternal<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (cause) {
+    throw new InternalError((cause as Error).message, { cause });
   }
 }

@@ -1,8 +1,5 @@
 import type { registryv1 } from '@aimass/contracts';
-import { subjects } from '@aimass/contracts';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { connectNats, NatsRpcClient, type NatsConnection } from '@aimass/nats';
-import { NotFoundError } from '@aimass/errors';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,11 +14,9 @@ import {
 } from './registry-harness.js';
 import { packTar } from '@aimass/testing/tfjs';
 
-// Reference statistics (gRPC and NATS request/reply), lineage on push, and a TF.js graph model.
+// Reference statistics, lineage on push, and a TF.js graph model.
 
 let t: RegistryUnderTest;
-let nc: NatsConnection;
-let rpc: NatsRpcClient;
 const onnx = Buffer.from(
   exportDenseNetwork(
     randomDenseNetwork({ inputDim: 3, hidden: [4], outputDim: 2, seed: 21, activation: 'relu' }),
@@ -51,25 +46,19 @@ const statistics: registryv1.ReferenceStatistics = {
 
 beforeAll(async () => {
   t = await startRegistry();
-  nc = await connectNats(t.nats.url, 'registry-lineage-test');
-  rpc = new NatsRpcClient(nc);
 });
 afterAll(async () => {
-  await nc?.close();
   await t?.stop();
 });
 
 describe('reference statistics', () => {
-  it('are attached with SetReferenceStatistics and read back over gRPC and over NATS request/reply', async () => {
+  it('are attached with SetReferenceStatistics and read back over gRPC', async () => {
     await push(t.client, { model: 'drifty', format: 'onnx' }, pieces(onnx));
     const none = await failure(
       unary((cb) => t.client.GetReferenceStatistics({ model: 'drifty', version: '1' }, cb)),
     );
     expect(none.code).toBe(status.NOT_FOUND);
     expect(none.details).toMatch(/has no reference statistics; attach them with SetReferenceStatistics/);
-    await expect(
-      rpc.request(subjects.rpc('registry', 'GetReferenceStatistics'), { model: 'drifty', version: '1' }),
-    ).rejects.toBeInstanceOf(NotFoundError);
 
     const version = await unary<registryv1.ModelVersion__Output>((cb) =>
       t.client.SetReferenceStatistics({ model: 'drifty', version: 1, statistics }, cb),
@@ -87,13 +76,12 @@ describe('reference statistics', () => {
     expect(back.features[0]!.histogram?.edges).toEqual([0, 10, 20, 40]);
     expect(back.features[0]!.histogram?.counts.map(Number)).toEqual([300, 600, 100]);
 
-    // The monitor asks over NATS with the selector it has: '' (production, else latest).
-    const viaNats = await rpc.request<{ features: { name: string; mean: number }[]; sample_count: number }>(
-      subjects.rpc('registry', 'GetReferenceStatistics'),
-      { model: 'drifty' },
+    // The empty selector means production, else latest.
+    const bySelector = await unary<registryv1.ReferenceStatistics__Output>((cb) =>
+      t.client.GetReferenceStatistics({ model: 'drifty', version: '' }, cb),
     );
-    expect(viaNats.sample_count).toBe(1000);
-    expect(viaNats.features.map((f) => [f.name, f.mean])).toEqual([
+    expect(Number(bySelector.sample_count)).toBe(1000);
+    expect(bySelector.features.map((f) => [f.name, f.mean])).toEqual([
       ['amount', 12.5],
       ['age', 41],
     ]);
@@ -105,9 +93,8 @@ describe('reference statistics', () => {
         cb,
       ),
     );
-    const replaced = await rpc.request<{ features: { name: string }[] }>(
-      subjects.rpc('registry', 'GetReferenceStatistics'),
-      { model: 'drifty', version: '1' },
+    const replaced = await unary<registryv1.ReferenceStatistics__Output>((cb) =>
+      t.client.GetReferenceStatistics({ model: 'drifty', version: '1' }, cb),
     );
     expect(replaced.features.map((f) => f.name)).toEqual(['only']);
   });

@@ -1,5 +1,5 @@
 import type { AimassConfig } from '@aimass/config';
-import { subjects } from '@aimass/contracts';
+import { RPC } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc';
 import { NatsRpcClient } from '@aimass/nats';
 import { AIMASS_CONFIG } from '@aimass/runtime';
@@ -23,10 +23,7 @@ export class RegistryRepository implements OnModuleDestroy {
   ) {}
 
   resolve(model: string, selector: string): Promise<ServableVersion> {
-    return this.rpc.request<ServableVersion>(subjects.rpc('registry', 'GetVersion'), {
-      model,
-      version: selector,
-    });
+    return this.rpc.call(RPC.registry.getVersion, { model, version: selector });
   }
 
   /** Every model name the registry holds. */

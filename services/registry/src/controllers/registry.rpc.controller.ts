@@ -1,23 +1,18 @@
-import { subjects } from '@aimass/contracts';
+import { RPC, type RpcParsedRequest, type RpcResult } from '@aimass/contracts';
+import { RpcEndpoint } from '@aimass/nats';
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { VersionView } from '../domain/records.js';
-import type { ReferenceStatistics } from '../dtos/registry.dto.js';
+import { Payload } from '@nestjs/microservices';
 import { RegistryService } from '../services/registry.service.js';
+
+type GetVersion = typeof RPC.registry.getVersion;
 
 /** Request/reply for the other services of the mesh (NATS `aimass.rpc.registry.*`). */
 @Controller()
 export class RegistryRpcController {
   constructor(private readonly registry: RegistryService) {}
 
-  @MessagePattern(subjects.rpc('registry', 'GetVersion'))
-  getVersion(@Payload() req: { model: string; version?: string }): Promise<VersionView> {
-    return this.registry.getVersion(req.model, req.version ?? '');
-  }
-
-  /** For the monitor's drift checks. */
-  @MessagePattern(subjects.rpc('registry', 'GetReferenceStatistics'))
-  getReferenceStatistics(@Payload() req: { model: string; version?: string }): Promise<ReferenceStatistics> {
-    return this.registry.getReferenceStatistics(req.model, req.version ?? '');
+  @RpcEndpoint(RPC.registry.getVersion)
+  getVersion(@Payload() req: RpcParsedRequest<GetVersion>): Promise<RpcResult<GetVersion>> {
+    return this.registry.getVersion(req.model, req.version);
   }
 }
