@@ -73,6 +73,21 @@ export const RPC = {
       }),
       VersionViewSchema,
     ),
+    /** One page of model names, in name order; an empty next_page_token ends the list. */
+    listModels: rpcMethod(
+      'registry',
+      'ListModels',
+      z.object({
+        name_prefix: z.string({ error: 'name_prefix must be a string' }).default(''),
+        page_size: z
+          .number({ error: 'page_size must be a number' })
+          .int('page_size must be a whole number')
+          .nonnegative('page_size must not be negative')
+          .default(0),
+        page_token: z.string({ error: 'page_token must be a string' }).default(''),
+      }),
+      z.object({ names: z.array(z.string()), next_page_token: z.string() }),
+    ),
   },
 } as const;
 

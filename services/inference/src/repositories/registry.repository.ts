@@ -1,26 +1,12 @@
-import type { AimassConfig } from '@aimass/config';
 import { RPC } from '@aimass/contracts';
-import { createMeshClient } from '@aimass/grpc';
 import { NatsRpcClient } from '@aimass/nats';
-import { AIMASS_CONFIG } from '@aimass/runtime';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Client, ServiceError } from '@grpc/grpc-js';
+import { Injectable } from '@nestjs/common';
 import type { ServableVersion } from '../inference/types.js';
 
-type ListModels = (
-  req: unknown,
-  cb: (err: ServiceError | null, res: { models: { name: string }[]; next_page_token: string }) => void,
-) => void;
-
-/** Asks the registry which version a name plus selector means (NATS request/reply), and which models exist (gRPC). */
+/** Asks the registry (NATS request/reply) which version a name plus selector means, and which models exist. */
 @Injectable()
-export class RegistryRepository implements OnModuleDestroy {
-  private client: (Client & { ListModels: ListModels }) | undefined;
-
-  constructor(
-    private readonly rpc: NatsRpcClient,
-    @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
-  ) {}
+export class RegistryRepository {
+  constructor(private readonly rpc: NatsRpcClient) {}
 
   resolve(model: string, selector: string): Promise<ServableVersion> {
     return this.rpc.call(RPC.registry.getVersion, { model, version: selector });
@@ -28,23 +14,13 @@ export class RegistryRepository implements OnModuleDestroy {
 
   /** Every model name the registry holds. */
   async listModels(): Promise<string[]> {
-    this.client ??= createMeshClient('registry', this.config.grpc.registry);
     const names: string[] = [];
     let page_token = '';
     do {
-      const res = await new Promise<{ models: { name: string }[]; next_page_token: string }>(
-        (resolve, reject) =>
-          this.client!.ListModels({ name_prefix: '', page_size: 500, page_token }, (err, r) =>
-            err ? reject(err) : resolve(r),
-          ),
-      );
-      names.push(...res.models.map((m) => m.name));
-      page_token = res.next_page_token;
+      const page = await this.rpc.call(RPC.registry.listModels, { page_size: 500, page_token });
+      names.push(...page.names);
+      page_token = page.next_page_token;
     } while (page_token);
     return names;
-  }
-
-  onModuleDestroy(): void {
-    this.client?.close();
   }
 }
