@@ -35,6 +35,7 @@ export { parseInput } from './validate.js';
 export {
   RPC,
   RpcReplySchema,
+  WireErrorSchema,
   VersionViewSchema,
   rpcMethod,
   type RpcMethod,

@@ -63,6 +63,14 @@ describe('RpcReplySchema', () => {
   it.each([
     [{ ok: true, result: 1 }, true],
     [{ ok: false, error: { kind: 'NOT_FOUND', message: 'no such model' } }, true],
+    [
+      {
+        ok: false,
+        error: { kind: 'NOT_FOUND', message: 'm', cause: { kind: 'UNAVAILABLE', message: 's3' } },
+      },
+      true,
+    ],
+    [{ ok: false, error: { kind: 'NOT_FOUND', message: 'm', cause: { kind: 'UNAVAILABLE' } } }, false],
     [{ ok: false }, false],
     [{ ok: 'yes', result: 1 }, false],
     [{ result: 1 }, false],

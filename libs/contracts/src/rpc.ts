@@ -1,3 +1,4 @@
+import type { WireError } from '@aimass/errors';
 import { z } from 'zod';
 import { SignatureSchema } from './events.js';
 import { subjects } from './subjects.js';
@@ -91,9 +92,14 @@ export const RPC = {
   },
 } as const;
 
-/** The reply envelope of every request/reply call: a result, or a typed error by kind. */
+/** An error with its causes, as `toWire` in libs/errors writes it. */
+export const WireErrorSchema: z.ZodType<WireError> = z.lazy(() =>
+  z.object({ kind: z.string(), message: z.string(), cause: WireErrorSchema.optional() }),
+);
+
+/** The reply envelope of every request/reply call: a result, or a typed error with its causes. */
 export const RpcReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), result: z.unknown() }),
-  z.object({ ok: z.literal(false), error: z.object({ kind: z.string(), message: z.string() }) }),
+  z.object({ ok: z.literal(false), error: WireErrorSchema }),
 ]);
 export type RpcReply = z.output<typeof RpcReplySchema>;

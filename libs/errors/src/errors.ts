@@ -88,8 +88,11 @@ const BY_KIND: Record<ErrorKind, new (message: string, options?: { cause?: unkno
   INTERNAL: InternalError,
 };
 
-/** Rebuilds a typed error that crossed a process boundary as `{ kind, message }`. */
-export function errorFromKind(kind: string, message: string): AimassError {
-  const ctor = BY_KIND[kind as ErrorKind] ?? InternalError;
-  return new ctor(message);
+/** The class of an error kind; an unknown kind is an InternalError. */
+export function errorClassOf(
+  kind: unknown,
+): new (message: string, options?: { cause?: unknown }) => AimassError {
+  return typeof kind === 'string' && Object.hasOwn(BY_KIND, kind)
+    ? BY_KIND[kind as ErrorKind]
+    : InternalError;
 }

@@ -1,6 +1,7 @@
 import { rpcMethod, type RpcMethod } from '@aimass/contracts';
 import {
   DeadlineExceededError,
+  FailedPreconditionError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
@@ -36,6 +37,7 @@ const OBSERVABLE = spec('observable');
 const MISSING = spec('missing');
 const BROKEN = spec('broken');
 const SLOW = spec('slow');
+const CHAINED = spec('chained');
 const NOBODY = rpcMethod('nobody', 'home', anything, anything);
 /** A request with typed fields, for the table of bad payloads. */
 const STRICT = rpcMethod(
@@ -87,6 +89,14 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
     serve(transport, BROKEN, async () => {
       throw new Error('connection string postgres://admin:hunter2@db rejected');
     });
+    serve(transport, CHAINED, async () => {
+      const storage = new UnavailableError('object storage unreachable', {
+        cause: new Error('ECONNREFUSED 10.0.0.7:9000'),
+      });
+      throw new NotFoundError('model "fraud" has no servable version', {
+        cause: new FailedPreconditionError('version 3 cannot be read', { cause: storage }),
+      });
+    });
     serve(transport, SLOW, async () => {
       await new Promise((r) => setTimeout(r, 1_500));
       return 'late';
@@ -118,6 +128,18 @@ describe('NatsRpcClient ↔ NatsMeshTransport request/reply against nats-server'
     const err = await failureOf(client.call(MISSING, {}));
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err.message).toBe('model "fraud" has no version 9');
+  });
+
+  it('rebuilds the cause chain of a remote error, hiding the text of untyped causes', async () => {
+    const err = await failureOf(client.call(CHAINED, {}));
+    const chain: [unknown, string][] = [];
+    for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push([e.constructor, e.message]);
+    expect(chain).toEqual([
+      [NotFoundError, 'model "fraud" has no servable version'],
+      [FailedPreconditionError, 'version 3 cannot be read'],
+      [UnavailableError, 'object storage unreachable'],
+      [InternalError, 'internal error in the remote service; see its log'],
+    ]);
   });
 
   it('turns an untyped remote failure into InternalError without leaking its text', async () => {

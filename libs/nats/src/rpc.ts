@@ -6,13 +6,7 @@ import {
   type RpcReplyOf,
   type RpcRequest,
 } from '@aimass/contracts';
-import {
-  errorFromKind,
-  InternalError,
-  isAimassError,
-  UnavailableError,
-  DeadlineExceededError,
-} from '@aimass/errors';
+import { fromWire, toWire, InternalError, UnavailableError, DeadlineExceededError } from '@aimass/errors';
 import { currentTraceparent } from '@aimass/telemetry';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { MessagePattern } from '@nestjs/microservices';
@@ -34,17 +28,16 @@ export function encodeRpcReply(result: unknown): Uint8Array {
   return Buffer.from(JSON.stringify({ ok: true, result } satisfies RpcReply));
 }
 
+/** A typed error keeps its kind, message and causes; an untyped one is hidden (see toWire). */
 export function encodeRpcError(err: unknown): Uint8Array {
-  const error = isAimassError(err)
-    ? { kind: err.kind, message: err.message }
-    : { kind: 'INTERNAL', message: 'internal error in the remote service; see its log' };
-  return Buffer.from(JSON.stringify({ ok: false, error } satisfies RpcReply));
+  return Buffer.from(JSON.stringify({ ok: false, error: toWire(err) } satisfies RpcReply));
 }
 
 /**
  * Calls another service over NATS request/reply (`aimass.rpc.<service>.<method>`). The request is
  * checked against the method's schema before it leaves and the result after it arrives. Remote
- * typed errors are rebuilt locally, so a NOT_FOUND in the registry stays a NOT_FOUND for the caller.
+ * typed errors are rebuilt locally with their causes, so a NOT_FOUND in the registry stays a
+ * NOT_FOUND for the caller.
  */
 export class NatsRpcClient {
   constructor(
@@ -77,7 +70,7 @@ export class NatsRpcClient {
       throw new InternalError(`${subject} answered with something that is not JSON`, { cause });
     }
     const decoded = invalidReplyAsInternal(() => parseInput(RpcReplySchema, body, `${subject} reply`));
-    if (!decoded.ok) throw errorFromKind(decoded.error.kind, decoded.error.message);
+    if (!decoded.ok) throw fromWire(decoded.error);
     return invalidReplyAsInternal(
       () => parseInput(method.reply, decoded.result, `${subject} result`) as RpcReplyOf<M>,
     );
