@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config.js';
+import { grpcKey, httpKey, loadConfig } from '../libs/config/src/config.js';
+import { SERVICE_NAMES, SERVICES, type ServiceName } from '../libs/config/src/services.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
 import {
   addressesIn,
@@ -125,6 +126,24 @@ describe('docker-compose.yml', () => {
         const [addr] = addressesIn(envOf(svc)[key] ?? '');
         expect(addr?.host, `${name}: ${key} must listen on 0.0.0.0`).toBe('0.0.0.0');
         expect(targets, `${name}: ${key} port is published`).toContain(addr!.port);
+      }
+    }
+  });
+
+  it('listens and is dialled on the ports of the SERVICES table in libs/config', () => {
+    for (const [name, svc, arg] of appServices()) {
+      const spec = SERVICES.find((s) => s.name === arg)!;
+      for (const { key, port } of [spec.grpc, spec.http]) {
+        expect(addressesIn(envOf(svc)[key] ?? '')[0]?.port, `${name}: ${key} listens on ${port}`).toBe(port);
+      }
+    }
+    for (const [name, svc, arg] of appServices()) {
+      for (const spec of SERVICES.filter((s) => s.name !== arg)) {
+        for (const { key, port } of [spec.grpc, spec.http]) {
+          const value = envOf(svc)[key];
+          if (value === undefined) continue;
+          expect(addressesIn(value)[0], `${name}: ${key}=${value}`).toEqual({ host: spec.name, port });
+        }
       }
     }
   });

@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpKey, SERVICE_NAMES } from '../libs/config/src/config.js';
+import { httpKey } from '../libs/config/src/config.js';
+import { SERVICE_NAMES } from '../libs/config/src/services.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
 import { DEFAULT_HTTP, healthUrl, httpKeyOf } from './healthcheck.mjs';
 

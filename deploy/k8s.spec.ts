@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcKey, httpKey, loadConfig, SERVICE_NAMES, type ServiceName } from '../libs/config/src/config.js';
+import { grpcKey, httpKey, loadConfig } from '../libs/config/src/config.js';
+import { SERVICE_NAMES, SERVICES, type ServiceName } from '../libs/config/src/services.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
 import { STREAMS, trainerPoolConsumer } from '../libs/contracts/src/streams.js';
 import { parseAllDocuments } from 'yaml';
@@ -233,6 +234,22 @@ describe('deploy/k8s', () => {
     }
     const own = aimassDeployments().filter((d) => d.deployment.metadata.name === d.svc);
     expect(own.map((d) => d.svc).sort()).toEqual([...SERVICE_NAMES].sort());
+  });
+
+  it('listens and is dialled on the ports of the SERVICES table in libs/config', () => {
+    for (const { deployment, container, svc } of aimassDeployments()) {
+      const spec = SERVICES.find((s) => s.name === svc)!;
+      const env = effectiveEnv(container);
+      for (const { key, port } of [spec.grpc, spec.http]) {
+        expect(addressesIn(env[key] ?? '')[0]?.port, `${deployment.metadata.name}: ${key}`).toBe(port);
+      }
+    }
+    const shared = configMaps.get('aimass-env')!;
+    for (const spec of SERVICES) {
+      for (const { key, port } of [spec.grpc, spec.http]) {
+        expect(addressesIn(shared[key] ?? '')[0], `aimass-env: ${key}`).toEqual({ host: spec.name, port });
+      }
+    }
   });
 
   it('dials by Service name and port, exactly as docker-compose.yml does', () => {

@@ -1,3 +1,10 @@
+import {
+  SERVICES,
+  serviceSpec,
+  type ServiceGrpcKey,
+  type ServiceHttpKey,
+  type ServiceName,
+} from './services.js';
 import { SETTINGS, type SettingKey } from './settings.js';
 
 /** Thrown when AIMASS_* variables do not validate; lists every bad key at once. */
@@ -58,9 +65,6 @@ const LAUNCHER_KEY = /^AIMASS_STACK_/;
 
 export type TrainerBackendSetting = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
-export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
 /** Reads, defaults and validates every AIMASS_* variable. Unknown AIMASS_* keys are an error too. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
   const values = {} as Record<SettingKey, unknown>;
@@ -99,20 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     },
     otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
     logLevel: v.AIMASS_LOG_LEVEL,
-    grpc: {
-      registry: v.AIMASS_REGISTRY_GRPC,
-      trainer: v.AIMASS_TRAINER_GRPC,
-      tuner: v.AIMASS_TUNER_GRPC,
-      inference: v.AIMASS_INFERENCE_GRPC,
-      monitor: v.AIMASS_MONITOR_GRPC,
-    },
-    http: {
-      registry: v.AIMASS_REGISTRY_HTTP,
-      trainer: v.AIMASS_TRAINER_HTTP,
-      tuner: v.AIMASS_TUNER_HTTP,
-      inference: v.AIMASS_INFERENCE_METRICS_HTTP,
-      monitor: v.AIMASS_MONITOR_HTTP,
-    },
+    grpc: byService((s) => v[s.grpc.key]),
+    http: byService((s) => v[s.http.key]),
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
     registry: {
       maxNameLength: v.AIMASS_REGISTRY_MAX_NAME_LENGTH,
@@ -140,14 +132,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
   };
 }
 
-/** The env key that holds a service's gRPC address, e.g. AIMASS_REGISTRY_GRPC. */
-export function grpcKey(service: ServiceName): SettingKey {
-  return `AIMASS_${service.toUpperCase()}_GRPC` as SettingKey;
+function byService(value: (spec: (typeof SERVICES)[number]) => string): Record<ServiceName, string> {
+  return Object.fromEntries(SERVICES.map((s) => [s.name, value(s)])) as Record<ServiceName, string>;
 }
 
-/** The env key that holds a service's HTTP base URL. */
-export function httpKey(service: ServiceName): SettingKey {
-  return (
-    service === 'inference' ? 'AIMASS_INFERENCE_METRICS_HTTP' : `AIMASS_${service.toUpperCase()}_HTTP`
-  ) as SettingKey;
+/** The env key that holds a service's gRPC address, e.g. AIMASS_REGISTRY_GRPC. */
+export function grpcKey(service: ServiceName): ServiceGrpcKey {
+  return serviceSpec(service).grpc.key;
+}
+
+/** The env key that holds a service's HTTP base URL, e.g. AIMASS_INFERENCE_METRICS_HTTP. */
+export function httpKey(service: ServiceName): ServiceHttpKey {
+  return serviceSpec(service).http.key;
 }

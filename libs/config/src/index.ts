@@ -4,9 +4,18 @@ export {
   ConfigError,
   grpcKey,
   httpKey,
-  SERVICE_NAMES,
   type AimassConfig,
-  type ServiceName,
   type TrainerBackendSetting,
 } from './config.js';
 export { EnvFileError, formatEnvFile, parseEnvFile, readEnvFile } from './env-file.js';
+export {
+  SERVICES,
+  SERVICE_NAMES,
+  serviceSpec,
+  defaultGrpcAddress,
+  defaultHttpUrl,
+  type ServiceSpec,
+  type ServiceName,
+  type ServiceGrpcKey,
+  type ServiceHttpKey,
+} from './services.js';

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { defaultGrpcAddress, defaultHttpUrl, SERVICES } from './services.js';
 
 /**
  * Every AIMASS_* setting, with its default and a description. This table is the single source for
- * the loader, the README's settings table (checked by a test) and the stack launcher.
+ * the loader, the README's settings table (checked by a test) and the stack launcher; the services'
+ * addresses come from SERVICES (services.ts).
  */
 export interface SettingSpec {
   readonly key: string;
@@ -27,7 +29,12 @@ const positiveInt = z.coerce.number().int().positive();
 const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-function setting(key: string, def: string, schema: z.ZodType<unknown>, description: string): SettingSpec {
+function setting<K extends string>(
+  key: K,
+  def: string,
+  schema: z.ZodType<unknown>,
+  description: string,
+): SettingSpec & { readonly key: K } {
   return { key, default: def, schema, description };
 }
 
@@ -60,31 +67,8 @@ export const SETTINGS = [
     'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Empty: spans are not exported.',
   ),
   setting('AIMASS_LOG_LEVEL', 'info', logLevel, 'pino log level.'),
-  setting('AIMASS_REGISTRY_GRPC', '127.0.0.1:50051', hostPort, 'Registry gRPC address (listen and dial).'),
-  setting('AIMASS_TRAINER_GRPC', '127.0.0.1:50052', hostPort, 'Trainer gRPC address.'),
-  setting('AIMASS_TUNER_GRPC', '127.0.0.1:50053', hostPort, 'Tuner gRPC address.'),
-  setting('AIMASS_INFERENCE_GRPC', '127.0.0.1:8001', hostPort, 'Inference gRPC address (OIP v2).'),
-  setting('AIMASS_MONITOR_GRPC', '127.0.0.1:50055', hostPort, 'Monitor gRPC address.'),
-  setting(
-    'AIMASS_REGISTRY_HTTP',
-    'http://127.0.0.1:8091',
-    url,
-    'Registry HTTP base URL (/metrics, /healthz).',
-  ),
-  setting('AIMASS_TRAINER_HTTP', 'http://127.0.0.1:8092', url, 'Trainer HTTP base URL (/metrics, /healthz).'),
-  setting('AIMASS_TUNER_HTTP', 'http://127.0.0.1:8093', url, 'Tuner HTTP base URL (/metrics, /healthz).'),
-  setting(
-    'AIMASS_INFERENCE_METRICS_HTTP',
-    'http://127.0.0.1:8002',
-    url,
-    'Inference HTTP base URL (Prometheus /metrics, /healthz).',
-  ),
-  setting(
-    'AIMASS_MONITOR_HTTP',
-    'http://127.0.0.1:8090',
-    url,
-    'Monitor HTTP base URL (dashboard JSON at /api/models, /metrics).',
-  ),
+  ...SERVICES.map((s) => setting(s.grpc.key, defaultGrpcAddress(s), hostPort, s.grpc.about)),
+  ...SERVICES.map((s) => setting(s.http.key, defaultHttpUrl(s), url, s.http.about)),
   setting(
     'AIMASS_MAX_ARTIFACT_BYTES',
     String(2 * 1024 ** 3),

@@ -1,3 +1,4 @@
+import { SERVICES } from '@aimass/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from './errors.js';
@@ -49,20 +50,15 @@ interface Endpoint {
 const hostPort = (port: number) => `127.0.0.1:${port}`;
 const httpUrl = (port: number) => `http://127.0.0.1:${port}`;
 
-/** The documented defaults (libs/config SETTINGS); order only matters for readability of stack.env. */
+/**
+ * The addresses a mesh hands out: nats and s3, then each service's gRPC and HTTP address from
+ * SERVICES (libs/config), with its default port; order only matters for readability of stack.env.
+ */
 const ENDPOINTS: readonly Endpoint[] = [
   { key: 'AIMASS_NATS_URL', defaultPort: 4222, value: (port) => `nats://127.0.0.1:${port}` },
   { key: 'AIMASS_S3_ENDPOINT', defaultPort: 9000, value: httpUrl },
-  { key: 'AIMASS_REGISTRY_GRPC', defaultPort: 50051, value: hostPort },
-  { key: 'AIMASS_TRAINER_GRPC', defaultPort: 50052, value: hostPort },
-  { key: 'AIMASS_TUNER_GRPC', defaultPort: 50053, value: hostPort },
-  { key: 'AIMASS_INFERENCE_GRPC', defaultPort: 8001, value: hostPort },
-  { key: 'AIMASS_MONITOR_GRPC', defaultPort: 50055, value: hostPort },
-  { key: 'AIMASS_REGISTRY_HTTP', defaultPort: 8091, value: httpUrl },
-  { key: 'AIMASS_TRAINER_HTTP', defaultPort: 8092, value: httpUrl },
-  { key: 'AIMASS_TUNER_HTTP', defaultPort: 8093, value: httpUrl },
-  { key: 'AIMASS_INFERENCE_METRICS_HTTP', defaultPort: 8002, value: httpUrl },
-  { key: 'AIMASS_MONITOR_HTTP', defaultPort: 8090, value: httpUrl },
+  ...SERVICES.map((s) => ({ key: s.grpc.key, defaultPort: s.grpc.port, value: hostPort })),
+  ...SERVICES.map((s) => ({ key: s.http.key, defaultPort: s.http.port, value: httpUrl })),
 ];
 
 /** The env keys a mesh computes (the stack launcher does not pass these through from its caller). */

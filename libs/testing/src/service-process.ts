@@ -1,3 +1,4 @@
+import { SERVICES } from '@aimass/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SupervisedChild } from './child-process.js';
@@ -6,9 +7,7 @@ import { checkGrpcHealth } from './grpc-health.js';
 import { waitUntilReady } from './readiness.js';
 import { repoRoot } from './repo-root.js';
 
-/** The five services, in the order a mesh starts them (registry first: the others call it). */
-export const SERVICE_NAMES = ['registry', 'trainer', 'tuner', 'inference', 'monitor'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName } from '@aimass/config';
 
 export interface StartServiceOptions {
   /** The log goes to `<logDir>/<name>.log`. */
@@ -28,9 +27,11 @@ export interface ServiceProcess {
   readonly child: SupervisedChild;
 }
 
-/** `AIMASS_REGISTRY_GRPC` for 'registry'. */
+/** `AIMASS_REGISTRY_GRPC` for 'registry' (SERVICES in libs/config); a name outside it follows the same rule. */
 export function grpcAddressKey(name: string): string {
-  return `AIMASS_${name.toUpperCase().replace(/-/g, '_')}_GRPC`;
+  return (
+    SERVICES.find((s) => s.name === name)?.grpc.key ?? `AIMASS_${name.toUpperCase().replace(/-/g, '_')}_GRPC`
+  );
 }
 
 /**
