@@ -2,7 +2,7 @@ import type { PredictionWindow } from '@aimass/contracts';
 import { METRICS_REGISTRY } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, type Metric, type Registry } from 'prom-client';
-import { MergedLatencyHistogram } from '../monitor/merged-latency-histogram.js';
+import { MergedLatencyHistogram } from '../latency/merged-latency-histogram.js';
 
 /**
  * The monitor's Prometheus series, in the process-wide registry that RuntimeModule serves on

@@ -2,7 +2,7 @@ import { parseInput, type PredictionWindow } from '@aimass/contracts';
 import { Injectable } from '@nestjs/common';
 import { ModelStatsQuerySchema } from '../dtos/model-stats-query.dto.js';
 import { PredictionSummaryEventSchema } from '../dtos/prediction-summary.dto.js';
-import { addBuckets, bucketTotal, emptyBuckets, latencyQuantile } from '../monitor/latency-buckets.js';
+import { addBuckets, bucketTotal, emptyBuckets, latencyQuantile } from '../latency/latency-buckets.js';
 import { RecentIds } from '../monitor/recent-ids.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 
