@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { renderDashboardPage } from '../monitor/dashboard-page.js';
+import { renderDashboardPage } from '../dashboard/dashboard-page.js';
 import { ModelStatsService } from './model-stats.service.js';
 
 /** The server-rendered dashboard at GET /: what ModelStatsService knows, as one HTML table. */

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ModelStatsQuerySchema } from '../dtos/model-stats-query.dto.js';
 import { PredictionSummaryEventSchema } from '../dtos/prediction-summary.dto.js';
 import { addBuckets, bucketTotal, emptyBuckets, latencyQuantile } from '../latency/latency-buckets.js';
-import { RecentIds } from '../monitor/recent-ids.js';
+import { RecentIds } from '../predictions/recent-ids.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 
 /** What the monitor observed about one model version (the JSON and gRPC answers share it). */
