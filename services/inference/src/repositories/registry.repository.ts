@@ -5,7 +5,7 @@ import { NatsRpcClient } from '@aimass/nats';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Client, ServiceError } from '@grpc/grpc-js';
-import type { ServableVersion } from '../inference/types.js';
+import type { ServableVersion } from '../types.js';
 
 type ListModels = (
   req: unknown,

@@ -2,8 +2,8 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@a
 import { strictMock } from '@aimass/runtime';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { ModelInstance } from '../inference/execution/model-instance.js';
-import type { ServableVersion } from '../inference/types.js';
+import type { ModelInstance } from '../execution/model-instance.js';
+import type { ServableVersion } from '../types.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
