@@ -14,6 +14,7 @@ import { ModelRepositoryService } from './services/model-repository.service.js';
 import { ModelStatisticsService } from './services/model-statistics.service.js';
 import { ModelVersionStore } from './services/model-version-store.service.js';
 import { AuthInterceptor } from './auth/auth.interceptor.js';
+import { PredictionObserver } from './services/prediction-observer.service.js';
 import { PredictionSummaryService } from './services/prediction-summary.service.js';
 
 @Module({
@@ -26,6 +27,7 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     ModelStatisticsService,
     AuthInterceptor,
     ModelVersionStore,
+    PredictionObserver,
     PredictionSummaryService,
     RegistryRepository,
     ArtifactRepository,
