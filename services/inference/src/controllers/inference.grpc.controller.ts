@@ -5,7 +5,7 @@ import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { AuthInterceptor } from '../auth/auth.interceptor.js';
 import { InferenceService } from '../services/inference.service.js';
-import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { HealthMetadataService } from '../services/health-metadata.service.js';
 import { ModelRepositoryService } from '../services/model-repository.service.js';
 import { ModelStatisticsService } from '../services/model-statistics.service.js';
 
@@ -17,34 +17,34 @@ const OIP = 'GRPCInferenceService';
 export class InferenceGrpcController {
   constructor(
     private readonly inference: InferenceService,
-    private readonly catalog: ModelCatalogService,
+    private readonly healthMetadata: HealthMetadataService,
     private readonly repository: ModelRepositoryService,
     private readonly statistics: ModelStatisticsService,
   ) {}
 
   @GrpcMethod(OIP, 'ServerLive')
   serverLive(): oip.ServerLiveResponse {
-    return this.catalog.serverLive();
+    return this.healthMetadata.serverLive();
   }
 
   @GrpcMethod(OIP, 'ServerReady')
   serverReady(): oip.ServerReadyResponse {
-    return this.catalog.serverReady();
+    return this.healthMetadata.serverReady();
   }
 
   @GrpcMethod(OIP, 'ServerMetadata')
   serverMetadata(): oip.ServerMetadataResponse {
-    return this.catalog.serverMetadata();
+    return this.healthMetadata.serverMetadata();
   }
 
   @GrpcMethod(OIP, 'ModelReady')
   modelReady(req: oip.ModelReadyRequest__Output): Promise<oip.ModelReadyResponse> {
-    return this.catalog.modelReady(req);
+    return this.healthMetadata.modelReady(req);
   }
 
   @GrpcMethod(OIP, 'ModelMetadata')
   modelMetadata(req: oip.ModelMetadataRequest__Output): Promise<oip.ModelMetadataResponse> {
-    return this.catalog.modelMetadata(req);
+    return this.healthMetadata.modelMetadata(req);
   }
 
   @GrpcMethod(OIP, 'ModelInfer')

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { InstancePool } from '../execution/instance-pool.js';
 import type { ModelInstance } from '../execution/model-instance.js';
 import { warmUp } from '../execution/warm-up.js';
-import type { ArtifactRepository } from '../repositories/artifact.repository.js';
+import type { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
 import type { OrtRepository } from '../repositories/ort.repository.js';
 import type { TfjsRepository } from '../repositories/tfjs.repository.js';
 import { batchingPolicyFor, type BatchingPolicy } from '../scheduling/batching-policy.js';
@@ -17,7 +17,7 @@ const REFUSAL_TTL_MS = 30_000;
 
 /** Where a loader gets artifacts and opens model instances. */
 export interface LoaderRepositories {
-  readonly artifacts: Pick<ArtifactRepository, 'fetch'>;
+  readonly artifacts: Pick<ArtifactDownloadRepository, 'fetch'>;
   readonly ort: Pick<OrtRepository, 'open'>;
   readonly tfjs: Pick<TfjsRepository, 'open'>;
 }

@@ -6,7 +6,7 @@ import type { LoadedVersion } from '../loading/loaded-version.js';
 import { VersionLoader, type VersionState } from '../loading/version-loader.js';
 import { DEFAULT_ALIAS, VersionResolver } from '../loading/version-resolver.js';
 import type { ServableVersion } from '../types.js';
-import { ArtifactRepository } from '../repositories/artifact.repository.js';
+import { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
@@ -27,7 +27,7 @@ export class ModelVersionStore implements OnModuleDestroy {
 
   constructor(
     registry: RegistryRepository,
-    artifacts: ArtifactRepository,
+    artifacts: ArtifactDownloadRepository,
     ort: OrtRepository,
     tfjs: TfjsRepository,
     @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
