@@ -14,6 +14,8 @@ import { ModelRepositoryService } from './services/model-repository.service.js';
 import { ModelStatisticsService } from './services/model-statistics.service.js';
 import { ModelVersionStore } from './services/model-version-store.service.js';
 import { AuthInterceptor } from './auth/auth.interceptor.js';
+import { CallAuthorizer } from './auth/call-authorizer.js';
+import { ModelInferGrpcHandler } from './controllers/model-infer.grpc-handler.js';
 import { PredictionObserver } from './services/prediction-observer.service.js';
 import { PredictionSummaryService } from './services/prediction-summary.service.js';
 
@@ -26,6 +28,8 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     ModelRepositoryService,
     ModelStatisticsService,
     AuthInterceptor,
+    CallAuthorizer,
+    ModelInferGrpcHandler,
     ModelVersionStore,
     PredictionObserver,
     PredictionSummaryService,

@@ -1,6 +1,6 @@
 import type { oip } from '@aimass/contracts';
 import { deadlineOf, traceContextOf } from '@aimass/grpc';
-import type { Metadata, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { AuthInterceptor } from '../auth/auth.interceptor.js';
@@ -11,7 +11,10 @@ import { ModelStatisticsService } from '../services/model-statistics.service.js'
 
 const OIP = 'GRPCInferenceService';
 
-/** The KServe / Triton Open Inference Protocol v2 (package `inference`), plus Triton's ModelStatistics. */
+/**
+ * The KServe / Triton Open Inference Protocol v2 (package `inference`), plus Triton's ModelStatistics.
+ * ModelInfer, the hot unary call, is served by ModelInferGrpcHandler on the same server.
+ */
 @Controller()
 @UseInterceptors(AuthInterceptor)
 export class InferenceGrpcController {
@@ -45,15 +48,6 @@ export class InferenceGrpcController {
   @GrpcMethod(OIP, 'ModelMetadata')
   modelMetadata(req: oip.ModelMetadataRequest__Output): Promise<oip.ModelMetadataResponse> {
     return this.healthMetadata.modelMetadata(req);
-  }
-
-  @GrpcMethod(OIP, 'ModelInfer')
-  modelInfer(
-    req: oip.ModelInferRequest__Output,
-    md: Metadata,
-    call: ServerUnaryCall<unknown, unknown>,
-  ): Promise<oip.ModelInferResponse> {
-    return this.inference.infer(req, traceContextOf(md), deadlineOf(call));
   }
 
   /** Pass-through: the raw duplex call, so each message costs no Observable machinery (see InferenceService.serveStream). */
