@@ -235,6 +235,7 @@ const benchmark: Benchmark = {
       stream_vs_stream_echo: get('aimass stream, window 64').rps / get('grpc-js stream echo').rps,
       vs_diy_c64: traced.rps / get('DIY grpc-js').rps,
       p99_c1_ms: get('aimass unary, c1').p99Ms,
+      p99_c1_vs_echo: get('aimass unary, c1').p99Ms / get('grpc-js unary echo, c1').p99Ms,
       tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
     };
   },

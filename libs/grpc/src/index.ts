@@ -5,3 +5,5 @@ export { traceContextOf, deadlineOf } from './metadata.js';
 export { createMeshClient } from './client.js';
 export { replyUnary } from './unary-reply.js';
 export { FLOW_CONTROL_WINDOW_BYTES, raiseServerReceiveWindow } from './flow-control.js';
+export type { Server as GrpcServer } from '@grpc/grpc-js';
+export type { PackageDefinition } from '@grpc/proto-loader';

@@ -1,5 +1,6 @@
 import { GRPC_SERVICES } from '@aimass/contracts';
 import type { Server } from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
@@ -10,13 +11,15 @@ import { packageDefinitionOf, type MeshService } from './proto-loading.js';
  * The gRPC server options of a service, shared by its bootstrap and nothing else. Besides the
  * service's own proto, every server answers grpc.health.v1 and gRPC reflection for both.
  * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens. Server streams
- * of bytes messages (artifact downloads) are encoded without a buffer per message.
+ * of bytes messages (artifact downloads) are encoded without a buffer per message. `onServer`
+ * receives the grpc-js server and the package definition it serves, before Nest adds its handlers.
  */
 export function grpcServerOptions(
   service: MeshService,
   url: string,
   maxMessageBytes: number,
   health: HealthImplementation,
+  onServer?: (server: Server, definition: PackageDefinition) => void,
 ): GrpcOptions {
   const spec = GRPC_SERVICES[service];
   const packageDefinition = withBytesStreamSerializers(packageDefinitionOf(service));
@@ -32,6 +35,7 @@ export function grpcServerOptions(
       onLoadPackageDefinition: (_pkg: unknown, server: Server) => {
         health.addToServer(server);
         new ReflectionService(packageDefinition).addToServer(server);
+        onServer?.(server, packageDefinition);
       },
     },
   };

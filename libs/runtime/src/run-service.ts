@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { ConfigError, type ServiceName } from '@aimass/config';
-import { grpcServerOptions, MeshExceptionFilter, raiseServerReceiveWindow } from '@aimass/grpc';
+import {
+  grpcServerOptions,
+  MeshExceptionFilter,
+  raiseServerReceiveWindow,
+  type GrpcServer,
+  type PackageDefinition,
+} from '@aimass/grpc';
 import { NatsMeshTransport } from '@aimass/nats';
 import { startTracing, stopTracing } from '@aimass/telemetry';
 import type { INestApplication, Type } from '@nestjs/common';
@@ -25,6 +31,16 @@ export interface RunServiceOptions {
    * most of those Buffers die young and the minor GCs would free them.
    */
   readonly externalMemoryInGlobalLimit?: boolean;
+  /**
+   * Runs once Nest has added its handlers to the gRPC server and before the service reports
+   * SERVING: a hot method may replace its Nest route with a plain grpc-js handler (register), on
+   * the same server and port.
+   */
+  readonly bindGrpc?: (
+    server: GrpcServer,
+    definition: PackageDefinition,
+    app: INestApplication,
+  ) => Promise<void>;
 }
 
 /**
@@ -55,7 +71,7 @@ export async function runService(
   startTracing({ serviceName: `aimass-${service}`, otlpEndpoint: config.otlpEndpoint });
   const health = serviceHealth(service);
   try {
-    return await startApp(service, config, health, loadAppModule);
+    return await startApp(service, config, health, loadAppModule, options.bindGrpc);
   } catch (err) {
     // A service that cannot start (its backend, its ports, its peers) says why in one line and exits.
     process.stderr.write(`aimass-${service} cannot start: ${(err as Error).message}\n`);
@@ -69,6 +85,7 @@ async function startApp(
   config: ReturnType<typeof processConfig>,
   health: ReturnType<typeof serviceHealth>,
   loadAppModule: () => Promise<Type<unknown>>,
+  bindGrpc: RunServiceOptions['bindGrpc'],
 ): Promise<INestApplication> {
   // The app module is imported only now: its decorators read configuration at import time.
   const app = await NestFactory.create(await loadAppModule(), { bufferLogs: true });
@@ -76,8 +93,15 @@ async function startApp(
   app.useLogger(logger);
   app.useGlobalFilters(new MeshExceptionFilter());
   raiseServerReceiveWindow();
+  let grpc: { server: GrpcServer; definition: PackageDefinition } | undefined;
   app.connectMicroservice<GrpcOptions>(
-    grpcServerOptions(service, config.grpc[service], config.grpcMaxMessageBytes, health.grpc),
+    grpcServerOptions(
+      service,
+      config.grpc[service],
+      config.grpcMaxMessageBytes,
+      health.grpc,
+      (server, definition) => (grpc = { server, definition }),
+    ),
     { inheritAppConfig: true },
   );
   app.connectMicroservice(
@@ -86,6 +110,7 @@ async function startApp(
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.startAllMicroservices();
+  if (bindGrpc && grpc) await bindGrpc(grpc.server, grpc.definition, app);
   const http = new URL(config.http[service]);
   await app.listen(Number(http.port), http.hostname);
   health.set(true);

@@ -8,3 +8,9 @@ export {
   type TracingOptions,
 } from './tracing.js';
 export { createLogger, type Logger } from './logger.js';
+export { LatencyHistogram } from './latency-histogram.js';
+export {
+  LatencyHistogramMetric,
+  type LatencyHistogramMetricOptions,
+  type LatencySeries,
+} from './latency-histogram-metric.js';

@@ -1,19 +1,23 @@
+import { Metadata } from '@grpc/grpc-js';
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
+import { CallAuthorizer } from './call-authorizer.js';
 
 /**
- * The authentication and authorization seam of the inference service. Every OIP v2 call passes
- * through it before its handler runs: context.getArgByIndex(1) is the caller's gRPC Metadata
- * (`authorization`, mTLS peer via the call at index 2), context.getHandler().name the method.
- *
- * It lets every call through today. The security work fills it in: verify the credential, then
- * throw UnauthenticatedError / PermissionDeniedError from @aimass/errors (the exception filter maps
- * them to UNAUTHENTICATED / PERMISSION_DENIED), or attach the principal for the handler. Keep it
- * cheap: it sits on the hot path of ModelInfer and of each ModelStreamInfer stream.
+ * Puts the OIP calls that Nest routes through the CallAuthorizer: a unary call's Metadata is
+ * context.getArgByIndex(1); a pass-through stream call (index 0) carries its own.
  */
 @Injectable()
 export class AuthInterceptor implements NestInterceptor {
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  constructor(private readonly authorizer: CallAuthorizer) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const md: unknown = context.getArgByIndex(1);
+    const metadata =
+      md instanceof Metadata
+        ? md
+        : (context.getArgByIndex<{ metadata: Metadata }>(0)?.metadata ?? new Metadata());
+    this.authorizer.check(metadata, context.getHandler().name);
     return next.handle();
   }
 }

@@ -1,59 +1,53 @@
 import type { oip } from '@aimass/contracts';
 import { deadlineOf, traceContextOf } from '@aimass/grpc';
-import type { Metadata, ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { AuthInterceptor } from '../auth/auth.interceptor.js';
 import { InferenceService } from '../services/inference.service.js';
-import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { HealthMetadataService } from '../services/health-metadata.service.js';
 import { ModelRepositoryService } from '../services/model-repository.service.js';
 import { ModelStatisticsService } from '../services/model-statistics.service.js';
 
 const OIP = 'GRPCInferenceService';
 
-/** The KServe / Triton Open Inference Protocol v2 (package `inference`), plus Triton's ModelStatistics. */
+/**
+ * The KServe / Triton Open Inference Protocol v2 (package `inference`), plus Triton's ModelStatistics.
+ * ModelInfer, the hot unary call, is served by ModelInferGrpcHandler on the same server.
+ */
 @Controller()
 @UseInterceptors(AuthInterceptor)
 export class InferenceGrpcController {
   constructor(
     private readonly inference: InferenceService,
-    private readonly catalog: ModelCatalogService,
+    private readonly healthMetadata: HealthMetadataService,
     private readonly repository: ModelRepositoryService,
     private readonly statistics: ModelStatisticsService,
   ) {}
 
   @GrpcMethod(OIP, 'ServerLive')
   serverLive(): oip.ServerLiveResponse {
-    return this.catalog.serverLive();
+    return this.healthMetadata.serverLive();
   }
 
   @GrpcMethod(OIP, 'ServerReady')
   serverReady(): oip.ServerReadyResponse {
-    return this.catalog.serverReady();
+    return this.healthMetadata.serverReady();
   }
 
   @GrpcMethod(OIP, 'ServerMetadata')
   serverMetadata(): oip.ServerMetadataResponse {
-    return this.catalog.serverMetadata();
+    return this.healthMetadata.serverMetadata();
   }
 
   @GrpcMethod(OIP, 'ModelReady')
   modelReady(req: oip.ModelReadyRequest__Output): Promise<oip.ModelReadyResponse> {
-    return this.catalog.modelReady(req);
+    return this.healthMetadata.modelReady(req);
   }
 
   @GrpcMethod(OIP, 'ModelMetadata')
   modelMetadata(req: oip.ModelMetadataRequest__Output): Promise<oip.ModelMetadataResponse> {
-    return this.catalog.modelMetadata(req);
-  }
-
-  @GrpcMethod(OIP, 'ModelInfer')
-  modelInfer(
-    req: oip.ModelInferRequest__Output,
-    md: Metadata,
-    call: ServerUnaryCall<unknown, unknown>,
-  ): Promise<oip.ModelInferResponse> {
-    return this.inference.infer(req, traceContextOf(md), deadlineOf(call));
+    return this.healthMetadata.modelMetadata(req);
   }
 
   /** Pass-through: the raw duplex call, so each message costs no Observable machinery (see InferenceService.serveStream). */

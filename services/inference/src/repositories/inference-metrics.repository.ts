@@ -1,103 +1,31 @@
 import { METRICS_REGISTRY } from '@aimass/runtime';
+import { LatencyHistogram, LatencyHistogramMetric } from '@aimass/telemetry';
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, type Metric, type MetricValue, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 
 const US_BUCKETS = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
 
-/** Cumulative counts of one histogram series: plain numbers on the hot path, read at scrape time. */
-class Buckets {
-  readonly counts = new Float64Array(US_BUCKETS.length);
-  sum = 0;
-  count = 0;
+type Labels = { readonly model: string; readonly version: string };
 
-  observe(value: number): void {
-    let i = 0;
-    while (i < US_BUCKETS.length && value > US_BUCKETS[i]!) i++;
-    if (i < US_BUCKETS.length) this.counts[i]!++;
-    this.sum += value;
-    this.count++;
-  }
-}
-
-/** The success-path series of one model version. */
+/** The success-path series of one model version: plain numbers on the hot path, read at scrape time. */
 class VersionSeries {
   success = 0;
   inferences = 0;
   executions = 0;
-  readonly requestUs = new Buckets();
-  readonly queueUs = new Buckets();
-  readonly computeUs = new Buckets();
+  readonly requestUs = new LatencyHistogram(US_BUCKETS);
+  readonly queueUs = new LatencyHistogram(US_BUCKETS);
+  readonly computeUs = new LatencyHistogram(US_BUCKETS);
 
-  constructor(readonly labels: { readonly model: string; readonly version: string }) {}
-}
-
-type Labels = Record<string, string | number>;
-
-/**
- * A metric in prom-client's registry whose values are read from the hot-path series at scrape
- * time. prom-client's own label-bound children validate and hash their labels and allocate a
- * closure on every observe; a request records three histograms and up to three counters.
- */
-class ScrapedMetric {
-  readonly aggregator = 'sum' as const;
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'counter' | 'histogram',
-    private readonly values: () => MetricValue<string>[],
-  ) {}
-
-  /** What prom-client's registry reads from a metric when it is scraped. */
-  get(): Promise<{
-    name: string;
-    help: string;
-    type: string;
-    aggregator: 'sum';
-    values: MetricValue<string>[];
-  }> {
-    return Promise.resolve({
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values: this.values(),
-    });
-  }
-}
-
-function counterValues(
-  series: Iterable<VersionSeries>,
-  read: (s: VersionSeries) => number,
-): MetricValue<string>[] {
-  return [...series].map((s) => ({ labels: { ...s.labels }, value: read(s) }));
-}
-
-function histogramValues(
-  name: string,
-  series: Iterable<VersionSeries>,
-  read: (s: VersionSeries) => Buckets,
-): MetricValue<string>[] {
-  const out: (MetricValue<string> & { metricName: string })[] = [];
-  for (const s of series) {
-    const b = read(s);
-    let cumulative = 0;
-    US_BUCKETS.forEach((le, i) => {
-      cumulative += b.counts[i]!;
-      out.push({ metricName: `${name}_bucket`, labels: { le, ...s.labels } as Labels, value: cumulative });
-    });
-    out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...s.labels } as Labels, value: b.count });
-    out.push({ metricName: `${name}_sum`, labels: { ...s.labels }, value: b.sum });
-    out.push({ metricName: `${name}_count`, labels: { ...s.labels }, value: b.count });
-  }
-  return out;
+  constructor(readonly labels: Labels) {}
 }
 
 /**
  * Prometheus metrics per model and version, named after Triton's nv_inference_* family so existing
  * dashboards translate directly (aimass_inference_request_success_total ~ nv_inference_request_success).
- * Successes (the hot path) add to plain per-version numbers that the registry reads when scraped;
- * failures go through a prom-client Counter.
+ * Successes (the hot path) add to plain per-version numbers that the registry reads when scraped:
+ * prom-client's label-bound children validate and hash their labels and allocate on every call,
+ * and a request records three histograms and up to three counters. Failures go through a
+ * prom-client Counter directly.
  */
 @Injectable()
 export class InferenceMetricsRepository {
@@ -106,52 +34,51 @@ export class InferenceMetricsRepository {
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
-    const all = () => this.series.values();
     this.failure = new Counter({
       name: 'aimass_inference_request_failure_total',
       help: 'Failed inference requests, by gRPC status',
       labelNames: [...labelNames, 'reason'],
       registers: [registry],
     });
-    const metrics = [
-      new ScrapedMetric(
-        'aimass_inference_request_success_total',
-        'Successful inference requests',
-        'counter',
-        () => counterValues(all(), (s) => s.success),
-      ),
-      new ScrapedMetric(
-        'aimass_inference_count_total',
-        'Inferences performed (a batch of n counts n)',
-        'counter',
-        () => counterValues(all(), (s) => s.inferences),
-      ),
-      new ScrapedMetric(
-        'aimass_inference_exec_count_total',
-        'Model executions (a batch counts once)',
-        'counter',
-        () => counterValues(all(), (s) => s.executions),
-      ),
-      new ScrapedMetric(
-        'aimass_inference_request_duration_us',
-        'End-to-end request time in the server (µs)',
-        'histogram',
-        () => histogramValues('aimass_inference_request_duration_us', all(), (s) => s.requestUs),
-      ),
-      new ScrapedMetric(
-        'aimass_inference_queue_duration_us',
-        'Time waiting in the scheduler (µs)',
-        'histogram',
-        () => histogramValues('aimass_inference_queue_duration_us', all(), (s) => s.queueUs),
-      ),
-      new ScrapedMetric(
-        'aimass_inference_compute_infer_duration_us',
-        'Model execution time (µs)',
-        'histogram',
-        () => histogramValues('aimass_inference_compute_infer_duration_us', all(), (s) => s.computeUs),
-      ),
-    ];
-    for (const m of metrics) registry.registerMetric(m as unknown as Metric);
+    const series = this.series;
+    const counter = (name: string, help: string, read: (s: VersionSeries) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of series.values()) this.inc({ ...s.labels }, read(s));
+        },
+      });
+    const histogram = (name: string, help: string, read: (s: VersionSeries) => LatencyHistogram) =>
+      new LatencyHistogramMetric({
+        name,
+        help,
+        labelNames,
+        bounds: US_BUCKETS,
+        registers: [registry],
+        series: () => [...series.values()].map((s) => ({ labels: s.labels, histogram: read(s) })),
+      });
+    counter('aimass_inference_request_success_total', 'Successful inference requests', (s) => s.success);
+    counter(
+      'aimass_inference_count_total',
+      'Inferences performed (a batch of n counts n)',
+      (s) => s.inferences,
+    );
+    counter(
+      'aimass_inference_exec_count_total',
+      'Model executions (a batch counts once)',
+      (s) => s.executions,
+    );
+    histogram(
+      'aimass_inference_request_duration_us',
+      'End-to-end request time in the server (µs)',
+      (s) => s.requestUs,
+    );
+    histogram('aimass_inference_queue_duration_us', 'Time waiting in the scheduler (µs)', (s) => s.queueUs);
+    histogram('aimass_inference_compute_infer_duration_us', 'Model execution time (µs)', (s) => s.computeUs);
   }
 
   recordSuccess(
@@ -161,13 +88,13 @@ export class InferenceMetricsRepository {
   ): void {
     const s = this.of(model, version);
     s.success++;
-    s.requestUs.observe(r.requestUs);
-    s.queueUs.observe(r.queueUs);
+    s.requestUs.record(r.requestUs);
+    s.queueUs.record(r.queueUs);
     // A batch of n rows is n inferences and one execution, counted by its leader request.
     if (r.leader) {
       s.inferences += r.batchSize;
       s.executions++;
-      s.computeUs.observe(r.computeUs);
+      s.computeUs.record(r.computeUs);
     }
   }
 

@@ -3,9 +3,9 @@ import { FailedPreconditionError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
 import ort from 'onnxruntime-node';
-import { ModelInstance } from '../inference/execution/model-instance.js';
-import { InProcessRunner } from '../inference/execution/session-runner.js';
-import { WorkerRunner } from '../inference/execution/worker-runner.js';
+import { ModelInstance } from '../execution/model-instance.js';
+import { InProcessRunner } from '../execution/session-runner.js';
+import { WorkerRunner } from '../execution/worker-runner.js';
 
 /**
  * Opens onnxruntime sessions; the only place that touches onnxruntime-node. Each session runs on

@@ -1,7 +1,7 @@
 import { RPC } from '@aimass/contracts';
 import { NatsRpcClient } from '@aimass/nats';
 import { Injectable } from '@nestjs/common';
-import type { ServableVersion } from '../inference/types.js';
+import type { ServableVersion } from '../types.js';
 
 /** Asks the registry (NATS request/reply) which version a name plus selector means, and which models exist. */
 @Injectable()

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packTar, tfjsTar } from '@aimass/testing/tfjs';
 import { tensorBytes } from '../../test/tfjs-model.js';
-import type { NamedTensor } from '../inference/types.js';
+import type { NamedTensor } from '../types.js';
 import { TfjsRepository } from './tfjs.repository.js';
 
 // Real tfjs on the backend the repository picks: a model built here, saved as the registry's tar,

@@ -1,9 +1,9 @@
 import type { Signature } from '@aimass/contracts';
 import { AimassError, FailedPreconditionError } from '@aimass/errors';
 import { Injectable, Logger } from '@nestjs/common';
-import { ModelInstance } from '../inference/execution/model-instance.js';
-import { readTfjsArtifact } from '../inference/execution/tfjs-artifact.js';
-import { type LoadedTfjsModel, TfjsRunner, type Tfjs } from '../inference/execution/tfjs-runner.js';
+import { ModelInstance } from '../execution/model-instance.js';
+import { readTfjsArtifact } from '../execution/tfjs-artifact.js';
+import { type LoadedTfjsModel, TfjsRunner, type Tfjs } from '../execution/tfjs-runner.js';
 
 /** tfjs backends inference tries, best first: wasm (XNNPACK) is about 3x the pure-JS cpu backend on dense layers. */
 const BACKENDS = [

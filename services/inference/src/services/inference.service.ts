@@ -4,15 +4,14 @@ import { tracer } from '@aimass/telemetry';
 import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
-import { decodeInferRequest } from '../inference/codec/request-decoder.js';
-import { deadlineWithParameters } from '../inference/codec/request-parameters.js';
-import { encodeInferResponse } from '../inference/codec/response-encoder.js';
-import { rowsOf } from '../inference/scheduling/batch-assembly.js';
-import { VersionUnloadingError } from '../inference/scheduling/version-unloading-error.js';
-import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
-import { ModelStatisticsService } from './model-statistics.service.js';
-import { ModelVersionStore, type LoadedVersion } from './model-version-store.service.js';
-import { PredictionSummaryService } from './prediction-summary.service.js';
+import { decodeInferRequest } from '../codec/request-decoder.js';
+import { deadlineWithParameters } from '../codec/request-parameters.js';
+import { encodeInferResponse } from '../codec/response-encoder.js';
+import type { LoadedVersion } from '../loading/loaded-version.js';
+import { rowsOf } from '../scheduling/batch-assembly.js';
+import { VersionUnloadingError } from '../scheduling/version-unloading-error.js';
+import { ModelVersionStore } from './model-version-store.service.js';
+import { PredictionObserver } from './prediction-observer.service.js';
 
 const UNRESOLVED = '';
 
@@ -22,8 +21,7 @@ const STREAM_CONCURRENCY = 256;
 /**
  * ModelInfer and ModelStreamInfer: resolve the version, validate the request against its signature,
  * hand it to the version's scheduler, answer in OIP v2. Each prediction is one span, child of the
- * caller's traceparent, and is counted in Prometheus metrics, Triton statistics and the prediction
- * summaries.
+ * caller's traceparent, and its outcome goes to the PredictionObserver.
  */
 @Injectable()
 export class InferenceService {
@@ -31,9 +29,7 @@ export class InferenceService {
 
   constructor(
     private readonly store: ModelVersionStore,
-    private readonly metrics: InferenceMetricsRepository,
-    private readonly statistics: ModelStatisticsService,
-    private readonly summaries: PredictionSummaryService,
+    private readonly observer: PredictionObserver,
   ) {}
 
   infer(
@@ -92,9 +88,14 @@ export class InferenceService {
         'aimass.queue_us': result.queueUs,
         'aimass.compute_us': result.computeUs,
       });
-      this.metrics.recordSuccess(model, version, { requestUs, ...result });
-      this.statistics.recordSuccess(model, version, { requestUs, ...result, rows: rowsOf(request) });
-      this.summaries.record(model, version, requestUs / 1000, true);
+      this.observer.succeeded(model, version, {
+        requestUs,
+        queueUs: result.queueUs,
+        computeUs: result.computeUs,
+        batchSize: result.batchSize,
+        leader: result.leader,
+        rows: rowsOf(request),
+      });
       return encodeInferResponse(model, loaded.version.version, req.id, result.outputs);
     } catch (err) {
       const reason = isAimassError(err) ? err.kind : 'INTERNAL';
@@ -102,11 +103,7 @@ export class InferenceService {
       if (version) span.setAttribute('aimass.model_version', version);
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-      this.metrics.recordFailure(model, version, reason);
-      if (model !== UNRESOLVED) {
-        this.statistics.recordFailure(model, version, elapsedUs);
-        this.summaries.record(model, version, elapsedUs / 1000, false);
-      }
+      this.observer.failed(model, version, reason, elapsedUs);
       throw err;
     } finally {
       span.end();

@@ -1,6 +1,6 @@
 import type { oip } from '@aimass/contracts';
 import { Injectable } from '@nestjs/common';
-import { ModelStatisticsBook } from '../inference/observability/model-statistics.js';
+import { ModelStatisticsBook } from '../observability/model-statistics.js';
 
 /** Triton's ModelStatistics: what this process has served, per model version. */
 @Injectable()

@@ -2,9 +2,9 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@a
 import { strictMock } from '@aimass/runtime';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { ModelInstance } from '../inference/execution/model-instance.js';
-import type { ServableVersion } from '../inference/types.js';
-import { ArtifactRepository } from '../repositories/artifact.repository.js';
+import type { ModelInstance } from '../execution/model-instance.js';
+import type { ServableVersion } from '../types.js';
+import { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
@@ -37,13 +37,13 @@ const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };
 
 function setup(mocks: {
   registry?: Partial<RegistryRepository>;
-  artifacts?: Partial<ArtifactRepository>;
+  artifacts?: Partial<ArtifactDownloadRepository>;
   ort?: Partial<OrtRepository>;
   tfjs?: Partial<TfjsRepository>;
 }) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
-    strictMock<ArtifactRepository>(mocks.artifacts ?? {}, 'ArtifactRepository'),
+    strictMock<ArtifactDownloadRepository>(mocks.artifacts ?? {}, 'ArtifactDownloadRepository'),
     strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
     strictMock<TfjsRepository>(mocks.tfjs ?? {}, 'TfjsRepository'),
     config,

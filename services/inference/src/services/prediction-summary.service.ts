@@ -2,7 +2,7 @@ import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { PredictionWindows } from '../inference/observability/prediction-windows.js';
+import { PredictionWindows } from '../observability/prediction-windows.js';
 import { PredictionSummaryRepository } from '../repositories/prediction-summary.repository.js';
 
 /** Collects prediction outcomes and publishes one summary per interval, never one per request. */

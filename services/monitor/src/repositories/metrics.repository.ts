@@ -1,7 +1,7 @@
 import type { PredictionWindow } from '@aimass/contracts';
 import { METRICS_REGISTRY } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import { Counter, type Metric, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { MergedLatencyHistogram } from '../latency/merged-latency-histogram.js';
 
 /**
@@ -31,9 +31,8 @@ export class MetricsRepository {
     this.latency = new MergedLatencyHistogram(
       'aimass_monitor_model_latency_ms',
       'Prediction latency in milliseconds per model version, merged from inference summaries.',
+      registry,
     );
-    // The registry reads metrics by shape; MergedLatencyHistogram has that shape (see its spec).
-    registry.registerMetric(this.latency as unknown as Metric);
   }
 
   recordWindow(window: PredictionWindow): void {

@@ -14,7 +14,7 @@ const PLATFORMS: Readonly<Record<string, string>> = { onnx: 'onnxruntime_onnx', 
 
 /** The OIP v2 health and metadata endpoints: server liveness/readiness, model readiness/metadata. */
 @Injectable()
-export class ModelCatalogService {
+export class HealthMetadataService {
   constructor(
     private readonly store: ModelVersionStore,
     private readonly health: ServiceHealth,

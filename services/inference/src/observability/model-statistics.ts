@@ -1,9 +1,8 @@
 import type { oip } from '@aimass/contracts';
+import { LatencyHistogram } from '@aimass/telemetry';
 
-interface Duration {
-  count: number;
-  ns: number;
-}
+/** Triton reports durations as a count and a total; no buckets. */
+type Duration = LatencyHistogram;
 
 interface VersionStats {
   lastInference: number;
@@ -16,8 +15,9 @@ interface VersionStats {
   batches: Map<number, Duration>;
 }
 
-const duration = (): Duration => ({ count: 0, ns: 0 });
-const wire = (d: Duration): oip.StatisticDuration => ({ count: String(d.count), ns: String(d.ns) });
+const duration = (): Duration => new LatencyHistogram([]);
+/** Recorded in µs, reported in ns. */
+const wire = (d: Duration): oip.StatisticDuration => ({ count: String(d.count), ns: String(d.sum * 1000) });
 
 /**
  * Triton's per-version statistics (ModelStatistics RPC): cumulative counts and durations since the
@@ -64,19 +64,19 @@ export class ModelStatisticsBook {
     const s = this.of(model, version);
     s.lastInference = Date.now();
     s.inferenceCount += r.rows;
-    add(s.success, r.requestUs);
-    add(s.queue, r.queueUs);
+    s.success.record(r.requestUs);
+    s.queue.record(r.queueUs);
     if (r.leader) {
       s.executionCount++;
-      add(s.computeInfer, r.computeUs);
+      s.computeInfer.record(r.computeUs);
       let b = s.batches.get(r.batchSize);
       if (!b) s.batches.set(r.batchSize, (b = duration()));
-      add(b, r.computeUs);
+      b.record(r.computeUs);
     }
   }
 
   recordFailure(model: string, version: string, requestUs: number): void {
-    add(this.of(model, version).fail, requestUs);
+    this.of(model, version).fail.record(requestUs);
   }
 
   /** Statistics of every version matching name (all when empty) and version (all when empty). */
@@ -107,9 +107,4 @@ export class ModelStatisticsBook {
           })),
       }));
   }
-}
-
-function add(d: Duration, us: number): void {
-  d.count++;
-  d.ns += us * 1000;
 }

@@ -1,41 +1,46 @@
 import { LATENCY_BUCKETS_MS, type PredictionWindow } from '@aimass/contracts';
+import { LatencyHistogram } from '@aimass/telemetry';
+
+interface Window {
+  readonly model: string;
+  readonly version: string;
+  requests: number;
+  failures: number;
+  readonly latencyMs: LatencyHistogram;
+}
 
 /**
  * Counts predictions per model version between two flushes. Recording is a few arithmetic
  * operations on the hot path; publishing happens elsewhere, once per window.
  */
 export class PredictionWindows {
-  private windows = new Map<string, { -readonly [K in keyof PredictionWindow]: PredictionWindow[K] }>();
+  private windows = new Map<string, Window>();
   private started = new Date();
 
   record(model: string, version: string, latencyMs: number, ok: boolean): void {
     const key = `${model}\u0000${version}`;
     let w = this.windows.get(key);
     if (!w) {
-      w = {
-        model,
-        version,
-        requests: 0,
-        failures: 0,
-        latency_ms_sum: 0,
-        latency_ms_max: 0,
-        latency_buckets: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
-      };
+      w = { model, version, requests: 0, failures: 0, latencyMs: new LatencyHistogram(LATENCY_BUCKETS_MS) };
       this.windows.set(key, w);
     }
     w.requests++;
     if (!ok) w.failures++;
-    w.latency_ms_sum += latencyMs;
-    if (latencyMs > w.latency_ms_max) w.latency_ms_max = latencyMs;
-    let bucket = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound);
-    if (bucket < 0) bucket = LATENCY_BUCKETS_MS.length;
-    w.latency_buckets[bucket]!++;
+    w.latencyMs.record(latencyMs);
   }
 
   /** Hands over the current windows and starts new ones; undefined when nothing was recorded. */
   take(): { window_start: string; window_end: string; windows: PredictionWindow[] } | undefined {
     const end = new Date();
-    const windows = [...this.windows.values()];
+    const windows = [...this.windows.values()].map((w): PredictionWindow => ({
+      model: w.model,
+      version: w.version,
+      requests: w.requests,
+      failures: w.failures,
+      latency_ms_sum: w.latencyMs.sum,
+      latency_ms_max: w.latencyMs.max,
+      latency_buckets: w.latencyMs.counts,
+    }));
     const start = this.started;
     this.windows = new Map();
     this.started = end;

@@ -1,9 +1,9 @@
 import { ObjectStore } from '@aimass/storage';
 import { Injectable } from '@nestjs/common';
 
-/** Reads model artifacts from object storage (written by the registry). */
+/** Downloads model artifacts from object storage (the registry uploads them) for loading. */
 @Injectable()
-export class ArtifactRepository {
+export class ArtifactDownloadRepository {
   constructor(private readonly store: ObjectStore) {}
 
   fetch(key: string): Promise<Buffer> {

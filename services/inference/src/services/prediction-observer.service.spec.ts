@@ -1,0 +1,56 @@
+import { strictMock } from '@aimass/runtime';
+import { describe, expect, it, vi } from 'vitest';
+import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
+import { ModelStatisticsService } from './model-statistics.service.js';
+import { PredictionObserver } from './prediction-observer.service.js';
+import { PredictionSummaryService } from './prediction-summary.service.js';
+
+function setup(mocks: {
+  metrics?: Partial<InferenceMetricsRepository>;
+  statistics?: Partial<ModelStatisticsService>;
+  summaries?: Partial<PredictionSummaryService>;
+}) {
+  return new PredictionObserver(
+    strictMock<InferenceMetricsRepository>(mocks.metrics ?? {}, 'InferenceMetricsRepository'),
+    strictMock<ModelStatisticsService>(mocks.statistics ?? {}, 'ModelStatisticsService'),
+    strictMock<PredictionSummaryService>(mocks.summaries ?? {}, 'PredictionSummaryService'),
+  );
+}
+
+const outcome = { requestUs: 1500, queueUs: 100, computeUs: 900, batchSize: 4, leader: true, rows: 1 };
+
+describe('PredictionObserver', () => {
+  it('records a success in the metrics, the statistics and the summaries (in ms)', () => {
+    const recordSuccess = vi.fn();
+    const statisticsSuccess = vi.fn();
+    const record = vi.fn();
+    setup({
+      metrics: { recordSuccess },
+      statistics: { recordSuccess: statisticsSuccess },
+      summaries: { record },
+    }).succeeded('m', '2', outcome);
+    expect(recordSuccess).toHaveBeenCalledWith('m', '2', outcome);
+    expect(statisticsSuccess).toHaveBeenCalledWith('m', '2', outcome);
+    expect(record).toHaveBeenCalledWith('m', '2', 1.5, true);
+  });
+
+  it('records a failure of a resolved version everywhere', () => {
+    const recordFailure = vi.fn();
+    const statisticsFailure = vi.fn();
+    const record = vi.fn();
+    setup({
+      metrics: { recordFailure },
+      statistics: { recordFailure: statisticsFailure },
+      summaries: { record },
+    }).failed('m', '2', 'INVALID_ARGUMENT', 250);
+    expect(recordFailure).toHaveBeenCalledWith('m', '2', 'INVALID_ARGUMENT');
+    expect(statisticsFailure).toHaveBeenCalledWith('m', '2', 250);
+    expect(record).toHaveBeenCalledWith('m', '2', 0.25, false);
+  });
+
+  it('counts a request that named no servable version only in the metrics', () => {
+    const recordFailure = vi.fn();
+    setup({ metrics: { recordFailure } }).failed('', '', 'NOT_FOUND', 80);
+    expect(recordFailure).toHaveBeenCalledWith('', '', 'NOT_FOUND');
+  });
+});

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
+import { ModelStatisticsService } from './model-statistics.service.js';
+import { PredictionSummaryService } from './prediction-summary.service.js';
+
+/** What one successful prediction took, in µs, and the execution it was part of. */
+export interface PredictionOutcome {
+  readonly requestUs: number;
+  readonly queueUs: number;
+  readonly computeUs: number;
+  /** Rows in the execution this request was part of. */
+  readonly batchSize: number;
+  /** True for exactly one request of each execution, so executions are counted once. */
+  readonly leader: boolean;
+  /** Rows of this request. */
+  readonly rows: number;
+}
+
+/**
+ * Where every prediction's outcome goes, once: Prometheus metrics, Triton's statistics and the
+ * prediction summaries for the monitor. Each sink records with a few additions; none waits.
+ */
+@Injectable()
+export class PredictionObserver {
+  constructor(
+    private readonly metrics: InferenceMetricsRepository,
+    private readonly statistics: ModelStatisticsService,
+    private readonly summaries: PredictionSummaryService,
+  ) {}
+
+  succeeded(model: string, version: string, outcome: PredictionOutcome): void {
+    this.metrics.recordSuccess(model, version, outcome);
+    this.statistics.recordSuccess(model, version, outcome);
+    this.summaries.record(model, version, outcome.requestUs / 1000, true);
+  }
+
+  /**
+   * A failed prediction, by gRPC status name. `model` is empty when the request named no model
+   * this process could resolve: only the metrics count it then, as statistics and summaries are
+   * per served version.
+   */
+  failed(model: string, version: string, reason: string, requestUs: number): void {
+    this.metrics.recordFailure(model, version, reason);
+    if (!model) return;
+    this.statistics.recordFailure(model, version, requestUs);
+    this.summaries.record(model, version, requestUs / 1000, false);
+  }
+}
