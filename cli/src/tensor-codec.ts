@@ -9,19 +9,19 @@ import {
   encodeRaw,
   isDatatype,
   typedArrayFor,
-} from '@aimass/ml';
+} from '@aimass/tensors';
 import type { oip } from '@aimass/contracts';
 import { CliError } from './errors.js';
 
-// Tensors as people write them in JSON <-> the typed values libs/ml encodes as OIP v2 raw contents
+// Tensors as people write them in JSON <-> the typed values libs/tensors encodes as OIP v2 raw contents
 // (and decodes from raw or typed contents). This file owns only the JSON side: element forms,
-// nesting and per-datatype validation. The bytes are libs/ml's.
+// nesting and per-datatype validation. The bytes are libs/tensors'.
 //
 // JSON element forms, per datatype:
 //   BOOL                  true / false (0 and 1 are accepted on input)
 //   INT8..INT32, UINT8..UINT32, FP32, FP64   numbers
 //   INT64, UINT64         numbers; decimal strings carry values beyond 2^53 exactly (both directions)
-//   FP16                  the raw IEEE half bit pattern as an integer 0..65535 (as libs/ml stores it)
+//   FP16                  the raw IEEE half bit pattern as an integer 0..65535 (as libs/tensors stores it)
 //   BYTES                 strings, sent and read back as UTF-8
 
 /** A tensor the user wrote is not what its datatype and shape promise, or a reply cannot be decoded. */
@@ -60,7 +60,7 @@ const INT_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
 /** The largest finite float32. */
 const FLT_MAX = 3.4028234663852886e38;
 
-/** libs/ml's refusals are not CliErrors; re-thrown as one, the top level prints them without a stack. */
+/** libs/tensors' refusals are not CliErrors; re-thrown as one, the top level prints them without a stack. */
 function asCliError<T>(run: () => T): T {
   try {
     return run();
@@ -159,7 +159,7 @@ function toInteger(tensor: string, dt: Datatype, value: unknown, index: number):
 // Every constructor typedArrayFor returns accepts a plain array of its element type.
 type NumberArrayConstructor = new (values: number[]) => TensorData;
 
-/** Checks every JSON element against the datatype and builds the values libs/ml encodes. */
+/** Checks every JSON element against the datatype and builds the values libs/tensors encodes. */
 function toTensorData(tensor: string, dt: Datatype, values: readonly unknown[]): TensorData | string[] {
   switch (dt) {
     case 'BYTES':

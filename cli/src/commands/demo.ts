@@ -1,5 +1,6 @@
 import type { oip } from '@aimass/contracts';
-import { denseForward, exportDenseNetwork, mulberry32, randomDenseNetwork } from '@aimass/ml';
+import { denseForward, exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
+import { mulberry32 } from '@aimass/random';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,7 @@ export interface DemoArgs {
 }
 
 /**
- * The `npm start` demo: exports a small dense network with libs/ml (nothing is trained yet), pushes
+ * The `npm start` demo: exports a small dense network with libs/onnx (nothing is trained yet), pushes
  * it as `demo-dense` with the production alias, sends predictions over OIP v2, checks every answer
  * against a plain JavaScript forward pass, and says where to look next.
  */

@@ -1,6 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { subjects } from '@aimass/contracts';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { connectNats, NatsRpcClient, type NatsConnection } from '@aimass/nats';
 import { NotFoundError } from '@aimass/errors';
 import { status } from '@grpc/grpc-js';

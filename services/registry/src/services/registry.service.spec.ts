@@ -5,7 +5,7 @@ import {
   NotFoundError,
   ResourceExhaustedError,
 } from '@aimass/errors';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { strictMock } from '@aimass/runtime';
 import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
