@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood } from '@aimass/gmm';
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 import { makeScratchDir } from '@aimass/testing';
 import { type Benchmark, positiveInt, printTable } from './benchmark.js';
 
@@ -163,7 +163,8 @@ function findSklearnPython(): string {
  * comparison would time the bookkeeping, not the EM).
  */
 function syntheticMixture(rows: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
+  const rng = new SeededRandom(seed);
+  const random = (): number => rng.next();
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const centres = Array.from({ length: COMPONENTS }, () =>
     Float64Array.from({ length: DIMS }, () => gauss() * 0.5),

@@ -1,4 +1,4 @@
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 import { transposeBlocks } from './cholesky.js';
 import { allocateFactors, normaliseRows, weightedLogProb } from './gaussian-log-prob.js';
 import { GmmError } from './gmm-error.js';
@@ -97,7 +97,8 @@ export function fitGmm(
   const logDet = new Float64Array(kk);
   const work = new Float64Array(cols * cols);
   const labels = new Int32Array(rows);
-  const random = mulberry32(opts.seed);
+  const rng = new SeededRandom(opts.seed);
+  const random = (): number => rng.next();
 
   const initLowerBounds: number[] = [];
   let bestInit = -1;
@@ -170,7 +171,7 @@ export function kmeansInitialParams(
     x,
     rows,
     opts,
-    mulberry32(opts.seed),
+    seededFloats(opts.seed),
     new Int32Array(rows),
     resp,
     params,
@@ -288,4 +289,9 @@ function checkInitialParams(p: GmmInitialParams, o: ResolvedOptions, d: number):
   }
   if (Math.abs(sum - 1) > 1e-6)
     throw new GmmError('invalid_option', `initialParams.weights must sum to 1, got ${sum}`);
+}
+
+function seededFloats(seed: number): () => number {
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }

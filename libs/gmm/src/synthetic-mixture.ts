@@ -1,4 +1,4 @@
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 
 /** A seeded sample from a known mixture (tests, demos, benchmarks): rows, the true means and which component drew each row. */
 export interface SyntheticMixture {
@@ -19,7 +19,8 @@ export function syntheticMixture(
   means: number[][],
   options: { seed: number; spread?: number; axisAligned?: boolean; weights?: number[] },
 ): SyntheticMixture {
-  const random = mulberry32(options.seed);
+  const rng = new SeededRandom(options.seed);
+  const random = (): number => rng.next();
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const dims = means[0]!.length;
   const spread = options.spread ?? 1;

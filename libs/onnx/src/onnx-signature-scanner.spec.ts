@@ -6,7 +6,7 @@ import { exportDenseNetwork } from './dense/dense-network.js';
 import { OnnxSignatureError } from './onnx-errors.js';
 import { readOnnxSignature, type OnnxSignature } from './onnx-signature.js';
 import { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 import { randomDenseNetwork } from './dense/random-dense-network.js';
 
 const E = onnx.TensorProto.DataType;
@@ -85,7 +85,8 @@ describe('OnnxSignatureScanner agrees with readOnnxSignature', () => {
   });
 
   it('on exported dense networks of many shapes, holding only a small part of a large model', () => {
-    const next = mulberry32(7);
+    const rng = new SeededRandom(7);
+    const next = (): number => rng.next();
     for (let i = 0; i < 40; i++) {
       const spec = randomDenseNetwork({
         inputDim: 1 + Math.floor(next() * 60),
@@ -220,7 +221,8 @@ describe('OnnxSignatureScanner refuses what readOnnxSignature refuses', () => {
   });
 
   it('a thousand buffers of seeded random bytes, and models with random bytes flipped', () => {
-    const next = mulberry32(2024);
+    const rng = new SeededRandom(2024);
+    const next = (): number => rng.next();
     for (let i = 0; i < 1000; i++) {
       const bytes = Uint8Array.from({ length: 1 + Math.floor(next() * 600) }, () => Math.floor(next() * 256));
       expectSameAsWhole(bytes, [1 + Math.floor(next() * 50)], `buffer ${i}`);
@@ -233,7 +235,8 @@ describe('OnnxSignatureScanner refuses what readOnnxSignature refuses', () => {
     // skips, and the whole decoder tolerates some damage there that the scanner's framing check
     // does not (and the reverse). Either may refuse where the other accepts; what must never happen
     // is two different signatures.
-    const next = mulberry32(99);
+    const rng = new SeededRandom(99);
+    const next = (): number => rng.next();
     let refusedByBoth = 0;
     let acceptedByBoth = 0;
     for (let i = 0; i < 500; i++) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exportDenseNetwork } from './dense/dense-network.js';
 import { OnnxSignatureError } from './onnx-errors.js';
 import { readOnnxSignature } from './onnx-signature.js';
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 import { randomDenseNetwork } from './dense/random-dense-network.js';
 
 const E = onnx.TensorProto.DataType;
@@ -214,7 +214,8 @@ describe('readOnnxSignature on bytes that are not an ONNX model', () => {
   });
 
   it('rejects a thousand buffers of seeded random bytes', () => {
-    const next = mulberry32(2024);
+    const rng = new SeededRandom(2024);
+    const next = (): number => rng.next();
     for (let i = 0; i < 1000; i++) {
       const bytes = Uint8Array.from({ length: 1 + Math.floor(next() * 600) }, () => Math.floor(next() * 256));
       expect(signatureError(bytes).message, `buffer ${i}`).toMatch(

@@ -1,6 +1,7 @@
 /**
- * A seeded PRNG (mulberry32) whose whole state is one uint32, so a checkpoint can store it and a
- * resumed job draws exactly the numbers the interrupted one would have drawn.
+ * The one seeded PRNG (mulberry32) of aimass. Demos, tests and training need numbers that are the
+ * same on every run and machine, which Math.random cannot give. Its whole state is one uint32, so a
+ * checkpoint can store it and a resumed job draws exactly the numbers the interrupted one would have.
  */
 export class SeededRandom {
   private current: number;

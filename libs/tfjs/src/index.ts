@@ -12,3 +12,11 @@ export {
   type TfjsWeightGroup,
   type TfjsWeightSpec,
 } from './tfjs-layout.js';
+export {
+  pickTfjsBackend,
+  TFJS_BACKEND_ORDER,
+  type TfjsBackendCandidate,
+  type TfjsBackendChoice,
+  type TfjsBackendPickOptions,
+  type TfjsEngine,
+} from './backend-picker.js';

@@ -5,7 +5,7 @@ import { denseForward } from './dense-forward.js';
 import { exportDenseNetwork } from './dense-network.js';
 import { DENSE_ACTIVATIONS, type DenseNetworkSpec } from './dense-spec.js';
 import { OnnxExportError } from '../onnx-errors.js';
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 import { randomDenseNetwork } from './random-dense-network.js';
 
 const TOLERANCE = 1e-5;
@@ -24,7 +24,8 @@ async function runInOrt(spec: DenseNetworkSpec, input: Float32Array, batch: numb
 }
 
 function randomInput(length: number, seed: number): Float32Array {
-  const next = mulberry32(seed);
+  const rng = new SeededRandom(seed);
+  const next = (): number => rng.next();
   return Float32Array.from({ length }, () => next() * 4 - 2);
 }
 

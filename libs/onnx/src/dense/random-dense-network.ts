@@ -1,5 +1,5 @@
 import type { DenseActivation, DenseLayer, DenseNetworkSpec } from './dense-spec.js';
-import { mulberry32 } from '@aimass/random';
+import { SeededRandom } from '@aimass/random';
 
 export interface RandomDenseNetworkOptions {
   inputDim: number;
@@ -22,8 +22,8 @@ export interface RandomDenseNetworkOptions {
  * exportDenseNetwork rejects bad dimensions with a precise message.
  */
 export function randomDenseNetwork(options: RandomDenseNetworkOptions): DenseNetworkSpec {
-  const next = mulberry32(options.seed);
-  const uniform = (limit: number): number => (next() * 2 - 1) * limit;
+  const rng = new SeededRandom(options.seed);
+  const uniform = (limit: number): number => (rng.next() * 2 - 1) * limit;
   const widths = [options.inputDim, ...options.hidden, options.outputDim];
 
   const layers: DenseLayer[] = [];
