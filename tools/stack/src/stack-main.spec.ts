@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { readEnvFile } from '@aimass/config';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFixtureServices } from './fixtures/service-scripts.js';
-import { processAlive } from './process-table.js';
+import { processAlive } from '@aimass/testing';
+import { writeFixtureServices } from '@aimass/testing/fixtures';
 import { readRecordedProcesses, stackPaths } from './stack-state.js';
 
 const LAUNCHER = path.resolve(import.meta.dirname, '..', 'dist', 'stack-main.js');

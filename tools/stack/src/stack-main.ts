@@ -10,11 +10,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatEnvFile, readEnvFile } from '@aimass/config';
-import { checkGrpcHealth } from './grpc-health.js';
-import { MESH_ENV_KEYS, startMesh, type Mesh } from './mesh.js';
-import { portIsFree } from './ports.js';
-import { repoRoot } from './repo-root.js';
-import { grpcAddressKey, SERVICE_NAMES } from './service-process.js';
+import {
+  checkGrpcHealth,
+  grpcAddressKey,
+  MESH_ENV_KEYS,
+  portIsFree,
+  repoRoot,
+  SERVICE_NAMES,
+  startMesh,
+  type Mesh,
+} from '@aimass/testing';
 import {
   fileTail,
   readRecordedProcesses,

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { processAlive, processStartTime } from './process-table.js';
-import { repoRoot } from './repo-root.js';
+import { processAlive, processStartTime, repoRoot } from '@aimass/testing';
 
 /**
  * The files through which `scripts/stack up|down|status` and the running stack daemon talk:
