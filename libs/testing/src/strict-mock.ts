@@ -12,8 +12,8 @@ const PROBED = new Set(['then', 'toJSON', 'asymmetricMatch']);
 /**
  * A test double for a repository (or any injected class) that fails loudly on every call the test
  * did not name. Pass the expected members, usually `vi.fn()`s the test later asserts on; calling
- * any other member throws UnexpectedCallError. This file deliberately does not import vitest, so
- * the runtime can export it without pulling a test runner into production processes.
+ * any other member throws UnexpectedCallError. It is its own entry, `@aimass/testing/strict-mock`,
+ * so a unit spec uses it without loading the real-server harness.
  *
  *   const metrics = strictMock<MetricsRepository>({ recordWindow: vi.fn() }, 'MetricsRepository');
  */
