@@ -1,7 +1,7 @@
 import {
   DATATYPES,
   type Datatype,
-  TensorCodecError as MlTensorCodecError,
+  TensorCodecError,
   type TensorData,
   decodeRaw,
   decodeTypedContents,
@@ -25,8 +25,8 @@ import { CliError } from './errors.js';
 //   BYTES                 strings, sent and read back as UTF-8
 
 /** A tensor the user wrote is not what its datatype and shape promise, or a reply cannot be decoded. */
-export class TensorCodecError extends CliError {
-  override name = 'TensorCodecError';
+export class TensorJsonError extends CliError {
+  override name = 'TensorJsonError';
 }
 
 export type JsonElement = number | string | boolean;
@@ -65,7 +65,7 @@ function asCliError<T>(run: () => T): T {
   try {
     return run();
   } catch (err) {
-    if (err instanceof MlTensorCodecError) throw new TensorCodecError(err.message, { cause: err });
+    if (err instanceof TensorCodecError) throw new TensorJsonError(err.message, { cause: err });
     throw err;
   }
 }
@@ -74,7 +74,7 @@ const label = (tensor: string) => `tensor "${tensor}"`;
 
 function checkDatatype(tensor: string, datatype: string): Datatype {
   if (!isDatatype(datatype)) {
-    throw new TensorCodecError(
+    throw new TensorJsonError(
       `${label(tensor)}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`,
     );
   }
@@ -86,7 +86,7 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
   const dims = shape.map((d, i) => {
     const n = typeof d === 'string' && /^\d+$/.test(d) ? Number(d) : d;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`,
       );
     }
@@ -101,10 +101,10 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
  */
 function flattenData(tensor: string, shape: readonly number[], expected: number, data: unknown): unknown[] {
   if (!Array.isArray(data))
-    throw new TensorCodecError(`${label(tensor)}: data must be an array, got ${typeof data}`);
+    throw new TensorJsonError(`${label(tensor)}: data must be an array, got ${typeof data}`);
   if (!data.some(Array.isArray)) {
     if (data.length !== expected) {
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`,
       );
     }
@@ -114,7 +114,7 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
   const walk = (node: unknown, depth: number, at: string): void => {
     if (depth === shape.length) {
       if (Array.isArray(node))
-        throw new TensorCodecError(
+        throw new TensorJsonError(
           `${label(tensor)}: data${at} is nested deeper than shape [${shape.join(', ')}]`,
         );
       flat.push(node);
@@ -122,7 +122,7 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `${node.length} entries` : JSON.stringify(node);
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`,
       );
     }
@@ -132,8 +132,8 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
   return flat;
 }
 
-function elementError(tensor: string, index: number, value: unknown, want: string): TensorCodecError {
-  return new TensorCodecError(
+function elementError(tensor: string, index: number, value: unknown, want: string): TensorJsonError {
+  return new TensorJsonError(
     `${label(tensor)}: element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`,
   );
 }

@@ -66,21 +66,12 @@ export class OnnxSignatureScanner {
   private tag: Uint8Array = new Uint8Array();
   private action: Action = 'skip';
   private remaining = 0;
+  /** Bytes held for the signature (the skeleton so far). */
   private retained = 0;
   private offset = 0;
   private finished = false;
   /** Depth inside skipped protobuf groups (wire types 3/4), which no ONNX message uses. */
   private groupDepth = 0;
-
-  /** Bytes consumed so far. */
-  get bytesRead(): number {
-    return this.offset;
-  }
-
-  /** Bytes held for the signature (the skeleton so far). */
-  get bytesRetained(): number {
-    return this.retained;
-  }
 
   push(chunk: Uint8Array): void {
     if (this.finished) throw new Error('the scanner has finished; push after finish is a bug');

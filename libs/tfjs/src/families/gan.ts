@@ -150,15 +150,6 @@ export class GanModel implements TrainableModel {
  * The sample-quality score: the Fréchet distance between Gaussians fitted to real and generated
  * rows with diagonal covariances, Σ (μr − μg)² + (σr − σg)². 0 is a perfect match; lower is better.
  */
-export async function diagonalFrechetDistance(real: tf.Tensor2D, fake: tf.Tensor2D): Promise<number> {
-  const distance = frechetTerms(real, fake);
-  try {
-    return (await distance.data())[0] as number;
-  } finally {
-    distance.dispose();
-  }
-}
-
 function frechetTerms(real: tf.Tensor2D, fake: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const r = tf.moments(real, 0);

@@ -10,5 +10,5 @@ export {
   type TrainableModel,
 } from './trainable.js';
 export { AutoencoderModel } from './autoencoder.js';
-export { GanModel, diagonalFrechetDistance } from './gan.js';
+export { GanModel } from './gan.js';
 export { FusedAdamOptimizer } from './fused-adam.js';

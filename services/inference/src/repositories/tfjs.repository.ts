@@ -28,12 +28,7 @@ const BACKENDS: Record<(typeof TFJS_BACKEND_ORDER.serving)[number], TfjsBackendC
 @Injectable()
 export class TfjsRepository {
   private readonly logger = new Logger(TfjsRepository.name);
-  private ready: Promise<{ tf: Tfjs; backend: string }> | undefined;
-
-  /** The backend in use, selected on first call. */
-  async selectBackend(): Promise<string> {
-    return (await this.start()).backend;
-  }
+  private ready: Promise<{ tf: Tfjs }> | undefined;
 
   async open(bytes: Uint8Array, label: string, signature: Signature): Promise<ModelInstance> {
     const { tf } = await this.start();
@@ -61,16 +56,17 @@ export class TfjsRepository {
     }
   }
 
-  private start(): Promise<{ tf: Tfjs; backend: string }> {
-    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => ({
-      tf,
-      backend: await selectBackend(tf, this.logger),
-    }));
+  private start(): Promise<{ tf: Tfjs }> {
+    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => {
+      await selectServingBackend(tf, this.logger);
+      return { tf };
+    });
     return this.ready;
   }
 }
 
-async function selectBackend(tf: Tfjs, logger: Logger): Promise<string> {
+/** Activates the first serving backend that starts and returns its name; tfjs keeps it for the process. */
+export async function selectServingBackend(tf: Tfjs, logger: Logger): Promise<string> {
   // tfjs prints a multi-line banner on first use in Node; production mode silences its console output.
   tf.enableProdMode();
   const { picked } = await pickTfjsBackend(
