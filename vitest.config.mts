@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   test: {
-    include: ['{libs,services,cli,scripts,deploy,bench}/**/*.{spec,test}.ts', 'test/**/*.test.ts'],
+    include: ['{libs,services,cli,scripts,deploy,bench,tools}/**/*.{spec,test}.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

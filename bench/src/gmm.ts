@@ -1,17 +1,12 @@
-// `npm run bench -- gmm [--rows N] [--repeats R]`: aimass's EM (libs/ml fitGmm) against
+// `npm run bench -- gmm [--rows N] [--repeats R]`: aimass's EM (libs/gmm fitGmm) against
 // scikit-learn's GaussianMixture on the same data in the same run. Both start from the same
 // parameters (aimass's k-means init, handed to scikit-learn as weights_init / means_init /
 // precisions_init), use the same tol, max_iter and reg_covar, and only the fit is timed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type GmmInitialParams,
-  fitGmm,
-  kmeansInitialParams,
-  meanLogLikelihood,
-  mulberry32,
-} from '@aimass/ml';
+import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood } from '@aimass/gmm';
+import { SeededRandom } from '@aimass/random';
 import { makeScratchDir } from '@aimass/testing';
 import { type Benchmark, positiveInt, printTable } from './benchmark.js';
 
@@ -168,7 +163,8 @@ function findSklearnPython(): string {
  * comparison would time the bookkeeping, not the EM).
  */
 function syntheticMixture(rows: number, seed: number): Float64Array {
-  const random = mulberry32(seed);
+  const rng = new SeededRandom(seed);
+  const random = (): number => rng.next();
   const gauss = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const centres = Array.from({ length: COMPONENTS }, () =>
     Float64Array.from({ length: DIMS }, () => gauss() * 0.5),

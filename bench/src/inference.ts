@@ -8,7 +8,7 @@
 //   the 784-...-784 model: the default is the autoencoder, where the transport dominates;
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
 import { createMeshClient } from '@aimass/grpc/client';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { freePort, makeScratchDir, startMesh, startService } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { spawn, type ChildProcess } from 'node:child_process';

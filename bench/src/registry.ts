@@ -1,6 +1,6 @@
 import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { makeScratchDir, startMesh } from '@aimass/testing';
 import { Client as MinioClient } from 'minio';
 import { createHash } from 'node:crypto';

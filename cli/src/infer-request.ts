@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { oip } from '@aimass/contracts';
 import { InputFileError, unreadable } from './errors.js';
 import {
-  TensorCodecError,
+  TensorJsonError,
   decodeContents,
   decodeTensor,
   encodeTensor,
@@ -97,7 +97,7 @@ export interface InferResult {
 export function decodeInferResponse(response: oip.ModelInferResponse__Output): InferResult {
   const raw = response.raw_output_contents;
   if (raw.length > 0 && raw.length !== response.outputs.length) {
-    throw new TensorCodecError(
+    throw new TensorJsonError(
       `the server sent ${raw.length} raw output contents for ${response.outputs.length} outputs`,
     );
   }

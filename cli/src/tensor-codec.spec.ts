@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TensorCodecError, decodeContents, decodeTensor, encodeTensor } from './tensor-codec.js';
+import { TensorJsonError, decodeContents, decodeTensor, encodeTensor } from './tensor-codec.js';
 
 const ROUND_TRIPS: [string, unknown[]][] = [
   ['BOOL', [true, false, true, true]],
@@ -184,7 +184,7 @@ describe('bad tensors are refused with a message naming the tensor and the probl
     ['data that is not a list', { datatype: 'FP32', shape: [1], data: 1 }, /data must be an array/],
   ])('%s', (_what, tensor, message) => {
     const attempt = () => encodeTensor({ name: 'input', ...tensor });
-    expect(attempt).toThrow(TensorCodecError);
+    expect(attempt).toThrow(TensorJsonError);
     expect(attempt).toThrow(/^tensor "input": /);
     expect(attempt).toThrow(message);
   });
@@ -228,7 +228,7 @@ describe('bad tensors are refused with a message naming the tensor and the probl
     ['an unknown datatype', 'COMPLEX64', [1], Buffer.alloc(8), /unknown datatype "COMPLEX64"/],
   ])('decoding refuses %s', (_what, datatype, shape, raw, message) => {
     const attempt = () => decodeTensor({ name: 'out', datatype, shape }, raw);
-    expect(attempt).toThrow(TensorCodecError);
+    expect(attempt).toThrow(TensorJsonError);
     expect(attempt).toThrow(/^tensor "out": /);
     expect(attempt).toThrow(message);
   });
@@ -266,7 +266,7 @@ describe('decodeContents (typed contents instead of raw bytes)', () => {
     );
     expect(() =>
       decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] }),
-    ).toThrow(TensorCodecError);
+    ).toThrow(TensorJsonError);
     expect(() =>
       decodeContents({ name: 'o', datatype: 'INT8', shape: ['1'] }, { ...empty, int_contents: [300] }),
     ).toThrow(/^tensor "o": value 0 \(300\) is not an integer in the INT8 range/);

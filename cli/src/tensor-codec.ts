@@ -1,7 +1,7 @@
 import {
   DATATYPES,
   type Datatype,
-  TensorCodecError as MlTensorCodecError,
+  TensorCodecError,
   type TensorData,
   decodeRaw,
   decodeTypedContents,
@@ -9,24 +9,24 @@ import {
   encodeRaw,
   isDatatype,
   typedArrayFor,
-} from '@aimass/ml';
+} from '@aimass/tensors';
 import type { oip } from '@aimass/contracts';
 import { CliError } from './errors.js';
 
-// Tensors as people write them in JSON <-> the typed values libs/ml encodes as OIP v2 raw contents
+// Tensors as people write them in JSON <-> the typed values libs/tensors encodes as OIP v2 raw contents
 // (and decodes from raw or typed contents). This file owns only the JSON side: element forms,
-// nesting and per-datatype validation. The bytes are libs/ml's.
+// nesting and per-datatype validation. The bytes are libs/tensors'.
 //
 // JSON element forms, per datatype:
 //   BOOL                  true / false (0 and 1 are accepted on input)
 //   INT8..INT32, UINT8..UINT32, FP32, FP64   numbers
 //   INT64, UINT64         numbers; decimal strings carry values beyond 2^53 exactly (both directions)
-//   FP16                  the raw IEEE half bit pattern as an integer 0..65535 (as libs/ml stores it)
+//   FP16                  the raw IEEE half bit pattern as an integer 0..65535 (as libs/tensors stores it)
 //   BYTES                 strings, sent and read back as UTF-8
 
 /** A tensor the user wrote is not what its datatype and shape promise, or a reply cannot be decoded. */
-export class TensorCodecError extends CliError {
-  override name = 'TensorCodecError';
+export class TensorJsonError extends CliError {
+  override name = 'TensorJsonError';
 }
 
 export type JsonElement = number | string | boolean;
@@ -60,12 +60,12 @@ const INT_RANGES: Partial<Record<Datatype, readonly [bigint, bigint]>> = {
 /** The largest finite float32. */
 const FLT_MAX = 3.4028234663852886e38;
 
-/** libs/ml's refusals are not CliErrors; re-thrown as one, the top level prints them without a stack. */
+/** libs/tensors' refusals are not CliErrors; re-thrown as one, the top level prints them without a stack. */
 function asCliError<T>(run: () => T): T {
   try {
     return run();
   } catch (err) {
-    if (err instanceof MlTensorCodecError) throw new TensorCodecError(err.message, { cause: err });
+    if (err instanceof TensorCodecError) throw new TensorJsonError(err.message, { cause: err });
     throw err;
   }
 }
@@ -74,7 +74,7 @@ const label = (tensor: string) => `tensor "${tensor}"`;
 
 function checkDatatype(tensor: string, datatype: string): Datatype {
   if (!isDatatype(datatype)) {
-    throw new TensorCodecError(
+    throw new TensorJsonError(
       `${label(tensor)}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPES.join(', ')}`,
     );
   }
@@ -86,7 +86,7 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
   const dims = shape.map((d, i) => {
     const n = typeof d === 'string' && /^\d+$/.test(d) ? Number(d) : d;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: shape[${i}] is ${JSON.stringify(d)}; dimensions are non-negative integers`,
       );
     }
@@ -101,10 +101,10 @@ function checkShape(tensor: string, shape: readonly unknown[]): { shape: number[
  */
 function flattenData(tensor: string, shape: readonly number[], expected: number, data: unknown): unknown[] {
   if (!Array.isArray(data))
-    throw new TensorCodecError(`${label(tensor)}: data must be an array, got ${typeof data}`);
+    throw new TensorJsonError(`${label(tensor)}: data must be an array, got ${typeof data}`);
   if (!data.some(Array.isArray)) {
     if (data.length !== expected) {
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${expected}`,
       );
     }
@@ -114,7 +114,7 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
   const walk = (node: unknown, depth: number, at: string): void => {
     if (depth === shape.length) {
       if (Array.isArray(node))
-        throw new TensorCodecError(
+        throw new TensorJsonError(
           `${label(tensor)}: data${at} is nested deeper than shape [${shape.join(', ')}]`,
         );
       flat.push(node);
@@ -122,7 +122,7 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
     }
     if (!Array.isArray(node) || node.length !== shape[depth]) {
       const got = Array.isArray(node) ? `${node.length} entries` : JSON.stringify(node);
-      throw new TensorCodecError(
+      throw new TensorJsonError(
         `${label(tensor)}: data${at} should be a list of ${shape[depth]} (shape [${shape.join(', ')}]), got ${got}`,
       );
     }
@@ -132,8 +132,8 @@ function flattenData(tensor: string, shape: readonly number[], expected: number,
   return flat;
 }
 
-function elementError(tensor: string, index: number, value: unknown, want: string): TensorCodecError {
-  return new TensorCodecError(
+function elementError(tensor: string, index: number, value: unknown, want: string): TensorJsonError {
+  return new TensorJsonError(
     `${label(tensor)}: element ${index} is ${JSON.stringify(value) ?? String(value)}; ${want}`,
   );
 }
@@ -159,7 +159,7 @@ function toInteger(tensor: string, dt: Datatype, value: unknown, index: number):
 // Every constructor typedArrayFor returns accepts a plain array of its element type.
 type NumberArrayConstructor = new (values: number[]) => TensorData;
 
-/** Checks every JSON element against the datatype and builds the values libs/ml encodes. */
+/** Checks every JSON element against the datatype and builds the values libs/tensors encodes. */
 function toTensorData(tensor: string, dt: Datatype, values: readonly unknown[]): TensorData | string[] {
   switch (dt) {
     case 'BYTES':

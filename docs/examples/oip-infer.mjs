@@ -1,7 +1,7 @@
 // A plain KServe / Triton OIP v2 client: grpc-js and the official proto, no aimass code.
 // Usage (from the repo root, with a stack up and a model pushed):
 //   node docs/examples/oip-infer.mjs 127.0.0.1:8001 MODEL '[[0.1, 0.2, 0.3]]'
-// Sends one FP32 input named "input" (the name libs/ml gives exported models) and prints the outputs.
+// Sends one FP32 input named "input" (the name libs/onnx gives exported models) and prints the outputs.
 import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 

@@ -1,5 +1,5 @@
 import { createMeshClient } from '@aimass/grpc/client';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import {
   credentials,

@@ -1,5 +1,6 @@
 import type { oip } from '@aimass/contracts';
-import { denseForward, exportDenseNetwork, mulberry32, randomDenseNetwork } from '@aimass/ml';
+import { denseForward, exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
+import { SeededRandom } from '@aimass/random';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,7 @@ export interface DemoArgs {
 }
 
 /**
- * The `npm start` demo: exports a small dense network with libs/ml (nothing is trained yet), pushes
+ * The `npm start` demo: exports a small dense network with libs/onnx (nothing is trained yet), pushes
  * it as `demo-dense` with the production alias, sends predictions over OIP v2, checks every answer
  * against a plain JavaScript forward pass, and says where to look next.
  */
@@ -51,12 +52,12 @@ export async function runDemo(args: DemoArgs, ctx: CliContext): Promise<void> {
   );
 
   const inference = await ctx.inference();
-  const random = mulberry32(7);
+  const random = new SeededRandom(7);
   let worst = 0;
   let first: ReturnType<typeof decodeInferResponse> | undefined;
   const started = performance.now();
   for (let i = 0; i < args.requests; i++) {
-    const x = Float32Array.from({ length: args.batch * INPUT_DIM }, () => random() * 4 - 2);
+    const x = Float32Array.from({ length: args.batch * INPUT_DIM }, () => random.next() * 4 - 2);
     const request: oip.ModelInferRequest = {
       model_name: DEMO_MODEL,
       inputs: [{ name: 'input', datatype: 'FP32', shape: [args.batch, INPUT_DIM] }],

@@ -2,4 +2,3 @@ export { RuntimeModule, serviceHealth, type RuntimeOptions } from './runtime.mod
 export { runService, type RunServiceOptions } from './run-service.js';
 export { ServiceHealth } from './service-health.js';
 export { AIMASS_CONFIG, NATS_CONNECTION, SERVICE_NAME, METRICS_REGISTRY } from './tokens.js';
-export { strictMock, UnexpectedCallError } from './strict-mock.js';

@@ -105,11 +105,6 @@ export class ObjectStore {
     return Buffer.concat(chunks);
   }
 
-  async stat(key: string): Promise<{ size: number }> {
-    const stat = await this.guard(`stat ${key}`, () => this.client.statObject(this.bucket, key));
-    return { size: stat.size };
-  }
-
   async remove(key: string): Promise<void> {
     await this.guard(`remove ${key}`, () => this.client.removeObject(this.bucket, key));
   }

@@ -1,9 +1,10 @@
-// @aimass/testing: the real-server harness behind every integration/e2e test and the stack launcher.
+// @aimass/testing: the real-server harness behind every integration/e2e test and the stack launcher
+// (tools/stack).
 export { freePort, portIsFree } from './ports.js';
 export { repoRoot } from './repo-root.js';
 export { makeScratchDir } from './scratch-dir.js';
 export { SupervisedChild, type ChildExit, type SpawnSupervisedOptions } from './child-process.js';
-export { processAlive } from './process-table.js';
+export { processAlive, processStartTime } from './process-table.js';
 export { startNatsServer, type NatsServer, type StartNatsServerOptions } from './nats-server.js';
 export { startS3Server, type S3Server, type StartS3ServerOptions } from './s3-server.js';
 export {
@@ -22,7 +23,6 @@ export {
   type StartServiceOptions,
 } from './service-process.js';
 export { MESH_ENV_KEYS, startMesh, type Mesh, type MeshOptions } from './mesh.js';
-export { stackPaths, type StackPaths } from './stack-state.js';
 // The stack.env reader lives in @aimass/config (the CLI reads the same file); tests import it from here.
 export { readEnvFile } from '@aimass/config';
 export {

@@ -1,5 +1,5 @@
 import type { Signature } from '@aimass/contracts';
-import type { Datatype, TensorData } from '@aimass/ml';
+import type { Datatype, TensorData } from '@aimass/tensors';
 
 /** A tensor on its way into or out of a model instance. */
 export interface NamedTensor {

@@ -1,4 +1,4 @@
-import { exportIdentityModel } from '@aimass/ml';
+import { exportIdentityModel } from '@aimass/onnx';
 import type { Mesh } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
-import { exportIdentityModel, type Datatype } from '@aimass/ml';
+import { exportIdentityModel } from '@aimass/onnx';
+import { type Datatype } from '@aimass/tensors';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@ import {
   isDatatype,
   type Datatype,
   type DecodedTensor,
-} from '@aimass/ml';
+} from '@aimass/tensors';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

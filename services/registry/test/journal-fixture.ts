@@ -1,5 +1,5 @@
 import { EventBus, type NatsConnection } from '@aimass/nats';
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { Registry } from 'prom-client';
 import { vi } from 'vitest';
 import { ModelMetadataRepository } from '../src/repositories/model-metadata.repository.js';

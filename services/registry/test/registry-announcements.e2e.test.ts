@@ -1,5 +1,5 @@
 import { STREAMS, type Envelope, type registryv1 } from '@aimass/contracts';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { openKv, provisionStreams } from '@aimass/nats';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';

@@ -1,4 +1,4 @@
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { makeScratchDir } from '@aimass/testing';
 import fs from 'node:fs';
 import path from 'node:path';

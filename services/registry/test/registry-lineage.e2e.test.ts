@@ -1,5 +1,5 @@
 import type { registryv1 } from '@aimass/contracts';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

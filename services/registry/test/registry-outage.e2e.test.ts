@@ -1,6 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { ObjectStore } from '@aimass/storage';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,5 +1,5 @@
 import type { registryv1 } from '@aimass/contracts';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { download, pieces, push, sha256, unary, withRegistryClient } from './registry-harness.js';

@@ -1,7 +1,7 @@
 import { type oip, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
-import { SeededRandom } from '@aimass/ml';
-import { AutoencoderModel } from '@aimass/ml/families';
+import { SeededRandom } from '@aimass/random';
+import { AutoencoderModel } from '@aimass/tfjs/families';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import * as tf from '@tensorflow/tfjs';
 import { ObjectStore } from '@aimass/storage';

@@ -1,6 +1,6 @@
 import type { oip, Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
-import { decodeRaw, decodeTypedContents, elementCount, isDatatype, TensorCodecError } from '@aimass/ml';
+import { decodeRaw, decodeTypedContents, elementCount, isDatatype, TensorCodecError } from '@aimass/tensors';
 import type { InferenceRequest, NamedTensor } from '../types.js';
 
 type Contents = oip.InferTensorContents__Output;

@@ -1,5 +1,5 @@
 import type { oip } from '@aimass/contracts';
-import { encodeRaw } from '@aimass/ml';
+import { encodeRaw } from '@aimass/tensors';
 import type { NamedTensor } from '../types.js';
 
 /** Builds the OIP v2 response. Outputs always travel as raw_output_contents, as Triton does. */

@@ -1,4 +1,4 @@
-import { datatypeToOrtType, ortTypeToDatatype, type Datatype } from '@aimass/ml';
+import { datatypeToOrtType, ortTypeToDatatype, type Datatype } from '@aimass/tensors';
 import { InternalError, InvalidArgumentError } from '@aimass/errors';
 import type { NamedTensor } from '../types.js';
 import type { PlainTensor, SessionRunner } from './session-runner.js';

@@ -7,7 +7,7 @@ import {
   tfjsShards,
   type TfjsModelJson,
   type TfjsWeightSpec,
-} from '@aimass/ml';
+} from '@aimass/tfjs';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 
@@ -21,7 +21,7 @@ export interface TfjsArtifact {
 }
 
 /**
- * Unpacks a registry tfjs artifact (the layout of @aimass/ml's tfjs-layout). The registry checked
+ * Unpacks a registry tfjs artifact (the layout of @aimass/tfjs's tfjs-layout). The registry checked
  * it at push time; anything unreadable here is refused with FAILED_PRECONDITION, like an ONNX file
  * onnxruntime cannot open.
  */

@@ -1,5 +1,5 @@
 import type { Signature } from '@aimass/contracts';
-import { typedArrayFor, type Datatype, type FixedSizeDatatype } from '@aimass/ml';
+import { typedArrayFor, type Datatype, type FixedSizeDatatype } from '@aimass/tensors';
 import type { NamedTensor } from '../types.js';
 import type { ModelInstance } from './model-instance.js';
 

@@ -1,11 +1,12 @@
 import type { Signature } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError } from '@aimass/errors';
+import { Logger } from '@nestjs/common';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packTar, tfjsTar } from '@aimass/testing/tfjs';
 import { tensorBytes } from '../../test/tfjs-model.js';
 import type { NamedTensor } from '../types.js';
-import { TfjsRepository } from './tfjs.repository.js';
+import { selectServingBackend, TfjsRepository } from './tfjs.repository.js';
 
 // Real tfjs on the backend the repository picks: a model built here, saved as the registry's tar,
 // opened by the repository, must answer bit for bit what model.predict answers in this process.
@@ -22,7 +23,7 @@ const fp32 = (name: string, rows: number, cols: number, seed = 1): NamedTensor =
 describe('TfjsRepository and TfjsRunner', () => {
   let backend: string;
   beforeAll(async () => {
-    backend = await repo.selectBackend();
+    backend = await selectServingBackend(tf, new Logger('TfjsRepository'));
     expect(tf.getBackend()).toBe(backend);
   });
 

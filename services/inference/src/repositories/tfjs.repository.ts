@@ -1,15 +1,22 @@
 import type { Signature } from '@aimass/contracts';
 import { AimassError, FailedPreconditionError } from '@aimass/errors';
+import { pickTfjsBackend, TFJS_BACKEND_ORDER, type TfjsBackendCandidate } from '@aimass/tfjs';
 import { Injectable, Logger } from '@nestjs/common';
 import { ModelInstance } from '../execution/model-instance.js';
 import { readTfjsArtifact } from '../execution/tfjs-artifact.js';
 import { type LoadedTfjsModel, TfjsRunner, type Tfjs } from '../execution/tfjs-runner.js';
 
-/** tfjs backends inference tries, best first: wasm (XNNPACK) is about 3x the pure-JS cpu backend on dense layers. */
-const BACKENDS = [
-  { name: 'wasm', module: '@tensorflow/tfjs-backend-wasm' },
-  { name: 'cpu', module: undefined },
-] as const;
+/** How to start each serving backend (TFJS_BACKEND_ORDER.serving). */
+const BACKENDS: Record<(typeof TFJS_BACKEND_ORDER.serving)[number], TfjsBackendCandidate<void>> = {
+  wasm: {
+    name: 'wasm',
+    tfjsName: 'wasm',
+    prepare: async () => {
+      await import('@tensorflow/tfjs-backend-wasm');
+    },
+  },
+  cpu: { name: 'cpu', tfjsName: 'cpu', prepare: async () => {} },
+};
 
 /**
  * Opens tfjs-format models (a tar of model.json plus weight shards); the only place that touches
@@ -21,12 +28,7 @@ const BACKENDS = [
 @Injectable()
 export class TfjsRepository {
   private readonly logger = new Logger(TfjsRepository.name);
-  private ready: Promise<{ tf: Tfjs; backend: string }> | undefined;
-
-  /** The backend in use, selected on first call. */
-  async selectBackend(): Promise<string> {
-    return (await this.start()).backend;
-  }
+  private ready: Promise<{ tf: Tfjs }> | undefined;
 
   async open(bytes: Uint8Array, label: string, signature: Signature): Promise<ModelInstance> {
     const { tf } = await this.start();
@@ -54,29 +56,29 @@ export class TfjsRepository {
     }
   }
 
-  private start(): Promise<{ tf: Tfjs; backend: string }> {
-    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => ({
-      tf,
-      backend: await selectBackend(tf, this.logger),
-    }));
+  private start(): Promise<{ tf: Tfjs }> {
+    this.ready ??= import('@tensorflow/tfjs').then(async (tf) => {
+      await selectServingBackend(tf, this.logger);
+      return { tf };
+    });
     return this.ready;
   }
 }
 
-async function selectBackend(tf: Tfjs, logger: Logger): Promise<string> {
+/** Activates the first serving backend that starts and returns its name; tfjs keeps it for the process. */
+export async function selectServingBackend(tf: Tfjs, logger: Logger): Promise<string> {
   // tfjs prints a multi-line banner on first use in Node; production mode silences its console output.
   tf.enableProdMode();
-  for (const candidate of BACKENDS) {
-    try {
-      if (candidate.module) await import(candidate.module);
-      if (await tf.setBackend(candidate.name)) {
-        await tf.ready();
-        logger.log(`tfjs models run on the ${candidate.name} backend`);
-        return candidate.name;
-      }
-    } catch (err) {
-      logger.warn(`tfjs backend ${candidate.name} unavailable: ${(err as Error).message.split('\n')[0]}`);
-    }
+  const { picked } = await pickTfjsBackend(
+    tf,
+    TFJS_BACKEND_ORDER.serving.map((name) => BACKENDS[name]),
+    { onUnavailable: (name, reason) => logger.warn(`tfjs backend ${name} unavailable: ${reason}`) },
+  );
+  if (!picked) {
+    throw new FailedPreconditionError(
+      'no tfjs backend could be initialised, so tfjs models cannot be served',
+    );
   }
-  throw new FailedPreconditionError('no tfjs backend could be initialised, so tfjs models cannot be served');
+  logger.log(`tfjs models run on the ${picked.name} backend`);
+  return picked.name;
 }

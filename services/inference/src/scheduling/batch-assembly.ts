@@ -1,5 +1,5 @@
 import { InternalError } from '@aimass/errors';
-import type { TensorData, TypedArray } from '@aimass/ml';
+import type { TensorData, TypedArray } from '@aimass/tensors';
 import type { InferenceRequest, NamedTensor } from '../types.js';
 
 /** Rows a request contributes to a batch: the first dimension of its inputs. */

@@ -1,5 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelInstance } from '../execution/model-instance.js';

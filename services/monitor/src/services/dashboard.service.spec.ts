@@ -1,4 +1,4 @@
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { DashboardService } from './dashboard.service.js';
 import { ModelStatsService, type ModelVersionStats } from './model-stats.service.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@aimass/errors';
 import { LATENCY_BUCKETS_MS, type PredictionWindow } from '@aimass/contracts';
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ModelStatsService } from './model-stats.service.js';

@@ -1,6 +1,6 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
-import { OnnxSignatureError, OnnxSignatureScanner } from '@aimass/ml';
+import { OnnxSignatureError, OnnxSignatureScanner } from '@aimass/onnx';
 import type { ArtifactFormat } from './records.js';
 import { TfjsSignatureReader } from './tfjs-signature.js';
 

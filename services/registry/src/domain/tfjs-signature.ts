@@ -8,7 +8,7 @@ import {
   tfjsShards,
   type TfjsModelJson,
   type TfjsTensorInfo,
-} from '@aimass/ml';
+} from '@aimass/tfjs';
 import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { SignatureReader } from './artifact-signature.js';

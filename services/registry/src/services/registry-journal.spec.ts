@@ -1,6 +1,6 @@
 import { UnavailableError } from '@aimass/errors';
 import { EventBus, type NatsConnection, type PreparedEvent } from '@aimass/nats';
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelRecord, Revisioned } from '../domain/records.js';

@@ -5,8 +5,8 @@ import {
   NotFoundError,
   ResourceExhaustedError,
 } from '@aimass/errors';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
-import { strictMock } from '@aimass/runtime';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
+import { strictMock } from '@aimass/testing/strict-mock';
 import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';

@@ -2,7 +2,7 @@
 // the trainer's own loop on the best backend this host has, against a bare tfjs `model.fit` of the
 // same autoencoder on the same backend, and PyTorch on the same machine when python3 can import it.
 import { loadConfig } from '@aimass/config';
-import { SeededRandom } from '@aimass/ml';
+import { SeededRandom } from '@aimass/random';
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { prepare } from '../datasets/preprocessing.js';

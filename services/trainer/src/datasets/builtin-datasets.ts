@@ -1,4 +1,4 @@
-import { SeededRandom } from '@aimass/ml';
+import { SeededRandom } from '@aimass/random';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Dataset, DatasetError } from './dataset.js';

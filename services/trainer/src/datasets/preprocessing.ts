@@ -1,4 +1,5 @@
-import { type FeatureScaling, SeededRandom } from '@aimass/ml';
+import { type FeatureScaling } from '@aimass/onnx';
+import { SeededRandom } from '@aimass/random';
 import type { Dataset } from './dataset.js';
 
 export interface PreparedData {

@@ -1,5 +1,6 @@
 import type { AimassConfig, TrainerBackendSetting } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
+import { pickTfjsBackend, TFJS_BACKEND_ORDER, type TfjsBackendCandidate } from '@aimass/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
@@ -7,8 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describeAdapter, type GpuAdapterInfo, openWebGpu } from './webgpu-device.js';
 
-/** The backends in the order `auto` tries them; the two tensorflow ones are optional native packages. */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** The backends in the order `auto` tries them. */
+const BACKEND_ORDER = TFJS_BACKEND_ORDER.training;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /** What a node trains on, as jobs, heartbeats and lineage report it. */
@@ -34,9 +35,8 @@ const GPU_BATCH = 1024;
 const WASM_RESIDENT_BYTES = 1024 ** 3;
 
 /**
- * Picks the compute backend once per process. `auto` tries tfjs-node-gpu, WebGPU through Dawn (on
- * a hardware adapter only), tfjs-node, wasm, then the plain JS cpu backend; a named backend is
- * used or the node refuses to start. A gpu-pool node refuses to start without a GPU backend unless
+ * Picks the compute backend once per process. `auto` tries TFJS_BACKEND_ORDER.training (WebGPU on
+ * a hardware adapter only); a named backend is used or the node refuses to start. A gpu-pool node refuses to start without a GPU backend unless
  * AIMASS_TRAINER_ALLOW_CPU_FALLBACK is set, because jobs sent to the gpu pool expect one.
  */
 @Injectable()
@@ -53,78 +53,95 @@ export class ComputeBackendRepository {
 
   private async trySelect(): Promise<ComputeBackend> {
     const { backend: wanted, pool, allowCpuFallback } = this.config.trainer;
-    const candidates: readonly BackendName[] = wanted === 'auto' ? BACKEND_ORDER : [wanted];
-    const refusals: string[] = [];
-    for (const name of candidates) {
-      try {
-        const backend = await this.initialise(name, wanted);
-        if (pool === 'gpu' && !backend.gpu) {
+    const names: readonly BackendName[] = wanted === 'auto' ? BACKEND_ORDER : [wanted];
+    const { picked, passedOver } = await pickTfjsBackend(
+      tf,
+      names.map((name) => candidate(name, wanted)),
+      {
+        onUnavailable: (name, reason) => this.logger.log(`backend ${name} unavailable: ${reason}`),
+        accept: (name, backend, refusals) => {
+          if (pool !== 'gpu' || backend.gpu) return;
           const why = `this gpu-pool node found no GPU backend (${[...refusals, `${name} runs on the CPU`].join('; ')})`;
           if (!allowCpuFallback)
             throw new ComputeBackendUnavailableError(
               `${why}. Start it on a host with a GPU (a Vulkan driver for WebGPU), set AIMASS_TRAINER_POOL=cpu, or set AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true to train gpu jobs on the CPU`,
             );
           this.logger.warn(`${why}; training on ${name} because AIMASS_TRAINER_ALLOW_CPU_FALLBACK=true`);
-        }
-        this.logger.log(
-          `training on the ${name} backend${backend.adapter ? ` (${describeAdapter(backend.adapter)})` : ''}${refusals.length ? `; passed over: ${refusals.join('; ')}` : ''}`,
-        );
-        return backend;
-      } catch (err) {
-        if (err instanceof ComputeBackendUnavailableError) throw err;
-        const reason = (err as Error).message.split('\n')[0] as string;
-        refusals.push(`${name}: ${reason}`);
-        this.logger.log(`backend ${name} unavailable: ${reason}`);
-      }
-    }
-    throw new ComputeBackendUnavailableError(
-      `no compute backend could be initialised: ${refusals.join('; ')}`,
+        },
+      },
     );
-  }
-
-  private async initialise(name: BackendName, wanted: TrainerBackendSetting): Promise<ComputeBackend> {
-    switch (name) {
-      case 'tensorflow-gpu':
-      case 'tensorflow': {
-        const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-        // A failed import leaves half-registered kernels behind, so only import a package whose libtensorflow is there.
-        if (!hasTensorflowBinding(pkg))
-          throw new Error('its native binding (libtensorflow) is not installed');
-        await import(pkg);
-        await activate('tensorflow');
-        return {
-          name,
-          gpu: name === 'tensorflow-gpu',
-          defaultBatchSize: name === 'tensorflow-gpu' ? GPU_BATCH : CPU_BATCH,
-          maxResidentBytes: Number.MAX_SAFE_INTEGER,
-        };
-      }
-      case 'webgpu': {
-        const device = await openWebGpu({ acceptSoftware: wanted === 'webgpu' });
-        await activate('webgpu');
-        const gpu = !device.adapter.software;
-        return {
-          name,
-          gpu,
-          adapter: device.adapter,
-          defaultBatchSize: gpu ? GPU_BATCH : CPU_BATCH,
-          maxResidentBytes: device.maxBufferBytes,
-        };
-      }
-      case 'wasm':
-        await import('@tensorflow/tfjs-backend-wasm');
-        await activate('wasm');
-        return { name, gpu: false, defaultBatchSize: CPU_BATCH, maxResidentBytes: WASM_RESIDENT_BYTES };
-      case 'cpu':
-        await activate('cpu');
-        return { name, gpu: false, defaultBatchSize: CPU_BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER };
+    if (!picked) {
+      throw new ComputeBackendUnavailableError(
+        `no compute backend could be initialised: ${passedOver.join('; ')}`,
+      );
     }
+    const backend = picked.facts;
+    this.logger.log(
+      `training on the ${backend.name} backend${backend.adapter ? ` (${describeAdapter(backend.adapter)})` : ''}${passedOver.length ? `; passed over: ${passedOver.join('; ')}` : ''}`,
+    );
+    return backend;
   }
 }
 
-async function activate(tfName: string): Promise<void> {
-  if (!(await tf.setBackend(tfName))) throw new Error(`tfjs could not start its ${tfName} backend`);
-  await tf.ready();
+/** How to start each backend and what it offers once started. */
+function candidate(name: BackendName, wanted: TrainerBackendSetting): TfjsBackendCandidate<ComputeBackend> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow':
+      return {
+        name,
+        tfjsName: 'tensorflow',
+        async prepare() {
+          const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+          // A failed import leaves half-registered kernels behind, so only import a package whose libtensorflow is there.
+          if (!hasTensorflowBinding(pkg))
+            throw new Error('its native binding (libtensorflow) is not installed');
+          await import(pkg);
+          return {
+            name,
+            gpu: name === 'tensorflow-gpu',
+            defaultBatchSize: name === 'tensorflow-gpu' ? GPU_BATCH : CPU_BATCH,
+            maxResidentBytes: Number.MAX_SAFE_INTEGER,
+          };
+        },
+      };
+    case 'webgpu':
+      return {
+        name,
+        tfjsName: 'webgpu',
+        async prepare() {
+          const device = await openWebGpu({ acceptSoftware: wanted === 'webgpu' });
+          const gpu = !device.adapter.software;
+          return {
+            name,
+            gpu,
+            adapter: device.adapter,
+            defaultBatchSize: gpu ? GPU_BATCH : CPU_BATCH,
+            maxResidentBytes: device.maxBufferBytes,
+          };
+        },
+      };
+    case 'wasm':
+      return {
+        name,
+        tfjsName: 'wasm',
+        async prepare() {
+          await import('@tensorflow/tfjs-backend-wasm');
+          return { name, gpu: false, defaultBatchSize: CPU_BATCH, maxResidentBytes: WASM_RESIDENT_BYTES };
+        },
+      };
+    case 'cpu':
+      return {
+        name,
+        tfjsName: 'cpu',
+        prepare: async () => ({
+          name,
+          gpu: false,
+          defaultBatchSize: CPU_BATCH,
+          maxResidentBytes: Number.MAX_SAFE_INTEGER,
+        }),
+      };
+  }
 }
 
 function hasTensorflowBinding(pkg: string): boolean {

@@ -1,12 +1,7 @@
 import { loadConfig } from '@aimass/config';
-import {
-  AUTOENCODER_TENSORS,
-  exportAutoencoder,
-  exportGenerator,
-  GENERATOR_TENSORS,
-  SeededRandom,
-} from '@aimass/ml';
-import { AutoencoderModel, GanModel } from '@aimass/ml/families';
+import { AUTOENCODER_TENSORS, exportAutoencoder, exportGenerator, GENERATOR_TENSORS } from '@aimass/onnx';
+import { SeededRandom } from '@aimass/random';
+import { AutoencoderModel, GanModel } from '@aimass/tfjs/families';
 import * as tf from '@tensorflow/tfjs';
 import { largestGap, runOnnx } from '@aimass/testing/onnx';
 import { Tensor } from 'onnxruntime-node';
@@ -140,7 +135,7 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
   });
 
   it("Adam's three fused kernels update as tfjs's Adam does, given the same gradients", async () => {
-    const { FusedAdamOptimizer } = await import('@aimass/ml/families');
+    const { FusedAdamOptimizer } = await import('@aimass/tfjs/families');
     const shapes = [[5, 3], [7]];
     const initial = shapes.map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', i + 1));
     const fusedVars = initial.map((t, i) => tf.variable(t.clone(), true, `fused_${i}`));

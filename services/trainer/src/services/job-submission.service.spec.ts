@@ -4,7 +4,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
 } from '@aimass/errors';
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';

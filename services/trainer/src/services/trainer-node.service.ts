@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { ComputeBackend } from '../repositories/compute-backend.repository.js';
 import { describeAdapter } from '../repositories/webgpu-device.js';
 
-/** The families this build trains: tfjs for the neural ones, EM (libs/ml) for the mixture. */
+/** The families this build trains: tfjs for the neural ones, EM (libs/gmm) for the mixture. */
 export const TRAINABLE_FAMILIES = ['ae', 'vae', 'gan', 'gmm'];
 
 /** What this trainer node is, and how busy. The backend is known once the runner has chosen it. */

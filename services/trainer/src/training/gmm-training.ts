@@ -1,4 +1,4 @@
-import { aic, bic, exportGmm, fitGmm, GmmError, meanLogLikelihood, scoreSamples } from '@aimass/ml';
+import { aic, bic, exportGmm, fitGmm, GmmError, meanLogLikelihood, scoreSamples } from '@aimass/gmm';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';
 import type { EpochSummary } from './checkpoint.js';
@@ -18,7 +18,7 @@ export class GmmFitError extends Error {
 }
 
 /**
- * Fits a Gaussian mixture by EM (libs/ml fitGmm: k-means++ starts, n_init restarts, full or diagonal
+ * Fits a Gaussian mixture by EM (libs/gmm fitGmm: k-means++ starts, n_init restarts, full or diagonal
  * covariances). `epochs` bounds the EM iterations. The data arrive unscaled (a mixture's ONNX graph
  * takes raw features), and the fit is one synchronous call: progress is reported per iteration once
  * it returns, and a cancel takes effect before or after it, not inside.

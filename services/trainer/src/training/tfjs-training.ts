@@ -1,5 +1,6 @@
-import { exportAutoencoder, exportGenerator, SeededRandom } from '@aimass/ml';
-import { AutoencoderModel, GanModel, type TrainableModel } from '@aimass/ml/families';
+import { exportAutoencoder, exportGenerator } from '@aimass/onnx';
+import { SeededRandom } from '@aimass/random';
+import { AutoencoderModel, GanModel, type TrainableModel } from '@aimass/tfjs/families';
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { JobSpec } from '../dtos/job-spec.dto.js';

@@ -1,0 +1,24 @@
+export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
+export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, encodeOnnxModel } from './onnx-model.js';
+export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
+export { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
+export { type IdentityModelOptions, exportIdentityModel } from './identity-model.js';
+export { type FeatureScaling, OnnxGraphBuilder } from './export/graph-builder.js';
+export {
+  AUTOENCODER_TENSORS,
+  type AutoencoderExport,
+  type AutoencoderGraphs,
+  exportAutoencoder,
+} from './export/autoencoder-onnx.js';
+export { GENERATOR_TENSORS, type GeneratorExport, exportGenerator } from './export/generator-onnx.js';
+export {
+  DEFAULT_LEAKY_RELU_ALPHA,
+  DENSE_ACTIVATIONS,
+  type DenseActivation,
+  type DenseLayer,
+  type DenseNetworkSpec,
+  findDenseSpecProblem,
+} from './dense/dense-spec.js';
+export { exportDenseNetwork } from './dense/dense-network.js';
+export { DenseForwardError, denseForward } from './dense/dense-forward.js';
+export { type RandomDenseNetworkOptions, randomDenseNetwork } from './dense/random-dense-network.js';

@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AutoencoderExport, FeatureScaling } from '@aimass/onnx';
+import {
+  applyDense,
+  applyStack,
+  createDense,
+  createStack,
+  type DenseParams,
+  stackVariables,
+  toDenseLayers,
+} from './dense-layers.js';
+import type { SeededRandom } from '@aimass/random';
+import { binaryCrossEntropy, gaussianKl, squaredError } from './losses.js';
+import {
+  type ArchitectureOptions,
+  type Evaluation,
+  makeOptimizer,
+  nextScope,
+  type OptimizerOptions,
+  readScalars,
+  setOptimizerLearningRate,
+  type TrainableModel,
+  unscoped,
+} from './trainable.js';
+
+/**
+ * AE and VAE over dense layers. AE: x → encoder → latent → decoder. VAE: the encoder's last hidden
+ * layer feeds two heads (mean, log-variance); training samples z = mean + exp(logVar / 2) · ε
+ * (the reparameterisation) and minimises reconstruction + KL(q(z|x) ‖ N(0, I)), the negative ELBO.
+ */
+export class AutoencoderModel implements TrainableModel {
+  readonly scope: string;
+  private readonly encoder: DenseParams[];
+  private readonly mean: DenseParams | undefined;
+  private readonly logVar: DenseParams | undefined;
+  private readonly decoder: DenseParams[];
+  private readonly optimizer: tf.Optimizer;
+
+  constructor(
+    readonly family: 'ae' | 'vae',
+    private readonly arch: ArchitectureOptions,
+    optimizer: OptimizerOptions,
+    rng: SeededRandom,
+  ) {
+    this.scope = nextScope(family);
+    const s = this.scope;
+    const down = [arch.inputDim, ...arch.hidden];
+    if (family === 'ae') {
+      this.encoder = createStack(`${s}/encoder`, [...down, arch.latentDim], arch.activation, 'linear', rng);
+    } else {
+      this.encoder = createStack(`${s}/encoder`, down, arch.activation, arch.activation, rng);
+      const width = down[down.length - 1] as number;
+      this.mean = createDense(`${s}/z_mean`, width, arch.latentDim, 'linear', rng);
+      this.logVar = createDense(`${s}/z_log_var`, width, arch.latentDim, 'linear', rng);
+    }
+    this.decoder = createStack(
+      `${s}/decoder`,
+      [arch.latentDim, ...[...arch.hidden].reverse(), arch.inputDim],
+      arch.activation,
+      arch.outputActivation,
+      rng,
+    );
+    this.optimizer = makeOptimizer(optimizer);
+  }
+
+  namedVariables(): Array<{ name: string; variable: tf.Variable }> {
+    const heads = this.mean && this.logVar ? [this.mean, this.logVar] : [];
+    return [...stackVariables(this.encoder), ...stackVariables(heads), ...stackVariables(this.decoder)].map(
+      (variable) => ({
+        name: unscoped(this.scope, variable.name),
+        variable,
+      }),
+    );
+  }
+
+  optimizers(): Record<string, tf.Optimizer> {
+    return { model: this.optimizer };
+  }
+
+  setLearningRate(learningRate: number): void {
+    setOptimizerLearningRate(this.optimizer, learningRate);
+  }
+
+  trainBatch(x: tf.Tensor2D, rng: SeededRandom): Record<string, tf.Scalar> {
+    const seed = rng.seed();
+    const parts: Record<string, tf.Scalar> = {};
+    const loss = this.optimizer.minimize(
+      () => {
+        const terms = this.lossTerms(x, seed);
+        for (const [k, v] of Object.entries(terms)) if (k !== 'loss') parts[k] = tf.keep(v);
+        return terms.loss as tf.Scalar;
+      },
+      true,
+      this.namedVariables().map((v) => v.variable),
+    ) as tf.Scalar;
+    return { loss, ...parts };
+  }
+
+  /** Deterministic reconstruction (a VAE decodes its mean), in scaled feature space. */
+  reconstruct(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => applyStack(this.encodeMean(x), this.decoder));
+  }
+
+  encodeMean(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = applyStack(x, this.encoder);
+      return this.mean ? applyDense(h, this.mean) : h;
+    });
+  }
+
+  async evaluate(x: tf.Tensor2D, rng: SeededRandom): Promise<Evaluation> {
+    const seed = rng.seed();
+    const { rowScores, ...scalars } = tf.tidy(() => {
+      const recon = this.reconstruct(x);
+      const terms: Record<string, tf.Tensor> = {
+        rowScores: tf.mean(tf.square(tf.sub(x, recon)), 1),
+        mse: squaredError(x, recon, 'mean'),
+        bce: binaryCrossEntropy(x, recon, 'mean'),
+      };
+      // An AE's loss is one of the two just computed; only a VAE needs another (sampled) pass.
+      return this.family === 'ae' ? terms : { ...terms, ...this.lossTerms(x, seed) };
+    });
+    const scores = (await (rowScores as tf.Tensor).data()) as Float32Array;
+    rowScores?.dispose();
+    const values = await readScalars(scalars as Record<string, tf.Scalar>);
+    if (this.family === 'ae')
+      values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
+    else values.elbo = -(values.loss as number);
+    return { values, rowScores: scores };
+  }
+
+  async toExport(scaling?: FeatureScaling): Promise<AutoencoderExport> {
+    const [encoder, heads, decoder] = await Promise.all([
+      toDenseLayers(this.encoder),
+      toDenseLayers(this.mean && this.logVar ? [this.mean, this.logVar] : []),
+      toDenseLayers(this.decoder),
+    ]);
+    return {
+      kind: this.family,
+      inputDim: this.arch.inputDim,
+      latentDim: this.arch.latentDim,
+      encoder,
+      ...(heads.length === 2 ? { mean: heads[0], logVar: heads[1] } : {}),
+      decoder,
+      ...(scaling ? { scaling } : {}),
+    };
+  }
+
+  dispose(): void {
+    for (const { variable } of this.namedVariables()) variable.dispose();
+    this.optimizer.dispose();
+  }
+
+  private lossTerms(x: tf.Tensor2D, seed: number): Record<string, tf.Scalar> {
+    const h = applyStack(x, this.encoder);
+    const bce = this.arch.reconstructionLoss === 'bce';
+    if (!this.mean || !this.logVar) {
+      const recon = applyStack(h, this.decoder);
+      return { loss: bce ? binaryCrossEntropy(x, recon, 'mean') : squaredError(x, recon, 'mean') };
+    }
+    const mean = applyDense(h, this.mean);
+    const logVar = applyDense(h, this.logVar);
+    const eps = tf.randomNormal(mean.shape, 0, 1, 'float32', seed);
+    const z = tf.add(mean, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps)) as tf.Tensor2D;
+    const recon = applyStack(z, this.decoder);
+    // Per-sample sums, averaged over the batch: the usual scale of the ELBO.
+    const reconstruction = bce
+      ? binaryCrossEntropy(x, recon, 'per-sample')
+      : squaredError(x, recon, 'per-sample');
+    const kl = gaussianKl(mean, logVar);
+    return { loss: tf.add(reconstruction, kl) as tf.Scalar, reconstruction, kl };
+  }
+}
