@@ -1,6 +1,6 @@
 import { RPC } from '@aimass/contracts';
 import { InvalidArgumentError, NotFoundError } from '@aimass/errors';
-import { exportDenseNetwork, randomDenseNetwork } from '@aimass/ml';
+import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { connectNats, NatsRpcClient, type NatsConnection } from '@aimass/nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pieces, push, sha256, startRegistry, unary, type RegistryUnderTest } from './registry-harness.js';
