@@ -11,6 +11,7 @@ import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
+import type { TrainingPlacement } from '../repositories/tfjs-training-session.js';
 import {
   type JobDisposition,
   type PulledJob,
@@ -19,12 +20,7 @@ import {
 import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
-import {
-  TrainingDivergedError,
-  trainTfjs,
-  type TrainingOutcome,
-  type TrainingPlacement,
-} from '../training/tfjs-training.js';
+import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
 import { validateSpec } from './job-submission.service.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
@@ -186,7 +182,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         : `job ${jobId}: started ${spec.family}, ${spec.epochs} epochs on ${this.node.computeBackend}`,
     );
 
-    const outcome = await trainTfjs(
+    const outcome = await trainNetwork(
       jobId,
       spec,
       data,
@@ -213,7 +209,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         },
         saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
       },
-      this.placement(),
+      this.backends.training(this.placement()),
     );
     if (outcome.stopped && this.cancelRequested.get(jobId) !== true)
       throw new Error('this node is shutting down; the job goes back to the queue');
