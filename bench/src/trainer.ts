@@ -55,7 +55,7 @@ const bench: Benchmark = {
     const { tfjsTraining } = await load<ComputeModule>('repositories/tfjs-training-session.js');
     // The rows stay on the device, as on a trainer node whose backend holds them.
     const compute = tfjsTraining({ defaultBatchSize: BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER });
-    const { validateSpec } = await load<SpecModule>('services/job-submission.service.js');
+    const { validateSpec } = await load<SpecModule>('dtos/job-spec.dto.js');
     const { loadBuiltin } = await load<Pick<DataModules, 'loadBuiltin'>>('datasets/builtin-datasets.js');
     const { prepare } = await load<Pick<DataModules, 'prepare'>>('datasets/preprocessing.js');
 

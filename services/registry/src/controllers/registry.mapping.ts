@@ -6,6 +6,7 @@ import {
   type ModelRecord,
   type VersionView,
 } from '../domain/records.js';
+import type { DownloadPart } from '../services/artifact-download.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {
@@ -39,6 +40,16 @@ export function toVersionMessage(v: VersionView): registryv1.ModelVersion {
     has_reference_statistics: Boolean(v.reference_statistics_key),
     updated_at: v.updated_at ?? v.created_at,
   };
+}
+
+/** One message per part, each holding the part's buffer as it is (the service reuses them). */
+export async function* toDownloadMessages(
+  parts: AsyncIterable<DownloadPart>,
+): AsyncGenerator<registryv1.DownloadVersionChunk> {
+  for await (const part of parts)
+    yield 'version' in part
+      ? { version: toVersionMessage(part.version), chunk: Buffer.alloc(0) }
+      : { chunk: part.chunk };
 }
 
 export function toAliasChangeMessage(c: AliasChangeRecord): registryv1.AliasChange {

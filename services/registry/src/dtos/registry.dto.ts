@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ORDER_KEYS } from '../domain/model-search.js';
 
 /** The configurable part of the naming rules (AIMASS_REGISTRY_MAX_NAME_LENGTH, AIMASS_REGISTRY_NAME_PATTERN). */
 export interface NameRules {
@@ -189,9 +190,6 @@ export function updateModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {
   });
 }
 export type UpdateModelInput = z.output<ReturnType<typeof updateModelSchema>>;
-
-export const ORDER_KEYS = ['name', 'created_at', 'updated_at'] as const;
-export type OrderKey = (typeof ORDER_KEYS)[number];
 
 export const ListModelsQuerySchema = z.object({
   name_prefix: z.string().max(200).default(''),

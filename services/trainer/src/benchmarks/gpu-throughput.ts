@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { prepare } from '../datasets/preprocessing.js';
 import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
 import { describeAdapter } from '../repositories/webgpu-device.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import { TORCH_AUTOENCODER } from './torch-autoencoder.js';
 import { trainNetwork } from '../training/network-training.js';
 

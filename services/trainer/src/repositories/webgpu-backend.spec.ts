@@ -13,7 +13,7 @@ import { Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import { trainNetwork } from '../training/network-training.js';
 import { type ComputeBackend, ComputeBackendRepository } from './compute-backend.repository.js';
 

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DatasetError } from '../datasets/dataset.js';
 import { type PreparedData, prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
-import type { JobSpec } from '../dtos/job-spec.dto.js';
+import { type JobSpec, validateSpec } from '../dtos/job-spec.dto.js';
 import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
 import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
@@ -21,7 +21,6 @@ import { isFinished, type JobRecord, newJobRecord } from '../training/job-record
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
 import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
-import { validateSpec } from './job-submission.service.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
 const HEARTBEAT_MS = 5_000;

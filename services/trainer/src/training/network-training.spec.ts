@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
 import { tfjsTraining } from '../repositories/tfjs-training-session.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import type { Checkpoint } from './checkpoint.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { type EpochReport, trainNetwork } from './network-training.js';

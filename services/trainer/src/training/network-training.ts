@@ -1,10 +1,10 @@
 import { SeededRandom } from '@aimass/ml';
 import type { PreparedData } from '../datasets/preprocessing.js';
-import type { JobSpec } from '../dtos/job-spec.dto.js';
 import type { Checkpoint, EpochSummary } from './checkpoint.js';
 import { chooseBatch, learningRateAt } from './learning-rate.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
 import type { TrainingCompute } from './training-compute.js';
+import type { NetworkSpec } from './training-spec.js';
 
 export interface EpochReport extends EpochSummary {
   readonly epochs: number;
@@ -35,7 +35,7 @@ export interface TrainingOutcome {
 /** Trains an AE, VAE or GAN job on `compute`, epoch by epoch, between the caller's hooks. */
 export async function trainNetwork(
   jobId: string,
-  spec: JobSpec,
+  spec: NetworkSpec,
   data: PreparedData,
   resume: Checkpoint | undefined,
   hooks: TrainingHooks,
