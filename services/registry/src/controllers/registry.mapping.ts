@@ -5,7 +5,7 @@ import {
   type AliasChangeRecord,
   type ModelRecord,
   type VersionView,
-} from '../domain/records.js';
+} from '../records/records.js';
 import type { DownloadPart } from '../services/artifact-download.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {

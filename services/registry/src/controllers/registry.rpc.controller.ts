@@ -1,7 +1,7 @@
 import { subjects } from '@aimass/contracts';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { VersionView } from '../domain/records.js';
+import type { VersionView } from '../records/records.js';
 import type { ReferenceStatistics } from '../dtos/registry.dto.js';
 import { RegistryService } from '../services/registry.service.js';
 

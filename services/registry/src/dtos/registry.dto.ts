@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDER_KEYS } from '../domain/model-search.js';
+import { ORDER_KEYS } from '../search/model-search.js';
 
 /** The configurable part of the naming rules (AIMASS_REGISTRY_MAX_NAME_LENGTH, AIMASS_REGISTRY_NAME_PATTERN). */
 export interface NameRules {

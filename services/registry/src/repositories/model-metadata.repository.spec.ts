@@ -1,7 +1,7 @@
 import { connectNats, openKv, type NatsConnection } from '@aimass/nats';
 import { startNatsServer, type NatsServer } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AliasChangeRecord } from '../domain/records.js';
+import type { AliasChangeRecord } from '../records/records.js';
 import { ModelMetadataRepository } from './model-metadata.repository.js';
 
 // The alias history against a real nats-server KV bucket.

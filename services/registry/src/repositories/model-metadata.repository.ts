@@ -13,7 +13,7 @@ import {
   type RecordRef,
   type Revisioned,
   type VersionRecord,
-} from '../domain/records.js';
+} from '../records/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;

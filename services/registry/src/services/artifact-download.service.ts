@@ -1,7 +1,7 @@
 import { STREAM_CHUNK_BYTES } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
-import type { VersionView } from '../domain/records.js';
+import type { VersionView } from '../records/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 

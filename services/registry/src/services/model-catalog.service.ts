@@ -3,8 +3,8 @@ import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundE
 import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import { searchModels, type ModelPage } from '../domain/model-search.js';
-import { withoutOutbox, type ModelRecord, type Revisioned } from '../domain/records.js';
+import { searchModels, type ModelPage } from '../search/model-search.js';
+import { withoutOutbox, type ModelRecord, type Revisioned } from '../records/records.js';
 import {
   createModelSchema,
   ListModelsQuerySchema,

@@ -3,7 +3,7 @@ import { EventBus, type NatsConnection, type PreparedEvent } from '@aimass/nats'
 import { strictMock } from '@aimass/runtime';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ModelRecord, Revisioned } from '../domain/records.js';
+import type { ModelRecord, Revisioned } from '../records/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
 import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';

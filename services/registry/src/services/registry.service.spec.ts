@@ -11,7 +11,7 @@ import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { journalOver } from '../../test/journal-fixture.js';
-import type { ModelRecord, VersionRecord } from '../domain/records.js';
+import type { ModelRecord, VersionRecord } from '../records/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { AliasService } from './alias.service.js';

@@ -17,7 +17,7 @@ import {
   type PulledJob,
   WorkQueueRepository,
 } from '../repositories/work-queue.repository.js';
-import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
 import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';

@@ -11,8 +11,8 @@ import {
 } from '../dtos/training-request.dto.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
-import { jobIdFor } from '../trainer/job-id.js';
-import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { jobIdFor } from '../jobs/job-id.js';
+import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
 
 const NO_BACKEND = 'none';
 

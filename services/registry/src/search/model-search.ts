@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@aimass/errors';
 import { createHash } from 'node:crypto';
-import type { ModelRecord } from './records.js';
+import type { ModelRecord } from '../records/records.js';
 
 /** The fields models can be ordered by; `order_by` names one, with a leading '-' for descending. */
 export const ORDER_KEYS = ['name', 'created_at', 'updated_at'] as const;
