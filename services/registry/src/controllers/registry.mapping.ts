@@ -1,11 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import type { Metadata } from '@grpc/grpc-js';
-import {
-  EMPTY_LINEAGE,
-  type AliasChangeRecord,
-  type ModelRecord,
-  type VersionView,
-} from '../records/records.js';
+import { type AliasChangeRecord, type ModelRecord, type VersionView } from '../records/records.js';
 import type { DownloadPart } from '../services/artifact-download.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
@@ -17,9 +12,9 @@ export function toModelMessage(m: ModelRecord): registryv1.Model {
     aliases: m.aliases,
     created_at: m.created_at,
     updated_at: m.updated_at,
-    owner: m.owner ?? '',
-    framework: m.framework ?? '',
-    model_card: m.model_card ?? '',
+    owner: m.owner,
+    framework: m.framework,
+    model_card: m.model_card,
   };
 }
 
@@ -36,7 +31,7 @@ export function toVersionMessage(v: VersionView): registryv1.ModelVersion {
     created_at: v.created_at,
     artifact_key: v.artifact_key,
     tags: v.tags,
-    lineage: v.lineage ?? EMPTY_LINEAGE,
+    lineage: v.lineage,
     has_reference_statistics: Boolean(v.reference_statistics_key),
     updated_at: v.updated_at ?? v.created_at,
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EMPTY_LINEAGE } from '../records/records.js';
 import { ORDER_KEYS } from '../search/model-search.js';
 
 /** The configurable part of the naming rules (AIMASS_REGISTRY_MAX_NAME_LENGTH, AIMASS_REGISTRY_NAME_PATTERN). */
@@ -91,14 +92,7 @@ export const LineageSchema = z
     metrics: z.record(z.string(), finite).default({}),
     parent_version: count.default(0),
   })
-  .default({
-    source_job_id: '',
-    study_id: '',
-    dataset_digest: '',
-    hyperparameters: {},
-    metrics: {},
-    parent_version: 0,
-  });
+  .default(EMPTY_LINEAGE);
 
 const FeatureStatisticsSchema = z.object({
   name: z.string().min(1, 'every feature needs a name').max(256),

@@ -54,8 +54,8 @@ export function searchModels(all: readonly ModelRecord[], query: ModelQuery, pag
 
 function matches(m: ModelRecord, q: ModelQuery): boolean {
   if (!m.name.startsWith(q.name_prefix)) return false;
-  if (q.framework && (m.framework ?? '') !== q.framework) return false;
-  if (q.owner && (m.owner ?? '') !== q.owner) return false;
+  if (q.framework && m.framework !== q.framework) return false;
+  if (q.owner && m.owner !== q.owner) return false;
   return Object.entries(q.tags).every(([k, v]) => m.tags[k] === v);
 }
 

@@ -22,6 +22,9 @@ function model(outbox: PreparedEvent[] = []): ModelRecord {
     updated_at: 't0',
     latest_version: 0,
     aliases: {},
+    owner: '',
+    framework: '',
+    model_card: '',
     ...(outbox.length ? { outbox } : {}),
   };
 }
