@@ -1,5 +1,5 @@
 // `npm run bench -- trainer [--rows N] [--epochs E] [--rounds R]`: the aimass training engine
-// (services/trainer trainTfjs: per-batch cancel checks and event-loop yields, loss bookkeeping,
+// (services/trainer trainNetwork on the tfjs session of its compute repository: per-batch cancel checks and event-loop yields, loss bookkeeping,
 // per-epoch validation and a checkpoint snapshot) against a bare tfjs `model.fit` of the same
 // autoencoder (784-256-32-256-784, Adam, MSE) on the same MNIST rows, batch size and backend, in
 // the same process. Rounds alternate so drift on a shared machine hits both sides alike.
@@ -8,13 +8,17 @@ import '@tensorflow/tfjs-backend-wasm';
 import { type Benchmark, median, positiveInt, printTable } from './benchmark.js';
 
 interface EngineModule {
-  trainTfjs(
+  trainNetwork(
     jobId: string,
     spec: unknown,
     data: unknown,
     resume: undefined,
     hooks: unknown,
+    compute: unknown,
   ): Promise<{ epochsRun: number }>;
+}
+interface ComputeModule {
+  tfjsTraining(placement: { defaultBatchSize: number; maxResidentBytes: number }): unknown;
 }
 interface SpecModule {
   validateSpec(spec: unknown): unknown;
@@ -47,8 +51,11 @@ const bench: Benchmark = {
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
     await tf.ready();
 
-    const { trainTfjs } = await load<EngineModule>('training/tfjs-training.js');
-    const { validateSpec } = await load<SpecModule>('services/job-submission.service.js');
+    const { trainNetwork } = await load<EngineModule>('training/network-training.js');
+    const { tfjsTraining } = await load<ComputeModule>('repositories/tfjs-training-session.js');
+    // The rows stay on the device, as on a trainer node whose backend holds them.
+    const compute = tfjsTraining({ defaultBatchSize: BATCH, maxResidentBytes: Number.MAX_SAFE_INTEGER });
+    const { validateSpec } = await load<SpecModule>('dtos/job-spec.dto.js');
     const { loadBuiltin } = await load<Pick<DataModules, 'loadBuiltin'>>('datasets/builtin-datasets.js');
     const { prepare } = await load<Pick<DataModules, 'prepare'>>('datasets/preprocessing.js');
 
@@ -70,11 +77,18 @@ const bench: Benchmark = {
 
     const aimass = async () => {
       const began = performance.now();
-      await trainTfjs(`bench-${began}`, spec, data, undefined, {
-        shouldStop: () => false,
-        onEpoch: async () => undefined,
-        saveCheckpoint: async () => undefined,
-      });
+      await trainNetwork(
+        `bench-${began}`,
+        spec,
+        data,
+        undefined,
+        {
+          shouldStop: () => false,
+          onEpoch: async () => undefined,
+          saveCheckpoint: async () => undefined,
+        },
+        compute,
+      );
       return samples / ((performance.now() - began) / 1000);
     };
 

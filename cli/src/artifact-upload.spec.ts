@@ -184,8 +184,7 @@ describe('pushArtifact against a real gRPC PushVersion', () => {
     });
 
     // While the registry holds the stream, the client may only get as far as the gRPC and HTTP/2
-    // buffers allow; without waiting on 'drain' it would hand over the whole file at once. (It got
-    // to 122 MiB here, past the half of a 40-chunk file this test used to require.)
+    // buffers allow; without waiting on 'drain' it would hand over the whole file at once.
     const acceptedWhileHeld = await steadyValue(() => accepted);
     expect(acceptedWhileHeld).toBeLessThan(size - 8 * UPLOAD_CHUNK_BYTES);
 

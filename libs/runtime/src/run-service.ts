@@ -27,7 +27,7 @@ export interface RunServiceOptions {
    * Count Buffer memory (V8's "external" memory) against the same limit as the heap (V8's
    * --external-memory-accounted-in-global-limit). Otherwise V8 starts a full GC after every 64 MiB
    * of new Buffers, whatever the growing factor: a process relaying a 256 MiB artifact through
-   * Node's streams (socket reads, gRPC framing) ran about a dozen full GCs per push and pull, while
+   * Node's streams (socket reads, gRPC framing) runs about a dozen full GCs per push and pull, while
    * most of those Buffers die young and the minor GCs would free them.
    */
   readonly externalMemoryInGlobalLimit?: boolean;

@@ -4,8 +4,14 @@ import type { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStrea
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { actorOf, toAliasChangeMessage, toModelMessage, toVersionMessage } from './registry.mapping.js';
-import { writeAll } from './server-stream.js';
+import {
+  actorOf,
+  toAliasChangeMessage,
+  toDownloadMessages,
+  toModelMessage,
+  toVersionMessage,
+} from './registry.mapping.js';
+import { WRITE_WINDOW, writeAll } from './server-stream.js';
 import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
@@ -74,7 +80,8 @@ export class RegistryGrpcController {
     _md: Metadata,
     call: ServerWritableStream<unknown, registryv1.DownloadVersionChunk>,
   ): Promise<Observable<never>> {
-    return writeAll(call, this.downloads.download(req.model, req.version, Number(req.offset)));
+    const parts = this.downloads.download(req.model, req.version, Number(req.offset), WRITE_WINDOW);
+    return writeAll(call, toDownloadMessages(parts));
   }
 
   @GrpcMethod('RegistryService', 'SetVersionState')

@@ -1,11 +1,7 @@
 import type { registryv1 } from '@aimass/contracts';
 import type { Metadata } from '@grpc/grpc-js';
-import {
-  EMPTY_LINEAGE,
-  type AliasChangeRecord,
-  type ModelRecord,
-  type VersionView,
-} from '../domain/records.js';
+import { type AliasChangeRecord, type ModelRecord, type VersionView } from '../records/records.js';
+import type { DownloadPart } from '../services/artifact-download.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {
@@ -16,9 +12,9 @@ export function toModelMessage(m: ModelRecord): registryv1.Model {
     aliases: m.aliases,
     created_at: m.created_at,
     updated_at: m.updated_at,
-    owner: m.owner ?? '',
-    framework: m.framework ?? '',
-    model_card: m.model_card ?? '',
+    owner: m.owner,
+    framework: m.framework,
+    model_card: m.model_card,
   };
 }
 
@@ -35,10 +31,20 @@ export function toVersionMessage(v: VersionView): registryv1.ModelVersion {
     created_at: v.created_at,
     artifact_key: v.artifact_key,
     tags: v.tags,
-    lineage: v.lineage ?? EMPTY_LINEAGE,
+    lineage: v.lineage,
     has_reference_statistics: Boolean(v.reference_statistics_key),
     updated_at: v.updated_at ?? v.created_at,
   };
+}
+
+/** One message per part, each holding the part's buffer as it is (the service reuses them). */
+export async function* toDownloadMessages(
+  parts: AsyncIterable<DownloadPart>,
+): AsyncGenerator<registryv1.DownloadVersionChunk> {
+  for await (const part of parts)
+    yield 'version' in part
+      ? { version: toVersionMessage(part.version), chunk: Buffer.alloc(0) }
+      : { chunk: part.chunk };
 }
 
 export function toAliasChangeMessage(c: AliasChangeRecord): registryv1.AliasChange {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EMPTY_LINEAGE } from '../records/records.js';
+import { ORDER_KEYS } from '../search/model-search.js';
 
 /** The configurable part of the naming rules (AIMASS_REGISTRY_MAX_NAME_LENGTH, AIMASS_REGISTRY_NAME_PATTERN). */
 export interface NameRules {
@@ -90,14 +92,7 @@ export const LineageSchema = z
     metrics: z.record(z.string(), finite).default({}),
     parent_version: count.default(0),
   })
-  .default({
-    source_job_id: '',
-    study_id: '',
-    dataset_digest: '',
-    hyperparameters: {},
-    metrics: {},
-    parent_version: 0,
-  });
+  .default(EMPTY_LINEAGE);
 
 const FeatureStatisticsSchema = z.object({
   name: z.string().min(1, 'every feature needs a name').max(256),
@@ -189,9 +184,6 @@ export function updateModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {
   });
 }
 export type UpdateModelInput = z.output<ReturnType<typeof updateModelSchema>>;
-
-export const ORDER_KEYS = ['name', 'created_at', 'updated_at'] as const;
-export type OrderKey = (typeof ORDER_KEYS)[number];
 
 export const ListModelsQuerySchema = z.object({
   name_prefix: z.string().max(200).default(''),

@@ -1,7 +1,7 @@
-import { connectNats, openKv, type NatsConnection } from '@aimass/nats';
+import { connectNats, type NatsConnection } from '@aimass/nats';
 import { startNatsServer, type NatsServer } from '@aimass/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AliasChangeRecord } from '../domain/records.js';
+import type { AliasChangeRecord } from '../records/records.js';
 import { ModelMetadataRepository } from './model-metadata.repository.js';
 
 // The alias history against a real nats-server KV bucket.
@@ -31,11 +31,8 @@ const change = (alias: string, version: number, previous: number): AliasChangeRe
 });
 
 describe('ModelMetadataRepository alias history', () => {
-  it('lists changes in commit order, rows of the earlier key scheme first on the same revision, and creates a row once', async () => {
-    const kv = await openKv(nc);
-    // Rows written before the `.on` scheme are named by the revision their change committed at.
-    await kv.create('aliaslog.m.production.12', JSON.stringify(change('production', 1, 0)));
-    // The next change was made on that same revision 12, then others on later ones.
+  it('lists changes in commit order, by revision and not as text, and creates a row once', async () => {
+    await repo.createRow(repo.aliasChangeRow(change('production', 1, 0), 9));
     await repo.createRow(repo.aliasChangeRow(change('production', 2, 1), 12));
     await repo.createRow(repo.aliasChangeRow(change('staging', 2, 0), 13));
     await repo.createRow(repo.aliasChangeRow(change('production', 3, 2), 105));

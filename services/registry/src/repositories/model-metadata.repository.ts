@@ -13,23 +13,19 @@ import {
   type RecordRef,
   type Revisioned,
   type VersionRecord,
-} from '../domain/records.js';
+} from '../records/records.js';
 
 const modelKey = (name: string) => `models.${name}`;
 const versionKey = (name: string, version: number) => `versions.${name}.${version}`;
 /**
  * One key per alias change, named by the model record revision the change's compare-and-set was
  * made on. That is known before the commit (so the row can travel in the commit's outbox), and
- * unique and increasing across the commits of one model. Rows written before this scheme are named
- * by the revision the change committed at, without the `.on` token; they sort before a change made
- * on that same revision, which came after them.
+ * unique and increasing across the commits of one model.
  */
 const aliasChangeKey = (name: string, alias: string, baseRevision: number) =>
   `aliaslog.${name}.${alias}.${baseRevision}.on`;
-const aliasChangeOrder = (key: string): [number, number] => {
-  const tokens = key.split('.');
-  return tokens.at(-1) === 'on' ? [Number(tokens.at(-2)), 1] : [Number(tokens.at(-1)), 0];
-};
+/** KV lists keys as text; the revision orders them. */
+const aliasChangeRevision = (key: string): number => Number(key.split('.').at(-2));
 const recordKey = (ref: RecordRef) =>
   ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version);
 /** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
@@ -133,10 +129,7 @@ export class ModelMetadataRepository implements OnModuleInit {
   /** Oldest first; every alias of the model when `alias` is empty. */
   async listAliasChanges(name: string, alias: string): Promise<AliasChangeRecord[]> {
     const keys = await this.keys(`aliaslog.${name}.${alias || '*'}.>`);
-    keys.sort((a, b) => {
-      const [x, y] = [aliasChangeOrder(a), aliasChangeOrder(b)];
-      return x[0] - y[0] || x[1] - y[1];
-    });
+    keys.sort((a, b) => aliasChangeRevision(a) - aliasChangeRevision(b));
     const records = await Promise.all(keys.map((k) => this.read<AliasChangeRecord>(k)));
     return records.flatMap((r) => (r ? [r.value] : []));
   }

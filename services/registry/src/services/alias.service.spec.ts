@@ -2,7 +2,7 @@ import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import { describe, expect, it, vi } from 'vitest';
 import { journalOver } from '../../test/journal-fixture.js';
-import type { ModelRecord, VersionRecord } from '../domain/records.js';
+import { EMPTY_LINEAGE, type ModelRecord, type VersionRecord } from '../records/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { AliasService } from './alias.service.js';
 import { ModelCatalogService } from './model-catalog.service.js';
@@ -35,6 +35,7 @@ function version(n: number, state: VersionRecord['state'] = 'READY'): VersionRec
     signature: { inputs: [], outputs: [] },
     created_at: 't',
     tags: {},
+    lineage: EMPTY_LINEAGE,
   };
 }
 

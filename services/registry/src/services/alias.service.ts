@@ -1,7 +1,7 @@
 import { parseInput } from '@aimass/contracts';
 import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
-import type { AliasChangeRecord } from '../domain/records.js';
+import type { AliasChangeRecord } from '../records/records.js';
 import { AliasNameSchema } from '../dtos/registry.dto.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { MAX_CAS_ATTEMPTS, ModelCatalogService } from './model-catalog.service.js';

@@ -1,18 +1,20 @@
-import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
+import { STREAM_CHUNK_BYTES } from '@aimass/contracts';
 import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
-import { toVersionMessage } from '../controllers/registry.mapping.js';
-import { WRITE_WINDOW } from '../controllers/server-stream.js';
+import type { VersionView } from '../records/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { RegistryService } from './registry.service.js';
 
 /** Bytes per download message (see STREAM_CHUNK_BYTES). */
 export const DOWNLOAD_CHUNK_BYTES = STREAM_CHUNK_BYTES;
 
+/** A download: the version first, then the artifact's bytes from the offset asked for. */
+export type DownloadPart = { readonly version: VersionView } | { readonly chunk: Buffer };
+
 /**
- * Streams a version's artifact, resumable from a byte offset; the first message carries the version.
- * Chunk buffers are reused: a chunk stays valid only until WRITE_WINDOW further messages have been
- * pulled, which is what writeAll guarantees (it has been serialized and flushed by then).
+ * Streams a version's artifact, resumable from a byte offset. Chunk buffers are reused: a chunk
+ * stays valid only until `window` further parts have been pulled, so the caller's writer must have
+ * serialized it by then (writeAll does, with its WRITE_WINDOW).
  */
 @Injectable()
 export class ArtifactDownloadService {
@@ -25,7 +27,8 @@ export class ArtifactDownloadService {
     model: string,
     selector: string,
     offset: number,
-  ): AsyncGenerator<registryv1.DownloadVersionChunk> {
+    window: number,
+  ): AsyncGenerator<DownloadPart> {
     const version = await this.registry.getVersion(model, selector);
     if (version.state === 'DELETED')
       throw new FailedPreconditionError(
@@ -34,7 +37,7 @@ export class ArtifactDownloadService {
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > version.size_bytes) {
       throw new InvalidArgumentError(`offset ${offset} is outside the artifact (0..${version.size_bytes})`);
     }
-    yield { version: toVersionMessage(version), chunk: Buffer.alloc(0) };
+    yield { version };
     if (offset === version.size_bytes) return;
     const stream = await this.artifacts.open(version.artifact_key, offset);
     // S3 hands out ~64 KiB pieces; each is copied once into the message being filled, which goes
@@ -43,7 +46,7 @@ export class ArtifactDownloadService {
     const ring: Buffer[] = [];
     let turn = 0;
     const nextBuffer = () => {
-      const slot = turn++ % (WRITE_WINDOW + 1);
+      const slot = turn++ % (window + 1);
       return (ring[slot] ??= Buffer.allocUnsafe(Math.min(DOWNLOAD_CHUNK_BYTES, version.size_bytes - offset)));
     };
     let message = nextBuffer();

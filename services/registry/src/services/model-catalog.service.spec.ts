@@ -2,7 +2,7 @@ import { loadConfig } from '@aimass/config';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import { describe, expect, it, vi } from 'vitest';
 import { journalOver } from '../../test/journal-fixture.js';
-import type { ModelRecord } from '../domain/records.js';
+import type { ModelRecord } from '../records/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { ModelCatalogService } from './model-catalog.service.js';
 

@@ -3,8 +3,8 @@ import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundE
 import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import { searchModels, type ModelPage } from '../domain/model-search.js';
-import { withoutOutbox, type ModelRecord, type Revisioned } from '../domain/records.js';
+import { searchModels, type ModelPage } from '../search/model-search.js';
+import { withoutOutbox, type ModelRecord, type Revisioned } from '../records/records.js';
 import {
   createModelSchema,
   ListModelsQuerySchema,
@@ -50,7 +50,7 @@ export class ModelCatalogService {
   async getRevisioned(name: string): Promise<Revisioned<ModelRecord>> {
     const model = await this.metadata.getModel(name);
     if (!model) throw new NotFoundError(`model "${name}" does not exist`);
-    return { value: modelOf(model.value), revision: model.revision };
+    return model;
   }
 
   async updateModel(input: unknown, actor: string): Promise<ModelRecord> {
@@ -86,7 +86,7 @@ export class ModelCatalogService {
       throw new InvalidArgumentError(
         `page_size ${size} is over the limit of ${maxPageSize} (AIMASS_REGISTRY_MAX_PAGE_SIZE)`,
       );
-    const all = (await this.metadata.listModels()).map((m) => withoutOutbox(modelOf(m)));
+    const all = (await this.metadata.listModels()).map(withoutOutbox);
     return searchModels(all, query, size);
   }
 
@@ -96,7 +96,7 @@ export class ModelCatalogService {
     actor: string,
   ): Promise<{ record: ModelRecord; created: boolean }> {
     const existing = await this.metadata.getModel(input.name);
-    if (existing) return { record: modelOf(existing.value), created: false };
+    if (existing) return { record: existing.value, created: false };
     const now = new Date().toISOString();
     const { events } = this.journal;
     const fresh: ModelRecord = {
@@ -123,7 +123,7 @@ export class ModelCatalogService {
     }
     const raced = await this.metadata.getModel(input.name);
     if (!raced) throw new InternalError(`model "${input.name}" vanished while being created`);
-    return { record: modelOf(raced.value), created: false };
+    return { record: raced.value, created: false };
   }
 
   async raiseLatest(name: string, version: number): Promise<void> {
@@ -137,9 +137,4 @@ export class ModelCatalogService {
       `could not record version ${version} as latest of "${name}": too much contention`,
     );
   }
-}
-
-/** Fills the fields records written before they existed lack. The outbox stays: writes carry it along. */
-export function modelOf(record: ModelRecord): ModelRecord {
-  return { owner: '', framework: '', model_card: '', ...record };
 }

@@ -3,7 +3,7 @@ import { EventBus, type NatsConnection, type PreparedEvent } from '@aimass/nats'
 import { strictMock } from '@aimass/testing/strict-mock';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ModelRecord, Revisioned } from '../domain/records.js';
+import type { ModelRecord, Revisioned } from '../records/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
 import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';
@@ -22,6 +22,9 @@ function model(outbox: PreparedEvent[] = []): ModelRecord {
     updated_at: 't0',
     latest_version: 0,
     aliases: {},
+    owner: '',
+    framework: '',
+    model_card: '',
     ...(outbox.length ? { outbox } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Journaled, OutboxEntry, RecordRef, Revisioned } from '../domain/records.js';
+import type { Journaled, OutboxEntry, RecordRef, Revisioned } from '../records/records.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { RegistryEventsRepository } from '../repositories/registry-events.repository.js';
 import { RegistryMetricsRepository } from '../repositories/registry-metrics.repository.js';

@@ -11,7 +11,7 @@ import type { ArtifactUpload } from '@aimass/storage';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { journalOver } from '../../test/journal-fixture.js';
-import type { ModelRecord, VersionRecord } from '../domain/records.js';
+import { EMPTY_LINEAGE, type ModelRecord, type VersionRecord } from '../records/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { AliasService } from './alias.service.js';
@@ -34,6 +34,9 @@ function model(overrides: Partial<ModelRecord> = {}): ModelRecord {
     updated_at: 't0',
     latest_version: 0,
     aliases: {},
+    owner: '',
+    framework: '',
+    model_card: '',
     ...overrides,
   };
 }
@@ -50,6 +53,7 @@ function version(n: number, overrides: Partial<VersionRecord> = {}): VersionReco
     signature: { inputs: [], outputs: [] },
     created_at: 't',
     tags: {},
+    lineage: EMPTY_LINEAGE,
     ...overrides,
   };
 }

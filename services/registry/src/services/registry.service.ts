@@ -10,7 +10,7 @@ import {
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { signatureReaderFor } from '../domain/artifact-signature.js';
+import { signatureReaderFor } from '../signatures/artifact-signature.js';
 import {
   aliasesOf,
   versionView,
@@ -20,7 +20,7 @@ import {
   type VersionRecord,
   type VersionState,
   type VersionView,
-} from '../domain/records.js';
+} from '../records/records.js';
 import {
   pushHeaderSchema,
   ReferenceStatisticsSchema,

@@ -8,9 +8,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { prepare } from '../datasets/preprocessing.js';
 import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
 import { describeAdapter } from '../repositories/webgpu-device.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import { TORCH_AUTOENCODER } from './torch-autoencoder.js';
-import { trainTfjs } from '../training/tfjs-training.js';
+import { trainNetwork } from '../training/network-training.js';
 
 export interface GpuBenchmarkOptions {
   readonly rows: number;
@@ -32,7 +32,8 @@ export async function runGpuBenchmark(
 ): Promise<GpuBenchmarkResult> {
   // The benchmark wants the best backend whatever pool this host is configured for.
   const config = loadConfig({ ...pickAimassEnv(), AIMASS_TRAINER_POOL: 'cpu' });
-  const backend = await new ComputeBackendRepository(config).select();
+  const repository = new ComputeBackendRepository(config);
+  const backend = await repository.select();
   print(
     `backend: ${backend.name}${backend.adapter ? `; adapter: ${describeAdapter(backend.adapter)} (${backend.adapter.description})` : ''}`,
   );
@@ -65,7 +66,7 @@ export async function runGpuBenchmark(
     });
     let sps = 0;
     let loss = Number.NaN;
-    await trainTfjs(
+    await trainNetwork(
       `bench-gpu-${batch}`,
       spec,
       data,
@@ -78,7 +79,7 @@ export async function runGpuBenchmark(
         },
         saveCheckpoint: async () => undefined,
       },
-      backend,
+      repository.training(backend),
     );
     loop[batch] = sps;
     table.push([`aimass trainer loop, batch ${batch}`, sps, `loss ${loss.toFixed(4)}`]);

@@ -1,5 +1,5 @@
 import type { trainerv1 } from '@aimass/contracts';
-import type { JobRecord } from '../training/job-record.js';
+import type { JobRecord } from '../jobs/job-record.js';
 
 export function toJobMessage(record: JobRecord): trainerv1.Job {
   return {

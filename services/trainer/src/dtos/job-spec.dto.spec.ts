@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@aimass/errors';
 import { describe, expect, it } from 'vitest';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from './job-spec.dto.js';
 
 const good = { family: 'vae', dataset: { builtin: 'anomaly_blobs', rows: 200, features: 8 }, epochs: 2 };
 

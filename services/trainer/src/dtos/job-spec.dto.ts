@@ -1,3 +1,5 @@
+import { parseInput } from '@aimass/contracts';
+import { InvalidArgumentError } from '@aimass/errors';
 import { z } from 'zod';
 import { BUILTIN_DATASETS } from '../datasets/builtin-datasets.js';
 import { METRICS, metricProblem } from '../training/metric-registry.js';
@@ -142,6 +144,13 @@ export const JobSpecSchema = z
 
 export type JobSpec = z.output<typeof JobSpecSchema>;
 export type DatasetSpec = z.output<typeof DatasetSchema>;
+
+/** Validates a spec; the message names every bad field (`invalid training spec: epochs: ...`). */
+export function validateSpec(spec: unknown): JobSpec {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
+  return parseInput(JobSpecSchema, spec, 'training spec');
+}
 
 /** Checks that need more than one field; dataset widths only known after loading are checked by the run. */
 function crossFieldProblem(

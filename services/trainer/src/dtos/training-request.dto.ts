@@ -1,6 +1,6 @@
 import { EVENT_SCHEMAS } from '@aimass/contracts';
 import { z } from 'zod';
-import { JOB_ID_PATTERN } from '../training/job-record.js';
+import { JOB_ID_PATTERN } from '../jobs/job-record.js';
 
 /**
  * A training request or a queued job: both are `trainer.job.requested` envelopes (a queued job

@@ -6,6 +6,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { TrainingCompute } from '../training/training-compute.js';
+import { type TrainingPlacement, tfjsTraining } from './tfjs-training-session.js';
 import { describeAdapter, type GpuAdapterInfo, openWebGpu } from './webgpu-device.js';
 
 /** The backends in the order `auto` tries them. */
@@ -49,6 +51,11 @@ export class ComputeBackendRepository {
   select(): Promise<ComputeBackend> {
     this.selected ??= this.trySelect();
     return this.selected;
+  }
+
+  /** The training loop's device: tfjs on the selected backend, with the rows placed as it allows. */
+  training(placement: TrainingPlacement): TrainingCompute {
+    return tfjsTraining(placement);
   }
 
   private async trySelect(): Promise<ComputeBackend> {

@@ -5,7 +5,7 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { JobRecord } from '../training/job-record.js';
+import type { JobRecord } from '../jobs/job-record.js';
 
 const key = (jobId: string) => `jobs.${jobId}`;
 

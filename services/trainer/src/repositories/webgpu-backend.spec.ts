@@ -8,8 +8,8 @@ import { Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
-import { validateSpec } from '../services/job-submission.service.js';
-import { trainTfjs } from '../training/tfjs-training.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
+import { trainNetwork } from '../training/network-training.js';
 import { type ComputeBackend, ComputeBackendRepository } from './compute-backend.repository.js';
 
 // The WebGPU path without a GPU: Dawn's OpenGL ES backend on Mesa's llvmpipe, which the bootstrap
@@ -28,9 +28,11 @@ const arch = {
 const TOLERANCE = 1e-4;
 
 let backend: ComputeBackend;
+let repository: ComputeBackendRepository;
 
 beforeAll(async () => {
-  backend = await new ComputeBackendRepository(loadConfig({ AIMASS_TRAINER_BACKEND: 'webgpu' })).select();
+  repository = new ComputeBackendRepository(loadConfig({ AIMASS_TRAINER_BACKEND: 'webgpu' }));
+  backend = await repository.select();
 });
 
 function rows(n: number, seed: number): Float32Array {
@@ -65,7 +67,7 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
         seed: 42,
       });
       const losses: number[] = [];
-      const outcome = await trainTfjs(
+      const outcome = await trainNetwork(
         `gles-${family}`,
         spec,
         data,
@@ -75,7 +77,7 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
           onEpoch: async (r) => void losses.push(r.losses.loss as number),
           saveCheckpoint: async () => undefined,
         },
-        backend,
+        repository.training(backend),
       );
       expect(losses).toHaveLength(3);
       for (const loss of losses) expect(Number.isFinite(loss)).toBe(true);

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DatasetError } from '../datasets/dataset.js';
 import { type PreparedData, prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
-import type { JobSpec } from '../dtos/job-spec.dto.js';
+import { type JobSpec, validateSpec } from '../dtos/job-spec.dto.js';
 import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
 import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
@@ -11,21 +11,16 @@ import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
+import type { TrainingPlacement } from '../repositories/tfjs-training-session.js';
 import {
   type JobDisposition,
   type PulledJob,
   WorkQueueRepository,
 } from '../repositories/work-queue.repository.js';
-import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
-import {
-  TrainingDivergedError,
-  trainTfjs,
-  type TrainingOutcome,
-  type TrainingPlacement,
-} from '../training/tfjs-training.js';
-import { validateSpec } from './job-submission.service.js';
+import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
 const HEARTBEAT_MS = 5_000;
@@ -186,7 +181,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         : `job ${jobId}: started ${spec.family}, ${spec.epochs} epochs on ${this.node.computeBackend}`,
     );
 
-    const outcome = await trainTfjs(
+    const outcome = await trainNetwork(
       jobId,
       spec,
       data,
@@ -213,7 +208,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         },
         saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
       },
-      this.placement(),
+      this.backends.training(this.placement()),
     );
     if (outcome.stopped && this.cancelRequested.get(jobId) !== true)
       throw new Error('this node is shutting down; the job goes back to the queue');

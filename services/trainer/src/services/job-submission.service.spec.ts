@@ -8,8 +8,8 @@ import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
-import { jobIdFor } from '../trainer/job-id.js';
-import { type JobRecord, newJobRecord } from '../training/job-record.js';
+import { jobIdFor } from '../jobs/job-id.js';
+import { type JobRecord, newJobRecord } from '../jobs/job-record.js';
 import { JobSubmissionService } from './job-submission.service.js';
 
 const spec = {

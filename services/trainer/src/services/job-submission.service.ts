@@ -2,7 +2,7 @@ import { parseInput } from '@aimass/contracts';
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError } from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type JobSpec, JobSpecSchema } from '../dtos/job-spec.dto.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import {
   JobIdSchema,
   ListJobsSchema,
@@ -11,17 +11,10 @@ import {
 } from '../dtos/training-request.dto.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
-import { jobIdFor } from '../trainer/job-id.js';
-import { isFinished, type JobRecord, newJobRecord } from '../training/job-record.js';
+import { jobIdFor } from '../jobs/job-id.js';
+import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
 
 const NO_BACKEND = 'none';
-
-/** Validates a spec; the message names every bad field (`invalid training spec: epochs: ...`). */
-export function validateSpec(spec: unknown): JobSpec {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
-    throw new InvalidArgumentError('invalid training spec: it must be a JSON object');
-  return parseInput(JobSpecSchema, spec, 'training spec');
-}
 
 /**
  * Turns requests into queued jobs and answers questions about them. A job is first a record in KV

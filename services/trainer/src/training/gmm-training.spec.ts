@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import { GmmFitError, trainGmm } from './gmm-training.js';
 
 describe('trainGmm', () => {

@@ -1,8 +1,8 @@
 import { aic, bic, exportGmm, fitGmm, GmmError, meanLogLikelihood, scoreSamples } from '@aimass/gmm';
 import type { PreparedData } from '../datasets/preprocessing.js';
-import type { JobSpec } from '../dtos/job-spec.dto.js';
 import type { EpochSummary } from './checkpoint.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
+import type { MixtureSpec } from './training-spec.js';
 
 export interface GmmOutcome {
   /** One entry per EM iteration of the winning initialisation; `epoch` is the iteration. */
@@ -23,7 +23,7 @@ export class GmmFitError extends Error {
  * takes raw features), and the fit is one synchronous call: progress is reported per iteration once
  * it returns, and a cancel takes effect before or after it, not inside.
  */
-export function trainGmm(spec: JobSpec, data: PreparedData): GmmOutcome {
+export function trainGmm(spec: MixtureSpec, data: PreparedData): GmmOutcome {
   const curves = new Map<number, number[]>();
   const began = performance.now();
   let model;

@@ -2,7 +2,7 @@
  * The metrics a spec may ask for. Each names the families that can compute it and whether it needs
  * anomaly labels in the dataset. Values are computed on the validation rows after every epoch.
  */
-type FamilyName = 'ae' | 'vae' | 'gan' | 'gmm';
+export type FamilyName = 'ae' | 'vae' | 'gan' | 'gmm';
 
 export interface MetricDefinition {
   readonly families: readonly FamilyName[];

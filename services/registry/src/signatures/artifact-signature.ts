@@ -1,7 +1,7 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { OnnxSignatureError, OnnxSignatureScanner } from '@aimass/onnx';
-import type { ArtifactFormat } from './records.js';
+import type { ArtifactFormat } from '../records/records.js';
 import { TfjsSignatureReader } from './tfjs-signature.js';
 
 /**

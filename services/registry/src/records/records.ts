@@ -41,10 +41,9 @@ export interface ModelRecord extends Journaled {
   /** Highest version number committed so far; 0 when none. */
   readonly latest_version: number;
   readonly aliases: Record<string, number>;
-  /** Added after the first release: records written before lack them (read through `modelOf`). */
-  readonly owner?: string;
-  readonly framework?: string;
-  readonly model_card?: string;
+  readonly owner: string;
+  readonly framework: string;
+  readonly model_card: string;
 }
 
 export type VersionState = 'READY' | 'ARCHIVED' | 'DELETED';
@@ -81,7 +80,7 @@ export interface VersionRecord extends Journaled {
   readonly signature: Signature;
   readonly created_at: string;
   readonly tags: Record<string, string>;
-  readonly lineage?: LineageRecord;
+  readonly lineage: LineageRecord;
   /** Object key of the reference statistics (JSON) when attached. */
   readonly reference_statistics_key?: string;
   readonly updated_at?: string;

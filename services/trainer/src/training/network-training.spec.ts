@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
-import { validateSpec } from '../services/job-submission.service.js';
+import { tfjsTraining } from '../repositories/tfjs-training-session.js';
+import { validateSpec } from '../dtos/job-spec.dto.js';
 import type { Checkpoint } from './checkpoint.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
-import { type EpochReport, trainTfjs } from './tfjs-training.js';
+import { type EpochReport, trainNetwork } from './network-training.js';
 
 /** The cpu backend's placement: batches of 64 unless named, every row resident. */
 const CPU = { defaultBatchSize: 64, maxResidentBytes: Number.MAX_SAFE_INTEGER };
+const cpu = tfjsTraining(CPU);
 
 function job(family: 'ae' | 'vae' | 'gan', epochs: number, extra: Record<string, unknown> = {}) {
   const spec = validateSpec({
@@ -41,7 +43,7 @@ function recorder() {
   };
 }
 
-describe('trainTfjs', () => {
+describe('trainNetwork', () => {
   it.each(['ae', 'vae', 'gan'] as const)(
     '%s: a run resumed from a checkpoint ends exactly where an uninterrupted run ends',
     async (family) => {
@@ -51,7 +53,7 @@ describe('trainTfjs', () => {
         family === 'vae' ? { metrics: ['elbo', 'kl', 'auroc', 'auprc'] } : {},
       );
       const straight = recorder();
-      const full = await trainTfjs('j1', spec, data, undefined, straight.hooks, CPU);
+      const full = await trainNetwork('j1', spec, data, undefined, straight.hooks, cpu);
       expect(full.stopped).toBe(false);
       expect(straight.reports.map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
       expect(Object.keys(full.graphs).sort()).toEqual(
@@ -59,9 +61,9 @@ describe('trainTfjs', () => {
       );
 
       const first = recorder();
-      await trainTfjs('j2', { ...spec, epochs: 2 }, data, undefined, first.hooks, CPU);
+      await trainNetwork('j2', { ...spec, epochs: 2 }, data, undefined, first.hooks, cpu);
       const resumed = recorder();
-      const rest = await trainTfjs('j2', spec, data, first.checkpoints.at(-1), resumed.hooks, CPU);
+      const rest = await trainNetwork('j2', spec, data, first.checkpoints.at(-1), resumed.hooks, cpu);
       expect(rest.resumedFrom).toBe(2);
       expect(resumed.reports.map((r) => r.epoch)).toEqual([3, 4]);
       expect(resumed.reports.at(-1)?.losses).toEqual(straight.reports.at(-1)?.losses);
@@ -80,7 +82,7 @@ describe('trainTfjs', () => {
     const batchesPerEpoch = Math.ceil(data.trainRows / (spec.batch_size as number));
     let asked = 0;
     const r = recorder();
-    const outcome = await trainTfjs(
+    const outcome = await trainNetwork(
       'j3',
       spec,
       data,
@@ -90,7 +92,7 @@ describe('trainTfjs', () => {
         // Cancel arrives while batch 2 of epoch 2 runs: the check before batch 3 must stop it.
         shouldStop: () => ++asked > batchesPerEpoch + 2,
       },
-      CPU,
+      cpu,
     );
     expect(outcome.stopped).toBe(true);
     expect(asked).toBe(batchesPerEpoch + 3);
@@ -104,7 +106,7 @@ describe('trainTfjs', () => {
       early_stopping: { patience: 1, min_delta: 1e9 },
     });
     const r = recorder();
-    const outcome = await trainTfjs('j4', spec, data, undefined, r.hooks, CPU);
+    const outcome = await trainNetwork('j4', spec, data, undefined, r.hooks, cpu);
     // min_delta is huge, so the first epoch sets the best and the second is already a bad one.
     expect(outcome.epochsRun).toBe(2);
     expect(r.reports.map((x) => x.learningRate)).toEqual([0.01, 0.01]);
@@ -114,19 +116,33 @@ describe('trainTfjs', () => {
   it('trains alike with the rows in host memory, when they do not fit on the device', async () => {
     const { spec, data } = job('vae', 2);
     const resident = recorder();
-    await trainTfjs('j5', spec, data, undefined, resident.hooks, CPU);
+    await trainNetwork('j5', spec, data, undefined, resident.hooks, cpu);
     const streamed = recorder();
-    await trainTfjs('j6', spec, data, undefined, streamed.hooks, { ...CPU, maxResidentBytes: 0 });
+    await trainNetwork(
+      'j6',
+      spec,
+      data,
+      undefined,
+      streamed.hooks,
+      tfjsTraining({ ...CPU, maxResidentBytes: 0 }),
+    );
     expect(streamed.reports.map((r) => r.losses)).toEqual(resident.reports.map((r) => r.losses));
   });
 
   it("takes the backend's batch size when the spec names none, and scales the learning rate for it", async () => {
     const { spec, data } = job('ae', 1);
     const r = recorder();
-    const outcome = await trainTfjs('j7', { ...spec, batch_size: undefined }, data, undefined, r.hooks, {
-      ...CPU,
-      defaultBatchSize: 128,
-    });
+    const outcome = await trainNetwork(
+      'j7',
+      { ...spec, batch_size: undefined },
+      data,
+      undefined,
+      r.hooks,
+      tfjsTraining({
+        ...CPU,
+        defaultBatchSize: 128,
+      }),
+    );
     expect(outcome.batchSize).toBe(128);
     expect(outcome.learningRate).toBeCloseTo(0.001 * Math.sqrt(2), 12);
     expect(r.reports[0]?.learningRate).toBeCloseTo(0.001 * Math.sqrt(2), 12);

@@ -1,7 +1,20 @@
 import { InvalidArgumentError } from '@aimass/errors';
 import { createHash } from 'node:crypto';
-import type { ListModelsQuery, OrderKey } from '../dtos/registry.dto.js';
-import type { ModelRecord } from './records.js';
+import type { ModelRecord } from '../records/records.js';
+
+/** The fields models can be ordered by; `order_by` names one, with a leading '-' for descending. */
+export const ORDER_KEYS = ['name', 'created_at', 'updated_at'] as const;
+export type OrderKey = (typeof ORDER_KEYS)[number];
+
+/** A validated ListModels request (dtos/ checks it): empty strings filter nothing. */
+export interface ModelQuery {
+  readonly name_prefix: string;
+  readonly page_token: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly framework: string;
+  readonly owner: string;
+  readonly order_by: string;
+}
 
 export interface ModelPage {
   readonly models: ModelRecord[];
@@ -14,11 +27,7 @@ export interface ModelPage {
  * the last model returned, so models created or removed between calls never shift a page, and it
  * holds a digest of the filters, so a token is refused with a query it was not issued for.
  */
-export function searchModels(
-  all: readonly ModelRecord[],
-  query: ListModelsQuery,
-  pageSize: number,
-): ModelPage {
+export function searchModels(all: readonly ModelRecord[], query: ModelQuery, pageSize: number): ModelPage {
   const descending = query.order_by.startsWith('-');
   const key = query.order_by.replace(/^-/, '') as OrderKey;
   const filter = filterDigest(query);
@@ -43,10 +52,10 @@ export function searchModels(
   return { models, next_page_token: next, total_size: matching.length };
 }
 
-function matches(m: ModelRecord, q: ListModelsQuery): boolean {
+function matches(m: ModelRecord, q: ModelQuery): boolean {
   if (!m.name.startsWith(q.name_prefix)) return false;
-  if (q.framework && (m.framework ?? '') !== q.framework) return false;
-  if (q.owner && (m.owner ?? '') !== q.owner) return false;
+  if (q.framework && m.framework !== q.framework) return false;
+  if (q.owner && m.owner !== q.owner) return false;
   return Object.entries(q.tags).every(([k, v]) => m.tags[k] === v);
 }
 
@@ -56,7 +65,7 @@ function compareKeys(a: [string, string], b: [string, string]): number {
   return 0;
 }
 
-function filterDigest(q: ListModelsQuery): string {
+function filterDigest(q: ModelQuery): string {
   const tags = Object.entries(q.tags).sort(([a], [b]) => (a < b ? -1 : 1));
   return createHash('sha256')
     .update(JSON.stringify([q.name_prefix, q.framework, q.owner, tags]))
