@@ -8,41 +8,68 @@ import { regularFileSize, sha256OfFile } from './file-digest.js';
 /** Bytes per `chunk` message (see STREAM_CHUNK_BYTES). */
 export const UPLOAD_CHUNK_BYTES = STREAM_CHUNK_BYTES;
 
-export interface PushArtifactRequest {
-  readonly model: string;
-  readonly file: string;
-  readonly format: string;
-  readonly alias?: string | undefined;
-  readonly description?: string | undefined;
-  /** Called as each phase starts; `hash` reads the file once, `upload` sends it. */
+/** Called as each phase starts (`hash` reads the file once, `upload` sends it), then with the bytes done in it. */
+export interface UploadProgress {
   readonly onPhase?: (phase: 'hash' | 'upload', totalBytes: number) => void;
   /** Bytes done in the current phase; during upload, bytes accepted by the gRPC stream. */
   readonly onProgress?: (doneBytes: number) => void;
 }
 
-type PushCall = ClientWritableStream<registryv1.PushVersionRequest>;
+export interface PushArtifactRequest extends UploadProgress {
+  readonly model: string;
+  readonly file: string;
+  readonly format: string;
+  readonly alias?: string | undefined;
+  readonly description?: string | undefined;
+}
 
-/**
- * Streams a model file to RegistryService.PushVersion: the header (with the file's size and
- * SHA-256, so the registry refuses a torn or altered upload), then ~4 MiB chunks. Writing waits on
- * 'drain' whenever the call's buffer is full, so memory stays bounded whatever the file size. When
- * the registry answers before the last chunk (a refusal), reading stops and its answer is returned
- * or thrown.
- */
-export async function pushArtifact(
+/** A client-streaming upload: a header message, then `chunk` messages. */
+type UploadCall<H> = ClientWritableStream<{ header: H } | { chunk: Buffer }>;
+type Reply<R> = (err: Error | null, value?: R) => void;
+
+/** Streams a model file to RegistryService.PushVersion (see uploadFile). */
+export function pushArtifact(
   client: registryv1.RegistryServiceClient,
   request: PushArtifactRequest,
 ): Promise<registryv1.ModelVersion__Output> {
-  const size = await regularFileSize(request.file);
-  request.onPhase?.('hash', size);
-  const sha256 = await sha256OfFile(request.file, request.onProgress);
+  return uploadFile(
+    (reply: Reply<registryv1.ModelVersion__Output>) => client.PushVersion(reply),
+    (size, sha256): registryv1.PushVersionHeader => ({
+      model: request.model,
+      format: request.format,
+      size_bytes: String(size),
+      sha256,
+      alias: request.alias ?? '',
+      description: request.description ?? '',
+    }),
+    request.file,
+    request,
+  );
+}
 
-  let call!: PushCall;
-  const response = new Promise<registryv1.ModelVersion__Output>((resolve, reject) => {
-    call = client.PushVersion((err, version) => {
+/**
+ * Streams a file to a client-streaming registry call: the header (with the file's size and SHA-256,
+ * so the registry refuses a torn or altered upload), then ~4 MiB chunks. Writing waits on 'drain'
+ * whenever the call's buffer is full, so memory stays bounded whatever the file size. When the
+ * registry answers before the last chunk (a refusal), reading stops and its answer is returned or
+ * thrown.
+ */
+export async function uploadFile<H, R>(
+  open: (reply: Reply<R>) => UploadCall<H>,
+  headerFor: (size: number, sha256: string) => H,
+  file: string,
+  progress: UploadProgress,
+): Promise<R> {
+  const size = await regularFileSize(file);
+  progress.onPhase?.('hash', size);
+  const sha256 = await sha256OfFile(file, progress.onProgress);
+
+  let call!: UploadCall<H>;
+  const response = new Promise<R>((resolve, reject) => {
+    call = open((err, value) => {
       if (err) reject(err);
-      else if (version) resolve(version);
-      else reject(new Error('PushVersion finished without a version'));
+      else if (value) resolve(value);
+      else reject(new Error('the upload finished without an answer'));
     });
   });
   const answered = new AbortController();
@@ -51,19 +78,11 @@ export async function pushArtifact(
     () => answered.abort(),
   );
 
-  request.onPhase?.('upload', size);
-  const header: registryv1.PushVersionHeader = {
-    model: request.model,
-    format: request.format,
-    size_bytes: String(size),
-    sha256,
-    alias: request.alias ?? '',
-    description: request.description ?? '',
-  };
+  progress.onPhase?.('upload', size);
   try {
-    await writeParts(call, header, request.file, answered.signal, request.onProgress);
+    await writeParts(call, headerFor(size, sha256), file, answered.signal, progress.onProgress);
   } catch (err) {
-    // A local read failure: the registry must not keep a half-sent version open.
+    // A local read failure: the registry must not keep a half-sent upload open.
     call.cancel();
     response.catch(() => undefined);
     throw err;
@@ -71,9 +90,9 @@ export async function pushArtifact(
   return response;
 }
 
-async function writeParts(
-  call: PushCall,
-  header: registryv1.PushVersionHeader,
+async function writeParts<H>(
+  call: UploadCall<H>,
+  header: H,
   file: string,
   answered: AbortSignal,
   onProgress: ((done: number) => void) | undefined,
@@ -103,7 +122,7 @@ async function writeParts(
 }
 
 /** Resolves on 'drain', or as soon as the call has its answer (then nothing will drain). */
-async function drained(call: PushCall, answered: AbortSignal): Promise<void> {
+async function drained(call: NodeJS.EventEmitter, answered: AbortSignal): Promise<void> {
   if (answered.aborted) return;
   try {
     await once(call, 'drain', { signal: answered });

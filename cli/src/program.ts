@@ -3,6 +3,7 @@ import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerAliasCommands } from './commands/alias.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDataCommands } from './commands/data.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerAliasCommands(program, ctx);
   registerPredictCommand(program, ctx);
   registerTrainCommand(program, ctx);
+  registerDataCommands(program, ctx);
   registerJobsCommands(program, ctx);
   registerDemoCommand(program, ctx);
   return program;

@@ -33,6 +33,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.1:50051',
       inference: '127.0.0.1:8001',
       trainer: '127.0.0.1:50052',
+      nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: undefined,
     });
@@ -44,6 +45,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.1:41001',
       inference: '127.0.0.1:41004',
       trainer: '127.0.0.1:41002',
+      nats: 'nats://127.0.0.1:14222',
       monitorHttp: 'http://127.0.0.1:41090',
       inferenceMetricsHttp: 'http://127.0.0.1:8002',
       stackEnvFile: path.join(root, '.aimass', 'stack.env'),
@@ -67,6 +69,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.2:1',
       inference: '127.0.0.1:8001',
       trainer: '127.0.0.1:50052',
+      nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: other,
     });

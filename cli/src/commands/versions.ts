@@ -13,6 +13,30 @@ function signatureLines(specs: readonly registryv1.TensorSpec__Output[]): string
   return specs.map((t) => `${t.name} ${t.datatype} [${t.shape.join(', ')}]`).join('; ');
 }
 
+const pairs = (map: Readonly<Record<string, string | number>>) =>
+  Object.entries(map)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, value]) => `${k}=${typeof value === 'number' ? Number(value.toPrecision(6)) : value}`)
+    .join(', ');
+
+/** Where the version came from: the job (or study), the data it saw, its settings and final metrics. */
+function lineageFields(v: registryv1.ModelVersion__Output): [string, string][] {
+  const l = v.lineage;
+  if (!l) return [];
+  const dataset = [v.tags['aimass.dataset'], l.dataset_digest && `sha256 ${l.dataset_digest}`].filter(
+    Boolean,
+  );
+  const fields: [string, string][] = [
+    ['job', l.source_job_id || '-'],
+    ['study', l.study_id || '-'],
+    ['dataset', dataset.length > 0 ? dataset.join(', ') : '-'],
+    ['parent', l.parent_version ? String(l.parent_version) : '-'],
+    ['hyperparameters', pairs(l.hyperparameters) || '-'],
+    ['metrics', pairs(l.metrics) || '-'],
+  ];
+  return fields;
+}
+
 export async function versionsList(
   args: { name: string },
   registry: registryv1.RegistryServiceClient,
@@ -57,6 +81,7 @@ export async function versionsShow(
       ['tags', tags.length > 0 ? tags.join(', ') : '-'],
       ['created', v.created_at || '-'],
       ['artifact', v.artifact_key || '-'],
+      ...lineageFields(v),
     ]),
   );
 }

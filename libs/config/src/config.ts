@@ -32,6 +32,7 @@ export type AimassConfig = {
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
+  readonly maxDatasetBytes: number;
   readonly registry: {
     readonly maxNameLength: number;
     readonly namePattern: string;
@@ -106,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     grpc: byService((s) => v[s.grpc.key]),
     http: byService((s) => v[s.http.key]),
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
+    maxDatasetBytes: v.AIMASS_MAX_DATASET_BYTES,
     registry: {
       maxNameLength: v.AIMASS_REGISTRY_MAX_NAME_LENGTH,
       namePattern: v.AIMASS_REGISTRY_NAME_PATTERN,

@@ -76,6 +76,12 @@ export const SETTINGS = [
     'Largest artifact the registry accepts, in bytes.',
   ),
   setting(
+    'AIMASS_MAX_DATASET_BYTES',
+    String(512 * 1024 ** 2),
+    positiveInt,
+    'Largest dataset file the registry accepts, in bytes (it is parsed in memory to describe it).',
+  ),
+  setting(
     'AIMASS_REGISTRY_MAX_NAME_LENGTH',
     '128',
     z.coerce.number().int().min(1).max(200),

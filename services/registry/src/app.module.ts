@@ -10,6 +10,7 @@ import { ArtifactDownloadService } from './services/artifact-download.service.js
 import { AliasService } from './services/alias.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
 import { RegistryJournal } from './services/registry-journal.js';
+import { DatasetService } from './services/dataset.service.js';
 import { RegistryService } from './services/registry.service.js';
 
 @Module({
@@ -17,6 +18,7 @@ import { RegistryService } from './services/registry.service.js';
   controllers: [RegistryGrpcController, RegistryRpcController],
   providers: [
     RegistryService,
+    DatasetService,
     ModelCatalogService,
     AliasService,
     RegistryJournal,

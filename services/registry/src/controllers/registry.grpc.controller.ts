@@ -7,6 +7,7 @@ import type { Observable } from 'rxjs';
 import {
   actorOf,
   toAliasChangeMessage,
+  toDatasetMessage,
   toDownloadMessages,
   toModelMessage,
   toVersionMessage,
@@ -14,6 +15,7 @@ import {
 import { WRITE_WINDOW, writeAll } from './server-stream.js';
 import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
+import { DatasetService } from '../services/dataset.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
 import { RegistryService } from '../services/registry.service.js';
 
@@ -24,7 +26,29 @@ export class RegistryGrpcController {
     private readonly catalog: ModelCatalogService,
     private readonly aliases: AliasService,
     private readonly downloads: ArtifactDownloadService,
+    private readonly datasets: DatasetService,
   ) {}
+
+  @GrpcStreamCall('RegistryService', 'PushDataset')
+  pushDataset(
+    call: ServerReadableStream<registryv1.PushDatasetRequest__Output, registryv1.Dataset>,
+    callback: sendUnaryData<registryv1.Dataset>,
+  ): Promise<void> {
+    return replyUnary(
+      callback,
+      this.datasets.push(call, actorOf(call.metadata), () => call.cancelled).then(toDatasetMessage),
+    );
+  }
+
+  @GrpcMethod('RegistryService', 'GetDataset')
+  async getDataset(req: registryv1.GetDatasetRequest__Output): Promise<registryv1.Dataset> {
+    return toDatasetMessage(await this.datasets.get(req.name, req.version));
+  }
+
+  @GrpcMethod('RegistryService', 'ListDatasets')
+  async listDatasets(req: registryv1.ListDatasetsRequest__Output): Promise<registryv1.ListDatasetsResponse> {
+    return { datasets: (await this.datasets.list(req.name)).map(toDatasetMessage) };
+  }
 
   @GrpcMethod('RegistryService', 'CreateModel')
   async createModel(req: registryv1.CreateModelRequest__Output, md: Metadata): Promise<registryv1.Model> {

@@ -2,6 +2,7 @@ import type { registryv1 } from '@aimass/contracts';
 import type { Metadata } from '@grpc/grpc-js';
 import { type AliasChangeRecord, type ModelRecord, type VersionView } from '../records/records.js';
 import type { DownloadPart } from '../services/artifact-download.service.js';
+import type { DatasetView } from '../services/dataset.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {
@@ -55,4 +56,22 @@ export function toAliasChangeMessage(c: AliasChangeRecord): registryv1.AliasChan
 export function actorOf(metadata: Metadata | undefined): string {
   const value = metadata?.get('x-aimass-actor')[0];
   return typeof value === 'string' && value.length > 0 && value.length <= 128 ? value : 'anonymous';
+}
+
+export function toDatasetMessage(d: DatasetView): registryv1.Dataset {
+  return {
+    name: d.name,
+    version: d.version,
+    format: d.format,
+    size_bytes: d.size_bytes,
+    sha256: d.sha256,
+    object_key: d.object_key,
+    rows: d.rows,
+    columns: d.columns.map((c) => ({ ...c, quantiles: [] })),
+    description: d.description,
+    created_at: d.created_at,
+    actor: d.actor,
+    has_header: d.has_header,
+    column_count: d.column_names.length,
+  };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DATASET_FORMATS } from '@aimass/datasets';
 import { EMPTY_LINEAGE } from '../records/records.js';
 import { ORDER_KEYS } from '../search/model-search.js';
 
@@ -149,6 +150,22 @@ export function pushHeaderSchema(rules: NameRules = DEFAULT_NAME_RULES) {
   });
 }
 export const PushHeaderSchema = pushHeaderSchema();
+
+/** Datasets are named by the same rules as models. */
+export function pushDatasetHeaderSchema(rules: NameRules = DEFAULT_NAME_RULES) {
+  return z.object({
+    name: modelNameSchema(rules),
+    format: z.enum(DATASET_FORMATS, { error: `format must be one of ${DATASET_FORMATS.join(', ')}` }),
+    size_bytes: z.coerce.number().int().nonnegative().default(0),
+    sha256: z
+      .union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 must be 64 hex characters')])
+      .default('')
+      .transform((s) => s.toLowerCase()),
+    description: DescriptionSchema.default(''),
+    no_header: z.boolean().default(false),
+  });
+}
+export type PushDatasetHeader = z.output<ReturnType<typeof pushDatasetHeaderSchema>>;
 export type PushHeader = z.output<typeof PushHeaderSchema>;
 
 export function createModelSchema(rules: NameRules = DEFAULT_NAME_RULES) {

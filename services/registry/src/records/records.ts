@@ -122,3 +122,20 @@ export function aliasesOf(model: ModelRecord, version: number): string[] {
     .map(([alias]) => alias)
     .sort();
 }
+
+/** What the registry stores in KV for one version of a dataset; its column statistics live beside the file in S3. */
+export interface DatasetRecord {
+  readonly name: string;
+  readonly version: number;
+  readonly format: string;
+  readonly size_bytes: number;
+  readonly sha256: string;
+  readonly object_key: string;
+  readonly statistics_key: string;
+  readonly rows: number;
+  readonly column_names: readonly string[];
+  readonly has_header: boolean;
+  readonly description: string;
+  readonly created_at: string;
+  readonly actor: string;
+}

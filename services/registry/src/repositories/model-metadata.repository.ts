@@ -7,6 +7,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
   withoutOutbox,
   type AliasChangeRecord,
+  type DatasetRecord,
   type Journaled,
   type KvRow,
   type ModelRecord,
@@ -26,6 +27,7 @@ const aliasChangeKey = (name: string, alias: string, baseRevision: number) =>
   `aliaslog.${name}.${alias}.${baseRevision}.on`;
 /** KV lists keys as text; the revision orders them. */
 const aliasChangeRevision = (key: string): number => Number(key.split('.').at(-2));
+const datasetKey = (name: string, version: number) => `datasets.${name}.${version}`;
 const recordKey = (ref: RecordRef) =>
   ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version);
 /** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
@@ -153,6 +155,24 @@ export class ModelMetadataRepository implements OnModuleInit {
     const keys = await this.keys(`versions.${name}.*`);
     const records = await Promise.all(keys.map((k) => this.read<VersionRecord>(k)));
     return records.flatMap((r) => (r ? [r.value] : [])).sort((a, b) => a.version - b.version);
+  }
+
+  /** The commit point of a dataset push: the revision it was written at, or 0 when this version number is taken. */
+  createDataset(record: DatasetRecord): Promise<number> {
+    return this.create(datasetKey(record.name, record.version), record);
+  }
+
+  async getDataset(name: string, version: number): Promise<DatasetRecord | null> {
+    return (await this.read<DatasetRecord>(datasetKey(name, version)))?.value ?? null;
+  }
+
+  /** Every version of dataset `name`, or of every dataset when `name` is empty; by name, then version. */
+  async listDatasets(name: string): Promise<DatasetRecord[]> {
+    const keys = await this.keys(name ? `datasets.${name}.*` : 'datasets.>');
+    const records = await Promise.all(keys.map((k) => this.read<DatasetRecord>(k)));
+    return records
+      .flatMap((r) => (r ? [r.value] : []))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
   }
 
   private async read<T>(key: string): Promise<Revisioned<T> | null> {

@@ -1,7 +1,7 @@
 import { SeededRandom } from '@aimass/random';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { type Dataset, DatasetError } from './dataset.js';
+import { type Dataset, DatasetError } from '@aimass/datasets';
 
 export interface BuiltinDataset {
   readonly description: string;

@@ -1,6 +1,6 @@
 import { type FeatureScaling } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
-import type { Dataset } from './dataset.js';
+import { columnStatistics, type Dataset, type ReferenceStatistics } from '@aimass/datasets';
 
 export interface PreparedData {
   readonly features: number;
@@ -15,18 +15,6 @@ export interface PreparedData {
   /** Of the raw training rows: what drift is measured against. */
   readonly reference: ReferenceStatistics;
 }
-
-export interface ReferenceStatistics {
-  readonly count: number;
-  readonly mean: number[];
-  readonly std: number[];
-  readonly min: number[];
-  readonly max: number[];
-  /** Per feature: HISTOGRAM_BINS equal-width bins over [min, max]. */
-  readonly histograms: Array<{ edges: number[]; counts: number[] }>;
-}
-
-export const HISTOGRAM_BINS = 10;
 
 export interface PreprocessingOptions {
   readonly scaling: 'none' | 'minmax' | 'standard';
@@ -51,7 +39,7 @@ export function prepare(dataset: Dataset, options: PreprocessingOptions): Prepar
   };
   const train = pick(0, trainRows);
   const validation = pick(trainRows, validationRows);
-  const reference = statistics(train, trainRows, features);
+  const reference = columnStatistics(train, trainRows, features);
   const scaling = fitScaling(reference, options.scaling);
   applyScaling(train, scaling);
   applyScaling(validation, scaling);
@@ -73,52 +61,6 @@ export function prepare(dataset: Dataset, options: PreprocessingOptions): Prepar
     scaling,
     reference,
   };
-}
-
-export function statistics(values: Float32Array, rows: number, features: number): ReferenceStatistics {
-  const mean = new Array<number>(features).fill(0);
-  const sq = new Array<number>(features).fill(0);
-  const min = new Array<number>(features).fill(Infinity);
-  const max = new Array<number>(features).fill(-Infinity);
-  for (let r = 0; r < rows; r++) {
-    for (let f = 0; f < features; f++) {
-      const v = values[r * features + f] as number;
-      mean[f] = (mean[f] as number) + v;
-      sq[f] = (sq[f] as number) + v * v;
-      if (v < (min[f] as number)) min[f] = v;
-      if (v > (max[f] as number)) max[f] = v;
-    }
-  }
-  const std = mean.map((s, f) => {
-    const m = s / rows;
-    return Math.sqrt(Math.max(0, (sq[f] as number) / rows - m * m));
-  });
-  const histograms = min.map((lo, f) => {
-    const hi = max[f] as number;
-    const width = (hi - lo) / HISTOGRAM_BINS;
-    return {
-      edges: Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) =>
-        i === HISTOGRAM_BINS ? hi : lo + i * width,
-      ),
-      counts: new Array<number>(HISTOGRAM_BINS).fill(0),
-    };
-  });
-  for (let r = 0; r < rows; r++) {
-    for (let f = 0; f < features; f++) {
-      const h = histograms[f] as { edges: number[]; counts: number[] };
-      const lo = min[f] as number;
-      const span = (max[f] as number) - lo;
-      const bin =
-        span > 0
-          ? Math.min(
-              HISTOGRAM_BINS - 1,
-              Math.floor((((values[r * features + f] as number) - lo) / span) * HISTOGRAM_BINS),
-            )
-          : 0;
-      h.counts[bin] = (h.counts[bin] as number) + 1;
-    }
-  }
-  return { count: rows, mean: mean.map((s) => s / rows), std, min, max, histograms };
 }
 
 function fitScaling(stats: ReferenceStatistics, kind: PreprocessingOptions['scaling']): FeatureScaling {

@@ -1,6 +1,7 @@
 import { parseInput } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { z } from 'zod';
+import { DATASET_FORMATS } from '@aimass/datasets';
 import { BUILTIN_DATASETS } from '../datasets/builtin-datasets.js';
 import { METRICS, metricProblem } from '../training/metric-registry.js';
 
@@ -43,38 +44,57 @@ const BuiltinDatasetSchema = z.strictObject({
 const S3DatasetSchema = z.strictObject({
   /** Object key inside the artifact bucket. */
   s3_key: z.string().min(1).max(1024),
-  format: z.enum(['csv', 'npy', 'json']),
+  format: z.enum(DATASET_FORMATS),
   /** CSV/JSON: the column (name or index) holding 0/1 anomaly labels, used by AUROC/AUPRC and not trained on. */
   label_column: z.union([z.string().min(1), z.number().int().nonnegative()]).optional(),
   /** CSV: whether the first line names the columns. */
   header: z.boolean().default(true),
 });
 
+/** A dataset pushed to the registry (`data push`); without a version, the latest when the job is submitted. */
+const RegisteredDatasetSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  version: z.number().int().positive().optional(),
+  /** The column (name or index) holding 0/1 anomaly labels, used by AUROC/AUPRC and not trained on. */
+  label_column: z.union([z.string().min(1), z.number().int().nonnegative()]).optional(),
+});
+
 /** Either kind, told apart by its key, so the errors name the fields of the kind that was meant. */
 export const DatasetSchema = z
   .unknown()
-  .transform((value, ctx): z.output<typeof BuiltinDatasetSchema> | z.output<typeof S3DatasetSchema> => {
-    const kind =
-      typeof value === 'object' && value !== null
-        ? 'builtin' in value
-          ? BuiltinDatasetSchema
-          : 's3_key' in value
-            ? S3DatasetSchema
-            : undefined
-        : undefined;
-    if (!kind) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'dataset must be {"builtin": NAME, ...} or {"s3_key": KEY, "format": "csv"|"npy"|"json"}',
-      });
+  .transform(
+    (
+      value,
+      ctx,
+    ):
+      | z.output<typeof BuiltinDatasetSchema>
+      | z.output<typeof S3DatasetSchema>
+      | z.output<typeof RegisteredDatasetSchema> => {
+      const kind =
+        typeof value === 'object' && value !== null
+          ? 'builtin' in value
+            ? BuiltinDatasetSchema
+            : 's3_key' in value
+              ? S3DatasetSchema
+              : 'name' in value
+                ? RegisteredDatasetSchema
+                : undefined
+          : undefined;
+      if (!kind) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'dataset must be {"name": DATASET} (pushed with data push), {"builtin": NAME, ...} or {"s3_key": KEY, "format": "csv"|"npy"|"json"}',
+        });
+        return z.NEVER;
+      }
+      const parsed = kind.safeParse(value);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
       return z.NEVER;
-    }
-    const parsed = kind.safeParse(value);
-    if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues)
-      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
-    return z.NEVER;
-  });
+    },
+  );
 
 const PreprocessingSchema = z.strictObject({
   scaling: z.enum(['none', 'minmax', 'standard']).default('minmax'),

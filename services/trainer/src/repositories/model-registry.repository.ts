@@ -24,7 +24,7 @@ export interface Registration {
 export const JOB_TAG = 'aimass.job_id';
 const CHUNK = 1024 * 1024;
 
-/** The registry's gRPC API, as the trainer uses it: push an ONNX version once per job. */
+/** The registry's gRPC API, as the trainer uses it: push an ONNX version once per job, read registered datasets. */
 @Injectable()
 export class ModelRegistryRepository implements OnModuleDestroy {
   private readonly client: registryv1.RegistryServiceClient;
@@ -60,6 +60,15 @@ export class ModelRegistryRepository implements OnModuleDestroy {
       call.end();
     });
     return version.version;
+  }
+
+  /** A dataset pushed with `data push`; version 0 is the latest. NotFoundError when there is none. */
+  getDataset(name: string, version = 0): Promise<registryv1.Dataset__Output> {
+    return new Promise((resolve, reject) =>
+      this.client.GetDataset({ name, version }, (err, d) =>
+        err || !d ? reject(translate(err, `read dataset ${name}`)) : resolve(d),
+      ),
+    );
   }
 
   private async versionOfJob(model: string, jobId: string): Promise<number | undefined> {

@@ -1,8 +1,8 @@
 import { parseInput } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DatasetError } from '../datasets/dataset.js';
-import { type PreparedData, prepare, type ReferenceStatistics } from '../datasets/preprocessing.js';
+import { columnSummaries, DatasetError, type ReferenceStatistics } from '@aimass/datasets';
+import { type PreparedData, prepare } from '../datasets/preprocessing.js';
 import { type JobSpec, validateSpec } from '../dtos/job-spec.dto.js';
 import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
@@ -467,14 +467,9 @@ function toReferenceStatistics(stats: ReferenceStatistics) {
   return {
     sample_count: stats.count,
     computed_at: new Date().toISOString(),
-    features: stats.mean.map((mean, f) => ({
-      name: `f${f}`,
-      count: stats.count,
-      mean,
-      stddev: stats.std[f] as number,
-      min: stats.min[f] as number,
-      max: stats.max[f] as number,
-      histogram: stats.histograms[f] as { edges: number[]; counts: number[] },
-    })),
+    features: columnSummaries(
+      stats,
+      stats.mean.map((_, f) => `f${f}`),
+    ),
   };
 }

@@ -6,6 +6,7 @@ import {
 } from '@aimass/errors';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
+import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { jobIdFor } from '../jobs/job-id.js';
@@ -30,10 +31,15 @@ function requested(data: Record<string, unknown>, id = 'request-1') {
   };
 }
 
-function setup(store: Partial<JobStoreRepository>, queue: Partial<JobQueueRepository> = {}) {
+function setup(
+  store: Partial<JobStoreRepository>,
+  queue: Partial<JobQueueRepository> = {},
+  datasets: Partial<DatasetRepository> = {},
+) {
   return new JobSubmissionService(
     strictMock<JobStoreRepository>(store, 'JobStoreRepository'),
     strictMock<JobQueueRepository>(queue, 'JobQueueRepository'),
+    strictMock<DatasetRepository>(datasets, 'DatasetRepository'),
   );
 }
 
@@ -81,6 +87,54 @@ describe('JobSubmissionService.submit', () => {
   ])('refuses %s as INVALID_ARGUMENT and touches nothing', async (_what, request, message) => {
     await expect(setup({}).submit(request)).rejects.toThrow(InvalidArgumentError);
     await expect(setup({}).submit(request)).rejects.toThrow(message);
+  });
+});
+
+describe('JobSubmissionService: registered datasets', () => {
+  const named = { ...spec, dataset: { name: 'wine', label_column: 'quality' } };
+
+  it('pins a dataset named without a version to the latest one, in the record and the queued spec', async () => {
+    const create = vi.fn(async (r: JobRecord) => r);
+    const enqueue = vi.fn().mockResolvedValue(undefined);
+    const resolveVersion = vi.fn().mockResolvedValue(3);
+    await setup({ create }, { enqueue }, { resolveVersion }).submit({
+      job_id: 'job-d',
+      spec_json: JSON.stringify(named),
+    });
+    const pinned = { ...named, dataset: { name: 'wine', label_column: 'quality', version: 3 } };
+    expect(resolveVersion).toHaveBeenCalledExactlyOnceWith('wine');
+    expect(create.mock.calls[0]?.[0].spec).toEqual(pinned);
+    expect(enqueue).toHaveBeenCalledExactlyOnceWith({ job_id: 'job-d', pool: 'cpu', spec: pinned });
+  });
+
+  it('leaves a named version as it is, without asking the registry', async () => {
+    const create = vi.fn(async (r: JobRecord) => r);
+    const enqueue = vi.fn().mockResolvedValue(undefined);
+    const withVersion = { ...spec, dataset: { name: 'wine', version: 1 } };
+    await setup({ create }, { enqueue }).submit({ job_id: 'job-e', spec_json: JSON.stringify(withVersion) });
+    expect(enqueue).toHaveBeenCalledExactlyOnceWith({ job_id: 'job-e', pool: 'cpu', spec: withVersion });
+  });
+
+  it('refuses an unknown dataset at submission and stores nothing', async () => {
+    const resolveVersion = vi.fn().mockRejectedValue(new NotFoundError('no dataset is named "wine"'));
+    await expect(
+      setup({}, {}, { resolveVersion }).submit({ job_id: 'job-f', spec_json: JSON.stringify(named) }),
+    ).rejects.toThrow(NotFoundError);
+  });
+
+  it('fails an event-submitted job on an unknown dataset with a FAILED record and event', async () => {
+    const record = newJobRecord('job-g', 'cpu', named);
+    const update = updating(record);
+    const reportFailed = vi.fn().mockResolvedValue(undefined);
+    const resolveVersion = vi.fn().mockRejectedValue(new NotFoundError('no dataset is named "wine"'));
+    await setup(
+      { create: vi.fn(async (r: JobRecord) => r), update },
+      { reportFailed },
+      { resolveVersion },
+    ).enqueue(requested({ job_id: 'job-g', spec: named }));
+    expect(reportFailed).toHaveBeenCalledWith(
+      expect.objectContaining({ job_id: 'job-g', reason: 'no dataset is named "wine"' }),
+    );
   });
 });
 

@@ -1,14 +1,20 @@
 import { parseInput } from '@aimass/contracts';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError } from '@aimass/errors';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '@aimass/errors';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { validateSpec } from '../dtos/job-spec.dto.js';
+import { type JobSpec, validateSpec } from '../dtos/job-spec.dto.js';
 import {
   JobIdSchema,
   ListJobsSchema,
   SubmitJobSchema,
   TrainingRequestEventSchema,
 } from '../dtos/training-request.dto.js';
+import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { jobIdFor } from '../jobs/job-id.js';
@@ -25,6 +31,7 @@ export class JobSubmissionService {
   constructor(
     private readonly store: JobStoreRepository,
     private readonly queue: JobQueueRepository,
+    private readonly datasets: DatasetRepository,
   ) {}
 
   /** gRPC SubmitJob: a bad spec is INVALID_ARGUMENT and nothing is stored. */
@@ -37,12 +44,11 @@ export class JobSubmissionService {
       throw new InvalidArgumentError(`spec_json is not JSON: ${(err as Error).message}`);
     }
     const spec = validateSpec(raw);
+    const pinned = await this.pinDataset(raw as Record<string, unknown>, spec);
     const jobId = job_id || randomUUID();
-    const record = await this.createOrExisting(
-      newJobRecord(jobId, spec.pool, raw as Record<string, unknown>),
-    );
+    const record = await this.createOrExisting(newJobRecord(jobId, spec.pool, pinned));
     if (record.state === 'QUEUED')
-      await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: raw as Record<string, unknown> });
+      await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: pinned });
     return record;
   }
 
@@ -56,17 +62,28 @@ export class JobSubmissionService {
     const pool = poolOf(request.data.spec) ?? request.data.pool;
     const record = await this.createOrExisting(newJobRecord(jobId, pool, request.data.spec));
     if (record.state !== 'QUEUED') return;
+    let spec: Record<string, unknown>;
     try {
-      validateSpec(request.data.spec);
+      spec = await this.pinDataset(request.data.spec, validateSpec(request.data.spec));
     } catch (err) {
-      if (!(err instanceof InvalidArgumentError)) throw err;
+      if (!(err instanceof InvalidArgumentError || err instanceof NotFoundError)) throw err;
       await this.store.update(jobId, (r) =>
         r.state === 'QUEUED' ? { ...r, state: 'FAILED', reason: err.message } : undefined,
       );
       await this.queue.reportFailed({ job_id: jobId, pool, backend: NO_BACKEND, reason: err.message });
       return;
     }
-    await this.queue.enqueue({ job_id: jobId, pool, spec: request.data.spec });
+    await this.queue.enqueue({ job_id: jobId, pool, spec });
+  }
+
+  /**
+   * A registered dataset named without a version trains on the latest one at submission, written
+   * into the queued spec, so a redelivered or resumed job reads the same rows.
+   */
+  private async pinDataset(raw: Record<string, unknown>, spec: JobSpec): Promise<Record<string, unknown>> {
+    if (!('name' in spec.dataset) || spec.dataset.version !== undefined) return raw;
+    const version = await this.datasets.resolveVersion(spec.dataset.name);
+    return { ...raw, dataset: { ...(raw.dataset as Record<string, unknown>), version } };
   }
 
   get(request: unknown): Promise<JobRecord> {

@@ -4,6 +4,8 @@ export interface Dataset {
   readonly features: number;
   readonly values: Float32Array;
   readonly labels?: Uint8Array;
+  /** Feature column names from the file's header or object keys (the label left out); absent when it has none. */
+  readonly columns?: readonly string[];
   /** SHA-256 of the bytes it was read from (S3), or of its values (built-in). Lineage. */
   readonly digest: string;
   readonly description: string;

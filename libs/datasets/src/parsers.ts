@@ -1,9 +1,11 @@
 import { parse as parseCsvRecords } from 'csv-parse/sync';
+import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { createHash } from 'node:crypto';
 import { type Dataset, DatasetError } from './dataset.js';
 import { pythonTuple, readNpy } from './npy.js';
 
-export type DatasetFormat = 'csv' | 'npy' | 'json';
+export const DATASET_FORMATS = ['csv', 'npy', 'json', 'jsonl', 'parquet'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export interface ParseOptions {
   readonly format: DatasetFormat;
@@ -14,20 +16,32 @@ export interface ParseOptions {
 
 /**
  * Reads a CSV (RFC 4180: quoted fields, CRLF or LF, an optional header row), NPY (2-D, C order, a
- * dtype readNpy reads) or JSON (array of number arrays, or of objects) file into a Dataset. Refuses,
- * naming the row and column, anything that is not a finite number, empty values and rows of differing
- * widths.
+ * dtype readNpy reads), JSON (array of number arrays, or of objects), JSON-lines (one array or object
+ * per line) or Parquet file into a Dataset. Refuses, naming the row and column, anything that is not a
+ * finite number, empty values and rows of differing widths.
  */
+export async function readDataset(bytes: Buffer, options: ParseOptions): Promise<Dataset> {
+  if (options.format !== 'parquet') return parseDataset(bytes, options);
+  return toDataset(await parseParquet(bytes), options, sha256(bytes));
+}
+
+/** readDataset for the formats that parse synchronously (every one but Parquet). */
 export function parseDataset(bytes: Buffer, options: ParseOptions): Dataset {
-  const digest = createHash('sha256').update(bytes).digest('hex');
   const table =
     options.format === 'npy'
       ? parseNpy(bytes)
       : options.format === 'csv'
         ? parseCsv(bytes, options.header ?? true)
-        : parseJson(bytes.toString('utf8'));
-  return toDataset(table, options, digest);
+        : options.format === 'jsonl'
+          ? parseJsonLines(bytes.toString('utf8'))
+          : options.format === 'json'
+            ? parseJson(bytes.toString('utf8'))
+            : undefined;
+  if (!table) throw new DatasetError(`format ${options.format} needs readDataset (it parses asynchronously)`);
+  return toDataset(table, options, sha256(bytes));
 }
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 interface Table {
   readonly columns?: readonly string[];
@@ -66,11 +80,13 @@ function toDataset(table: Table, options: ParseOptions, digest: string): Dataset
       }
     });
   });
+  const columns = table.columns?.filter((_, c) => c !== labelIndex).map(String);
   return {
     rows: table.rows.length,
     features,
     values,
     ...(labels ? { labels } : {}),
+    ...(columns ? { columns } : {}),
     digest,
     description: options.description,
   };
@@ -148,23 +164,62 @@ function parseJson(text: string): Table {
     throw new DatasetError(`the JSON dataset does not parse: ${(err as Error).message}`);
   }
   if (!Array.isArray(data)) throw new DatasetError('a JSON dataset must be an array of rows');
+  return tableOfRows(data, 'a JSON dataset must be an array of number arrays or of objects');
+}
+
+/** One JSON value per non-blank line, each an array of numbers or an object, as pandas' to_json(lines=True) writes. */
+function parseJsonLines(text: string): Table {
+  const rows: unknown[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      rows.push(JSON.parse(line));
+    } catch (err) {
+      throw new DatasetError(
+        `line ${i + 1} of the JSON-lines dataset does not parse: ${(err as Error).message}`,
+      );
+    }
+  });
+  return tableOfRows(rows, 'every line of a JSON-lines dataset must be an array of numbers or an object');
+}
+
+/** Rows that are all arrays, or all objects with the same keys as the first (its keys name the columns). */
+function tableOfRows(data: readonly unknown[], problem: string): Table {
   if (data.every((row) => Array.isArray(row))) return { rows: data as unknown[][] };
   if (data.every((row) => typeof row === 'object' && row !== null)) {
-    const columns = Object.keys(data[0] as object);
+    const columns = Object.keys((data[0] ?? {}) as object);
     return {
       columns,
-      rows: data.map((row: Record<string, unknown>, r) => {
-        const keys = Object.keys(row);
+      rows: data.map((row, r) => {
+        const keys = Object.keys(row as object);
         if (keys.length !== columns.length)
           throw new DatasetError(
             `row ${r + 1} has ${keys.length} fields but row 1 has ${columns.length}; every row needs the same fields`,
           );
-        return columns.map((c) => row[c]);
+        return columns.map((c) => (row as Record<string, unknown>)[c]);
       }),
     };
   }
-  throw new DatasetError('a JSON dataset must be an array of number arrays or of objects');
+  throw new DatasetError(problem);
 }
+
+/** A Parquet file's rows as hyparquet reads them: its schema names the columns; BigInt values become numbers. */
+async function parseParquet(bytes: Buffer): Promise<Table> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  let columns: string[];
+  let rows: unknown[][];
+  try {
+    const metadata = parquetMetadata(file);
+    columns = parquetSchema(metadata).children.map((c) => c.element.name);
+    const records = await parquetReadObjects({ file, metadata });
+    rows = records.map((record) => columns.map((c) => toNumberish(record[c])));
+  } catch (err) {
+    throw new DatasetError(`the Parquet dataset does not parse: ${(err as Error).message}`, { cause: err });
+  }
+  return { columns, rows };
+}
+
+const toNumberish = (value: unknown) => (typeof value === 'bigint' ? Number(value) : value);
 
 /** An NPY dataset is a 2-D array, rows by features, of any dtype readNpy reads. */
 function parseNpy(bytes: Buffer): Table {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from './dataset.js';
-import { parseDataset } from './dataset-parsers.js';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parseDataset, readDataset } from './parsers.js';
+import { columnStatistics, columnSummaries } from './statistics.js';
 
 const csv = (text: string, labelColumn?: string) =>
   parseDataset(Buffer.from(text), {
@@ -211,5 +213,74 @@ describe('parseDataset', () => {
   ])('refuses %s, naming the row or column', (_what, parse, expected) => {
     expect(parse).toThrow(DatasetError);
     expect(parse).toThrow(expected);
+  });
+});
+
+describe('readDataset: JSON lines, Parquet and column names', () => {
+  const options = (format: 'jsonl' | 'parquet', labelColumn?: string) => ({
+    format,
+    description: 't',
+    ...(labelColumn ? { labelColumn } : {}),
+  });
+
+  it('reads JSON lines of objects, naming the columns by their keys and leaving the label out', async () => {
+    const text = '{"a": 1, "b": 2.5, "y": 0}\n\n{"a": 3, "b": -1, "y": 1}\n';
+    const d = await readDataset(Buffer.from(text), options('jsonl', 'y'));
+    expect([d.rows, d.features, d.columns]).toEqual([2, 2, ['a', 'b']]);
+    expect(Array.from(d.values)).toEqual([1, 2.5, 3, -1]);
+    expect(Array.from(d.labels ?? [])).toEqual([0, 1]);
+  });
+
+  it('reads JSON lines of arrays, which name no columns', async () => {
+    const d = await readDataset(Buffer.from('[1, 2]\n[3, 4]'), options('jsonl'));
+    expect([d.rows, d.features, d.columns]).toEqual([2, 2, undefined]);
+  });
+
+  it('refuses a JSON line that does not parse, naming the line', async () => {
+    await expect(readDataset(Buffer.from('[1, 2]\n[3, \n'), options('jsonl'))).rejects.toThrow(
+      /line 2 of the JSON-lines dataset does not parse/,
+    );
+  });
+
+  it('reads Parquet columns of int64, double and int32 by their schema names', async () => {
+    const file = parquetWriteBuffer({
+      columnData: [
+        { name: 'count', data: [1n, 2n, 3n], type: 'INT64' },
+        { name: 'ratio', data: [0.5, 1.5, -2], type: 'DOUBLE' },
+        { name: 'label', data: [0, 1, 0], type: 'INT32' },
+      ],
+    });
+    const d = await readDataset(Buffer.from(file), options('parquet', 'label'));
+    expect([d.rows, d.features, d.columns]).toEqual([3, 2, ['count', 'ratio']]);
+    expect(Array.from(d.values)).toEqual([1, 0.5, 2, 1.5, 3, -2]);
+    expect(Array.from(d.labels ?? [])).toEqual([0, 1, 0]);
+  });
+
+  it('refuses a Parquet text column, naming the row and column', async () => {
+    const file = parquetWriteBuffer({
+      columnData: [
+        { name: 'x', data: [1, 2], type: 'DOUBLE' },
+        { name: 'city', data: ['Oslo', 'Lima'], type: 'STRING' },
+      ],
+    });
+    await expect(readDataset(Buffer.from(file), options('parquet'))).rejects.toThrow(
+      'row 1, column "city" is "Oslo", not a finite number',
+    );
+  });
+
+  it('refuses bytes that are not Parquet', async () => {
+    await expect(readDataset(Buffer.from('a,b\n1,2\n'), options('parquet'))).rejects.toThrow(
+      /the Parquet dataset does not parse/,
+    );
+  });
+});
+
+describe('columnStatistics', () => {
+  it('summarises each column with its name, over every row', () => {
+    const values = new Float32Array([1, 10, 3, 10]);
+    const [a, b] = columnSummaries(columnStatistics(values, 2, 2), ['a', 'b']);
+    expect(a).toMatchObject({ name: 'a', count: 2, mean: 2, stddev: 1, min: 1, max: 3 });
+    expect(b).toMatchObject({ name: 'b', mean: 10, stddev: 0, min: 10, max: 10 });
+    expect(a?.histogram.counts.reduce((x, y) => x + y)).toBe(2);
   });
 });

@@ -1,0 +1,4 @@
+export * from './dataset.js';
+export * from './npy.js';
+export * from './parsers.js';
+export * from './statistics.js';
