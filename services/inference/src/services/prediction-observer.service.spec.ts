@@ -1,4 +1,4 @@
-import { strictMock } from '@aimass/runtime';
+import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
 import { ModelStatisticsService } from './model-statistics.service.js';
