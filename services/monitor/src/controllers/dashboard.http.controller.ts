@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Query } from '@nestjs/common';
 import { DashboardService } from '../services/dashboard.service.js';
-import { ModelStatsService, type ModelVersionStats } from '../services/model-stats.service.js';
+import type { ModelVersionStats } from '../predictions/model-version-stats.js';
+import { ModelStatsService } from '../services/model-stats.service.js';
 
 @Controller()
 export class DashboardHttpController {

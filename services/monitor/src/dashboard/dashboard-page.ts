@@ -1,4 +1,4 @@
-import type { ModelVersionStats } from '../services/model-stats.service.js';
+import type { ModelVersionStats } from '../predictions/model-version-stats.js';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

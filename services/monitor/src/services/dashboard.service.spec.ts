@@ -1,7 +1,8 @@
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { DashboardService } from './dashboard.service.js';
-import { ModelStatsService, type ModelVersionStats } from './model-stats.service.js';
+import type { ModelVersionStats } from '../predictions/model-version-stats.js';
+import { ModelStatsService } from './model-stats.service.js';
 
 const fraud: ModelVersionStats = {
   model: 'fraud',

@@ -3,21 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { ModelStatsQuerySchema } from '../dtos/model-stats-query.dto.js';
 import { PredictionSummaryEventSchema } from '../dtos/prediction-summary.dto.js';
 import { addBuckets, bucketTotal, emptyBuckets, latencyQuantile } from '../latency/latency-buckets.js';
+import type { ModelVersionStats } from '../predictions/model-version-stats.js';
 import { RecentIds } from '../predictions/recent-ids.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
-
-/** What the monitor observed about one model version (the JSON and gRPC answers share it). */
-export interface ModelVersionStats {
-  readonly model: string;
-  readonly version: string;
-  readonly requests: number;
-  readonly failures: number;
-  readonly latency_mean_ms: number;
-  readonly latency_p50_ms: number;
-  readonly latency_p99_ms: number;
-  /** window_end of the latest summary that mentioned this version. */
-  readonly last_seen: string;
-}
 
 interface Aggregate {
   readonly model: string;
