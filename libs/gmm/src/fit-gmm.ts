@@ -8,6 +8,7 @@ import {
   type GmmModel,
   checkData,
   covarianceSize,
+  isFullLayout,
 } from './gmm-model.js';
 import { kmeansLabels } from './kmeans-init.js';
 import {
@@ -35,6 +36,9 @@ export interface GmmIterationProgress {
   readonly change: number;
 }
 
+export const GMM_INITS = ['kmeans', 'kmeans++', 'random'] as const;
+export type GmmInit = (typeof GMM_INITS)[number];
+
 export interface GmmFitOptions {
   readonly components: number;
   readonly covariance?: CovarianceType;
@@ -48,8 +52,11 @@ export interface GmmFitOptions {
   readonly regCovar?: number;
   /** Seeds the k-means++ sampling; the same seed gives the same model. Default 0. */
   readonly seed?: number;
-  /** 'kmeans' (default): k-means++ seeds refined by Lloyd rounds; 'kmeans++': the seeds alone. */
-  readonly init?: 'kmeans' | 'kmeans++';
+  /**
+   * 'kmeans' (default): k-means++ seeds refined by Lloyd rounds; 'kmeans++': the seeds alone;
+   * 'random': random responsibilities, as scikit-learn's init_params='random'.
+   */
+  readonly init?: GmmInit;
   /** Lloyd rounds for init 'kmeans' (stops early when no label changes). Default 100. */
   readonly kmeansIterations?: number;
   /** Start EM from these parameters instead (then nInit must be 1). */
@@ -66,7 +73,7 @@ interface ResolvedOptions {
   tol: number;
   regCovar: number;
   seed: number;
-  init: 'kmeans' | 'kmeans++';
+  init: GmmInit;
   kmeansIterations: number;
 }
 
@@ -108,6 +115,7 @@ export function fitGmm(
 
   for (let init = 0; init < opts.nInit; init++) {
     if (options.initialParams !== undefined) copyParams({ ...params, ...options.initialParams }, params);
+    else if (opts.init === 'random') randomStart(x, rows, opts, random, resp, params, scratch);
     else kmeansStart(x, rows, opts, random, labels, resp, params, scratch);
     computeFactors(params, factors, logDet, work);
 
@@ -180,6 +188,29 @@ export function kmeansInitialParams(
   return { weights: params.weights, means: params.means, covariances: params.covariances };
 }
 
+/** Uniform random responsibilities, each row normalised to sum to one, then one M-step (scikit-learn's 'random'). */
+function randomStart(
+  x: Float64Array,
+  rows: number,
+  opts: ResolvedOptions,
+  random: () => number,
+  resp: Float64Array,
+  params: MixtureParams,
+  scratch: MStepScratch,
+): void {
+  const kk = opts.components;
+  for (let n = 0; n < rows; n++) {
+    let sum = 0;
+    for (let k = 0; k < kk; k++) {
+      const r = random();
+      resp[n * kk + k] = r;
+      sum += r;
+    }
+    for (let k = 0; k < kk; k++) resp[n * kk + k] = (resp[n * kk + k] as number) / sum;
+  }
+  maximisationStep(x, rows, resp, opts.regCovar, params, scratch);
+}
+
 /** Hard k-means labels turned into one-hot responsibilities, then one M-step, as scikit-learn starts. */
 function kmeansStart(
   x: Float64Array,
@@ -215,7 +246,7 @@ export function modelFromParams(
   const factors = allocateFactors(covariance, kk, d);
   computeFactors(params, factors, new Float64Array(kk), new Float64Array(d * d));
   let precisionsCholesky = factors.whiten;
-  if (covariance === 'full') {
+  if (isFullLayout(covariance)) {
     precisionsCholesky = new Float64Array(factors.whiten.length);
     transposeBlocks(factors.whiten, kk, d, precisionsCholesky);
   }
@@ -256,7 +287,7 @@ function resolveOptions(options: GmmFitOptions): ResolvedOptions {
   if (!(o.regCovar >= 0) || !Number.isFinite(o.regCovar))
     problem('regCovar', 'a finite number ≥ 0', o.regCovar);
   if (!Number.isSafeInteger(o.seed)) problem('seed', 'an integer', o.seed);
-  if (o.init !== 'kmeans' && o.init !== 'kmeans++') problem('init', "'kmeans' or 'kmeans++'", o.init);
+  if (!GMM_INITS.includes(o.init)) problem('init', GMM_INITS.map((i) => `'${i}'`).join(', '), o.init);
   if (!Number.isSafeInteger(o.kmeansIterations) || o.kmeansIterations < 0)
     problem('kmeansIterations', 'an integer ≥ 0', o.kmeansIterations);
   if (options.initialParams !== undefined && o.nInit !== 1)

@@ -1,4 +1,4 @@
-import type { CovarianceType } from './gmm-model.js';
+import { type CovarianceType, isFullLayout } from './gmm-model.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -28,7 +28,7 @@ export function allocateFactors(
     components,
     dims,
     means: new Float64Array(components * dims),
-    whiten: new Float64Array(components * (covariance === 'full' ? dims * dims : dims)),
+    whiten: new Float64Array(components * (isFullLayout(covariance) ? dims * dims : dims)),
     whitenedMeans: new Float64Array(components * dims),
     logConst: new Float64Array(components),
   };
@@ -40,7 +40,7 @@ export function finishFactors(factors: ScoringFactors, weights: Float64Array, lo
   const half = 0.5 * d * LOG_2PI;
   for (let k = 0; k < kk; k++)
     factors.logConst[k] = Math.log(weights[k] as number) + (logDetP[k] as number) - half;
-  if (factors.covariance !== 'full') return;
+  if (!isFullLayout(factors.covariance)) return;
   for (let k = 0; k < kk; k++) {
     for (let i = 0; i < d; i++) {
       let s = 0;
@@ -52,7 +52,7 @@ export function finishFactors(factors: ScoringFactors, weights: Float64Array, lo
 
 /** out[n×K + k] = log w_k + log N(x_n | μ_k, Σ_k) for `rows` rows of `x` (row-major, D columns). */
 export function weightedLogProb(f: ScoringFactors, x: Float64Array, rows: number, out: Float64Array): void {
-  if (f.covariance === 'full') fullLogProb(f, x, rows, out);
+  if (isFullLayout(f.covariance)) fullLogProb(f, x, rows, out);
   else diagLogProb(f, x, rows, out);
 }
 

@@ -1,13 +1,23 @@
 import { GmmError } from './gmm-error.js';
 import type { MixtureParams } from './mixture-params.js';
 
-export type CovarianceType = 'full' | 'diag';
-export const COVARIANCE_TYPES: readonly CovarianceType[] = ['full', 'diag'];
+/** scikit-learn's covariance types: one full matrix per component, one shared full matrix, one variance per feature, one per component. */
+export type CovarianceType = 'full' | 'tied' | 'diag' | 'spherical';
+export const COVARIANCE_TYPES: readonly CovarianceType[] = ['full', 'tied', 'diag', 'spherical'];
+
+/**
+ * How a type is stored: `tied` as K copies of its shared D×D matrix (the `full` layout) and
+ * `spherical` as K×D equal variances (the `diag` layout), so fitting's E-step, scoring and the ONNX
+ * graph have one code path per layout; only the M-step and the parameter count tell them apart.
+ */
+export function isFullLayout(covariance: CovarianceType): boolean {
+  return covariance === 'full' || covariance === 'tied';
+}
 
 /**
  * A fitted Gaussian mixture. Arrays are row-major Float64Arrays:
  * - weights [K], means [K×D];
- * - covariances [K×D×D] (full) or [K×D] (diag, the variances);
+ * - covariances [K×D×D] (full, tied) or [K×D] (diag, spherical: the variances);
  * - precisionsCholesky, the same shape: for full, the upper-triangular U_k with U_k U_kᵀ = Σ_k⁻¹
  *   (scikit-learn's `precisions_cholesky_`, so (x − μ_k) U_k is the whitened residual); for diag,
  *   1/√variance.
@@ -25,15 +35,20 @@ export interface GmmModel extends MixtureParams {
   readonly initLowerBounds: readonly number[];
 }
 
-/** The dims of each covariance block: D×D for full, D for diag. */
+/** The dims of each stored covariance block: D×D for the full layout, D for the diagonal one. */
 export function covarianceSize(covariance: CovarianceType, dims: number): number {
-  return covariance === 'full' ? dims * dims : dims;
+  return isFullLayout(covariance) ? dims * dims : dims;
 }
 
 /** Free parameters, as BIC and AIC count them (weights sum to one). */
 export function gmmParameterCount(model: Pick<GmmModel, 'covariance' | 'components' | 'dims'>): number {
   const { components: k, dims: d } = model;
-  const covariance = model.covariance === 'full' ? (k * d * (d + 1)) / 2 : k * d;
+  const covariance = {
+    full: (k * d * (d + 1)) / 2,
+    tied: (d * (d + 1)) / 2,
+    diag: k * d,
+    spherical: k,
+  }[model.covariance];
   return covariance + k * d + k - 1;
 }
 
@@ -104,8 +119,8 @@ export function checkModel(model: GmmModel): void {
  */
 export function precisionLogDets(model: GmmModel): Float64Array {
   const { covariance, components: kk, dims: d, precisionsCholesky: u } = model;
-  const stride = covariance === 'full' ? d * d : d;
-  const diagStep = covariance === 'full' ? d + 1 : 1;
+  const stride = isFullLayout(covariance) ? d * d : d;
+  const diagStep = isFullLayout(covariance) ? d + 1 : 1;
   const logDet = new Float64Array(kk);
   for (let k = 0; k < kk; k++) {
     let ld = 0;

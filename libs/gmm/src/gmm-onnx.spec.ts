@@ -28,7 +28,7 @@ async function runGraph(
 }
 
 describe('exportGmm', () => {
-  describe.each(['full', 'diag'] as const)('%s covariance', (covariance) => {
+  describe.each(['full', 'tied', 'diag', 'spherical'] as const)('%s covariance', (covariance) => {
     const sample = syntheticMixture(2000, MEANS, { seed: 5, spread: 1.5 });
     const model: GmmModel = fitGmm(sample.data, sample.rows, 5, { components: 3, covariance, seed: 2 });
 
@@ -78,7 +78,7 @@ describe('exportGmm', () => {
   // regCovar (1e-6) their precisions reach 1e6; an expanded quadratic a·x² + b·x + c then cancels in
   // float32 (on 8×8 digits the served log-likelihood was off by thousands). Centring on each
   // component's mean before scaling keeps it exact.
-  it.each(['full', 'diag'] as const)(
+  it.each(['full', 'tied', 'diag', 'spherical'] as const)(
     '%s: stays within float32 rounding of float64 scoring on near-constant columns',
     async (covariance) => {
       const sample = syntheticMixture(1500, MEANS, { seed: 9, spread: 1.5 });

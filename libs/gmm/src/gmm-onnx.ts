@@ -1,6 +1,6 @@
 import { onnx } from '@aimass/tensors';
 import { OnnxGraphBuilder } from '@aimass/onnx';
-import { type GmmModel, checkModel, precisionLogDets } from './gmm-model.js';
+import { type GmmModel, checkModel, isFullLayout, precisionLogDets } from './gmm-model.js';
 
 export const GMM_TENSORS = {
   input: 'input',
@@ -38,23 +38,18 @@ export function exportGmm(model: GmmModel): Uint8Array {
     'gmm.centred',
   );
   // full: [batch, K, D] → [K, batch, D] · [K, D, D], each component's rows times its own factor.
-  const whitened =
-    covariance === 'full'
-      ? g.op(
-          'MatMul',
-          [
-            g.op('Transpose', [centred], 'gmm.by_component', [
-              { name: 'perm', type: Attr.INTS, ints: [1, 0, 2] },
-            ]),
-            g.constant('gmm.precision_cholesky', [kk, d, d], Float32Array.from(u)),
-          ],
-          'gmm.whitened',
-        )
-      : g.op(
-          'Mul',
-          [centred, g.constant('gmm.precision_sqrt', [kk, d], Float32Array.from(u))],
-          'gmm.whitened',
-        );
+  const whitened = isFullLayout(covariance)
+    ? g.op(
+        'MatMul',
+        [
+          g.op('Transpose', [centred], 'gmm.by_component', [
+            { name: 'perm', type: Attr.INTS, ints: [1, 0, 2] },
+          ]),
+          g.constant('gmm.precision_cholesky', [kk, d, d], Float32Array.from(u)),
+        ],
+        'gmm.whitened',
+      )
+    : g.op('Mul', [centred, g.constant('gmm.precision_sqrt', [kk, d], Float32Array.from(u))], 'gmm.whitened');
   const squared = g.op('Mul', [whitened, whitened], 'gmm.squared');
   let mahalanobis = g.op(
     'ReduceSum',
@@ -62,7 +57,7 @@ export function exportGmm(model: GmmModel): Uint8Array {
     'gmm.mahalanobis',
     [{ name: 'keepdims', type: Attr.INT, i: 0 }],
   );
-  if (covariance === 'full')
+  if (isFullLayout(covariance))
     mahalanobis = g.op('Transpose', [mahalanobis], 'gmm.mahalanobis_by_row', [
       { name: 'perm', type: Attr.INTS, ints: [1, 0] },
     ]);

@@ -6,7 +6,14 @@ import {
   finishFactors,
   weightedLogProb,
 } from './gaussian-log-prob.js';
-import { type GmmModel, checkData, checkModel, gmmParameterCount, precisionLogDets } from './gmm-model.js';
+import {
+  type GmmModel,
+  checkData,
+  checkModel,
+  gmmParameterCount,
+  isFullLayout,
+  precisionLogDets,
+} from './gmm-model.js';
 
 // Applying a fitted mixture to data: per-sample log-likelihood, responsibilities, and the
 // information criteria that compare mixtures of different sizes.
@@ -58,7 +65,7 @@ function factorsOf(model: GmmModel): ScoringFactors {
   const { covariance, components: kk, dims: d } = model;
   const f = allocateFactors(covariance, kk, d);
   f.means.set(model.means);
-  if (covariance === 'full') transposeBlocks(model.precisionsCholesky, kk, d, f.whiten);
+  if (isFullLayout(covariance)) transposeBlocks(model.precisionsCholesky, kk, d, f.whiten);
   else f.whiten.set(model.precisionsCholesky);
   finishFactors(f, model.weights, precisionLogDets(model));
   return f;

@@ -11,7 +11,7 @@ import {
   predictProba,
   scoreSamples,
 } from './index.js';
-import type { GmmModel } from './gmm-model.js';
+import { type GmmModel, isFullLayout } from './gmm-model.js';
 import { syntheticMixture } from './synthetic-mixture.js';
 
 const SEPARATED_MEANS = [
@@ -48,17 +48,17 @@ function covarianceOf(model: GmmModel, k: number): number[][] {
   const d = model.dims;
   return Array.from({ length: d }, (_, i) =>
     Array.from({ length: d }, (_, j) => {
-      if (model.covariance === 'full') return model.covariances[k * d * d + i * d + j]!;
+      if (isFullLayout(model.covariance)) return model.covariances[k * d * d + i * d + j]!;
       return i === j ? model.covariances[k * d + i]! : 0;
     }),
   );
 }
 
 describe('fitGmm', () => {
-  describe.each(['full', 'diag'] as const)('%s covariance', (covariance) => {
+  describe.each(['full', 'tied', 'diag', 'spherical'] as const)('%s covariance', (covariance) => {
     const sample = syntheticMixture(3000, SEPARATED_MEANS, {
       seed: 11,
-      axisAligned: covariance === 'diag',
+      axisAligned: !isFullLayout(covariance),
       weights: [1, 2, 3, 2],
     });
 
@@ -106,6 +106,79 @@ describe('fitGmm', () => {
       for (let i = 1; i < bounds.length; i++)
         expect(bounds[i]!).toBeGreaterThanOrEqual(bounds[i - 1]! - 1e-9);
     });
+  });
+
+  it('shares one covariance across components when tied, and one variance across features when spherical', () => {
+    const sample = syntheticMixture(2000, SEPARATED_MEANS, { seed: 2, spread: 2 });
+    // Run to a tight convergence, so the responsibilities the check recomputes are the ones the last M-step used.
+    const tied = fitGmm(sample.data, sample.rows, 3, {
+      components: 4,
+      covariance: 'tied',
+      seed: 1,
+      tol: 1e-12,
+      maxIter: 1000,
+    });
+    const blocks = [0, 1, 2, 3].map((k) => Array.from(tied.covariances.subarray(k * 9, k * 9 + 9)));
+    for (const b of blocks.slice(1)) expect(b).toEqual(blocks[0]);
+    // scikit-learn's tied covariance is Σ_k N_k Σ_k / N: the weighted scatter around each row's own mean.
+    const proba = predictProba(tied, sample.data, sample.rows);
+    const scatter = new Float64Array(9);
+    for (let n = 0; n < sample.rows; n++)
+      for (let k = 0; k < 4; k++)
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 3; j++)
+            scatter[i * 3 + j] =
+              scatter[i * 3 + j]! +
+              proba[n * 4 + k]! *
+                (sample.data[n * 3 + i]! - tied.means[k * 3 + i]!) *
+                (sample.data[n * 3 + j]! - tied.means[k * 3 + j]!);
+    scatter.forEach((v, i) =>
+      expect(Math.abs(blocks[0]![i]! - v / sample.rows)).toBeLessThan(
+        0.01 * Math.abs(v / sample.rows) + 1e-3,
+      ),
+    );
+
+    const spherical = fitGmm(sample.data, sample.rows, 3, {
+      components: 4,
+      covariance: 'spherical',
+      seed: 1,
+    });
+    expect(spherical.covariances).toHaveLength(4 * 3);
+    for (let k = 0; k < 4; k++) {
+      const v = spherical.covariances.subarray(k * 3, k * 3 + 3);
+      expect(v[1]).toBe(v[0]);
+      expect(v[2]).toBe(v[0]);
+    }
+    // Fewer free parameters fit worse on correlated clusters: full ≥ tied, diag ≥ spherical.
+    const full = fitGmm(sample.data, sample.rows, 3, { components: 4, covariance: 'full', seed: 1 });
+    const diag = fitGmm(sample.data, sample.rows, 3, { components: 4, covariance: 'diag', seed: 1 });
+    expect(full.lowerBound).toBeGreaterThan(tied.lowerBound);
+    expect(diag.lowerBound).toBeGreaterThan(spherical.lowerBound);
+    expect([full, tied, diag, spherical].map(gmmParameterCount)).toEqual([
+      4 * 6 + 12 + 3,
+      6 + 12 + 3,
+      4 * 3 + 12 + 3,
+      4 + 12 + 3,
+    ]);
+  });
+
+  it("starts from random responsibilities with init 'random', deterministically for a seed", () => {
+    const sample = syntheticMixture(1500, SEPARATED_MEANS, { seed: 4 });
+    const fit = () =>
+      fitGmm(sample.data, sample.rows, 3, { components: 4, init: 'random', seed: 9, nInit: 2 });
+    const a = fit();
+    expect(a.means).toEqual(fit().means);
+    expect(a.lowerBound).toBeGreaterThan(-20);
+    const kmeans = fitGmm(sample.data, sample.rows, 3, { components: 4, seed: 9, maxIter: 1, tol: 0 });
+    const random = fitGmm(sample.data, sample.rows, 3, {
+      components: 4,
+      init: 'random',
+      seed: 9,
+      maxIter: 1,
+      tol: 0,
+    });
+    // Random responsibilities start every component near the global mean; k-means starts them apart.
+    expect(kmeans.lowerBound).toBeGreaterThan(random.lowerBound);
   });
 
   it('fits correlated clusters better with full covariance than with diag', () => {
@@ -253,9 +326,9 @@ describe('fitGmm', () => {
         good,
         50,
         3,
-        { components: 2, covariance: 'spherical' as 'full' },
+        { components: 2, covariance: 'isotropic' as 'full' },
         'invalid_option',
-        /covariance must be one of full, diag, got spherical/,
+        /covariance must be one of full, tied, diag, spherical, got isotropic/,
       ],
       [
         'nInit 0',
@@ -298,9 +371,9 @@ describe('fitGmm', () => {
         good,
         50,
         3,
-        { components: 2, init: 'random' as 'kmeans' },
+        { components: 2, init: 'random_from_data' as 'kmeans' },
         'invalid_option',
-        /init must be 'kmeans' or 'kmeans\+\+'/,
+        /init must be 'kmeans', 'kmeans\+\+', 'random', got random_from_data/,
       ],
       [
         'initial params of the wrong size',

@@ -1,5 +1,7 @@
 export {
+  GMM_INITS,
   type GmmFitOptions,
+  type GmmInit,
   type GmmInitialParams,
   type GmmIterationProgress,
   fitGmm,

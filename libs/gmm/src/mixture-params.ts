@@ -1,7 +1,7 @@
 import { inverseCholesky } from './cholesky.js';
 import { type ScoringFactors, finishFactors } from './gaussian-log-prob.js';
 import { GmmError } from './gmm-error.js';
-import { type CovarianceType, covarianceSize } from './gmm-model.js';
+import { type CovarianceType, covarianceSize, isFullLayout } from './gmm-model.js';
 
 // The M-step and the parameter → E-step-factor conversion. Both write into buffers the caller
 // allocated once per fit, so EM iterations allocate nothing.
@@ -93,8 +93,35 @@ export function maximisationStep(
     for (let j = 0; j < d; j++) means[mo + j] = (means[mo + j] as number) / m;
   }
   // Pass 2: covariances around the new means (centred, so large offsets do not cancel).
-  if (params.covariance === 'full') fullCovariances(x, rows, resp, regCovar, params, scratch);
+  if (isFullLayout(params.covariance)) fullCovariances(x, rows, resp, regCovar, params, scratch);
   else diagCovariances(x, rows, resp, regCovar, params, mass);
+  if (params.covariance === 'tied') tieCovariances(params);
+  else if (params.covariance === 'spherical') sphericalVariances(params);
+}
+
+/**
+ * scikit-learn's tied covariance, Σ_k N_k Σ_k / N: each component's full covariance (regCovar on its
+ * diagonal) averaged by the component weights, written back to every component.
+ */
+function tieCovariances(params: MixtureParams): void {
+  const { components: kk, dims: d, weights, covariances: cov } = params;
+  const dd = d * d;
+  const tied = new Float64Array(dd);
+  for (let k = 0; k < kk; k++) {
+    const w = weights[k] as number;
+    for (let i = 0; i < dd; i++) tied[i] = (tied[i] as number) + w * (cov[k * dd + i] as number);
+  }
+  for (let k = 0; k < kk; k++) cov.set(tied, k * dd);
+}
+
+/** scikit-learn's spherical variance: the mean over features of each component's diagonal variances. */
+function sphericalVariances(params: MixtureParams): void {
+  const { components: kk, dims: d, covariances: cov } = params;
+  for (let k = 0; k < kk; k++) {
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += cov[k * d + j] as number;
+    cov.fill(sum / d, k * d, (k + 1) * d);
+  }
 }
 
 function fullCovariances(
@@ -237,7 +264,7 @@ export function computeFactors(
 ): void {
   const { components: kk, dims: d, covariances: cov } = params;
   factors.means.set(params.means);
-  if (params.covariance === 'full') {
+  if (isFullLayout(params.covariance)) {
     const dd = d * d;
     for (let k = 0; k < kk; k++) {
       const ld = inverseCholesky(cov, k * dd, d, factors.whiten, k * dd, work);

@@ -42,7 +42,11 @@ describe('validateSpec', () => {
     ['a zero batch size', { ...good, batch_size: 0 }, 'batch_size'],
     ['a negative reg_covar', { ...good, family: 'gmm', architecture: { reg_covar: -1 } }, 'reg_covar'],
     ['a zero tol', { ...good, family: 'gmm', architecture: { tol: 0 } }, 'tol'],
-    ['an unknown mixture init', { ...good, family: 'gmm', architecture: { init: 'random' } }, 'init'],
+    [
+      'an unknown mixture init',
+      { ...good, family: 'gmm', architecture: { init: 'random_from_data' } },
+      'init',
+    ],
     ['an unknown learning-rate scaling', { ...good, optimizer: { lr_scaling: 'cubic' } }, 'lr_scaling'],
     [
       'a zero reference batch size',
@@ -75,7 +79,7 @@ describe('validateSpec', () => {
     ],
     [
       'a GMM with an unknown covariance type',
-      { ...good, family: 'gmm', architecture: { covariance: 'spherical' } },
+      { ...good, family: 'gmm', architecture: { covariance: 'isotropic' } },
       'architecture.covariance',
     ],
     ['an array', [good], 'must be a JSON object'],

@@ -21,14 +21,14 @@ const ArchitectureSchema = z.strictObject({
   reconstruction_loss: z.enum(['mse', 'bce']).default('mse'),
   /** gmm only. */
   components: z.number().int().min(1).max(256).default(4),
-  covariance: z.enum(['full', 'diag']).default('full'),
+  covariance: z.enum(['full', 'tied', 'diag', 'spherical']).default('full'),
   n_init: z.number().int().min(1).max(32).default(3),
   /** Added to every variance so no component collapses (scikit-learn's reg_covar and default). */
   reg_covar: z.number().nonnegative().max(1e6).default(1e-6),
   /** EM stops when the mean log-likelihood changes by less than this (scikit-learn's tol and default). */
   tol: z.number().positive().max(1e6).default(1e-3),
-  /** kmeans: k-means++ seeds refined by Lloyd rounds (scikit-learn's default); k-means++: the seeds alone. */
-  init: z.enum(['kmeans', 'k-means++']).default('kmeans'),
+  /** kmeans: k-means++ seeds refined by Lloyd rounds (scikit-learn's default); k-means++: the seeds alone; random: random responsibilities. */
+  init: z.enum(['kmeans', 'k-means++', 'random']).default('kmeans'),
 });
 
 const BuiltinDatasetSchema = z.strictObject({

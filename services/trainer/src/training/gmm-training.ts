@@ -35,7 +35,7 @@ export function trainGmm(spec: MixtureSpec, data: PreparedData): GmmOutcome {
       maxIter: spec.epochs,
       regCovar: spec.architecture.reg_covar,
       tol: spec.architecture.tol,
-      init: spec.architecture.init === 'k-means++' ? 'kmeans++' : 'kmeans',
+      init: spec.architecture.init === 'k-means++' ? 'kmeans++' : spec.architecture.init,
       seed: spec.preprocessing.seed,
       onIteration: (p) => {
         const curve = curves.get(p.init) ?? [];

@@ -1,3 +1,4 @@
+import type { CovarianceType } from '@aimass/gmm';
 import type { ArchitectureOptions } from '@aimass/tfjs/families';
 import type { BatchSpec, ScheduleOptions } from './learning-rate.js';
 import type { FamilyName } from './metric-registry.js';
@@ -35,10 +36,10 @@ export interface NetworkSpec extends TrainingSpec, BatchSpec {
 export interface MixtureSpec extends TrainingSpec {
   readonly architecture: {
     readonly components: number;
-    readonly covariance: 'full' | 'diag';
+    readonly covariance: CovarianceType;
     readonly n_init: number;
     readonly reg_covar: number;
     readonly tol: number;
-    readonly init: 'kmeans' | 'k-means++';
+    readonly init: 'kmeans' | 'k-means++' | 'random';
   };
 }
