@@ -8,6 +8,7 @@ import { DatasetRepository } from './repositories/dataset.repository.js';
 import { JobQueueRepository } from './repositories/job-queue.repository.js';
 import { JobStoreRepository } from './repositories/job-store.repository.js';
 import { ModelRegistryRepository } from './repositories/model-registry.repository.js';
+import { OnnxRuntimeRepository } from './repositories/onnx-runtime.repository.js';
 import { WorkQueueRepository } from './repositories/work-queue.repository.js';
 import { JobRunnerService } from './services/job-runner.service.js';
 import { JobSubmissionService } from './services/job-submission.service.js';
@@ -26,6 +27,7 @@ import { TrainerNodeService } from './services/trainer-node.service.js';
     CheckpointRepository,
     DatasetRepository,
     ModelRegistryRepository,
+    OnnxRuntimeRepository,
     ComputeBackendRepository,
   ],
 })

@@ -1,9 +1,9 @@
-import { exportAutoencoder, exportGenerator } from '@aimass/onnx';
 import { type SeededRandom } from '@aimass/random';
 import { AutoencoderModel, type Evaluation, GanModel, type TrainableModel } from '@aimass/tfjs/families';
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { Checkpoint, CheckpointTensor } from '../training/checkpoint.js';
+import type { NetworkExport } from '../training/export-parity.js';
 import type { TrainingCompute, TrainingNetwork, TrainingSession } from '../training/training-compute.js';
 
 /** What a backend asks of training: its default batch size and the largest tensor it holds. */
@@ -132,11 +132,11 @@ class TfjsTrainingSession implements TrainingSession {
     }
   }
 
-  async exportGraphs(): Promise<Record<string, Uint8Array>> {
+  async exportNetwork(): Promise<NetworkExport> {
     const model = this.model;
     if (model instanceof GanModel)
-      return { generator: exportGenerator(await model.toExport(this.data.scaling)) };
-    return { ...exportAutoencoder(await (model as AutoencoderModel).toExport(this.data.scaling)) };
+      return { kind: 'generator', model: await model.toExport(this.data.scaling) };
+    return { kind: 'autoencoder', model: await (model as AutoencoderModel).toExport(this.data.scaling) };
   }
 
   dispose(): void {

@@ -11,6 +11,7 @@ import { DatasetRepository } from '../repositories/dataset.repository.js';
 import { JobQueueRepository } from '../repositories/job-queue.repository.js';
 import { JobStoreRepository } from '../repositories/job-store.repository.js';
 import { ModelRegistryRepository } from '../repositories/model-registry.repository.js';
+import { OnnxRuntimeRepository } from '../repositories/onnx-runtime.repository.js';
 import type { TrainingPlacement } from '../repositories/tfjs-training-session.js';
 import {
   type JobDisposition,
@@ -18,6 +19,16 @@ import {
   WorkQueueRepository,
 } from '../repositories/work-queue.repository.js';
 import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
+import {
+  compareParity,
+  ExportParityError,
+  mixtureParityCase,
+  networkParityCases,
+  PARITY,
+  type ParityCase,
+  parityFailure,
+  rawRows,
+} from '../training/export-parity.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
 import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
@@ -54,6 +65,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     private readonly datasets: DatasetRepository,
     private readonly checkpoints: CheckpointRepository,
     private readonly registry: ModelRegistryRepository,
+    private readonly onnx: OnnxRuntimeRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -109,6 +121,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         err instanceof DatasetError ||
         err instanceof TrainingDivergedError ||
         err instanceof GmmFitError ||
+        err instanceof ExportParityError ||
         err instanceof InvalidArgumentError
       ) {
         await this.fail(jobId, err.message);
@@ -216,10 +229,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       await this.finishCancelled(jobId, outcome.resumedFrom + outcome.epochsRun);
       return;
     }
+    const sample = Math.min(PARITY.rows, data.trainRows);
     const registered = await this.register(
       jobId,
       spec,
       outcome,
+      outcome.network
+        ? networkParityCases(outcome.network, rawRows(data.train, sample, data.scaling), sample)
+        : [],
       dataset.digest,
       dataset.description,
       data.reference,
@@ -305,6 +322,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         final: outcome.final,
         graphs: outcome.graphs,
       },
+      [
+        mixtureParityCase(
+          outcome.model,
+          data.train.subarray(0, Math.min(PARITY.rows, data.trainRows) * data.features),
+          Math.min(PARITY.rows, data.trainRows),
+        ),
+      ],
       digest,
       description,
       data.reference,
@@ -337,6 +361,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     jobId: string,
     spec: JobSpec,
     outcome: TrainingOutcome,
+    parity: readonly ParityCase[],
     digest: string,
     dataset: string,
     reference: ReferenceStatistics,
@@ -360,11 +385,18 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         ? {}
         : { 'run.batch_size': String(outcome.batchSize), 'run.learning_rate': String(outcome.learningRate) }),
     };
+    const measured = await this.checkParity(jobId, outcome.graphs, parity);
     const lineage = {
       source_job_id: jobId,
       dataset_digest: digest,
-      hyperparameters: { ...hyperparameters(spec), ...used },
-      metrics: finite(outcome.final?.metrics ?? {}),
+      hyperparameters: {
+        ...hyperparameters(spec),
+        ...used,
+        'parity.rows': String(parity[0]?.rows ?? 0),
+        'parity.rtol': String(PARITY.rtol),
+        'parity.atol': String(PARITY.atol),
+      },
+      metrics: { ...finite(outcome.final?.metrics ?? {}), ...measured },
     };
     const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};
@@ -386,6 +418,33 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       if (role === primary) version = v;
     }
     return { model, version, artifacts };
+  }
+
+  /**
+   * Scores the sample with every exported graph in onnxruntime and compares each output with the
+   * trainer's own scoring (see export-parity.ts). Throws ExportParityError, which fails the job, when
+   * one disagrees; returns the largest difference per output for the lineage.
+   */
+  private async checkParity(
+    jobId: string,
+    graphs: Record<string, Uint8Array>,
+    cases: readonly ParityCase[],
+  ): Promise<Record<string, number>> {
+    const served: Record<string, Record<string, Float32Array>> = {};
+    for (const c of cases) {
+      const graph = graphs[c.role];
+      if (graph) served[c.role] = await this.onnx.run(graph, c.inputName, c.input, c.rows, c.width);
+    }
+    const results = compareParity(cases, served);
+    const failure = parityFailure(results, cases);
+    if (failure) throw new ExportParityError(failure);
+    const worst = results.reduce((a, r) => Math.max(a, r.worstRatio), 0);
+    this.logger.log(
+      `job ${jobId}: the exported graphs reproduce the trained model on ${cases[0]?.rows ?? 0} rows (${results.length} outputs, at most ${worst.toPrecision(2)}× the tolerance)`,
+    );
+    return Object.fromEntries(
+      results.map((r) => [`parity.${r.role}.${r.output}.max_abs_diff`, r.maxAbsDiff]),
+    );
   }
 
   private async fail(jobId: string, reason: string): Promise<void> {

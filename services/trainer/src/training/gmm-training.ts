@@ -1,4 +1,13 @@
-import { aic, bic, exportGmm, fitGmm, GmmError, meanLogLikelihood, scoreSamples } from '@aimass/gmm';
+import {
+  aic,
+  bic,
+  exportGmm,
+  fitGmm,
+  GmmError,
+  type GmmModel,
+  meanLogLikelihood,
+  scoreSamples,
+} from '@aimass/gmm';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { EpochSummary } from './checkpoint.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
@@ -9,6 +18,8 @@ export interface GmmOutcome {
   readonly iterations: EpochSummary[];
   readonly final: EpochSummary;
   readonly graphs: { mixture: Uint8Array };
+  /** The fitted mixture its graph was built from. */
+  readonly model: GmmModel;
   readonly seconds: number;
 }
 
@@ -84,6 +95,7 @@ export function trainGmm(spec: MixtureSpec, data: PreparedData): GmmOutcome {
     iterations: iterations.length > 0 ? iterations : [final],
     final,
     graphs: { mixture: exportGmm(model) },
+    model,
     seconds,
   };
 }

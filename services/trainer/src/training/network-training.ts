@@ -1,6 +1,8 @@
+import { exportAutoencoder, exportGenerator } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { Checkpoint, EpochSummary } from './checkpoint.js';
+import type { NetworkExport } from './export-parity.js';
 import { chooseBatch, learningRateAt } from './learning-rate.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
 import type { TrainingCompute } from './training-compute.js';
@@ -30,6 +32,15 @@ export interface TrainingOutcome {
   readonly final?: EpochSummary;
   /** ONNX graphs by role: anomaly, encoder, decoder (AE/VAE); generator (GAN). */
   readonly graphs: Record<string, Uint8Array>;
+  /** The weights the graphs were built from; absent when the run stopped. */
+  readonly network?: NetworkExport;
+}
+
+/** The ONNX graphs of a trained network, by role. */
+export function graphsOf(network: NetworkExport): Record<string, Uint8Array> {
+  return network.kind === 'generator'
+    ? { generator: exportGenerator(network.model) }
+    : { ...exportAutoencoder(network.model) };
 }
 
 /** Trains an AE, VAE or GAN job on `compute`, epoch by epoch, between the caller's hooks. */
@@ -156,6 +167,7 @@ export async function trainNetwork(
       }
     }
     const final = history[history.length - 1];
+    const network = stopped ? undefined : await session.exportNetwork();
     return {
       stopped,
       batchSize: batch,
@@ -163,7 +175,8 @@ export async function trainNetwork(
       epochsRun: epoch - start,
       resumedFrom: start,
       ...(final ? { final } : {}),
-      graphs: stopped ? {} : await session.exportGraphs(),
+      graphs: network ? graphsOf(network) : {},
+      ...(network ? { network } : {}),
     };
   } finally {
     session.dispose();

@@ -2,6 +2,7 @@ import type { ArchitectureOptions, Evaluation, OptimizerOptions } from '@aimass/
 import type { SeededRandom } from '@aimass/random';
 import type { PreparedData } from '../datasets/preprocessing.js';
 import type { Checkpoint, CheckpointTensor } from './checkpoint.js';
+import type { NetworkExport } from './export-parity.js';
 
 /**
  * What the training loop needs from the node's compute device. The loop owns the schedule (epochs,
@@ -34,7 +35,7 @@ export interface TrainingSession {
   evaluate(rng: SeededRandom): Promise<Evaluation>;
   snapshot(): Promise<CheckpointTensor[]>;
   restore(checkpoint: Checkpoint): Promise<void>;
-  /** ONNX graphs by role: anomaly, encoder, decoder (AE/VAE); generator (GAN). */
-  exportGraphs(): Promise<Record<string, Uint8Array>>;
+  /** The trained weights, as the ONNX graphs are built from them. */
+  exportNetwork(): Promise<NetworkExport>;
   dispose(): void;
 }

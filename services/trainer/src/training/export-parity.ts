@@ -1,0 +1,223 @@
+import { type GmmModel, GMM_TENSORS, predictProba, scoreSamples } from '@aimass/gmm';
+import {
+  AUTOENCODER_TENSORS,
+  type AutoencoderExport,
+  type DenseLayer,
+  denseForward,
+  type FeatureScaling,
+  GENERATOR_TENSORS,
+  type GeneratorExport,
+} from '@aimass/onnx';
+import { SeededRandom } from '@aimass/random';
+
+/**
+ * A trained model must equal the served one. Before a version is registered, its exported graphs
+ * score a sample of the training rows in onnxruntime, and every output is compared with the
+ * trainer's own scoring of the same rows, computed here from the same weights with float64
+ * accumulation: a graph that cancels catastrophically in float32, or wires a layer wrongly, fails
+ * the job instead of reaching a user.
+ *
+ * An output passes when every value is within `atol · scale + rtol · |expected|`, scale being the
+ * output's largest magnitude (at least 1): a relative bound, with an absolute floor near zero.
+ */
+export const PARITY = { rows: 1000, rtol: 1e-3, atol: 1e-4 } as const;
+
+/** One graph run: its input and the outputs it must reproduce. */
+export interface ParityCase {
+  readonly role: string;
+  readonly inputName: string;
+  readonly input: Float32Array;
+  readonly rows: number;
+  readonly width: number;
+  readonly expected: Readonly<Record<string, Float64Array | Float32Array>>;
+}
+
+export interface ParityResult {
+  readonly role: string;
+  readonly output: string;
+  readonly maxAbsDiff: number;
+  /** The largest |served − expected| / allowed over the values: at most 1 to pass. */
+  readonly worstRatio: number;
+  readonly worstIndex: number;
+  readonly passed: boolean;
+}
+
+/** What a network family exports: the weights its graphs are built from. */
+export type NetworkExport =
+  | { readonly kind: 'autoencoder'; readonly model: AutoencoderExport }
+  | { readonly kind: 'generator'; readonly model: GeneratorExport };
+
+/** The exported network did not reproduce the trainer's scoring; the message names the output and by how much. */
+export class ExportParityError extends Error {
+  override readonly name = 'ExportParityError';
+}
+
+/** Rows [0, rows) of scaled training rows, back in raw feature space (what a served graph takes). */
+export function rawRows(scaled: Float32Array, rows: number, scaling: FeatureScaling): Float32Array {
+  const width = scaling.scale.length;
+  const out = new Float32Array(rows * width);
+  for (let i = 0; i < rows * width; i++) {
+    const f = i % width;
+    out[i] = (scaled[i] as number) / (scaling.scale[f] as number) + (scaling.offset[f] as number);
+  }
+  return out;
+}
+
+/** Cases for every graph of an AE/VAE (anomaly, encoder, decoder) or a GAN generator (fixed noise). */
+export function networkParityCases(network: NetworkExport, raw: Float32Array, rows: number): ParityCase[] {
+  if (network.kind === 'generator') return [generatorCase(network.model, rows)];
+  const m = network.model;
+  const x = m.scaling ? scaleIn(raw, m.scaling) : Float32Array.from(raw);
+  const hidden = forward(m.encoder, x, rows, m.inputDim);
+  const hiddenWidth = m.encoder.at(-1)?.bias.length ?? m.inputDim;
+  const latent = m.mean ? forward([m.mean], hidden, rows, hiddenWidth) : hidden;
+  const recon = forward(m.decoder, latent, rows, m.latentDim);
+  const score = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let f = 0; f < m.inputDim; f++) {
+      const d = (x[r * m.inputDim + f] as number) - (recon[r * m.inputDim + f] as number);
+      sum += d * d;
+    }
+    score[r] = sum / m.inputDim;
+  }
+  const reconstruction = m.scaling ? scaleOut(recon, m.scaling) : recon;
+  const T = AUTOENCODER_TENSORS;
+  const encoderOutputs: Record<string, Float32Array> = m.logVar
+    ? { [T.zMean]: latent, [T.zLogVar]: forward([m.logVar], hidden, rows, hiddenWidth) }
+    : { [T.latent]: latent };
+  const input = { inputName: T.input, input: raw, rows, width: m.inputDim };
+  return [
+    {
+      role: 'anomaly',
+      ...input,
+      expected: { [T.score]: score, [T.reconstruction]: reconstruction, [T.latent]: latent },
+    },
+    { role: 'encoder', ...input, expected: encoderOutputs },
+    {
+      role: 'decoder',
+      inputName: T.latent,
+      input: latent,
+      rows,
+      width: m.latentDim,
+      expected: { [T.reconstruction]: reconstruction },
+    },
+  ];
+}
+
+/** The mixture graph's log-likelihood and responsibilities against float64 scoring. */
+export function mixtureParityCase(model: GmmModel, raw: Float32Array, rows: number): ParityCase {
+  const x = Float64Array.from(raw);
+  return {
+    role: 'mixture',
+    inputName: GMM_TENSORS.input,
+    input: raw,
+    rows,
+    width: model.dims,
+    expected: {
+      [GMM_TENSORS.logLikelihood]: scoreSamples(model, x, rows),
+      [GMM_TENSORS.responsibilities]: predictProba(model, x, rows),
+    },
+  };
+}
+
+/** Compares each case's served outputs with what it expects. */
+export function compareParity(
+  cases: readonly ParityCase[],
+  served: Readonly<Record<string, Readonly<Record<string, Float32Array>>>>,
+): ParityResult[] {
+  return cases.flatMap((c) =>
+    Object.entries(c.expected).map(([output, expected]) => {
+      const got = served[c.role]?.[output];
+      if (!got || got.length !== expected.length)
+        return {
+          role: c.role,
+          output,
+          maxAbsDiff: Infinity,
+          worstRatio: Infinity,
+          worstIndex: -1,
+          passed: false,
+        };
+      let scale = 1;
+      for (const v of expected) scale = Math.max(scale, Math.abs(v));
+      let maxAbsDiff = 0;
+      let worstRatio = 0;
+      let worstIndex = 0;
+      for (let i = 0; i < expected.length; i++) {
+        const e = expected[i] as number;
+        const diff = Math.abs((got[i] as number) - e);
+        const ratio = Number.isNaN(diff)
+          ? Infinity
+          : diff / (PARITY.atol * scale + PARITY.rtol * Math.abs(e));
+        maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(diff) ? Infinity : diff);
+        if (ratio > worstRatio) {
+          worstRatio = ratio;
+          worstIndex = i;
+        }
+      }
+      return { role: c.role, output, maxAbsDiff, worstRatio, worstIndex, passed: worstRatio <= 1 };
+    }),
+  );
+}
+
+/** The reason a job fails with: every output that disagreed, and by how much. */
+export function parityFailure(
+  results: readonly ParityResult[],
+  cases: readonly ParityCase[],
+): string | undefined {
+  const failed = results.filter((r) => !r.passed);
+  if (failed.length === 0) return undefined;
+  const lines = failed.map((r) => {
+    const c = cases.find((x) => x.role === r.role);
+    const width = c ? c.expected[r.output]!.length / c.rows : 1;
+    const row = Math.floor(r.worstIndex / Math.max(1, width)) + 1;
+    return `${r.role}.${r.output} differs by up to ${r.maxAbsDiff.toPrecision(3)} (${r.worstRatio.toPrecision(3)}× the tolerance, worst at sample row ${row})`;
+  });
+  return `the exported ONNX model does not reproduce the trained one on ${cases[0]?.rows ?? 0} training rows (tolerance rtol ${PARITY.rtol}, atol ${PARITY.atol} × the output's scale): ${lines.join('; ')}; nothing was registered`;
+}
+
+function generatorCase(m: GeneratorExport, rows: number): ParityCase {
+  const noise = new Float32Array(rows * m.noiseDim);
+  const rng = new SeededRandom(0x9a51);
+  for (let i = 0; i < noise.length; i += 2) {
+    // Box–Muller: two standard normals from two uniforms.
+    const u = 1 - rng.next();
+    const v = rng.next();
+    const radius = Math.sqrt(-2 * Math.log(u));
+    noise[i] = radius * Math.cos(2 * Math.PI * v);
+    if (i + 1 < noise.length) noise[i + 1] = radius * Math.sin(2 * Math.PI * v);
+  }
+  const out = forward(m.generator, noise, rows, m.noiseDim);
+  return {
+    role: 'generator',
+    inputName: GENERATOR_TENSORS.noise,
+    input: noise,
+    rows,
+    width: m.noiseDim,
+    expected: { [GENERATOR_TENSORS.sample]: m.scaling ? scaleOut(out, m.scaling) : out },
+  };
+}
+
+function forward(
+  layers: readonly DenseLayer[],
+  x: Float32Array,
+  rows: number,
+  inputDim: number,
+): Float32Array {
+  if (layers.length === 0) return x;
+  return denseForward(
+    { inputName: 'x', outputName: 'y', inputDim, layers: [...layers], batch: 'dynamic' },
+    x,
+    rows,
+  );
+}
+
+function scaleIn(raw: Float32Array, s: FeatureScaling): Float32Array {
+  const w = s.scale.length;
+  return raw.map((v, i) => (v - (s.offset[i % w] as number)) * (s.scale[i % w] as number));
+}
+
+function scaleOut(scaled: Float32Array, s: FeatureScaling): Float32Array {
+  const w = s.scale.length;
+  return scaled.map((v, i) => v / (s.scale[i % w] as number) + (s.offset[i % w] as number));
+}
