@@ -17,8 +17,8 @@ type InferMethod = MethodDefinition<oip.ModelInferRequest__Output, oip.ModelInfe
 
 /**
  * ModelInfer as a plain grpc-js unary handler on the service's gRPC server, instead of a Nest
- * route: at concurrency 1 Nest's unary wrapper (a copy of the call, processing hooks, the
- * interceptor chain and an Observable per request) costs about a fifth of the request's CPU. The
+ * route: Nest's unary wrapper (a copy of the call, processing hooks, the interceptor chain and an
+ * Observable per request) is a measurable share of a request's CPU at concurrency 1. The
  * call still passes the CallAuthorizer, every prediction still gets its span (InferenceService),
  * and errors get the same gRPC status as through MeshExceptionFilter (replyUnary).
  */
