@@ -110,7 +110,9 @@ describe('datasets: data push, then train on it by name, then predict', () => {
     expect(out()).toContain(`e2e-parts@1, sha256 ${registered.sha256}`);
     expect(out()).toMatch(/^metrics:\s+.*auroc=/m);
     // The export was checked against the trainer's own scoring before it was registered.
-    expect(out()).toMatch(/^hyperparameters:\s+.*parity\.atol=0\.0001, parity\.rows=192, parity\.rtol=0\.001/m);
+    expect(out()).toMatch(
+      /^hyperparameters:\s+.*parity\.atol=0\.0001, parity\.rows=192, parity\.rtol=0\.001/m,
+    );
     expect(out()).toMatch(/^metrics:\s+.*parity\.anomaly\.score\.max_abs_diff=[\d.e-]+/m);
 
     const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(
