@@ -111,11 +111,26 @@ describe('the mesh from a shell', () => {
     expect(printed.version).toBe('1');
     expect(printed.outputs[0]!.data).toEqual(Array.from(direct.output!.data as Float32Array));
 
+    // One more trainer node joins the running stack; status lists both nodes with pool and backend.
+    const added = await run('bash', ['scripts/stack', 'add', 'trainer', '--state-dir', stateDir], {
+      cwd: ROOT,
+      timeout: 120_000,
+    });
+    const address = added.stdout.trim();
+    expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const status = await run('bash', ['scripts/stack', 'status', '--state-dir', stateDir], { cwd: ROOT });
+    const nodes = status.stdout.slice(status.stdout.indexOf('TRAINER NODE')).trim().split('\n').slice(1);
+    expect(nodes).toHaveLength(2);
+    expect(nodes[0]).toMatch(
+      new RegExp(`\\s${env.AIMASS_TRAINER_GRPC!.replace(/\./g, '\\.')}\\s+cpu\\s+wasm\\s+0/\\d+$`),
+    );
+    expect(nodes[1]).toMatch(new RegExp(`\\s${address.replace(/\./g, '\\.')}\\s+cpu\\s+wasm\\s+0/\\d+$`));
+
     const pids = readFileSync(join(stateDir, 'stack.pids'), 'utf8')
       .split('\n')
       .map((l) => Number(l.split(/\s+/)[0]))
       .filter((p) => p > 0);
-    expect(pids.length).toBeGreaterThanOrEqual(8);
+    expect(pids.length).toBeGreaterThanOrEqual(9);
     await run('bash', ['scripts/stack', 'down', '--state-dir', stateDir], { cwd: ROOT, timeout: 60_000 });
     expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
   }, 240_000);

@@ -44,10 +44,12 @@ afterAll(async () => {
 
 describe('scripts/stack', () => {
   it.each([
-    [['--help'], 0, 'stdout', 'usage: scripts/stack [up|run|down|status]'],
-    [['help'], 0, 'stdout', 'status  what runs and whether it answers'],
+    [['--help'], 0, 'stdout', 'usage: scripts/stack [up|run|down|status|add trainer]'],
+    [['help'], 0, 'stdout', 'add trainer  start one more trainer node in the running stack'],
     [['--bogus'], 2, 'stderr', "stack: Unknown option '--bogus'"],
     [['sideways'], 2, 'stderr', 'stack: unknown command sideways'],
+    [['add', 'tuner'], 2, 'stderr', 'stack: add takes one service kind: trainer'],
+    [['add', 'trainer', '--pool', 'tpu'], 2, 'stderr', 'stack: --pool must be cpu or gpu, not tpu'],
   ] as const)('%j prints its usage (exit %i), not a stack trace', async (args, code, stream, expected) => {
     const run = await new Promise<Run>((resolve) =>
       execFile(process.execPath, [LAUNCHER, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>

@@ -2,7 +2,8 @@
 //   up      start detached (a daemon running `run`), wait for .aimass/stack.env, print it
 //   run     start in the foreground until Ctrl-C / SIGTERM
 //   down    stop a detached stack and everything it started; fine when nothing runs
-//   status  show whether a stack runs and what answers
+//   status  show whether a stack runs, what answers, and its trainer nodes
+//   add trainer [--pool cpu|gpu]  start one more trainer node in the running stack
 // State lives in <repo>/.aimass unless --state-dir says otherwise. --services-dir DIR runs
 // DIR/<name>.js instead of services/<name>/dist/main.js (the launcher's own tests use fixtures).
 import { spawn } from 'node:child_process';
@@ -10,8 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatEnvFile, readEnvFile } from '@aimass/config';
+import type { trainerv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc/client';
 import {
   checkGrpcHealth,
+  freePort,
   grpcAddressKey,
   MESH_ENV_KEYS,
   portIsFree,
@@ -178,6 +182,14 @@ function passThroughSettings(): Record<string, string> {
 
 async function down(paths: StackPaths, quiet = false): Promise<number> {
   const daemon = runningDaemon(paths);
+  // Nodes added with `add` are not the daemon's children: they get the same orderly stop first.
+  const added = readRecordedProcesses(paths.pidsFile).filter((p) => addedNodeAddress(p) && stillRunning(p));
+  for (const node of added) {
+    if (!quiet) say(`stopping ${node.name} (pid ${node.pid})`);
+    process.kill(node.pid, 'SIGTERM');
+  }
+  const nodesDeadline = Date.now() + DAEMON_STOP_TIMEOUT_MS / 4;
+  while (added.some(stillRunning) && Date.now() < nodesDeadline) await sleep(100);
   if (daemon) {
     if (!quiet) say(`stopping the stack (pid ${daemon.pid})`);
     process.kill(daemon.pid, 'SIGTERM');
@@ -239,14 +251,119 @@ async function status(paths: StackPaths): Promise<number> {
     const health = await checkGrpcHealth(address).catch((err: Error) => `unreachable (${err.message})`);
     process.stdout.write(`${name.padEnd(10)} ${address} ${health}\n`);
   }
+  const nodes = [
+    env.AIMASS_TRAINER_GRPC,
+    ...readRecordedProcesses(paths.pidsFile)
+      .filter(stillRunning)
+      .map(addedNodeAddress)
+      .filter((a) => a !== undefined),
+  ].filter((a): a is string => Boolean(a));
+  const rows = await Promise.all(nodes.map(describeNode));
+  process.stdout.write(
+    `\n${['TRAINER NODE', 'ADDRESS', 'POOL', 'BACKEND', 'ACTIVE JOBS'].join('  ')}\n${rows.join('\n')}\n`,
+  );
   return 0;
 }
 
-const USAGE = `usage: scripts/stack [up|run|down|status] [--state-dir DIR (default .aimass)] [--free-ports]
-  up      start nats-server, the S3 endpoint and the five services detached; writes .aimass/stack.env
-  run     the same in the foreground, until Ctrl-C
-  down    stop everything up started
-  status  what runs and whether it answers
+/** One line per trainer node from its GetNode: id, address, pool, backend, active jobs of its concurrency. */
+async function describeNode(address: string): Promise<string> {
+  const client = createMeshClient<trainerv1.TrainerServiceClient>('trainer', address);
+  try {
+    const node = await new Promise<trainerv1.TrainerNode__Output>((resolve, reject) =>
+      client.GetNode({}, { deadline: Date.now() + 5_000 }, (err, n) =>
+        err || !n ? reject(err ?? new Error('no answer')) : resolve(n),
+      ),
+    );
+    return [node.id, address, node.pool, node.backend, `${node.active_jobs}/${node.concurrency}`].join('  ');
+  } catch (err) {
+    return `?  ${address}  unreachable (${(err as Error).message})`;
+  } finally {
+    client.close();
+  }
+}
+
+const ADDED_NODE = /^trainer@(127\.0\.0\.1:\d+)$/;
+
+/** The gRPC address of a node `add` started, from its recorded name (`trainer@ADDRESS`). */
+function addedNodeAddress(proc: RecordedProcess): string | undefined {
+  return ADDED_NODE.exec(proc.name)?.[1];
+}
+
+/**
+ * Starts one more trainer node beside the running stack, with the stack's addresses and its own
+ * free gRPC and HTTP ports, detached and recorded so `down` stops it; waits until it serves.
+ */
+async function add(
+  paths: StackPaths,
+  launch: LaunchOptions,
+  what: string | undefined,
+  pool: string,
+): Promise<number> {
+  if (what !== 'trainer') {
+    process.stderr.write(`stack: add takes one service kind: trainer\n${USAGE}`);
+    return 2;
+  }
+  if (pool !== 'cpu' && pool !== 'gpu') {
+    process.stderr.write(`stack: --pool must be cpu or gpu, not ${pool}\n${USAGE}`);
+    return 2;
+  }
+  const env = readEnvFile(paths.envFile);
+  if (!runningDaemon(paths) || !env) {
+    say('no stack is running; start one with scripts/stack up');
+    return 1;
+  }
+  const address = `127.0.0.1:${await freePort()}`;
+  const { AIMASS_STACK_PID: _pid, ...meshEnv } = env;
+  const nodeEnv = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIMASS_'))),
+    ...passThroughSettings(),
+    ...meshEnv,
+    AIMASS_TRAINER_GRPC: address,
+    AIMASS_TRAINER_HTTP: `http://127.0.0.1:${await freePort()}`,
+    AIMASS_TRAINER_POOL: pool,
+  };
+  const script = launch.servicesDir
+    ? path.join(launch.servicesDir, 'trainer.js')
+    : path.join(paths.root, 'services', 'trainer', 'dist', 'main.js');
+  fs.mkdirSync(paths.logDir, { recursive: true });
+  const log = path.join(paths.logDir, `trainer-${address.split(':')[1]}.log`);
+  const logFd = fs.openSync(log, 'a');
+  const child = spawn(process.execPath, [script], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    cwd: paths.root,
+    env: nodeEnv,
+  });
+  fs.closeSync(logFd);
+  child.unref();
+  let exit: string | undefined;
+  child.once(
+    'exit',
+    (code, signal) => (exit = signal ? `was killed by ${signal}` : `exited with code ${code}`),
+  );
+  child.once('error', (err) => (exit = `could not start: ${err.message}`));
+  if (child.pid) recordProcess(paths.pidsFile, `trainer@${address}`, child.pid);
+  const deadline = Date.now() + UP_TIMEOUT_MS / 2;
+  while (!exit && Date.now() < deadline) {
+    if ((await checkGrpcHealth(address).catch(() => 'UNKNOWN')) === 'SERVING') {
+      say(`trainer node up on ${address}, pool ${pool} (pid ${child.pid}, log ${log})`);
+      process.stdout.write(`${address}\n`);
+      return 0;
+    }
+    await sleep(200);
+  }
+  if (!exit && child.pid) process.kill(child.pid, 'SIGKILL');
+  say(`the trainer node did not start: it ${exit ?? `was not serving after ${UP_TIMEOUT_MS / 2000} s`}`);
+  process.stderr.write(`--- last lines of ${log} ---\n${fileTail(log)}\n`);
+  return 1;
+}
+
+const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-dir DIR (default .aimass)] [--free-ports]
+  up           start nats-server, the S3 endpoint and the five services detached; writes .aimass/stack.env
+  run          the same in the foreground, until Ctrl-C
+  down         stop everything up and add started
+  status       what runs and whether it answers, and the trainer nodes with their pool, backend and jobs
+  add trainer  start one more trainer node in the running stack [--pool cpu|gpu (default cpu)]
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -260,6 +377,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'services-dir': { type: 'string' },
         daemon: { type: 'boolean' },
         'free-ports': { type: 'boolean' },
+        pool: { type: 'string', default: 'cpu' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -289,6 +407,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return down(paths);
     case 'status':
       return status(paths);
+    case 'add':
+      return add(paths, launch, positionals[1], values.pool ?? 'cpu');
     case 'help':
       process.stdout.write(USAGE);
       return 0;
