@@ -87,9 +87,9 @@ export class GanModel implements TrainableModel {
     };
   }
 
-  /** n samples in scaled feature space. */
-  sample(n: number, seed: number): tf.Tensor2D {
-    return tf.tidy(() => applyStack(this.noise(n, seed), this.generator));
+  /** The generator's rows, in scaled feature space, for rows of noise (what the ONNX export computes). */
+  generate(noise: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => applyStack(noise, this.generator));
   }
 
   async evaluate(x: tf.Tensor2D, rng: SeededRandom): Promise<Evaluation> {
@@ -104,7 +104,7 @@ export class GanModel implements TrainableModel {
           loss: tf.add(d, g) as tf.Scalar,
           generator_loss: g,
           discriminator_loss: d,
-          sample_quality: frechetTerms(x, applyStack(noise, this.generator)),
+          sample_quality: frechetTerms(x, this.generate(noise)),
         };
       }),
     );
