@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import type { UploadProgress } from './artifact-upload.js';
 import type { CliIo } from './cli-io.js';
 import { formatBytes } from './table.js';
 
@@ -35,5 +36,18 @@ export function byteProgress(io: CliIo, total: number): ByteProgress {
     stop() {
       if (started) bar.stop();
     },
+  };
+}
+
+/** The progress callbacks of an upload (hash, then upload) drawn as one bar; `stop` clears it. */
+export function uploadBar(io: CliIo): UploadProgress & { stop(): void } {
+  let progress: ByteProgress | undefined;
+  return {
+    onPhase: (phase, total) => {
+      progress ??= byteProgress(io, total);
+      progress.phase(phase === 'hash' ? 'sha256' : 'upload');
+    },
+    onProgress: (done) => progress?.update(done),
+    stop: () => progress?.stop(),
   };
 }

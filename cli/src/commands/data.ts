@@ -7,7 +7,7 @@ import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatBytes, formatFields, formatTable } from '../table.js';
-import { byteProgress, type ByteProgress } from '../upload-progress.js';
+import { uploadBar } from '../upload-progress.js';
 
 export const DATASET_FILE_FORMATS = ['csv', 'npy', 'json', 'jsonl', 'parquet'] as const;
 
@@ -37,7 +37,7 @@ export async function dataPush(
     throw new InputFileError(
       `cannot tell the format of ${args.file} from its extension; name it with --format (${DATASET_FILE_FORMATS.join(', ')})`,
     );
-  let progress: ByteProgress | undefined;
+  const bar = uploadBar(io);
   let dataset: registryv1.Dataset__Output;
   try {
     dataset = await uploadFile(
@@ -51,16 +51,10 @@ export async function dataPush(
         no_header: !args.header,
       }),
       args.file,
-      {
-        onPhase: (phase, total) => {
-          progress ??= byteProgress(io, total);
-          progress.phase(phase === 'hash' ? 'sha256' : 'upload');
-        },
-        onProgress: (done) => progress?.update(done),
-      },
+      bar,
     );
   } finally {
-    progress?.stop();
+    bar.stop();
   }
   io.stderr.write(
     `${dataset.rows} rows × ${dataset.column_count} columns, ${formatBytes(Number(dataset.size_bytes))}, sha256 ${dataset.sha256}\n`,

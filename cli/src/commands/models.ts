@@ -9,7 +9,7 @@ import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatFields, formatPairs, formatTable } from '../table.js';
-import { byteProgress, type ByteProgress } from '../upload-progress.js';
+import { uploadBar } from '../upload-progress.js';
 
 export const ARTIFACT_FORMATS = ['onnx', 'tfjs'] as const;
 
@@ -27,7 +27,7 @@ export async function modelsPush(
   registry: registryv1.RegistryServiceClient,
   io: CliIo,
 ): Promise<number> {
-  let progress: ByteProgress | undefined;
+  const bar = uploadBar(io);
   let version: registryv1.ModelVersion__Output;
   const packed = args.format === 'tfjs' ? await packTfjsDirectory(args.file) : undefined;
   try {
@@ -37,15 +37,11 @@ export async function modelsPush(
       format: args.format,
       alias: args.alias,
       description: args.description,
-      onPhase: (phase, total) => {
-        progress ??= byteProgress(io, total);
-        progress.phase(phase === 'hash' ? 'sha256' : 'upload');
-      },
-      onProgress: (done) => progress?.update(done),
+      ...bar,
     });
   } finally {
     // The bar goes before anything else is printed, success or not.
-    progress?.stop();
+    bar.stop();
     if (packed) await fs.promises.rm(path.dirname(packed), { recursive: true, force: true });
   }
   io.stdout.write(`${version.version}\n`);

@@ -1,4 +1,4 @@
-import { parseInput } from '@aimass/contracts';
+import { type EventData, parseInput } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { columnSummaries, DatasetError, type ReferenceStatistics } from '@aimass/datasets';
@@ -241,25 +241,13 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       dataset.description,
       data.reference,
     );
-    const metrics = finite(outcome.final?.metrics ?? {});
-    await this.store.update(jobId, (r) => ({
-      ...r,
-      state: 'SUCCEEDED',
-      model: registered.model,
-      version: registered.version,
-      metrics,
-      reason: '',
-    }));
-    await this.queue.publish('trainer.job.succeeded', {
-      ...base,
-      model: registered.model,
-      version: registered.version,
-      artifacts: registered.artifacts,
-      metrics,
-      epochs_run: outcome.resumedFrom + outcome.epochsRun,
-    });
-    this.logger.log(
-      `job ${jobId}: succeeded after ${outcome.resumedFrom + outcome.epochsRun} epochs; registered ${registered.model} version ${registered.version}`,
+    await this.succeed(
+      jobId,
+      base,
+      registered,
+      finite(outcome.final?.metrics ?? {}),
+      outcome.resumedFrom + outcome.epochsRun,
+      'epochs',
     );
   }
 
@@ -334,7 +322,28 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       data.reference,
       'em-cpu',
     );
-    const metrics = finite(outcome.final.metrics);
+    await this.succeed(
+      jobId,
+      base,
+      registered,
+      finite(outcome.final.metrics),
+      outcome.final.epoch,
+      'EM iterations',
+    );
+  }
+
+  /** The job's record, its `trainer.job.succeeded` event and its log line, once its versions are registered. */
+  private async succeed(
+    jobId: string,
+    base: Omit<
+      EventData<'trainer.job.succeeded'>,
+      'model' | 'version' | 'artifacts' | 'metrics' | 'epochs_run'
+    >,
+    registered: { model: string; version: number; artifacts: Record<string, string> },
+    metrics: Record<string, number>,
+    epochsRun: number,
+    unit: string,
+  ): Promise<void> {
     await this.store.update(jobId, (r) => ({
       ...r,
       state: 'SUCCEEDED',
@@ -349,10 +358,10 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       version: registered.version,
       artifacts: registered.artifacts,
       metrics,
-      epochs_run: outcome.final.epoch,
+      epochs_run: epochsRun,
     });
     this.logger.log(
-      `job ${jobId}: succeeded after ${outcome.final.epoch} EM iterations; registered ${registered.model} version ${registered.version}`,
+      `job ${jobId}: succeeded after ${epochsRun} ${unit}; registered ${registered.model} version ${registered.version}`,
     );
   }
 
