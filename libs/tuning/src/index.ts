@@ -12,3 +12,7 @@ export {
 export { TpeSampler, type TpeOptions } from './tpe-sampler.js';
 export { GpSampler, type GpOptions } from './gp-sampler.js';
 export { mulberry32, rngFor, type Rng } from './rng.js';
+export { NopPruner, type Pruner, type PrunerContext } from './pruner.js';
+export { MedianPruner, type MedianPrunerOptions } from './median-pruner.js';
+export { AshaPruner, type AshaOptions } from './asha-pruner.js';
+export { HyperbandPruner, type HyperbandOptions } from './hyperband-pruner.js';
