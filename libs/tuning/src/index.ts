@@ -16,3 +16,4 @@ export { NopPruner, type Pruner, type PrunerContext } from './pruner.js';
 export { MedianPruner, type MedianPrunerOptions } from './median-pruner.js';
 export { AshaPruner, type AshaOptions } from './asha-pruner.js';
 export { HyperbandPruner, type HyperbandOptions } from './hyperband-pruner.js';
+export { parameterImportance, type ImportanceOptions } from './importance.js';
