@@ -142,23 +142,48 @@ function priorsOf(d: number): [number, number][] {
   return [...Array.from({ length: d }, () => ls), [0, 1.2], [Math.log(1e-4), 3]];
 }
 
-/** Negative log marginal likelihood plus priors, and its gradient in the sigmoid-mapped variables. */
-function negLogPosterior(xs: readonly Float64Array[], ys: Float64Array, z: Float64Array) {
+/** Squared coordinate differences of every pair i > j, per dimension: they do not change while fitting. */
+export function pairDiffs(xs: readonly Float64Array[]): Float64Array[] {
   const n = xs.length;
   const d = xs[0]!.length;
+  const out = Array.from({ length: d }, () => new Float64Array((n * (n - 1)) / 2));
+  let p = 0;
+  for (let i = 1; i < n; i++)
+    for (let j = 0; j < i; j++, p++)
+      for (let m = 0; m < d; m++) {
+        const t = xs[i]![m]! - xs[j]![m]!;
+        out[m]![p] = t * t;
+      }
+  return out;
+}
+
+/** Negative log marginal likelihood plus priors, and its gradient in the sigmoid-mapped variables. */
+export function negLogPosterior(
+  n: number,
+  diffs: readonly Float64Array[],
+  ys: Float64Array,
+  z: Float64Array,
+) {
+  const d = diffs.length;
   const kp = toKernel(z, d);
   const inv2 = kp.lengthscales.map((v) => 1 / (v * v));
-  const base = new Float64Array(n * n);
+  const pairs = (n * (n - 1)) / 2;
+  const base = new Float64Array(pairs);
+  const slope = new Float64Array(pairs);
   const k = new Float64Array(n * n);
-  const rr = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      const r = r2(xs[i]!, xs[j]!, inv2);
-      const v = matern(r, kp.signal);
-      base[i * n + j] = base[j * n + i] = v;
-      rr[i * n + j] = rr[j * n + i] = r;
-      k[i * n + j] = k[j * n + i] = v + (i === j ? kp.noise : 0);
+  let p = 0;
+  for (let i = 1; i < n; i++)
+    for (let j = 0; j < i; j++, p++) {
+      let rr = 0;
+      for (let m = 0; m < d; m++) rr += diffs[m]![p]! * inv2[m]!;
+      const r = Math.sqrt(rr);
+      const e = kp.signal * Math.exp(-SQRT5 * r);
+      const v = (1 + SQRT5 * r + (5 / 3) * rr) * e;
+      base[p] = v;
+      slope[p] = (5 / 3) * (1 + SQRT5 * r) * e;
+      k[i * n + j] = k[j * n + i] = v;
     }
+  for (let i = 0; i < n; i++) k[i * n + i] = kp.signal + kp.noise;
   const l = cholesky(k, n);
   const grad = new Float64Array(d + 2);
   if (!l) return { value: Infinity, grad };
@@ -166,22 +191,21 @@ function negLogPosterior(xs: readonly Float64Array[], ys: Float64Array, z: Float
   let value = 0.5 * ys.reduce((s, y, i) => s + y * alpha[i]!, 0);
   for (let i = 0; i < n; i++) value += Math.log(l[i * n + i]!);
   const kinv = inverseFromCholesky(l, n);
-  // dNLL/dθ = 0.5 tr((K⁻¹ - ααᵀ) dK/dθ), θ the log-hyperparameters.
+  // dNLL/dθ = 0.5 tr((K⁻¹ - ααᵀ) dK/dθ), θ the log-hyperparameters; off-diagonal pairs count twice.
   const gLog = new Float64Array(d + 2);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) {
-      const w = 0.5 * (kinv[i * n + j]! - alpha[i]! * alpha[j]!);
-      const r = Math.sqrt(rr[i * n + j]!);
-      const c = (5 / 3) * kp.signal * (1 + SQRT5 * r) * Math.exp(-SQRT5 * r);
-      const xi = xs[i]!;
-      const xj = xs[j]!;
-      for (let m = 0; m < d; m++) {
-        const t = xi[m]! - xj[m]!;
-        gLog[m]! += w * c * t * t * inv2[m]!;
-      }
-      gLog[d]! += w * base[i * n + j]!;
-      if (i === j) gLog[d + 1]! += w * kp.noise;
+  p = 0;
+  for (let i = 1; i < n; i++)
+    for (let j = 0; j < i; j++, p++) {
+      const w = kinv[i * n + j]! - alpha[i]! * alpha[j]!;
+      const c = w * slope[p]!;
+      for (let m = 0; m < d; m++) gLog[m]! += c * diffs[m]![p]! * inv2[m]!;
+      gLog[d]! += w * base[p]!;
     }
+  for (let i = 0; i < n; i++) {
+    const w = 0.5 * (kinv[i * n + i]! - alpha[i]! * alpha[i]!);
+    gLog[d]! += w * kp.signal;
+    gLog[d + 1]! += w * kp.noise;
+  }
   const logs = [...kp.lengthscales.map(Math.log), Math.log(kp.signal), Math.log(kp.noise)];
   const bounds = boundsOf(d);
   priorsOf(d).forEach(([mu, sd], i) => {
@@ -213,9 +237,10 @@ export function fitKernel(
         noise: 1e-3,
       }),
     );
+  const diffs = pairDiffs(xs);
   let best: { x: Float64Array; value: number } | undefined;
   for (const z0 of starts) {
-    const r = lbfgs((z) => negLogPosterior(xs, ys, z), z0, 30);
+    const r = lbfgs((z) => negLogPosterior(xs.length, diffs, ys, z), z0, 30);
     if (!best || r.value < best.value) best = r;
   }
   return toKernel(best!.x, d);
