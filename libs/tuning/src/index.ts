@@ -17,3 +17,11 @@ export { MedianPruner, type MedianPrunerOptions } from './median-pruner.js';
 export { AshaPruner, type AshaOptions } from './asha-pruner.js';
 export { HyperbandPruner, type HyperbandOptions } from './hyperband-pruner.js';
 export { parameterImportance, type ImportanceOptions } from './importance.js';
+export {
+  createPruner,
+  createSampler,
+  prunerSpecSchema,
+  samplerSpecSchema,
+  type PrunerSpec,
+  type SamplerSpec,
+} from './factories.js';
