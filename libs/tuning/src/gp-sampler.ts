@@ -29,7 +29,7 @@ export interface GpOptions {
  * kriging believer keeps workers within a hair of each other in a deep optimum.
  *
  * Kernel hyperparameters are refitted only when the number of complete trials reaches a point of a
- * geometric schedule (every ~12 %), on the first trials of the study in trial order; between those
+ * geometric schedule (every ~20 %), on the first trials of the study in trial order; between those
  * points the last fit is reused from a cache. The answer stays a function of the history alone.
  */
 export class GpSampler implements Sampler {
@@ -125,6 +125,7 @@ export class GpSampler implements Sampler {
         xs.slice(0, s),
         warp(done.slice(0, s).map((t) => score(direction, t.value!))),
         rngFor(this.seed, s, 'gp-fit'),
+        s < 30 ? 1 : 0,
       );
       if (this.fits.size > 64) this.fits.clear();
       this.fits.set(key, k);
@@ -137,7 +138,7 @@ export class GpSampler implements Sampler {
 export function schedulePoint(n: number, start: number): number {
   let s = Math.max(1, start);
   for (;;) {
-    const next = Math.max(s + 1, Math.ceil(s * 1.12));
+    const next = Math.max(s + 1, Math.ceil(s * 1.2));
     if (next > n) return Math.min(s, n);
     s = next;
   }
