@@ -31,7 +31,8 @@ export interface TpeOptions {
 /**
  * Multivariate TPE as Optuna's `TPESampler(multivariate=True, group=True)`: the parameters that are
  * active together (same condition) are drawn jointly from a Parzen estimator l(x) over the good trials,
- * and the candidate maximising l(x)/g(x) is kept. With the constant liar, running trials join the bad
+ * and the candidate maximising l(x)/g(x) is kept. Unlike Optuna's multivariate mode, kernel widths
+ * follow the data per dimension, as in its univariate mode (see ParzenEstimator). With the constant liar, running trials join the bad
  * set: a point a worker is evaluating now makes its neighbourhood look worse, not better, so the next
  * worker goes elsewhere.
  */
@@ -139,7 +140,7 @@ function observationWeights(n: number): number[] {
 
 /**
  * A mixture with one product kernel per observation plus a prior kernel: truncated normals on the unit
- * interval for numeric parameters (bandwidth by Scott's rule for the group's dimension, clipped below),
+ * interval for numeric parameters (bandwidth from the neighbouring observations, per dimension),
  * and a smoothed one-hot for categorical ones.
  */
 class ParzenEstimator {
@@ -159,11 +160,9 @@ class ParzenEstimator {
   ) {
     this.specs = names.map((n) => space[n]!);
     const m = observations.length;
-    const d = names.length;
     const w = [...observationWeights(m), priorWeight];
     const total = w.reduce((a, b) => a + b, 0);
     this.logWeights = w.map((x) => Math.log(x / total));
-    const sigma = Math.max(0.2 * Math.max(m, 1) ** (-1 / (d + 4)), 1 / Math.min(100, 1 + m));
     this.centres = [];
     this.sigmas = [];
     this.catProbs = [];
@@ -183,7 +182,7 @@ class ParzenEstimator {
           s.push(0);
         } else {
           c.push(prior ? 0.5 : toUnit(p, observations[k]!.params[names[j]!] as number));
-          s.push(prior ? 1 : sigma);
+          s.push(1);
           cp.push(undefined);
         }
       });
@@ -191,6 +190,23 @@ class ParzenEstimator {
       this.sigmas.push(s);
       this.catProbs.push(cp);
     }
+    // Bandwidths as Optuna's univariate TPE sets them, per dimension: the larger gap to the neighbouring
+    // centres (the prior's included), clipped below. Scott's rule, which Optuna's multivariate mode uses,
+    // keeps kernels a fifth of the range wide whatever the data, so l(x) barely concentrates on the good
+    // region within a hundred trials.
+    this.specs.forEach((p, j) => {
+      if (p.type === 'categorical' || m === 0) return;
+      const order = Array.from({ length: m + 1 }, (_, k) => k).sort(
+        (a, b) => this.centres[a]![j]! - this.centres[b]![j]!,
+      );
+      const mus = [0, ...order.map((k) => this.centres[k]![j]!), 1];
+      order.forEach((k, i) => {
+        let sg = Math.max(mus[i + 1]! - mus[i]!, mus[i + 2]! - mus[i + 1]!);
+        if (mus.length >= 4 && i === 0) sg = mus[2]! - mus[1]!;
+        if (mus.length >= 4 && i === order.length - 1) sg = mus[mus.length - 2]! - mus[mus.length - 3]!;
+        this.sigmas[k]![j] = k === m ? 1 : Math.min(1, Math.max(sg, 1 / Math.min(100, m + 2)));
+      });
+    });
   }
 
   sample(rng: Rng): number[] {
