@@ -3,7 +3,7 @@ import { AshaPruner } from './asha-pruner.js';
 import { HyperbandPruner } from './hyperband-pruner.js';
 import { MedianPruner } from './median-pruner.js';
 import type { Pruner } from './pruner.js';
-import { mulberry32 } from './rng.js';
+import { seededRng } from './rng.js';
 import type { TrialRecord, TrialState } from './trial.js';
 
 /** A trial with reports `values` at steps 1, 2, ... */
@@ -96,7 +96,7 @@ describe.each([
   ['hyperband', () => new HyperbandPruner({ minResource: 1, maxResource: 27, reductionFactor: 3, seed: 2 })],
 ])('%s pruner: decisions do not depend on parallelism', (_, make) => {
   const steps = 9;
-  const rng = mulberry32(42);
+  const rng = seededRng(42);
   const curves = Array.from({ length: 16 }, () => {
     const base = rng() * 4;
     return Array.from({ length: steps }, (_, s) => base / (s + 1) + rng() * 0.2);
@@ -130,7 +130,7 @@ describe.each([
       () => identity,
       () => 'running',
     );
-    const shuffle = mulberry32(7);
+    const shuffle = seededRng(7);
     for (let k = 0; k < 5; k++) {
       const perms = Array.from({ length: steps + 1 }, () => [...identity].sort(() => shuffle() - 0.5));
       // As if some trials had already finished on other workers: their state must not matter.

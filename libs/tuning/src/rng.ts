@@ -1,15 +1,12 @@
-/** A seeded uniform generator on [0, 1): mulberry32, small and fast, enough for sampling. */
+import { SeededRandom } from '@aimass/random';
+
+/** A seeded uniform draw on [0, 1), as a plain function the samplers pass around. */
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The platform's one PRNG (SeededRandom) as an Rng. */
+export function seededRng(seed: number): Rng {
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 /**
@@ -30,7 +27,7 @@ export function rngFor(seed: number, ...keys: (number | string)[]): Rng {
     } else for (let i = 0; i < k.length; i++) mix(k.charCodeAt(i));
     mix(0x9e3779b9);
   }
-  return mulberry32(h);
+  return seededRng(h);
 }
 
 /** A standard normal draw (Box-Muller). */
