@@ -15,18 +15,13 @@ import {
 } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { DatasetRecord } from '../records/records.js';
 import { modelNameSchema, pushDatasetHeaderSchema, type PushDatasetHeader } from '../dtos/registry.dto.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { MAX_CAS_ATTEMPTS, ModelCatalogService } from './model-catalog.service.js';
-
-/** One message of a dataset push: the header first, then the file's bytes. */
-export interface DatasetPushPart {
-  readonly header?: unknown;
-  readonly chunk?: Uint8Array;
-}
+import { PushStream, type PushPart } from './push-stream.js';
 
 /** A dataset version as callers see it; `columns` only where the statistics were read. */
 export type DatasetView = DatasetRecord & { readonly columns: readonly ColumnSummary[] };
@@ -49,45 +44,23 @@ export class DatasetService {
   ) {}
 
   async push(
-    messages: AsyncIterable<DatasetPushPart>,
+    messages: AsyncIterable<PushPart>,
     actor: string,
     isCancelled: () => boolean = () => false,
   ): Promise<DatasetView> {
-    const iterator = messages[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done || !first.value.header)
-      throw new InvalidArgumentError(
-        'the first PushDataset message must carry a header (name, format, ...); chunks follow it',
-      );
-    const header = parseInput(pushDatasetHeaderSchema(this.catalog.nameRules), first.value.header, 'header');
+    const stream = new PushStream(messages, 'PushDataset', 'dataset file', (bytes) => this.tooLarge(bytes));
+    const header = parseInput(
+      pushDatasetHeaderSchema(this.catalog.nameRules),
+      await stream.header('name, format'),
+      'header',
+    );
     if (header.size_bytes > this.config.maxDatasetBytes) throw this.tooLarge(header.size_bytes);
     const chunks: Buffer[] = [];
-    let size = 0;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      if (next.value.header)
-        throw new InvalidArgumentError('only the first PushDataset message may carry a header');
-      const chunk = next.value.chunk;
-      if (!chunk || chunk.length === 0) continue;
-      size += chunk.length;
-      if (size > this.config.maxDatasetBytes) throw this.tooLarge(size);
-      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    }
-    if (isCancelled()) throw new InvalidArgumentError('the push was cancelled by the client');
-    if (size === 0)
-      throw new InvalidArgumentError(
-        'the dataset file is empty: send its bytes as chunk messages after the header',
-      );
-    if (header.size_bytes && header.size_bytes !== size)
-      throw new InvalidArgumentError(
-        `the header announced ${header.size_bytes} bytes but ${size} arrived; nothing was stored`,
-      );
-    const bytes = Buffer.concat(chunks, size);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (header.sha256 && header.sha256 !== sha256)
-      throw new InvalidArgumentError(
-        `SHA-256 mismatch: the client announced ${header.sha256} but the bytes hash to ${sha256}; nothing was stored`,
-      );
-    return this.store(header, bytes, sha256, actor);
+    const size = await stream.chunks(this.config.maxDatasetBytes, (bytes) => {
+      chunks.push(bytes);
+    });
+    stream.checkComplete(isCancelled(), header.size_bytes);
+    return this.store(header, Buffer.concat(chunks, size), actor);
   }
 
   /** Version 0 is the latest. */
@@ -114,7 +87,8 @@ export class DatasetService {
     return shown.map((r) => ({ ...r, columns: [] }));
   }
 
-  private async store(header: PushDatasetHeader, bytes: Buffer, sha256: string, actor: string) {
+  /** Parses the whole file (which also hashes it), checks the announced SHA-256, then stores and numbers it. */
+  private async store(header: PushDatasetHeader, bytes: Buffer, actor: string) {
     let dataset;
     try {
       dataset = await readDataset(bytes, {
@@ -129,6 +103,11 @@ export class DatasetService {
         });
       throw err;
     }
+    const sha256 = dataset.digest;
+    if (header.sha256 && header.sha256 !== sha256)
+      throw new InvalidArgumentError(
+        `SHA-256 mismatch: the client announced ${header.sha256} but the bytes hash to ${sha256}; nothing was stored`,
+      );
     const names = dataset.columns ?? Array.from({ length: dataset.features }, (_, c) => `c${c + 1}`);
     const columns = columnSummaries(columnStatistics(dataset.values, dataset.rows, dataset.features), names);
     const uploadId = randomUUID();

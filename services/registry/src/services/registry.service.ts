@@ -33,13 +33,10 @@ import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { ModelMetadataRepository } from '../repositories/model-metadata.repository.js';
 import { AliasService } from './alias.service.js';
 import { MAX_CAS_ATTEMPTS, ModelCatalogService } from './model-catalog.service.js';
+import { PushStream, type PushPart } from './push-stream.js';
 import { RegistryJournal } from './registry-journal.js';
 
-/** One message of a push: the header first, then artifact chunks. */
-export interface PushPart {
-  readonly header?: unknown;
-  readonly chunk?: Uint8Array;
-}
+export type { PushPart } from './push-stream.js';
 
 /** Which state changes are allowed; DELETED is final. */
 const TRANSITIONS: Record<VersionState, readonly VersionState[]> = {
@@ -76,14 +73,9 @@ export class RegistryService {
     actor: string,
     isCancelled: () => boolean = () => false,
   ): Promise<VersionView> {
-    const iterator = parts[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (first.done || !first.value.header) {
-      throw new InvalidArgumentError(
-        'the first PushVersion message must carry a header (model, format, ...); chunks follow it',
-      );
-    }
-    const header = parseInput(pushHeaderSchema(this.catalog.nameRules), first.value.header, 'push header');
+    const stream = new PushStream(parts, 'PushVersion', 'artifact', (bytes) => this.tooLarge(bytes));
+    const rawHeader = await stream.header('model, format');
+    const header = parseInput(pushHeaderSchema(this.catalog.nameRules), rawHeader, 'push header');
     if (header.size_bytes > this.config.maxArtifactBytes) throw this.tooLarge(header.size_bytes);
     if (header.lineage.parent_version)
       await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');
@@ -93,26 +85,10 @@ export class RegistryService {
     let signature: Signature;
     let stored;
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-        const chunk = next.value.chunk;
-        if (next.value.header)
-          throw new InvalidArgumentError('only the first PushVersion message may carry a header');
-        if (!chunk || chunk.length === 0) continue;
-        if (upload.bytesWritten + chunk.length > this.config.maxArtifactBytes)
-          throw this.tooLarge(upload.bytesWritten + chunk.length);
-        const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      await stream.chunks(this.config.maxArtifactBytes, async (bytes) => {
         await Promise.all([upload.write(bytes), reader.push(bytes)]);
-      }
-      if (isCancelled()) throw new InvalidArgumentError('the push was cancelled by the client');
-      if (upload.bytesWritten === 0)
-        throw new InvalidArgumentError(
-          'the artifact is empty: send its bytes as chunk messages after the header',
-        );
-      if (header.size_bytes && header.size_bytes !== upload.bytesWritten) {
-        throw new InvalidArgumentError(
-          `the header announced ${header.size_bytes} bytes but ${upload.bytesWritten} arrived; nothing was stored`,
-        );
-      }
+      });
+      stream.checkComplete(isCancelled(), header.size_bytes);
       signature = await reader.finish();
       stored = await upload.complete();
       if (header.sha256 && header.sha256 !== stored.sha256) {
