@@ -12,12 +12,12 @@ import { createMeshClient } from '@aimass/grpc/client';
 import { credentials } from '@grpc/grpc-js';
 import { SeededRandom } from '@aimass/random';
 import { makeScratchDir, startMesh } from '@aimass/testing';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Benchmark, median, positiveInt, printTable } from './benchmark.js';
+import { baselinePython, type Benchmark, median, positiveInt, printTable } from './benchmark.js';
 import { oipService } from './inference/oip-proto.js';
 
 const FAMILIES = ['ae', 'vae', 'gmm'] as const;
@@ -48,7 +48,7 @@ const bench: Benchmark = {
   async run(args) {
     const epochs = positiveInt(args, 'epochs', 30);
     const seed = positiveInt(args, 'seed', 1);
-    const python = sklearnPython();
+    const python = baselinePython('sklearn, numpy', 'python3-sklearn', 'anomaly', 'scikit-learn');
     const dir = makeScratchDir('bench-anomaly');
     const names = JSON.parse(
       execFileSync(python, [SCRIPT, 'prepare', dir, String(seed)], { encoding: 'utf8' }),
@@ -234,16 +234,4 @@ async function score(
     for (let i = 0; i < raw.length; i += 4) out.push(raw.readFloatLE(i));
   }
   return out;
-}
-
-/** The first python3 that can import scikit-learn; Debian's lives in /usr/bin even when another python3 comes first on PATH. */
-function sklearnPython(): string {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(candidate, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' }).status === 0)
-      return candidate;
-  }
-  throw new Error(
-    'the anomaly benchmark needs scikit-learn for its baselines and no python3 here can import it; ' +
-      'install it with `apt-get install -y python3-sklearn` (Debian/Ubuntu) and rerun `npm run bench -- anomaly`',
-  );
 }

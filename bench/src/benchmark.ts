@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { ParseArgsOptionsConfig } from 'node:util';
 
 /**
@@ -41,4 +42,23 @@ export function printTable(header: readonly string[], rows: readonly (readonly (
 function formatNumber(n: number): string {
   if (Number.isInteger(n)) return String(n);
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
+}
+
+/**
+ * The first python3 that can import `modules` (e.g. 'sklearn, numpy'); Debian's lives in /usr/bin
+ * even when another python3 comes first on PATH. Otherwise an error naming the Debian package.
+ */
+export function baselinePython(
+  modules: string,
+  debianPackage: string,
+  bench: string,
+  baseline: string,
+): string {
+  for (const candidate of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(candidate, ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0) return candidate;
+  }
+  throw new Error(
+    `the ${bench} benchmark needs ${baseline} for its baseline and no python3 here can import it; ` +
+      `install it with \`apt-get install -y ${debianPackage}\` (Debian/Ubuntu) and rerun \`npm run bench -- ${bench}\``,
+  );
 }

@@ -2,13 +2,13 @@
 // scikit-learn's GaussianMixture on the same data in the same run. Both start from the same
 // parameters (aimass's k-means init, handed to scikit-learn as weights_init / means_init /
 // precisions_init), use the same tol, max_iter and reg_covar, and only the fit is timed.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GmmInitialParams, fitGmm, kmeansInitialParams, meanLogLikelihood } from '@aimass/gmm';
 import { SeededRandom } from '@aimass/random';
 import { makeScratchDir } from '@aimass/testing';
-import { type Benchmark, positiveInt, printTable } from './benchmark.js';
+import { baselinePython, type Benchmark, positiveInt, printTable } from './benchmark.js';
 
 const DIMS = 16;
 const COMPONENTS = 8;
@@ -53,7 +53,7 @@ const bench: Benchmark = {
   async run(args) {
     const rows = positiveInt(args, 'rows', 50_000);
     const repeats = positiveInt(args, 'repeats', 3);
-    const python = findSklearnPython();
+    const python = baselinePython('sklearn, numpy', 'python3-sklearn', 'gmm', 'scikit-learn');
     const data = syntheticMixture(rows, SEED);
     const options = {
       components: COMPONENTS,
@@ -144,18 +144,6 @@ const bench: Benchmark = {
   },
 };
 export default bench;
-
-/** The first python3 that can import scikit-learn; Debian's lives in /usr/bin even when another python3 comes first on PATH. */
-function findSklearnPython(): string {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const probe = spawnSync(candidate, ['-c', 'import sklearn, numpy'], { stdio: 'ignore' });
-    if (probe.status === 0) return candidate;
-  }
-  throw new Error(
-    'the gmm benchmark needs scikit-learn for its baseline and no python3 here can import it; ' +
-      'install it with `apt-get install -y python3-sklearn` (Debian/Ubuntu) and rerun `npm run bench -- gmm`',
-  );
-}
 
 /**
  * Eight Gaussian clusters in 16 dims with random full covariances, close enough together that

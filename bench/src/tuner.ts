@@ -17,7 +17,14 @@ import {
   TpeSampler,
   type TrialRecord,
 } from '@aimass/tuning';
-import { type BenchOptions, type Benchmark, median, positiveInt, printTable } from './benchmark.js';
+import {
+  baselinePython,
+  type BenchOptions,
+  type Benchmark,
+  median,
+  positiveInt,
+  printTable,
+} from './benchmark.js';
 import { type TestFunction, TEST_FUNCTIONS } from './tuner/functions.js';
 
 const AIMASS_SAMPLERS: Record<string, (seed: number) => Sampler> = {
@@ -43,7 +50,7 @@ const bench: Benchmark = {
     const trials = positiveInt(args, 'trials', 100);
     const seeds = positiveInt(args, 'seeds', 10);
     const functions = selectFunctions(args.functions);
-    const python = findOptunaPython();
+    const python = baselinePython('optuna', 'python3-optuna', 'tuner', 'Optuna');
     const rows: (string | number)[][] = [];
     const regret: Record<string, Record<string, number>> = {};
     const askMs: Record<string, number[]> = {};
@@ -159,16 +166,4 @@ function runOptuna(
     throw new Error(`optuna ${sampler} on ${fn.name} failed: ${r.stderr || r.error?.message}`);
   const out = JSON.parse(r.stdout) as { best: number[]; ask_s: number[]; ask_wall_s: number[] };
   return { best: out.best, askSeconds: out.ask_s, askWallSeconds: out.ask_wall_s };
-}
-
-/** The first python3 that can import Optuna; Debian's lives in /usr/bin even when another python3 comes first on PATH. */
-function findOptunaPython(): string {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(candidate, ['-c', 'import optuna'], { stdio: 'ignore' });
-    if (r.status === 0) return candidate;
-  }
-  throw new Error(
-    'the tuner benchmark needs Optuna for its baseline and no python3 here can import it; ' +
-      'install it with `apt-get install -y python3-optuna` (Debian/Ubuntu) and rerun `npm run bench -- tuner`',
-  );
 }

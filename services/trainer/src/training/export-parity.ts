@@ -54,13 +54,7 @@ export class ExportParityError extends Error {
 
 /** Rows [0, rows) of scaled training rows, back in raw feature space (what a served graph takes). */
 export function rawRows(scaled: Float32Array, rows: number, scaling: FeatureScaling): Float32Array {
-  const width = scaling.scale.length;
-  const out = new Float32Array(rows * width);
-  for (let i = 0; i < rows * width; i++) {
-    const f = i % width;
-    out[i] = (scaled[i] as number) / (scaling.scale[f] as number) + (scaling.offset[f] as number);
-  }
-  return out;
+  return scaleOut(scaled.subarray(0, rows * scaling.scale.length), scaling);
 }
 
 /** Cases for every graph of an AE/VAE (anomaly, encoder, decoder) or a GAN generator (fixed noise). */
