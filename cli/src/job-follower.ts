@@ -1,5 +1,6 @@
 import type { Envelope, EventData, trainerv1 } from '@aimass/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type ServiceError, status } from '@grpc/grpc-js';
 import { SingleBar } from 'cli-progress';
 import type { CliIo } from './cli-io.js';
 import { callUnary, unaryOptions } from './grpc-calls.js';
@@ -26,6 +27,36 @@ const CLOCK_SKEW_MS = 60_000;
 const RECORD_POLL_MS = 5_000;
 
 type JobEvent = Envelope & { data: { job_id: string } };
+
+/** How long reading a job waits out an unreachable trainer (a node dying, or one restarting). */
+const UNAVAILABLE_GRACE_MS = 60_000;
+
+/**
+ * The job's record, waiting up to UNAVAILABLE_GRACE_MS while the trainer is UNAVAILABLE: following a
+ * job is meant to outlive its node, and the node answering GetJob may be the one that just died.
+ * Every other error (NOT_FOUND, ...) is thrown at once.
+ */
+export async function readJob(
+  trainer: trainerv1.TrainerServiceClient,
+  jobId: string,
+  io: CliIo,
+): Promise<trainerv1.Job__Output> {
+  const deadline = Date.now() + UNAVAILABLE_GRACE_MS;
+  let told = false;
+  for (;;) {
+    try {
+      return await callUnary<trainerv1.Job__Output>((cb) =>
+        trainer.GetJob({ job_id: jobId }, unaryOptions(), cb),
+      );
+    } catch (err) {
+      if ((err as ServiceError).code !== status.UNAVAILABLE || Date.now() > deadline) throw err;
+      if (!told)
+        io.stderr.write(`the trainer does not answer (${(err as ServiceError).details}); retrying\n`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
-import { followJob, jobEvents, type JobOutcome } from '../job-follower.js';
+import { followJob, jobEvents, type JobOutcome, readJob } from '../job-follower.js';
 import { formatFields, formatPairs, formatTable } from '../table.js';
 import { printOutcome } from './train.js';
 
@@ -153,9 +153,7 @@ export async function jobsWatch(
   ctx: Pick<CliContext, 'trainer' | 'nats' | 'io'>,
 ): Promise<JobOutcome> {
   const trainer = await ctx.trainer();
-  const job = await callUnary<trainerv1.Job__Output>((cb) =>
-    trainer.GetJob({ job_id: args.id }, unaryOptions(), cb),
-  );
+  const job = await readJob(trainer, args.id, ctx.io);
   ctx.io.stderr.write(`job ${job.job_id} (${job.family}, pool ${job.pool}) ${job.state}\n`);
   return printOutcome(await followJob(job, await ctx.nats(), trainer, ctx.io), ctx.io);
 }
