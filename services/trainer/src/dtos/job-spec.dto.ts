@@ -22,7 +22,8 @@ const ArchitectureSchema = z.strictObject({
   /** gmm only. */
   components: z.number().int().min(1).max(256).default(4),
   covariance: z.enum(['full', 'tied', 'diag', 'spherical']).default('full'),
-  n_init: z.number().int().min(1).max(32).default(3),
+  /** EM restarts, the best kept (scikit-learn's n_init and default). */
+  n_init: z.number().int().min(1).max(32).default(1),
   /** Added to every variance so no component collapses (scikit-learn's reg_covar and default). */
   reg_covar: z.number().nonnegative().max(1e6).default(1e-6),
   /** EM stops when the mean log-likelihood changes by less than this (scikit-learn's tol and default). */
