@@ -19,6 +19,16 @@ describe('validateSpec', () => {
     expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
   });
 
+  it("gives a mixture scikit-learn's GaussianMixture defaults (one start, k-means)", () => {
+    expect(validateSpec({ ...good, family: 'gmm' }).architecture).toMatchObject({
+      covariance: 'full',
+      n_init: 1,
+      reg_covar: 1e-6,
+      tol: 1e-3,
+      init: 'kmeans',
+    });
+  });
+
   it.each([
     ['an unknown family', { ...good, family: 'transformer' }, 'family must be one of ae, vae, gan, gmm'],
     ['negative epochs', { ...good, epochs: -3 }, 'epochs must be at least 1'],
