@@ -9,7 +9,12 @@ export {
   describeNeed,
 } from './scopes.js';
 export { type Principal, ANONYMOUS } from './principal.js';
-export { TokenVerifier, type TokenVerifierOptions, MINT_HINT } from './token-verifier.js';
+export {
+  TokenVerifier,
+  type TokenVerifierOptions,
+  MINT_HINT,
+  verifierFromSettings,
+} from './token-verifier.js';
 export {
   LOCAL_ISSUER,
   DEFAULT_AUDIENCE,

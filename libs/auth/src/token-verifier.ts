@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { UnauthenticatedError } from '@aimass/errors';
 import {
   createLocalJWKSet,
@@ -104,4 +105,28 @@ function describeFailure(err: unknown, options: TokenVerifierOptions): string {
     return 'token is not a well-formed signed JWT';
   if (err instanceof errors.JOSEError) return `token refused: ${err.message}`;
   throw err;
+}
+
+/**
+ * The verifier the settings ask for (AIMASS_AUTH_JWKS, _ISSUER, _AUDIENCE), or undefined when
+ * `jwks` is empty (authentication off). A file is read once at start; an http(s) URL is fetched and
+ * refreshed by jose as keys rotate.
+ */
+export function verifierFromSettings(settings: {
+  readonly jwks: string;
+  readonly issuer: string;
+  readonly audience: string;
+}): TokenVerifier | undefined {
+  if (settings.jwks === '') return undefined;
+  const base = { issuer: settings.issuer, audience: settings.audience };
+  if (/^https?:\/\//.test(settings.jwks)) return new TokenVerifier({ ...base, jwks: new URL(settings.jwks) });
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(readFileSync(settings.jwks, 'utf8'));
+  } catch (err) {
+    throw new Error(`AIMASS_AUTH_JWKS ${settings.jwks}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray((jwks as { keys?: unknown }).keys))
+    throw new Error(`AIMASS_AUTH_JWKS ${settings.jwks}: not a JWKS (expected {"keys": [...]})`);
+  return new TokenVerifier({ ...base, jwks: jwks as JSONWebKeySet });
 }
