@@ -1,6 +1,6 @@
 import { PermissionDeniedError, UnauthenticatedError } from '@aimass/errors';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CallAuthorization, OPEN, scopeOn } from './call-authorization.js';
+import { CallAuthorization, OPEN, scopeOn, scopePerMessage } from './call-authorization.js';
 import { generateSigningKey, mintToken, type LocalSigningKey } from './local-issuer.js';
 import { allows, grantsFromClaim, parseGrant, ScopeSyntaxError } from './scopes.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -108,6 +108,16 @@ describe('CallAuthorization', () => {
       ),
     );
     await expect(auth().authorize(LIST, header, {})).rejects.toThrow(/needs the scope models:read \(/);
+  });
+
+  it('a call naming no model needs the scope on every model; a per-message stream opens on any', async () => {
+    const header = await bearer(['models:read:fraud-*', 'models:write:fraud-*']);
+    await expect(auth().authorize(LIST, header, {})).rejects.toThrow(/needs the scope models:read \(/);
+    const streams = new CallAuthorization({ [PUSH]: scopePerMessage('models:write') }, verifier());
+    await expect(streams.authorize(PUSH, header, undefined)).resolves.toMatchObject({ subject: 'ci-bot' });
+    await expect(streams.authorize(PUSH, await bearer(['infer']), undefined)).rejects.toThrow(
+      /needs the scope models:write \(on some model\)/,
+    );
   });
 
   it('open methods need no token; a method without a rule is closed', async () => {

@@ -1,6 +1,6 @@
 import { PermissionDeniedError } from '@aimass/errors';
 import { ANONYMOUS, type Principal } from './principal.js';
-import { allows, describeNeed, type Scope } from './scopes.js';
+import { allows, allowsSome, describeNeed, type Scope } from './scopes.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /**
@@ -9,12 +9,25 @@ import type { TokenVerifier } from './token-verifier.js';
  */
 export type AccessRule =
   | { readonly open: true }
-  | { readonly scope: Scope; readonly model?: (request: unknown) => string | undefined };
+  | {
+      readonly scope: Scope;
+      readonly model?: (request: unknown) => string | undefined;
+      /**
+       * The model is named inside the stream (a push's header, each streamed inference): the call
+       * opens on the scope for some model and the handler checks each named one (requireGrant).
+       */
+      readonly perMessage?: true;
+    };
 
 /** A service's rules, keyed by the gRPC path without its leading slash: `aimass.registry.v1.RegistryService/PushVersion`. */
 export type AccessRules = Readonly<Record<string, AccessRule>>;
 
 export const OPEN: AccessRule = { open: true };
+
+/** A stream whose messages name their model; the handler checks each (requireGrant). */
+export function scopePerMessage(scope: Scope): AccessRule {
+  return { scope, perMessage: true };
+}
 
 /** A rule that reads the model name from a request field (`name`, `model_name`, …). */
 export function scopeOn(scope: Scope, field?: string): AccessRule {
@@ -50,10 +63,13 @@ export class CallAuthorization {
     if ('open' in rule || this.verifier === undefined) return ANONYMOUS;
     const principal = await this.verifier.verifyHeader(authorization);
     const model = rule.model?.(request);
-    if (!allows(principal.grants, rule.scope, model)) {
+    const allowed = rule.perMessage
+      ? allowsSome(principal.grants, rule.scope)
+      : allows(principal.grants, rule.scope, model);
+    if (!allowed) {
       const have = principal.grants.map((g) => (g.models === '*' ? g.scope : `${g.scope}:${g.models}`));
       throw new PermissionDeniedError(
-        `${principal.subject} may not call ${method.slice(method.lastIndexOf('/') + 1)}: it needs the scope ${describeNeed(rule.scope, model)} (the token grants ${have.length > 0 ? have.join(' ') : 'none'})`,
+        `${principal.subject} may not call ${method.slice(method.lastIndexOf('/') + 1)}: it needs the scope ${rule.perMessage ? `${rule.scope} (on some model)` : describeNeed(rule.scope, model)} (the token grants ${have.length > 0 ? have.join(' ') : 'none'})`,
       );
     }
     return principal;

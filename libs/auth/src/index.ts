@@ -6,6 +6,7 @@ export {
   parseGrant,
   grantsFromClaim,
   allows,
+  allowsSome,
   describeNeed,
 } from './scopes.js';
 export { type Principal, ANONYMOUS } from './principal.js';
@@ -23,4 +24,18 @@ export {
   type MintOptions,
   mintToken,
 } from './local-issuer.js';
-export { type AccessRule, type AccessRules, OPEN, scopeOn, CallAuthorization } from './call-authorization.js';
+export {
+  type AccessRule,
+  type AccessRules,
+  OPEN,
+  scopeOn,
+  scopePerMessage,
+  CallAuthorization,
+} from './call-authorization.js';
+export {
+  SERVICE_GRANTS,
+  type LocalAuthority,
+  localAuthority,
+  mintWithKeyFile,
+  mintServiceToken,
+} from './local-authority.js';

@@ -61,11 +61,21 @@ export function grantsFromClaim(claim: unknown): Grant[] {
   return grants;
 }
 
-/** Whether the grants allow `scope` (on `model`, when the call names one). */
+/**
+ * Whether the grants allow `scope` on `model`. A call that names no model (a listing, a job by id)
+ * needs the scope on every model: `models:read:fraud-*` does not list the other teams' models.
+ */
 export function allows(grants: readonly Grant[], scope: Scope, model?: string): boolean {
   return grants.some(
-    (g) => (g.scope === scope || g.scope === 'admin') && (model === undefined || g.matches(model)),
+    (g) =>
+      (g.scope === scope || g.scope === 'admin') &&
+      (model === undefined ? g.models === '*' : g.matches(model)),
   );
+}
+
+/** Whether the grants allow `scope` on at least one model (a stream whose messages name theirs). */
+export function allowsSome(grants: readonly Grant[], scope: Scope): boolean {
+  return grants.some((g) => g.scope === scope || g.scope === 'admin');
 }
 
 /** How a call's required grant is written in messages: `infer:fraud-v2`, `models:write`. */

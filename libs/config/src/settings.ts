@@ -75,6 +75,12 @@ export const SETTINGS = [
   ),
   setting('AIMASS_AUTH_ISSUER', 'aimass-local', z.string().min(1), 'Required `iss` of bearer tokens.'),
   setting('AIMASS_AUTH_AUDIENCE', 'aimass', z.string().min(1), 'Required `aud` of bearer tokens.'),
+  setting(
+    'AIMASS_AUTH_TOKEN',
+    '',
+    z.string(),
+    "The bearer token this process presents when it calls another service (the CLI too). Empty: none; the CLI then mints one from the local stack's key when it can.",
+  ),
   ...SERVICES.map((s) => setting(s.grpc.key, defaultGrpcAddress(s), hostPort, s.grpc.about)),
   ...SERVICES.map((s) => setting(s.http.key, defaultHttpUrl(s), url, s.http.about)),
   setting(

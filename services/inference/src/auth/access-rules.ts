@@ -1,4 +1,4 @@
-import { OPEN, scopeOn, type AccessRules } from '@aimass/auth';
+import { OPEN, scopeOn, scopePerMessage, type AccessRules } from '@aimass/auth';
 
 const S = 'inference.GRPCInferenceService';
 
@@ -15,7 +15,7 @@ export const INFERENCE_ACCESS: AccessRules = {
   [`${S}/ModelReady`]: scopeOn('infer', 'name'),
   [`${S}/ModelMetadata`]: scopeOn('infer', 'name'),
   [`${S}/ModelInfer`]: scopeOn('infer', 'model_name'),
-  [`${S}/ModelStreamInfer`]: scopeOn('infer'),
+  [`${S}/ModelStreamInfer`]: scopePerMessage('infer'),
   [`${S}/ModelStatistics`]: scopeOn('infer', 'name'),
   [`${S}/RepositoryIndex`]: scopeOn('models:read'),
   [`${S}/RepositoryModelLoad`]: scopeOn('models:write', 'model_name'),

@@ -1,4 +1,4 @@
-import { OPEN, scopeOn, type AccessRules } from '@aimass/auth';
+import { OPEN, scopeOn, scopePerMessage, type AccessRules } from '@aimass/auth';
 
 const S = 'aimass.registry.v1.RegistryService';
 
@@ -13,7 +13,7 @@ export const REGISTRY_ACCESS: AccessRules = {
   [`${S}/UpdateModel`]: scopeOn('models:write', 'name'),
   [`${S}/GetModel`]: scopeOn('models:read', 'name'),
   [`${S}/ListModels`]: scopeOn('models:read'),
-  [`${S}/PushVersion`]: scopeOn('models:write'),
+  [`${S}/PushVersion`]: scopePerMessage('models:write'),
   [`${S}/GetVersion`]: scopeOn('models:read', 'model'),
   [`${S}/ListVersions`]: scopeOn('models:read', 'model'),
   [`${S}/DownloadVersion`]: scopeOn('models:read', 'model'),
@@ -23,7 +23,7 @@ export const REGISTRY_ACCESS: AccessRules = {
   [`${S}/SetAlias`]: scopeOn('aliases:write', 'model'),
   [`${S}/DeleteAlias`]: scopeOn('aliases:write', 'model'),
   [`${S}/ListAliasHistory`]: scopeOn('models:read', 'model'),
-  [`${S}/PushDataset`]: scopeOn('models:write'),
+  [`${S}/PushDataset`]: scopePerMessage('models:write'),
   [`${S}/GetDataset`]: scopeOn('models:read', 'name'),
   [`${S}/ListDatasets`]: scopeOn('models:read'),
   'grpc.health.v1.Health/Check': OPEN,
