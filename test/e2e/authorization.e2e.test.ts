@@ -262,7 +262,7 @@ describe('authorization of every RPC (auth on)', () => {
       {
         subject: 'mallory',
         scopes: ['admin'],
-        ttlSeconds: 600,
+        ttl: 600,
       },
     );
     // A model with a served version and an alias, and a dataset, for the calls to aim at.

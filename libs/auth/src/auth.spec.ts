@@ -20,7 +20,7 @@ afterEach(() => vi.useRealTimers());
 
 const verifier = () => new TokenVerifier({ jwks: key.jwks, issuer: 'aimass-local', audience: 'aimass' });
 const bearer = async (scopes: string[], signer = key, ttlSeconds = 600) =>
-  `Bearer ${await mintToken(signer.privateJwk, { subject: 'ci-bot', scopes, ttlSeconds })}`;
+  `Bearer ${await mintToken(signer.privateJwk, { subject: 'ci-bot', scopes, ttl: ttlSeconds })}`;
 
 describe('grants', () => {
   it.each([
@@ -78,7 +78,7 @@ describe('CallAuthorization', () => {
       {
         subject: 'mallory',
         scopes: ['admin'],
-        ttlSeconds: 60,
+        ttl: 60,
       },
     );
     await expect(auth().authorize(PUSH, `Bearer ${forged}`, { name: 'x' })).rejects.toThrow(
@@ -136,7 +136,7 @@ describe('CallAuthorization', () => {
 
   it('refuses to mint a scope it does not know', async () => {
     await expect(
-      mintToken(key.privateJwk, { subject: 's', scopes: ['infer', 'deploy'], ttlSeconds: 60 }),
+      mintToken(key.privateJwk, { subject: 's', scopes: ['infer', 'deploy'], ttl: 60 }),
     ).rejects.toThrow(/unknown scope "deploy"/);
   });
 });

@@ -23,6 +23,7 @@ export {
   generateSigningKey,
   type MintOptions,
   mintToken,
+  MintError,
 } from './local-issuer.js';
 export {
   type AccessRule,
@@ -38,4 +39,5 @@ export {
   localAuthority,
   mintWithKeyFile,
   mintServiceToken,
+  STACK_SIGNING_KEY_ENTRY,
 } from './local-authority.js';

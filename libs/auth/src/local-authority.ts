@@ -16,6 +16,9 @@ export const SERVICE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   monitor: ['models:read'],
 };
 
+/** The stack.env entry naming the embedded issuer's private key, for the CLI and `scripts/stack add` to mint with. */
+export const STACK_SIGNING_KEY_ENTRY = 'AIMASS_STACK_SIGNING_KEY';
+
 export interface LocalAuthority {
   /** Public keys, for the services' AIMASS_AUTH_JWKS. */
   readonly jwksFile: string;
@@ -46,7 +49,7 @@ export async function localAuthority(dir: string): Promise<LocalAuthority> {
   return {
     jwksFile,
     signingKeyFile,
-    mint: (subject, scopes, ttlSeconds = DAY) => mintToken(privateJwk, { subject, scopes, ttlSeconds }),
+    mint: (subject, scopes, ttlSeconds = DAY) => mintToken(privateJwk, { subject, scopes, ttl: ttlSeconds }),
   };
 }
 
@@ -58,7 +61,7 @@ export async function mintWithKeyFile(
   ttlSeconds: number,
 ): Promise<string> {
   const privateJwk = JSON.parse(fs.readFileSync(signingKeyFile, 'utf8')) as JWK;
-  return mintToken(privateJwk, { subject, scopes, ttlSeconds });
+  return mintToken(privateJwk, { subject, scopes, ttl: ttlSeconds });
 }
 
 /** A service's own token, for its AIMASS_AUTH_TOKEN: its SERVICE_GRANTS, valid for 30 days. */

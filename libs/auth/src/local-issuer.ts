@@ -30,26 +30,34 @@ export interface MintOptions {
   readonly subject: string;
   /** Grants as written in the `scope` claim: `infer:fraud-*`, `models:write`, `admin`. */
   readonly scopes: readonly string[];
-  /** Lifetime in seconds. */
-  readonly ttlSeconds: number;
+  /** Lifetime: seconds, or a span such as `90m`, `12h`, `30d`. */
+  readonly ttl: number | string;
   readonly issuer?: string;
   readonly audience?: string;
 }
 
+export class MintError extends Error {}
+
 /** A signed token; refuses a scope aimass does not know, so a typo is caught when minting, not at the first call. */
 export async function mintToken(privateJwk: JWK, options: MintOptions): Promise<string> {
   for (const s of options.scopes) parseGrant(s);
-  if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0)
-    throw new RangeError('the token lifetime must be a positive number of seconds');
-  const key = await importJWK(privateJwk, ALG);
+  if (options.scopes.length === 0) throw new MintError('a token needs at least one scope');
+  if (typeof options.ttl === 'number' && (!Number.isFinite(options.ttl) || options.ttl <= 0))
+    throw new MintError('the token lifetime must be a positive number of seconds');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: options.scopes.join(' ') })
+  const key = await importJWK(privateJwk, ALG);
+  const jwt = new SignJWT({ scope: options.scopes.join(' ') })
     .setProtectedHeader({ alg: ALG, ...(privateJwk.kid !== undefined && { kid: privateJwk.kid }) })
     .setSubject(options.subject)
     .setIssuer(options.issuer ?? LOCAL_ISSUER)
     .setAudience(options.audience ?? DEFAULT_AUDIENCE)
     .setIssuedAt(now)
-    .setExpirationTime(now + Math.floor(options.ttlSeconds))
-    .setJti(randomUUID())
-    .sign(key);
+    .setJti(randomUUID());
+  try {
+    // jose reads a span (`90m`, `12h`, `30d`) relative to now.
+    jwt.setExpirationTime(typeof options.ttl === 'number' ? now + Math.floor(options.ttl) : options.ttl);
+  } catch {
+    throw new MintError(`lifetime "${options.ttl}": expected seconds or a span such as 90m, 12h, 30d`);
+  }
+  return jwt.sign(key);
 }
