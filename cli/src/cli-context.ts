@@ -1,8 +1,12 @@
 import type { Client } from '@grpc/grpc-js';
+import os from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { oip, registryv1, trainerv1 } from '@aimass/contracts';
 import type { CliIo } from './cli-io.js';
 import { meshAddresses, type MeshAddresses } from './stack-env.js';
+
+/** Long enough for `train --wait` on a long job; each invocation mints its own. */
+const CLI_TOKEN_SECONDS = 24 * 3600;
 
 /** --registry / --inference as given on the command line (they beat stack.env and AIMASS_*). */
 export interface AddressOverrides {
@@ -21,6 +25,7 @@ export class CliContext {
   private addresses: MeshAddresses | undefined;
   private readonly clients: Client[] = [];
   private natsConnection: Promise<NatsConnection> | undefined;
+  private bearer: Promise<string | undefined> | undefined;
 
   constructor(readonly io: CliIo) {}
 
@@ -41,22 +46,48 @@ export class CliContext {
     return { monitor: this.addresses.monitorHttp, inferenceMetrics: this.addresses.inferenceMetricsHttp };
   }
 
+  /** The running stack's signing key file (stack.env), when it has one. */
+  signingKeyFile(): string | undefined {
+    this.addresses ??= meshAddresses(this.io.env);
+    return this.addresses.signingKeyFile;
+  }
+
+  /**
+   * The bearer token calls carry: AIMASS_AUTH_TOKEN (environment or stack.env), else one minted for
+   * this invocation with the local stack's signing key (whoever can read .aimass owns that stack),
+   * else none.
+   */
+  token(): Promise<string | undefined> {
+    this.bearer ??= (async () => {
+      this.addresses ??= meshAddresses(this.io.env);
+      if (this.addresses.token) return this.addresses.token;
+      const key = this.addresses.signingKeyFile;
+      if (!key) return undefined;
+      const { mintWithKeyFile } = await import('@aimass/auth');
+      return mintWithKeyFile(key, `cli:${os.userInfo().username}`, ['admin'], CLI_TOKEN_SECONDS);
+    })();
+    return this.bearer;
+  }
+
   async registry(): Promise<registryv1.RegistryServiceClient> {
-    const address = this.address('registry');
-    const { createMeshClient } = await import('@aimass/grpc/client');
-    return this.track(createMeshClient<registryv1.RegistryServiceClient>('registry', address));
+    return this.client<registryv1.RegistryServiceClient>('registry');
   }
 
   async inference(): Promise<oip.GRPCInferenceServiceClient> {
-    const address = this.address('inference');
-    const { createMeshClient } = await import('@aimass/grpc/client');
-    return this.track(createMeshClient<oip.GRPCInferenceServiceClient>('inference', address));
+    return this.client<oip.GRPCInferenceServiceClient>('inference');
   }
 
   async trainer(): Promise<trainerv1.TrainerServiceClient> {
-    const address = this.address('trainer');
+    return this.client<trainerv1.TrainerServiceClient>('trainer');
+  }
+
+  private async client<T extends Client>(service: 'registry' | 'inference' | 'trainer'): Promise<T> {
+    const address = this.address(service);
+    // An address given on the command line is not the stack's: only AIMASS_AUTH_TOKEN applies to it.
+    const overridden = service !== 'trainer' && this.overrides[service] !== undefined;
+    const token = overridden ? this.io.env.AIMASS_AUTH_TOKEN || undefined : await this.token();
     const { createMeshClient } = await import('@aimass/grpc/client');
-    return this.track(createMeshClient<trainerv1.TrainerServiceClient>('trainer', address));
+    return this.track(createMeshClient<T>(service, address, {}, token));
   }
 
   /** One NATS connection per invocation, opened on first use (only commands that follow jobs). */

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CliContext } from './cli-context.js';
 import type { CliIo } from './cli-io.js';
 import { registerAliasCommands } from './commands/alias.js';
+import { registerAuthCommands } from './commands/auth.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerJobsCommands } from './commands/jobs.js';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTrainCommand(program, ctx);
   registerDataCommands(program, ctx);
   registerJobsCommands(program, ctx);
+  registerAuthCommands(program, ctx);
   registerDemoCommand(program, ctx);
   return program;
 }

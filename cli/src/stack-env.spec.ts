@@ -36,6 +36,8 @@ describe('meshAddresses', () => {
       nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: undefined,
+      token: '',
+      signingKeyFile: undefined,
     });
   });
 
@@ -49,6 +51,8 @@ describe('meshAddresses', () => {
       monitorHttp: 'http://127.0.0.1:41090',
       inferenceMetricsHttp: 'http://127.0.0.1:8002',
       stackEnvFile: path.join(root, '.aimass', 'stack.env'),
+      token: '',
+      signingKeyFile: undefined,
     });
   });
 
@@ -64,7 +68,10 @@ describe('meshAddresses', () => {
   it('reads the file AIMASS_STACK_ENV names instead', () => {
     const { start } = workspace('explicit', stackFile);
     const other = path.join(tmp, 'other.env');
-    fs.writeFileSync(other, "AIMASS_REGISTRY_GRPC='127.0.0.2:1'\n");
+    fs.writeFileSync(
+      other,
+      "AIMASS_REGISTRY_GRPC='127.0.0.2:1'\nAIMASS_STACK_SIGNING_KEY=/state/auth/signing-key.json\n",
+    );
     expect(meshAddresses({ AIMASS_STACK_ENV: other }, start)).toEqual({
       registry: '127.0.0.2:1',
       inference: '127.0.0.1:8001',
@@ -72,6 +79,8 @@ describe('meshAddresses', () => {
       nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: other,
+      token: '',
+      signingKeyFile: '/state/auth/signing-key.json',
     });
   });
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { STACK_SIGNING_KEY_ENTRY } from '@aimass/auth';
 import { EnvFileError, loadConfig, readEnvFile, SETTINGS } from '@aimass/config';
 import { StackEnvError } from './errors.js';
 
@@ -23,6 +24,10 @@ export interface MeshAddresses {
   /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
   readonly monitorHttp: string;
   readonly inferenceMetricsHttp: string;
+  /** AIMASS_AUTH_TOKEN: the bearer token to present ('' for none). */
+  readonly token: string;
+  /** The running stack's signing key, when it has one (the CLI mints its own token with it). */
+  readonly signingKeyFile: string | undefined;
 }
 
 /** The workspace root: the nearest directory at or above `start` holding pnpm-workspace.yaml. */
@@ -73,6 +78,8 @@ export function meshAddresses(
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,
     stackEnvFile: fromFile ? file : undefined,
+    token: config.auth.token,
+    signingKeyFile: fromFile?.[STACK_SIGNING_KEY_ENTRY],
   };
 }
 

@@ -1,8 +1,11 @@
 // A plain KServe / Triton OIP v2 client: grpc-js and the official proto, no aimass code.
 // Usage (from the repo root, with a stack up and a model pushed):
-//   node docs/examples/oip-infer.mjs 127.0.0.1:8001 MODEL '[[0.1, 0.2, 0.3]]'
+//   AIMASS_AUTH_TOKEN=$(pnpm -s aimass auth token --subject me --scope infer:MODEL) \
+//     node docs/examples/oip-infer.mjs 127.0.0.1:8001 MODEL '[[0.1, 0.2, 0.3]]'
+// With authentication on (the stack's default) the token goes in the `authorization` metadata as
+// `Bearer <token>`, the KServe convention; without AIMASS_AUTH_TOKEN none is sent.
 // Sends one FP32 input named "input" (the name libs/onnx gives exported models) and prints the outputs.
-import { credentials, loadPackageDefinition } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
 const [address = '127.0.0.1:8001', model = 'demo-dense', rowsJson = '[[0,0,0,0,0,0,0,0]]'] =
@@ -20,7 +23,10 @@ const request = {
   rawInputContents: [Buffer.from(input.buffer)],
 };
 
-client.ModelInfer(request, (err, res) => {
+const metadata = new Metadata();
+if (process.env.AIMASS_AUTH_TOKEN) metadata.set('authorization', `Bearer ${process.env.AIMASS_AUTH_TOKEN}`);
+
+client.ModelInfer(request, metadata, (err, res) => {
   client.close();
   if (err) {
     console.error(`error: ${err.code} ${err.details}`);

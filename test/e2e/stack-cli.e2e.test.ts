@@ -1,6 +1,13 @@
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { processAlive, readEnvFile } from '@aimass/testing';
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  status as grpcStatus,
+  type Client,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,17 +87,30 @@ describe('the mesh from a shell', () => {
       credentials.createInsecure(),
     );
     const x = Float32Array.from([0.1, -0.2, 0.3, 1.5, -2]);
-    const res = await new Promise<{ modelVersion: string; rawOutputContents: Buffer[] }>((resolve, reject) =>
-      client.ModelInfer!(
-        {
-          modelName: 'm',
-          inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5] }],
-          rawInputContents: [Buffer.from(x.buffer)],
-        },
-        (err: ServiceError | null, r: { modelVersion: string; rawOutputContents: Buffer[] }) =>
-          err ? reject(err) : resolve(r),
-      ),
-    );
+    // Authentication is on by default: the client presents a token the CLI minted with the stack's key.
+    const token = (
+      await run('pnpm', ['--silent', 'aimass', 'auth', 'token', '--subject', 'e2e', '--scope', 'infer:m'], {
+        cwd: ROOT,
+        env: cliEnv,
+      })
+    ).stdout.trim();
+    const infer = (metadata: Metadata) =>
+      new Promise<{ modelVersion: string; rawOutputContents: Buffer[] }>((resolve, reject) =>
+        client.ModelInfer!(
+          {
+            modelName: 'm',
+            inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5] }],
+            rawInputContents: [Buffer.from(x.buffer)],
+          },
+          metadata,
+          (err: ServiceError | null, r: { modelVersion: string; rawOutputContents: Buffer[] }) =>
+            err ? reject(err) : resolve(r),
+        ),
+      );
+    await expect(infer(new Metadata())).rejects.toMatchObject({ code: grpcStatus.UNAUTHENTICATED });
+    const withToken = new Metadata();
+    withToken.set('authorization', `Bearer ${token}`);
+    const res = await infer(withToken);
     client.close();
     expect(res.modelVersion).toBe('1'); // the production alias, not the latest
     const direct = await (
@@ -105,7 +125,7 @@ describe('the mesh from a shell', () => {
     const example = await run(
       'node',
       ['docs/examples/oip-infer.mjs', env.AIMASS_INFERENCE_GRPC!, 'm', JSON.stringify([Array.from(x)])],
-      { cwd: ROOT },
+      { cwd: ROOT, env: { ...process.env, AIMASS_AUTH_TOKEN: token } },
     );
     const printed = JSON.parse(example.stdout) as { version: string; outputs: { data: number[] }[] };
     expect(printed.version).toBe('1');

@@ -29,6 +29,14 @@ export type AimassConfig = {
   };
   readonly otlpEndpoint: string;
   readonly logLevel: string;
+  /** Bearer-token verification; `jwks` empty means authentication is off. */
+  readonly auth: {
+    readonly jwks: string;
+    readonly issuer: string;
+    readonly audience: string;
+    /** Presented on outgoing calls to other services. */
+    readonly token: string;
+  };
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
@@ -104,6 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     },
     otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
     logLevel: v.AIMASS_LOG_LEVEL,
+    auth: {
+      jwks: v.AIMASS_AUTH_JWKS,
+      issuer: v.AIMASS_AUTH_ISSUER,
+      audience: v.AIMASS_AUTH_AUDIENCE,
+      token: v.AIMASS_AUTH_TOKEN,
+    },
     grpc: byService((s) => v[s.grpc.key]),
     http: byService((s) => v[s.http.key]),
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,

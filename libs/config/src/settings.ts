@@ -67,6 +67,20 @@ export const SETTINGS = [
     'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Empty: spans are not exported.',
   ),
   setting('AIMASS_LOG_LEVEL', 'info', logLevel, 'pino log level.'),
+  setting(
+    'AIMASS_AUTH_JWKS',
+    '',
+    z.string(),
+    "Where the token issuer publishes its public keys: a JWKS file path, or an OIDC provider's jwks_uri (https). Empty: no authentication (scripts/stack sets it to the key it generates).",
+  ),
+  setting('AIMASS_AUTH_ISSUER', 'aimass-local', z.string().min(1), 'Required `iss` of bearer tokens.'),
+  setting('AIMASS_AUTH_AUDIENCE', 'aimass', z.string().min(1), 'Required `aud` of bearer tokens.'),
+  setting(
+    'AIMASS_AUTH_TOKEN',
+    '',
+    z.string(),
+    "The bearer token this process presents when it calls another service (the CLI too). Empty: none; the CLI then mints one from the local stack's key when it can.",
+  ),
   ...SERVICES.map((s) => setting(s.grpc.key, defaultGrpcAddress(s), hostPort, s.grpc.about)),
   ...SERVICES.map((s) => setting(s.http.key, defaultHttpUrl(s), url, s.http.about)),
   setting(

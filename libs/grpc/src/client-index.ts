@@ -1,4 +1,4 @@
 // The client side alone (`@aimass/grpc/client`): proto loading and mesh clients, without the
 // NestJS and telemetry imports the server side needs, so CLIs and tools start fast.
 export { packageDefinitionOf, clientConstructorOf, type MeshService } from './proto-loading.js';
-export { createMeshClient } from './client.js';
+export { bearerInterceptor, createMeshClient } from './client.js';

@@ -1,18 +1,42 @@
-import { credentials, type Client, type ChannelOptions } from '@grpc/grpc-js';
+import {
+  credentials,
+  InterceptingCall,
+  type Client,
+  type ChannelOptions,
+  type Interceptor,
+} from '@grpc/grpc-js';
 import { FLOW_CONTROL_WINDOW_BYTES } from './flow-control.js';
 import { clientConstructorOf, type MeshService } from './proto-loading.js';
 
 /**
+ * Adds `authorization: Bearer <token>` to every call, as OIP v2 / KServe clients send it. (grpc-js
+ * call credentials need a TLS channel; metadata works on any.)
+ */
+export function bearerInterceptor(token: string): Interceptor {
+  const value = `Bearer ${token}`;
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', value);
+        next(metadata, listener);
+      },
+    });
+}
+
+/**
  * A plaintext gRPC client of a mesh service at host:port (loopback and in-cluster traffic), with
- * the mesh's HTTP/2 receive window (see FLOW_CONTROL_WINDOW_BYTES).
+ * the mesh's HTTP/2 receive window (see FLOW_CONTROL_WINDOW_BYTES). With a `token`, every call
+ * carries it as a bearer token.
  */
 export function createMeshClient<T = Client>(
   service: MeshService,
   address: string,
   options: ChannelOptions = {},
+  token?: string,
 ): T {
   const Ctor = clientConstructorOf(service);
   return new Ctor(address, credentials.createInsecure(), {
+    ...(token ? { interceptors: [bearerInterceptor(token)] } : {}),
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
     'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,

@@ -2,7 +2,21 @@ import { isAimassError, toGrpcStatus } from '@aimass/errors';
 import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { throwError, type Observable } from 'rxjs';
+import { of, throwError, type Observable } from 'rxjs';
+
+interface PassThroughCall {
+  getPath(): string;
+  emit(event: 'error', error: unknown): boolean;
+}
+
+function isPassThroughCall(value: unknown): value is PassThroughCall {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PassThroughCall).getPath === 'function' &&
+    typeof (value as PassThroughCall).emit === 'function'
+  );
+}
 
 const HTTP_OF: Partial<Record<grpcStatus, number>> = {
   [grpcStatus.INVALID_ARGUMENT]: 400,
@@ -28,13 +42,30 @@ const HTTP_OF: Partial<Record<grpcStatus, number>> = {
 export class MeshExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('MeshExceptionFilter');
 
-  catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+  catch(exception: unknown, host: ArgumentsHost): Observable<never> | Observable<undefined> | void {
     const error = exception instanceof RpcException ? exception.getError() : exception;
     if (host.getType() === 'http') return this.answerHttp(error, host);
+    const first: unknown = host.getArgByIndex(0);
+    if (isPassThroughCall(first)) return this.answerPassThrough(error, first, host.getArgByIndex(1));
     if (!(host.getArgByIndex(1) instanceof Metadata)) return throwError(() => error);
     if (!isAimassError(error)) this.logger.error({ err: error }, 'unexpected error in a gRPC handler');
     const status = toGrpcStatus(error);
     return throwError(() => ({ code: status.code, details: status.details, message: status.details }));
+  }
+
+  /**
+   * A pass-through stream call (@GrpcStreamCall) that failed before its handler took it over (a
+   * guard refused it): Nest has nobody to hand an error Observable to, so the filter answers the
+   * call itself (its callback, or the stream's 'error', which grpc-js turns into the status) and
+   * lets Nest finish quietly. Otherwise the rejection would be unhandled and end the process.
+   */
+  private answerPassThrough(error: unknown, call: PassThroughCall, callback: unknown): Observable<undefined> {
+    if (!isAimassError(error)) this.logger.error({ err: error }, 'unexpected error in a gRPC stream handler');
+    const status = toGrpcStatus(error);
+    const answer = { code: status.code, details: status.details, message: status.details };
+    if (typeof callback === 'function') (callback as (err: unknown) => void)(answer);
+    else call.emit('error', answer);
+    return of(undefined);
   }
 
   private answerHttp(error: unknown, host: ArgumentsHost): void {

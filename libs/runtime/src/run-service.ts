@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { AccessRules } from '@aimass/auth';
 import { ConfigError, type ServiceName } from '@aimass/config';
 import {
   grpcServerOptions,
@@ -14,9 +15,12 @@ import { NestFactory } from '@nestjs/core';
 import type { GrpcOptions } from '@nestjs/microservices';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from 'nestjs-pino';
+import { GrpcAuthGuard, serviceAuthorization } from './grpc-auth.guard.js';
 import { processConfig, serviceHealth } from './runtime.module.js';
 
 export interface RunServiceOptions {
+  /** Who may call each of the service's gRPC methods (its src/auth/access-rules.ts). */
+  readonly accessRules: AccessRules;
   /**
    * How far V8 lets the heap grow past its live size before the next full GC, in percent (V8's
    * --heap-growing-percent; unset, V8 picks 10-300% from its own speed estimates): memory traded
@@ -51,7 +55,7 @@ export interface RunServiceOptions {
 export async function runService(
   service: ServiceName,
   loadAppModule: () => Promise<Type<unknown>>,
-  options: RunServiceOptions = {},
+  options: RunServiceOptions,
 ): Promise<INestApplication> {
   // V8 reads these whenever it sets the next full-GC limit, so setting them before the app exists
   // covers the whole life of the process.
@@ -71,7 +75,7 @@ export async function runService(
   startTracing({ serviceName: `aimass-${service}`, otlpEndpoint: config.otlpEndpoint });
   const health = serviceHealth(service);
   try {
-    return await startApp(service, config, health, loadAppModule, options.bindGrpc);
+    return await startApp(service, config, health, loadAppModule, options);
   } catch (err) {
     // A service that cannot start (its backend, its ports, its peers) says why in one line and exits.
     process.stderr.write(`aimass-${service} cannot start: ${(err as Error).message}\n`);
@@ -85,13 +89,14 @@ async function startApp(
   config: ReturnType<typeof processConfig>,
   health: ReturnType<typeof serviceHealth>,
   loadAppModule: () => Promise<Type<unknown>>,
-  bindGrpc: RunServiceOptions['bindGrpc'],
+  { bindGrpc, accessRules }: RunServiceOptions,
 ): Promise<INestApplication> {
   // The app module is imported only now: its decorators read configuration at import time.
   const app = await NestFactory.create(await loadAppModule(), { bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new MeshExceptionFilter());
+  app.useGlobalGuards(new GrpcAuthGuard(serviceAuthorization(accessRules)));
   raiseServerReceiveWindow();
   let grpc: { server: GrpcServer; definition: PackageDefinition } | undefined;
   app.connectMicroservice<GrpcOptions>(

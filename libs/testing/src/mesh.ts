@@ -1,6 +1,7 @@
 import { SERVICES } from '@aimass/config';
 import fs from 'node:fs';
 import path from 'node:path';
+import { localAuthority, mintServiceToken, type LocalAuthority } from '@aimass/auth';
 import { HarnessError } from './errors.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { freePort, portIsFree } from './ports.js';
@@ -23,6 +24,12 @@ export interface MeshOptions {
   readonly serviceReadyTimeoutMs?: number;
   /** Called after each process is up (the stack launcher records pids with it). */
   readonly onSpawn?: (name: string, pid: number) => void;
+  /**
+   * Turn authentication on with the embedded issuer kept in <stateDir>/auth: the services verify
+   * bearer tokens against its keys and each gets its own token (SERVICE_GRANTS) for the calls it
+   * makes; `mesh.auth.mint` makes tokens for clients.
+   */
+  readonly auth?: boolean;
 }
 
 /** nats + s3 + services, started in order; the caller owns it until `stop()`. */
@@ -39,6 +46,8 @@ export interface Mesh {
   restartService(name: ServiceName): Promise<ServiceProcess>;
   /** Pids of every process the mesh currently runs. */
   pids(): number[];
+  /** The issuer, when the mesh runs with authentication on. */
+  readonly auth: LocalAuthority | undefined;
 }
 
 interface Endpoint {
@@ -105,6 +114,8 @@ class RunningMesh implements Mesh {
   private s3Server: S3Server | undefined;
   readonly services = new Map<ServiceName, ServiceProcess>();
   private stopping: Promise<void> | undefined;
+  auth: LocalAuthority | undefined;
+  private readonly serviceTokens = new Map<ServiceName, string>();
 
   constructor(
     private readonly options: MeshOptions,
@@ -141,6 +152,14 @@ class RunningMesh implements Mesh {
     env.AIMASS_S3_ACCESS_KEY = this.s3Server.accessKey;
     env.AIMASS_S3_SECRET_KEY = this.s3Server.secretKey;
     if (this.options.otlpEndpoint) env.AIMASS_OTLP_ENDPOINT = this.options.otlpEndpoint;
+    if (this.options.auth) {
+      this.auth = await localAuthority(path.join(this.options.stateDir, 'auth'));
+      env.AIMASS_AUTH_JWKS = this.auth.jwksFile;
+      for (const name of SERVICE_NAMES) {
+        const token = await mintServiceToken(this.auth, name);
+        if (token) this.serviceTokens.set(name, token);
+      }
+    }
     this.env = { ...env, ...this.options.extraEnv };
 
     const wanted = new Set(this.options.services ?? SERVICE_NAMES);
@@ -176,7 +195,8 @@ class RunningMesh implements Mesh {
   }
 
   private async startOne(name: ServiceName): Promise<ServiceProcess> {
-    const started = await startService(name, this.env, {
+    const token = this.serviceTokens.get(name);
+    const started = await startService(name, token ? { ...this.env, AIMASS_AUTH_TOKEN: token } : this.env, {
       logDir: this.logDir,
       script: this.options.serviceScript?.(name),
       readyTimeoutMs: this.options.serviceReadyTimeoutMs,

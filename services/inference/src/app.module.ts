@@ -13,7 +13,6 @@ import { HealthMetadataService } from './services/health-metadata.service.js';
 import { ModelRepositoryService } from './services/model-repository.service.js';
 import { ModelStatisticsService } from './services/model-statistics.service.js';
 import { ModelVersionStore } from './services/model-version-store.service.js';
-import { AuthInterceptor } from './auth/auth.interceptor.js';
 import { CallAuthorizer } from './auth/call-authorizer.js';
 import { ModelInferGrpcHandler } from './controllers/model-infer.grpc-handler.js';
 import { PredictionObserver } from './services/prediction-observer.service.js';
@@ -27,7 +26,6 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     HealthMetadataService,
     ModelRepositoryService,
     ModelStatisticsService,
-    AuthInterceptor,
     CallAuthorizer,
     ModelInferGrpcHandler,
     ModelVersionStore,

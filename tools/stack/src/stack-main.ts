@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatEnvFile, readEnvFile } from '@aimass/config';
 import type { trainerv1 } from '@aimass/contracts';
+import { mintWithKeyFile, SERVICE_GRANTS, STACK_SIGNING_KEY_ENTRY } from '@aimass/auth';
 import { createMeshClient } from '@aimass/grpc/client';
 import {
   checkGrpcHealth,
@@ -54,6 +55,8 @@ interface LaunchOptions {
   readonly servicesDir?: string;
   /** Always free ports, never the documented defaults (tests that run beside a developer's stack). */
   readonly freePorts?: boolean;
+  /** Run without authentication (the default is the embedded issuer, unless AIMASS_AUTH_JWKS names another). */
+  readonly noAuth?: boolean;
 }
 
 async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
@@ -74,6 +77,7 @@ async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   const args = [import.meta.filename, 'run', '--daemon', '--state-dir', paths.stateDir];
   if (launch.servicesDir) args.push('--services-dir', launch.servicesDir);
   if (launch.freePorts) args.push('--free-ports');
+  if (launch.noAuth) args.push('--no-auth');
   const daemon = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -137,6 +141,9 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
       preferDefaultPorts: !launch.freePorts,
       otlpEndpoint: process.env.AIMASS_OTLP_ENDPOINT || undefined,
       extraEnv: passThroughSettings(),
+      // An external issuer (AIMASS_AUTH_JWKS set by the caller) replaces the embedded one; its
+      // tokens, the services' AIMASS_AUTH_TOKEN included, come from that issuer.
+      auth: !launch.noAuth && !process.env.AIMASS_AUTH_JWKS,
       serviceScript: servicesDir ? (name) => path.join(servicesDir, `${name}.js`) : undefined,
       onSpawn: (name, pid) => {
         recordProcess(paths.pidsFile, name, pid);
@@ -149,7 +156,14 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
     return 1;
   }
   if (firstSignalAt === 0) {
-    writeFileAtomic(paths.envFile, formatEnvFile({ ...mesh.env, AIMASS_STACK_PID: String(process.pid) }));
+    writeFileAtomic(
+      paths.envFile,
+      formatEnvFile({
+        ...mesh.env,
+        ...(mesh.auth ? { [STACK_SIGNING_KEY_ENTRY]: mesh.auth.signingKeyFile } : {}),
+        AIMASS_STACK_PID: String(process.pid),
+      }),
+    );
     process.stdout.write(formatEnvFile(mesh.env));
     say(`stack up (pid ${process.pid}); settings in ${paths.envFile}, logs in ${paths.logDir}`);
     for (const service of mesh.services.values()) {
@@ -258,7 +272,9 @@ async function status(paths: StackPaths): Promise<number> {
       .map(addedNodeAddress)
       .filter((a) => a !== undefined),
   ].filter((a): a is string => Boolean(a));
-  const rows = await Promise.all(nodes.map(describeNode));
+  const key = env[STACK_SIGNING_KEY_ENTRY];
+  const token = key ? await mintWithKeyFile(key, 'stack-status', ['train'], 300) : undefined;
+  const rows = await Promise.all(nodes.map((address) => describeNode(address, token)));
   process.stdout.write(
     `\n${['TRAINER NODE', 'ADDRESS', 'POOL', 'BACKEND', 'ACTIVE JOBS'].join('  ')}\n${rows.join('\n')}\n`,
   );
@@ -266,8 +282,8 @@ async function status(paths: StackPaths): Promise<number> {
 }
 
 /** One line per trainer node from its GetNode: id, address, pool, backend, active jobs of its concurrency. */
-async function describeNode(address: string): Promise<string> {
-  const client = createMeshClient<trainerv1.TrainerServiceClient>('trainer', address);
+async function describeNode(address: string, token: string | undefined): Promise<string> {
+  const client = createMeshClient<trainerv1.TrainerServiceClient>('trainer', address, {}, token);
   try {
     const node = await new Promise<trainerv1.TrainerNode__Output>((resolve, reject) =>
       client.GetNode({}, { deadline: Date.now() + 5_000 }, (err, n) =>
@@ -313,8 +329,18 @@ async function add(
     return 1;
   }
   const address = `127.0.0.1:${await freePort()}`;
-  const { AIMASS_STACK_PID: _pid, ...meshEnv } = env;
+  const { AIMASS_STACK_PID: _pid, [STACK_SIGNING_KEY_ENTRY]: key, ...meshEnv } = env;
   const nodeEnv = {
+    ...(key
+      ? {
+          AIMASS_AUTH_TOKEN: await mintWithKeyFile(
+            key,
+            'service:trainer',
+            SERVICE_GRANTS.trainer ?? [],
+            30 * 24 * 3600,
+          ),
+        }
+      : {}),
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIMASS_'))),
     ...passThroughSettings(),
     ...meshEnv,
@@ -358,12 +384,15 @@ async function add(
   return 1;
 }
 
-const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-dir DIR (default .aimass)] [--free-ports]
+const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-dir DIR (default .aimass)] [--free-ports] [--no-auth]
   up           start nats-server, the S3 endpoint and the five services detached; writes .aimass/stack.env
   run          the same in the foreground, until Ctrl-C
   down         stop everything up and add started
   status       what runs and whether it answers, and the trainer nodes with their pool, backend and jobs
   add trainer  start one more trainer node in the running stack [--pool cpu|gpu (default cpu)]
+Authentication is on by default: the stack keeps a signing key in <state>/auth, the services verify
+bearer tokens against it, and the CLI mints its own from it (aimass auth token mints others).
+--no-auth turns it off; AIMASS_AUTH_JWKS (with _ISSUER, _AUDIENCE) points the services at another issuer.
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -377,6 +406,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'services-dir': { type: 'string' },
         daemon: { type: 'boolean' },
         'free-ports': { type: 'boolean' },
+        'no-auth': { type: 'boolean' },
         pool: { type: 'string', default: 'cpu' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -394,6 +424,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const launch: LaunchOptions = {
     ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}),
     freePorts: values['free-ports'] ?? false,
+    noAuth: values['no-auth'] ?? false,
   };
   const stateDir = values['state-dir'] ? path.resolve(values['state-dir']) : undefined;
   const paths = stackPaths(repoRoot(), stateDir);

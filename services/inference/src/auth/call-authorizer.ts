@@ -1,18 +1,27 @@
+import { attachPrincipal, serviceAuthorization } from '@aimass/runtime';
 import type { Metadata } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
+import { INFERENCE_ACCESS } from './access-rules.js';
 
 /**
- * The authentication and authorization seam of the inference service: every OIP v2 call is checked
- * here before its handler runs, whether it arrives through Nest (AuthInterceptor) or on the plain
- * grpc-js ModelInfer handler. `metadata` is the caller's gRPC Metadata (`authorization`), `method`
- * the handler's name (`modelInfer`, `modelStreamInfer`, `serverLive`, …).
- *
- * It lets every call through today. The security work fills it in: verify the credential, then
- * throw UnauthenticatedError / PermissionDeniedError from @aimass/errors (both paths map them to
- * UNAUTHENTICATED / PERMISSION_DENIED). Keep it cheap: it sits on the hot path of ModelInfer and of
- * each ModelStreamInfer stream.
+ * The guard's check for the one OIP call Nest does not route: ModelInfer on its plain grpc-js
+ * handler. It shares the process's CallAuthorization (and its cache of verified tokens) with the
+ * GrpcAuthGuard that runService puts on every Nest route. With authentication off it costs nothing.
  */
 @Injectable()
 export class CallAuthorizer {
-  check(_metadata: Metadata, _method: string): void {}
+  private readonly authorization = serviceAuthorization(INFERENCE_ACCESS);
+
+  get enabled(): boolean {
+    return this.authorization.enabled;
+  }
+
+  async authorize(path: string, metadata: Metadata, request: unknown): Promise<void> {
+    const principal = await this.authorization.authorize(
+      path,
+      metadata.get('authorization')[0]?.toString(),
+      request,
+    );
+    attachPrincipal(metadata, principal, true);
+  }
 }

@@ -1,9 +1,8 @@
 import type { oip } from '@aimass/contracts';
 import { deadlineOf, traceContextOf } from '@aimass/grpc';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { Controller, UseInterceptors } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
-import { AuthInterceptor } from '../auth/auth.interceptor.js';
 import { InferenceService } from '../services/inference.service.js';
 import { HealthMetadataService } from '../services/health-metadata.service.js';
 import { ModelRepositoryService } from '../services/model-repository.service.js';
@@ -16,7 +15,6 @@ const OIP = 'GRPCInferenceService';
  * ModelInfer, the hot unary call, is served by ModelInferGrpcHandler on the same server.
  */
 @Controller()
-@UseInterceptors(AuthInterceptor)
 export class InferenceGrpcController {
   constructor(
     private readonly inference: InferenceService,

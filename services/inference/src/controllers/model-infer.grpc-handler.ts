@@ -12,6 +12,7 @@ import { CallAuthorizer } from '../auth/call-authorizer.js';
 import { InferenceService } from '../services/inference.service.js';
 
 const MODEL_INFER = 'inference.GRPCInferenceService';
+const MODEL_INFER_PATH = `${MODEL_INFER}/ModelInfer`;
 
 type InferMethod = MethodDefinition<oip.ModelInferRequest__Output, oip.ModelInferResponse>;
 
@@ -52,8 +53,11 @@ export class ModelInferGrpcHandler {
   ): void {
     let work: Promise<oip.ModelInferResponse>;
     try {
-      this.authorizer.check(call.metadata, 'modelInfer');
-      work = this.inference.infer(call.request, traceContextOf(call.metadata), deadlineOf(call));
+      work = this.authorizer.enabled
+        ? this.authorizer
+            .authorize(MODEL_INFER_PATH, call.metadata, call.request)
+            .then(() => this.inference.infer(call.request, traceContextOf(call.metadata), deadlineOf(call)))
+        : this.inference.infer(call.request, traceContextOf(call.metadata), deadlineOf(call));
     } catch (err) {
       work = Promise.reject(err);
     }

@@ -1,6 +1,7 @@
 import type { oip } from '@aimass/contracts';
 import { isAimassError, toGrpcStatus } from '@aimass/errors';
 import { tracer } from '@aimass/telemetry';
+import { requireGrant } from '@aimass/runtime';
 import { status as grpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
@@ -160,7 +161,15 @@ export class InferenceService {
       call.on('data', (req: oip.ModelInferRequest__Output) => {
         inFlight++;
         if (inFlight >= STREAM_CONCURRENCY) call.pause();
-        void this.infer(req, parent, deadline, 'ModelStreamInfer').then(
+        let work: Promise<oip.ModelInferResponse>;
+        try {
+          // The guard let the stream open on some `infer` grant; each message names its own model.
+          requireGrant(call.metadata, 'infer', req.model_name);
+          work = this.infer(req, parent, deadline, 'ModelStreamInfer');
+        } catch (err) {
+          work = Promise.reject(err);
+        }
+        void work.then(
           (infer_response) => respond({ error_message: '', infer_response }),
           (err: unknown) => respond(streamError(req, err)),
         );

@@ -1,3 +1,4 @@
+import { requireGrant } from '@aimass/runtime';
 import type { registryv1 } from '@aimass/contracts';
 import { replyUnary } from '@aimass/grpc';
 import type { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream } from '@grpc/grpc-js';
@@ -36,7 +37,14 @@ export class RegistryGrpcController {
   ): Promise<void> {
     return replyUnary(
       callback,
-      this.datasets.push(call, actorOf(call.metadata), () => call.cancelled).then(toDatasetMessage),
+      this.datasets
+        .push(
+          call,
+          actorOf(call.metadata),
+          () => call.cancelled,
+          (name) => requireGrant(call.metadata, 'models:write', name),
+        )
+        .then(toDatasetMessage),
     );
   }
 
@@ -82,7 +90,14 @@ export class RegistryGrpcController {
   ): Promise<void> {
     return replyUnary(
       callback,
-      this.registry.pushVersion(call, actorOf(call.metadata), () => call.cancelled).then(toVersionMessage),
+      this.registry
+        .pushVersion(
+          call,
+          actorOf(call.metadata),
+          () => call.cancelled,
+          (model) => requireGrant(call.metadata, 'models:write', model),
+        )
+        .then(toVersionMessage),
     );
   }
 

@@ -47,6 +47,7 @@ export class DatasetService {
     messages: AsyncIterable<PushPart>,
     actor: string,
     isCancelled: () => boolean = () => false,
+    mayWrite: (name: string) => void = () => undefined,
   ): Promise<DatasetView> {
     const stream = new PushStream(messages, 'PushDataset', 'dataset file', (bytes) => this.tooLarge(bytes));
     const header = parseInput(
@@ -54,6 +55,7 @@ export class DatasetService {
       await stream.header('name, format'),
       'header',
     );
+    mayWrite(header.name);
     if (header.size_bytes > this.config.maxDatasetBytes) throw this.tooLarge(header.size_bytes);
     const chunks: Buffer[] = [];
     const size = await stream.chunks(this.config.maxDatasetBytes, (bytes) => {

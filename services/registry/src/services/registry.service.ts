@@ -66,16 +66,19 @@ export class RegistryService {
 
   /**
    * Streams an artifact into storage and commits it as the next version. On any failure before the
-   * commit, the stored bytes are removed; nothing becomes visible.
+   * commit, the stored bytes are removed; nothing becomes visible. `mayWrite` checks the caller's
+   * grant on the model the header names, before a byte is stored.
    */
   async pushVersion(
     parts: AsyncIterable<PushPart>,
     actor: string,
     isCancelled: () => boolean = () => false,
+    mayWrite: (model: string) => void = () => undefined,
   ): Promise<VersionView> {
     const stream = new PushStream(parts, 'PushVersion', 'artifact', (bytes) => this.tooLarge(bytes));
     const rawHeader = await stream.header('model, format');
     const header = parseInput(pushHeaderSchema(this.catalog.nameRules), rawHeader, 'push header');
+    mayWrite(header.model);
     if (header.size_bytes > this.config.maxArtifactBytes) throw this.tooLarge(header.size_bytes);
     if (header.lineage.parent_version)
       await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');

@@ -30,7 +30,12 @@ export class ModelRegistryRepository implements OnModuleDestroy {
   private readonly client: registryv1.RegistryServiceClient;
 
   constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
-    this.client = createMeshClient<registryv1.RegistryServiceClient>('registry', config.grpc.registry);
+    this.client = createMeshClient<registryv1.RegistryServiceClient>(
+      'registry',
+      config.grpc.registry,
+      {},
+      config.auth.token,
+    );
   }
 
   /** Registers the artifact, or returns the version this job registered before (a redelivered job). */
