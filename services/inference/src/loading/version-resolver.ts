@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@aimass/errors';
+import { DeadlineExceededError, InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Logger } from '@nestjs/common';
 import type { RegistryRepository } from '../repositories/registry.repository.js';
 import type { ServableVersion } from '../types.js';
@@ -93,15 +93,28 @@ export class VersionResolver {
     for (const key of this.held.keys()) if (key.startsWith(`${model}\u0000`)) this.held.delete(key);
   }
 
-  private refresh(model: string, selector: string, stale: { version: ServableVersion }): void {
+  private refresh(
+    model: string,
+    selector: string,
+    stale: { version: ServableVersion; expires: number },
+  ): void {
     const key = selectorKey(model, selector);
     if (this.refreshing.has(key)) return;
     this.refreshing.add(key);
     this.ask(model, selector)
       .catch((err: unknown) => {
-        // The selector may no longer resolve (alias deleted, registry down): forget the stale
-        // answer, so that the next request asks and gets the registry's error itself.
-        if (this.resolutions.get(key) === stale) this.resolutions.delete(key);
+        if (this.resolutions.get(key) === stale) {
+          if (err instanceof UnavailableError || err instanceof DeadlineExceededError) {
+            // The registry (or NATS) did not answer: nothing says the selector means something
+            // else, so keep serving the known version and try again later. Serving must not wait
+            // on the control plane.
+            stale.expires = Date.now() + MOVING_SELECTOR_TTL_MS;
+          } else {
+            // The registry answered that the selector no longer resolves (alias deleted, model
+            // gone): forget it, so the next request asks and gets the registry's error itself.
+            this.resolutions.delete(key);
+          }
+        }
         this.logger.warn({ err, model, selector }, 'refreshing a cached version resolution failed');
       })
       .finally(() => this.refreshing.delete(key));

@@ -1,4 +1,9 @@
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+} from '@aimass/errors';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
@@ -174,6 +179,31 @@ describe('ModelVersionStore', () => {
       expect((await store.resolve('m', 'production')).version).toBe(1);
       await vi.waitFor(() => expect(resolve).toHaveBeenCalledTimes(2));
       await vi.waitFor(() => expect(store.resolve('m', 'production')).rejects.toThrow(NotFoundError));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps serving an expired resolution whose refresh finds the registry unreachable, and retries later', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const resolve = vi
+        .fn()
+        .mockResolvedValueOnce(v1)
+        .mockRejectedValueOnce(new UnavailableError('NATS request to the registry timed out'))
+        .mockResolvedValue(v2);
+      const store = setup({ registry: { resolve } });
+      await store.resolve('m', 'production');
+      vi.setSystemTime(Date.now() + 1_001);
+      expect((await store.resolve('m', 'production')).version).toBe(1);
+      await vi.waitFor(() => expect(resolve).toHaveBeenCalledTimes(2));
+      // Still v1, without asking again until the retry is due.
+      await Promise.resolve();
+      expect((await store.resolve('m', 'production')).version).toBe(1);
+      expect(resolve).toHaveBeenCalledTimes(2);
+      vi.setSystemTime(Date.now() + 1_001);
+      expect((await store.resolve('m', 'production')).version).toBe(1);
+      await vi.waitFor(async () => expect((await store.resolve('m', 'production')).version).toBe(2));
     } finally {
       vi.useRealTimers();
     }
