@@ -3,10 +3,12 @@
 //   raw onnxruntime in-process (batch 1, 64); grpc-js unary (c1, c64) and bidi-stream echo servers with the
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
-//   concurrency 1 and 64; and aimass with tracing off, for the tracing overhead. --duration is the
+//   concurrency 1 and 64; aimass with tracing off, for the tracing overhead; and aimass with bearer-token
+//   authentication on (same tracing as the first), for the auth overhead. --duration is the
 //   measuring time per configuration, taken in 5 interleaved rounds. --hidden sets the hidden layers of
 //   the 784-...-784 model: the default is the issue's autoencoder, where the transport dominates;
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
+import { localAuthority } from '@aimass/auth';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { freePort, makeScratchDir, startMesh, startService } from '@aimass/testing';
@@ -135,6 +137,7 @@ const benchmark: Benchmark = {
     const otlp = await startOtlpSink();
     let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
     let untraced: Awaited<ReturnType<typeof startService>> | undefined;
+    let authed: Awaited<ReturnType<typeof startService>> | undefined;
     const results = new Map<string, LoadResult[]>();
     // Server CPU per request does not depend on what else the machine runs, unlike throughput.
     const cpu = new Map<string, number>();
@@ -162,10 +165,21 @@ const benchmark: Benchmark = {
         AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
       };
       untraced = await startService('inference', untracedEnv, { logDir: mesh.logDir });
+      // The same traced server, verifying a bearer token on every call as a mesh with auth on does.
+      const authority = await localAuthority(join(dir, 'auth'));
+      const authedEnv = {
+        ...mesh.env,
+        AIMASS_AUTH_JWKS: authority.jwksFile,
+        AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`,
+        AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
+      };
+      authed = await startService('inference', authedEnv, { logDir: mesh.logDir });
+      const token = await authority.mint('bench', [`infer:${MODEL}`], 3600);
       const echoClient = oipClient(echo.address);
       const diyClient = oipClient(diy.address);
       const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
+      const withToken = oipClient(authedEnv.AIMASS_INFERENCE_GRPC, token);
       const traced = mesh.services.get('inference')!.child.pid;
       const configs: [string, number, () => Promise<LoadResult>][] = [
         ['grpc-js unary echo, c1', echo.child.pid!, () => unaryLoad(echoClient, request, 1, slice, 200)],
@@ -185,6 +199,11 @@ const benchmark: Benchmark = {
           untraced.child.pid,
           () => unaryLoad(plain, request, 64, slice, 200),
         ],
+        [
+          'aimass unary, c64 (traced, auth on)',
+          authed.child.pid,
+          () => unaryLoad(withToken, request, 64, slice, 200),
+        ],
       ];
       for (let round = 0; round < rounds; round++) {
         for (const [name, pid, measure] of configs) {
@@ -197,10 +216,11 @@ const benchmark: Benchmark = {
           results.set(name, [...(results.get(name) ?? []), r]);
         }
       }
-      for (const c of [echoClient, diyClient, aimass, plain]) c.close();
+      for (const c of [echoClient, diyClient, aimass, plain, withToken]) c.close();
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await untraced?.child.stop('SIGTERM', 10_000);
+      await authed?.child.stop('SIGTERM', 10_000);
       await mesh?.stop();
       await otlp.close();
     }
@@ -237,6 +257,8 @@ const benchmark: Benchmark = {
       p99_c1_ms: get('aimass unary, c1').p99Ms,
       p99_c1_vs_echo: get('aimass unary, c1').p99Ms / get('grpc-js unary echo, c1').p99Ms,
       tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
+      // Server CPU per request is steadier than throughput on a shared machine; both are printed above.
+      auth_overhead: Math.max(0, 1 - get('aimass unary, c64 (traced, auth on)').rps / traced.rps),
     };
   },
 };

@@ -6,6 +6,7 @@ import {
   type ClientDuplexStream,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { bearerInterceptor } from '@aimass/grpc/client';
 import { MAX_MESSAGE, oipService } from './oip-proto.js';
 
 export interface LoadResult {
@@ -25,9 +26,11 @@ type OipClient = Client & {
   ModelStreamInfer(): ClientDuplexStream<unknown, { error_message: string }>;
 };
 
-export function oipClient(address: string): OipClient {
+/** An OIP v2 client; with `token`, every call carries `authorization: Bearer <token>`. */
+export function oipClient(address: string, token?: string): OipClient {
   const { Client } = oipService();
   return new Client(address, credentials.createInsecure(), {
+    ...(token ? { interceptors: [bearerInterceptor(token)] } : {}),
     'grpc.max_receive_message_length': MAX_MESSAGE,
     'grpc.max_send_message_length': MAX_MESSAGE,
   }) as unknown as OipClient;
