@@ -98,7 +98,8 @@ export const DatasetSchema = z
   );
 
 const PreprocessingSchema = z.strictObject({
-  scaling: z.enum(['none', 'minmax', 'standard']).default('minmax'),
+  /** standard: (x − mean) / std; robust: (x − median) / IQR; minmax: to [0, 1]; none. Fitted on the training rows and folded into the exported graphs. */
+  scaling: z.enum(['none', 'minmax', 'standard', 'robust']).default('standard'),
   validation_split: z.number().min(0).max(0.5).default(0.2),
   seed: z.number().int().default(42),
 });
@@ -123,10 +124,16 @@ const OptimizerSchema = z.strictObject({
   lr_scaling: z.enum(['none', 'sqrt', 'linear']).default('sqrt'),
 });
 
+/** On by default; `"early_stopping": false` trains every epoch. */
 const EarlyStoppingSchema = z.strictObject({
-  patience: z.number().int().positive().max(1000),
+  /** Stop after this many epochs without a validation-loss improvement of more than min_delta. */
+  patience: z.number().int().positive().max(1000).default(10),
   min_delta: z.number().nonnegative().default(0),
+  /** Export the weights of the epoch with the best validation loss, not the last epoch's. */
+  restore_best: z.boolean().default(true),
 });
+
+export const DEFAULT_THRESHOLD_PERCENTILE = 99;
 
 export const JobSpecSchema = z
   .strictObject({
@@ -140,7 +147,20 @@ export const JobSpecSchema = z
     epochs: z.number().int().min(1, 'epochs must be at least 1').max(100_000),
     /** Rows per step; when absent the node's backend chooses (64 on a CPU, 1024 on a GPU). */
     batch_size: z.number().int().min(1).max(65_536).optional(),
-    early_stopping: EarlyStoppingSchema.optional(),
+    early_stopping: z
+      .union([z.literal(false), EarlyStoppingSchema], {
+        error: 'early_stopping must be false or {"patience": N, "min_delta": D, "restore_best": B}',
+      })
+      .prefault({}),
+    /**
+     * The anomaly threshold is this percentile of the training rows' scores; the exported scorer's
+     * `is_anomaly` is score > threshold (AE, VAE, GMM).
+     */
+    threshold_percentile: z
+      .number()
+      .gt(0, 'threshold_percentile must be above 0')
+      .lt(100, 'threshold_percentile must be below 100')
+      .default(DEFAULT_THRESHOLD_PERCENTILE),
     metrics: z
       .array(z.enum(Object.keys(METRICS) as [string, ...string[]]))
       .max(16)
