@@ -22,6 +22,17 @@ describe('validateSpec', () => {
     expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
   });
 
+  it.each([
+    ['standard scaling (the default)', {}, 'linear'],
+    ['robust scaling', { preprocessing: { scaling: 'robust' } }, 'linear'],
+    ['no scaling', { preprocessing: { scaling: 'none' } }, 'linear'],
+    ['min-max scaling', { preprocessing: { scaling: 'minmax' } }, 'sigmoid'],
+    ['a bce loss', { architecture: { reconstruction_loss: 'bce' } }, 'sigmoid'],
+    ['an output activation named', { architecture: { output_activation: 'tanh' } }, 'tanh'],
+  ])('picks the output activation the scaled features can take: %s', (_what, extra, expected) => {
+    expect(validateSpec({ ...good, ...extra }).architecture.output_activation).toBe(expected);
+  });
+
   it("gives a mixture scikit-learn's GaussianMixture defaults (one start, k-means)", () => {
     expect(validateSpec({ ...good, family: 'gmm' }).architecture).toMatchObject({
       covariance: 'full',

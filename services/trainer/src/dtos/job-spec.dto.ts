@@ -17,7 +17,11 @@ const ArchitectureSchema = z.strictObject({
   hidden: z.array(width).max(8, 'at most 8 hidden layers').default([64]),
   latent_dim: width.default(4),
   activation: activation.default('relu'),
-  output_activation: activation.default('sigmoid'),
+  /**
+   * Defaults to what the scaled features can take: sigmoid for min-max scaled features or a bce
+   * loss (values in [0, 1]), linear for standard, robust or no scaling (any real value).
+   */
+  output_activation: activation.optional(),
   reconstruction_loss: z.enum(['mse', 'bce']).default('mse'),
   /** gmm only. */
   components: z.number().int().min(1).max(256).default(4),
@@ -181,7 +185,24 @@ export const JobSpecSchema = z
   .superRefine((spec, ctx) => {
     const problem = crossFieldProblem(spec);
     if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  });
+  })
+  .transform((spec) => ({
+    ...spec,
+    architecture: {
+      ...spec.architecture,
+      output_activation: spec.architecture.output_activation ?? defaultOutputActivation(spec),
+    },
+  }));
+
+/** A sigmoid output cannot reach standardised values below 0 or above 1; a linear one can. */
+function defaultOutputActivation(spec: {
+  preprocessing: { scaling: string };
+  architecture: { reconstruction_loss: string };
+}): 'sigmoid' | 'linear' {
+  return spec.preprocessing.scaling === 'minmax' || spec.architecture.reconstruction_loss === 'bce'
+    ? 'sigmoid'
+    : 'linear';
+}
 
 export type JobSpec = z.output<typeof JobSpecSchema>;
 export type DatasetSpec = z.output<typeof DatasetSchema>;
@@ -195,7 +216,9 @@ export function validateSpec(spec: unknown): JobSpec {
 
 /** Checks that need more than one field; dataset widths only known after loading are checked by the run. */
 function crossFieldProblem(
-  spec: z.output<typeof JobSpecSchema>,
+  spec: Omit<z.output<typeof JobSpecSchema>, 'architecture'> & {
+    architecture: Omit<z.output<typeof JobSpecSchema>['architecture'], 'output_activation'>;
+  },
 ): { message: string; path: (string | number)[] } | undefined {
   for (const name of spec.metrics) {
     const problem = metricProblem(name, spec.family, datasetHasLabels(spec.dataset));
