@@ -34,6 +34,15 @@ function lineageFields(v: registryv1.ModelVersion__Output): [string, string][] {
     ['hyperparameters', pairs(l.hyperparameters) || '-'],
     ['metrics', pairs(l.metrics) || '-'],
   ];
+  // An anomaly scorer's is_anomaly is score > threshold, a percentile of its training rows' scores.
+  const threshold = l.metrics.threshold;
+  if (threshold !== undefined) {
+    const percentile = l.hyperparameters.threshold_percentile;
+    fields.push([
+      'threshold',
+      `${Number(threshold.toPrecision(6))}${percentile ? ` (${percentile}th percentile of the training scores; is_anomaly = score > threshold)` : ''}`,
+    ]);
+  }
   return fields;
 }
 

@@ -69,7 +69,38 @@ describe('exportGmm', () => {
       expect(sig.outputs).toEqual([
         { name: 'log_likelihood', datatype: 'FP32', shape: [-1] },
         { name: 'responsibilities', datatype: 'FP32', shape: [-1, 3] },
+        { name: 'score', datatype: 'FP32', shape: [-1] },
       ]);
+    });
+
+    it('with a threshold, outputs score = −log p(x) and is_anomaly = score > threshold (BOOL)', async () => {
+      const rows = 200;
+      const input = Float32Array.from(sample.data.subarray(0, rows * 5));
+      const scores = Array.from(scoreSamples(model, Float64Array.from(input), rows), (ll) => -ll);
+      const threshold = [...scores].sort((a, b) => a - b)[150]!;
+      const bytes = exportGmm(model, { threshold });
+      expect(readOnnxSignature(bytes).outputs.at(-1)).toEqual({
+        name: 'is_anomaly',
+        datatype: 'BOOL',
+        shape: [-1],
+      });
+      const session = await InferenceSession.create(bytes);
+      try {
+        const out = await session.run({ [GMM_TENSORS.input]: new Tensor('float32', input, [rows, 5]) });
+        const score = out[GMM_TENSORS.score]!.data as Float32Array;
+        const flag = out[GMM_TENSORS.isAnomaly]!;
+        expect(flag.type).toBe('bool');
+        const flags = Array.from(flag.data as Uint8Array, (v) => v !== 0);
+        for (let n = 0; n < rows; n++) {
+          expect(Math.abs(score[n]! - scores[n]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(scores[n]!)));
+          if (Math.abs(scores[n]! - threshold) > 1e-3) expect(flags[n]).toBe(scores[n]! > threshold);
+        }
+        // Some rows on each side: the flag is not constant.
+        expect(flags.filter(Boolean).length).toBeGreaterThan(30);
+        expect(flags.filter((f) => !f).length).toBeGreaterThan(100);
+      } finally {
+        await session.release();
+      }
     });
   });
 

@@ -6,14 +6,22 @@ export const GMM_TENSORS = {
   input: 'input',
   logLikelihood: 'log_likelihood',
   responsibilities: 'responsibilities',
+  score: 'score',
+  isAnomaly: 'is_anomaly',
 } as const;
+
+export interface GmmExportOptions {
+  /** When set, the graph also outputs `is_anomaly` = score > threshold, score being −log p(x). */
+  readonly threshold?: number;
+}
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const Attr = onnx.AttributeProto.AttributeType;
 
 /**
  * Writes a fitted mixture as an FP32 ONNX graph (opset 13): `input` [batch, D] →
- * `log_likelihood` [batch] (log p(x)) and `responsibilities` [batch, K] (p(k | x)).
+ * `log_likelihood` [batch] (log p(x)), `responsibilities` [batch, K] (p(k | x)), `score` [batch]
+ * (−log p(x), the anomaly score) and, with a threshold, `is_anomaly` [batch] (BOOL, score > threshold).
  *
  * Each row is centred on every component's mean before anything scales it, (x − μ_k) as a
  * [batch, K, D] broadcast, and only then multiplied by the precision's Cholesky factor and squared.
@@ -23,7 +31,7 @@ const Attr = onnx.AttributeProto.AttributeType;
  * - full: ((x − μ_k) U_k)² summed over D, as one batched MatMul over the K components;
  * - diag: ((x − μ_k) ⊙ u_k)² summed over D.
  */
-export function exportGmm(model: GmmModel): Uint8Array {
+export function exportGmm(model: GmmModel, options: GmmExportOptions = {}): Uint8Array {
   checkModel(model);
   const { components: kk, dims: d, covariance, weights, means, precisionsCholesky: u } = model;
   const logDet = precisionLogDets(model);
@@ -78,8 +86,12 @@ export function exportGmm(model: GmmModel): Uint8Array {
   const resp = g.op('Softmax', [logProb], 'gmm.responsibilities', [{ name: 'axis', type: Attr.INT, i: 1 }]);
   g.output(ll, GMM_TENSORS.logLikelihood, undefined);
   g.output(resp, GMM_TENSORS.responsibilities, kk);
+  const score = g.op('Neg', [ll], 'gmm.score');
+  g.output(score, GMM_TENSORS.score, undefined);
+  if (options.threshold !== undefined) g.flagAbove(score, options.threshold, GMM_TENSORS.isAnomaly);
   return g.encode(
     `aimass Gaussian mixture (${kk} ${covariance} components, ${d} dims): ` +
-      'log_likelihood is log p(x) per row, responsibilities is p(component | x)',
+      'log_likelihood is log p(x) per row, responsibilities is p(component | x), score is −log p(x)' +
+      (options.threshold !== undefined ? ', is_anomaly is score > the training threshold' : ''),
   );
 }

@@ -9,6 +9,8 @@ export {
   type AutoencoderExport,
   type AutoencoderGraphs,
   exportAutoencoder,
+  VAE_SCORE_SAMPLES,
+  vaeScoreNoise,
 } from './export/autoencoder-onnx.js';
 export { GENERATOR_TENSORS, type GeneratorExport, exportGenerator } from './export/generator-onnx.js';
 export {

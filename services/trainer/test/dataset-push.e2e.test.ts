@@ -114,6 +114,10 @@ describe('datasets: data push, then train on it by name, then predict', () => {
       /^hyperparameters:\s+.*parity\.atol=0\.0001, parity\.rows=192, parity\.rtol=0\.001/m,
     );
     expect(out()).toMatch(/^metrics:\s+.*parity\.anomaly\.score\.max_abs_diff=[\d.e-]+/m);
+    // The anomaly threshold: the 99th percentile of the training rows' scores, baked into is_anomaly.
+    expect(out()).toMatch(
+      /^threshold:\s+[\d.e-]+ \(99th percentile of the training scores; is_anomaly = score > threshold\)$/m,
+    );
 
     const version = await call<registryv1.GetVersionRequest, registryv1.ModelVersion__Output>(
       registryClient(mesh),

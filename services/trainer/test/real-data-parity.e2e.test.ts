@@ -215,6 +215,29 @@ describe("parity on scikit-learn's 8×8 digits (constant and near-constant pixel
             const peak = Math.max(...mine.map(Math.abs));
             expect(diff!).toBeLessThanOrEqual(PARITY.atol * scale + PARITY.rtol * peak);
           }
+          // The scorer's is_anomaly (BOOL) is its served score > the threshold in its lineage.
+          for (const output of version.signature!.outputs.filter((o) => o.datatype === 'BOOL')) {
+            expect(output.name).toBe('is_anomaly');
+            const threshold = lineage.metrics.threshold;
+            expect(threshold, `${model}: threshold in the lineage`).toBeDefined();
+            expect(lineage.hyperparameters.threshold_percentile).toBe('99');
+            const flags = served.is_anomaly!;
+            expect(Array.from(flags)).toEqual(Array.from(local.is_anomaly!));
+            const score = served.score!;
+            expect(Array.from(flags)).toEqual(
+              Array.from(score, (v) => (v > Math.fround(threshold!) ? 1 : 0)),
+            );
+            // About 1% of the rows the threshold was taken from score above it; these rows include others.
+            const flagged = flags.reduce((a, b) => a + b, 0);
+            expect(flagged, `${model}: rows flagged`).toBeGreaterThan(0);
+            expect(flagged, `${model}: rows flagged`).toBeLessThan(count * 0.1);
+            expect(lineage.metrics[`parity.${role}.is_anomaly.max_abs_diff`]).toBeDefined();
+          }
+          if (role === 'anomaly' || role === 'mixture')
+            expect(
+              version.signature!.outputs.map((o) => o.name),
+              `${model}: the scorer's outputs`,
+            ).toContain('is_anomaly');
           if (role === 'mixture') mixtures.push({ model, job: sklearnJob(lineage), served });
         }
       }
@@ -334,8 +357,8 @@ async function runLocal(
     const out = await session.run({ [input]: new ort.Tensor('float32', x, [n, width]) });
     return Object.fromEntries(
       Object.entries(out)
-        .filter(([, t]) => t.type === 'float32')
-        .map(([k, t]) => [k, Float32Array.from(t.data as Float32Array)]),
+        .filter(([, t]) => t.type === 'float32' || t.type === 'bool')
+        .map(([k, t]) => [k, Float32Array.from(t.data as Float32Array | Uint8Array)]),
     );
   } finally {
     await session.release();
@@ -361,9 +384,13 @@ async function runServed(
       raw_input_contents: [Buffer.from(slice.buffer)],
     });
     res.outputs.forEach((o, i) => {
-      if (o.datatype !== 'FP32') return;
       const raw = res.raw_output_contents[i]!;
       const values = (parts[o.name] ??= []);
+      if (o.datatype === 'BOOL') {
+        for (const b of raw) values.push(b);
+        return;
+      }
+      if (o.datatype !== 'FP32') return;
       // The reply buffer need not be 4-byte aligned, so the floats are read one by one.
       for (let b = 0; b < raw.length; b += 4) values.push(raw.readFloatLE(b));
     });

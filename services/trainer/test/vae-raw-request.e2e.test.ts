@@ -103,9 +103,24 @@ describe('a VAE requested by a raw NATS publish', () => {
       'aimass.dataset': 'builtin:anomaly_blobs',
       'aimass.backend': 'wasm',
     });
+    // The defaults: standard scaling, early stopping with the best epoch's weights, a 99th-percentile threshold.
     expect(version.lineage).toMatchObject({
       source_job_id: JOB,
-      hyperparameters: { family: 'vae', epochs: '3', 'architecture.latent_dim': '3' },
+      hyperparameters: {
+        family: 'vae',
+        epochs: '3',
+        'architecture.latent_dim': '3',
+        'preprocessing.scaling': 'standard',
+        'architecture.output_activation': 'linear',
+        'early_stopping.patience': '10',
+        'early_stopping.restore_best': 'true',
+        threshold_percentile: '99',
+      },
+    });
+    const threshold = version.lineage!.metrics.threshold!;
+    expect(Number.isFinite(threshold)).toBe(true);
+    expect(version.signature?.outputs.find((o) => o.name === 'is_anomaly')).toMatchObject({
+      datatype: 'BOOL',
     });
     expect(version.lineage?.dataset_digest).toMatch(/^[0-9a-f]{64}$/);
     expect(version.lineage?.metrics.elbo).toBeCloseTo(
@@ -122,7 +137,7 @@ describe('a VAE requested by a raw NATS publish', () => {
     expect(Number(stats.sample_count)).toBe(320);
     expect(stats.features.map((f) => f.name)).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7']);
     expect(stats.features[0]?.histogram?.counts.reduce((a, b) => a + Number(b), 0)).toBe(320);
-    const reference = { min: stats.features.map((f) => f.min), max: stats.features.map((f) => f.max) };
+    const reference = { mean: stats.features.map((f) => f.mean), std: stats.features.map((f) => f.stddev) };
     expect(version.signature?.inputs.map((i) => i.name)).toEqual(['x']);
 
     // The tfjs model, rebuilt from the last checkpoint the job wrote.
@@ -147,21 +162,28 @@ describe('a VAE requested by a raw NATS publish', () => {
         hidden: [16],
         latentDim: 3,
         activation: 'relu',
-        outputActivation: 'sigmoid',
+        // Standard-scaled features take any value, so the default output layer is linear.
+        outputActivation: 'linear',
         reconstructionLoss: 'mse',
       },
       { name: 'adam', learningRate: 0.001 },
       new SeededRandom(0),
     );
+    // restore_best: the exported weights are the best epoch's, which the checkpoint keeps under best:
+    // when that was not the last epoch.
+    const exported = Number(version.lineage!.hyperparameters['run.exported_epoch']);
+    expect(exported).toBe(checkpoint.bestEpoch ?? 3);
+    const prefix = exported === 3 ? 'var:' : 'best:var:';
     for (const { name, variable } of model.namedVariables())
       variable.assign(
-        tf.tensor(checkpoint.tensors.find((t) => t.name === `var:${name}`)!.values, variable.shape),
+        tf.tensor(checkpoint.tensors.find((t) => t.name === `${prefix}${name}`)!.values, variable.shape),
       );
 
     const rows = 5;
     const raw = Float32Array.from({ length: rows * 8 }, (_, i) => Math.sin(i * 0.7) * 1.5);
-    const offset = Float32Array.from(reference.min);
-    const scale = Float32Array.from(reference.max, (hi, f) => 1 / (hi - reference.min[f]!));
+    // Standard scaling (the default), fitted on the training rows the reference statistics describe.
+    const offset = Float32Array.from(reference.mean);
+    const scale = Float32Array.from(reference.std, (s) => 1 / s);
     const scaled = raw.map((v, i) => Math.fround(Math.fround(v - offset[i % 8]!) * scale[i % 8]!));
     const expectedScores = (await model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1)))
       .rowScores!;
@@ -183,8 +205,17 @@ describe('a VAE requested by a raw NATS publish', () => {
       bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
     );
     expect(served.length).toBe(rows);
-    const worst = served.reduce((m, v, i) => Math.max(m, Math.abs(v - expectedScores[i]!)), 0);
+    // The VAE's score is −ELBO over the same fixed latent draws in tfjs and in the graph.
+    const worst = served.reduce(
+      (m, v, i) => Math.max(m, Math.abs(v - expectedScores[i]!) / Math.max(1, Math.abs(expectedScores[i]!))),
+      0,
+    );
     expect(worst).toBeLessThan(1e-5);
+    const flagAt = res.outputs.findIndex((o) => o.name === 'is_anomaly');
+    expect(res.outputs[flagAt]?.datatype).toBe('BOOL');
+    expect([...res.raw_output_contents[flagAt]!]).toEqual(
+      [...served].map((v) => (v > Math.fround(threshold) ? 1 : 0)),
+    );
     model.dispose();
   });
 
@@ -231,11 +262,17 @@ describe('a VAE requested by a raw NATS publish', () => {
       raw_input_contents: [Buffer.from(input.buffer)],
     });
     inference.close();
-    const at = res.outputs.findIndex((o) => o.name === 'log_likelihood');
-    const bytes = res.raw_output_contents[at]!;
-    const ll = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const floats = (name: string) => {
+      const bytes = res.raw_output_contents[res.outputs.findIndex((o) => o.name === name)]!;
+      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    };
+    const ll = floats('log_likelihood');
     // A point far outside every blob is far less likely than one among them.
     expect(ll[1]!).toBeLessThan(ll[0]! - 100);
+    // Its anomaly score is −log p(x), and only the far point is above the training threshold.
+    expect(Array.from(floats('score'))).toEqual(Array.from(ll, (v) => -v));
+    const flags = res.raw_output_contents[res.outputs.findIndex((o) => o.name === 'is_anomaly')]!;
+    expect([...flags]).toEqual([0, 1]);
   });
 
   it('aimass train SPEC.json --wait follows the epochs and ends with "<model> <version>"', async () => {

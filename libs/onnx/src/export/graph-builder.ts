@@ -39,10 +39,25 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** Marks `tensor` as a graph output named `name` (an Identity node renames it). */
-  output(tensor: string, name: string, features: number | undefined): void {
+  /** Marks `tensor` as a graph output named `name` (an Identity node renames it); FP32 unless `bool`. */
+  output(tensor: string, name: string, features: number | undefined, bool = false): void {
     this.op('Identity', [tensor], name);
-    this.outputs.push(valueInfo(name, features === undefined ? [] : [features]));
+    this.outputs.push(
+      valueInfo(
+        name,
+        features === undefined ? [] : [features],
+        bool ? onnx.TensorProto.DataType.BOOL : onnx.TensorProto.DataType.FLOAT,
+      ),
+    );
+  }
+
+  /**
+   * `is_anomaly` [batch] (BOOL): score > threshold, the threshold a float32 constant. The caller
+   * names the output; the score tensor is shaped [batch].
+   */
+  flagAbove(score: string, threshold: number, name: string): void {
+    const limit = this.constant(`${name}.threshold`, [], Float32Array.of(threshold));
+    this.output(this.op('Greater', [score, limit], `${name}.greater`), name, undefined, true);
   }
 
   constant(name: string, dims: number[], values: Float32Array): string {
@@ -139,11 +154,15 @@ function activationAttributes(layer: DenseLayer): onnx.IAttributeProto[] {
   return [];
 }
 
-/** FP32 value info shaped [batch, ...rest] with a symbolic batch dimension. */
-function valueInfo(name: string, rest: number[]): onnx.IValueInfoProto {
+/** Value info shaped [batch, ...rest] with a symbolic batch dimension (FP32 unless told). */
+function valueInfo(
+  name: string,
+  rest: number[],
+  elemType: number = onnx.TensorProto.DataType.FLOAT,
+): onnx.IValueInfoProto {
   const dim: onnx.TensorShapeProto.IDimension[] = [
     { dimParam: 'batch' },
     ...rest.map((d) => ({ dimValue: d })),
   ];
-  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }

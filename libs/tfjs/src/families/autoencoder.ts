@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { AutoencoderExport, FeatureScaling } from '@aimass/onnx';
+import { type AutoencoderExport, type FeatureScaling, VAE_SCORE_SAMPLES, vaeScoreNoise } from '@aimass/onnx';
 import {
   applyDense,
   applyStack,
@@ -10,7 +10,10 @@ import {
   toDenseLayers,
 } from './dense-layers.js';
 import type { SeededRandom } from '@aimass/random';
-import { binaryCrossEntropy, gaussianKl, squaredError } from './losses.js';
+import { bceElements, binaryCrossEntropy, gaussianKl, squaredError } from './losses.js';
+
+/** Rows per chunk of the VAE's sampled score, which holds VAE_SCORE_SAMPLES reconstructions per row. */
+const SCORE_CHUNK = 1024;
 import {
   type ArchitectureOptions,
   type Evaluation,
@@ -120,13 +123,60 @@ export class AutoencoderModel implements TrainableModel {
       // An AE's loss is one of the two just computed; only a VAE needs another (sampled) pass.
       return this.family === 'ae' ? terms : { ...terms, ...this.lossTerms(x, seed) };
     });
-    const scores = (await (rowScores as tf.Tensor).data()) as Float32Array;
+    let scores = (await (rowScores as tf.Tensor).data()) as Float32Array;
     rowScores?.dispose();
+    if (this.family === 'vae') scores = await this.elboScores(x);
     const values = await readScalars(scalars as Record<string, tf.Scalar>);
     if (this.family === 'ae')
       values.loss = this.arch.reconstructionLoss === 'bce' ? (values.bce as number) : (values.mse as number);
     else values.elbo = -(values.loss as number);
     return { values, rowScores: scores };
+  }
+
+  /**
+   * A VAE's anomaly score per row, as its exported graph computes it: −ELBO, the reconstruction
+   * term averaged over the fixed draws of vaeScoreNoise, plus the KL term.
+   */
+  async elboScores(x: tf.Tensor2D): Promise<Float32Array> {
+    const [rows, d] = x.shape;
+    const k = this.arch.latentDim;
+    const L = VAE_SCORE_SAMPLES;
+    const out = new Float32Array(rows);
+    const noise = tf.tensor3d(vaeScoreNoise(k), [1, L, k]);
+    try {
+      for (let from = 0; from < rows; from += SCORE_CHUNK) {
+        const size = Math.min(SCORE_CHUNK, rows - from);
+        const score = tf.tidy(() => {
+          const chunk = tf.slice(x, [from, 0], [size, d]);
+          const h = applyStack(chunk, this.encoder);
+          const mean = applyDense(h, this.mean as DenseParams);
+          const logVar = applyDense(h, this.logVar as DenseParams);
+          const sigma = tf.exp(tf.mul(logVar, 0.5));
+          const z = tf.add(tf.expandDims(mean, 1), tf.mul(tf.expandDims(sigma, 1), noise));
+          const recon = tf.reshape(applyStack(tf.reshape(z, [size * L, k]) as tf.Tensor2D, this.decoder), [
+            size,
+            L,
+            d,
+          ]);
+          const x3 = tf.expandDims(chunk, 1);
+          const elements =
+            this.arch.reconstructionLoss === 'bce'
+              ? bceElements(x3, tf.clipByValue(recon, 1e-7, 1 - 1e-7))
+              : tf.square(tf.sub(x3, recon));
+          const rec = tf.mean(tf.sum(elements, 2), 1);
+          const kl = tf.mul(
+            -0.5,
+            tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mean)), tf.exp(logVar)), 1),
+          );
+          return tf.add(rec, kl);
+        });
+        out.set((await score.data()) as Float32Array, from);
+        score.dispose();
+      }
+    } finally {
+      noise.dispose();
+    }
+    return out;
   }
 
   async toExport(scaling?: FeatureScaling): Promise<AutoencoderExport> {
@@ -143,6 +193,7 @@ export class AutoencoderModel implements TrainableModel {
       ...(heads.length === 2 ? { mean: heads[0], logVar: heads[1] } : {}),
       decoder,
       ...(scaling ? { scaling } : {}),
+      reconstructionLoss: this.arch.reconstructionLoss,
     };
   }
 

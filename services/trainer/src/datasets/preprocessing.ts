@@ -16,8 +16,15 @@ export interface PreparedData {
   readonly reference: ReferenceStatistics;
 }
 
+/**
+ * standard: (x − mean) / std; robust: (x − median) / IQR, which outliers among the training rows
+ * barely move; minmax: (x − min) / (max − min), which one outlier squashes; none: as is. A column
+ * with no spread (IQR, then std, below 1e-12) is only centred.
+ */
+export type ScalingKind = 'none' | 'minmax' | 'standard' | 'robust';
+
 export interface PreprocessingOptions {
-  readonly scaling: 'none' | 'minmax' | 'standard';
+  readonly scaling: ScalingKind;
   readonly validationSplit: number;
   readonly seed: number;
 }
@@ -40,7 +47,10 @@ export function prepare(dataset: Dataset, options: PreprocessingOptions): Prepar
   const train = pick(0, trainRows);
   const validation = pick(trainRows, validationRows);
   const reference = columnStatistics(train, trainRows, features);
-  const scaling = fitScaling(reference, options.scaling);
+  const scaling =
+    options.scaling === 'robust'
+      ? robustScaling(train, trainRows, features, reference)
+      : fitScaling(reference, options.scaling);
   applyScaling(train, scaling);
   applyScaling(validation, scaling);
   const labels = dataset.labels;
@@ -63,7 +73,39 @@ export function prepare(dataset: Dataset, options: PreprocessingOptions): Prepar
   };
 }
 
-function fitScaling(stats: ReferenceStatistics, kind: PreprocessingOptions['scaling']): FeatureScaling {
+/** Per column: offset the median, scale 1 / IQR (75th − 25th percentile, interpolated as numpy does). */
+export function robustScaling(
+  rows: Float32Array,
+  count: number,
+  features: number,
+  stats: ReferenceStatistics,
+): FeatureScaling {
+  const offset = new Float32Array(features);
+  const scale = new Float32Array(features);
+  const column = new Float64Array(count);
+  for (let f = 0; f < features; f++) {
+    for (let r = 0; r < count; r++) column[r] = rows[r * features + f] as number;
+    column.sort();
+    const iqr = percentileOfSorted(column, 75) - percentileOfSorted(column, 25);
+    const std = stats.std[f] as number;
+    offset[f] = count > 0 ? percentileOfSorted(column, 50) : 0;
+    scale[f] = iqr > 1e-12 ? 1 / iqr : std > 1e-12 ? 1 / std : 1;
+  }
+  return { offset, scale };
+}
+
+/** The q-th percentile (0..100) of ascending values, linearly interpolated between ranks (numpy's default). */
+export function percentileOfSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const at = (q / 100) * (n - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(n - 1, lo + 1);
+  const a = sorted[lo] as number;
+  return a + (at - lo) * ((sorted[hi] as number) - a);
+}
+
+function fitScaling(stats: ReferenceStatistics, kind: Exclude<ScalingKind, 'robust'>): FeatureScaling {
   const n = stats.mean.length;
   if (kind === 'none') return { offset: new Float32Array(n), scale: new Float32Array(n).fill(1) };
   if (kind === 'minmax') {

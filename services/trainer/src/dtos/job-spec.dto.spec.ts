@@ -12,11 +12,25 @@ describe('validateSpec', () => {
       pool: 'cpu',
       checkpoint_every: 1,
       optimizer: { name: 'adam', learning_rate: 0.001, lr_scaling: 'sqrt' },
-      preprocessing: { scaling: 'minmax', validation_split: 0.2 },
+      preprocessing: { scaling: 'standard', validation_split: 0.2 },
+      // Early stopping is on unless turned off, and the best epoch's weights are exported.
+      early_stopping: { patience: 10, min_delta: 0, restore_best: true },
+      threshold_percentile: 99,
     });
     // The node's backend picks the batch size when the spec names none.
     expect(spec.batch_size).toBeUndefined();
     expect(spec.architecture).toMatchObject({ hidden: [64], latent_dim: 4, activation: 'relu' });
+  });
+
+  it.each([
+    ['standard scaling (the default)', {}, 'linear'],
+    ['robust scaling', { preprocessing: { scaling: 'robust' } }, 'linear'],
+    ['no scaling', { preprocessing: { scaling: 'none' } }, 'linear'],
+    ['min-max scaling', { preprocessing: { scaling: 'minmax' } }, 'sigmoid'],
+    ['a bce loss', { architecture: { reconstruction_loss: 'bce' } }, 'sigmoid'],
+    ['an output activation named', { architecture: { output_activation: 'tanh' } }, 'tanh'],
+  ])('picks the output activation the scaled features can take: %s', (_what, extra, expected) => {
+    expect(validateSpec({ ...good, ...extra }).architecture.output_activation).toBe(expected);
   });
 
   it("gives a mixture scikit-learn's GaussianMixture defaults (one start, k-means)", () => {
@@ -64,6 +78,12 @@ describe('validateSpec', () => {
       'reference_batch_size',
     ],
     ['an unknown metric', { ...good, metrics: ['accuracy'] }, 'metrics'],
+    ['an unknown scaling', { ...good, preprocessing: { scaling: 'log' } }, 'preprocessing.scaling'],
+    ['a threshold percentile of 100', { ...good, threshold_percentile: 100 }, 'below 100'],
+    ['a threshold percentile of 0', { ...good, threshold_percentile: 0 }, 'above 0'],
+    ['a threshold percentile as text', { ...good, threshold_percentile: '99' }, 'threshold_percentile'],
+    ['early_stopping: true', { ...good, early_stopping: true }, 'early_stopping must be false or'],
+    ['a zero patience', { ...good, early_stopping: { patience: 0 } }, 'early_stopping'],
     [
       'a metric of another family',
       { ...good, metrics: ['bic'] },
@@ -156,7 +176,19 @@ describe('validateSpec', () => {
         early_stopping: { patience: 2 },
       },
     ],
+    ['robust scaling', { ...good, preprocessing: { scaling: 'robust' } }],
+    ['min-max scaling', { ...good, preprocessing: { scaling: 'minmax' } }],
+    ['a 95th-percentile threshold', { ...good, threshold_percentile: 95 }],
   ])('accepts %s', (_what, spec) => {
     expect(() => validateSpec(spec)).not.toThrow();
+  });
+
+  it('turns early stopping off with "early_stopping": false', () => {
+    expect(validateSpec({ ...good, early_stopping: false }).early_stopping).toBe(false);
+    expect(validateSpec({ ...good, early_stopping: { patience: 3 } }).early_stopping).toEqual({
+      patience: 3,
+      min_delta: 0,
+      restore_best: true,
+    });
   });
 });

@@ -17,7 +17,11 @@ const ArchitectureSchema = z.strictObject({
   hidden: z.array(width).max(8, 'at most 8 hidden layers').default([64]),
   latent_dim: width.default(4),
   activation: activation.default('relu'),
-  output_activation: activation.default('sigmoid'),
+  /**
+   * Defaults to what the scaled features can take: sigmoid for min-max scaled features or a bce
+   * loss (values in [0, 1]), linear for standard, robust or no scaling (any real value).
+   */
+  output_activation: activation.optional(),
   reconstruction_loss: z.enum(['mse', 'bce']).default('mse'),
   /** gmm only. */
   components: z.number().int().min(1).max(256).default(4),
@@ -98,7 +102,8 @@ export const DatasetSchema = z
   );
 
 const PreprocessingSchema = z.strictObject({
-  scaling: z.enum(['none', 'minmax', 'standard']).default('minmax'),
+  /** standard: (x − mean) / std; robust: (x − median) / IQR; minmax: to [0, 1]; none. Fitted on the training rows and folded into the exported graphs. */
+  scaling: z.enum(['none', 'minmax', 'standard', 'robust']).default('standard'),
   validation_split: z.number().min(0).max(0.5).default(0.2),
   seed: z.number().int().default(42),
 });
@@ -123,10 +128,16 @@ const OptimizerSchema = z.strictObject({
   lr_scaling: z.enum(['none', 'sqrt', 'linear']).default('sqrt'),
 });
 
+/** On by default; `"early_stopping": false` trains every epoch. */
 const EarlyStoppingSchema = z.strictObject({
-  patience: z.number().int().positive().max(1000),
+  /** Stop after this many epochs without a validation-loss improvement of more than min_delta. */
+  patience: z.number().int().positive().max(1000).default(10),
   min_delta: z.number().nonnegative().default(0),
+  /** Export the weights of the epoch with the best validation loss, not the last epoch's. */
+  restore_best: z.boolean().default(true),
 });
+
+export const DEFAULT_THRESHOLD_PERCENTILE = 99;
 
 export const JobSpecSchema = z
   .strictObject({
@@ -140,7 +151,20 @@ export const JobSpecSchema = z
     epochs: z.number().int().min(1, 'epochs must be at least 1').max(100_000),
     /** Rows per step; when absent the node's backend chooses (64 on a CPU, 1024 on a GPU). */
     batch_size: z.number().int().min(1).max(65_536).optional(),
-    early_stopping: EarlyStoppingSchema.optional(),
+    early_stopping: z
+      .union([z.literal(false), EarlyStoppingSchema], {
+        error: 'early_stopping must be false or {"patience": N, "min_delta": D, "restore_best": B}',
+      })
+      .prefault({}),
+    /**
+     * The anomaly threshold is this percentile of the training rows' scores; the exported scorer's
+     * `is_anomaly` is score > threshold (AE, VAE, GMM).
+     */
+    threshold_percentile: z
+      .number()
+      .gt(0, 'threshold_percentile must be above 0')
+      .lt(100, 'threshold_percentile must be below 100')
+      .default(DEFAULT_THRESHOLD_PERCENTILE),
     metrics: z
       .array(z.enum(Object.keys(METRICS) as [string, ...string[]]))
       .max(16)
@@ -161,7 +185,24 @@ export const JobSpecSchema = z
   .superRefine((spec, ctx) => {
     const problem = crossFieldProblem(spec);
     if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
-  });
+  })
+  .transform((spec) => ({
+    ...spec,
+    architecture: {
+      ...spec.architecture,
+      output_activation: spec.architecture.output_activation ?? defaultOutputActivation(spec),
+    },
+  }));
+
+/** A sigmoid output cannot reach standardised values below 0 or above 1; a linear one can. */
+function defaultOutputActivation(spec: {
+  preprocessing: { scaling: string };
+  architecture: { reconstruction_loss: string };
+}): 'sigmoid' | 'linear' {
+  return spec.preprocessing.scaling === 'minmax' || spec.architecture.reconstruction_loss === 'bce'
+    ? 'sigmoid'
+    : 'linear';
+}
 
 export type JobSpec = z.output<typeof JobSpecSchema>;
 export type DatasetSpec = z.output<typeof DatasetSchema>;
@@ -175,7 +216,9 @@ export function validateSpec(spec: unknown): JobSpec {
 
 /** Checks that need more than one field; dataset widths only known after loading are checked by the run. */
 function crossFieldProblem(
-  spec: z.output<typeof JobSpecSchema>,
+  spec: Omit<z.output<typeof JobSpecSchema>, 'architecture'> & {
+    architecture: Omit<z.output<typeof JobSpecSchema>['architecture'], 'output_activation'>;
+  },
 ): { message: string; path: (string | number)[] } | undefined {
   for (const name of spec.metrics) {
     const problem = metricProblem(name, spec.family, datasetHasLabels(spec.dataset));

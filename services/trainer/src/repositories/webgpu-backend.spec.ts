@@ -62,7 +62,7 @@ describe('the webgpu backend on Mesa (no GPU)', () => {
         architecture: { hidden: [12], latent_dim: 3 },
       });
       const data = prepare(loadBuiltin('anomaly_blobs', 240, 6, 1), {
-        scaling: 'minmax',
+        scaling: spec.preprocessing.scaling,
         validationSplit: 0.25,
         seed: 42,
       });

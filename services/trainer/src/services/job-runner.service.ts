@@ -309,12 +309,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         resumedFrom: 0,
         final: outcome.final,
         graphs: outcome.graphs,
+        threshold: outcome.threshold,
       },
       [
         mixtureParityCase(
           outcome.model,
           data.train.subarray(0, Math.min(PARITY.rows, data.trainRows) * data.features),
           Math.min(PARITY.rows, data.trainRows),
+          outcome.threshold,
         ),
       ],
       digest,
@@ -401,11 +403,20 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       hyperparameters: {
         ...hyperparameters(spec),
         ...used,
+        ...(outcome.exportedEpoch !== undefined
+          ? { 'run.exported_epoch': String(outcome.exportedEpoch) }
+          : {}),
         'parity.rows': String(parity[0]?.rows ?? 0),
         'parity.rtol': String(PARITY.rtol),
         'parity.atol': String(PARITY.atol),
       },
-      metrics: { ...finite(outcome.final?.metrics ?? {}), ...measured },
+      metrics: {
+        ...finite(outcome.final?.metrics ?? {}),
+        ...measured,
+        ...(outcome.threshold !== undefined && Number.isFinite(outcome.threshold)
+          ? { threshold: outcome.threshold }
+          : {}),
+      },
     };
     const referenceStatistics = toReferenceStatistics(reference);
     const artifacts: Record<string, string> = {};

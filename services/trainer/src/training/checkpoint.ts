@@ -10,12 +10,17 @@ export interface Checkpoint {
   readonly rngState: number;
   readonly bestLoss: number;
   readonly badEpochs: number;
+  /** The epoch with the best validation loss, whose weights `best:` tensors hold (restore_best). */
+  readonly bestEpoch?: number;
   readonly history: EpochSummary[];
   readonly tensors: CheckpointTensor[];
 }
 
 export interface CheckpointTensor {
-  /** `var:<name>` for model variables, `opt:<optimiser>:<index>:<name>` for optimiser state. */
+  /**
+   * `var:<name>` for model variables, `opt:<optimiser>:<index>:<name>` for optimiser state, and
+   * `best:` before either for the best epoch's (restore_best).
+   */
   readonly name: string;
   readonly shape: number[];
   readonly values: Float32Array;

@@ -2,6 +2,7 @@ import { exportGmm, fitGmm, syntheticMixture } from '@aimass/gmm';
 import { type AutoencoderExport, exportAutoencoder, exportGenerator, randomDenseNetwork } from '@aimass/onnx';
 import { describe, expect, it } from 'vitest';
 import { OnnxRuntimeRepository } from '../repositories/onnx-runtime.repository.js';
+import { scoreAutoencoder, thresholdOf } from './anomaly-scoring.js';
 import {
   compareParity,
   mixtureParityCase,
@@ -48,13 +49,17 @@ const raw = Float32Array.from({ length: rows * 12 }, (_, i) => ((i * 7919) % 100
 
 describe('export parity', () => {
   it.each(['ae', 'vae'] as const)('passes a faithful %s export on every graph and output', async (kind) => {
-    const model = autoencoder(kind, 3);
+    const plain = autoencoder(kind, 3);
+    // A threshold mid-way through the scores, so is_anomaly is true for half the rows.
+    const x = raw.map((v, i) => (v - plain.scaling!.offset[i % 12]!) * plain.scaling!.scale[i % 12]!);
+    const model = { ...plain, threshold: thresholdOf(scoreAutoencoder(plain, x, rows).score, 50) };
     const network: NetworkExport = { kind: 'autoencoder', model };
     const cases = networkParityCases(network, raw, rows);
     const results = await serve({ ...exportAutoencoder(model) }, cases);
     expect(results.map((r) => `${r.role}.${r.output}`).sort()).toEqual(
       kind === 'ae'
         ? [
+            'anomaly.is_anomaly',
             'anomaly.latent',
             'anomaly.reconstruction',
             'anomaly.score',
@@ -62,6 +67,7 @@ describe('export parity', () => {
             'encoder.latent',
           ]
         : [
+            'anomaly.is_anomaly',
             'anomaly.latent',
             'anomaly.reconstruction',
             'anomaly.score',
@@ -106,8 +112,15 @@ describe('export parity', () => {
         data[n * 4 + 3] = sample.labels[n]! * 3 + (n % 3) * 1e-4;
       }
       const model = fitGmm(data, 600, 4, { components: 2, covariance, seed: 1 });
-      const cases = [mixtureParityCase(model, data, 600)];
-      const results = await serve({ mixture: exportGmm(model) }, cases);
+      const threshold = thresholdOf(mixtureScores(model, data), 95);
+      const cases = [mixtureParityCase(model, data, 600, threshold)];
+      const results = await serve({ mixture: exportGmm(model, { threshold }) }, cases);
+      expect(results.map((r) => r.output).sort()).toEqual([
+        'is_anomaly',
+        'log_likelihood',
+        'responsibilities',
+        'score',
+      ]);
       for (const r of results) expect(r.passed, `${covariance} ${r.output} ${r.worstRatio}`).toBe(true);
     }
   });
@@ -128,6 +141,50 @@ describe('export parity', () => {
     expect(reason).toMatch(/nothing was registered$/);
   });
 
+  it.each([
+    ['an AE served with another threshold', 'ae', 0.5],
+    ['a VAE served with another threshold', 'vae', 0.5],
+    ['an AE whose graph flags nothing', 'ae', Infinity],
+  ] as const)('fails %s on is_anomaly alone, naming it', async (_what, kind, served) => {
+    const plain = autoencoder(kind, 3);
+    const x = raw.map((v, i) => (v - plain.scaling!.offset[i % 12]!) * plain.scaling!.scale[i % 12]!);
+    const scores = scoreAutoencoder(plain, x, rows).score;
+    const threshold = thresholdOf(scores, 90);
+    const cases = networkParityCases({ kind: 'autoencoder', model: { ...plain, threshold } }, raw, rows);
+    // The served threshold sits at another percentile (or above every score).
+    const wrong = Number.isFinite(served) ? thresholdOf(scores, served * 100) : 3.0e38;
+    const results = await serve({ ...exportAutoencoder({ ...plain, threshold: wrong }) }, cases);
+    expect(results.filter((r) => !r.passed).map((r) => `${r.role}.${r.output}`)).toEqual([
+      'anomaly.is_anomaly',
+    ]);
+    const flag = results.find((r) => r.output === 'is_anomaly')!;
+    expect(flag.disagreements).toBe(Number.isFinite(served) ? 80 : 20);
+    expect(parityFailure(results, cases)).toMatch(
+      /anomaly\.is_anomaly disagrees with score > threshold \S+ on \d+ rows, the worst at sample row \d+ with a score \S+× the tolerance away from the threshold/,
+    );
+  });
+
+  it('lets is_anomaly go either way on a row whose score is within the tolerance of the threshold', () => {
+    const score = Float64Array.of(1, 2, 3, 4);
+    const base = {
+      role: 'anomaly',
+      inputName: 'x',
+      input: new Float32Array(4),
+      rows: 4,
+      width: 1,
+      expected: {},
+    };
+    // The threshold equals row 3's score to within float32 rounding: either answer passes there.
+    const near = [{ ...base, flags: { is_anomaly: { score, threshold: 3 + 1e-7 } } }];
+    const flipNear = compareParity(near, { anomaly: { is_anomaly: Float32Array.of(0, 0, 1, 1) } });
+    expect(flipNear[0]).toMatchObject({ passed: true, disagreements: 1 });
+    // Row 2's score is a clear 1 below the threshold: flagging it fails.
+    const flipFar = compareParity(near, { anomaly: { is_anomaly: Float32Array.of(0, 1, 0, 1) } });
+    expect(flipFar[0]).toMatchObject({ passed: false, disagreements: 1, worstIndex: 1 });
+    const missing = compareParity(near, { anomaly: {} });
+    expect(missing[0]?.passed).toBe(false);
+  });
+
   it('fails an output that is missing or of the wrong size', () => {
     const model = autoencoder('ae', 3);
     const cases = networkParityCases({ kind: 'autoencoder', model }, raw, rows);
@@ -135,3 +192,9 @@ describe('export parity', () => {
     expect(results.every((r) => !r.passed)).toBe(true);
   });
 });
+
+/** A mixture's anomaly scores, −log p(x), of its own training rows. */
+function mixtureScores(model: ReturnType<typeof fitGmm>, data: Float32Array): Float64Array {
+  const c = mixtureParityCase(model, data, data.length / model.dims);
+  return c.expected.score as Float64Array;
+}

@@ -9,6 +9,7 @@ import {
   type GeneratorExport,
 } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
+import { scoreAutoencoder } from './anomaly-scoring.js';
 
 /**
  * A trained model must equal the served one. Before a version is registered, its exported graphs
@@ -19,6 +20,9 @@ import { SeededRandom } from '@aimass/random';
  *
  * An output passes when every value is within `atol · scale + rtol · |expected|`, scale being the
  * output's largest magnitude (at least 1): a relative bound, with an absolute floor near zero.
+ * A flag output (`is_anomaly` = score > threshold) passes when it agrees with the trainer's flag on
+ * every row whose score lies further from the threshold than that same tolerance; a row whose
+ * score is within it may go either way, since float32 rounding can put it on either side.
  */
 export const PARITY = { rows: 1000, rtol: 1e-3, atol: 1e-4 } as const;
 
@@ -30,6 +34,13 @@ export interface ParityCase {
   readonly rows: number;
   readonly width: number;
   readonly expected: Readonly<Record<string, Float64Array | Float32Array>>;
+  /** Boolean outputs: served value = score > threshold, with the trainer's scores. */
+  readonly flags?: Readonly<Record<string, FlagExpectation>>;
+}
+
+export interface FlagExpectation {
+  readonly score: Float64Array | Float32Array;
+  readonly threshold: number;
 }
 
 export interface ParityResult {
@@ -40,6 +51,8 @@ export interface ParityResult {
   readonly worstRatio: number;
   readonly worstIndex: number;
   readonly passed: boolean;
+  /** Flag outputs: rows whose served flag disagrees with the trainer's (those near the threshold included). */
+  readonly disagreements?: number;
 }
 
 /** What a network family exports: the weights its graphs are built from. */
@@ -62,23 +75,11 @@ export function networkParityCases(network: NetworkExport, raw: Float32Array, ro
   if (network.kind === 'generator') return [generatorCase(network.model, rows)];
   const m = network.model;
   const x = m.scaling ? scaleIn(raw, m.scaling) : Float32Array.from(raw);
-  const hidden = forward(m.encoder, x, rows, m.inputDim);
-  const hiddenWidth = m.encoder.at(-1)?.bias.length ?? m.inputDim;
-  const latent = m.mean ? forward([m.mean], hidden, rows, hiddenWidth) : hidden;
-  const recon = forward(m.decoder, latent, rows, m.latentDim);
-  const score = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let f = 0; f < m.inputDim; f++) {
-      const d = (x[r * m.inputDim + f] as number) - (recon[r * m.inputDim + f] as number);
-      sum += d * d;
-    }
-    score[r] = sum / m.inputDim;
-  }
+  const { score, reconstruction: recon, latent, logVar } = scoreAutoencoder(m, x, rows);
   const reconstruction = m.scaling ? scaleOut(recon, m.scaling) : recon;
   const T = AUTOENCODER_TENSORS;
-  const encoderOutputs: Record<string, Float32Array> = m.logVar
-    ? { [T.zMean]: latent, [T.zLogVar]: forward([m.logVar], hidden, rows, hiddenWidth) }
+  const encoderOutputs: Record<string, Float32Array> = logVar
+    ? { [T.zMean]: latent, [T.zLogVar]: logVar }
     : { [T.latent]: latent };
   const input = { inputName: T.input, input: raw, rows, width: m.inputDim };
   return [
@@ -86,6 +87,7 @@ export function networkParityCases(network: NetworkExport, raw: Float32Array, ro
       role: 'anomaly',
       ...input,
       expected: { [T.score]: score, [T.reconstruction]: reconstruction, [T.latent]: latent },
+      ...(m.threshold !== undefined ? { flags: { [T.isAnomaly]: { score, threshold: m.threshold } } } : {}),
     },
     { role: 'encoder', ...input, expected: encoderOutputs },
     {
@@ -100,8 +102,15 @@ export function networkParityCases(network: NetworkExport, raw: Float32Array, ro
 }
 
 /** The mixture graph's log-likelihood and responsibilities against float64 scoring. */
-export function mixtureParityCase(model: GmmModel, raw: Float32Array, rows: number): ParityCase {
+export function mixtureParityCase(
+  model: GmmModel,
+  raw: Float32Array,
+  rows: number,
+  threshold?: number,
+): ParityCase {
   const x = Float64Array.from(raw);
+  const ll = scoreSamples(model, x, rows);
+  const score = ll.map((v) => -v);
   return {
     role: 'mixture',
     inputName: GMM_TENSORS.input,
@@ -109,9 +118,11 @@ export function mixtureParityCase(model: GmmModel, raw: Float32Array, rows: numb
     rows,
     width: model.dims,
     expected: {
-      [GMM_TENSORS.logLikelihood]: scoreSamples(model, x, rows),
+      [GMM_TENSORS.logLikelihood]: ll,
       [GMM_TENSORS.responsibilities]: predictProba(model, x, rows),
+      [GMM_TENSORS.score]: score,
     },
+    ...(threshold !== undefined ? { flags: { [GMM_TENSORS.isAnomaly]: { score, threshold } } } : {}),
   };
 }
 
@@ -120,8 +131,8 @@ export function compareParity(
   cases: readonly ParityCase[],
   served: Readonly<Record<string, Readonly<Record<string, Float32Array>>>>,
 ): ParityResult[] {
-  return cases.flatMap((c) =>
-    Object.entries(c.expected).map(([output, expected]) => {
+  return cases.flatMap((c) => [
+    ...Object.entries(c.expected).map(([output, expected]) => {
       const got = served[c.role]?.[output];
       if (!got || got.length !== expected.length)
         return {
@@ -151,7 +162,52 @@ export function compareParity(
       }
       return { role: c.role, output, maxAbsDiff, worstRatio, worstIndex, passed: worstRatio <= 1 };
     }),
-  );
+    ...Object.entries(c.flags ?? {}).map(([output, flag]) =>
+      compareFlag(c.role, output, flag, served[c.role]?.[output]),
+    ),
+  ]);
+}
+
+/**
+ * A served flag against score > threshold. Each disagreeing row's ratio is its score's distance
+ * from the threshold over the tolerance: above 1, the served model put a clear-cut row on the
+ * wrong side.
+ */
+function compareFlag(
+  role: string,
+  output: string,
+  flag: FlagExpectation,
+  got: Float32Array | undefined,
+): ParityResult {
+  if (!got || got.length !== flag.score.length)
+    return { role, output, maxAbsDiff: Infinity, worstRatio: Infinity, worstIndex: -1, passed: false };
+  let scale = 1;
+  for (const v of flag.score) scale = Math.max(scale, Math.abs(v));
+  const allowed = PARITY.atol * scale + PARITY.rtol * Math.abs(flag.threshold);
+  let disagreements = 0;
+  let worstRatio = 0;
+  let worstIndex = 0;
+  for (let i = 0; i < got.length; i++) {
+    const s = flag.score[i] as number;
+    const expected = s > flag.threshold;
+    const served = (got[i] as number) !== 0;
+    if (served === expected) continue;
+    disagreements++;
+    const ratio = Number.isNaN(s) ? Infinity : Math.abs(s - flag.threshold) / allowed;
+    if (ratio > worstRatio) {
+      worstRatio = ratio;
+      worstIndex = i;
+    }
+  }
+  return {
+    role,
+    output,
+    maxAbsDiff: disagreements > 0 ? 1 : 0,
+    worstRatio,
+    worstIndex,
+    passed: worstRatio <= 1,
+    disagreements,
+  };
 }
 
 /** The reason a job fails with: every output that disagreed, and by how much. */
@@ -163,7 +219,10 @@ export function parityFailure(
   if (failed.length === 0) return undefined;
   const lines = failed.map((r) => {
     const c = cases.find((x) => x.role === r.role);
-    const width = c ? c.expected[r.output]!.length / c.rows : 1;
+    const flag = c?.flags?.[r.output];
+    if (flag && r.disagreements !== undefined)
+      return `${r.role}.${r.output} disagrees with score > threshold ${flag.threshold.toPrecision(6)} on ${r.disagreements} rows, the worst at sample row ${r.worstIndex + 1} with a score ${r.worstRatio.toPrecision(3)}× the tolerance away from the threshold`;
+    const width = c?.expected[r.output] ? c.expected[r.output]!.length / c.rows : 1;
     const row = Math.floor(r.worstIndex / Math.max(1, width)) + 1;
     return `${r.role}.${r.output} differs by up to ${r.maxAbsDiff.toPrecision(3)} (${r.worstRatio.toPrecision(3)}× the tolerance, worst at sample row ${row})`;
   });

@@ -9,6 +9,7 @@ import {
   scoreSamples,
 } from '@aimass/gmm';
 import type { PreparedData } from '../datasets/preprocessing.js';
+import { THRESHOLD_ROWS, thresholdOf } from './anomaly-scoring.js';
 import type { EpochSummary } from './checkpoint.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
 import type { MixtureSpec } from './training-spec.js';
@@ -20,6 +21,8 @@ export interface GmmOutcome {
   readonly graphs: { mixture: Uint8Array };
   /** The fitted mixture its graph was built from. */
   readonly model: GmmModel;
+  /** The anomaly threshold on score = −log p(x): a percentile of the training rows' scores. */
+  readonly threshold: number;
   readonly seconds: number;
 }
 
@@ -91,11 +94,19 @@ export function trainGmm(spec: MixtureSpec, data: PreparedData): GmmOutcome {
     .slice(0, model.iterations)
     .map((lb, i): EpochSummary => ({ epoch: i + 1, losses: { loss: -lb }, metrics: {} }));
   if (iterations.length > 0) iterations[iterations.length - 1] = final;
+  const thresholdRows = Math.min(THRESHOLD_ROWS, data.trainRows);
+  const threshold = thresholdOf(
+    scoreSamples(model, data.train.subarray(0, thresholdRows * data.features), thresholdRows).map(
+      (ll) => -ll,
+    ),
+    spec.threshold_percentile,
+  );
   return {
     iterations: iterations.length > 0 ? iterations : [final],
     final,
-    graphs: { mixture: exportGmm(model) },
+    graphs: { mixture: exportGmm(model, { threshold }) },
     model,
+    threshold,
     seconds,
   };
 }

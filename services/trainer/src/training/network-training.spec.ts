@@ -3,6 +3,7 @@ import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { prepare } from '../datasets/preprocessing.js';
 import { tfjsTraining } from '../repositories/tfjs-training-session.js';
 import { validateSpec } from '../dtos/job-spec.dto.js';
+import { scoreAutoencoder, thresholdOf } from './anomaly-scoring.js';
 import type { Checkpoint } from './checkpoint.js';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import { type EpochReport, trainNetwork } from './network-training.js';
@@ -21,7 +22,7 @@ function job(family: 'ae' | 'vae' | 'gan', epochs: number, extra: Record<string,
     ...extra,
   });
   const data = prepare(loadBuiltin('anomaly_blobs', 240, 6, 1), {
-    scaling: 'minmax',
+    scaling: spec.preprocessing.scaling,
     validationSplit: 0.25,
     seed: 42,
   });
@@ -68,6 +69,10 @@ describe('trainNetwork', () => {
       expect(resumed.reports.map((r) => r.epoch)).toEqual([3, 4]);
       expect(resumed.reports.at(-1)?.losses).toEqual(straight.reports.at(-1)?.losses);
       expect(resumed.reports.at(-1)?.metrics).toEqual(straight.reports.at(-1)?.metrics);
+      // The best epoch's weights travel in the checkpoint, so the resumed run exports what the straight one does.
+      expect(rest.exportedEpoch).toBe(full.exportedEpoch);
+      expect(rest.threshold).toBe(full.threshold);
+      for (const role of Object.keys(full.graphs)) expect(rest.graphs[role]).toEqual(full.graphs[role]);
       if (family === 'vae') {
         const m = straight.reports.at(-1)?.metrics ?? {};
         expect(m.elbo).toBeCloseTo(-(straight.reports.at(-1)?.losses.val_loss as number), 4);
@@ -112,6 +117,54 @@ describe('trainNetwork', () => {
     expect(r.reports.map((x) => x.learningRate)).toEqual([0.01, 0.01]);
     expect(r.checkpoints.at(-1)?.epoch).toBe(2);
   });
+
+  it('stops early by default, exporting the epoch with the best validation loss', async () => {
+    const { spec, data } = job('ae', 400, { optimizer: { learning_rate: 0.05 } });
+    expect(spec.early_stopping).toEqual({ patience: 10, min_delta: 0, restore_best: true });
+    const r = recorder();
+    const outcome = await trainNetwork('j8', spec, data, undefined, r.hooks, cpu);
+    expect(outcome.epochsRun).toBeLessThan(400);
+    const losses = r.reports.map((x) => x.losses.val_loss as number);
+    const best = losses.indexOf(Math.min(...losses)) + 1;
+    expect(outcome.epochsRun).toBe(best + 10);
+    expect(outcome.exportedEpoch).toBe(best);
+    // The exported weights score the validation rows at the best epoch's loss, not the last one's.
+    const m = outcome.network!.kind === 'autoencoder' ? outcome.network!.model : undefined;
+    const valScores = scoreAutoencoder(m!, data.validation, data.validationRows).score;
+    const mse = valScores.reduce((a, b) => a + b, 0) / data.validationRows;
+    expect(mse).toBeCloseTo(losses[best - 1]!, 4);
+    expect(mse).not.toBeCloseTo(losses.at(-1)!, 6);
+  });
+
+  it('runs every epoch with "early_stopping": false', async () => {
+    const { spec, data } = job('ae', 12, {
+      early_stopping: false,
+      optimizer: { learning_rate: 0.05 },
+    });
+    const outcome = await trainNetwork('j9', spec, data, undefined, recorder().hooks, cpu);
+    expect(outcome.epochsRun).toBe(12);
+    expect(outcome.exportedEpoch).toBe(12);
+  });
+
+  it.each([
+    ['ae', 99],
+    ['vae', 95],
+  ] as const)(
+    '%s: the threshold is the %sth percentile of the training scores, and the scorer outputs is_anomaly',
+    async (family, percentile) => {
+      const { spec, data } = job(family, 3, { threshold_percentile: percentile });
+      const outcome = await trainNetwork('j10', spec, data, undefined, recorder().hooks, cpu);
+      const model = outcome.network!.kind === 'autoencoder' ? outcome.network!.model : undefined;
+      const scores = scoreAutoencoder(model!, data.train, data.trainRows).score;
+      expect(outcome.threshold).toBe(thresholdOf(scores, percentile));
+      expect(model!.threshold).toBe(outcome.threshold);
+      const above = scores.filter((s) => s > outcome.threshold!).length;
+      // Interpolated between ranks, as numpy: the rows ranked above (n − 1) · q / 100.
+      expect(above).toBe(data.trainRows - 1 - Math.floor(((data.trainRows - 1) * percentile) / 100));
+      expect(above).toBeGreaterThan(0);
+      expect(Buffer.from(outcome.graphs.anomaly!).includes('is_anomaly')).toBe(true);
+    },
+  );
 
   it('trains alike with the rows in host memory, when they do not fit on the device', async () => {
     const { spec, data } = job('vae', 2);

@@ -1,7 +1,8 @@
 import { exportAutoencoder, exportGenerator } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
 import type { PreparedData } from '../datasets/preprocessing.js';
-import type { Checkpoint, EpochSummary } from './checkpoint.js';
+import { scoreAutoencoder, THRESHOLD_ROWS, thresholdOf } from './anomaly-scoring.js';
+import type { Checkpoint, CheckpointTensor, EpochSummary } from './checkpoint.js';
 import type { NetworkExport } from './export-parity.js';
 import { chooseBatch, learningRateAt } from './learning-rate.js';
 import { auprc, auroc, DEFAULT_METRICS, type MetricName } from './metric-registry.js';
@@ -34,7 +35,14 @@ export interface TrainingOutcome {
   readonly graphs: Record<string, Uint8Array>;
   /** The weights the graphs were built from; absent when the run stopped. */
   readonly network?: NetworkExport;
+  /** AE/VAE: the anomaly threshold, a percentile of the training rows' scores. */
+  readonly threshold?: number;
+  /** The epoch whose weights were exported (early stopping may restore an earlier one than the last). */
+  readonly exportedEpoch?: number;
 }
+
+/** Checkpoint tensors under this prefix hold the best epoch's weights, for restore_best. */
+const BEST = 'best:';
 
 /** The ONNX graphs of a trained network, by role. */
 export function graphsOf(network: NetworkExport): Record<string, Uint8Array> {
@@ -76,17 +84,29 @@ export async function trainNetwork(
     rng,
   );
   try {
+    const stopping = spec.early_stopping === false ? undefined : spec.early_stopping;
     let bestLoss = Number.POSITIVE_INFINITY;
     let badEpochs = 0;
     let start = 0;
+    /** With restore_best: the tensors of the epoch with the best validation loss so far. */
+    let best: { epoch: number; tensors: CheckpointTensor[] } | undefined;
     const history: EpochSummary[] = [];
     if (resume) {
-      await session.restore(resume);
+      await session.restore({
+        ...resume,
+        tensors: resume.tensors.filter((t) => !t.name.startsWith(BEST)),
+      });
       rng.state = resume.rngState;
       bestLoss = resume.bestLoss;
       badEpochs = resume.badEpochs;
       start = resume.epoch;
       history.push(...resume.history);
+      const saved = resume.tensors.filter((t) => t.name.startsWith(BEST));
+      if (saved.length > 0)
+        best = {
+          epoch: resume.bestEpoch ?? resume.epoch,
+          tensors: saved.map((t) => ({ ...t, name: t.name.slice(BEST.length) })),
+        };
     }
     const metrics = (spec.metrics.length > 0 ? spec.metrics : DEFAULT_METRICS[spec.family]) as MetricName[];
     let stopped = false;
@@ -135,9 +155,10 @@ export async function trainNetwork(
         throw new TrainingDivergedError(
           `the training loss became ${trainLosses.loss} at epoch ${epoch + 1}; lower the learning rate or check the scaling`,
         );
-      if (valLoss < bestLoss - (spec.early_stopping?.min_delta ?? 0)) {
+      if (valLoss < bestLoss - (stopping?.min_delta ?? 0)) {
         bestLoss = valLoss;
         badEpochs = 0;
+        if (stopping?.restore_best) best = { epoch: epoch + 1, tensors: await session.snapshot() };
       } else {
         badEpochs++;
       }
@@ -147,27 +168,50 @@ export async function trainNetwork(
         samplesPerSecond: seconds > 0 ? samples / seconds : 0,
         learningRate,
       });
-      const last =
-        epoch + 1 === spec.epochs ||
-        (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience);
+      const last = epoch + 1 === spec.epochs || (stopping !== undefined && badEpochs >= stopping.patience);
       if ((epoch + 1) % spec.checkpoint_every === 0 || last) {
+        const current = await session.snapshot();
+        const keepBest = best !== undefined && best.epoch !== epoch + 1;
         await hooks.saveCheckpoint({
           jobId,
           epoch: epoch + 1,
           rngState: rng.state,
           bestLoss,
           badEpochs,
+          ...(best ? { bestEpoch: best.epoch } : {}),
           history: history.slice(-50),
-          tensors: await session.snapshot(),
+          tensors: keepBest
+            ? [...current, ...best!.tensors.map((t) => ({ ...t, name: BEST + t.name }))]
+            : current,
         });
       }
-      if (spec.early_stopping !== undefined && badEpochs >= spec.early_stopping.patience) {
+      if (stopping !== undefined && badEpochs >= stopping.patience) {
         epoch++;
         break;
       }
     }
     const final = history[history.length - 1];
-    const network = stopped ? undefined : await session.exportNetwork();
+    let exportedEpoch = epoch;
+    if (!stopped && best && best.epoch !== exportedEpoch) {
+      await session.restore({
+        jobId,
+        epoch: best.epoch,
+        rngState: rng.state,
+        bestLoss,
+        badEpochs,
+        history: [],
+        tensors: best.tensors,
+      });
+      exportedEpoch = best.epoch;
+    }
+    let network = stopped ? undefined : await session.exportNetwork();
+    let threshold: number | undefined;
+    if (network?.kind === 'autoencoder') {
+      const rows = Math.min(THRESHOLD_ROWS, data.trainRows);
+      const scores = scoreAutoencoder(network.model, data.train.subarray(0, rows * data.features), rows);
+      threshold = thresholdOf(scores.score, spec.threshold_percentile);
+      network = { kind: 'autoencoder', model: { ...network.model, threshold } };
+    }
     return {
       stopped,
       batchSize: batch,
@@ -176,7 +220,8 @@ export async function trainNetwork(
       resumedFrom: start,
       ...(final ? { final } : {}),
       graphs: network ? graphsOf(network) : {},
-      ...(network ? { network } : {}),
+      ...(network ? { network, exportedEpoch } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
     };
   } finally {
     session.dispose();

@@ -12,6 +12,8 @@ interface TrainingSpec {
   /** Metric names (training/metric-registry); empty means the family's defaults. */
   readonly metrics: readonly string[];
   readonly preprocessing: { readonly seed: number };
+  /** The anomaly threshold is this percentile of the training rows' scores. */
+  readonly threshold_percentile: number;
 }
 
 /** An AE, VAE or GAN run (trainNetwork). */
@@ -27,7 +29,9 @@ export interface NetworkSpec extends TrainingSpec, BatchSpec {
     readonly name: 'adam' | 'sgd' | 'rmsprop';
     readonly schedule: ScheduleOptions;
   };
-  readonly early_stopping?: { readonly patience: number; readonly min_delta: number } | undefined;
+  /** false: every epoch runs. */
+  readonly early_stopping:
+    { readonly patience: number; readonly min_delta: number; readonly restore_best: boolean } | false;
   /** Checkpoint after every N epochs (and after the last). */
   readonly checkpoint_every: number;
 }

@@ -1,0 +1,106 @@
+import {
+  type AutoencoderExport,
+  type DenseLayer,
+  denseForward,
+  VAE_SCORE_SAMPLES,
+  vaeScoreNoise,
+} from '@aimass/onnx';
+import { percentileOfSorted } from '../datasets/preprocessing.js';
+
+/**
+ * The trainer's own scoring of an AE or VAE, from its exported weights, with float64 accumulation:
+ * what the anomaly threshold is taken from and what the served graph is checked against.
+ */
+export interface AutoencoderScoring {
+  /** AE: mean squared reconstruction error over scaled features. VAE: the negative ELBO (see below). */
+  readonly score: Float64Array;
+  /** Of the latent code (a VAE's mean), in scaled feature space. */
+  readonly reconstruction: Float32Array;
+  readonly latent: Float32Array;
+  /** VAE only. */
+  readonly logVar?: Float32Array;
+}
+
+/** At most this many training rows (the first of the seeded shuffle) set the threshold. */
+export const THRESHOLD_ROWS = 5000;
+
+/**
+ * Scores `rows` scaled rows. A VAE's score is −ELBO: its reconstruction term (summed squared error,
+ * or binary cross-entropy with a bce loss, over features) averaged over VAE_SCORE_SAMPLES latent
+ * draws z = μ + exp(logVar / 2) · ε with the fixed ε of vaeScoreNoise, plus KL(q(z|x) ‖ N(0, I)).
+ */
+export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: number): AutoencoderScoring {
+  const hidden = forward(m.encoder, x, rows, m.inputDim);
+  const hiddenWidth = m.encoder.at(-1)?.bias.length ?? m.inputDim;
+  const latent = m.mean ? forward([m.mean], hidden, rows, hiddenWidth) : hidden;
+  const reconstruction = forward(m.decoder, latent, rows, m.latentDim);
+  const d = m.inputDim;
+  const score = new Float64Array(rows);
+  if (m.kind === 'ae' || !m.logVar) {
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let f = 0; f < d; f++) {
+        const diff = (x[r * d + f] as number) - (reconstruction[r * d + f] as number);
+        sum += diff * diff;
+      }
+      score[r] = sum / d;
+    }
+    return { score, reconstruction, latent };
+  }
+  const k = m.latentDim;
+  const L = VAE_SCORE_SAMPLES;
+  const logVar = forward([m.logVar], hidden, rows, hiddenWidth);
+  const noise = vaeScoreNoise(k);
+  const z = new Float32Array(rows * L * k);
+  for (let r = 0; r < rows; r++)
+    for (let l = 0; l < L; l++)
+      for (let j = 0; j < k; j++) {
+        const sigma = Math.exp(0.5 * (logVar[r * k + j] as number));
+        z[(r * L + l) * k + j] = (latent[r * k + j] as number) + sigma * (noise[l * k + j] as number);
+      }
+  const sampled = forward(m.decoder, z, rows * L, k);
+  const bce = m.reconstructionLoss === 'bce';
+  for (let r = 0; r < rows; r++) {
+    let rec = 0;
+    for (let l = 0; l < L; l++)
+      for (let f = 0; f < d; f++) {
+        const xv = x[r * d + f] as number;
+        const rv = sampled[(r * L + l) * d + f] as number;
+        if (bce) {
+          const q = Math.min(Math.max(rv, 1e-7), 1 - 1e-7);
+          rec -= xv * Math.log(q) + (1 - xv) * Math.log(1 - q);
+        } else {
+          rec += (xv - rv) * (xv - rv);
+        }
+      }
+    let kl = 0;
+    for (let j = 0; j < k; j++) {
+      const lv = logVar[r * k + j] as number;
+      const mu = latent[r * k + j] as number;
+      kl += 1 + lv - mu * mu - Math.exp(lv);
+    }
+    score[r] = rec / L - 0.5 * kl;
+  }
+  return { score, reconstruction, latent, logVar };
+}
+
+/** The `percentile`-th percentile of the scores (numpy's linear interpolation); NaN scores are ignored. */
+export function thresholdOf(scores: ArrayLike<number>, percentile: number): number {
+  const sorted = Float64Array.from(scores).filter((v) => !Number.isNaN(v));
+  sorted.sort();
+  return percentileOfSorted(sorted, percentile);
+}
+
+function forward(
+  layers: readonly DenseLayer[],
+  x: Float32Array,
+  rows: number,
+  inputDim: number,
+): Float32Array {
+  if (layers.length === 0) return x;
+  return denseForward(
+    { inputName: 'x', outputName: 'y', inputDim, layers: [...layers], batch: 'dynamic' },
+    x,
+    rows,
+  );
+}
