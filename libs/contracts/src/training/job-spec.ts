@@ -211,12 +211,16 @@ function crossFieldProblem(
 
 export function knownFeatureCount(dataset: DatasetSpec): number | undefined {
   if (!('builtin' in dataset)) return undefined;
-  return (BUILTIN_DATASET_CATALOGUE as Record<string, BuiltinDatasetInfo>)[dataset.builtin]?.features(dataset.features);
+  return (BUILTIN_DATASET_CATALOGUE as Record<string, BuiltinDatasetInfo>)[dataset.builtin]?.features(
+    dataset.features,
+  );
 }
 
 /** Whether the dataset carries anomaly labels; undefined when only loading it can tell. */
 export function datasetHasLabels(dataset: DatasetSpec): boolean | undefined {
   if ('builtin' in dataset)
-    return (BUILTIN_DATASET_CATALOGUE as Record<string, BuiltinDatasetInfo>)[dataset.builtin]?.labelled ?? false;
+    return (
+      (BUILTIN_DATASET_CATALOGUE as Record<string, BuiltinDatasetInfo>)[dataset.builtin]?.labelled ?? false
+    );
   return dataset.label_column !== undefined;
 }
