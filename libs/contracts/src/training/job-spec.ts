@@ -156,6 +156,13 @@ export const JobSpecSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,100}$/, "model_name may contain only letters, digits, '-' and '_'")
       .optional(),
+    /** Set by the tuner on a trial's job: the registered version's lineage names the study and trial. */
+    study: z
+      .strictObject({
+        study_id: z.string().min(1).max(128),
+        trial: z.number().int().nonnegative(),
+      })
+      .optional(),
     /** Alias pointed at the registered version. */
     alias: z
       .string()

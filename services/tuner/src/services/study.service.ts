@@ -8,7 +8,8 @@ import { TunerEventsRepository } from '../repositories/tuner-events.repository.j
 import { completionEvent, justEnded, settle } from '../studies/study-lifecycle.js';
 import { trialRecords, type StudyRecord, type StudyState } from '../studies/study-record.js';
 
-const STUDY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** At most 100 characters, so a trial's job id (`<study>-t<n>-a<attempt>`) fits the trainer's 128. */
+const STUDY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 const STATES: readonly StudyState[] = ['RUNNING', 'COMPLETED', 'STOPPED'];
 
 /** Studies as a whole: create, read, stop, importance. Trials are TrialService's. */
@@ -27,10 +28,11 @@ export class StudyService {
     const spec = parseStudySpec(request.spec_json);
     if (request.study_id !== '' && !STUDY_ID.test(request.study_id))
       throw new InvalidArgumentError(
-        `study_id: "${request.study_id}" may contain only letters, digits, '-' and '_' (at most 128)`,
+        `study_id: "${request.study_id}" may contain only letters, digits, '-' and '_' (at most 100)`,
       );
     const studyId =
-      request.study_id || `${spec.name.replace(/[^A-Za-z0-9_-]/g, '-')}-${randomUUID().slice(0, 8)}`;
+      request.study_id ||
+      `${spec.name.slice(0, 60).replace(/[^A-Za-z0-9_-]/g, '-')}-${randomUUID().slice(0, 8)}`;
     const existing = await this.store.find(studyId);
     if (existing) return existing;
     const now = new Date().toISOString();

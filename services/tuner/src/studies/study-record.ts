@@ -44,6 +44,10 @@ export interface TrialEntry {
   /** Training trials: attempts started so far (1 for the first), the job of the latest, its result. */
   readonly attempts: number;
   readonly job_id?: string;
+  /** The trainer accepted `job_id`; until then the tuner (re)submits it (SubmitJob is idempotent by id). */
+  readonly submitted?: boolean;
+  /** Pruned: the job was asked to stop; until then the tuner asks again. */
+  readonly cancelled?: boolean;
   readonly model?: string;
   readonly version?: number;
 }
