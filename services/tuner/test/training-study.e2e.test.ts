@@ -8,8 +8,10 @@ import {
   type Mesh,
   type ServiceProcess,
 } from '@aimass/testing';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/src/program.js';
 import { call, eventually, tunerClient, watchTunerEvents } from './harness.js';
 
 // Training studies on the real mesh: the tuner submits each trial as a trainer job, two trainer nodes
@@ -164,4 +166,41 @@ describe('a training study', () => {
     const started = events.of(id, 'tuner.trial.started').map((e) => e.data.trial);
     expect([...started].sort((a, b) => a! - b!)).toEqual([...Array(8).keys()]);
   }, 420_000);
+
+  it('is run from the CLI: tune --wait ends with "<model> <version> <best value>", studies list and show', async () => {
+    const dir = makeScratchDir('tuner-cli');
+    const studyFile = path.join(dir, 'study.json');
+    fs.writeFileSync(studyFile, JSON.stringify({ ...study('cli-ae', 3, 2), parallelism: 2 }));
+    const envFile = path.join(dir, 'stack.env');
+    fs.writeFileSync(
+      envFile,
+      Object.entries(mesh.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
+    const cli = async (args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = {
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t), isTTY: false },
+        env: { AIMASS_STACK_ENV: envFile },
+      };
+      const code = await runCli(args, io as never);
+      return { code, out: out.join(''), err: err.join('') };
+    };
+    const tuned = await cli(['tune', studyFile, '--wait', '--study-id', 'cli-study']);
+    expect(tuned.code, tuned.err).toBe(0);
+    expect(tuned.err).toContain('trials 3/3 ended');
+    const last = tuned.out.trim().split('\n').at(-1)!.split(' ');
+    const done = await call<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: 'cli-study' });
+    expect(last).toEqual(['cli-ae', String(done.best_trial!.version), String(done.best_trial!.value)]);
+    const list = await cli(['studies', 'list']);
+    expect(list.out).toMatch(/cli-study\s+COMPLETED\s+training\s+tpe\/none\s+3\/3/);
+    const show = await cli(['studies', 'show', 'cli-study']);
+    expect(show.code, show.err).toBe(0);
+    expect(show.out).toContain('PARAMETER');
+    expect(show.out).toMatch(/^(lr|hidden)\s+\d\.\d{3}$/m);
+    expect(show.out.match(/^\d+\s+COMPLETE\s/gm)).toHaveLength(3);
+  }, 300_000);
 });
