@@ -21,11 +21,15 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
         throw new DatasetError(
           `mnist has ${MNIST_DIGITS} digits; ask for at most that many rows, not ${rows}`,
         );
-      const mnist = createRequire(import.meta.url)('mnist') as {
-        set(train: number, test: number): { training: Array<{ input: number[] }> };
-      };
-      // The package shuffles with Math.random; order the rows by our own seed instead.
-      const digits = mnist.set(rows, 0).training;
+      const mnist = createRequire(import.meta.url)('mnist') as Record<
+        number,
+        { set(start: number, end: number): Array<{ input: number[] }> }
+      >;
+      // The package's own set() shuffles with Math.random, so the same spec would train on rows in
+      // another order each run: take each digit's first rows/10 in a fixed order (the digits set()
+      // picks) and order them by our own seed, so a job is reproducible from its spec.
+      const perDigit = Math.max(1, Math.floor(rows / 10));
+      const digits = Array.from({ length: 10 }, (_, d) => mnist[d]!.set(0, perDigit - 1)).flat();
       const order = new SeededRandom(seed).permutation(digits.length);
       const values = new Float32Array(rows * 784);
       order.forEach((from, to) => values.set((digits[from] as { input: number[] }).input, to * 784));
