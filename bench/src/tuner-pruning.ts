@@ -1,7 +1,7 @@
 // `npm run bench -- tuner-pruning [--trials N] [--epochs E] [--rows R] [--parallelism P]`: what ASHA
 // saves on real training. Two training studies on a real mesh (registry, trainer, tuner) tune an AE on
 // MNIST rows over the learning rate, the hidden width and the latent size, 16 trials of 10 epochs by
-// default: one without pruning (the baseline), one with ASHA (η 3, rungs at epochs 1, 3, 9). Both use
+// default: one without pruning (the baseline), one with ASHA (η 2, rungs at epochs 1, 2, 4, 8). Both use
 // the random sampler with one seed, so they draw the same 16 configurations and the comparison is the
 // pruner's alone; training is seeded (the spec's preprocessing seed fixes the split, the initial
 // weights and the batch order), so a configuration that ASHA lets run to the end ends where it ends
@@ -16,7 +16,7 @@ import { type Benchmark, positiveInt, printTable } from './benchmark.js';
 
 const PRUNERS = {
   none: { type: 'none' },
-  asha: { type: 'asha', minResource: 1, reductionFactor: 3 },
+  asha: { type: 'asha', minResource: 1, reductionFactor: 2 },
 } as const;
 
 const bench: Benchmark = {
