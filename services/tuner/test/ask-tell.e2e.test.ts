@@ -109,6 +109,11 @@ describe('CreateStudy validation', () => {
       pruner: 'none',
       max_trials: 4,
     });
+    // Its trials are the tuner's to run: a caller cannot ask for or end one.
+    await expect(ask(study.study_id)).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });
+    await expect(tell(study.study_id, 0, 'COMPLETE', 1)).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
     await call(client, 'StopStudy', { study_id: study.study_id });
   });
 });

@@ -8,6 +8,7 @@ import {
   type Mesh,
   type ServiceProcess,
 } from '@aimass/testing';
+import { status } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,6 +167,41 @@ describe('a training study', () => {
     const started = events.of(id, 'tuner.trial.started').map((e) => e.data.trial);
     expect([...started].sort((a, b) => a! - b!)).toEqual([...Array(8).keys()]);
   }, 420_000);
+
+  it('stops: running trials end FAILED and their jobs are cancelled', async () => {
+    const created = await call<tunerv1.Study__Output>(tuner, 'CreateStudy', {
+      spec_json: JSON.stringify(study('stopped-ae', 6, 20)),
+      study_id: '',
+    });
+    const id = created.study_id;
+    await eventually(
+      async () => {
+        const s = await call<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: id });
+        return s.trials.some((t) => Object.keys(t.intermediate).length > 0) ? s : undefined;
+      },
+      `a trial in flight\n${logs()}`,
+      120_000,
+    );
+    const stopped = await call<tunerv1.Study__Output>(tuner, 'StopStudy', { study_id: id });
+    expect(stopped.state).toBe('STOPPED');
+    expect(stopped.running).toBe(0);
+    expect(
+      stopped.trials.filter((t) => t.state === 'FAILED').every((t) => t.reason === 'the study was stopped'),
+    ).toBe(true);
+    await eventually(
+      async () => {
+        const jobs = await jobsOf(id);
+        return jobs.length > 0 && jobs.every((j) => j.state === 'CANCELLED' || j.state === 'SUCCEEDED')
+          ? jobs
+          : undefined;
+      },
+      `the study's jobs to stop\n${logs()}`,
+      60_000,
+    );
+    await expect(call(tuner, 'Ask', { study_id: id })).rejects.toMatchObject({
+      code: status.FAILED_PRECONDITION,
+    });
+  }, 240_000);
 
   it('is run from the CLI: tune --wait ends with "<model> <version> <best value>", studies list and show', async () => {
     const dir = makeScratchDir('tuner-cli');

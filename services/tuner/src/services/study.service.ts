@@ -62,10 +62,13 @@ export class StudyService {
     return record;
   }
 
-  /** The study, marked complete first when its wall-time budget ran out with nothing running. */
+  /**
+   * The study; an ask/tell study is marked complete first when its wall-time budget ran out with
+   * nothing running (a training study is finished by TrainingTrialsService, which moves its alias).
+   */
   async get(request: { study_id: string }): Promise<StudyRecord> {
     const study = await this.store.get(requireId(request.study_id));
-    return study.state === 'RUNNING' && settle(study, new Date()) !== study
+    return study.mode === 'ask-tell' && study.state === 'RUNNING' && settle(study, new Date()) !== study
       ? this.settle(study.study_id)
       : study;
   }
@@ -79,7 +82,7 @@ export class StudyService {
 
   async stop(request: { study_id: string }): Promise<StudyRecord> {
     const { before, after } = await this.store.update(requireId(request.study_id), (s) =>
-      s.state === 'RUNNING' ? { ...s, state: 'STOPPED', reason: 'stopped by StopStudy' } : undefined,
+      s.state === 'RUNNING' ? stopped(s, new Date()) : undefined,
     );
     if (justEnded(before, after))
       await this.announce(() => this.events.publish('tuner.study.completed', completionEvent(after)));
@@ -135,6 +138,28 @@ export class StudyService {
       this.logger.warn(`could not publish a tuner event: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * The study STOPPED. A training study's running trials end FAILED and their jobs are cancelled (by
+ * TrainingTrialsService); an ask/tell study's running trials may still be told.
+ */
+function stopped(study: StudyRecord, now: Date): StudyRecord {
+  const trials =
+    study.mode === 'training'
+      ? study.trials.map((t) =>
+          t.state === 'running'
+            ? {
+                ...t,
+                state: 'failed' as const,
+                reason: 'the study was stopped',
+                ended_at: now.toISOString(),
+                cancel_job: true,
+              }
+            : t,
+        )
+      : study.trials;
+  return { ...study, state: 'STOPPED', reason: 'stopped by StopStudy', trials };
 }
 
 export function requireId(studyId: string): string {

@@ -99,7 +99,7 @@ export class TrainingTrialsService implements OnApplicationBootstrap, OnApplicat
     const study = await this.store.get(studyId);
     for (const trial of study.trials) {
       if (trial.state === 'running' && trial.job_id && !trial.submitted) await this.submit(study, trial);
-      if (trial.state === 'pruned' && trial.job_id && !trial.cancelled) {
+      if (trial.cancel_job && trial.job_id && !trial.cancelled) {
         await this.trainer.cancel(trial.job_id);
         await this.patch(studyId, trial.number, trial.job_id, (t) => ({ ...t, cancelled: true }));
       }
@@ -182,6 +182,7 @@ export class TrainingTrialsService implements OnApplicationBootstrap, OnApplicat
         ? withTrial(next, {
             ...reported,
             state: 'pruned',
+            cancel_job: true,
             pruned_at: progress.epoch,
             ended_at: new Date().toISOString(),
           })
@@ -292,9 +293,9 @@ export class TrainingTrialsService implements OnApplicationBootstrap, OnApplicat
   }
 }
 
-/** A pruned trial's job not yet cancelled keeps a finished study on the list. */
+/** A job still to cancel (a pruned trial's, or one a stopped study ended) keeps a study on the list. */
 function hasUnfinishedWork(study: StudyRecord): boolean {
-  return study.trials.some((t) => t.state === 'pruned' && t.job_id !== undefined && !t.cancelled);
+  return study.trials.some((t) => t.cancel_job && t.job_id !== undefined && !t.cancelled);
 }
 
 /** The epochs each trial trains: the last one's report is its result, never pruned. */

@@ -43,10 +43,7 @@ export class TrialService {
   async ask(request: { study_id: string }): Promise<TrialEntry> {
     const studyId = requireId(request.study_id);
     const { after } = await this.store.update(studyId, (s) => {
-      if (s.mode === 'training')
-        throw new FailedPreconditionError(
-          `study ${s.study_id} runs its trials as training jobs; Ask is for ask/tell studies`,
-        );
+      askTellOnly(s, 'Ask');
       return this.open(s, new Date());
     });
     const trial = after.trials[after.trials.length - 1]!;
@@ -106,6 +103,7 @@ export class TrialService {
     if (!Number.isFinite(request.value)) throw new InvalidArgumentError('value: must be a finite number');
     let decision = false;
     await this.store.update(requireId(request.study_id), (s) => {
+      askTellOnly(s, 'Report');
       const trial = runningTrial(s, request.trial, 'report on');
       const reported: TrialEntry = {
         ...trial,
@@ -137,6 +135,7 @@ export class TrialService {
       throw new InvalidArgumentError('value: a COMPLETE trial needs a finite value');
     const state = OUTCOMES[outcome];
     const { before, after } = await this.store.update(requireId(request.study_id), (s) => {
+      askTellOnly(s, 'Tell');
       const current = findTrial(s, request.trial);
       if (current.state !== 'running') {
         if (current.state === state && (state !== 'complete' || current.value === request.value))
@@ -182,6 +181,14 @@ export class TrialService {
           }),
     );
   }
+}
+
+/** Training trials are driven by the tuner from the trainer's events, not by callers. */
+function askTellOnly(study: StudyRecord, method: string): void {
+  if (study.mode === 'training')
+    throw new FailedPreconditionError(
+      `study ${study.study_id} runs its trials as training jobs; ${method} is for ask/tell studies`,
+    );
 }
 
 export function findTrial(study: StudyRecord, number: number): TrialEntry {

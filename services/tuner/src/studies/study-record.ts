@@ -46,7 +46,8 @@ export interface TrialEntry {
   readonly job_id?: string;
   /** The trainer accepted `job_id`; until then the tuner (re)submits it (SubmitJob is idempotent by id). */
   readonly submitted?: boolean;
-  /** Pruned: the job was asked to stop; until then the tuner asks again. */
+  /** Pruned, or ended by StopStudy: its job must stop; `cancelled` once the trainer was asked to. */
+  readonly cancel_job?: boolean;
   readonly cancelled?: boolean;
   readonly model?: string;
   readonly version?: number;
