@@ -2,21 +2,18 @@
 // Optuna 3.1 (Debian python3-optuna; TPE and random, default settings) on Branin, Hartmann6, a 5-D
 // Rosenbrock and a 5-D Ackley, with the same budget of trials and seeds in the same run. Regret is the
 // best value found minus the function's minimum; a sampler's time per trial is the time spent choosing
-// parameters (Optuna: study.ask with the distributions, which samples them; aimass: Sampler.ask), as
-// CPU time of the process: the benchmark machine is shared, and wall time there measures the
-// neighbours. Wall time is printed beside it.
-// aimass's samplers run in this process, sequentially; the issue ultimately wants them measured through
-// ask/tell over gRPC against a running tuner, which is not built yet.
+// parameters (Optuna: study.ask with the distributions, which samples them; aimass: the sampler inside
+// the tuner's Ask, which the tuner reports per trial as `sampler_ms`), as CPU time of the process: the
+// benchmark machine is shared, and wall time there measures the neighbours. The wall time of a whole
+// Ask over gRPC (sampling, the KV compare-and-set, the round trip) is printed beside it.
+// aimass's samplers run in a real tuner process (with its nats-server), one study per function, sampler
+// and seed, driven through Ask and Tell over gRPC one trial at a time, as an ask/tell client would.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import {
-  GpSampler,
-  RandomSampler,
-  type Sampler,
-  type SearchSpace,
-  TpeSampler,
-  type TrialRecord,
-} from '@aimass/tuning';
+import type { tunerv1 } from '@aimass/contracts';
+import { createMeshClient } from '@aimass/grpc/client';
+import { makeScratchDir, startMesh } from '@aimass/testing';
+import type { ServiceError } from '@grpc/grpc-js';
 import {
   baselinePython,
   type BenchOptions,
@@ -27,10 +24,11 @@ import {
 } from './benchmark.js';
 import { type TestFunction, TEST_FUNCTIONS } from './tuner/functions.js';
 
-const AIMASS_SAMPLERS: Record<string, (seed: number) => Sampler> = {
-  'aimass-random': (seed) => new RandomSampler(seed),
-  'aimass-tpe': (seed) => new TpeSampler({ seed }),
-  'aimass-gp': (seed) => new GpSampler({ seed }),
+/** The tuner's sampler specs, as a study names them. */
+const AIMASS_SAMPLERS: Record<string, { type: string }> = {
+  'aimass-random': { type: 'random' },
+  'aimass-tpe': { type: 'tpe' },
+  'aimass-gp': { type: 'gp' },
 };
 const OPTUNA_SAMPLERS = ['tpe', 'random'] as const;
 
@@ -51,6 +49,26 @@ const bench: Benchmark = {
     const seeds = positiveInt(args, 'seeds', 10);
     const functions = selectFunctions(args.functions);
     const python = baselinePython('optuna', 'python3-optuna', 'tuner', 'Optuna');
+    const mesh = await startMesh({ stateDir: makeScratchDir('bench-tuner'), services: ['tuner'] });
+    const tuner = createMeshClient<tunerv1.TunerServiceClient>('tuner', mesh.env.AIMASS_TUNER_GRPC!);
+    try {
+      return await compare(python, tuner, functions, trials, seeds);
+    } finally {
+      tuner.close();
+      await mesh.stop();
+    }
+  },
+};
+export default bench;
+
+async function compare(
+  python: string,
+  tuner: tunerv1.TunerServiceClient,
+  functions: TestFunction[],
+  trials: number,
+  seeds: number,
+): Promise<Record<string, number | string>> {
+  {
     const rows: (string | number)[][] = [];
     const regret: Record<string, Record<string, number>> = {};
     const askMs: Record<string, number[]> = {};
@@ -59,8 +77,8 @@ const bench: Benchmark = {
       const outcomes: [string, Outcome][] = [];
       for (const s of OPTUNA_SAMPLERS)
         outcomes.push([`optuna-${s}`, runOptuna(python, fn, s, trials, seeds)]);
-      for (const [name, make] of Object.entries(AIMASS_SAMPLERS))
-        outcomes.push([name, runAimass(fn, make, trials, seeds)]);
+      for (const [name, sampler] of Object.entries(AIMASS_SAMPLERS))
+        outcomes.push([name, await runAimass(tuner, fn, sampler, trials, seeds)]);
       for (const [name, o] of outcomes) {
         const r = median(o.best.map((b) => b - fn.minimum));
         const ms = (1000 * o.askSeconds.reduce((a, b) => a + b, 0)) / o.askSeconds.length;
@@ -102,9 +120,8 @@ const bench: Benchmark = {
       ask_ms_vs_optuna: meanMs(best) / meanMs('optuna-tpe'),
       best_sampler: best,
     };
-  },
-};
-export default bench;
+  }
+}
 
 function selectFunctions(given: BenchOptions[string]): TestFunction[] {
   if (given === undefined) return [...TEST_FUNCTIONS];
@@ -117,37 +134,56 @@ function selectFunctions(given: BenchOptions[string]): TestFunction[] {
   return TEST_FUNCTIONS.filter((f) => names.includes(f.name));
 }
 
-/** Runs one sampler the way a client of ask/tell would: ask, evaluate, tell, one trial at a time. */
-export function runAimass(
+/**
+ * Runs one sampler the way a client of ask/tell would: one study per seed on the running tuner, then
+ * ask, evaluate, tell, one trial at a time, until the tuner refuses a trial past the budget.
+ */
+async function runAimass(
+  tuner: tunerv1.TunerServiceClient,
   fn: TestFunction,
-  make: (seed: number) => Sampler,
+  sampler: { type: string },
   trials: number,
   seeds: number,
-): Outcome {
-  const space: SearchSpace = Object.fromEntries(
+): Promise<Outcome> {
+  const space = Object.fromEntries(
     fn.bounds.map(([low, high], i) => [`x${i}`, { type: 'float', low, high }]),
   );
   const best: number[] = [];
   const askSeconds: number[] = [];
   const askWallSeconds: number[] = [];
   for (let seed = 0; seed < seeds; seed++) {
-    const sampler = make(seed);
-    const history: TrialRecord[] = [];
-    let b = Infinity;
-    for (let number = 0; number < trials; number++) {
+    const study = await unary<tunerv1.Study__Output>(tuner, 'CreateStudy', {
+      spec_json: JSON.stringify({
+        name: `bench-${fn.name}-${sampler.type}-${seed}`,
+        space,
+        sampler: { ...sampler, seed },
+        budget: { trials },
+      }),
+    });
+    for (let n = 0; n < trials; n++) {
       const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      const params = sampler.ask({ space, direction: 'minimize', trials: history, number });
-      const c = process.cpuUsage(c0);
-      askSeconds.push((c.user + c.system) / 1e6);
+      const trial = await unary<tunerv1.Trial__Output>(tuner, 'Ask', { study_id: study.study_id });
       askWallSeconds.push((performance.now() - t0) / 1000);
+      askSeconds.push(trial.sampler_ms / 1000);
+      const params = JSON.parse(trial.params_json) as Record<string, number>;
       const value = fn.f(fn.bounds.map((_, i) => params[`x${i}`] as number));
-      history.push({ number, state: 'complete', params, value });
-      b = Math.min(b, value);
+      await unary(tuner, 'Tell', { study_id: study.study_id, trial: trial.number, state: 'COMPLETE', value });
     }
-    best.push(b);
+    const done = await unary<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: study.study_id });
+    if (done.state !== 'COMPLETED' || done.trials_started !== trials || !done.best_trial)
+      throw new Error(`study ${study.study_id} ended ${done.state} with ${done.trials_started} trials`);
+    best.push(done.best_trial.value);
   }
   return { best, askSeconds, askWallSeconds };
+}
+
+function unary<Res>(client: unknown, method: string, request: object): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    (client as Record<string, (r: object, cb: (e: ServiceError | null, r: Res) => void) => void>)[method]!(
+      request,
+      (err, res) => (err ? reject(new Error(`${method}: ${err.details || err.message}`)) : resolve(res)),
+    ),
+  );
 }
 
 function runOptuna(

@@ -1,12 +1,15 @@
 import type { Client } from '@grpc/grpc-js';
 import os from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { oip, registryv1, trainerv1 } from '@aimass/contracts';
+import type { oip, registryv1, trainerv1, tunerv1 } from '@aimass/contracts';
 import type { CliIo } from './cli-io.js';
 import { meshAddresses, type MeshAddresses } from './stack-env.js';
 
 /** Long enough for `train --wait` on a long job; each invocation mints its own. */
 const CLI_TOKEN_SECONDS = 24 * 3600;
+
+/** The services the CLI dials over gRPC. */
+export type MeshService = 'registry' | 'inference' | 'trainer' | 'tuner';
 
 /** --registry / --inference as given on the command line (they beat stack.env and AIMASS_*). */
 export interface AddressOverrides {
@@ -33,8 +36,8 @@ export class CliContext {
     this.overrides = overrides;
   }
 
-  address(service: 'registry' | 'inference' | 'trainer'): string {
-    const override = service === 'trainer' ? undefined : this.overrides[service];
+  address(service: MeshService): string {
+    const override = service === 'registry' || service === 'inference' ? this.overrides[service] : undefined;
     if (override) return override;
     this.addresses ??= meshAddresses(this.io.env);
     return this.addresses[service];
@@ -81,10 +84,15 @@ export class CliContext {
     return this.client<trainerv1.TrainerServiceClient>('trainer');
   }
 
-  private async client<T extends Client>(service: 'registry' | 'inference' | 'trainer'): Promise<T> {
+  async tuner(): Promise<tunerv1.TunerServiceClient> {
+    return this.client<tunerv1.TunerServiceClient>('tuner');
+  }
+
+  private async client<T extends Client>(service: MeshService): Promise<T> {
     const address = this.address(service);
     // An address given on the command line is not the stack's: only AIMASS_AUTH_TOKEN applies to it.
-    const overridden = service !== 'trainer' && this.overrides[service] !== undefined;
+    const overridden =
+      (service === 'registry' || service === 'inference') && this.overrides[service] !== undefined;
     const token = overridden ? this.io.env.AIMASS_AUTH_TOKEN || undefined : await this.token();
     const { createMeshClient } = await import('@aimass/grpc/client');
     return this.track(createMeshClient<T>(service, address, {}, token));

@@ -9,6 +9,7 @@ import { registerJobsCommands } from './commands/jobs.js';
 import { registerModelsCommands } from './commands/models.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTrainCommand } from './commands/train.js';
+import { registerStudiesCommands, registerTuneCommand } from './commands/tune.js';
 import { registerVersionsCommands } from './commands/versions.js';
 import { reportError } from './error-report.js';
 import { isHostPort } from './stack-env.js';
@@ -20,9 +21,9 @@ export const EXIT_USAGE = 2;
 const ADDRESS_HELP = `
 Addresses: --registry/--inference, else AIMASS_REGISTRY_GRPC/AIMASS_INFERENCE_GRPC from the
 environment, else from .aimass/stack.env (written by \`scripts/stack up\`; AIMASS_STACK_ENV names
-another file), else the defaults 127.0.0.1:50051 and 127.0.0.1:8001. The trainer (train, jobs) and
-NATS (train --wait, jobs show/watch read the job's events) come from AIMASS_TRAINER_GRPC and
-AIMASS_NATS_URL the same way.`;
+another file), else the defaults 127.0.0.1:50051 and 127.0.0.1:8001. The trainer (train, jobs), the
+tuner (tune, studies) and NATS (train --wait, jobs show/watch read the job's events) come from
+AIMASS_TRAINER_GRPC, AIMASS_TUNER_GRPC and AIMASS_NATS_URL the same way.`;
 
 function hostPort(value: string): string {
   if (!isHostPort(value)) throw new InvalidArgumentError('expected host:port, e.g. 127.0.0.1:50051');
@@ -53,6 +54,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerTrainCommand(program, ctx);
   registerDataCommands(program, ctx);
   registerJobsCommands(program, ctx);
+  registerTuneCommand(program, ctx);
+  registerStudiesCommands(program, ctx);
   registerAuthCommands(program, ctx);
   registerDemoCommand(program, ctx);
   return program;

@@ -24,7 +24,7 @@ function workspace(name: string, stackEnv?: string): { root: string; start: stri
 
 describe('meshAddresses', () => {
   const stackFile =
-    'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
+    'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_TUNER_GRPC=127.0.0.1:41003\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
   const defaultHttp = { monitorHttp: 'http://127.0.0.1:8090', inferenceMetricsHttp: 'http://127.0.0.1:8002' };
 
   it('uses the defaults of @aimass/config when there is no stack.env', () => {
@@ -33,6 +33,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.1:50051',
       inference: '127.0.0.1:8001',
       trainer: '127.0.0.1:50052',
+      tuner: '127.0.0.1:50053',
       nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: undefined,
@@ -47,6 +48,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.1:41001',
       inference: '127.0.0.1:41004',
       trainer: '127.0.0.1:41002',
+      tuner: '127.0.0.1:41003',
       nats: 'nats://127.0.0.1:14222',
       monitorHttp: 'http://127.0.0.1:41090',
       inferenceMetricsHttp: 'http://127.0.0.1:8002',
@@ -76,6 +78,7 @@ describe('meshAddresses', () => {
       registry: '127.0.0.2:1',
       inference: '127.0.0.1:8001',
       trainer: '127.0.0.1:50052',
+      tuner: '127.0.0.1:50053',
       nats: 'nats://127.0.0.1:4222',
       ...defaultHttp,
       stackEnvFile: other,

@@ -17,6 +17,7 @@ export interface MeshAddresses {
   readonly registry: string;
   readonly inference: string;
   readonly trainer: string;
+  readonly tuner: string;
   /** NATS server(s), for commands that read the event stream (`train --wait`, `jobs watch`). */
   readonly nats: string;
   /** The stack.env that was read, when one was. */
@@ -74,6 +75,7 @@ export function meshAddresses(
     registry: config.grpc.registry,
     inference: config.grpc.inference,
     trainer: config.grpc.trainer,
+    tuner: config.grpc.tuner,
     nats: config.natsUrl,
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,

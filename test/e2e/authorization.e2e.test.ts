@@ -47,6 +47,7 @@ const infer = {
 const R = 'aimass.registry.v1.RegistryService';
 const T = 'aimass.trainer.v1.TrainerService';
 const I = 'inference.GRPCInferenceService';
+const U = 'aimass.tuner.v1.TunerService';
 /** One call per RPC, each naming MODEL (or a name under fraud-*) where the method takes a model. */
 const CASES: Record<string, Case> = {
   [`${R}/CreateModel`]: { service: 'registry', kind: 'unary', body: { name: 'fraud-new' } },
@@ -123,7 +124,28 @@ const CASES: Record<string, Case> = {
   [`${T}/CancelJob`]: { service: 'trainer', kind: 'unary', body: { job_id: 'no-such-job' } },
   [`${T}/StreamProgress`]: { service: 'trainer', kind: 'server-stream', body: { job_id: 'no-such-job' } },
   [`${T}/GetNode`]: { service: 'trainer', kind: 'unary', body: {} },
-  'aimass.tuner.v1.TunerService/GetStatus': { service: 'tuner', kind: 'unary', body: {} },
+  [`${U}/GetStatus`]: { service: 'tuner', kind: 'unary', body: {} },
+  // An empty space does not validate: with the right scope the tuner answers INVALID_ARGUMENT and stores nothing.
+  [`${U}/CreateStudy`]: {
+    service: 'tuner',
+    kind: 'unary',
+    body: { spec_json: JSON.stringify({ name: 'fraud-study', space: {}, budget: { trials: 1 } }) },
+  },
+  [`${U}/GetStudy`]: { service: 'tuner', kind: 'unary', body: { study_id: 'no-such-study' } },
+  [`${U}/ListStudies`]: { service: 'tuner', kind: 'unary', body: {} },
+  [`${U}/Ask`]: { service: 'tuner', kind: 'unary', body: { study_id: 'no-such-study' } },
+  [`${U}/Report`]: {
+    service: 'tuner',
+    kind: 'unary',
+    body: { study_id: 'no-such-study', trial: 0, step: 1, value: 1 },
+  },
+  [`${U}/Tell`]: {
+    service: 'tuner',
+    kind: 'unary',
+    body: { study_id: 'no-such-study', trial: 0, state: 'COMPLETE', value: 1 },
+  },
+  [`${U}/GetImportance`]: { service: 'tuner', kind: 'unary', body: { study_id: 'no-such-study' } },
+  [`${U}/StopStudy`]: { service: 'tuner', kind: 'unary', body: { study_id: 'no-such-study' } },
   'aimass.monitor.v1.MonitorService/GetModelStats': {
     service: 'monitor',
     kind: 'unary',
@@ -222,7 +244,7 @@ describe('authorization of every RPC (auth on)', () => {
     return c;
   };
 
-  /** What a refused call could have changed: models, versions, aliases, datasets, jobs. */
+  /** What a refused call could have changed: models, versions, aliases, datasets, jobs, studies. */
   const snapshot = async (): Promise<string> => {
     const admin = await mesh.auth!.mint('auditor', ['admin'], 60);
     const parts: Outcome[] = [];
@@ -233,6 +255,7 @@ describe('authorization of every RPC (auth on)', () => {
       [`${R}/ListAliasHistory`, { model: MODEL }, 'registry'],
       [`${R}/ListDatasets`, {}, 'registry'],
       [`${T}/ListJobs`, {}, 'trainer'],
+      [`${U}/ListStudies`, {}, 'tuner'],
     ] as const) {
       const c = client(service, admin);
       const name = method.slice(method.indexOf('/') + 1);

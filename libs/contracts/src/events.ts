@@ -137,6 +137,59 @@ const nodeHeartbeat = z.object({
   load: z.number().nonnegative(),
 });
 
+/** Tuner events name the study; trial events the trial's number within it. */
+const studyCreated = z.object({
+  study_id: z.string(),
+  name: z.string(),
+  mode: z.enum(['ask-tell', 'training']),
+  direction: z.enum(['minimize', 'maximize']),
+  metric: z.string(),
+  sampler: z.string(),
+  pruner: z.string(),
+  /** 0: no limit on the count. */
+  max_trials: z.number().int().nonnegative(),
+  parallelism: z.number().int().positive(),
+});
+
+const trialEventBase = { study_id: z.string(), trial: z.number().int().nonnegative() };
+
+const trialStarted = z.object({
+  ...trialEventBase,
+  params: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  /** Training trials: the trainer job running this attempt. */
+  job_id: z.string().optional(),
+  attempt: z.number().int().positive(),
+});
+
+const trialPruned = z.object({
+  ...trialEventBase,
+  /** The step (epoch) whose report stopped it, and that report. */
+  step: z.number().int().nonnegative(),
+  value: z.number().optional(),
+});
+
+/** A trial that ended without being pruned: complete with its value, or failed. */
+const trialCompleted = z.object({
+  ...trialEventBase,
+  state: z.enum(['complete', 'failed']),
+  value: z.number().optional(),
+  reason: z.string().optional(),
+  model: z.string().optional(),
+  version: z.number().int().positive().optional(),
+});
+
+const studyCompleted = z.object({
+  study_id: z.string(),
+  state: z.enum(['COMPLETED', 'STOPPED']),
+  trials: z.number().int().nonnegative(),
+  best_trial: z.number().int().nonnegative().optional(),
+  best_value: z.number().optional(),
+  /** The version the study's alias now points at, when it has one. */
+  model: z.string().optional(),
+  version: z.number().int().positive().optional(),
+  alias: z.string().optional(),
+});
+
 const auditRecord = z.object({
   actor: z.string(),
   action: z.string(),
@@ -160,6 +213,11 @@ export const EVENT_SCHEMAS = {
   'trainer.job.succeeded': jobSucceeded,
   'trainer.job.cancelled': jobCancelled,
   'trainer.node.heartbeat': nodeHeartbeat,
+  'tuner.study.created': studyCreated,
+  'tuner.trial.started': trialStarted,
+  'tuner.trial.pruned': trialPruned,
+  'tuner.trial.completed': trialCompleted,
+  'tuner.study.completed': studyCompleted,
   'audit.record': auditRecord,
 } as const;
 

@@ -45,3 +45,27 @@ export {
   type RpcResult,
   type RpcReplyOf,
 } from './rpc.js';
+export {
+  METRICS,
+  DEFAULT_METRICS,
+  metricProblem,
+  type FamilyName,
+  type MetricDefinition,
+  type MetricName,
+} from './training/training-metrics.js';
+export {
+  BUILTIN_DATASET_CATALOGUE,
+  type BuiltinDatasetInfo,
+  type BuiltinDatasetName,
+} from './training/builtin-catalogue.js';
+export {
+  FAMILIES,
+  JobSpecSchema,
+  DatasetSchema,
+  validateSpec,
+  knownFeatureCount,
+  datasetHasLabels,
+  type Family,
+  type JobSpec,
+  type DatasetSpec,
+} from './training/job-spec.js';

@@ -55,4 +55,6 @@ export const KV_BUCKETS = {
   registry: { name: 'aimass_registry', history: 5 },
   /** Trainer job records (`jobs.<job_id>`): state, epoch, result. Written by trainer nodes with CAS. */
   trainerJobs: { name: 'aimass_trainer_jobs', history: 5 },
+  /** Tuner studies (`studies.<study_id>`, trials inside): written by the tuner with CAS. */
+  tunerStudies: { name: 'aimass_tuner_studies', history: 5 },
 } as const;

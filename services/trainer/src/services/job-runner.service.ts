@@ -399,6 +399,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     const measured = await this.checkParity(jobId, outcome.graphs, parity);
     const lineage = {
       source_job_id: jobId,
+      study_id: spec.study?.study_id ?? '',
       dataset_digest: digest,
       hyperparameters: {
         ...hyperparameters(spec),
