@@ -59,7 +59,7 @@ export class FeatureSketch {
   /** Adds `other` in; lag products stay within each stream (none across the seam). */
   merge(other: FeatureSketch): void {
     if (other.count === 0) return;
-    this.sketch.merge(other.sketch);
+    addBins(this.sketch, other.sketch);
     this.count += other.count;
     this.sum += other.sum;
     this.sumSq += other.sumSq;
@@ -104,7 +104,10 @@ export class FeatureSketch {
   }
 
   static fromWire(wire: FeatureSketchWire): FeatureSketch {
-    const s = new FeatureSketch(DDSketch.fromProto(Buffer.from(wire.ddsketch, 'base64')));
+    // A sketch decoded by fromProto answers quantiles but its stores mis-handle later additions,
+    // so its bins are copied into a fresh sketch that merges can extend.
+    const s = new FeatureSketch();
+    addBins(s.sketch, DDSketch.fromProto(Buffer.from(wire.ddsketch, 'base64')));
     s.count = wire.count;
     s.sum = wire.sum;
     s.sumSq = wire.sum_sq;
@@ -114,6 +117,22 @@ export class FeatureSketch {
     s.max = wire.count === 0 ? -Infinity : wire.max;
     return s;
   }
+}
+
+/**
+ * Adds every bin of `from` into `to`. sketches-js 2.1's merge of sketches decoded by fromProto
+ * misplaces bins (a merged sketch of two halves of a normal sample put its median near +0.65), so bins are re-added by their representative value, which maps to the same key
+ * under the same relative accuracy.
+ */
+function addBins(to: DDSketch, from: DDSketch): void {
+  const add = (store: DDSketch['store'], sign: number) => {
+    store.bins.forEach((count, i) => {
+      if (count > 0) to.accept(sign * from.mapping.value(i + store.offset), count);
+    });
+  };
+  add(from.store, 1);
+  add(from.negativeStore, -1);
+  if (from.zeroCount > 0) to.accept(0, from.zeroCount);
 }
 
 /** Sketches of every feature of one model version's input, row by row. */

@@ -215,8 +215,12 @@ export function kolmogorovSf(n: number, x: number): number {
  * effective sizes (not integers) when observations are autocorrelated.
  */
 export function ksTwoSamplePValue(d: number, n1: number, n2: number): number {
-  const en = Math.max(1, roundHalfEven((n1 * n2) / (n1 + n2)));
-  return kolmogorovSf(en, d);
+  return kolmogorovSf(ksEffectiveSize(n1, n2), d);
+}
+
+/** The one-sample size SciPy's asymptotic two-sample test uses: round(n1*n2/(n1+n2)). */
+export function ksEffectiveSize(n1: number, n2: number): number {
+  return Math.max(1, roundHalfEven((n1 * n2) / (n1 + n2)));
 }
 
 /** numpy's round: halves go to the even neighbour. */
