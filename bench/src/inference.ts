@@ -3,7 +3,8 @@
 //   raw onnxruntime in-process (batch 1, 64); grpc-js unary (c1, c64) and bidi-stream echo servers with the
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
-//   concurrency 1 and 64; and aimass with tracing off, for the tracing overhead. --duration is the
+//   concurrency 1 and 64; aimass with tracing off, for the tracing overhead; and aimass with tracing and
+//   input sketches (drift) off, for the sketch overhead. --duration is the
 //   measuring time per configuration, taken in 5 interleaved rounds. --hidden sets the hidden layers of
 //   the 784-...-784 model: the default is the issue's autoencoder, where the transport dominates;
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
@@ -135,6 +136,7 @@ const benchmark: Benchmark = {
     const otlp = await startOtlpSink();
     let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
     let untraced: Awaited<ReturnType<typeof startService>> | undefined;
+    let unsketched: Awaited<ReturnType<typeof startService>> | undefined;
     const results = new Map<string, LoadResult[]>();
     // Server CPU per request does not depend on what else the machine runs, unlike throughput.
     const cpu = new Map<string, number>();
@@ -162,10 +164,18 @@ const benchmark: Benchmark = {
         AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
       };
       untraced = await startService('inference', untracedEnv, { logDir: mesh.logDir });
+      const unsketchedEnv = {
+        ...untracedEnv,
+        AIMASS_INFERENCE_SKETCHES: 'false',
+        AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`,
+        AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
+      };
+      unsketched = await startService('inference', unsketchedEnv, { logDir: mesh.logDir });
       const echoClient = oipClient(echo.address);
       const diyClient = oipClient(diy.address);
       const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
+      const noSketch = oipClient(unsketchedEnv.AIMASS_INFERENCE_GRPC);
       const traced = mesh.services.get('inference')!.child.pid;
       const configs: [string, number, () => Promise<LoadResult>][] = [
         ['grpc-js unary echo, c1', echo.child.pid!, () => unaryLoad(echoClient, request, 1, slice, 200)],
@@ -185,6 +195,11 @@ const benchmark: Benchmark = {
           untraced.child.pid,
           () => unaryLoad(plain, request, 64, slice, 200),
         ],
+        [
+          'aimass unary, c64 (sketches off, tracing off)',
+          unsketched.child.pid,
+          () => unaryLoad(noSketch, request, 64, slice, 200),
+        ],
       ];
       for (let round = 0; round < rounds; round++) {
         for (const [name, pid, measure] of configs) {
@@ -197,10 +212,11 @@ const benchmark: Benchmark = {
           results.set(name, [...(results.get(name) ?? []), r]);
         }
       }
-      for (const c of [echoClient, diyClient, aimass, plain]) c.close();
+      for (const c of [echoClient, diyClient, aimass, plain, noSketch]) c.close();
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await untraced?.child.stop('SIGTERM', 10_000);
+      await unsketched?.child.stop('SIGTERM', 10_000);
       await mesh?.stop();
       await otlp.close();
     }
@@ -237,6 +253,11 @@ const benchmark: Benchmark = {
       p99_c1_ms: get('aimass unary, c1').p99Ms,
       p99_c1_vs_echo: get('aimass unary, c1').p99Ms / get('grpc-js unary echo, c1').p99Ms,
       tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
+      // Both untraced; the first folds every request's 784 inputs into sketches (the default).
+      sketch_overhead: Math.max(
+        0,
+        1 - get('aimass unary, c64 (tracing off)').rps / get('aimass unary, c64 (sketches off').rps,
+      ),
     };
   },
 };
