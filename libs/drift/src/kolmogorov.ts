@@ -72,7 +72,8 @@ function matmul(a: Float64Array, b: Float64Array, m: number): Float64Array<Array
     for (let k = 0; k < m; k++) {
       const aik = a[i * m + k] as number;
       if (aik === 0) continue;
-      for (let j = 0; j < m; j++) out[i * m + j] = (out[i * m + j] as number) + aik * (b[k * m + j] as number);
+      for (let j = 0; j < m; j++)
+        out[i * m + j] = (out[i * m + j] as number) + aik * (b[k * m + j] as number);
     }
   return out;
 }

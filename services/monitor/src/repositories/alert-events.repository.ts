@@ -8,6 +8,10 @@ export class AlertEventsRepository {
   constructor(private readonly bus: EventBus) {}
 
   async drift(alert: EventData<'monitor.alert.drift'>): Promise<void> {
-    await this.bus.publishEvent('monitor.alert.drift', `models/${alert.model}/versions/${alert.version}`, alert);
+    await this.bus.publishEvent(
+      'monitor.alert.drift',
+      `models/${alert.model}/versions/${alert.version}`,
+      alert,
+    );
   }
 }

@@ -52,7 +52,7 @@ export class MetricsRepository {
     });
     this.featureDrift = new Gauge({
       name: 'aimass_monitor_feature_drift',
-      help: 'Per feature, the last window\'s drift statistic: ks_statistic, ks_p_value, psi or wasserstein_norm.',
+      help: "Per feature, the last window's drift statistic: ks_statistic, ks_p_value, psi or wasserstein_norm.",
       labelNames: ['model', 'version', 'feature', 'statistic'],
       registers: [registry],
     });

@@ -26,7 +26,10 @@ export class DriftService {
   private readonly windows: DriftWindows;
   private readonly thresholds: DriftThresholds;
   private readonly alerts = new AlertLog();
-  private readonly references = new Map<string, { at: number; value: Promise<ReferenceDistribution[] | undefined> }>();
+  private readonly references = new Map<
+    string,
+    { at: number; value: Promise<ReferenceDistribution[] | undefined> }
+  >();
   /** Windows are evaluated one after another, in the order they close. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -45,7 +48,13 @@ export class DriftService {
   recordSummary(summary: EventData<'inference.prediction.summary'>): Promise<void> {
     for (const w of summary.windows) {
       if (!w.input_sketch?.length) continue;
-      const closed = this.windows.add(w.model, w.version, w.input_sketch, summary.window_start, summary.window_end);
+      const closed = this.windows.add(
+        w.model,
+        w.version,
+        w.input_sketch,
+        summary.window_start,
+        summary.window_end,
+      );
       if (closed) this.chain = this.chain.then(() => this.evaluate(closed));
     }
     return this.chain;
@@ -69,8 +78,24 @@ export class DriftService {
   private async evaluate(window: ClosedWindow): Promise<void> {
     try {
       const reference = await this.reference(window.model, window.version);
-      if (!reference) return;
+      if (!reference) {
+        this.logger.debug(
+          { model: window.model, version: window.version },
+          'no reference statistics; drift not measured',
+        );
+        return;
+      }
       const drift = datasetDrift(reference, window.sketch, this.thresholds);
+      this.logger.debug(
+        {
+          model: window.model,
+          version: window.version,
+          rows: window.sketch.rows,
+          drifted: drift.drifted,
+          share: drift.drifted_share,
+        },
+        'drift window evaluated',
+      );
       this.metrics.recordDrift(window.model, window.version, drift);
       if (!drift.drifted || drift.rule === '') return;
       const alert: EventData<'monitor.alert.drift'> = {
