@@ -23,7 +23,10 @@ export class ReferenceDistribution {
     const qs = [...feature.quantiles].sort((a, b) => a.q - b.q);
     if (qs.length >= 2) {
       for (const { q, value } of qs) this.knot(value, q);
-      if ((qs[0] as { q: number }).q > 0) (this.xs.unshift(feature.min), this.ps.unshift(0));
+      if ((qs[0] as { q: number }).q > 0 && feature.min < (this.xs[0] as number)) {
+        this.xs.unshift(feature.min);
+        this.ps.unshift(0);
+      }
       if ((qs.at(-1) as { q: number }).q < 1) this.knot(feature.max, 1);
     } else {
       const { edges, counts } = feature.histogram;
