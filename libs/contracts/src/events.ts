@@ -59,7 +59,11 @@ export const FeatureSketchSchema = z.object({
   lag_count: z.number().int().nonnegative(),
   min: z.number(),
   max: z.number(),
-  ddsketch: z.string().max(65_536),
+  bins: z.object({
+    positive: z.array(z.number().nonnegative()).max(4097),
+    negative: z.array(z.number().nonnegative()).max(4097),
+    zeros: z.number().nonnegative(),
+  }),
 });
 
 /** The features of a drift alarm: the statistics of each feature in the window. */

@@ -15,8 +15,8 @@ export interface FeatureSketchWire {
   readonly lag_count: number;
   readonly min: number;
   readonly max: number;
-  /** DDSketch protobuf (sketches-js toProto), base64. */
-  readonly ddsketch: string;
+  /** DDSketch bins: positive and negative stores as [first key, count, count, ...], and exact zeros. */
+  readonly bins: { readonly positive: number[]; readonly negative: number[]; readonly zeros: number };
 }
 
 /**
@@ -99,15 +99,27 @@ export class FeatureSketch {
       lag_count: this.lagCount,
       min: this.count === 0 ? 0 : this.min,
       max: this.count === 0 ? 0 : this.max,
-      ddsketch: Buffer.from(this.sketch.toProto()).toString('base64'),
+      bins: {
+        positive: storeToWire(this.sketch.store),
+        negative: storeToWire(this.sketch.negativeStore),
+        zeros: this.sketch.zeroCount,
+      },
     };
   }
 
   static fromWire(wire: FeatureSketchWire): FeatureSketch {
-    // A sketch decoded by fromProto answers quantiles but its stores mis-handle later additions,
-    // so its bins are copied into a fresh sketch that merges can extend.
     const s = new FeatureSketch();
-    addBins(s.sketch, DDSketch.fromProto(Buffer.from(wire.ddsketch, 'base64')));
+    const to = s.sketch;
+    const add = (stored: readonly number[], sign: number) => {
+      const first = stored[0] ?? 0;
+      for (let i = 1; i < stored.length; i++) {
+        const count = stored[i] as number;
+        if (count > 0) to.accept(sign * to.mapping.value(first + i - 1), count);
+      }
+    };
+    add(wire.bins.positive, 1);
+    add(wire.bins.negative, -1);
+    if (wire.bins.zeros > 0) to.accept(0, wire.bins.zeros);
     s.count = wire.count;
     s.sum = wire.sum;
     s.sumSq = wire.sum_sq;
@@ -133,6 +145,20 @@ function addBins(to: DDSketch, from: DDSketch): void {
   add(from.store, 1);
   add(from.negativeStore, -1);
   if (from.zeroCount > 0) to.accept(0, from.zeroCount);
+}
+
+/** A store's non-empty key range as [first key, counts...]: a few bytes per bin in JSON. */
+function storeToWire(store: DDSketch['store']): number[] {
+  let lo = -1;
+  let hi = -1;
+  store.bins.forEach((c, i) => {
+    if (c > 0) {
+      if (lo < 0) lo = i;
+      hi = i;
+    }
+  });
+  if (lo < 0) return [];
+  return [lo + store.offset, ...store.bins.slice(lo, hi + 1)];
 }
 
 /** Sketches of every feature of one model version's input, row by row. */
