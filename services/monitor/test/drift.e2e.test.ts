@@ -50,6 +50,8 @@ beforeAll(async () => {
       AIMASS_LOG_LEVEL: 'warn',
       AIMASS_INFERENCE_SUMMARY_INTERVAL_MS: '200',
       AIMASS_MONITOR_DRIFT_WINDOW_ROWS: '500',
+      // Every row is sketched: the test sends a few thousand rows in a few seconds.
+      AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND: '100000',
     },
   });
   registry = createMeshClient('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
