@@ -60,8 +60,9 @@ export const FeatureSketchSchema = z.object({
   min: z.number(),
   max: z.number(),
   bins: z.object({
-    positive: z.array(z.number().nonnegative()).max(4097),
-    negative: z.array(z.number().nonnegative()).max(4097),
+    /** [first key (any integer), counts...]. */
+    positive: z.array(z.number()).max(4097),
+    negative: z.array(z.number()).max(4097),
     zeros: z.number().nonnegative(),
   }),
 });

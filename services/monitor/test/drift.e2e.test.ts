@@ -129,6 +129,12 @@ describe('drift alerts', () => {
     // Four windows close; give the summaries and the monitor time to see them.
     await new Promise((r) => setTimeout(r, 3000));
     expect(received).toEqual([]);
+    // Not for want of windows: the monitor measured them and found no drift.
+    const metrics = await (await fetch(`${mesh.env.AIMASS_MONITOR_HTTP}/metrics`)).text();
+    const detected = metrics.split('\n').filter((l) => l.startsWith('aimass_monitor_drift'));
+    expect(detected.join('\n')).toMatch(
+      new RegExp(`aimass_monitor_drift_detected\\{model="${MODEL}",version="1"[^}]*\\} 0`),
+    );
     const listed = await call<{ alerts: unknown[] }>(monitor, 'ListAlerts', { model: MODEL });
     expect(listed.alerts).toEqual([]);
   }, 120_000);

@@ -1,3 +1,4 @@
+import { FeatureSketchSchema } from '@aimass/contracts';
 import { InputSketch } from '@aimass/drift';
 import { describe, expect, it } from 'vitest';
 import { InputSketches } from './input-sketches.js';
@@ -22,6 +23,14 @@ describe('InputSketches', () => {
       [4, 20, 23],
     ]);
     expect(s.take('m', '1')).toBeUndefined();
+  });
+
+  it('hands over sketches the summary contract accepts (keys below zero included)', () => {
+    const s = new InputSketches(1000);
+    s.fold('m', '1', { ...tensor(3, 2), data: Float32Array.of(0.001, -0.5, 0.2, -7, 0, 3) });
+    const wire = s.take('m', '1')!;
+    expect(FeatureSketchSchema.array().parse(wire)).toEqual(wire);
+    expect(InputSketch.fromWire(wire).features[0]!.quantile(0)).toBeCloseTo(0, 2);
   });
 
   it('folds every k-th row in the interval after one with more rows than its bound', () => {

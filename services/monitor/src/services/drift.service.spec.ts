@@ -79,7 +79,12 @@ describe('DriftService', () => {
     await service.recordSummary(summary(1000, 0.5));
     expect(drift).toHaveBeenCalledTimes(1);
     const alert = drift.mock.calls[0]![0] as EventData<'monitor.alert.drift'>;
-    expect(alert).toMatchObject({ model: 'fraud', version: '2', rule: 'bonferroni', drifted_features: ['b'] });
+    expect(alert).toMatchObject({
+      model: 'fraud',
+      version: '2',
+      rule: 'bonferroni',
+      drifted_features: ['b'],
+    });
     expect(recordAlert).toHaveBeenCalledWith('fraud', '2', 'monitor.alert.drift');
     const { alerts } = service.listAlerts({ model: 'fraud' });
     expect(alerts).toHaveLength(1);
