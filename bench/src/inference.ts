@@ -246,6 +246,10 @@ const benchmark: Benchmark = {
         .join(' ')} (2 cores)\n`,
     );
     const traced = get('aimass unary, c64 (traced)');
+    const cpuPerRequest = (suffix: string) => {
+      const [name, r] = rows.find(([n]) => n.startsWith(`aimass unary, c64 ${suffix}`))!;
+      return cpu.get(name)! / r.total;
+    };
     return {
       unary_vs_echo: traced.rps / get('grpc-js unary echo, c64').rps,
       stream_vs_stream_echo: get('aimass stream, window 64').rps / get('grpc-js stream echo').rps,
@@ -258,6 +262,8 @@ const benchmark: Benchmark = {
         0,
         1 - get('aimass unary, c64 (tracing off)').rps / get('aimass unary, c64 (sketches off').rps,
       ),
+      // Server CPU per request, sketches on over off: steadier than throughput on a shared machine.
+      sketch_cpu_overhead: Math.max(0, cpuPerRequest('(tracing off)') / cpuPerRequest('(sketches off') - 1),
     };
   },
 };
