@@ -3,8 +3,9 @@
 //   raw onnxruntime in-process (batch 1, 64); grpc-js unary (c1, c64) and bidi-stream echo servers with the
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
-//   concurrency 1 and 64; aimass with tracing off, for the tracing overhead; and aimass with bearer-token
-//   authentication on (same tracing as the first), for the auth overhead. --duration is the
+//   concurrency 1 and 64; aimass with tracing off, for the tracing overhead; aimass with tracing and
+//   input sketches (drift) off, for the sketch overhead; and aimass with bearer-token authentication on
+//   (same tracing as the first), for the auth overhead. --duration is the
 //   measuring time per configuration, taken in 5 interleaved rounds. --hidden sets the hidden layers of
 //   the 784-...-784 model: the default is the issue's autoencoder, where the transport dominates;
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
@@ -138,6 +139,7 @@ const benchmark: Benchmark = {
     let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
     let untraced: Awaited<ReturnType<typeof startService>> | undefined;
     let authed: Awaited<ReturnType<typeof startService>> | undefined;
+    let unsketched: Awaited<ReturnType<typeof startService>> | undefined;
     const results = new Map<string, LoadResult[]>();
     // Server CPU per request does not depend on what else the machine runs, unlike throughput.
     const cpu = new Map<string, number>();
@@ -175,11 +177,19 @@ const benchmark: Benchmark = {
       };
       authed = await startService('inference', authedEnv, { logDir: mesh.logDir });
       const token = await authority.mint('bench', [`infer:${MODEL}`], 3600);
+      const unsketchedEnv = {
+        ...untracedEnv,
+        AIMASS_INFERENCE_SKETCHES: 'false',
+        AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`,
+        AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
+      };
+      unsketched = await startService('inference', unsketchedEnv, { logDir: mesh.logDir });
       const echoClient = oipClient(echo.address);
       const diyClient = oipClient(diy.address);
       const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
       const withToken = oipClient(authedEnv.AIMASS_INFERENCE_GRPC, token);
+      const noSketch = oipClient(unsketchedEnv.AIMASS_INFERENCE_GRPC);
       const traced = mesh.services.get('inference')!.child.pid;
       const configs: [string, number, () => Promise<LoadResult>][] = [
         ['grpc-js unary echo, c1', echo.child.pid!, () => unaryLoad(echoClient, request, 1, slice, 200)],
@@ -204,6 +214,11 @@ const benchmark: Benchmark = {
           authed.child.pid,
           () => unaryLoad(withToken, request, 64, slice, 200),
         ],
+        [
+          'aimass unary, c64 (sketches off, tracing off)',
+          unsketched.child.pid,
+          () => unaryLoad(noSketch, request, 64, slice, 200),
+        ],
       ];
       for (let round = 0; round < rounds; round++) {
         for (const [name, pid, measure] of configs) {
@@ -216,11 +231,12 @@ const benchmark: Benchmark = {
           results.set(name, [...(results.get(name) ?? []), r]);
         }
       }
-      for (const c of [echoClient, diyClient, aimass, plain, withToken]) c.close();
+      for (const c of [echoClient, diyClient, aimass, plain, withToken, noSketch]) c.close();
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await untraced?.child.stop('SIGTERM', 10_000);
       await authed?.child.stop('SIGTERM', 10_000);
+      await unsketched?.child.stop('SIGTERM', 10_000);
       await mesh?.stop();
       await otlp.close();
     }
@@ -250,6 +266,10 @@ const benchmark: Benchmark = {
         .join(' ')} (2 cores)\n`,
     );
     const traced = get('aimass unary, c64 (traced)');
+    const cpuPerRequest = (suffix: string) => {
+      const [name, r] = rows.find(([n]) => n.startsWith(`aimass unary, c64 ${suffix}`))!;
+      return cpu.get(name)! / r.total;
+    };
     return {
       unary_vs_echo: traced.rps / get('grpc-js unary echo, c64').rps,
       stream_vs_stream_echo: get('aimass stream, window 64').rps / get('grpc-js stream echo').rps,
@@ -259,6 +279,13 @@ const benchmark: Benchmark = {
       tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
       // Server CPU per request is steadier than throughput on a shared machine; both are printed above.
       auth_overhead: Math.max(0, 1 - get('aimass unary, c64 (traced, auth on)').rps / traced.rps),
+      // Both untraced; the first folds every request's 784 inputs into sketches (the default).
+      sketch_overhead: Math.max(
+        0,
+        1 - get('aimass unary, c64 (tracing off)').rps / get('aimass unary, c64 (sketches off').rps,
+      ),
+      // Server CPU per request, sketches on over off: steadier than throughput on a shared machine.
+      sketch_cpu_overhead: Math.max(0, cpuPerRequest('(tracing off)') / cpuPerRequest('(sketches off') - 1),
     };
   },
 };

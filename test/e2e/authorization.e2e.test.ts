@@ -151,6 +151,11 @@ const CASES: Record<string, Case> = {
     kind: 'unary',
     body: { model: MODEL },
   },
+  'aimass.monitor.v1.MonitorService/ListAlerts': {
+    service: 'monitor',
+    kind: 'unary',
+    body: { model: MODEL },
+  },
   [`${I}/ServerLive`]: { service: 'inference', kind: 'unary', body: {} },
   [`${I}/ServerReady`]: { service: 'inference', kind: 'unary', body: {} },
   [`${I}/ServerMetadata`]: { service: 'inference', kind: 'unary', body: {} },

@@ -63,6 +63,17 @@ export type AimassConfig = {
     readonly maxQueueDelayUs: number;
     readonly maxQueue: number;
     readonly memoryBudgetBytes: number;
+    readonly sketches: boolean;
+    readonly sketchRowsPerSecond: number;
+  };
+  readonly monitor: {
+    readonly drift: {
+      readonly windowRows: number;
+      readonly pValue: number;
+      readonly driftShare: number;
+      readonly psi: number;
+      readonly wasserstein: number;
+    };
   };
 };
 
@@ -144,6 +155,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       maxQueueDelayUs: v.AIMASS_INFERENCE_MAX_QUEUE_DELAY_US,
       maxQueue: v.AIMASS_INFERENCE_MAX_QUEUE,
       memoryBudgetBytes: v.AIMASS_INFERENCE_MEMORY_BUDGET_BYTES,
+      sketches: v.AIMASS_INFERENCE_SKETCHES,
+      sketchRowsPerSecond: v.AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND,
+    },
+    monitor: {
+      drift: {
+        windowRows: v.AIMASS_MONITOR_DRIFT_WINDOW_ROWS,
+        pValue: v.AIMASS_MONITOR_DRIFT_P_VALUE,
+        driftShare: v.AIMASS_MONITOR_DRIFT_SHARE,
+        psi: v.AIMASS_MONITOR_DRIFT_PSI,
+        wasserstein: v.AIMASS_MONITOR_DRIFT_WASSERSTEIN,
+      },
     },
   };
 }

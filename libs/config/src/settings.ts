@@ -26,6 +26,10 @@ const natsServers = z
   );
 const optionalUrl = z.union([z.literal(''), z.string().url()]);
 const positiveInt = z.coerce.number().int().positive();
+const probability = z.coerce
+  .number()
+  .gt(0, 'expected a number in (0, 1)')
+  .lt(1, 'expected a number in (0, 1)');
 const flag = z.enum(['true', 'false'], { error: 'expected true or false' }).transform((v) => v === 'true');
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -151,6 +155,48 @@ export const SETTINGS = [
     '1000',
     positiveInt,
     'How often inference publishes batched prediction summaries.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_SKETCHES',
+    'true',
+    flag,
+    "Whether inference folds each version's inputs into per-feature sketches (DDSketch quantiles, moments) shipped in the prediction summaries for drift; false turns them off.",
+  ),
+  setting(
+    'AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND',
+    '200',
+    positiveInt,
+    'Upper bound on the input rows per second and model version folded into sketches; above it every k-th row is folded (k set from the previous interval), so sketching stays a small share of serving.',
+  ),
+  setting(
+    'AIMASS_MONITOR_DRIFT_WINDOW_ROWS',
+    '1000',
+    positiveInt,
+    'Rows of live input per tumbling drift window and model version.',
+  ),
+  setting(
+    'AIMASS_MONITOR_DRIFT_P_VALUE',
+    '0.05',
+    probability,
+    "KS significance level for dataset drift (Evidently's 0.05); one feature drifts the dataset when its p-value is below this divided by the number of features (Bonferroni).",
+  ),
+  setting(
+    'AIMASS_MONITOR_DRIFT_SHARE',
+    '0.5',
+    probability,
+    "Share of features with KS p-value below AIMASS_MONITOR_DRIFT_P_VALUE that also makes the dataset drift (Evidently's drift_share).",
+  ),
+  setting(
+    'AIMASS_MONITOR_DRIFT_PSI',
+    '0.1',
+    z.coerce.number().positive(),
+    'PSI above which a feature is flagged (Evidently).',
+  ),
+  setting(
+    'AIMASS_MONITOR_DRIFT_WASSERSTEIN',
+    '0.1',
+    z.coerce.number().positive(),
+    'Wasserstein distance, divided by the reference standard deviation, above which a feature is flagged (Evidently).',
   ),
   setting(
     'AIMASS_INFERENCE_INSTANCES',

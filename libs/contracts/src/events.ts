@@ -50,6 +50,52 @@ const versionStatisticsAttached = z.object({
   features: z.number().int().nonnegative(),
 });
 
+/** One feature's mergeable sketch of live inputs (see libs/drift). */
+export const FeatureSketchSchema = z.object({
+  count: z.number().int().nonnegative(),
+  sum: z.number(),
+  sum_sq: z.number().nonnegative(),
+  lag_sum: z.number(),
+  lag_count: z.number().int().nonnegative(),
+  min: z.number(),
+  max: z.number(),
+  bins: z.object({
+    /** [first key (any integer), counts...]. */
+    positive: z.array(z.number()).max(4097),
+    negative: z.array(z.number()).max(4097),
+    zeros: z.number().nonnegative(),
+  }),
+});
+
+/** The features of a drift alarm: the statistics of each feature in the window. */
+const featureDriftSchema = z.object({
+  feature: z.string(),
+  live_rows: z.number(),
+  effective_rows: z.number(),
+  ks_statistic: z.number(),
+  ks_p_value: z.number(),
+  psi: z.number(),
+  wasserstein_norm: z.number(),
+  drifted: z.boolean(),
+  psi_exceeded: z.boolean(),
+  wasserstein_exceeded: z.boolean(),
+});
+
+/** A drift alarm: enough to act on without the console (which version, which features, how far). */
+const driftAlert = z.object({
+  alert_id: z.string(),
+  model: modelName,
+  version: z.string(),
+  window_start: z.iso.datetime(),
+  window_end: z.iso.datetime(),
+  window_rows: z.number().int().nonnegative(),
+  rule: z.enum(['bonferroni', 'share']),
+  drifted_share: z.number(),
+  p_value_threshold: z.number(),
+  drifted_features: z.array(z.string()),
+  features: z.array(featureDriftSchema),
+});
+
 /** One window of predictions for one model version, as counted by one inference process. */
 export const PredictionWindowSchema = z.object({
   model: modelName,
@@ -60,6 +106,8 @@ export const PredictionWindowSchema = z.object({
   latency_ms_max: z.number().nonnegative(),
   /** Counts per LATENCY_BUCKETS_MS bound, plus one overflow bucket at the end. */
   latency_buckets: z.array(z.number().int().nonnegative()).length(LATENCY_BUCKETS_MS.length + 1),
+  /** Per feature of the version's first input, the rows folded in this window (libs/drift FeatureSketchWire). */
+  input_sketch: z.array(FeatureSketchSchema).max(100_000).optional(),
 });
 
 const predictionSummary = z.object({
@@ -206,6 +254,7 @@ export const EVENT_SCHEMAS = {
   'registry.version.state_changed': versionStateChanged,
   'registry.version.statistics_attached': versionStatisticsAttached,
   'inference.prediction.summary': predictionSummary,
+  'monitor.alert.drift': driftAlert,
   'trainer.job.requested': trainRequested,
   'trainer.job.failed': jobFailed,
   'trainer.job.started': jobStarted,

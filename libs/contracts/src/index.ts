@@ -11,6 +11,7 @@ export {
   EVENT_SCHEMAS,
   LATENCY_BUCKETS_MS,
   PredictionWindowSchema,
+  FeatureSketchSchema,
   SignatureSchema,
   type EventType,
   type EventData,

@@ -7,9 +7,13 @@ export interface ReferenceStatistics {
   readonly max: number[];
   /** Per feature: HISTOGRAM_BINS equal-width bins over [min, max]. */
   readonly histograms: Array<{ edges: number[]; counts: number[] }>;
+  /** Per feature: the values at QUANTILE_LEVELS (linear interpolation, numpy's default); drift's KS reads them. */
+  readonly quantiles: number[][];
 }
 
 export const HISTOGRAM_BINS = 10;
+/** 0, 0.01, ..., 1: fine enough for KS against windows of a few thousand rows. */
+export const QUANTILE_LEVELS: readonly number[] = Array.from({ length: 101 }, (_, i) => i / 100);
 
 /** Count, mean, population standard deviation, min, max and a HISTOGRAM_BINS-bin histogram per column of row-major `values`. */
 export function columnStatistics(values: Float32Array, rows: number, features: number): ReferenceStatistics {
@@ -55,7 +59,19 @@ export function columnStatistics(values: Float32Array, rows: number, features: n
       h.counts[bin] = (h.counts[bin] as number) + 1;
     }
   }
-  return { count: rows, mean: mean.map((s) => s / rows), std, min, max, histograms };
+  const quantiles = Array.from({ length: features }, (_, f) => {
+    const column = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) column[r] = values[r * features + f] as number;
+    column.sort();
+    return QUANTILE_LEVELS.map((q) => {
+      if (rows === 0) return 0;
+      const at = q * (rows - 1);
+      const lo = Math.floor(at);
+      const hi = Math.min(rows - 1, lo + 1);
+      return (column[lo] as number) + ((column[hi] as number) - (column[lo] as number)) * (at - lo);
+    });
+  });
+  return { count: rows, mean: mean.map((s) => s / rows), std, min, max, histograms, quantiles };
 }
 
 /** One column's statistics under a name, in the field names of the registry's FeatureStatistics message. */
@@ -67,6 +83,7 @@ export interface ColumnSummary {
   readonly min: number;
   readonly max: number;
   readonly histogram: { edges: number[]; counts: number[] };
+  readonly quantiles: Array<{ q: number; value: number }>;
 }
 
 export function columnSummaries(stats: ReferenceStatistics, names: readonly string[]): ColumnSummary[] {
@@ -78,5 +95,6 @@ export function columnSummaries(stats: ReferenceStatistics, names: readonly stri
     min: stats.min[f] as number,
     max: stats.max[f] as number,
     histogram: stats.histograms[f] as { edges: number[]; counts: number[] },
+    quantiles: (stats.quantiles[f] ?? []).map((value, i) => ({ q: QUANTILE_LEVELS[i] as number, value })),
   }));
 }

@@ -30,7 +30,9 @@ export class PredictionWindows {
   }
 
   /** Hands over the current windows and starts new ones; undefined when nothing was recorded. */
-  take(): { window_start: string; window_end: string; windows: PredictionWindow[] } | undefined {
+  take(
+    sketches?: (model: string, version: string) => PredictionWindow['input_sketch'],
+  ): { window_start: string; window_end: string; windows: PredictionWindow[] } | undefined {
     const end = new Date();
     const windows = [...this.windows.values()].map((w): PredictionWindow => ({
       model: w.model,
@@ -40,6 +42,7 @@ export class PredictionWindows {
       latency_ms_sum: w.latencyMs.sum,
       latency_ms_max: w.latencyMs.max,
       latency_buckets: w.latencyMs.counts,
+      ...withSketch(sketches?.(w.model, w.version)),
     }));
     const start = this.started;
     this.windows = new Map();
@@ -47,4 +50,8 @@ export class PredictionWindows {
     if (windows.length === 0) return undefined;
     return { window_start: start.toISOString(), window_end: end.toISOString(), windows };
   }
+}
+
+function withSketch(sketch: PredictionWindow['input_sketch']): Pick<PredictionWindow, 'input_sketch'> {
+  return sketch ? { input_sketch: sketch } : {};
 }

@@ -36,6 +36,8 @@ const config = {
     maxQueueDelayUs: 0,
     maxQueue: 16,
     memoryBudgetBytes: 1024,
+    sketches: true,
+    sketchRowsPerSecond: 200,
   },
 };
 const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { NamedTensor } from '../types.js';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
 import { ModelStatisticsService } from './model-statistics.service.js';
 import { PredictionSummaryService } from './prediction-summary.service.js';
@@ -27,6 +28,11 @@ export class PredictionObserver {
     private readonly statistics: ModelStatisticsService,
     private readonly summaries: PredictionSummaryService,
   ) {}
+
+  /** The inputs of a decoded request, before they go to a model instance (which may take them). */
+  received(model: string, version: string, inputs: readonly NamedTensor[]): void {
+    this.summaries.recordInputs(model, version, inputs);
+  }
 
   succeeded(model: string, version: string, outcome: PredictionOutcome): void {
     this.metrics.recordSuccess(model, version, outcome);

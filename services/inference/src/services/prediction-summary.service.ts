@@ -2,7 +2,9 @@ import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
+import { InputSketches } from '../observability/input-sketches.js';
 import { PredictionWindows } from '../observability/prediction-windows.js';
+import type { NamedTensor } from '../types.js';
 import { PredictionSummaryRepository } from '../repositories/prediction-summary.repository.js';
 
 /** Collects prediction outcomes and publishes one summary per interval, never one per request. */
@@ -12,11 +14,23 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
   private readonly windows = new PredictionWindows();
   private readonly instance = `${hostname()}-${process.pid}`;
   private timer: NodeJS.Timeout | undefined;
+  /** Undefined when AIMASS_INFERENCE_SKETCHES=false. */
+  private readonly sketches: InputSketches | undefined;
 
   constructor(
     private readonly summaries: PredictionSummaryRepository,
     @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
-  ) {}
+  ) {
+    const { sketches, sketchRowsPerSecond, summaryIntervalMs } = config.inference;
+    this.sketches = sketches
+      ? new InputSketches(Math.max(1, Math.round((sketchRowsPerSecond * summaryIntervalMs) / 1000)))
+      : undefined;
+  }
+
+  /** Folds a request's first input into its version's sketches (drift); a few µs per sampled row. */
+  recordInputs(model: string, version: string, inputs: readonly NamedTensor[]): void {
+    this.sketches?.fold(model, version, inputs[0]);
+  }
 
   record(model: string, version: string, latencyMs: number, ok: boolean): void {
     this.windows.record(model, version, latencyMs, ok);
@@ -33,7 +47,8 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
   }
 
   async flush(): Promise<void> {
-    const summary = this.windows.take();
+    const sketches = this.sketches;
+    const summary = this.windows.take(sketches && ((model, version) => sketches.take(model, version)));
     if (!summary) return;
     try {
       await this.summaries.publish({ ...summary, instance: this.instance });

@@ -1,14 +1,20 @@
 import { subjects, type Envelope } from '@aimass/contracts';
 import { Controller } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
+import { DriftService } from '../services/drift.service.js';
 import { ModelStatsService } from '../services/model-stats.service.js';
 
 @Controller()
 export class PredictionsEventsController {
-  constructor(private readonly stats: ModelStatsService) {}
+  constructor(
+    private readonly stats: ModelStatsService,
+    private readonly drift: DriftService,
+  ) {}
 
+  /** Counted first (which also drops a summary seen before), then its input sketches fill drift windows. */
   @EventPattern(subjects.allPredictions, { durable: 'monitor-predictions' })
-  onPredictionSummary(envelope: Envelope): void {
-    return this.stats.recordSummary(envelope);
+  async onPredictionSummary(envelope: Envelope): Promise<void> {
+    const summary = this.stats.recordSummary(envelope);
+    if (summary) await this.drift.recordSummary(summary.data);
   }
 }

@@ -1,7 +1,7 @@
 import { parseInput, type PredictionWindow } from '@aimass/contracts';
 import { Injectable } from '@nestjs/common';
 import { ModelStatsQuerySchema } from '../dtos/model-stats-query.dto.js';
-import { PredictionSummaryEventSchema } from '../dtos/prediction-summary.dto.js';
+import { PredictionSummaryEventSchema, type PredictionSummaryEvent } from '../dtos/prediction-summary.dto.js';
 import { addBuckets, bucketTotal, emptyBuckets, latencyQuantile } from '../latency/latency-buckets.js';
 import type { ModelVersionStats } from '../predictions/model-version-stats.js';
 import { RecentIds } from '../predictions/recent-ids.js';
@@ -33,13 +33,15 @@ export class ModelStatsService {
 
   constructor(private readonly metrics: MetricsRepository) {}
 
-  recordSummary(event: unknown): void {
+  /** Counts a summary; returns it when it is new, undefined when it was counted already. */
+  recordSummary(event: unknown): PredictionSummaryEvent | undefined {
     const summary = parseInput(PredictionSummaryEventSchema, event, 'prediction summary');
-    if (!this.seen.add(summary.id)) return;
+    if (!this.seen.add(summary.id)) return undefined;
     for (const window of summary.data.windows) {
       this.merge(window, summary.data.window_end);
       this.metrics.recordWindow(window);
     }
+    return summary;
   }
 
   getModelStats(query: unknown): { stats: ModelVersionStats[] } {

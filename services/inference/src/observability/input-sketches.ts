@@ -1,0 +1,58 @@
+import { InputSketch, type FeatureSketchWire } from '@aimass/drift';
+import type { NamedTensor } from '../types.js';
+
+const FLOAT_TYPES = new Set(['FP32', 'FP64']);
+
+interface VersionSketch {
+  sketch: InputSketch;
+  /** Every `stride`-th row is folded; rows counts them all. */
+  stride: number;
+  rows: number;
+  next: number;
+}
+
+/**
+ * Per model version, the per-feature sketches of the first input's rows (a [rows, features] float
+ * tensor) since the last flush. Folding is bounded by `rowsPerInterval`: past it, every k-th row is
+ * folded, k set from the rows seen in the previous interval, so a busy version costs no more than
+ * that many rows' worth of sketching per interval. The sketches are handed over with each summary.
+ */
+export class InputSketches {
+  private readonly versions = new Map<string, VersionSketch>();
+
+  constructor(private readonly rowsPerInterval: number) {}
+
+  fold(model: string, version: string, input: NamedTensor | undefined): void {
+    if (!input || !FLOAT_TYPES.has(input.datatype) || input.shape.length !== 2) return;
+    const [rows, width] = input.shape as [number, number];
+    if (!(rows > 0 && width > 0) || !ArrayBuffer.isView(input.data)) return;
+    const key = `${model}\u0000${version}`;
+    let v = this.versions.get(key);
+    if (!v) {
+      v = { sketch: new InputSketch(width), stride: 1, rows: 0, next: 0 };
+      this.versions.set(key, v);
+    }
+    const values = input.data as Float32Array | Float64Array;
+    for (let r = 0; r < rows; r++, v.rows++) {
+      if (v.rows < v.next) continue;
+      v.sketch.foldRows(values.subarray(r * width, (r + 1) * width), 1, width);
+      v.next = v.rows + v.stride;
+    }
+  }
+
+  /** The sketch of this version since the last take, and a new empty one with a stride for the next interval. */
+  take(model: string, version: string): FeatureSketchWire[] | undefined {
+    const key = `${model}\u0000${version}`;
+    const v = this.versions.get(key);
+    if (!v || v.sketch.rows === 0) return undefined;
+    const wire = v.sketch.toWire();
+    const width = v.sketch.features.length;
+    this.versions.set(key, {
+      sketch: new InputSketch(width),
+      stride: Math.max(1, Math.ceil(v.rows / this.rowsPerInterval)),
+      rows: 0,
+      next: 0,
+    });
+    return wire;
+  }
+}

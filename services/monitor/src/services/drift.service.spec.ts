@@ -1,0 +1,111 @@
+import type { AimassConfig } from '@aimass/config';
+import { LATENCY_BUCKETS_MS, type EventData } from '@aimass/contracts';
+import { columnStatistics, columnSummaries } from '@aimass/datasets';
+import { InputSketch, ReferenceDistribution } from '@aimass/drift';
+import { InvalidArgumentError } from '@aimass/errors';
+import { SeededRandom } from '@aimass/random';
+import { strictMock } from '@aimass/testing/strict-mock';
+import { describe, expect, it, vi } from 'vitest';
+import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
+import { MetricsRepository } from '../repositories/metrics.repository.js';
+import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
+import { DriftService } from './drift.service.js';
+
+const FEATURES = 3;
+const rng = new SeededRandom(12);
+const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+const rows = (n: number, shift = 0) =>
+  Float32Array.from({ length: n * FEATURES }, (_, i) => normal() + (i % FEATURES === 1 ? shift : 0));
+
+const reference = columnSummaries(columnStatistics(rows(5000), 5000, FEATURES), ['a', 'b', 'c']).map(
+  (f) => new ReferenceDistribution(f),
+);
+
+const config = {
+  monitor: { drift: { windowRows: 1000, pValue: 0.05, driftShare: 0.5, psi: 0.1, wasserstein: 0.1 } },
+} as AimassConfig;
+
+function summary(n: number, shift = 0): EventData<'inference.prediction.summary'> {
+  const sketch = new InputSketch(FEATURES);
+  sketch.foldRows(rows(n, shift), n, FEATURES);
+  return {
+    window_start: '2025-01-01T00:00:00.000Z',
+    window_end: '2025-01-01T00:00:10.000Z',
+    instance: 'inference-1',
+    windows: [
+      {
+        model: 'fraud',
+        version: '2',
+        requests: n,
+        failures: 0,
+        latency_ms_sum: 0,
+        latency_ms_max: 0,
+        latency_buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+        input_sketch: sketch.toWire(),
+      },
+    ],
+  };
+}
+
+function setup(statistics: ReferenceDistribution[] | null = reference) {
+  const get = vi.fn().mockResolvedValue(statistics ?? undefined);
+  const drift = vi.fn().mockResolvedValue(undefined);
+  const recordDrift = vi.fn();
+  const recordAlert = vi.fn();
+  const service = new DriftService(
+    config,
+    strictMock<ReferenceStatisticsRepository>({ get }, 'ReferenceStatisticsRepository'),
+    strictMock<AlertEventsRepository>({ drift }, 'AlertEventsRepository'),
+    strictMock<MetricsRepository>({ recordDrift, recordAlert }, 'MetricsRepository'),
+  );
+  return { service, get, drift, recordDrift, recordAlert };
+}
+
+describe('DriftService', () => {
+  it('evaluates nothing until a window is full, then raises no alert for in-distribution rows', async () => {
+    const { service, get, drift, recordDrift } = setup();
+    await service.recordSummary(summary(600));
+    expect(get).not.toHaveBeenCalled();
+    await service.recordSummary(summary(600));
+    expect(get).toHaveBeenCalledWith('fraud', '2');
+    expect(recordDrift).toHaveBeenCalledTimes(1);
+    expect(recordDrift.mock.calls[0]![2]).toMatchObject({ drifted: false });
+    expect(drift).not.toHaveBeenCalled();
+    expect(service.listAlerts({})).toEqual({ alerts: [] });
+  });
+
+  it('raises monitor.alert.drift naming the shifted feature and lists it', async () => {
+    const { service, drift, recordAlert } = setup();
+    await service.recordSummary(summary(1000, 0.5));
+    expect(drift).toHaveBeenCalledTimes(1);
+    const alert = drift.mock.calls[0]![0] as EventData<'monitor.alert.drift'>;
+    expect(alert).toMatchObject({
+      model: 'fraud',
+      version: '2',
+      rule: 'bonferroni',
+      drifted_features: ['b'],
+    });
+    expect(recordAlert).toHaveBeenCalledWith('fraud', '2', 'monitor.alert.drift');
+    const { alerts } = service.listAlerts({ model: 'fraud' });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ id: alert.alert_id, type: 'monitor.alert.drift', model: 'fraud' });
+    expect(service.listAlerts({ model: 'other' })).toEqual({ alerts: [] });
+  });
+
+  it('measures nothing for a version without reference statistics', async () => {
+    const { service, drift, recordDrift } = setup(null);
+    await service.recordSummary(summary(1000, 3));
+    expect(recordDrift).not.toHaveBeenCalled();
+    expect(drift).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    [{ limit: -1 }, 'limit'],
+    [{ limit: 20_000 }, 'limit'],
+    [{ model: 'x'.repeat(129) }, 'model'],
+  ])('refuses ListAlerts %j naming %s', (query, field) => {
+    const { service } = setup();
+    expect(() => service.listAlerts(query)).toThrow(InvalidArgumentError);
+    expect(() => service.listAlerts(query)).toThrow(field);
+  });
+});

@@ -1,0 +1,133 @@
+import type { AimassConfig } from '@aimass/config';
+import { parseInput, type EventData } from '@aimass/contracts';
+import { datasetDrift, type DriftThresholds, type ReferenceDistribution } from '@aimass/drift';
+import { AIMASS_CONFIG } from '@aimass/runtime';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AlertLog, type AlertRecord } from '../drift/alert-log.js';
+import { DriftWindows, type ClosedWindow } from '../drift/drift-windows.js';
+import { ListAlertsQuerySchema } from '../dtos/list-alerts.dto.js';
+import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
+import { MetricsRepository } from '../repositories/metrics.repository.js';
+import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
+
+/** How long a version's reference statistics (or their absence) are trusted before asking again. */
+const REFERENCE_TTL_MS = 60_000;
+
+/**
+ * Drift of live inputs per served version: the input sketches of the prediction summaries fill
+ * tumbling windows of AIMASS_MONITOR_DRIFT_WINDOW_ROWS rows; each closed window is compared with
+ * the version's reference statistics (PSI, KS, Wasserstein; libs/drift), and a drifted window raises
+ * `monitor.alert.drift` on NATS, sets the Prometheus gauges and is listed by ListAlerts.
+ */
+@Injectable()
+export class DriftService {
+  private readonly logger = new Logger(DriftService.name);
+  private readonly windows: DriftWindows;
+  private readonly thresholds: DriftThresholds;
+  private readonly alerts = new AlertLog();
+  private readonly references = new Map<
+    string,
+    { at: number; value: Promise<ReferenceDistribution[] | undefined> }
+  >();
+  /** Windows are evaluated one after another, in the order they close. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    @Inject(AIMASS_CONFIG) config: AimassConfig,
+    private readonly referenceStatistics: ReferenceStatisticsRepository,
+    private readonly events: AlertEventsRepository,
+    private readonly metrics: MetricsRepository,
+  ) {
+    const d = config.monitor.drift;
+    this.windows = new DriftWindows(d.windowRows);
+    this.thresholds = { pValue: d.pValue, driftShare: d.driftShare, psi: d.psi, wasserstein: d.wasserstein };
+  }
+
+  /** Folds the input sketches of one (new) prediction summary into the windows. */
+  recordSummary(summary: EventData<'inference.prediction.summary'>): Promise<void> {
+    for (const w of summary.windows) {
+      if (!w.input_sketch?.length) continue;
+      const closed = this.windows.add(
+        w.model,
+        w.version,
+        w.input_sketch,
+        summary.window_start,
+        summary.window_end,
+      );
+      if (closed) this.chain = this.chain.then(() => this.evaluate(closed));
+    }
+    return this.chain;
+  }
+
+  listAlerts(query: unknown): { alerts: AlertRecord[] } {
+    const { model, limit } = parseInput(ListAlertsQuerySchema, query ?? {}, 'list alerts query');
+    return { alerts: this.alerts.list(model, limit) };
+  }
+
+  private reference(model: string, version: string): Promise<ReferenceDistribution[] | undefined> {
+    const key = JSON.stringify([model, version]);
+    const cached = this.references.get(key);
+    if (cached && Date.now() - cached.at < REFERENCE_TTL_MS) return cached.value;
+    const value = this.referenceStatistics.get(model, version);
+    this.references.set(key, { at: Date.now(), value });
+    value.catch(() => this.references.delete(key));
+    return value;
+  }
+
+  private async evaluate(window: ClosedWindow): Promise<void> {
+    try {
+      const reference = await this.reference(window.model, window.version);
+      if (!reference) {
+        this.logger.debug(
+          { model: window.model, version: window.version },
+          'no reference statistics; drift not measured',
+        );
+        return;
+      }
+      const drift = datasetDrift(reference, window.sketch, this.thresholds);
+      this.logger.debug(
+        {
+          model: window.model,
+          version: window.version,
+          rows: window.sketch.rows,
+          drifted: drift.drifted,
+          share: drift.drifted_share,
+        },
+        'drift window evaluated',
+      );
+      this.metrics.recordDrift(window.model, window.version, drift);
+      if (!drift.drifted || drift.rule === '') return;
+      const alert: EventData<'monitor.alert.drift'> = {
+        alert_id: randomUUID(),
+        model: window.model,
+        version: window.version,
+        window_start: window.start,
+        window_end: window.end,
+        window_rows: window.sketch.rows,
+        rule: drift.rule,
+        drifted_share: drift.drifted_share,
+        p_value_threshold: this.thresholds.pValue,
+        drifted_features: drift.features.filter((f) => f.drifted).map((f) => f.feature),
+        features: drift.features,
+      };
+      await this.events.drift(alert);
+      this.metrics.recordAlert(window.model, window.version, 'monitor.alert.drift');
+      const worst = [...drift.features].sort((a, b) => a.ks_p_value - b.ks_p_value)[0];
+      this.alerts.add({
+        id: alert.alert_id,
+        type: 'monitor.alert.drift',
+        model: window.model,
+        version: window.version,
+        time: window.end,
+        summary:
+          `${window.model} v${window.version}: input drift in ${alert.drifted_features.length || 'many'} of ` +
+          `${drift.features.length} features (rule ${drift.rule}); worst ${worst?.feature ?? '?'} ` +
+          `KS p=${worst?.ks_p_value.toExponential(2) ?? '?'}, PSI ${worst?.psi.toFixed(3) ?? '?'}`,
+        details_json: JSON.stringify(alert),
+      });
+    } catch (err) {
+      this.logger.warn({ err, model: window.model, version: window.version }, 'drift window not evaluated');
+    }
+  }
+}
