@@ -64,6 +64,9 @@ export type AimassConfig = {
     readonly maxQueue: number;
     readonly memoryBudgetBytes: number;
   };
+  readonly monitor: {
+    readonly tracesUrlTemplate: string;
+  };
 };
 
 /**
@@ -144,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       maxQueueDelayUs: v.AIMASS_INFERENCE_MAX_QUEUE_DELAY_US,
       maxQueue: v.AIMASS_INFERENCE_MAX_QUEUE,
       memoryBudgetBytes: v.AIMASS_INFERENCE_MEMORY_BUDGET_BYTES,
+    },
+    monitor: {
+      tracesUrlTemplate: v.AIMASS_MONITOR_TRACES_URL,
     },
   };
 }
