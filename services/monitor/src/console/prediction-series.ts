@@ -37,13 +37,17 @@ const MAX_POINTS_PER_VERSION = 100_000;
  * window of each inference instance). The oldest points go past MAX_POINTS_PER_VERSION.
  */
 export class PredictionSeries {
-  private readonly byVersion = new Map<string, { model: string; version: string; points: PredictionPoint[] }>();
+  private readonly byVersion = new Map<
+    string,
+    { model: string; version: string; points: PredictionPoint[] }
+  >();
 
   /** Adds one window; returns the point as it goes out to live consoles. */
   add(window: PredictionWindow, windowStart: string, windowEnd: string): PredictionPoint {
     const key = JSON.stringify([window.model, window.version]);
     let entry = this.byVersion.get(key);
-    if (!entry) this.byVersion.set(key, (entry = { model: window.model, version: window.version, points: [] }));
+    if (!entry)
+      this.byVersion.set(key, (entry = { model: window.model, version: window.version, points: [] }));
     const t = Date.parse(windowEnd);
     const seconds = Math.max((t - Date.parse(windowStart)) / 1000, 1e-3);
     const point: PredictionPoint = {

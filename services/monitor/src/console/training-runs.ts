@@ -143,7 +143,12 @@ export class TrainingRuns {
       run.state = 'succeeded';
       run.model = data.model;
       run.version = data.version;
-      this.logLine(run, time, 'info', `succeeded after ${data.epochs_run} epochs: ${data.model}@${data.version}`);
+      this.logLine(
+        run,
+        time,
+        'info',
+        `succeeded after ${data.epochs_run} epochs: ${data.model}@${data.version}`,
+      );
       return undefined;
     }
     if (type === 'trainer.job.failed') {

@@ -8,7 +8,10 @@ const points = z.coerce
   .default(500);
 
 const name = (field: string) =>
-  z.string({ error: `${field} is required` }).min(1, `${field} is required`).max(128, `${field} is at most 128 characters`);
+  z
+    .string({ error: `${field} is required` })
+    .min(1, `${field} is required`)
+    .max(128, `${field} is at most 128 characters`);
 
 /** GET /api/console/training/curves?jobs=a,b&points=N&keys=loss.total,… */
 export const TrainingCurvesQuerySchema = z.object({

@@ -28,7 +28,9 @@ export class MeshHealthRepository {
     const base = { service, grpc: this.config.grpc[service], http };
     const started = performance.now();
     try {
-      const response = await fetch(new URL('/healthz', http), { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const response = await fetch(new URL('/healthz', http), {
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
       const latency_ms = performance.now() - started;
       return {
         ...base,
@@ -37,7 +39,12 @@ export class MeshHealthRepository {
         detail: `HTTP ${response.status}`,
       };
     } catch (err) {
-      return { ...base, status: 'UNREACHABLE', latency_ms: performance.now() - started, detail: errorText(err) };
+      return {
+        ...base,
+        status: 'UNREACHABLE',
+        latency_ms: performance.now() - started,
+        detail: errorText(err),
+      };
     }
   }
 }

@@ -18,7 +18,8 @@ export class NodeHeartbeatsRepository implements OnModuleDestroy {
         if (err) return;
         try {
           const envelope = parseEnvelope(message.data);
-          if (envelope.type === 'trainer.node.heartbeat') onBeat(envelope.data as NodeHeartbeat, envelope.time);
+          if (envelope.type === 'trainer.node.heartbeat')
+            onBeat(envelope.data as NodeHeartbeat, envelope.time);
         } catch {
           // a beat that is not an envelope names no node to show
         }

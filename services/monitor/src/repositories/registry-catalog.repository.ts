@@ -40,7 +40,9 @@ export class RegistryCatalogRepository implements OnModuleDestroy {
   }
 
   getModel(name: string): Promise<registryv1.Model__Output> {
-    return this.unary(`read model ${name}`, (md, opts, done) => this.client.GetModel({ name }, md, opts, done));
+    return this.unary(`read model ${name}`, (md, opts, done) =>
+      this.client.GetModel({ name }, md, opts, done),
+    );
   }
 
   async listVersions(model: string): Promise<registryv1.ModelVersion__Output[]> {
@@ -81,5 +83,7 @@ function translate(err: ServiceError | null, what: string): Error {
   if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details, { cause: err });
   if (err?.code === GrpcStatus.INVALID_ARGUMENT)
     return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`, { cause: err });
-  return new UnavailableError(`the registry could not ${what}: ${err?.details ?? 'no answer'}`, { cause: err });
+  return new UnavailableError(`the registry could not ${what}: ${err?.details ?? 'no answer'}`, {
+    cause: err,
+  });
 }

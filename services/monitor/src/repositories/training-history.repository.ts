@@ -25,7 +25,8 @@ export class TrainingHistoryRepository implements OnModuleDestroy {
         }))
           onEvent(envelope);
       } catch (err) {
-        if (!this.stop.signal.aborted) this.logger.error(`training history stopped: ${(err as Error).message}`);
+        if (!this.stop.signal.aborted)
+          this.logger.error(`training history stopped: ${(err as Error).message}`);
       }
     })();
   }
