@@ -121,11 +121,11 @@ afterAll(async () => {
 
 describe('the console in Chromium', () => {
   it('Models: the list and a version show the counts the API gives, and the charts grow with predictions', async () => {
-    const served = await until('the monitor to count 15 predictions', async () => {
+    const served = await until('the monitor to count 5 requests', async () => {
       const { stats } = await api<{ stats: { model: string; requests: number; failures: number }[] }>(
         `/api/models?model=${MODEL}`,
       );
-      return stats[0]?.requests === 15 ? stats[0] : undefined;
+      return stats[0]?.requests === 5 ? stats[0] : undefined;
     });
     await page.goto(`${http}/#/models`);
     await expect
@@ -135,7 +135,7 @@ describe('the console in Chromium', () => {
 
     await page.goto(`${http}/#/models/${MODEL}`);
     const row = page.locator('[data-version="1"]');
-    await expect.poll(() => row.locator('[data-testid="version-requests"]').textContent()).toBe('15');
+    await expect.poll(() => row.locator('[data-testid="version-requests"]').textContent()).toBe('5');
     expect(await row.locator('[data-testid="version-failures"]').textContent()).toBe(String(served.failures));
     expect(await row.textContent()).toContain('production');
     expect(await row.textContent()).toContain('job console-first');
@@ -151,7 +151,7 @@ describe('the console in Chromium', () => {
       .toBeGreaterThan(before);
     await expect
       .poll(() => row.locator('[data-testid="version-requests"]').textContent(), { timeout: 30_000 })
-      .toBe('23');
+      .toBe('9');
     await shot('model-detail');
   });
 

@@ -40,15 +40,19 @@ export class TrainingConsoleService implements OnModuleInit {
     return detail;
   }
 
-  /** The curves of several runs, each thinned on the server so the chart gets at most `points` per curve. */
-  curves(query: unknown): { runs: { job_id: string; curves: RunCurve[] }[] } {
+  /**
+   * The curves of several runs, each thinned on the server so the chart gets at most `points` per
+   * curve. A job with no events yet is listed in `unknown` (a console may select a run before it starts).
+   */
+  curves(query: unknown): { runs: { job_id: string; curves: RunCurve[] }[]; unknown: string[] } {
     const { jobs, keys, points } = parseInput(TrainingCurvesQuerySchema, query, 'training curves query');
-    return {
-      runs: jobs.map((job_id) => {
-        const curves = this.runs.curves(job_id, points, keys);
-        if (!curves) throw new NotFoundError(`no training run ${job_id}`);
-        return { job_id, curves };
-      }),
-    };
+    const runs: { job_id: string; curves: RunCurve[] }[] = [];
+    const unknown: string[] = [];
+    for (const job_id of jobs) {
+      const curves = this.runs.curves(job_id, points, keys);
+      if (curves) runs.push({ job_id, curves });
+      else unknown.push(job_id);
+    }
+    return { runs, unknown };
   }
 }

@@ -25,6 +25,11 @@ export function lineColor(i: number): string {
   return `hsl(${(i * 137.508 + 210) % 360} 70% 45%)`;
 }
 
+function padded(min: number, max: number, n: number): [number, number] {
+  const half = n > 1 ? (max - min) / (n - 1) / 2 : 1;
+  return [min - half, max + half];
+}
+
 /** Lines with their own x values, joined onto one x axis (uPlot's aligned form; gaps are null). */
 function align(lines: readonly Line[], time: boolean): AlignedData {
   if (lines.length === 0) return [[]];
@@ -65,9 +70,17 @@ export function Chart({
     const options: Options = {
       width: el.clientWidth || 600,
       height,
-      legend: { show: lines.length <= 12 },
+      legend: { show: !bars && lines.length <= 12 },
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time } },
+      scales: {
+        x: {
+          time,
+          // Bars are centred on their x: widen the range by half a bar so the outer ones show whole.
+          ...(bars
+            ? { range: (_u: uPlot, min: number, max: number) => padded(min, max, lines[0]?.x.length ?? 1) }
+            : {}),
+        },
+      },
       axes: [
         { stroke: '#5b6473', grid: { stroke: '#eef0f3' } },
         { stroke: '#5b6473', grid: { stroke: '#eef0f3' }, size: 60 },
