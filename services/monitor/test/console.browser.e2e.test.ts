@@ -87,6 +87,7 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+const POLL = { timeout: 20_000 };
 const pointsOf = (selector: string) =>
   page.locator(selector).first().getAttribute('data-points').then(Number);
 
@@ -129,13 +130,13 @@ describe('the console in Chromium', () => {
     });
     await page.goto(`${http}/#/models`);
     await expect
-      .poll(() => page.locator(`[data-model="${MODEL}"] [data-testid="model-requests"]`).textContent())
+      .poll(() => page.locator(`[data-model="${MODEL}"] [data-testid="model-requests"]`).textContent(), POLL)
       .toBe(String(served.requests));
     await shot('models');
 
     await page.goto(`${http}/#/models/${MODEL}`);
     const row = page.locator('[data-version="1"]');
-    await expect.poll(() => row.locator('[data-testid="version-requests"]').textContent()).toBe('5');
+    await expect.poll(() => row.locator('[data-testid="version-requests"]').textContent(), POLL).toBe('5');
     expect(await row.locator('[data-testid="version-failures"]').textContent()).toBe(String(served.failures));
     expect(await row.textContent()).toContain('production');
     expect(await row.textContent()).toContain('job console-first');
@@ -163,9 +164,9 @@ describe('the console in Chromium', () => {
     const first = runs.find((r) => r.job_id === 'console-first')!;
     expect(first).toMatchObject({ epoch: 12, epochs: 12 });
     await expect
-      .poll(() => page.locator('[data-job="console-first"] [data-testid="run-epoch"]').textContent())
+      .poll(() => page.locator('[data-job="console-first"] [data-testid="run-epoch"]').textContent(), POLL)
       .toBe('12/12');
-    await expect.poll(() => page.locator('[data-testid="attempts"] tbody tr').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="attempts"] tbody tr').count(), POLL).toBe(1);
     expect(await page.locator('[data-testid="run-log"]').textContent()).toContain(
       'succeeded after 12 epochs',
     );
@@ -180,7 +181,7 @@ describe('the console in Chromium', () => {
     await job;
     await expect.poll(() => pointsOf(chart), { timeout: 30_000 }).toBe(52);
     await expect
-      .poll(() => page.locator('[data-job="console-live"] [data-testid="run-epoch"]').textContent())
+      .poll(() => page.locator('[data-job="console-live"] [data-testid="run-epoch"]').textContent(), POLL)
       .toBe('40/40');
     await shot('training');
   });
@@ -191,7 +192,7 @@ describe('the console in Chromium', () => {
     );
     expect(reference.features).toHaveLength(4);
     await page.goto(`${http}/#/data/${MODEL}/1`);
-    await expect.poll(() => page.locator('[data-feature]').count()).toBe(4);
+    await expect.poll(() => page.locator('[data-feature]').count(), POLL).toBe(4);
     for (const f of reference.features)
       expect(
         await page.locator(`[data-feature="${f.name}"] [data-testid="feature-count"]`).textContent(),
@@ -211,12 +212,20 @@ describe('the console in Chromium', () => {
     expect(mesh.services.map((s) => s.status)).toEqual(Array(5).fill('SERVING'));
     await page.goto(`${http}/#/mesh`);
     await expect
-      .poll(() => page.locator('[data-testid="service-status"]').allTextContents())
+      .poll(() => page.locator('[data-testid="service-status"]').allTextContents(), POLL)
       .toEqual(Array(5).fill('SERVING'));
-    const node = mesh.nodes[0]!;
+    // Heartbeats keep coming: the page and the API agree on the node's latest jobs/concurrency.
+    const nodeId = mesh.nodes[0]!.node_id;
     await expect
-      .poll(() => page.locator(`[data-node="${node.node_id}"] [data-testid="node-jobs"]`).textContent())
-      .toBe(`0/${node.concurrency}`);
+      .poll(async () => {
+        const { nodes } = await api<{
+          nodes: { node_id: string; active_jobs: number; concurrency: number }[];
+        }>('/api/console/mesh');
+        const node = nodes.find((n) => n.node_id === nodeId)!;
+        const shown = await page.locator(`[data-node="${nodeId}"] [data-testid="node-jobs"]`).textContent();
+        return shown === `${node.active_jobs}/${node.concurrency}`;
+      }, POLL)
+      .toBe(true);
     await shot('mesh');
   });
 });
