@@ -16,6 +16,8 @@ export interface ChartProps {
   readonly height?: number;
   readonly bars?: boolean;
   readonly testId?: string;
+  /** The x value's name in the legend (time charts say Time). */
+  readonly xLabel?: string;
   /** Called after every draw (the Training view marks its first paint with it). */
   readonly onDraw?: () => void;
 }
@@ -86,7 +88,7 @@ export function Chart({
         { stroke: '#5b6473', grid: { stroke: '#eef0f3' }, size: 60 },
       ],
       series: [
-        {},
+        time ? {} : { label: xLabel },
         ...lines.map((l, i) => ({
           label: l.label,
           stroke: lineColor(i),
