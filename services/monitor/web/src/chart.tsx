@@ -50,6 +50,7 @@ export function Chart({
   height = 220,
   bars = false,
   testId,
+  xLabel = 'epoch',
   onDraw,
 }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
@@ -107,7 +108,7 @@ export function Chart({
       hooks: { draw: [() => drawn.current?.()] },
     };
     plot.current = new uPlot(options, data, el);
-  }, [lines, time, height, bars]);
+  }, [lines, time, height, bars, xLabel]);
 
   useEffect(() => {
     const el = host.current;
