@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ARTIFACTS = path.join(repoRoot(), 'test-artifacts', 'console');
 const MODEL = 'console-e2e';
+// Different rows per job, so the compared curves differ.
 const spec = (epochs: number) => ({
   family: 'ae',
-  dataset: { builtin: 'anomaly_blobs', rows: 256, features: 4 },
+  dataset: { builtin: 'anomaly_blobs', rows: 128 + 4 * epochs, features: 4 },
   architecture: { hidden: [8], latent_dim: 2 },
   epochs,
   batch_size: 32,
