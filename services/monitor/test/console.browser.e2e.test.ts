@@ -184,6 +184,13 @@ describe('the console in Chromium', () => {
     await expect
       .poll(() => page.locator('[data-job="console-live"] [data-testid="run-epoch"]').textContent(), POLL)
       .toBe('40/40');
+    const live = page.locator('[data-job="console-live"]');
+    await expect.poll(() => live.locator('.badge').textContent(), POLL).toBe('succeeded');
+    const { runs: after } = await api<{ runs: { job_id: string; last: Record<string, number> }[] }>(
+      '/api/console/training/runs',
+    );
+    const lastLoss = after.find((r) => r.job_id === 'console-live')!.last['loss.loss']!;
+    expect(Number(await live.locator('[data-testid="run-loss"]').textContent())).toBeCloseTo(lastLoss, 3);
     await shot('training');
   });
 

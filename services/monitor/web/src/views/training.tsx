@@ -62,7 +62,6 @@ export function TrainingView({ route }: { route: Route }) {
     if (update.epochs.length > 0 || update.runs.length > 0) {
       setRuns((previous) => {
         const byId = new Map(previous.map((r) => [r.job_id, r]));
-        for (const run of update.runs) byId.set(run.job_id, run);
         for (const e of update.epochs) {
           const run = byId.get(e.job_id);
           if (run)
@@ -70,9 +69,11 @@ export function TrainingView({ route }: { route: Route }) {
               ...run,
               epoch: e.epoch,
               last: { ...run.last, ...e.values },
-              state: 'running',
+              state: run.state === 'queued' ? 'running' : run.state,
             });
         }
+        // Summaries last: they are the server's whole view (a job that finished in this batch).
+        for (const run of update.runs) byId.set(run.job_id, run);
         return [...byId.values()].sort((a, b) => b.updated_at.localeCompare(a.updated_at));
       });
     }
