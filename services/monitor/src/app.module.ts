@@ -10,6 +10,7 @@ import { NodeHeartbeatsRepository } from './repositories/node-heartbeats.reposit
 import { PredictionHistoryRepository } from './repositories/prediction-history.repository.js';
 import { RegistryCatalogRepository } from './repositories/registry-catalog.repository.js';
 import { TrainingHistoryRepository } from './repositories/training-history.repository.js';
+import { ConsoleAppService } from './services/console-app.service.js';
 import { ConsoleUpdatesService } from './services/console-updates.service.js';
 import { DataConsoleService } from './services/data-console.service.js';
 import { MeshConsoleService } from './services/mesh-console.service.js';
@@ -23,6 +24,7 @@ import { TrainingConsoleService } from './services/training-console.service.js';
   providers: [
     ModelStatsService,
     MetricsRepository,
+    ConsoleAppService,
     ConsoleUpdatesService,
     ModelsConsoleService,
     TrainingConsoleService,

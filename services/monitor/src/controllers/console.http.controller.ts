@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import type { ModelVersionStats } from '../predictions/model-version-stats.js';
-import { ConsoleAssetsRepository } from '../repositories/console-assets.repository.js';
+import type { ConsoleAsset } from '../repositories/console-assets.repository.js';
+import { ConsoleAppService } from '../services/console-app.service.js';
 import { ConsoleUpdatesService } from '../services/console-updates.service.js';
 import { DataConsoleService } from '../services/data-console.service.js';
 import { MeshConsoleService } from '../services/mesh-console.service.js';
@@ -22,7 +23,7 @@ interface Response {
 @Controller()
 export class ConsoleHttpController {
   constructor(
-    private readonly assets: ConsoleAssetsRepository,
+    private readonly app: ConsoleAppService,
     private readonly stats: ModelStatsService,
     private readonly models: ModelsConsoleService,
     private readonly training: TrainingConsoleService,
@@ -33,12 +34,12 @@ export class ConsoleHttpController {
 
   @Get()
   page(@Res() response: Response): void {
-    this.send(response, 'index.html');
+    send(response, this.app.page());
   }
 
   @Get('console/:file')
   asset(@Param('file') file: string, @Res() response: Response): void {
-    this.send(response, file);
+    send(response, this.app.bundle(file));
   }
 
   @Get('api/models')
@@ -90,11 +91,10 @@ export class ConsoleHttpController {
   events(): Observable<MessageEvent> {
     return this.updates.stream().pipe(map((update) => ({ data: update })));
   }
+}
 
-  private send(response: Response, file: string): void {
-    const asset = this.assets.get(file);
-    response.setHeader('Content-Type', asset.contentType);
-    response.setHeader('Cache-Control', 'no-cache');
-    response.send(asset.body);
-  }
+function send(response: Response, asset: ConsoleAsset): void {
+  response.setHeader('Content-Type', asset.contentType);
+  response.setHeader('Cache-Control', 'no-cache');
+  response.send(asset.body);
 }
