@@ -74,6 +74,7 @@ export type AimassConfig = {
       readonly psi: number;
       readonly wasserstein: number;
     };
+    readonly tracesUrlTemplate: string;
   };
 };
 
@@ -166,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
         psi: v.AIMASS_MONITOR_DRIFT_PSI,
         wasserstein: v.AIMASS_MONITOR_DRIFT_WASSERSTEIN,
       },
+      tracesUrlTemplate: v.AIMASS_MONITOR_TRACES_URL,
     },
   };
 }

@@ -235,6 +235,14 @@ export const SETTINGS = [
     positiveInt,
     'Artifact bytes of loaded models; past it the least recently used versions are unloaded.',
   ),
+  setting(
+    'AIMASS_MONITOR_TRACES_URL',
+    'http://127.0.0.1:16686/search?service=aimass-inference&tags=%7B%22aimass.model%22%3A%22{model}%22%2C%22aimass.model_version%22%3A%22{version}%22%7D',
+    z
+      .string()
+      .refine((v) => v === '' || URL.canParse(v.replaceAll(/\{(model|version)\}/g, 'x')), 'expected a URL'),
+    "Where the console links a model version's traces: a URL with {model} and {version} (Jaeger's search by default). Empty: no links.",
+  ),
 ] as const satisfies readonly SettingSpec[];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];

@@ -1,22 +1,44 @@
 import { RuntimeModule } from '@aimass/runtime';
 import { Module } from '@nestjs/common';
-import { DashboardHttpController } from './controllers/dashboard.http.controller.js';
+import { ConsoleHttpController } from './controllers/console.http.controller.js';
 import { MonitorGrpcController } from './controllers/monitor.grpc.controller.js';
 import { PredictionsEventsController } from './controllers/predictions.events.controller.js';
 import { AlertEventsRepository } from './repositories/alert-events.repository.js';
+import { ConsoleAssetsRepository } from './repositories/console-assets.repository.js';
+import { MeshHealthRepository } from './repositories/mesh-health.repository.js';
 import { MetricsRepository } from './repositories/metrics.repository.js';
+import { NodeHeartbeatsRepository } from './repositories/node-heartbeats.repository.js';
+import { PredictionHistoryRepository } from './repositories/prediction-history.repository.js';
 import { ReferenceStatisticsRepository } from './repositories/reference-statistics.repository.js';
+import { RegistryCatalogRepository } from './repositories/registry-catalog.repository.js';
+import { TrainingHistoryRepository } from './repositories/training-history.repository.js';
+import { ConsoleAppService } from './services/console-app.service.js';
+import { ConsoleUpdatesService } from './services/console-updates.service.js';
+import { DataConsoleService } from './services/data-console.service.js';
 import { DriftService } from './services/drift.service.js';
-import { DashboardService } from './services/dashboard.service.js';
+import { MeshConsoleService } from './services/mesh-console.service.js';
 import { ModelStatsService } from './services/model-stats.service.js';
+import { ModelsConsoleService } from './services/models-console.service.js';
+import { TrainingConsoleService } from './services/training-console.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('monitor')],
-  controllers: [MonitorGrpcController, PredictionsEventsController, DashboardHttpController],
+  controllers: [MonitorGrpcController, PredictionsEventsController, ConsoleHttpController],
   providers: [
     ModelStatsService,
-    DashboardService,
     MetricsRepository,
+    ConsoleAppService,
+    ConsoleUpdatesService,
+    ModelsConsoleService,
+    TrainingConsoleService,
+    DataConsoleService,
+    MeshConsoleService,
+    ConsoleAssetsRepository,
+    MeshHealthRepository,
+    NodeHeartbeatsRepository,
+    PredictionHistoryRepository,
+    RegistryCatalogRepository,
+    TrainingHistoryRepository,
     DriftService,
     ReferenceStatisticsRepository,
     AlertEventsRepository,

@@ -204,11 +204,23 @@ describe('monitor', () => {
     expect(text).toMatch(/aimass_monitor_model_latency_ms_sum\{model="fraud",version="1"[^}]*\} 600/);
   });
 
-  it('serves the dashboard as HTML that reloads itself', async () => {
+  it('serves the console app at / and its bundles, and refuses bad console queries by field', async () => {
     const response = await fetch(`${http}/`);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
-    const page = await response.text();
-    expect(page).toContain('<meta http-equiv="refresh" content="2">');
-    expect(page).toContain('<td>fraud</td><td>1</td><td>150</td><td>3</td>');
+    expect(await response.text()).toContain('<script type="module" src="/console/app.js">');
+    const app = await fetch(`${http}/console/app.js`);
+    expect(app.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await app.text()).length).toBeGreaterThan(10_000);
+    expect((await fetch(`${http}/console/secrets.txt`)).status).toBe(404);
+    for (const [query, field] of [
+      ['', 'jobs'],
+      ['jobs=a&points=3', 'points'],
+      ['jobs=a&points=x', 'points'],
+    ] as const) {
+      const bad = await fetch(`${http}/api/console/training/curves?${query}`);
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: string }).error).toContain(field);
+    }
+    expect((await fetch(`${http}/api/console/training/runs/nope`)).status).toBe(404);
   });
 });

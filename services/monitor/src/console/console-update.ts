@@ -1,0 +1,15 @@
+import type { PredictionPoint } from './prediction-series.js';
+import type { EpochUpdate, RunSummary } from './training-runs.js';
+import type { TrainerNodeView } from './trainer-nodes.js';
+
+/**
+ * What one server-sent event tells open consoles: everything that changed since the previous one
+ * (changes are gathered for a short interval, so a burst of events is one message, not thousands).
+ */
+export interface ConsoleUpdate {
+  readonly epochs: readonly EpochUpdate[];
+  /** Runs whose summary changed (state, epoch, result). */
+  readonly runs: readonly RunSummary[];
+  readonly predictions: readonly { model: string; version: string; point: PredictionPoint }[];
+  readonly nodes: readonly TrainerNodeView[];
+}

@@ -1,0 +1,89 @@
+import type { AimassConfig } from '@aimass/config';
+import type { registryv1 } from '@aimass/contracts';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '@aimass/errors';
+import { createMeshClient } from '@aimass/grpc';
+import { AIMASS_CONFIG } from '@aimass/runtime';
+import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+
+const DEADLINE_MS = 5_000;
+const PAGE_SIZE = 500;
+
+/**
+ * The registry's read API as the console uses it (models, versions, reference statistics). Every
+ * call carries the monitor's own token (AIMASS_AUTH_TOKEN).
+ */
+@Injectable()
+export class RegistryCatalogRepository implements OnModuleDestroy {
+  private readonly client: registryv1.RegistryServiceClient;
+
+  constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
+    this.client = createMeshClient<registryv1.RegistryServiceClient>(
+      'registry',
+      config.grpc.registry,
+      {},
+      config.auth.token,
+    );
+  }
+
+  async listModels(): Promise<registryv1.Model__Output[]> {
+    const models: registryv1.Model__Output[] = [];
+    let page_token = '';
+    do {
+      const page = await this.unary<registryv1.ListModelsResponse__Output>('list models', (md, opts, done) =>
+        this.client.ListModels({ page_size: PAGE_SIZE, page_token, order_by: 'name' }, md, opts, done),
+      );
+      models.push(...page.models);
+      page_token = page.next_page_token;
+    } while (page_token !== '');
+    return models;
+  }
+
+  getModel(name: string): Promise<registryv1.Model__Output> {
+    return this.unary(`read model ${name}`, (md, opts, done) =>
+      this.client.GetModel({ name }, md, opts, done),
+    );
+  }
+
+  async listVersions(model: string): Promise<registryv1.ModelVersion__Output[]> {
+    const list = await this.unary<registryv1.ListVersionsResponse__Output>(
+      `list versions of ${model}`,
+      (md, opts, done) => this.client.ListVersions({ model }, md, opts, done),
+    );
+    return list.versions;
+  }
+
+  getReferenceStatistics(model: string, version: string): Promise<registryv1.ReferenceStatistics__Output> {
+    return this.unary(`read the reference statistics of ${model}@${version}`, (md, opts, done) =>
+      this.client.GetReferenceStatistics({ model, version }, md, opts, done),
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.client.close();
+  }
+
+  private unary<T>(
+    what: string,
+    invoke: (
+      md: Metadata,
+      options: { deadline: number },
+      done: (err: ServiceError | null, value?: T) => void,
+    ) => void,
+  ): Promise<T> {
+    return new Promise((resolve, reject) =>
+      invoke(new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, value) =>
+        err || value === undefined ? reject(translate(err, what)) : resolve(value),
+      ),
+    );
+  }
+}
+
+function translate(err: ServiceError | null, what: string): Error {
+  if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details, { cause: err });
+  if (err?.code === GrpcStatus.INVALID_ARGUMENT)
+    return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`, { cause: err });
+  return new UnavailableError(`the registry could not ${what}: ${err?.details ?? 'no answer'}`, {
+    cause: err,
+  });
+}
