@@ -29,7 +29,9 @@ export function positiveInt(options: BenchOptions, name: string, fallback: numbe
 /** The middle value (the upper one of an even count): the figure a run of rounds reports. */
 export function median(xs: readonly number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const mid = Math.floor(sorted.length / 2);
+  // An even count takes the mean of the two middle values, not the upper one (which flatters a ratio).
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Prints rows as an aligned table on stdout. */

@@ -86,7 +86,8 @@ function bytesFieldsOf(type: Method['responseType']): BytesField[] {
     .map((f) => ({ name: f.name, number: f.number }));
 }
 
-function isServiceDefinition(node: PackageDefinition[string]): boolean {
+/** A service entry of a package definition (its values are methods), not a message or enum. */
+export function isServiceDefinition(node: PackageDefinition[string]): boolean {
   if (!node || typeof node !== 'object' || 'format' in node) return false;
   return Object.values(node).every((m) => typeof (m as Method).path === 'string');
 }

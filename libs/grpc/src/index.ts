@@ -7,3 +7,4 @@ export { replyUnary } from './unary-reply.js';
 export { FLOW_CONTROL_WINDOW_BYTES, raiseServerReceiveWindow } from './flow-control.js';
 export type { Server as GrpcServer } from '@grpc/grpc-js';
 export type { PackageDefinition } from '@grpc/proto-loader';
+export { withTolerantDeserializers, assertWellFormed } from './malformed-request.js';

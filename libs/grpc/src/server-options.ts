@@ -5,13 +5,15 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { withBytesStreamSerializers } from './bytes-stream-serializer.js';
+import { withTolerantDeserializers } from './malformed-request.js';
 import { packageDefinitionOf, type MeshService } from './proto-loading.js';
 
 /**
  * The gRPC server options of a service, shared by its bootstrap and nothing else. Besides the
  * service's own proto, every server answers grpc.health.v1 and gRPC reflection for both.
  * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens. Server streams
- * of bytes messages (artifact downloads) are encoded without a buffer per message. `onServer`
+ * of bytes messages (artifact downloads) are encoded without a buffer per message, and a request
+ * whose bytes do not decode reaches the guards as a marker (withTolerantDeserializers). `onServer`
  * receives the grpc-js server and the package definition it serves, before Nest adds its handlers.
  */
 export function grpcServerOptions(
@@ -22,7 +24,7 @@ export function grpcServerOptions(
   onServer?: (server: Server, definition: PackageDefinition) => void,
 ): GrpcOptions {
   const spec = GRPC_SERVICES[service];
-  const packageDefinition = withBytesStreamSerializers(packageDefinitionOf(service));
+  const packageDefinition = withTolerantDeserializers(withBytesStreamSerializers(packageDefinitionOf(service)));
   return {
     transport: Transport.GRPC,
     options: {

@@ -7,6 +7,7 @@ import {
   describeNeed,
   verifierFromSettings,
 } from '@aimass/auth';
+import { assertWellFormed } from '@aimass/grpc';
 import { PermissionDeniedError } from '@aimass/errors';
 import type { Metadata } from '@grpc/grpc-js';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
@@ -95,6 +96,8 @@ export class GrpcAuthGuard implements CanActivate {
     const call = args.find(isGrpcCall);
     if (!call) return true;
     const request = isGrpcCall(args[0]) ? undefined : args[0];
+    // Bytes that did not decode are the caller's mistake, answered before anything reads their fields.
+    assertWellFormed(request);
     const principal = await this.authorization.authorize(
       call.getPath().slice(1),
       call.metadata.get('authorization')[0]?.toString(),

@@ -1,5 +1,6 @@
 import type { oip } from '@aimass/contracts';
 import {
+  assertWellFormed,
   deadlineOf,
   replyUnary,
   traceContextOf,
@@ -53,6 +54,7 @@ export class ModelInferGrpcHandler {
   ): void {
     let work: Promise<oip.ModelInferResponse>;
     try {
+      assertWellFormed(call.request);
       work = this.authorizer.enabled
         ? this.authorizer
             .authorize(MODEL_INFER_PATH, call.metadata, call.request)
