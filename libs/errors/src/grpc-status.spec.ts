@@ -12,6 +12,13 @@ import {
 } from './index.js';
 
 describe('toGrpcStatus', () => {
+  it('cuts a message that quotes a huge field, so the trailer stays under the client limit', () => {
+    const mapped = toGrpcStatus(new InvalidArgumentError(`model ${'a'.repeat(100_000)} is not a valid name`));
+    expect(mapped.code).toBe(status.INVALID_ARGUMENT);
+    expect(mapped.details).toBe(`model ${'a'.repeat(494)}… (99526 more characters)`);
+    expect(toGrpcStatus(new InvalidArgumentError('short')).details).toBe('short');
+  });
+
   it.each([
     [new InvalidArgumentError('bad shape for input "x"'), status.INVALID_ARGUMENT],
     [new NotFoundError('model "m" not found'), status.NOT_FOUND],
