@@ -18,8 +18,8 @@ describe('withTolerantDeserializers', () => {
   });
 
   it.each([
-    ['cut short', valid.subarray(0, valid.length - 1)],
-    ['a length running past the end', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x41])],
+    ['a field key cut off from its value', valid.subarray(0, 1)],
+    ['a varint that never ends', Buffer.from([0xff, 0xff])],
     ['a wrong wire type', Buffer.from([0x0f])],
   ])('turns %s into INVALID_ARGUMENT naming the message type', (_, bytes) => {
     const request = getVersion.requestDeserialize(bytes);
@@ -31,7 +31,9 @@ describe('withTolerantDeserializers', () => {
     }
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect((error as Error).message).toMatch(
-      new RegExp(`^the request \\(${bytes.length} bytes\\) is not a valid protobuf aimass\\.registry\\.v1\\.GetVersionRequest: `),
+      new RegExp(
+        `^the request \\(${bytes.length} bytes\\) is not a valid protobuf aimass\\.registry\\.v1\\.GetVersionRequest: `,
+      ),
     );
   });
 

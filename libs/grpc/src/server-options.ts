@@ -24,7 +24,9 @@ export function grpcServerOptions(
   onServer?: (server: Server, definition: PackageDefinition) => void,
 ): GrpcOptions {
   const spec = GRPC_SERVICES[service];
-  const packageDefinition = withTolerantDeserializers(withBytesStreamSerializers(packageDefinitionOf(service)));
+  const packageDefinition = withTolerantDeserializers(
+    withBytesStreamSerializers(packageDefinitionOf(service)),
+  );
   return {
     transport: Transport.GRPC,
     options: {
