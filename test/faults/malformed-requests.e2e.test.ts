@@ -65,7 +65,10 @@ function cases(count: number): Case[] {
     const service =
       target === 'inference' ? 'inference.GRPCInferenceService' : 'aimass.registry.v1.RegistryService';
     const gen = new MalformedRequests(definition);
-    const methods = [...unaryMethods(definition, service)];
+    // Unloading the model under test would only turn later requests into NOT_FOUND.
+    const methods = [...unaryMethods(definition, service)].filter(
+      ([name]) => name !== 'RepositoryModelUnload',
+    );
     const valid: Record<string, Record<string, unknown>> = {
       ModelInfer: {
         model_name: 'fuzz',
@@ -83,8 +86,6 @@ function cases(count: number): Case[] {
     };
     const perTarget = Math.ceil(count / 2 / methods.length);
     for (const [name, method] of methods) {
-      // Unloading the model under test would only turn later requests into NOT_FOUND.
-      if (name === 'RepositoryModelUnload') continue;
       const typeName = method.requestTypeName;
       const base = valid[name] ?? {};
       const encoded = method.requestSerialize(base);
@@ -190,7 +191,9 @@ describe('malformed requests', () => {
     // and JIT warm-up happen in the first half).
     for (const t of ['inference', 'registry'] as const) {
       const series = rss[t]!;
-      expect(series.at(-1)! - series[2]!, `${t} RSS ${series.join(' → ')}`).toBeLessThan(64 * 2 ** 20);
+      expect(Math.max(...series.slice(2)) - series[2]!, `${t} RSS ${series.join(' → ')}`).toBeLessThan(
+        128 * 2 ** 20,
+      );
     }
   }, 600_000);
 });
