@@ -70,3 +70,10 @@ export {
   type JobSpec,
   type DatasetSpec,
 } from './training/job-spec.js';
+export {
+  NATS_PERMISSIONS,
+  NATS_USERS,
+  natsInboxPrefix,
+  type NatsPermissions,
+  type NatsUser,
+} from './nats-permissions.js';
