@@ -94,16 +94,18 @@ export class CliContext {
     const overridden =
       (service === 'registry' || service === 'inference') && this.overrides[service] !== undefined;
     const token = overridden ? this.io.env.AIMASS_AUTH_TOKEN || undefined : await this.token();
-    const { createMeshClient } = await import('@aimass/grpc/client');
-    return this.track(createMeshClient<T>(service, address, {}, token));
+    const { channelCredentials, createMeshClient } = await import('@aimass/grpc/client');
+    this.addresses ??= meshAddresses(this.io.env);
+    const channel = channelCredentials({ ca: this.addresses.tlsCa });
+    return this.track(createMeshClient<T>(service, address, {}, token, channel));
   }
 
   /** One NATS connection per invocation, opened on first use (only commands that follow jobs). */
   nats(): Promise<NatsConnection> {
     this.addresses ??= meshAddresses(this.io.env);
-    const { nats: servers, natsCredentials: credentials } = this.addresses;
+    const { nats: servers, natsCredentials: credentials, tlsCa } = this.addresses;
     this.natsConnection ??= import('@aimass/nats').then(({ connectNats }) =>
-      connectNats(servers, 'aimass-cli', { credentials, user: 'client' }),
+      connectNats(servers, 'aimass-cli', { credentials, user: 'client', tlsCa }),
     );
     return this.natsConnection;
   }

@@ -22,6 +22,8 @@ export interface MeshAddresses {
   readonly nats: string;
   /** AIMASS_NATS_CREDENTIALS: the NATS identity (the stack's `client` user); '' for none. */
   readonly natsCredentials: string;
+  /** AIMASS_TLS_CA: dial gRPC and NATS with TLS, verifying against it; '' for plaintext. */
+  readonly tlsCa: string;
   /** The stack.env that was read, when one was. */
   readonly stackEnvFile: string | undefined;
   /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
@@ -80,6 +82,7 @@ export function meshAddresses(
     tuner: config.grpc.tuner,
     nats: config.natsUrl,
     natsCredentials: config.natsCredentials,
+    tlsCa: config.tls.ca,
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,
     stackEnvFile: fromFile ? file : undefined,

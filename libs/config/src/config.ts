@@ -18,6 +18,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** PEM file paths: the CA every connection verifies against, and this server's certificate. */
+export interface MeshTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 export type AimassConfig = {
   readonly natsUrl: string;
   /** NATS credentials file (nkey seed or .creds); empty: none. */
@@ -39,6 +46,8 @@ export type AimassConfig = {
     /** Presented on outgoing calls to other services. */
     readonly token: string;
   };
+  /** TLS for gRPC and NATS; `ca` empty means plaintext (libs/grpc tls.ts). */
+  readonly tls: MeshTls;
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
@@ -133,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       audience: v.AIMASS_AUTH_AUDIENCE,
       token: v.AIMASS_AUTH_TOKEN,
     },
+    tls: { ca: v.AIMASS_TLS_CA, cert: v.AIMASS_TLS_CERT, key: v.AIMASS_TLS_KEY },
     grpc: byService((s) => v[s.grpc.key]),
     http: byService((s) => v[s.http.key]),
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,

@@ -5,6 +5,7 @@ export {
   grpcKey,
   httpKey,
   type AimassConfig,
+  type MeshTls,
   type TrainerBackendSetting,
 } from './config.js';
 export { EnvFileError, formatEnvFile, parseEnvFile, readEnvFile } from './env-file.js';

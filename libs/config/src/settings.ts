@@ -91,6 +91,19 @@ export const SETTINGS = [
     z.string(),
     "The bearer token this process presents when it calls another service (the CLI too). Empty: none; the CLI then mints one from the local stack's key when it can.",
   ),
+  setting(
+    'AIMASS_TLS_CA',
+    '',
+    z.string(),
+    'PEM file of the certificate authority the mesh trusts. Set: every gRPC call and the NATS connection use TLS and verify the peer against it. Empty: plaintext.',
+  ),
+  setting(
+    'AIMASS_TLS_CERT',
+    '',
+    z.string(),
+    "PEM certificate (chain) this service's gRPC server presents; needed by services when AIMASS_TLS_CA is set.",
+  ),
+  setting('AIMASS_TLS_KEY', '', z.string(), 'PEM private key of AIMASS_TLS_CERT.'),
   ...SERVICES.map((s) => setting(s.grpc.key, defaultGrpcAddress(s), hostPort, s.grpc.about)),
   ...SERVICES.map((s) => setting(s.http.key, defaultHttpUrl(s), url, s.http.about)),
   setting(

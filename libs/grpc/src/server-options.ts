@@ -7,14 +7,15 @@ import { HealthImplementation } from 'grpc-health-check';
 import { withBytesStreamSerializers } from './bytes-stream-serializer.js';
 import { withTolerantDeserializers } from './malformed-request.js';
 import { packageDefinitionOf, type MeshService } from './proto-loading.js';
+import { serverCredentials, type TlsFiles } from './tls.js';
 
 /**
  * The gRPC server options of a service, shared by its bootstrap and nothing else. Besides the
  * service's own proto, every server answers grpc.health.v1 and gRPC reflection for both.
  * `health` starts NOT_SERVING; the bootstrap flips it once every transport listens. Server streams
  * of bytes messages (artifact downloads) are encoded without a buffer per message, and a request
- * whose bytes do not decode reaches the guards as a marker (withTolerantDeserializers). `onServer`
- * receives the grpc-js server and the package definition it serves, before Nest adds its handlers.
+ * whose bytes do not decode reaches the guards as a marker (withTolerantDeserializers). With `tls` (AIMASS_TLS_*)
+ * it listens with TLS (serverCredentials). `onServer` receives the grpc-js server and the package definition it serves, before Nest adds its handlers.
  */
 export function grpcServerOptions(
   service: MeshService,
@@ -22,6 +23,7 @@ export function grpcServerOptions(
   maxMessageBytes: number,
   health: HealthImplementation,
   onServer?: (server: Server, definition: PackageDefinition) => void,
+  tls?: TlsFiles,
 ): GrpcOptions {
   const spec = GRPC_SERVICES[service];
   const packageDefinition = withTolerantDeserializers(
@@ -31,6 +33,7 @@ export function grpcServerOptions(
     transport: Transport.GRPC,
     options: {
       url,
+      credentials: serverCredentials(tls),
       package: spec.package,
       packageDefinition,
       maxReceiveMessageLength: maxMessageBytes,

@@ -18,6 +18,8 @@ export interface NatsIdentity {
    * its permissions let it subscribe to. Absent: the default `_INBOX` prefix.
    */
   readonly user?: string;
+  /** A CA file (AIMASS_TLS_CA): connect with TLS and verify the server against it. */
+  readonly tlsCa?: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function connectNats(
       reconnectTimeWait: 500,
       ...(authenticator ? { authenticator } : {}),
       ...(identity.user ? { inboxPrefix: natsInboxPrefix(identity.user) } : {}),
+      ...(identity.tlsCa ? { tls: { caFile: identity.tlsCa } } : {}),
     });
   } catch (cause) {
     throw new UnavailableError(`cannot connect to NATS at ${servers}: ${String(cause)}`, { cause });

@@ -41,6 +41,8 @@ export interface MeshTransportOptions {
   readonly service: string;
   /** NATS credentials file (AIMASS_NATS_CREDENTIALS); the connection's user is the service. */
   readonly credentials?: string;
+  /** AIMASS_TLS_CA: connect with TLS, verifying the server against it. */
+  readonly tlsCa?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
       this.nc = await connectNats(this.options.natsUrl, `${this.options.service}-transport`, {
         credentials: this.options.credentials,
         user: this.options.service,
+        tlsCa: this.options.tlsCa,
       });
       await provisionStreams(this.nc);
       for (const [pattern, handler] of this.messageHandlers) {

@@ -106,6 +106,7 @@ async function startApp(
       config.grpcMaxMessageBytes,
       health.grpc,
       (server, definition) => (grpc = { server, definition }),
+      config.tls,
     ),
     { inheritAppConfig: true },
   );
@@ -115,6 +116,7 @@ async function startApp(
         natsUrl: config.natsUrl,
         service,
         credentials: config.natsCredentials,
+        tlsCa: config.tls.ca,
       }),
     },
     { inheritAppConfig: true },

@@ -76,6 +76,7 @@ export class RuntimeModule {
           const nc = await connectNats(config.natsUrl, `aimass-${service}`, {
             credentials: config.natsCredentials,
             user: service,
+            tlsCa: config.tls.ca,
           });
           await provisionStreams(nc);
           return nc;

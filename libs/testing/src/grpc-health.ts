@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import path from 'node:path';
@@ -10,6 +11,8 @@ export interface HealthCheckOptions {
   /** The service name to ask about; '' is the whole server. */
   readonly service?: string;
   readonly timeoutMs?: number;
+  /** A CA file: check over TLS, verifying the server against it (a mesh with AIMASS_TLS_CA). */
+  readonly caFile?: string;
 }
 
 export interface WaitForGrpcHealthOptions extends HealthCheckOptions {
@@ -39,7 +42,10 @@ export function checkGrpcHealth(address: string, options: HealthCheckOptions = {
   const Health = healthClientConstructor();
   // A private subchannel per check: a shared one would carry reconnect backoff over from earlier
   // failed attempts and delay noticing a server that has just come up.
-  const client = new Health(address, grpc.credentials.createInsecure(), {
+  const channel = options.caFile
+    ? grpc.credentials.createSsl(fs.readFileSync(options.caFile))
+    : grpc.credentials.createInsecure();
+  const client = new Health(address, channel, {
     'grpc.use_local_subchannel_pool': 1,
   });
   const deadline = new Date(Date.now() + (options.timeoutMs ?? 1_000));

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { localAuthority, mintServiceToken, type LocalAuthority } from '@aimass/auth';
 import { HarnessError } from './errors.js';
+import { localTls } from './local-tls.js';
 import { natsAccounts, type NatsAccounts } from './nats-accounts.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { freePort, portIsFree } from './ports.js';
@@ -38,6 +39,12 @@ export interface MeshOptions {
    * has no limits.
    */
   readonly natsAuth?: boolean;
+  /**
+   * TLS on gRPC and NATS with a development CA made in <stateDir>/tls (localTls): the services
+   * present its certificate, and every connection verifies against the CA; `mesh.env` carries
+   * AIMASS_TLS_CA for clients.
+   */
+  readonly tls?: boolean;
 }
 
 /** nats + s3 + services, started in order; the caller owns it until `stop()`. */
@@ -87,6 +94,9 @@ export const MESH_ENV_KEYS: readonly string[] = [
   'AIMASS_S3_SECRET_KEY',
   'AIMASS_OTLP_ENDPOINT',
   'AIMASS_NATS_CREDENTIALS',
+  'AIMASS_TLS_CA',
+  'AIMASS_TLS_CERT',
+  'AIMASS_TLS_KEY',
 ];
 
 /** Starts nats, then s3, then the services (registry first). On failure nothing is left running. */
@@ -148,7 +158,9 @@ class RunningMesh implements Mesh {
     const port = (key: string) => ports.get(key) as number;
     if (this.options.natsAuth)
       this.natsAccounts = natsAccounts(path.join(this.options.stateDir, 'nats-auth'));
+    const tls = this.options.tls ? await localTls(path.join(this.options.stateDir, 'tls')) : undefined;
     this.natsServer = await startNatsServer({
+      tls,
       configFile: this.natsAccounts?.configFile,
       probeCredentials: this.natsAccounts?.credentials('operator'),
       port: port('AIMASS_NATS_URL'),
@@ -167,6 +179,8 @@ class RunningMesh implements Mesh {
     for (const endpoint of ENDPOINTS) env[endpoint.key] = endpoint.value(port(endpoint.key));
     env.AIMASS_S3_ACCESS_KEY = this.s3Server.accessKey;
     env.AIMASS_S3_SECRET_KEY = this.s3Server.secretKey;
+    if (tls)
+      Object.assign(env, { AIMASS_TLS_CA: tls.ca, AIMASS_TLS_CERT: tls.cert, AIMASS_TLS_KEY: tls.key });
     if (this.natsAccounts) env.AIMASS_NATS_CREDENTIALS = this.natsAccounts.credentials('client');
     if (this.options.otlpEndpoint) env.AIMASS_OTLP_ENDPOINT = this.options.otlpEndpoint;
     if (this.options.auth) {

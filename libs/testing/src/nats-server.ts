@@ -19,6 +19,8 @@ export interface StartNatsServerOptions {
   readonly configFile?: string;
   /** Credentials the readiness probe connects with when the configuration requires them. */
   readonly probeCredentials?: string;
+  /** Serve TLS only, with this certificate; the probe verifies it against `ca`. */
+  readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string };
 }
 
 /** A nats-server with JetStream on 127.0.0.1, owned by the caller until `stop()`. */
@@ -51,6 +53,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     options.readyTimeoutMs ?? 20_000,
     options.configFile,
     options.probeCredentials,
+    options.tls,
   );
   await server.start();
   return server;
@@ -68,6 +71,7 @@ class NatsServerProcess implements NatsServer {
     private readonly readyTimeoutMs: number,
     private readonly configFile: string | undefined,
     private readonly probeCredentials: string | undefined,
+    private readonly tls: StartNatsServerOptions['tls'],
   ) {
     this.url = `nats://127.0.0.1:${port}`;
   }
@@ -85,11 +89,12 @@ class NatsServerProcess implements NatsServer {
       args: [
         ...(this.configFile ? ['-c', this.configFile] : []),
         ...['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
+        ...(this.tls ? ['--tls', '--tlscert', this.tls.cert, '--tlskey', this.tls.key] : []),
       ],
       logFile: this.logFile,
     });
     this.current = child;
-    await waitUntilReady(child, () => jetStreamAnswers(this.url, this.probeCredentials), {
+    await waitUntilReady(child, () => jetStreamAnswers(this.url, this.probeCredentials, this.tls?.ca), {
       what: 'answering JetStream requests',
       timeoutMs: this.readyTimeoutMs,
       readyLine: /Server is ready/,
@@ -106,9 +111,14 @@ class NatsServerProcess implements NatsServer {
   }
 }
 
-async function jetStreamAnswers(url: string, credentials: string | undefined): Promise<void> {
+async function jetStreamAnswers(
+  url: string,
+  credentials: string | undefined,
+  ca: string | undefined,
+): Promise<void> {
   const nc = await connect({
     servers: url,
+    ...(ca ? { tls: { caFile: ca } } : {}),
     reconnect: false,
     timeout: 1_000,
     ...(credentials

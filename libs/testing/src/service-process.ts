@@ -62,7 +62,7 @@ export async function startService(
   await waitUntilReady(
     child,
     async () => {
-      const status = await checkGrpcHealth(address);
+      const status = await checkGrpcHealth(address, { caFile: env.AIMASS_TLS_CA || undefined });
       if (status !== 'SERVING') throw new HarnessError(`gRPC health is ${status}`);
     },
     {

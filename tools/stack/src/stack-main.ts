@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatEnvFile, readEnvFile } from '@aimass/config';
 import type { trainerv1 } from '@aimass/contracts';
 import { mintWithKeyFile, SERVICE_GRANTS, STACK_SIGNING_KEY_ENTRY } from '@aimass/auth';
-import { createMeshClient } from '@aimass/grpc/client';
+import { channelCredentials, createMeshClient } from '@aimass/grpc/client';
 import {
   checkGrpcHealth,
   freePort,
@@ -57,6 +57,8 @@ interface LaunchOptions {
   readonly freePorts?: boolean;
   /** Run without authentication (the default is the embedded issuer, unless AIMASS_AUTH_JWKS names another). */
   readonly noAuth?: boolean;
+  /** TLS on gRPC and NATS with a development CA kept in <state>/tls. */
+  readonly tls?: boolean;
 }
 
 async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
@@ -78,6 +80,7 @@ async function up(paths: StackPaths, launch: LaunchOptions): Promise<number> {
   if (launch.servicesDir) args.push('--services-dir', launch.servicesDir);
   if (launch.freePorts) args.push('--free-ports');
   if (launch.noAuth) args.push('--no-auth');
+  if (launch.tls) args.push('--tls');
   const daemon = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -146,6 +149,7 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
       auth: !launch.noAuth && !process.env.AIMASS_AUTH_JWKS,
       // Each service its own NATS user, limited to its own subjects; stack.env names the `client` user.
       natsAuth: !launch.noAuth,
+      tls: launch.tls ?? false,
       serviceScript: servicesDir ? (name) => path.join(servicesDir, `${name}.js`) : undefined,
       onSpawn: (name, pid) => {
         recordProcess(paths.pidsFile, name, pid);
@@ -264,7 +268,9 @@ async function status(paths: StackPaths): Promise<number> {
   for (const name of SERVICE_NAMES) {
     const address = env[grpcAddressKey(name)];
     if (!address) continue;
-    const health = await checkGrpcHealth(address).catch((err: Error) => `unreachable (${err.message})`);
+    const health = await checkGrpcHealth(address, { caFile: env.AIMASS_TLS_CA || undefined }).catch(
+      (err: Error) => `unreachable (${err.message})`,
+    );
     process.stdout.write(`${name.padEnd(10)} ${address} ${health}\n`);
   }
   const nodes = [
@@ -276,7 +282,7 @@ async function status(paths: StackPaths): Promise<number> {
   ].filter((a): a is string => Boolean(a));
   const key = env[STACK_SIGNING_KEY_ENTRY];
   const token = key ? await mintWithKeyFile(key, 'stack-status', ['train'], 300) : undefined;
-  const rows = await Promise.all(nodes.map((address) => describeNode(address, token)));
+  const rows = await Promise.all(nodes.map((address) => describeNode(address, token, env.AIMASS_TLS_CA)));
   process.stdout.write(
     `\n${['TRAINER NODE', 'ADDRESS', 'POOL', 'BACKEND', 'ACTIVE JOBS'].join('  ')}\n${rows.join('\n')}\n`,
   );
@@ -284,8 +290,14 @@ async function status(paths: StackPaths): Promise<number> {
 }
 
 /** One line per trainer node from its GetNode: id, address, pool, backend, active jobs of its concurrency. */
-async function describeNode(address: string, token: string | undefined): Promise<string> {
-  const client = createMeshClient<trainerv1.TrainerServiceClient>('trainer', address, {}, token);
+async function describeNode(address: string, token: string | undefined, ca = ''): Promise<string> {
+  const client = createMeshClient<trainerv1.TrainerServiceClient>(
+    'trainer',
+    address,
+    {},
+    token,
+    channelCredentials({ ca }),
+  );
   try {
     const node = await new Promise<trainerv1.TrainerNode__Output>((resolve, reject) =>
       client.GetNode({}, { deadline: Date.now() + 5_000 }, (err, n) =>
@@ -377,7 +389,11 @@ async function add(
   if (child.pid) recordProcess(paths.pidsFile, `trainer@${address}`, child.pid);
   const deadline = Date.now() + UP_TIMEOUT_MS / 2;
   while (!exit && Date.now() < deadline) {
-    if ((await checkGrpcHealth(address).catch(() => 'UNKNOWN')) === 'SERVING') {
+    if (
+      (await checkGrpcHealth(address, { caFile: meshEnv.AIMASS_TLS_CA || undefined }).catch(
+        () => 'UNKNOWN',
+      )) === 'SERVING'
+    ) {
       say(`trainer node up on ${address}, pool ${pool} (pid ${child.pid}, log ${log})`);
       process.stdout.write(`${address}\n`);
       return 0;
@@ -390,7 +406,7 @@ async function add(
   return 1;
 }
 
-const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-dir DIR (default .aimass)] [--free-ports] [--no-auth]
+const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-dir DIR (default .aimass)] [--free-ports] [--no-auth] [--tls]
   up           start nats-server, the S3 endpoint and the five services detached; writes .aimass/stack.env
   run          the same in the foreground, until Ctrl-C
   down         stop everything up and add started
@@ -400,6 +416,8 @@ Authentication is on by default: the stack keeps a signing key in <state>/auth, 
 bearer tokens against it, and the CLI mints its own from it (aimass auth token mints others).
 Each service connects to NATS as its own user (nkeys in <state>/nats-auth), allowed only its own
 subjects; stack.env names the client user (the CLI's), operator.nk there has no limits.
+--tls turns TLS on for gRPC and NATS, with a development CA made in <state>/tls (stack.env names
+it as AIMASS_TLS_CA, which the CLI and your clients trust).
 --no-auth turns both off; AIMASS_AUTH_JWKS (with _ISSUER, _AUDIENCE) points the services at another issuer.
 `;
 
@@ -415,6 +433,7 @@ async function main(argv: readonly string[]): Promise<number> {
         daemon: { type: 'boolean' },
         'free-ports': { type: 'boolean' },
         'no-auth': { type: 'boolean' },
+        tls: { type: 'boolean' },
         pool: { type: 'string', default: 'cpu' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -433,6 +452,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(servicesDir ? { servicesDir: path.resolve(servicesDir) } : {}),
     freePorts: values['free-ports'] ?? false,
     noAuth: values['no-auth'] ?? false,
+    tls: values.tls ?? false,
   };
   const stateDir = values['state-dir'] ? path.resolve(values['state-dir']) : undefined;
   const paths = stackPaths(repoRoot(), stateDir);

@@ -1,7 +1,7 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
 import { ReferenceDistribution } from '@aimass/drift';
-import { createMeshClient } from '@aimass/grpc/client';
+import { peerClient } from '@aimass/grpc/client';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
@@ -15,12 +15,7 @@ export class ReferenceStatisticsRepository implements OnModuleDestroy {
   private readonly client: registryv1.RegistryServiceClient;
 
   constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
-    this.client = createMeshClient<registryv1.RegistryServiceClient>(
-      'registry',
-      config.grpc.registry,
-      {},
-      config.auth.token,
-    );
+    this.client = peerClient<registryv1.RegistryServiceClient>('registry', config);
   }
 
   onModuleDestroy(): void {

@@ -1,7 +1,7 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '@aimass/errors';
-import { createMeshClient } from '@aimass/grpc';
+import { peerClient } from '@aimass/grpc';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
@@ -18,12 +18,7 @@ export class RegistryCatalogRepository implements OnModuleDestroy {
   private readonly client: registryv1.RegistryServiceClient;
 
   constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
-    this.client = createMeshClient<registryv1.RegistryServiceClient>(
-      'registry',
-      config.grpc.registry,
-      {},
-      config.auth.token,
-    );
+    this.client = peerClient<registryv1.RegistryServiceClient>('registry', config);
   }
 
   async listModels(): Promise<registryv1.Model__Output[]> {

@@ -1,7 +1,7 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
 import { UnavailableError } from '@aimass/errors';
-import { createMeshClient } from '@aimass/grpc/client';
+import { peerClient } from '@aimass/grpc/client';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 
@@ -11,12 +11,7 @@ export class ModelAliasRepository implements OnModuleDestroy {
   private readonly client: registryv1.RegistryServiceClient;
 
   constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
-    this.client = createMeshClient<registryv1.RegistryServiceClient>(
-      'registry',
-      config.grpc.registry,
-      {},
-      config.auth.token,
-    );
+    this.client = peerClient<registryv1.RegistryServiceClient>('registry', config);
   }
 
   /** Moves (or creates) the alias; setting it again to the same version changes nothing. */

@@ -1,7 +1,7 @@
 import type { AimassConfig } from '@aimass/config';
 import type { trainerv1 } from '@aimass/contracts';
 import { InvalidArgumentError, UnavailableError } from '@aimass/errors';
-import { createMeshClient } from '@aimass/grpc/client';
+import { peerClient } from '@aimass/grpc/client';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
@@ -12,12 +12,7 @@ export class TrainerJobsRepository implements OnModuleDestroy {
   private readonly client: trainerv1.TrainerServiceClient;
 
   constructor(@Inject(AIMASS_CONFIG) config: AimassConfig) {
-    this.client = createMeshClient<trainerv1.TrainerServiceClient>(
-      'trainer',
-      config.grpc.trainer,
-      {},
-      config.auth.token,
-    );
+    this.client = peerClient<trainerv1.TrainerServiceClient>('trainer', config);
   }
 
   /** Queues the job; the same id submitted again returns the first job, so a retry never runs it twice. */
