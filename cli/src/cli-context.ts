@@ -95,8 +95,11 @@ export class CliContext {
       (service === 'registry' || service === 'inference') && this.overrides[service] !== undefined;
     const token = overridden ? this.io.env.AIMASS_AUTH_TOKEN || undefined : await this.token();
     const { channelCredentials, createMeshClient } = await import('@aimass/grpc/client');
-    this.addresses ??= meshAddresses(this.io.env);
-    const channel = channelCredentials({ ca: this.addresses.tlsCa });
+    // Likewise only AIMASS_TLS_CA: the stack's CA does not vouch for an address given by hand.
+    const ca = overridden
+      ? (this.io.env.AIMASS_TLS_CA ?? '')
+      : (this.addresses ??= meshAddresses(this.io.env)).tlsCa;
+    const channel = channelCredentials({ ca });
     return this.track(createMeshClient<T>(service, address, {}, token, channel));
   }
 
