@@ -32,6 +32,7 @@ export class PredictionWindows {
   /** Hands over the current windows and starts new ones; undefined when nothing was recorded. */
   take(
     sketches?: (model: string, version: string) => PredictionWindow['input_sketch'],
+    anomalies?: (model: string, version: string) => PredictionWindow['anomaly'],
   ): { window_start: string; window_end: string; windows: PredictionWindow[] } | undefined {
     const end = new Date();
     const windows = [...this.windows.values()].map((w): PredictionWindow => ({
@@ -43,6 +44,7 @@ export class PredictionWindows {
       latency_ms_max: w.latencyMs.max,
       latency_buckets: w.latencyMs.counts,
       ...withSketch(sketches?.(w.model, w.version)),
+      ...withAnomaly(anomalies?.(w.model, w.version)),
     }));
     const start = this.started;
     this.windows = new Map();
@@ -54,4 +56,8 @@ export class PredictionWindows {
 
 function withSketch(sketch: PredictionWindow['input_sketch']): Pick<PredictionWindow, 'input_sketch'> {
   return sketch ? { input_sketch: sketch } : {};
+}
+
+function withAnomaly(counts: PredictionWindow['anomaly']): Pick<PredictionWindow, 'anomaly'> {
+  return counts && counts.scored > 0 ? { anomaly: counts } : {};
 }
