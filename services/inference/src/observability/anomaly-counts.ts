@@ -1,5 +1,11 @@
 import type { AnomalyCounts } from '@aimass/contracts';
 
+export interface VersionAnomalyCounts {
+  readonly model: string;
+  readonly version: string;
+  readonly counts: AnomalyCounts;
+}
+
 /**
  * Per served version, the rows its detector scored and flagged since the last take, for the next
  * prediction summary. A different detector (the tag moved) replaces the counts rather than mixing.
@@ -21,10 +27,13 @@ export class AnomalyCountsByVersion {
     else this.counts.set(key, { ...detector, scored, anomalous });
   }
 
-  take(model: string, version: string): AnomalyCounts | undefined {
-    const key = `${model}\u0000${version}`;
-    const c = this.counts.get(key);
-    this.counts.delete(key);
-    return c;
+  /** Every version's counts since the last take; the counts start again from zero. */
+  takeAll(): VersionAnomalyCounts[] {
+    const out = [...this.counts.entries()].map(([key, counts]) => {
+      const [model, version] = key.split('\u0000') as [string, string];
+      return { model, version, counts };
+    });
+    this.counts = new Map();
+    return out;
   }
 }

@@ -87,14 +87,14 @@ describe('DetectorScoringService', () => {
     service.sample(served({ 'monitor.detector': 'fraud-gmm@production' }), rows([1, 20, 2, 30, 40, 3]));
     await settle();
     expect(store.acquire).toHaveBeenCalledWith('fraud-gmm', 'production');
-    expect(service.take('fraud', '2')).toEqual({
-      detector: 'fraud-gmm@4',
-      threshold: 6.5,
-      expected_rate: 1 - 0.95,
-      scored: 6,
-      anomalous: 3,
-    });
-    expect(service.take('fraud', '2')).toBeUndefined();
+    expect(service.take()).toEqual([
+      {
+        model: 'fraud',
+        version: '2',
+        counts: { detector: 'fraud-gmm@4', threshold: 6.5, expected_rate: 1 - 0.95, scored: 6, anomalous: 3 },
+      },
+    ]);
+    expect(service.take()).toEqual([]);
     expect(metrics.recordDetectorScored).toHaveBeenCalledWith('fraud', '2', 'fraud-gmm@4', 6);
   });
 
@@ -110,7 +110,7 @@ describe('DetectorScoringService', () => {
     service.sample(served({}), rows([1, 2]));
     await settle();
     expect(store.acquire).not.toHaveBeenCalled();
-    expect(service.take('fraud', '2')).toBeUndefined();
+    expect(service.take()).toEqual([]);
   });
 
   it.each([
@@ -147,7 +147,7 @@ describe('DetectorScoringService', () => {
       warn.mockImplementation(() => undefined);
       service.sample(served({ 'monitor.detector': tag }), rows([1, 2]));
       await settle();
-      expect(service.take('fraud', '2')).toBeUndefined();
+      expect(service.take()).toEqual([]);
       expect(metrics.recordDetectorRefused).toHaveBeenCalledWith('fraud', '2', 2);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(JSON.stringify(warn.mock.calls[0])).toMatch(reason);

@@ -1,10 +1,10 @@
 import type { AimassConfig } from '@aimass/config';
-import { detectorTagOf, parseDetectorTag, type AnomalyCounts } from '@aimass/contracts';
+import { detectorTagOf, parseDetectorTag } from '@aimass/contracts';
 import { FailedPreconditionError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { LoadedVersion } from '../loading/loaded-version.js';
-import { AnomalyCountsByVersion } from '../observability/anomaly-counts.js';
+import { AnomalyCountsByVersion, type VersionAnomalyCounts } from '../observability/anomaly-counts.js';
 import { DetectorSamples, type SampledRows } from '../observability/detector-samples.js';
 import { detectorUse, FLAG_OUTPUT, type DetectorUse } from '../observability/detector-version.js';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
@@ -59,9 +59,9 @@ export class DetectorScoringService implements OnModuleDestroy {
     if (queued > 0 && !this.draining) this.draining = this.drainSoon();
   }
 
-  /** The counts of `model` `version` since the last take, for its prediction summary. */
-  take(model: string, version: string): AnomalyCounts | undefined {
-    return this.counts.take(model, version);
+  /** Every version's counts since the last take, for the next prediction summary. */
+  take(): VersionAnomalyCounts[] {
+    return this.counts.takeAll();
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -52,7 +52,7 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
     const sketches = this.sketches;
     const summary = this.windows.take(
       sketches && ((model, version) => sketches.take(model, version)),
-      (model, version) => this.detectors.take(model, version),
+      this.detectors.take(),
     );
     if (!summary) return;
     try {
