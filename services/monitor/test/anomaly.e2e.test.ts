@@ -221,7 +221,7 @@ describe('anomaly alerts', () => {
       detector_threshold: threshold,
       significance: 0.01,
     });
-    const d = alert.data as {
+    const d = alert.data as unknown as {
       scored_rows: number;
       anomalous_rows: number;
       observed_rate: number;
