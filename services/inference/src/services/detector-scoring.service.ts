@@ -73,7 +73,9 @@ export class DetectorScoringService implements OnModuleDestroy {
   private async drainSoon(): Promise<void> {
     try {
       await new Promise((resolve) => setImmediate(resolve));
-      while (this.samples.size > 0) for (const batch of this.samples.drain()) await this.score(batch);
+      // Once closing, nothing new is scored: a detector load now could outlive the version store.
+      while (this.samples.size > 0 && !this.closed)
+        for (const batch of this.samples.drain()) await this.score(batch);
     } finally {
       this.draining = undefined;
     }
