@@ -101,9 +101,9 @@ export class CliContext {
   /** One NATS connection per invocation, opened on first use (only commands that follow jobs). */
   nats(): Promise<NatsConnection> {
     this.addresses ??= meshAddresses(this.io.env);
-    const servers = this.addresses.nats;
+    const { nats: servers, natsCredentials: credentials } = this.addresses;
     this.natsConnection ??= import('@aimass/nats').then(({ connectNats }) =>
-      connectNats(servers, 'aimass-cli'),
+      connectNats(servers, 'aimass-cli', { credentials, user: 'client' }),
     );
     return this.natsConnection;
   }

@@ -24,7 +24,7 @@ function workspace(name: string, stackEnv?: string): { root: string; start: stri
 
 describe('meshAddresses', () => {
   const stackFile =
-    'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_TUNER_GRPC=127.0.0.1:41003\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_STACK_PID=4242\n';
+    'AIMASS_NATS_URL=nats://127.0.0.1:14222\nAIMASS_REGISTRY_GRPC=127.0.0.1:41001\nAIMASS_INFERENCE_GRPC=127.0.0.1:41004\nAIMASS_TRAINER_GRPC=127.0.0.1:41002\nAIMASS_TUNER_GRPC=127.0.0.1:41003\nAIMASS_MONITOR_HTTP=http://127.0.0.1:41090\nAIMASS_NATS_CREDENTIALS=/state/nats-auth/client.nk\nAIMASS_STACK_PID=4242\n';
   const defaultHttp = { monitorHttp: 'http://127.0.0.1:8090', inferenceMetricsHttp: 'http://127.0.0.1:8002' };
 
   it('uses the defaults of @aimass/config when there is no stack.env', () => {
@@ -35,6 +35,7 @@ describe('meshAddresses', () => {
       trainer: '127.0.0.1:50052',
       tuner: '127.0.0.1:50053',
       nats: 'nats://127.0.0.1:4222',
+      natsCredentials: '',
       ...defaultHttp,
       stackEnvFile: undefined,
       token: '',
@@ -50,6 +51,7 @@ describe('meshAddresses', () => {
       trainer: '127.0.0.1:41002',
       tuner: '127.0.0.1:41003',
       nats: 'nats://127.0.0.1:14222',
+      natsCredentials: '/state/nats-auth/client.nk',
       monitorHttp: 'http://127.0.0.1:41090',
       inferenceMetricsHttp: 'http://127.0.0.1:8002',
       stackEnvFile: path.join(root, '.aimass', 'stack.env'),
@@ -80,6 +82,7 @@ describe('meshAddresses', () => {
       trainer: '127.0.0.1:50052',
       tuner: '127.0.0.1:50053',
       nats: 'nats://127.0.0.1:4222',
+      natsCredentials: '',
       ...defaultHttp,
       stackEnvFile: other,
       token: '',

@@ -20,6 +20,8 @@ export interface MeshAddresses {
   readonly tuner: string;
   /** NATS server(s), for commands that read the event stream (`train --wait`, `jobs watch`). */
   readonly nats: string;
+  /** AIMASS_NATS_CREDENTIALS: the NATS identity (the stack's `client` user); '' for none. */
+  readonly natsCredentials: string;
   /** The stack.env that was read, when one was. */
   readonly stackEnvFile: string | undefined;
   /** Monitor dashboard and inference /metrics base URLs (shown by `aimass demo`). */
@@ -77,6 +79,7 @@ export function meshAddresses(
     trainer: config.grpc.trainer,
     tuner: config.grpc.tuner,
     nats: config.natsUrl,
+    natsCredentials: config.natsCredentials,
     monitorHttp: config.http.monitor,
     inferenceMetricsHttp: config.http.inference,
     stackEnvFile: fromFile ? file : undefined,

@@ -20,6 +20,8 @@ export class ConfigError extends Error {
 
 export type AimassConfig = {
   readonly natsUrl: string;
+  /** NATS credentials file (nkey seed or .creds); empty: none. */
+  readonly natsCredentials: string;
   readonly s3: {
     readonly endpoint: string;
     readonly accessKey: string;
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
   const v = values as Record<SettingKey, never>;
   return {
     natsUrl: v.AIMASS_NATS_URL,
+    natsCredentials: v.AIMASS_NATS_CREDENTIALS,
     s3: {
       endpoint: v.AIMASS_S3_ENDPOINT,
       accessKey: v.AIMASS_S3_ACCESS_KEY,

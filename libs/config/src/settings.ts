@@ -50,6 +50,12 @@ export const SETTINGS = [
     'NATS server(s) with JetStream, comma-separated.',
   ),
   setting(
+    'AIMASS_NATS_CREDENTIALS',
+    '',
+    z.string(),
+    "This process's NATS identity: a file holding an nkey seed (`SU...`) or a `.creds` file (a user JWT and its seed). Empty: connect without credentials. `scripts/stack` writes one per service, with publish/subscribe permissions limited to the service's own subjects.",
+  ),
+  setting(
     'AIMASS_S3_ENDPOINT',
     'http://127.0.0.1:9000',
     url,

@@ -72,3 +72,10 @@ export {
   type DatasetSpec,
 } from './training/job-spec.js';
 export { DETECTOR_TAG, detectorTagOf, parseDetectorTag, type DetectorRef } from './detector-tag.js';
+export {
+  NATS_PERMISSIONS,
+  NATS_USERS,
+  natsInboxPrefix,
+  type NatsPermissions,
+  type NatsUser,
+} from './nats-permissions.js';

@@ -39,6 +39,8 @@ export interface EventConsumerExtras {
 export interface MeshTransportOptions {
   readonly natsUrl: string;
   readonly service: string;
+  /** NATS credentials file (AIMASS_NATS_CREDENTIALS); the connection's user is the service. */
+  readonly credentials?: string;
 }
 
 /**
@@ -66,7 +68,10 @@ export class NatsMeshTransport extends Server implements CustomTransportStrategy
 
   async listen(callback: (...optionalParams: unknown[]) => unknown): Promise<void> {
     try {
-      this.nc = await connectNats(this.options.natsUrl, `${this.options.service}-transport`);
+      this.nc = await connectNats(this.options.natsUrl, `${this.options.service}-transport`, {
+        credentials: this.options.credentials,
+        user: this.options.service,
+      });
       await provisionStreams(this.nc);
       for (const [pattern, handler] of this.messageHandlers) {
         if (handler.isEventHandler) await this.consumeEvents(this.nc, pattern, handler);

@@ -110,7 +110,13 @@ async function startApp(
     { inheritAppConfig: true },
   );
   app.connectMicroservice(
-    { strategy: new NatsMeshTransport({ natsUrl: config.natsUrl, service }) },
+    {
+      strategy: new NatsMeshTransport({
+        natsUrl: config.natsUrl,
+        service,
+        credentials: config.natsCredentials,
+      }),
+    },
     { inheritAppConfig: true },
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

@@ -73,7 +73,10 @@ export class RuntimeModule {
       {
         provide: NATS_CONNECTION,
         useFactory: async () => {
-          const nc = await connectNats(config.natsUrl, `aimass-${service}`);
+          const nc = await connectNats(config.natsUrl, `aimass-${service}`, {
+            credentials: config.natsCredentials,
+            user: service,
+          });
           await provisionStreams(nc);
           return nc;
         },

@@ -6,6 +6,7 @@ export { makeScratchDir } from './scratch-dir.js';
 export { SupervisedChild, type ChildExit, type SpawnSupervisedOptions } from './child-process.js';
 export { processAlive, processStartTime } from './process-table.js';
 export { startNatsServer, type NatsServer, type StartNatsServerOptions } from './nats-server.js';
+export { natsAccounts, type NatsAccounts, type NatsAccountUser } from './nats-accounts.js';
 export { startS3Server, type S3Server, type StartS3ServerOptions } from './s3-server.js';
 export {
   checkGrpcHealth,

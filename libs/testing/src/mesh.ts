@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { localAuthority, mintServiceToken, type LocalAuthority } from '@aimass/auth';
 import { HarnessError } from './errors.js';
+import { natsAccounts, type NatsAccounts } from './nats-accounts.js';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 import { freePort, portIsFree } from './ports.js';
 import { startS3Server, type S3Server } from './s3-server.js';
@@ -30,6 +31,13 @@ export interface MeshOptions {
    * makes; `mesh.auth.mint` makes tokens for clients.
    */
   readonly auth?: boolean;
+  /**
+   * Give every service its own NATS user (nkeys in <stateDir>/nats-auth), limited to its own
+   * subjects (NATS_PERMISSIONS); connections without credentials are refused. `mesh.env` carries
+   * the `client` user's credentials (what the CLI and people use); `mesh.natsCredentials('operator')`
+   * has no limits.
+   */
+  readonly natsAuth?: boolean;
 }
 
 /** nats + s3 + services, started in order; the caller owns it until `stop()`. */
@@ -48,6 +56,8 @@ export interface Mesh {
   pids(): number[];
   /** The issuer, when the mesh runs with authentication on. */
   readonly auth: LocalAuthority | undefined;
+  /** The NATS users' credential files, when the mesh runs with natsAuth. */
+  readonly natsAccounts: NatsAccounts | undefined;
 }
 
 interface Endpoint {
@@ -76,6 +86,7 @@ export const MESH_ENV_KEYS: readonly string[] = [
   'AIMASS_S3_ACCESS_KEY',
   'AIMASS_S3_SECRET_KEY',
   'AIMASS_OTLP_ENDPOINT',
+  'AIMASS_NATS_CREDENTIALS',
 ];
 
 /** Starts nats, then s3, then the services (registry first). On failure nothing is left running. */
@@ -115,6 +126,7 @@ class RunningMesh implements Mesh {
   readonly services = new Map<ServiceName, ServiceProcess>();
   private stopping: Promise<void> | undefined;
   auth: LocalAuthority | undefined;
+  natsAccounts: NatsAccounts | undefined;
   private readonly serviceTokens = new Map<ServiceName, string>();
 
   constructor(
@@ -134,7 +146,11 @@ class RunningMesh implements Mesh {
 
   async start(ports: Map<string, number>): Promise<void> {
     const port = (key: string) => ports.get(key) as number;
+    if (this.options.natsAuth)
+      this.natsAccounts = natsAccounts(path.join(this.options.stateDir, 'nats-auth'));
     this.natsServer = await startNatsServer({
+      configFile: this.natsAccounts?.configFile,
+      probeCredentials: this.natsAccounts?.credentials('operator'),
       port: port('AIMASS_NATS_URL'),
       storeDir: path.join(this.options.stateDir, 'nats'),
       logFile: path.join(this.logDir, 'nats-server.log'),
@@ -151,6 +167,7 @@ class RunningMesh implements Mesh {
     for (const endpoint of ENDPOINTS) env[endpoint.key] = endpoint.value(port(endpoint.key));
     env.AIMASS_S3_ACCESS_KEY = this.s3Server.accessKey;
     env.AIMASS_S3_SECRET_KEY = this.s3Server.secretKey;
+    if (this.natsAccounts) env.AIMASS_NATS_CREDENTIALS = this.natsAccounts.credentials('client');
     if (this.options.otlpEndpoint) env.AIMASS_OTLP_ENDPOINT = this.options.otlpEndpoint;
     if (this.options.auth) {
       this.auth = await localAuthority(path.join(this.options.stateDir, 'auth'));
@@ -196,7 +213,12 @@ class RunningMesh implements Mesh {
 
   private async startOne(name: ServiceName): Promise<ServiceProcess> {
     const token = this.serviceTokens.get(name);
-    const started = await startService(name, token ? { ...this.env, AIMASS_AUTH_TOKEN: token } : this.env, {
+    const env = {
+      ...this.env,
+      ...(token ? { AIMASS_AUTH_TOKEN: token } : {}),
+      ...(this.natsAccounts ? { AIMASS_NATS_CREDENTIALS: this.natsAccounts.credentials(name) } : {}),
+    };
+    const started = await startService(name, env, {
       logDir: this.logDir,
       script: this.options.serviceScript?.(name),
       readyTimeoutMs: this.options.serviceReadyTimeoutMs,

@@ -1,4 +1,4 @@
-import { connect } from '@nats-io/transport-node';
+import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SupervisedChild } from './child-process.js';
@@ -15,6 +15,10 @@ export interface StartNatsServerOptions {
   /** Where the server's output goes; `<storeDir>/nats-server.log` when absent. */
   readonly logFile?: string;
   readonly readyTimeoutMs?: number;
+  /** A nats-server configuration file (users and permissions: natsAccounts); the flags still apply. */
+  readonly configFile?: string;
+  /** Credentials the readiness probe connects with when the configuration requires them. */
+  readonly probeCredentials?: string;
 }
 
 /** A nats-server with JetStream on 127.0.0.1, owned by the caller until `stop()`. */
@@ -45,6 +49,8 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     storeDir,
     options.logFile ?? path.join(storeDir, 'nats-server.log'),
     options.readyTimeoutMs ?? 20_000,
+    options.configFile,
+    options.probeCredentials,
   );
   await server.start();
   return server;
@@ -60,6 +66,8 @@ class NatsServerProcess implements NatsServer {
     readonly storeDir: string,
     readonly logFile: string,
     private readonly readyTimeoutMs: number,
+    private readonly configFile: string | undefined,
+    private readonly probeCredentials: string | undefined,
   ) {
     this.url = `nats://127.0.0.1:${port}`;
   }
@@ -74,11 +82,14 @@ class NatsServerProcess implements NatsServer {
     const child = await SupervisedChild.spawn({
       name: `nats-server:${this.port}`,
       command: this.binary,
-      args: ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
+      args: [
+        ...(this.configFile ? ['-c', this.configFile] : []),
+        ...['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
+      ],
       logFile: this.logFile,
     });
     this.current = child;
-    await waitUntilReady(child, () => jetStreamAnswers(this.url), {
+    await waitUntilReady(child, () => jetStreamAnswers(this.url, this.probeCredentials), {
       what: 'answering JetStream requests',
       timeoutMs: this.readyTimeoutMs,
       readyLine: /Server is ready/,
@@ -95,8 +106,19 @@ class NatsServerProcess implements NatsServer {
   }
 }
 
-async function jetStreamAnswers(url: string): Promise<void> {
-  const nc = await connect({ servers: url, reconnect: false, timeout: 1_000 });
+async function jetStreamAnswers(url: string, credentials: string | undefined): Promise<void> {
+  const nc = await connect({
+    servers: url,
+    reconnect: false,
+    timeout: 1_000,
+    ...(credentials
+      ? {
+          authenticator: nkeyAuthenticator(
+            new TextEncoder().encode(fs.readFileSync(credentials, 'utf8').trim()),
+          ),
+        }
+      : {}),
+  });
   try {
     const reply = await nc.request('$JS.API.INFO', undefined, { timeout: 1_000 });
     const info = reply.json<{ error?: { description?: string } }>();

@@ -144,6 +144,8 @@ async function run(paths: StackPaths, launch: LaunchOptions): Promise<number> {
       // An external issuer (AIMASS_AUTH_JWKS set by the caller) replaces the embedded one; its
       // tokens, the services' AIMASS_AUTH_TOKEN included, come from that issuer.
       auth: !launch.noAuth && !process.env.AIMASS_AUTH_JWKS,
+      // Each service its own NATS user, limited to its own subjects; stack.env names the `client` user.
+      natsAuth: !launch.noAuth,
       serviceScript: servicesDir ? (name) => path.join(servicesDir, `${name}.js`) : undefined,
       onSpawn: (name, pid) => {
         recordProcess(paths.pidsFile, name, pid);
@@ -344,6 +346,10 @@ async function add(
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AIMASS_'))),
     ...passThroughSettings(),
     ...meshEnv,
+    // stack.env names the `client` NATS user; a trainer node connects as `trainer` (same folder).
+    ...(meshEnv.AIMASS_NATS_CREDENTIALS
+      ? { AIMASS_NATS_CREDENTIALS: path.join(path.dirname(meshEnv.AIMASS_NATS_CREDENTIALS), 'trainer.nk') }
+      : {}),
     AIMASS_TRAINER_GRPC: address,
     AIMASS_TRAINER_HTTP: `http://127.0.0.1:${await freePort()}`,
     AIMASS_TRAINER_POOL: pool,
@@ -392,7 +398,9 @@ const USAGE = `usage: scripts/stack [up|run|down|status|add trainer] [--state-di
   add trainer  start one more trainer node in the running stack [--pool cpu|gpu (default cpu)]
 Authentication is on by default: the stack keeps a signing key in <state>/auth, the services verify
 bearer tokens against it, and the CLI mints its own from it (aimass auth token mints others).
---no-auth turns it off; AIMASS_AUTH_JWKS (with _ISSUER, _AUDIENCE) points the services at another issuer.
+Each service connects to NATS as its own user (nkeys in <state>/nats-auth), allowed only its own
+subjects; stack.env names the client user (the CLI's), operator.nk there has no limits.
+--no-auth turns both off; AIMASS_AUTH_JWKS (with _ISSUER, _AUDIENCE) points the services at another issuer.
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
