@@ -76,6 +76,9 @@ export type AimassConfig = {
     readonly memoryBudgetBytes: number;
     readonly sketches: boolean;
     readonly sketchRowsPerSecond: number;
+    /** Share of a detector-tagged version's input rows its detector scores. */
+    readonly detectorSampleRate: number;
+    readonly detectorQueueRows: number;
   };
   readonly monitor: {
     readonly drift: {
@@ -85,6 +88,7 @@ export type AimassConfig = {
       readonly psi: number;
       readonly wasserstein: number;
     };
+    readonly anomaly: { readonly windowRows: number; readonly significance: number };
     readonly tracesUrlTemplate: string;
   };
 };
@@ -171,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       memoryBudgetBytes: v.AIMASS_INFERENCE_MEMORY_BUDGET_BYTES,
       sketches: v.AIMASS_INFERENCE_SKETCHES,
       sketchRowsPerSecond: v.AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND,
+      detectorSampleRate: v.AIMASS_INFERENCE_DETECTOR_SAMPLE_RATE,
+      detectorQueueRows: v.AIMASS_INFERENCE_DETECTOR_QUEUE_ROWS,
     },
     monitor: {
       drift: {
@@ -179,6 +185,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
         driftShare: v.AIMASS_MONITOR_DRIFT_SHARE,
         psi: v.AIMASS_MONITOR_DRIFT_PSI,
         wasserstein: v.AIMASS_MONITOR_DRIFT_WASSERSTEIN,
+      },
+      anomaly: {
+        windowRows: v.AIMASS_MONITOR_ANOMALY_WINDOW_ROWS,
+        significance: v.AIMASS_MONITOR_ANOMALY_SIGNIFICANCE,
       },
       tracesUrlTemplate: v.AIMASS_MONITOR_TRACES_URL,
     },

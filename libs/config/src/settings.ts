@@ -188,6 +188,30 @@ export const SETTINGS = [
     'Upper bound on the input rows per second and model version folded into sketches; above it every k-th row is folded (k set from the previous interval), so sketching stays a small share of serving.',
   ),
   setting(
+    'AIMASS_INFERENCE_DETECTOR_SAMPLE_RATE',
+    '0.1',
+    z.coerce.number().gt(0, 'expected a number in (0, 1]').max(1, 'expected a number in (0, 1]'),
+    'Share of the input rows of a version with a `monitor.detector` tag that its detector scores, off the request path; the counts ride in the prediction summaries.',
+  ),
+  setting(
+    'AIMASS_INFERENCE_DETECTOR_QUEUE_ROWS',
+    '4096',
+    positiveInt,
+    'Sampled rows waiting for their detector, all versions together; past it sampled rows are dropped and counted (aimass_inference_detector_dropped_rows_total), so a slow detector never slows serving.',
+  ),
+  setting(
+    'AIMASS_MONITOR_ANOMALY_WINDOW_ROWS',
+    '1000',
+    positiveInt,
+    'Detector-scored rows per tumbling anomaly window and model version.',
+  ),
+  setting(
+    'AIMASS_MONITOR_ANOMALY_SIGNIFICANCE',
+    '0.01',
+    probability,
+    "A window raises monitor.alert.anomaly when the one-sided binomial p-value of its flagged rows, against the detector's expected rate (1 − threshold_percentile/100), is below this.",
+  ),
+  setting(
     'AIMASS_MONITOR_DRIFT_WINDOW_ROWS',
     '1000',
     positiveInt,

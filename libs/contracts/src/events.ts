@@ -96,6 +96,42 @@ const driftAlert = z.object({
   features: z.array(featureDriftSchema),
 });
 
+/**
+ * An anomaly alarm: the live inputs of a version, scored by its detector (a trainer's AE, VAE or GMM
+ * scorer named by the `monitor.detector` tag), were flagged more often in one window than the
+ * detector's threshold percentile expects, by a one-sided binomial test.
+ */
+const anomalyAlert = z.object({
+  alert_id: z.string(),
+  model: modelName,
+  version: z.string(),
+  /** The detector version that scored the sample, `<model>@<version>`. */
+  detector: z.string(),
+  /** The score above which the detector flags a row (its version's lineage metric `threshold`). */
+  detector_threshold: z.number(),
+  window_start: z.iso.datetime(),
+  window_end: z.iso.datetime(),
+  /** Rows of the sample the detector scored in the window, and how many it flagged. */
+  scored_rows: z.number().int().positive(),
+  anomalous_rows: z.number().int().nonnegative(),
+  observed_rate: z.number(),
+  /** 1 − threshold_percentile / 100 of the detector's training job. */
+  expected_rate: z.number(),
+  /** P(X ≥ anomalous_rows) for X ~ Binomial(scored_rows, expected_rate). */
+  p_value: z.number(),
+  significance: z.number(),
+});
+
+/** The detector's counts for one window: rows of the sampled live inputs scored, and flagged. */
+export const AnomalyCountsSchema = z.object({
+  /** `<model>@<version>` of the detector. */
+  detector: z.string().min(1),
+  threshold: z.number(),
+  expected_rate: z.number().gt(0).lt(1),
+  scored: z.number().int().nonnegative(),
+  anomalous: z.number().int().nonnegative(),
+});
+
 /** One window of predictions for one model version, as counted by one inference process. */
 export const PredictionWindowSchema = z.object({
   model: modelName,
@@ -108,6 +144,8 @@ export const PredictionWindowSchema = z.object({
   latency_buckets: z.array(z.number().int().nonnegative()).length(LATENCY_BUCKETS_MS.length + 1),
   /** Per feature of the version's first input, the rows folded in this window (libs/drift FeatureSketchWire). */
   input_sketch: z.array(FeatureSketchSchema).max(100_000).optional(),
+  /** Present when the version names a detector (`monitor.detector` tag) and some sampled rows were scored. */
+  anomaly: AnomalyCountsSchema.optional(),
 });
 
 const predictionSummary = z.object({
@@ -255,6 +293,7 @@ export const EVENT_SCHEMAS = {
   'registry.version.statistics_attached': versionStatisticsAttached,
   'inference.prediction.summary': predictionSummary,
   'monitor.alert.drift': driftAlert,
+  'monitor.alert.anomaly': anomalyAlert,
   'trainer.job.requested': trainRequested,
   'trainer.job.failed': jobFailed,
   'trainer.job.started': jobStarted,
@@ -273,4 +312,5 @@ export const EVENT_SCHEMAS = {
 export type EventType = keyof typeof EVENT_SCHEMAS;
 export type EventData<T extends EventType> = z.output<(typeof EVENT_SCHEMAS)[T]>;
 export type PredictionWindow = z.output<typeof PredictionWindowSchema>;
+export type AnomalyCounts = z.output<typeof AnomalyCountsSchema>;
 export type Signature = z.output<typeof SignatureSchema>;

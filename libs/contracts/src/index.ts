@@ -16,6 +16,7 @@ export {
   type EventType,
   type EventData,
   type PredictionWindow,
+  type AnomalyCounts,
   type Signature,
 } from './events.js';
 export {
@@ -70,6 +71,7 @@ export {
   type JobSpec,
   type DatasetSpec,
 } from './training/job-spec.js';
+export { DETECTOR_TAG, detectorTagOf, parseDetectorTag, type DetectorRef } from './detector-tag.js';
 export {
   NATS_PERMISSIONS,
   NATS_USERS,

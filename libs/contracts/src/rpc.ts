@@ -55,6 +55,8 @@ export const VersionViewSchema = z.object({
   signature: SignatureSchema,
   created_at: z.string(),
   tags: z.record(z.string(), z.string()),
+  /** The model's own tags, as GetVersion answers them (the `monitor.detector` tag may be set on either). */
+  model_tags: z.record(z.string(), z.string()).optional(),
   lineage: lineage.optional(),
   reference_statistics_key: z.string().optional(),
   updated_at: z.string().optional(),

@@ -4,3 +4,4 @@ export { kolmogorovSf, ksEffectiveSize, ksTwoSamplePValue, smirnov } from './kol
 export { ReferenceDistribution, type ReferenceFeature } from './reference-distribution.js';
 export { effectiveRows, featureDrift, type FeatureDriftStatistics } from './drift-statistics.js';
 export { datasetDrift, type DatasetDrift, type DriftThresholds, type FeatureDrift } from './dataset-drift.js';
+export { anomalyRateTest, type AnomalyRateTest } from './anomaly-rate.js';

@@ -15,6 +15,7 @@ import { ModelStatisticsService } from './services/model-statistics.service.js';
 import { ModelVersionStore } from './services/model-version-store.service.js';
 import { CallAuthorizer } from './auth/call-authorizer.js';
 import { ModelInferGrpcHandler } from './controllers/model-infer.grpc-handler.js';
+import { DetectorScoringService } from './services/detector-scoring.service.js';
 import { PredictionObserver } from './services/prediction-observer.service.js';
 import { PredictionSummaryService } from './services/prediction-summary.service.js';
 
@@ -30,6 +31,7 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     ModelInferGrpcHandler,
     ModelVersionStore,
     PredictionObserver,
+    DetectorScoringService,
     PredictionSummaryService,
     RegistryRepository,
     ArtifactDownloadRepository,

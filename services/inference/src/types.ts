@@ -19,6 +19,13 @@ export interface ServableVersion {
   readonly signature: Signature;
   /** Registry tags of the version; `inference.*` tags set its batching policy. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** Tags of the version's model (a `monitor.detector` tag may sit on either). */
+  readonly model_tags?: Readonly<Record<string, string>>;
+  /** What trained it; an anomaly detector's threshold and percentile are read from here. */
+  readonly lineage?: {
+    readonly hyperparameters: Readonly<Record<string, string>>;
+    readonly metrics: Readonly<Record<string, number>>;
+  };
 }
 
 /** One validated request for one model version. */

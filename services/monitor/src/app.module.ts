@@ -15,6 +15,8 @@ import { TrainingHistoryRepository } from './repositories/training-history.repos
 import { ConsoleAppService } from './services/console-app.service.js';
 import { ConsoleUpdatesService } from './services/console-updates.service.js';
 import { DataConsoleService } from './services/data-console.service.js';
+import { AlertsService } from './services/alerts.service.js';
+import { AnomalyService } from './services/anomaly.service.js';
 import { DriftService } from './services/drift.service.js';
 import { MeshConsoleService } from './services/mesh-console.service.js';
 import { ModelStatsService } from './services/model-stats.service.js';
@@ -40,6 +42,8 @@ import { TrainingConsoleService } from './services/training-console.service.js';
     RegistryCatalogRepository,
     TrainingHistoryRepository,
     DriftService,
+    AnomalyService,
+    AlertsService,
     ReferenceStatisticsRepository,
     AlertEventsRepository,
   ],

@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS_MS, type PredictionWindow } from '@aimass/contracts';
 import { LatencyHistogram } from '@aimass/telemetry';
+import type { VersionAnomalyCounts } from './anomaly-counts.js';
 
 interface Window {
   readonly model: string;
@@ -32,6 +33,7 @@ export class PredictionWindows {
   /** Hands over the current windows and starts new ones; undefined when nothing was recorded. */
   take(
     sketches?: (model: string, version: string) => PredictionWindow['input_sketch'],
+    anomalies: readonly VersionAnomalyCounts[] = [],
   ): { window_start: string; window_end: string; windows: PredictionWindow[] } | undefined {
     const end = new Date();
     const windows = [...this.windows.values()].map((w): PredictionWindow => ({
@@ -44,6 +46,24 @@ export class PredictionWindows {
       latency_buckets: w.latencyMs.counts,
       ...withSketch(sketches?.(w.model, w.version)),
     }));
+    // Detector counts ride with their version's window; scoring runs behind serving, so counts can
+    // arrive after a version's last request: they get a window of their own, with no requests.
+    for (const a of anomalies) {
+      if (a.counts.scored === 0) continue;
+      const i = windows.findIndex((w) => w.model === a.model && w.version === a.version);
+      if (i >= 0) windows[i] = { ...windows[i]!, anomaly: a.counts };
+      else
+        windows.push({
+          model: a.model,
+          version: a.version,
+          requests: 0,
+          failures: 0,
+          latency_ms_sum: 0,
+          latency_ms_max: 0,
+          latency_buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+          anomaly: a.counts,
+        });
+    }
     const start = this.started;
     this.windows = new Map();
     this.started = end;

@@ -30,6 +30,9 @@ class VersionSeries {
 @Injectable()
 export class InferenceMetricsRepository {
   private readonly failure: Counter<'model' | 'version' | 'reason'>;
+  private readonly detectorDropped: Counter;
+  private readonly detectorScored: Counter<'model' | 'version' | 'detector'>;
+  private readonly detectorRefused: Counter<'model' | 'version'>;
   private readonly series = new Map<string, VersionSeries>();
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
@@ -38,6 +41,23 @@ export class InferenceMetricsRepository {
       name: 'aimass_inference_request_failure_total',
       help: 'Failed inference requests, by gRPC status',
       labelNames: [...labelNames, 'reason'],
+      registers: [registry],
+    });
+    this.detectorDropped = new Counter({
+      name: 'aimass_inference_detector_dropped_rows_total',
+      help: 'Input rows sampled for an anomaly detector but dropped because its queue was full (AIMASS_INFERENCE_DETECTOR_QUEUE_ROWS)',
+      registers: [registry],
+    });
+    this.detectorScored = new Counter({
+      name: 'aimass_inference_detector_scored_rows_total',
+      help: "Sampled input rows scored by the version's anomaly detector (monitor.detector tag)",
+      labelNames: [...labelNames, 'detector'],
+      registers: [registry],
+    });
+    this.detectorRefused = new Counter({
+      name: 'aimass_inference_detector_refused_rows_total',
+      help: 'Sampled input rows not scored because the monitor.detector tag names no usable detector (see the log)',
+      labelNames,
       registers: [registry],
     });
     const series = this.series;
@@ -106,6 +126,18 @@ export class InferenceMetricsRepository {
       this.series.set(key, s);
     }
     return s;
+  }
+
+  recordDetectorDropped(rows: number): void {
+    this.detectorDropped.inc(rows);
+  }
+
+  recordDetectorScored(model: string, version: string, detector: string, rows: number): void {
+    this.detectorScored.inc({ model, version, detector }, rows);
+  }
+
+  recordDetectorRefused(model: string, version: string, rows: number): void {
+    this.detectorRefused.inc({ model, version }, rows);
   }
 
   recordFailure(model: string, version: string, reason: string): void {

@@ -70,7 +70,7 @@ export class InferenceService {
       model = loaded.version.model;
       version = String(loaded.version.version);
       let request = decodeInferRequest(req, loaded.version.signature, requestDeadline);
-      this.observer.received(model, version, request.inputs);
+      this.observer.received(loaded.version, request.inputs);
       let result;
       try {
         result = await loaded.scheduler.enqueue(request);

@@ -38,6 +38,8 @@ const config = {
     memoryBudgetBytes: 1024,
     sketches: true,
     sketchRowsPerSecond: 200,
+    detectorSampleRate: 0.1,
+    detectorQueueRows: 4096,
   },
 };
 const v2: ServableVersion = { ...v1, version: 2, artifact_key: 'k2' };

@@ -1,6 +1,7 @@
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
+import { DetectorScoringService } from './detector-scoring.service.js';
 import { ModelStatisticsService } from './model-statistics.service.js';
 import { PredictionObserver } from './prediction-observer.service.js';
 import { PredictionSummaryService } from './prediction-summary.service.js';
@@ -9,11 +10,13 @@ function setup(mocks: {
   metrics?: Partial<InferenceMetricsRepository>;
   statistics?: Partial<ModelStatisticsService>;
   summaries?: Partial<PredictionSummaryService>;
+  detectors?: Partial<DetectorScoringService>;
 }) {
   return new PredictionObserver(
     strictMock<InferenceMetricsRepository>(mocks.metrics ?? {}, 'InferenceMetricsRepository'),
     strictMock<ModelStatisticsService>(mocks.statistics ?? {}, 'ModelStatisticsService'),
     strictMock<PredictionSummaryService>(mocks.summaries ?? {}, 'PredictionSummaryService'),
+    strictMock<DetectorScoringService>(mocks.detectors ?? {}, 'DetectorScoringService'),
   );
 }
 
@@ -52,5 +55,22 @@ describe('PredictionObserver', () => {
     const recordFailure = vi.fn();
     setup({ metrics: { recordFailure } }).failed('', '', 'NOT_FOUND', 80);
     expect(recordFailure).toHaveBeenCalledWith('', '', 'NOT_FOUND');
+  });
+
+  it('hands received inputs to the drift sketches and the first one to the anomaly detector sampler', () => {
+    const recordInputs = vi.fn();
+    const sample = vi.fn();
+    const served = {
+      model: 'm',
+      version: 2,
+      sha256: '0'.repeat(64),
+      artifact_key: 'k',
+      format: 'onnx',
+      signature: { inputs: [], outputs: [] },
+    };
+    const input = { name: 'input', datatype: 'FP32' as const, shape: [1, 2], data: new Float32Array(2) };
+    setup({ summaries: { recordInputs }, detectors: { sample } }).received(served, [input]);
+    expect(recordInputs).toHaveBeenCalledWith('m', '2', [input]);
+    expect(sample).toHaveBeenCalledWith(served, input);
   });
 });

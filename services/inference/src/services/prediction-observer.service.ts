@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { NamedTensor } from '../types.js';
+import type { NamedTensor, ServableVersion } from '../types.js';
 import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
+import { DetectorScoringService } from './detector-scoring.service.js';
 import { ModelStatisticsService } from './model-statistics.service.js';
 import { PredictionSummaryService } from './prediction-summary.service.js';
 
@@ -27,11 +28,16 @@ export class PredictionObserver {
     private readonly metrics: InferenceMetricsRepository,
     private readonly statistics: ModelStatisticsService,
     private readonly summaries: PredictionSummaryService,
+    private readonly detectors: DetectorScoringService,
   ) {}
 
-  /** The inputs of a decoded request, before they go to a model instance (which may take them). */
-  received(model: string, version: string, inputs: readonly NamedTensor[]): void {
-    this.summaries.recordInputs(model, version, inputs);
+  /**
+   * The inputs of a decoded request, before they go to a model instance (which may take them): the
+   * drift sketches fold them, and the version's anomaly detector, if it names one, gets a sample.
+   */
+  received(served: ServableVersion, inputs: readonly NamedTensor[]): void {
+    this.summaries.recordInputs(served.model, String(served.version), inputs);
+    this.detectors.sample(served, inputs[0]);
   }
 
   succeeded(model: string, version: string, outcome: PredictionOutcome): void {

@@ -6,6 +6,7 @@ import { InputSketches } from '../observability/input-sketches.js';
 import { PredictionWindows } from '../observability/prediction-windows.js';
 import type { NamedTensor } from '../types.js';
 import { PredictionSummaryRepository } from '../repositories/prediction-summary.repository.js';
+import { DetectorScoringService } from './detector-scoring.service.js';
 
 /** Collects prediction outcomes and publishes one summary per interval, never one per request. */
 @Injectable()
@@ -19,6 +20,7 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly summaries: PredictionSummaryRepository,
+    private readonly detectors: DetectorScoringService,
     @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
   ) {
     const { sketches, sketchRowsPerSecond, summaryIntervalMs } = config.inference;
@@ -48,7 +50,10 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
 
   async flush(): Promise<void> {
     const sketches = this.sketches;
-    const summary = this.windows.take(sketches && ((model, version) => sketches.take(model, version)));
+    const summary = this.windows.take(
+      sketches && ((model, version) => sketches.take(model, version)),
+      this.detectors.take(),
+    );
     if (!summary) return;
     try {
       await this.summaries.publish({ ...summary, instance: this.instance });

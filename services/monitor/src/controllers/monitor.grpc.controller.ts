@@ -1,14 +1,14 @@
 import type { monitorv1 } from '@aimass/contracts';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { DriftService } from '../services/drift.service.js';
+import { AlertsService } from '../services/alerts.service.js';
 import { ModelStatsService } from '../services/model-stats.service.js';
 
 @Controller()
 export class MonitorGrpcController {
   constructor(
     private readonly stats: ModelStatsService,
-    private readonly drift: DriftService,
+    private readonly alerts: AlertsService,
   ) {}
 
   @GrpcMethod('MonitorService', 'GetModelStats')
@@ -18,6 +18,6 @@ export class MonitorGrpcController {
 
   @GrpcMethod('MonitorService', 'ListAlerts')
   listAlerts(request: monitorv1.ListAlertsRequest__Output): monitorv1.ListAlertsResponse {
-    return this.drift.listAlerts(request);
+    return this.alerts.listAlerts(request);
   }
 }

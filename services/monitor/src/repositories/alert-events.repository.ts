@@ -14,4 +14,12 @@ export class AlertEventsRepository {
       alert,
     );
   }
+
+  async anomaly(alert: EventData<'monitor.alert.anomaly'>): Promise<void> {
+    await this.bus.publishEvent(
+      'monitor.alert.anomaly',
+      `models/${alert.model}/versions/${alert.version}`,
+      alert,
+    );
+  }
 }

@@ -18,6 +18,8 @@ export class MetricsRepository {
   private readonly driftShare: Gauge<'model' | 'version'>;
   private readonly featureDrift: Gauge<'model' | 'version' | 'feature' | 'statistic'>;
   private readonly alerts: Counter<'model' | 'version' | 'type'>;
+  private readonly anomalyRate: Gauge<'model' | 'version'>;
+  private readonly anomalyExpectedRate: Gauge<'model' | 'version'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
@@ -56,6 +58,18 @@ export class MetricsRepository {
       labelNames: ['model', 'version', 'feature', 'statistic'],
       registers: [registry],
     });
+    this.anomalyRate = new Gauge({
+      name: 'aimass_monitor_anomaly_rate',
+      help: "Share of the sampled live inputs the version's detector flagged in the last closed anomaly window.",
+      labelNames,
+      registers: [registry],
+    });
+    this.anomalyExpectedRate = new Gauge({
+      name: 'aimass_monitor_anomaly_expected_rate',
+      help: 'The share the detector flags in distribution (1 − threshold_percentile/100), for the last closed window.',
+      labelNames,
+      registers: [registry],
+    });
     this.alerts = new Counter({
       name: 'aimass_monitor_alerts_total',
       help: 'Alerts raised per model version and type (monitor.alert.*).',
@@ -71,6 +85,11 @@ export class MetricsRepository {
     for (const f of drift.features)
       for (const statistic of ['ks_statistic', 'ks_p_value', 'psi', 'wasserstein_norm'] as const)
         this.featureDrift.set({ ...labels, feature: f.feature, statistic }, f[statistic]);
+  }
+
+  recordAnomalyRate(model: string, version: string, observed: number, expected: number): void {
+    this.anomalyRate.set({ model, version }, observed);
+    this.anomalyExpectedRate.set({ model, version }, expected);
   }
 
   recordAlert(model: string, version: string, type: string): void {

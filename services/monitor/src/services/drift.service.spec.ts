@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
+import { AlertsService } from './alerts.service.js';
 import { DriftService } from './drift.service.js';
 
 const FEATURES = 3;
@@ -52,18 +53,20 @@ function setup(statistics: ReferenceDistribution[] | null = reference) {
   const drift = vi.fn().mockResolvedValue(undefined);
   const recordDrift = vi.fn();
   const recordAlert = vi.fn();
+  const alerts = new AlertsService();
   const service = new DriftService(
     config,
     strictMock<ReferenceStatisticsRepository>({ get }, 'ReferenceStatisticsRepository'),
     strictMock<AlertEventsRepository>({ drift }, 'AlertEventsRepository'),
     strictMock<MetricsRepository>({ recordDrift, recordAlert }, 'MetricsRepository'),
+    alerts,
   );
-  return { service, get, drift, recordDrift, recordAlert };
+  return { service, alerts, get, drift, recordDrift, recordAlert };
 }
 
 describe('DriftService', () => {
   it('evaluates nothing until a window is full, then raises no alert for in-distribution rows', async () => {
-    const { service, get, drift, recordDrift } = setup();
+    const { service, alerts, get, drift, recordDrift } = setup();
     await service.recordSummary(summary(600));
     expect(get).not.toHaveBeenCalled();
     await service.recordSummary(summary(600));
@@ -71,11 +74,11 @@ describe('DriftService', () => {
     expect(recordDrift).toHaveBeenCalledTimes(1);
     expect(recordDrift.mock.calls[0]![2]).toMatchObject({ drifted: false });
     expect(drift).not.toHaveBeenCalled();
-    expect(service.listAlerts({})).toEqual({ alerts: [] });
+    expect(alerts.listAlerts({})).toEqual({ alerts: [] });
   });
 
   it('raises monitor.alert.drift naming the shifted feature and lists it', async () => {
-    const { service, drift, recordAlert } = setup();
+    const { service, alerts: log, drift, recordAlert } = setup();
     await service.recordSummary(summary(1000, 0.5));
     expect(drift).toHaveBeenCalledTimes(1);
     const alert = drift.mock.calls[0]![0] as EventData<'monitor.alert.drift'>;
@@ -86,10 +89,10 @@ describe('DriftService', () => {
       drifted_features: ['b'],
     });
     expect(recordAlert).toHaveBeenCalledWith('fraud', '2', 'monitor.alert.drift');
-    const { alerts } = service.listAlerts({ model: 'fraud' });
+    const { alerts } = log.listAlerts({ model: 'fraud' });
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ id: alert.alert_id, type: 'monitor.alert.drift', model: 'fraud' });
-    expect(service.listAlerts({ model: 'other' })).toEqual({ alerts: [] });
+    expect(log.listAlerts({ model: 'other' })).toEqual({ alerts: [] });
   });
 
   it('measures nothing for a version without reference statistics', async () => {
@@ -104,8 +107,8 @@ describe('DriftService', () => {
     [{ limit: 20_000 }, 'limit'],
     [{ model: 'x'.repeat(129) }, 'model'],
   ])('refuses ListAlerts %j naming %s', (query, field) => {
-    const { service } = setup();
-    expect(() => service.listAlerts(query)).toThrow(InvalidArgumentError);
-    expect(() => service.listAlerts(query)).toThrow(field);
+    const { alerts } = setup();
+    expect(() => alerts.listAlerts(query)).toThrow(InvalidArgumentError);
+    expect(() => alerts.listAlerts(query)).toThrow(field);
   });
 });

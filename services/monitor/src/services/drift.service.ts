@@ -1,15 +1,14 @@
 import type { AimassConfig } from '@aimass/config';
-import { parseInput, type EventData } from '@aimass/contracts';
+import type { EventData } from '@aimass/contracts';
 import { datasetDrift, type DriftThresholds, type ReferenceDistribution } from '@aimass/drift';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AlertLog, type AlertRecord } from '../drift/alert-log.js';
 import { DriftWindows, type ClosedWindow } from '../drift/drift-windows.js';
-import { ListAlertsQuerySchema } from '../dtos/list-alerts.dto.js';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
+import { AlertsService } from './alerts.service.js';
 
 /** How long a version's reference statistics (or their absence) are trusted before asking again. */
 const REFERENCE_TTL_MS = 60_000;
@@ -18,14 +17,13 @@ const REFERENCE_TTL_MS = 60_000;
  * Drift of live inputs per served version: the input sketches of the prediction summaries fill
  * tumbling windows of AIMASS_MONITOR_DRIFT_WINDOW_ROWS rows; each closed window is compared with
  * the version's reference statistics (PSI, KS, Wasserstein; libs/drift), and a drifted window raises
- * `monitor.alert.drift` on NATS, sets the Prometheus gauges and is listed by ListAlerts.
+ * `monitor.alert.drift` on NATS, sets the Prometheus gauges and is listed by ListAlerts (AlertsService).
  */
 @Injectable()
 export class DriftService {
   private readonly logger = new Logger(DriftService.name);
   private readonly windows: DriftWindows;
   private readonly thresholds: DriftThresholds;
-  private readonly alerts = new AlertLog();
   private readonly references = new Map<
     string,
     { at: number; value: Promise<ReferenceDistribution[] | undefined> }
@@ -38,6 +36,7 @@ export class DriftService {
     private readonly referenceStatistics: ReferenceStatisticsRepository,
     private readonly events: AlertEventsRepository,
     private readonly metrics: MetricsRepository,
+    private readonly alerts: AlertsService,
   ) {
     const d = config.monitor.drift;
     this.windows = new DriftWindows(d.windowRows);
@@ -58,11 +57,6 @@ export class DriftService {
       if (closed) this.chain = this.chain.then(() => this.evaluate(closed));
     }
     return this.chain;
-  }
-
-  listAlerts(query: unknown): { alerts: AlertRecord[] } {
-    const { model, limit } = parseInput(ListAlertsQuerySchema, query ?? {}, 'list alerts query');
-    return { alerts: this.alerts.list(model, limit) };
   }
 
   private reference(model: string, version: string): Promise<ReferenceDistribution[] | undefined> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
 import { DATASET_FORMATS } from '@aimass/datasets';
 import { EMPTY_LINEAGE } from '../records/records.js';
 import { ORDER_KEYS } from '../search/model-search.js';
@@ -66,7 +67,14 @@ const TagsSchema = z
     z.string().min(1, 'a tag key is empty').max(128, 'a tag key is longer than 128 characters'),
     z.string().max(1024, 'a tag value is longer than 1024 characters'),
   )
-  .refine((t) => Object.keys(t).length <= 64, 'at most 64 tags');
+  .refine((t) => Object.keys(t).length <= 64, 'at most 64 tags')
+  .superRefine((t, ctx) => {
+    // The monitor.detector tag is read by inference; a value it cannot read is refused here.
+    const value = t[DETECTOR_TAG];
+    if (value === undefined) return;
+    const ref = parseDetectorTag(value);
+    if ('error' in ref) ctx.addIssue({ code: 'custom', message: ref.error, path: [DETECTOR_TAG] });
+  });
 const OwnerSchema = z.string().max(128, 'owner is longer than 128 characters');
 const FrameworkSchema = z.union([
   z.literal(''),

@@ -105,6 +105,8 @@ export interface Revisioned<T> {
 /** A version as callers see it: the stored record plus the aliases that point at it now. */
 export interface VersionView extends VersionRecord {
   readonly aliases: string[];
+  /** Set by GetVersion only: the model's tags. */
+  readonly model_tags?: Record<string, string>;
 }
 
 export function viewOf(model: ModelRecord, version: VersionRecord): VersionView {

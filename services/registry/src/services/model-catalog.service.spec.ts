@@ -36,7 +36,7 @@ describe('ModelCatalogService.createModel', () => {
       {
         name: 'fraud',
         description: 'scores',
-        tags: { team: 'risk' },
+        tags: { team: 'risk', 'monitor.detector': 'fraud-gmm@production' },
         framework: 'onnx',
         model_card: '# Fraud',
       },
@@ -45,7 +45,7 @@ describe('ModelCatalogService.createModel', () => {
     expect(created).toMatchObject({
       name: 'fraud',
       description: 'scores',
-      tags: { team: 'risk' },
+      tags: { team: 'risk', 'monitor.detector': 'fraud-gmm@production' },
       owner: 'alice',
       framework: 'onnx',
       model_card: '# Fraud',
@@ -92,6 +92,19 @@ describe('ModelCatalogService.createModel', () => {
     ['300 characters', { name: 'x'.repeat(300) }, /model name/],
     ['a control character', { name: 'a\u0001b' }, /model name/],
     ['a tag value that is not a string', { name: 'ok', tags: { a: 1 } }, /tags/],
+    ...[
+      'fraud-gmm',
+      'fraud-gmm@',
+      '@production',
+      'fraud-gmm@Production',
+      'fraud-gmm@0',
+      'fraud gmm@1',
+      'a@b@c d',
+    ].map((value): [string, unknown, RegExp] => [
+      `a monitor.detector tag "${value}"`,
+      { name: 'ok', tags: { 'monitor.detector': value } },
+      /monitor\.detector.*<model>@<version or alias>/,
+    ]),
   ])('refuses %s with INVALID_ARGUMENT before touching KV', async (_what, input, message) => {
     const catalog = setup({});
     const err = await catalog.createModel(input, 'alice').catch((e: unknown) => e);

@@ -114,11 +114,13 @@ export class RegistryService {
   async getVersion(modelInput: string, selectorInput: string): Promise<VersionView> {
     const model = await this.catalog.getModel(modelInput);
     const selector = parseInput(VersionSelectorSchema, selectorInput ?? '', 'version');
-    if (selector === '' && model.aliases.production === undefined) return this.latestReady(model);
+    // The model's tags come along: a served version's `monitor.detector` may be set on its model.
+    if (selector === '' && model.aliases.production === undefined)
+      return { ...(await this.latestReady(model)), model_tags: model.tags };
     const number = resolveSelector(model, selector);
     const version = await this.metadata.getVersion(model.name, number);
     if (!version) throw new NotFoundError(`model "${model.name}" has no version ${number}`);
-    return viewOf(model, version);
+    return { ...viewOf(model, version), model_tags: model.tags };
   }
 
   async listVersions(modelInput: string, includeDeleted = false): Promise<VersionView[]> {
