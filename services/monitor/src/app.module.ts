@@ -2,8 +2,8 @@ import { RuntimeModule } from '@aimass/runtime';
 import { Module } from '@nestjs/common';
 import { ConsoleHttpController } from './controllers/console.http.controller.js';
 import { MonitorGrpcController } from './controllers/monitor.grpc.controller.js';
-import { PredictionsEventsController } from './controllers/predictions.events.controller.js';
 import { AlertEventsRepository } from './repositories/alert-events.repository.js';
+import { AlertHistoryRepository } from './repositories/alert-history.repository.js';
 import { ConsoleAssetsRepository } from './repositories/console-assets.repository.js';
 import { MeshHealthRepository } from './repositories/mesh-health.repository.js';
 import { MetricsRepository } from './repositories/metrics.repository.js';
@@ -12,6 +12,7 @@ import { PredictionHistoryRepository } from './repositories/prediction-history.r
 import { ReferenceStatisticsRepository } from './repositories/reference-statistics.repository.js';
 import { RegistryCatalogRepository } from './repositories/registry-catalog.repository.js';
 import { TrainingHistoryRepository } from './repositories/training-history.repository.js';
+import { PredictionFeedService } from './services/prediction-feed.service.js';
 import { ConsoleAppService } from './services/console-app.service.js';
 import { ConsoleUpdatesService } from './services/console-updates.service.js';
 import { DataConsoleService } from './services/data-console.service.js';
@@ -25,9 +26,11 @@ import { TrainingConsoleService } from './services/training-console.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('monitor')],
-  controllers: [MonitorGrpcController, PredictionsEventsController, ConsoleHttpController],
+  controllers: [MonitorGrpcController, ConsoleHttpController],
   providers: [
     ModelStatsService,
+    PredictionFeedService,
+    AlertHistoryRepository,
     MetricsRepository,
     ConsoleAppService,
     ConsoleUpdatesService,

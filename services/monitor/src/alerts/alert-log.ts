@@ -12,12 +12,22 @@ export interface AlertRecord {
 /** The most recent alerts, newest first, bounded. */
 export class AlertLog {
   private readonly records: AlertRecord[] = [];
+  /** Every id ever added, also those the capacity dropped from the list. */
+  private readonly ids = new Set<string>();
 
   constructor(private readonly capacity = 10_000) {}
 
-  add(record: AlertRecord): void {
+  /** Adds the alert unless one with its id is there already; false when it was. */
+  add(record: AlertRecord): boolean {
+    if (this.ids.has(record.id)) return false;
+    this.ids.add(record.id);
     this.records.unshift(record);
     if (this.records.length > this.capacity) this.records.length = this.capacity;
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
   }
 
   list(model: string, limit: number): AlertRecord[] {

@@ -5,9 +5,10 @@ import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
 /**
- * Inference's prediction summaries as the console reads them: every one AIMASS_PREDICTIONS still
- * keeps (its retention bounds the history), then each new one. An ordered consumer, apart from the
- * durable one that feeds the totals, so the console's series come back whole after a restart.
+ * Inference's prediction summaries: every one AIMASS_PREDICTIONS still keeps (its retention bounds
+ * the history), then each new one, in stream order. Each reader gets its own ordered consumer, which
+ * nothing on the server outlives: after a restart the totals, the drift and anomaly windows and the
+ * console's series are rebuilt whole from the stream.
  */
 @Injectable()
 export class PredictionHistoryRepository implements OnModuleDestroy {
@@ -17,8 +18,11 @@ export class PredictionHistoryRepository implements OnModuleDestroy {
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
-  /** Calls `onSummary` for every stored and future message that is a valid envelope. */
-  follow(onSummary: (envelope: Envelope) => void): void {
+  /**
+   * Calls `onSummary` for every stored and future message that is a valid envelope, one at a time:
+   * the next message waits for the promise `onSummary` returns.
+   */
+  follow(onSummary: (envelope: Envelope) => void | Promise<void>): void {
     void (async () => {
       try {
         const consumer = await jetstream(this.nc).consumers.get(STREAMS.predictions.name, {
@@ -32,9 +36,9 @@ export class PredictionHistoryRepository implements OnModuleDestroy {
           try {
             envelope = parseEnvelope(message.data);
           } catch {
-            continue; // the totals' consumer reports bad summaries; the series just skip them
+            continue; // a reader cannot fix bytes that are not an envelope; ModelStatsService logs them
           }
-          onSummary(envelope);
+          await onSummary(envelope);
         }
       } catch (err) {
         if (!this.stopped) this.logger.error(`prediction history stopped: ${(err as Error).message}`);

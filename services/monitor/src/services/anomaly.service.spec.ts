@@ -3,6 +3,7 @@ import { LATENCY_BUCKETS_MS, type EventData } from '@aimass/contracts';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
+import { AlertHistoryRepository } from '../repositories/alert-history.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { AlertsService } from './alerts.service.js';
 import { AnomalyService } from './anomaly.service.js';
@@ -37,11 +38,12 @@ function setup() {
   const anomaly = vi.fn().mockResolvedValue(undefined);
   const recordAnomalyRate = vi.fn();
   const recordAlert = vi.fn();
-  const alerts = new AlertsService();
+  const metrics = strictMock<MetricsRepository>({ recordAnomalyRate, recordAlert }, 'MetricsRepository');
+  const alerts = new AlertsService(strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'), metrics);
   const service = new AnomalyService(
     config,
     strictMock<AlertEventsRepository>({ anomaly }, 'AlertEventsRepository'),
-    strictMock<MetricsRepository>({ recordAnomalyRate, recordAlert }, 'MetricsRepository'),
+    metrics,
     alerts,
   );
   return { service, alerts, anomaly, recordAnomalyRate, recordAlert };

@@ -3,7 +3,7 @@ import type { EventData } from '@aimass/contracts';
 import { anomalyRateTest } from '@aimass/drift';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { alertId } from '../alerts/alert-record.js';
 import { AnomalyWindows, type ClosedAnomalyWindow } from '../anomaly/anomaly-windows.js';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
@@ -67,7 +67,7 @@ export class AnomalyService {
     );
     if (!test.exceeded) return;
     const alert: EventData<'monitor.alert.anomaly'> = {
-      alert_id: randomUUID(),
+      alert_id: alertId('monitor.alert.anomaly', window.model, window.version, window.start, window.end),
       model: window.model,
       version: window.version,
       detector: window.detector,
@@ -81,6 +81,8 @@ export class AnomalyService {
       p_value: test.pValue,
       significance: this.significance,
     };
+    // Raised before a restart: the replayed stream closed the same window again.
+    if (this.alerts.raised(alert.alert_id)) return;
     try {
       await this.events.anomaly(alert);
     } catch (err) {
@@ -89,18 +91,6 @@ export class AnomalyService {
         'anomaly alert not published; it is still listed by ListAlerts',
       );
     }
-    this.metrics.recordAlert(window.model, window.version, 'monitor.alert.anomaly');
-    this.alerts.add({
-      id: alert.alert_id,
-      type: 'monitor.alert.anomaly',
-      model: window.model,
-      version: window.version,
-      time: window.end,
-      summary:
-        `${window.model} v${window.version}: ${window.anomalous} of ${window.scored} sampled rows ` +
-        `(${(100 * test.observedRate).toFixed(2)} %) flagged by detector ${window.detector}, ` +
-        `expected ${(100 * window.expectedRate).toFixed(2)} %; binomial p=${test.pValue.toExponential(2)}`,
-      details_json: JSON.stringify(alert),
-    });
+    this.alerts.record('monitor.alert.anomaly', alert);
   }
 }

@@ -7,6 +7,7 @@ import { SeededRandom } from '@aimass/random';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
+import { AlertHistoryRepository } from '../repositories/alert-history.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
 import { AlertsService } from './alerts.service.js';
@@ -53,12 +54,13 @@ function setup(statistics: ReferenceDistribution[] | null = reference) {
   const drift = vi.fn().mockResolvedValue(undefined);
   const recordDrift = vi.fn();
   const recordAlert = vi.fn();
-  const alerts = new AlertsService();
+  const metrics = strictMock<MetricsRepository>({ recordDrift, recordAlert }, 'MetricsRepository');
+  const alerts = new AlertsService(strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'), metrics);
   const service = new DriftService(
     config,
     strictMock<ReferenceStatisticsRepository>({ get }, 'ReferenceStatisticsRepository'),
     strictMock<AlertEventsRepository>({ drift }, 'AlertEventsRepository'),
-    strictMock<MetricsRepository>({ recordDrift, recordAlert }, 'MetricsRepository'),
+    metrics,
     alerts,
   );
   return { service, alerts, get, drift, recordDrift, recordAlert };
@@ -110,5 +112,27 @@ describe('DriftService', () => {
     const { alerts } = setup();
     expect(() => alerts.listAlerts(query)).toThrow(InvalidArgumentError);
     expect(() => alerts.listAlerts(query)).toThrow(field);
+  });
+});
+
+describe('DriftService after a restart', () => {
+  it('does not raise again an alert the stored alert events already hold, and raises one they lack', async () => {
+    // The first life: the window of 1,200 shifted rows raises an alert.
+    const first = setup();
+    await first.service.recordSummary(summary(600, 3));
+    await first.service.recordSummary(summary(600, 3));
+    const raised = first.drift.mock.calls[0]![0] as EventData<'monitor.alert.drift'>;
+    // The second life replays the same summaries; the alert is in the stored history.
+    const replay = setup();
+    replay.alerts.record('monitor.alert.drift', raised);
+    await replay.service.recordSummary(summary(600, 3));
+    await replay.service.recordSummary(summary(600, 3));
+    expect(replay.drift).not.toHaveBeenCalled();
+    expect(replay.alerts.listAlerts({}).alerts.map((a) => a.id)).toEqual([raised.alert_id]);
+    // A life that died before publishing: the history lacks it, so the replay raises it, same id.
+    const lost = setup();
+    await lost.service.recordSummary(summary(600, 3));
+    await lost.service.recordSummary(summary(600, 3));
+    expect((lost.drift.mock.calls[0]![0] as EventData<'monitor.alert.drift'>).alert_id).toBe(raised.alert_id);
   });
 });

@@ -3,7 +3,7 @@ import type { EventData } from '@aimass/contracts';
 import { datasetDrift, type DriftThresholds, type ReferenceDistribution } from '@aimass/drift';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { alertId } from '../alerts/alert-record.js';
 import { DriftWindows, type ClosedWindow } from '../drift/drift-windows.js';
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
@@ -93,7 +93,7 @@ export class DriftService {
       this.metrics.recordDrift(window.model, window.version, drift);
       if (!drift.drifted || drift.rule === '') return;
       const alert: EventData<'monitor.alert.drift'> = {
-        alert_id: randomUUID(),
+        alert_id: alertId('monitor.alert.drift', window.model, window.version, window.start, window.end),
         model: window.model,
         version: window.version,
         window_start: window.start,
@@ -105,21 +105,17 @@ export class DriftService {
         drifted_features: drift.features.filter((f) => f.drifted).map((f) => f.feature),
         features: drift.features,
       };
-      await this.events.drift(alert);
-      this.metrics.recordAlert(window.model, window.version, 'monitor.alert.drift');
-      const worst = [...drift.features].sort((a, b) => a.ks_p_value - b.ks_p_value)[0];
-      this.alerts.add({
-        id: alert.alert_id,
-        type: 'monitor.alert.drift',
-        model: window.model,
-        version: window.version,
-        time: window.end,
-        summary:
-          `${window.model} v${window.version}: input drift in ${alert.drifted_features.length || 'many'} of ` +
-          `${drift.features.length} features (rule ${drift.rule}); worst ${worst?.feature ?? '?'} ` +
-          `KS p=${worst?.ks_p_value.toExponential(2) ?? '?'}, PSI ${worst?.psi.toFixed(3) ?? '?'}`,
-        details_json: JSON.stringify(alert),
-      });
+      // Raised before a restart: the replayed stream closed the same window again.
+      if (this.alerts.raised(alert.alert_id)) return;
+      try {
+        await this.events.drift(alert);
+      } catch (err) {
+        this.logger.warn(
+          { err, model: window.model, version: window.version },
+          'drift alert not published; it is still listed by ListAlerts',
+        );
+      }
+      this.alerts.record('monitor.alert.drift', alert);
     } catch (err) {
       this.logger.warn({ err, model: window.model, version: window.version }, 'drift window not evaluated');
     }

@@ -21,10 +21,10 @@ interface Aggregate {
 const REMEMBERED_SUMMARIES = 10_000;
 
 /**
- * Aggregates inference's prediction summaries per model version. The totals live in this process
- * only: the summaries come from a durable consumer, so a restart resumes after the last acked
- * summary and does NOT replay the ones already counted; the stats restart from zero (the
- * Prometheus counters do too, which rate() tolerates). Persisting them is a later issue.
+ * Aggregates inference's prediction summaries per model version. PredictionFeedService feeds it
+ * every summary AIMASS_PREDICTIONS holds, from the first, so after a restart the totals are rebuilt
+ * whole (over the stream's retention, AIMASS_PREDICTIONS max age); a summary id seen before is not
+ * counted twice. The Prometheus counters start from those rebuilt totals.
  */
 @Injectable()
 export class ModelStatsService {
