@@ -217,9 +217,9 @@ describe('S3 stopped under concurrent pushes', () => {
     const outcomes = await pushesMeeting('frozen', artifacts, async () => {
       process.kill(pid, 'SIGSTOP');
       frozenAt = performance.now();
-      thawed = new Promise<void>((resolve) => setTimeout(resolve, FREEZE_MS)).then(() =>
-        process.kill(pid, 'SIGCONT'),
-      );
+      thawed = new Promise<void>((resolve) => setTimeout(resolve, FREEZE_MS)).then(() => {
+        process.kill(pid, 'SIGCONT');
+      });
     });
     const answeredAfter = performance.now() - frozenAt;
     expectCleanFailures(outcomes);
