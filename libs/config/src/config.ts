@@ -35,6 +35,7 @@ export type AimassConfig = {
     readonly secretKey: string;
     readonly region: string;
     readonly bucket: string;
+    readonly timeoutMs: number;
   };
   readonly otlpEndpoint: string;
   readonly logLevel: string;
@@ -137,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       secretKey: v.AIMASS_S3_SECRET_KEY,
       region: v.AIMASS_S3_REGION,
       bucket: v.AIMASS_S3_BUCKET,
+      timeoutMs: v.AIMASS_S3_TIMEOUT_MS,
     },
     otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
     logLevel: v.AIMASS_LOG_LEVEL,

@@ -71,6 +71,12 @@ export const SETTINGS = [
     'Bucket holding model artifacts.',
   ),
   setting(
+    'AIMASS_S3_TIMEOUT_MS',
+    '30000',
+    positiveInt,
+    'How long one S3 request may go without progress (no connection, no answer, no bytes moving) before it fails and the call gets UNAVAILABLE; a frozen endpoint holds a push or a load no longer than this.',
+  ),
+  setting(
     'AIMASS_OTLP_ENDPOINT',
     '',
     optionalUrl,

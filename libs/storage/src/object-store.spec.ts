@@ -1,6 +1,7 @@
 import { NotFoundError, UnavailableError } from '@aimass/errors';
 import { startS3Server, type S3Server } from '@aimass/testing';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectStore } from './object-store.js';
@@ -149,5 +150,50 @@ describe('ObjectStore against s3rver', () => {
       await server.start();
     }
     expect((await store.getBuffer(key)).toString()).toBe('survives restarts');
+  });
+});
+
+describe('ObjectStore against an endpoint that accepts connections and never answers', () => {
+  let silent: net.Server;
+  const sockets = new Set<net.Socket>();
+  let endpoint: string;
+
+  beforeAll(async () => {
+    silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it.each([
+    ['a write', (store: ObjectStore) => store.putBuffer('blobs/silent', Buffer.from('x'))],
+    ['a read', (store: ObjectStore) => store.getBuffer('blobs/silent')],
+  ])('gives up on %s after AIMASS_S3_TIMEOUT_MS with UnavailableError', async (_what, call) => {
+    const store = new ObjectStore({
+      endpoint,
+      accessKey: 'S3RVER',
+      secretKey: 'S3RVER',
+      region: 'us-east-1',
+      bucket: 'silent',
+      timeoutMs: 300,
+    });
+    try {
+      const started = performance.now();
+      const err = await call(store).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toContain(endpoint);
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      await store.close();
+    }
   });
 });

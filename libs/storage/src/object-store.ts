@@ -1,5 +1,7 @@
 import { NotFoundError, UnavailableError } from '@aimass/errors';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { Pool } from 'undici';
@@ -7,6 +9,7 @@ import { ArtifactUpload } from './artifact-upload.js';
 
 /** How long a read's signed URL stays valid; it is used at once, so this only has to cover clock skew. */
 const READ_URL_SECONDS = 300;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface ObjectStoreConfig {
   readonly endpoint: string;
@@ -14,6 +17,8 @@ export interface ObjectStoreConfig {
   readonly secretKey: string;
   readonly region: string;
   readonly bucket: string;
+  /** How long one request may go without progress before it fails (AIMASS_S3_TIMEOUT_MS); 30 s when absent. */
+  readonly timeoutMs?: number;
 }
 
 export interface StoredObject {
@@ -24,7 +29,9 @@ export interface StoredObject {
 /**
  * The one wrapper over the MinIO client: a single bucket, streamed uploads with a SHA-256 computed
  * on the way in, ranged downloads. Network failures surface as UnavailableError, missing keys as
- * NotFoundError.
+ * NotFoundError. A request that makes no progress for `timeoutMs` (an endpoint that is frozen or
+ * unreachable without a refusal) is abandoned: neither the MinIO client nor undici's defaults would
+ * give up on a silent endpoint within minutes, and a push would hang for as long.
  *
  * Reads are signed by the MinIO client (a pre-signed GET) and carried by undici. Node's http module,
  * which the MinIO client uses, copies every piece of a response body out of the socket's buffer
@@ -47,9 +54,19 @@ export class ObjectStore {
       secretKey: config.secretKey,
       region: config.region,
       pathStyle: true,
+      transport: idleTimeoutTransport(url.protocol === 'https:' ? https : http, this.timeoutMs),
     });
     this.bucket = config.bucket;
-    this.http = new Pool(url.origin, { connections: 16 });
+    this.http = new Pool(url.origin, {
+      connections: 16,
+      connectTimeout: this.timeoutMs,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  private get timeoutMs(): number {
+    return this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /** Closes the read connections; calls after this fail. */
@@ -118,10 +135,42 @@ export class ObjectStore {
       if (code === 'NoSuchKey' || code === 'NotFound')
         throw new NotFoundError(`object storage has no ${what.replace(/^\w+ /, '')}`, { cause });
       throw new UnavailableError(
-        `object storage (${this.config.endpoint}) failed to ${what}: ${(cause as Error).message ?? String(cause)}`,
+        `object storage (${this.config.endpoint}) failed to ${what}: ${(cause as Error).message ?? String(cause)}; retry once it is reachable`,
         { cause },
       );
     }
+  }
+}
+
+/**
+ * The MinIO client's transport: node's http(s).request, with each request destroyed once its socket
+ * has been idle for `timeoutMs` before the response has fully arrived. Idle, not total: a large part
+ * that keeps moving is never cut off.
+ */
+function idleTimeoutTransport(
+  transport: typeof http | typeof https,
+  timeoutMs: number,
+): Pick<typeof http, 'request'> {
+  return {
+    request: ((options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+      let response: http.IncomingMessage | undefined;
+      const req = transport.request(options, (res) => {
+        response = res;
+        callback?.(res);
+      });
+      req.setTimeout(timeoutMs, () => {
+        if (response?.complete) return;
+        req.destroy(new S3TimeoutError(timeoutMs));
+      });
+      return req;
+    }) as typeof http.request,
+  };
+}
+
+class S3TimeoutError extends Error {
+  override readonly name = 'S3TimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no progress within ${timeoutMs} ms (AIMASS_S3_TIMEOUT_MS)`);
   }
 }
 

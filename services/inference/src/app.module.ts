@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { InferenceGrpcController } from './controllers/inference.grpc.controller.js';
 import { RegistryEventsController } from './controllers/registry-events.controller.js';
 import { ArtifactDownloadRepository } from './repositories/artifact-download.repository.js';
+import { AuditRepository } from './repositories/audit.repository.js';
 import { InferenceMetricsRepository } from './repositories/inference-metrics.repository.js';
 import { OrtRepository } from './repositories/ort.repository.js';
 import { PredictionSummaryRepository } from './repositories/prediction-summary.repository.js';
@@ -35,6 +36,7 @@ import { PredictionSummaryService } from './services/prediction-summary.service.
     PredictionSummaryService,
     RegistryRepository,
     ArtifactDownloadRepository,
+    AuditRepository,
     OrtRepository,
     TfjsRepository,
     PredictionSummaryRepository,

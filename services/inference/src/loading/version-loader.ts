@@ -5,6 +5,7 @@ import { InstancePool } from '../execution/instance-pool.js';
 import type { ModelInstance } from '../execution/model-instance.js';
 import { warmUp } from '../execution/warm-up.js';
 import type { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { OrtRepository } from '../repositories/ort.repository.js';
 import type { TfjsRepository } from '../repositories/tfjs.repository.js';
 import { batchingPolicyFor, type BatchingPolicy } from '../scheduling/batching-policy.js';
@@ -20,12 +21,13 @@ export interface LoaderRepositories {
   readonly artifacts: Pick<ArtifactDownloadRepository, 'fetch'>;
   readonly ort: Pick<OrtRepository, 'open'>;
   readonly tfjs: Pick<TfjsRepository, 'open'>;
+  readonly audit: Pick<AuditRepository, 'digestMismatch'>;
 }
 
 /**
  * Which versions are loaded (Triton's repository manager). A version is loaded once, however many
  * callers ask while it loads; its artifact is refused, and stays refused for a while, when its bytes
- * do not hash to the SHA-256 the registry recorded. Loaded versions are warmed up before they
+ * do not hash to the SHA-256 the registry recorded, and each refusal is written to the audit stream. Loaded versions are warmed up before they
  * serve, and stay within a memory budget: the least recently used ones are drained and unloaded.
  * The loader owns every loaded version.
  */
@@ -172,6 +174,21 @@ export class VersionLoader {
         { model: version.model, version: version.version, expected: version.sha256, actual: digest },
         'artifact digest mismatch; version refused',
       );
+      // The refusal stands whether or not the audit record can be stored (NATS may be down).
+      await this.repositories.audit
+        .digestMismatch({
+          model: version.model,
+          version: version.version,
+          artifactKey: version.artifact_key,
+          expectedSha256: version.sha256,
+          actualSha256: digest,
+        })
+        .catch((err: unknown) =>
+          this.logger.error(
+            { err, model: version.model, version: version.version },
+            'could not store the audit record of a digest mismatch',
+          ),
+        );
       throw new FailedPreconditionError(
         `${label} is refused: its artifact hashes to ${digest} but the registry recorded ${version.sha256}; push the model again`,
       );

@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ModelInstance } from '../execution/model-instance.js';
 import type { ServableVersion } from '../types.js';
 import { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
+import { AuditRepository } from '../repositories/audit.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
@@ -49,12 +50,14 @@ function setup(mocks: {
   artifacts?: Partial<ArtifactDownloadRepository>;
   ort?: Partial<OrtRepository>;
   tfjs?: Partial<TfjsRepository>;
+  audit?: Partial<AuditRepository>;
 }) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
     strictMock<ArtifactDownloadRepository>(mocks.artifacts ?? {}, 'ArtifactDownloadRepository'),
     strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
     strictMock<TfjsRepository>(mocks.tfjs ?? {}, 'TfjsRepository'),
+    strictMock<AuditRepository>(mocks.audit ?? {}, 'AuditRepository'),
     config,
   );
 }
@@ -78,15 +81,37 @@ describe('ModelVersionStore', () => {
     expect(open).toHaveBeenCalledOnce();
   });
 
-  it('refuses an artifact whose digest differs, keeps refusing, and never opens it', async () => {
-    const fetch = vi.fn().mockResolvedValue(Buffer.from('tampered'));
-    const store = setup({ registry: { resolve: vi.fn().mockResolvedValue(v1) }, artifacts: { fetch } });
+  it('refuses an artifact whose digest differs, audits it once, keeps refusing, and never opens it', async () => {
+    const tampered = Buffer.from('tampered');
+    const fetch = vi.fn().mockResolvedValue(tampered);
+    const digestMismatch = vi.fn().mockResolvedValue(undefined);
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(v1) },
+      artifacts: { fetch },
+      audit: { digestMismatch },
+    });
     for (let i = 0; i < 3; i++) {
       const err = await store.acquire('m', '1').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FailedPreconditionError);
       expect((err as Error).message).toContain(`registry recorded ${digest}`);
     }
     expect(fetch).toHaveBeenCalledOnce();
+    expect(digestMismatch).toHaveBeenCalledExactlyOnceWith({
+      model: 'm',
+      version: 1,
+      artifactKey: 'k1',
+      expectedSha256: digest,
+      actualSha256: createHash('sha256').update(tampered).digest('hex'),
+    });
+  });
+
+  it('still refuses a tampered artifact when its audit record cannot be stored', async () => {
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue(v1) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(Buffer.from('tampered')) },
+      audit: { digestMismatch: vi.fn().mockRejectedValue(new UnavailableError('nats is down')) },
+    });
+    await expect(store.acquire('m', '1')).rejects.toBeInstanceOf(FailedPreconditionError);
   });
 
   it('opens a tfjs version with tfjs, after the same digest check, and warms it up', async () => {
@@ -115,6 +140,7 @@ describe('ModelVersionStore', () => {
     const tampered = setup({
       registry: { resolve: vi.fn().mockResolvedValue(tf1) },
       artifacts: { fetch: vi.fn().mockResolvedValue(Buffer.from('tampered')) },
+      audit: { digestMismatch: vi.fn().mockResolvedValue(undefined) },
     });
     await expect(tampered.acquire('m', '1')).rejects.toThrow(`registry recorded ${digest}`);
   });
@@ -260,6 +286,7 @@ describe('ModelVersionStore', () => {
       registry,
       artifacts: { fetch },
       ort: { open: vi.fn().mockResolvedValue(instance) },
+      audit: { digestMismatch: vi.fn().mockResolvedValue(undefined) },
     });
     await store.acquire('m', '');
     current = v2;
@@ -276,6 +303,7 @@ describe('ModelVersionStore', () => {
       registry,
       artifacts: { fetch },
       ort: { open: vi.fn().mockResolvedValue(instance) },
+      audit: { digestMismatch: vi.fn().mockResolvedValue(undefined) },
     });
     await store.acquire('m', '');
     current = v2;

@@ -7,6 +7,7 @@ import { VersionLoader, type VersionState } from '../loading/version-loader.js';
 import { DEFAULT_ALIAS, VersionResolver } from '../loading/version-resolver.js';
 import type { ServableVersion } from '../types.js';
 import { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
+import { AuditRepository } from '../repositories/audit.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
@@ -30,12 +31,13 @@ export class ModelVersionStore implements OnModuleDestroy {
     artifacts: ArtifactDownloadRepository,
     ort: OrtRepository,
     tfjs: TfjsRepository,
+    audit: AuditRepository,
     @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
   ) {
     const c = config.inference;
     this.resolver = new VersionResolver(registry);
     this.loader = new VersionLoader(
-      { artifacts, ort, tfjs },
+      { artifacts, ort, tfjs, audit },
       {
         maxBatchSize: c.maxBatchSize,
         maxQueueDelayUs: c.maxQueueDelayUs,
