@@ -66,8 +66,8 @@ function worstRelative(actual: Tensor, expected: Tensor): number {
 }
 
 function initializerTypes(bytes: Uint8Array): Map<string, number> {
-  const graph = onnx.ModelProto.decode(bytes).graph!;
-  return new Map(graph.initializer.map((t) => [t.name, t.dataType]));
+  const graph = onnx.ModelProto.decode(bytes).graph as onnx.GraphProto;
+  return new Map(graph.initializer.map((t) => [t.name ?? '', t.dataType ?? 0]));
 }
 
 describe('convertToFloat16', () => {
@@ -134,8 +134,8 @@ describe('convertToFloat16', () => {
       output: [{ name: 'y', type: { tensorType: { elemType: FLOAT } } }],
     };
     const half = convertToFloat16(encodeOnnxModel(graph));
-    const node = onnx.ModelProto.decode(half).graph!.node.find((n) => n.opType === op)!;
-    expect(node.output[0]).not.toBe('y');
+    const node = (onnx.ModelProto.decode(half).graph as onnx.GraphProto).node.find((n) => n.opType === op)!;
+    expect(node.output?.[0]).not.toBe('y');
     const session = await InferenceSession.create(half);
     const shape = op === 'Squeeze' ? [1, 4] : [4, 4];
     const feeds = Object.fromEntries(
@@ -167,7 +167,7 @@ describe('quantizeDynamicInt8', () => {
     expect(weights).toHaveLength(4);
     expect(weights.every(([, t]) => t === INT8)).toBe(true);
     expect([...types.keys()].filter((name) => name.endsWith('.weight'))).toEqual([]);
-    const ops = onnx.ModelProto.decode(quantized).graph!.node.map((n) => n.opType);
+    const ops = (onnx.ModelProto.decode(quantized).graph as onnx.GraphProto).node.map((n) => n.opType);
     expect(ops.filter((op) => op === 'MatMulInteger')).toHaveLength(4);
     expect(ops).not.toContain('Gemm');
     expect(source.length / quantized.length).toBeGreaterThan(3.3);
