@@ -156,6 +156,30 @@ describe('aimass models convert', () => {
     ).toBeGreaterThanOrEqual(4);
   });
 
+  it('quantises to static int8 (QDQ) with ranges calibrated on the dataset rows', async () => {
+    const run = await cli(
+      'models',
+      'convert',
+      'scorer',
+      '1',
+      '--to',
+      'int8-static',
+      '--calibration',
+      'scorer-rows@1',
+    );
+    expect(run.err).toMatch(/calibration:\s+256 rows from dataset scorer-rows v1/);
+    expect(run.code).toBe(0);
+    const version = run.out.trim();
+    const copy = await unary<registryv1.ModelVersion__Output>((cb) =>
+      t.client.GetVersion({ model: 'scorer', version }, cb),
+    );
+    expect(copy.lineage).toMatchObject({ converted_from: 'scorer@1', conversion: 'int8-static' });
+    expect(copy.lineage!.metrics.mean_relative_difference).toBeLessThan(0.05);
+    const { bytes } = await download(t.client, 'scorer', version);
+    const ops = (onnx.ModelProto.decode(bytes).graph as onnx.GraphProto).node.map((n) => n.opType);
+    expect(ops.filter((op) => op === 'QuantizeLinear')).toHaveLength(4);
+  });
+
   it('refuses a missing --to before calling the registry', async () => {
     const run = await cli('models', 'convert', 'scorer', '1');
     expect(run.code).toBe(2);

@@ -10,6 +10,7 @@ import { readOnnxSignature } from '../onnx-signature.js';
 import { compressOnnxModel } from './compress.js';
 import { quantizeDynamicInt8 } from './dynamic-int8.js';
 import { convertToFloat16, FLOAT16_OPS } from './float16.js';
+import { quantizeStaticInt8, staticCalibrationModel, type ActivationRange } from './static-int8.js';
 import { float16Bits } from './graph-tensors.js';
 import { outputDifference } from './output-difference.js';
 
@@ -227,6 +228,52 @@ describe('quantizeDynamicInt8', () => {
   });
 });
 
+describe('quantizeStaticInt8', () => {
+  async function calibrate(
+    source: Uint8Array,
+    x: Float32Array,
+    batch: number,
+  ): Promise<Map<string, ActivationRange>> {
+    const { model, activations } = staticCalibrationModel(source);
+    const outputs = await run(model, x, batch);
+    return new Map(
+      activations.map((name) => {
+        const values = outputs[name]!.data as Float32Array;
+        return [name, { min: Math.min(...values), max: Math.max(...values) }];
+      }),
+    );
+  }
+
+  it('writes QDQ around int8 weights calibrated on rows, with outputs close to the source on other rows', async () => {
+    const source = autoencoder();
+    const ranges = await calibrate(source, rows(128, 1), 128);
+    expect(ranges.size).toBe(4);
+    const quantized = quantizeStaticInt8(source, ranges);
+    expect(readOnnxSignature(quantized)).toEqual(readOnnxSignature(source));
+    const graph = onnx.ModelProto.decode(quantized).graph as onnx.GraphProto;
+    expect(graph.node.filter((n) => n.opType === 'QuantizeLinear')).toHaveLength(4);
+    expect(graph.node.filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(8);
+    expect(
+      graph.initializer.filter((t) => t.dataType === INT8 && t.name.endsWith('.weight_quantized')),
+    ).toHaveLength(4);
+    expect(source.length / quantized.length).toBeGreaterThan(3.3);
+    const x = rows(33, 2);
+    const [want, got] = await Promise.all([run(source, x, 33), run(quantized, x, 33)]);
+    const difference = outputDifference(
+      got.reconstruction.data as Float32Array,
+      want.reconstruction.data as Float32Array,
+    );
+    expect(difference.meanRelative).toBeGreaterThan(0);
+    expect(difference.meanRelative).toBeLessThan(0.05);
+  });
+
+  it('refuses an activation without a calibration range', () => {
+    expect(() => quantizeStaticInt8(autoencoder(), new Map())).toThrow(
+      /no finite calibration range for activation/,
+    );
+  });
+});
+
 describe('compressOnnxModel refusals', () => {
   const noWeights = encodeOnnxModel({
     name: 'g',
@@ -242,7 +289,12 @@ describe('compressOnnxModel refusals', () => {
     ['bytes that are not ONNX', Uint8Array.of(1, 2, 3, 255), 'fp16', /not an ONNX model/],
     ['a model without MatMul or Gemm weights', noWeights, 'int8-dynamic', /nothing to quantise/],
     ['an opset too old for DynamicQuantizeLinear', opset10, 'int8-dynamic', /opset 11 or later.*opset 10/],
-    ['int8-static without calibration', autoencoder(), 'int8-static', /not implemented/],
+    [
+      'int8-static without calibration',
+      autoencoder(),
+      'int8-static',
+      /needs activation ranges from calibration rows/,
+    ],
   ] as const)('refuses %s', (_, bytes, target, message) => {
     expect(() => compressOnnxModel(bytes, target)).toThrow(OnnxCompressionError);
     expect(() => compressOnnxModel(bytes, target)).toThrow(message);

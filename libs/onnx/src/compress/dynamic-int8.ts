@@ -20,7 +20,7 @@ import {
  * u8·s8 kernel adds pairs of products in int16, which saturates with full-range int8 weights
  * (measured here on AVX2: 9.5% mean error on one 64×32 MatMul at 8 bits, 0.8% at 7 bits).
  */
-const LEVELS = 63;
+export const LEVELS = 63;
 const { FLOAT } = onnx.TensorProto.DataType;
 
 /** A weight matrix [K, N] as symmetric int8 with one scale per output column (zero points 0). */
@@ -46,7 +46,7 @@ export function quantizePerColumn(weights: Float32Array, rows: number, cols: num
 }
 
 /** A MatMul or Gemm whose weight is a constant 2-D float matrix, as [K, N] (Gemm's transB undone). */
-interface WeightedProduct {
+export interface WeightedProduct {
   readonly activation: string;
   readonly weightName: string;
   readonly weight: Float32Array;
@@ -137,7 +137,7 @@ export function quantizeDynamicInt8(bytes: Uint8Array): Uint8Array {
 }
 
 /** Float initializers a caller cannot override (not graph inputs) and no subgraph reads. */
-function constantWeights(graph: onnx.IGraphProto): Map<string, onnx.ITensorProto> {
+export function constantWeights(graph: onnx.IGraphProto): Map<string, onnx.ITensorProto> {
   const inputs = new Set((graph.input ?? []).map((i) => i.name ?? ''));
   const inSubgraphs = namesReadBySubgraphs(graph);
   return new Map(
@@ -148,7 +148,7 @@ function constantWeights(graph: onnx.IGraphProto): Map<string, onnx.ITensorProto
   );
 }
 
-function weightedProduct(
+export function weightedProduct(
   node: onnx.INodeProto,
   weights: Map<string, onnx.ITensorProto>,
 ): WeightedProduct | undefined {

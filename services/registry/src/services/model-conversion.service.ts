@@ -1,9 +1,12 @@
 import { parseInput } from '@aimass/contracts';
 import {
   compressOnnxModel,
+  type CompressionTarget,
   OnnxCompressionError,
   outputDifference,
   type OutputDifference,
+  quantizeStaticInt8,
+  staticCalibrationModel,
 } from '@aimass/onnx';
 import type { AimassConfig } from '@aimass/config';
 import { FailedPreconditionError } from '@aimass/errors';
@@ -70,7 +73,7 @@ export class ModelConversionService {
     const bytes = new Uint8Array(await this.artifacts.getBuffer(source.artifact_key));
     let converted: Uint8Array;
     try {
-      converted = compressOnnxModel(bytes, request.to);
+      converted = await this.compress(bytes, request.to, rows, inputName, features);
     } catch (err) {
       if (err instanceof OnnxCompressionError)
         throw new FailedPreconditionError(`${where} cannot become ${request.to}: ${err.message}`, {
@@ -138,6 +141,32 @@ export class ModelConversionService {
         `${where} has no reference statistics to draw calibration rows from; name a calibration dataset (calibration_dataset, CLI --calibration) or attach statistics with SetReferenceStatistics`,
       );
     return rowsFromStatistics(statistics, features, input, limit);
+  }
+
+  /** int8-static calibrates each quantised activation's range on the rows first. */
+  private async compress(
+    bytes: Uint8Array,
+    target: CompressionTarget,
+    rows: CalibrationRows,
+    input: string,
+    features: number,
+  ): Promise<Uint8Array> {
+    if (target !== 'int8-static') return compressOnnxModel(bytes, target);
+    const { model, activations } = staticCalibrationModel(bytes);
+    const outputs = await this.runtime.run(model, input, rows.values, features);
+    const ranges = new Map(
+      activations.map((name) => {
+        const values = outputs[name]!.data as Float32Array;
+        let min = Infinity;
+        let max = -Infinity;
+        for (const v of values) {
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+        return [name, { min, max }];
+      }),
+    );
+    return quantizeStaticInt8(bytes, ranges);
   }
 
   /** Runs both models on the rows; the difference of every float output the two share. */
