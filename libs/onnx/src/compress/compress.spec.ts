@@ -254,7 +254,7 @@ describe('quantizeStaticInt8', () => {
     expect(graph.node.filter((n) => n.opType === 'QuantizeLinear')).toHaveLength(4);
     expect(graph.node.filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(8);
     expect(
-      graph.initializer.filter((t) => t.dataType === INT8 && t.name.endsWith('.weight_quantized')),
+      graph.initializer.filter((t) => t.dataType === INT8 && (t.name ?? '').endsWith('.weight_quantized')),
     ).toHaveLength(4);
     expect(source.length / quantized.length).toBeGreaterThan(3.3);
     const x = rows(33, 2);
