@@ -14,6 +14,8 @@ import {
   exportAutoencoder,
   outputDifference,
   quantizeDynamicInt8,
+  quantizeStaticInt8,
+  staticCalibrationModel,
   type DenseLayer,
 } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
@@ -131,6 +133,31 @@ function plain(x: number): string {
   return x.toFixed(Math.min(digits, 20));
 }
 
+/**
+ * int8-static calibrated on the first quarter of the rows (the registry's ConvertModelVersion does
+ * the same on its calibration rows); compared, like the others, on all of them.
+ */
+async function staticInt8(subject: Subject): Promise<Uint8Array> {
+  const { model, activations } = staticCalibrationModel(subject.bytes);
+  const session = await InferenceSession.create(model);
+  const width = subject.rows.length / subject.rowCount;
+  const ranges = new Map(activations.map((name) => [name, { min: Infinity, max: -Infinity }]));
+  const calibrationRows = Math.max(subject.batch, Math.floor(subject.rowCount / 4));
+  for (let at = 0; at + subject.batch <= calibrationRows; at += subject.batch) {
+    const rows = subject.rows.subarray(at * width, (at + subject.batch) * width);
+    const result = await session.run({
+      [subject.input]: new Tensor('float32', rows, subject.dims(subject.batch)),
+    });
+    for (const [name, range] of ranges)
+      for (const v of result[name]!.data as Float32Array) {
+        range.min = Math.min(range.min, v);
+        range.max = Math.max(range.max, v);
+      }
+  }
+  await session.release();
+  return quantizeStaticInt8(subject.bytes, ranges);
+}
+
 const bench: Benchmark = {
   description:
     'fp16 and int8-dynamic compression: size, onnxruntime-node speed and output difference vs float32',
@@ -172,6 +199,7 @@ const bench: Benchmark = {
       const copies = {
         fp16: convertToFloat16(subject.bytes),
         'int8-dynamic': quantizeDynamicInt8(subject.bytes),
+        'int8-static': await staticInt8(subject),
       };
       const source = await InferenceSession.create(subject.bytes);
       const reference = await runAll(source, subject);
@@ -208,7 +236,7 @@ const bench: Benchmark = {
           );
         } else row.push('-');
         table.push(row);
-        const key = `${subject.name}_${target === 'fp16' ? 'fp16' : 'int8'}`;
+        const key = `${subject.name}_${{ fp16: 'fp16', 'int8-dynamic': 'int8', 'int8-static': 'int8_static' }[target]}`;
         result[`${key}_size_ratio`] = sizeRatio;
         result[`${key}_speed_ratio`] = speedRatio;
         result[`${key}_rel_error`] = difference.meanRelative;

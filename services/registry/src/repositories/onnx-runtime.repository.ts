@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 
 /** One output as onnxruntime returned it. */
 export interface RuntimeOutput {
@@ -9,7 +9,9 @@ export interface RuntimeOutput {
 
 /**
  * onnxruntime for the registry's own checks of the models it stores (a compressed copy against its
- * source). A session lives for one call: the registry loads a model rarely and must not hold it.
+ * source). A session lives for one call: the registry loads a model rarely and must not hold it,
+ * and onnxruntime's native library is loaded on the first call, so a registry that never converts
+ * never maps it.
  */
 @Injectable()
 export class OnnxRuntimeRepository {
@@ -20,9 +22,10 @@ export class OnnxRuntimeRepository {
     rows: Float32Array,
     features: number,
   ): Promise<Record<string, RuntimeOutput>> {
-    const session = await InferenceSession.create(model);
+    const ort = await import('onnxruntime-node');
+    const session: InferenceSession = await ort.InferenceSession.create(model);
     try {
-      const feed = new Tensor('float32', rows, [rows.length / features, features]);
+      const feed = new ort.Tensor('float32', rows, [rows.length / features, features]);
       const results = await session.run({ [input]: feed });
       return Object.fromEntries(
         Object.entries(results).map(([name, t]) => [
