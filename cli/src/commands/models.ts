@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { registryv1 } from '@aimass/contracts';
+import { COMPRESSION_TARGETS } from '@aimass/onnx';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
@@ -265,8 +266,91 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     });
 
   models
+    .command('convert')
+    .description(
+      'write a compressed copy of NAME VERSION as the next version (lineage to its source); reports sizes and output difference on stderr, prints the new version',
+    )
+    .argument('<NAME>', 'model name')
+    .argument('<VERSION>', 'version number or alias')
+    .addOption(new Option('--to <TARGET>', 'compression').choices(COMPRESSION_TARGETS).makeOptionMandatory())
+    .option(
+      '--calibration <DATASET>',
+      "registered dataset (NAME or NAME@VERSION) to compare on; default: rows drawn from the version's reference statistics",
+      parseCalibration,
+    )
+    .action(
+      async (
+        name: string,
+        version: string,
+        opts: { to: string; calibration?: { name: string; version: number } },
+      ) => {
+        await modelsConvert({ name, version, ...opts }, await ctx.registry(), ctx.io);
+      },
+    );
+
+  models
     .command('show')
     .description("show one model's metadata")
     .argument('<NAME>', 'model name')
     .action(async (name: string) => modelsShow({ name }, await ctx.registry(), ctx.io));
+}
+
+export interface ModelsConvertArgs {
+  readonly name: string;
+  readonly version: string;
+  readonly to: string;
+  readonly calibration?: { readonly name: string; readonly version: number } | undefined;
+}
+
+/**
+ * Asks the registry for a compressed copy of NAME VERSION; the report (sizes, calibration rows,
+ * output difference per output) goes to stderr and the new version number alone to stdout.
+ */
+export async function modelsConvert(
+  args: ModelsConvertArgs,
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<registryv1.ConvertModelVersionResponse__Output> {
+  const report = await callUnary<registryv1.ConvertModelVersionResponse__Output>((cb) =>
+    registry.ConvertModelVersion(
+      {
+        model: args.name,
+        version: args.version,
+        to: args.to,
+        calibration_dataset: args.calibration?.name ?? '',
+        calibration_dataset_version: args.calibration?.version ?? 0,
+      },
+      unaryOptions(),
+      cb,
+    ),
+  );
+  const source = Number(report.source_size_bytes);
+  const size = Number(report.size_bytes);
+  const percent = (x: number) => `${(x * 100).toFixed(3)}%`;
+  io.stderr.write(
+    formatFields([
+      [
+        'converted',
+        `${report.version?.lineage?.converted_from ?? args.name} → version ${report.version?.version} (${args.to})`,
+      ],
+      ['size', `${source} → ${size} bytes (${(source / size).toFixed(2)}x smaller)`],
+      ['calibration', `${report.calibration_rows} rows from ${report.calibration}`],
+      ...report.outputs.map(
+        (o) =>
+          [
+            `output ${o.name}`,
+            `max ${percent(o.max_relative)}, mean ${percent(o.mean_relative)} relative difference`,
+          ] as [string, string],
+      ),
+    ]),
+  );
+  io.stdout.write(`${report.version?.version}\n`);
+  return report;
+}
+
+/** `--calibration NAME` or `NAME@VERSION`. */
+export function parseCalibration(value: string): { name: string; version: number } {
+  const match = /^([^@]+)(?:@([1-9][0-9]*))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError('expected a dataset NAME or NAME@VERSION');
+  return { name: match[1]!, version: match[2] ? Number(match[2]) : 0 };
 }

@@ -58,6 +58,7 @@ export type AimassConfig = {
     readonly namePattern: string;
     readonly defaultPageSize: number;
     readonly maxPageSize: number;
+    readonly conversionRows: number;
   };
   readonly grpcMaxMessageBytes: number;
   readonly trainer: {
@@ -158,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       namePattern: v.AIMASS_REGISTRY_NAME_PATTERN,
       defaultPageSize: v.AIMASS_REGISTRY_DEFAULT_PAGE_SIZE,
       maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
+      conversionRows: v.AIMASS_REGISTRY_CONVERSION_ROWS,
     },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
     trainer: {

@@ -144,6 +144,12 @@ export const SETTINGS = [
     "Extra rule model names must also match (a regular expression, e.g. ^[a-z]+-); empty: none. Names are always letters, digits, '-' and '_'.",
   ),
   setting(
+    'AIMASS_REGISTRY_CONVERSION_ROWS',
+    '256',
+    z.coerce.number().int().min(1).max(100_000),
+    'Rows ConvertModelVersion runs source and compressed copy on (and calibrates int8-static with): the first rows of the named dataset, or rows drawn from the reference statistics.',
+  ),
+  setting(
     'AIMASS_REGISTRY_DEFAULT_PAGE_SIZE',
     '50',
     positiveInt,

@@ -1,4 +1,4 @@
-export { OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
+export { OnnxCompressionError, OnnxExportError, OnnxSignatureError } from './onnx-errors.js';
 export { ONNX_IR_VERSION, ONNX_OPSET, ONNX_PRODUCER, encodeOnnxModel } from './onnx-model.js';
 export { type OnnxSignature, type TensorSpec, readOnnxSignature } from './onnx-signature.js';
 export { MAX_SIGNATURE_BYTES, OnnxSignatureScanner } from './onnx-signature-scanner.js';
@@ -24,3 +24,8 @@ export {
 export { exportDenseNetwork } from './dense/dense-network.js';
 export { DenseForwardError, denseForward } from './dense/dense-forward.js';
 export { type RandomDenseNetworkOptions, randomDenseNetwork } from './dense/random-dense-network.js';
+export { COMPRESSION_TARGETS, type CompressionTarget, compressOnnxModel } from './compress/compress.js';
+export { FLOAT16_OPS, convertToFloat16 } from './compress/float16.js';
+export { type QuantizedWeight, quantizeDynamicInt8, quantizePerColumn } from './compress/dynamic-int8.js';
+export { type OutputDifference, outputDifference } from './compress/output-difference.js';
+export { type ActivationRange, quantizeStaticInt8, staticCalibrationModel } from './compress/static-int8.js';

@@ -18,3 +18,12 @@ export class OnnxSignatureError extends Error {
     super(message, options);
   }
 }
+
+/** The model cannot be compressed as asked (not ONNX, an opset too old, nothing to quantise...). */
+export class OnnxCompressionError extends Error {
+  override readonly name = 'OnnxCompressionError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -9,6 +9,8 @@ import { RegistryMetricsRepository } from './repositories/registry-metrics.repos
 import { ArtifactDownloadService } from './services/artifact-download.service.js';
 import { AliasService } from './services/alias.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
+import { ModelConversionService } from './services/model-conversion.service.js';
+import { OnnxRuntimeRepository } from './repositories/onnx-runtime.repository.js';
 import { RegistryJournal } from './services/registry-journal.js';
 import { DatasetService } from './services/dataset.service.js';
 import { RegistryService } from './services/registry.service.js';
@@ -19,12 +21,14 @@ import { RegistryService } from './services/registry.service.js';
   providers: [
     RegistryService,
     DatasetService,
+    ModelConversionService,
     ModelCatalogService,
     AliasService,
     RegistryJournal,
     ArtifactDownloadService,
     ModelMetadataRepository,
     ArtifactRepository,
+    OnnxRuntimeRepository,
     RegistryEventsRepository,
     RegistryMetricsRepository,
   ],

@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import {
   actorOf,
   toAliasChangeMessage,
+  toConversionMessage,
   toDatasetMessage,
   toDownloadMessages,
   toModelMessage,
@@ -18,6 +19,7 @@ import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
 import { DatasetService } from '../services/dataset.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { ModelConversionService } from '../services/model-conversion.service.js';
 import { RegistryService } from '../services/registry.service.js';
 
 @Controller()
@@ -28,6 +30,7 @@ export class RegistryGrpcController {
     private readonly aliases: AliasService,
     private readonly downloads: ArtifactDownloadService,
     private readonly datasets: DatasetService,
+    private readonly conversions: ModelConversionService,
   ) {}
 
   @GrpcStreamCall('RegistryService', 'PushDataset')
@@ -166,5 +169,13 @@ export class RegistryGrpcController {
     req: registryv1.ListAliasHistoryRequest__Output,
   ): Promise<registryv1.ListAliasHistoryResponse> {
     return { changes: (await this.aliases.history(req.model, req.alias)).map(toAliasChangeMessage) };
+  }
+
+  @GrpcMethod('RegistryService', 'ConvertModelVersion')
+  async convertModelVersion(
+    req: registryv1.ConvertModelVersionRequest__Output,
+    md: Metadata,
+  ): Promise<registryv1.ConvertModelVersionResponse> {
+    return toConversionMessage(await this.conversions.convert(req, actorOf(md)));
   }
 }

@@ -3,6 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { type AliasChangeRecord, type ModelRecord, type VersionView } from '../records/records.js';
 import type { DownloadPart } from '../services/artifact-download.service.js';
 import type { DatasetView } from '../services/dataset.service.js';
+import type { ConversionReport } from '../services/model-conversion.service.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {
@@ -73,5 +74,22 @@ export function toDatasetMessage(d: DatasetView): registryv1.Dataset {
     actor: d.actor,
     has_header: d.has_header,
     column_count: d.column_names.length,
+  };
+}
+
+export function toConversionMessage(report: ConversionReport): registryv1.ConvertModelVersionResponse {
+  return {
+    version: toVersionMessage(report.version),
+    source_size_bytes: report.sourceSizeBytes,
+    size_bytes: report.version.size_bytes,
+    calibration: report.calibration,
+    calibration_rows: report.calibrationRows,
+    outputs: report.outputs.map((o) => ({
+      name: o.name,
+      max_relative: o.maxRelative,
+      mean_relative: o.meanRelative,
+    })),
+    max_relative: report.worst.maxRelative,
+    mean_relative: report.worst.meanRelative,
   };
 }

@@ -1,3 +1,4 @@
+import { COMPRESSION_TARGETS } from '@aimass/onnx';
 import { z } from 'zod';
 import { DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
 import { DATASET_FORMATS } from '@aimass/datasets';
@@ -100,6 +101,8 @@ export const LineageSchema = z
     hyperparameters: z.record(z.string(), z.string().max(4096)).default({}),
     metrics: z.record(z.string(), finite).default({}),
     parent_version: count.default(0),
+    converted_from: z.string().max(512).default(''),
+    conversion: z.string().max(64).default(''),
   })
   .default(EMPTY_LINEAGE);
 
@@ -241,3 +244,15 @@ export const VersionSelectorSchema = z.union(
   [z.literal(''), z.string().regex(/^[1-9][0-9]{0,8}$/), AliasNameSchema],
   { error: 'version must be empty, a version number (1, 2, ...) or an alias name' },
 );
+
+export const ConvertRequestSchema = z.object({
+  model: z.string(),
+  version: z.string().default(''),
+  to: z.enum(COMPRESSION_TARGETS, {
+    error: (issue) =>
+      `unknown conversion target ${JSON.stringify(issue.input)}; use one of ${COMPRESSION_TARGETS.join(', ')}`,
+  }),
+  calibration_dataset: z.string().default(''),
+  calibration_dataset_version: count.default(0),
+});
+export type ConvertRequest = z.output<typeof ConvertRequestSchema>;

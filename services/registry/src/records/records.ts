@@ -57,6 +57,9 @@ export interface LineageRecord {
   readonly hyperparameters: Record<string, string>;
   readonly metrics: Record<string, number>;
   readonly parent_version: number;
+  /** A compressed copy's source, "<model>@<version>", and the conversion that made it. */
+  readonly converted_from: string;
+  readonly conversion: string;
 }
 
 export const EMPTY_LINEAGE: LineageRecord = {
@@ -66,6 +69,8 @@ export const EMPTY_LINEAGE: LineageRecord = {
   hyperparameters: {},
   metrics: {},
   parent_version: 0,
+  converted_from: '',
+  conversion: '',
 };
 
 /** What the registry stores in KV for one version; immutable except for its state and reference statistics. */

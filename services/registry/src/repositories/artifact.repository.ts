@@ -36,7 +36,11 @@ export class ArtifactRepository {
   }
 
   async getJson<T>(key: string): Promise<T> {
-    return JSON.parse((await this.store.getBuffer(key)).toString('utf8')) as T;
+    return JSON.parse((await this.getBuffer(key)).toString('utf8')) as T;
+  }
+
+  getBuffer(key: string): Promise<Buffer> {
+    return this.store.getBuffer(key);
   }
 
   remove(key: string): Promise<void> {

@@ -3,6 +3,7 @@ import {
   columnStatistics,
   columnSummaries,
   type ColumnSummary,
+  type Dataset,
   DatasetError,
   readDataset,
 } from '@aimass/datasets';
@@ -79,6 +80,18 @@ export class DatasetService {
       );
     const columns = await this.artifacts.getJson<ColumnSummary[]>(record.statistics_key);
     return { ...record, columns };
+  }
+
+  /** A stored dataset version parsed back into rows (version 0: the latest). */
+  async read(nameInput: string, version: number): Promise<{ record: DatasetView; dataset: Dataset }> {
+    const record = await this.get(nameInput, version);
+    const bytes = await this.artifacts.getBuffer(record.object_key);
+    const dataset = await readDataset(bytes, {
+      format: record.format as PushDatasetHeader['format'],
+      header: record.has_header,
+      description: record.description,
+    });
+    return { record, dataset };
   }
 
   /** Every version of `name`, oldest first; without a name, the latest version of every dataset. */
