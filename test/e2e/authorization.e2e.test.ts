@@ -96,6 +96,13 @@ const CASES: Record<string, Case> = {
     kind: 'unary',
     body: { model: MODEL, alias: 'production' },
   },
+  // An unknown target does not validate: with the right scope the registry answers INVALID_ARGUMENT
+  // and writes nothing.
+  [`${R}/ConvertModelVersion`]: {
+    service: 'registry',
+    kind: 'unary',
+    body: { model: MODEL, version: '1', to: 'int4' },
+  },
   [`${R}/PushDataset`]: {
     service: 'registry',
     kind: 'client-stream',
