@@ -1,5 +1,10 @@
 export { packageDefinitionOf, clientConstructorOf, type MeshService } from './proto-loading.js';
-export { grpcServerOptions, createHealth, setServing, type HealthImplementation } from './server-options.js';
+export {
+  grpcServerTransport,
+  createHealth,
+  setServing,
+  type HealthImplementation,
+} from './server-options.js';
 export { MeshExceptionFilter } from './exception-filter.js';
 export { traceContextOf, deadlineOf } from './metadata.js';
 export { bearerInterceptor, createMeshClient, peerClient } from './client.js';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { AccessRules } from '@aimass/auth';
 import { ConfigError, type ServiceName } from '@aimass/config';
 import {
-  grpcServerOptions,
+  grpcServerTransport,
   MeshExceptionFilter,
   raiseServerReceiveWindow,
   type GrpcServer,
@@ -12,7 +12,6 @@ import { NatsMeshTransport } from '@aimass/nats';
 import { startTracing, stopTracing } from '@aimass/telemetry';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { GrpcOptions } from '@nestjs/microservices';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from 'nestjs-pino';
 import { GrpcAuthGuard, serviceAuthorization } from './grpc-auth.guard.js';
@@ -36,9 +35,9 @@ export interface RunServiceOptions {
    */
   readonly externalMemoryInGlobalLimit?: boolean;
   /**
-   * Runs once Nest has added its handlers to the gRPC server and before the service reports
-   * SERVING: a hot method may replace its Nest route with a plain grpc-js handler (register), on
-   * the same server and port.
+   * Runs once Nest has added its handlers to the gRPC server and before its port opens: a hot
+   * method may replace its Nest route with a plain grpc-js handler (register), so no call ever
+   * meets the port without it.
    */
   readonly bindGrpc?: (
     server: GrpcServer,
@@ -98,15 +97,14 @@ async function startApp(
   app.useGlobalFilters(new MeshExceptionFilter());
   app.useGlobalGuards(new GrpcAuthGuard(serviceAuthorization(accessRules)));
   raiseServerReceiveWindow();
-  let grpc: { server: GrpcServer; definition: PackageDefinition } | undefined;
-  app.connectMicroservice<GrpcOptions>(
-    grpcServerOptions(
+  app.connectMicroservice(
+    grpcServerTransport(
       service,
       config.grpc[service],
       config.grpcMaxMessageBytes,
       health.grpc,
-      (server, definition) => (grpc = { server, definition }),
       config.tls,
+      bindGrpc ? (server, definition) => bindGrpc(server, definition, app) : undefined,
     ),
     { inheritAppConfig: true },
   );
@@ -123,7 +121,6 @@ async function startApp(
   );
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.startAllMicroservices();
-  if (bindGrpc && grpc) await bindGrpc(grpc.server, grpc.definition, app);
   const http = new URL(config.http[service]);
   await app.listen(Number(http.port), http.hostname);
   health.set(true);
