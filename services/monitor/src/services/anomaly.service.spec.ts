@@ -6,6 +6,8 @@ import { AlertEventsRepository } from '../repositories/alert-events.repository.j
 import { AlertHistoryRepository } from '../repositories/alert-history.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { AlertsService } from './alerts.service.js';
+import { ConsoleUpdatesService } from './console-updates.service.js';
+import { DataHistoryService } from './data-history.service.js';
 import { AnomalyService } from './anomaly.service.js';
 
 const config = { monitor: { anomaly: { windowRows: 1000, significance: 0.01 } } } as AimassConfig;
@@ -39,14 +41,17 @@ function setup() {
   const recordAnomalyRate = vi.fn();
   const recordAlert = vi.fn();
   const metrics = strictMock<MetricsRepository>({ recordAnomalyRate, recordAlert }, 'MetricsRepository');
-  const alerts = new AlertsService(strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'), metrics);
-  const service = new AnomalyService(
-    config,
-    strictMock<AlertEventsRepository>({ anomaly }, 'AlertEventsRepository'),
+  const events = strictMock<AlertEventsRepository>({ anomaly }, 'AlertEventsRepository');
+  const updates = new ConsoleUpdatesService();
+  const alerts = new AlertsService(
+    strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'),
+    events,
     metrics,
-    alerts,
+    updates,
   );
-  return { service, alerts, anomaly, recordAnomalyRate, recordAlert };
+  const history = new DataHistoryService(updates);
+  const service = new AnomalyService(config, events, metrics, alerts, history);
+  return { service, alerts, history, anomaly, recordAnomalyRate, recordAlert };
 }
 
 describe('AnomalyService', () => {
