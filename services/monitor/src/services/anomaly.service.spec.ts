@@ -91,6 +91,21 @@ describe('AnomalyService', () => {
     expect(JSON.parse(listed[0]!.details_json)).toEqual(alert);
   });
 
+  it('keeps each closed window’s observed and expected rates for the Data view', async () => {
+    const { service, history } = setup();
+    await service.recordSummary(summary(1000, 10));
+    await service.recordSummary(summary(1000, 200));
+    const view = history.view('fraud', '2', 100)!;
+    expect(view.anomaly_windows).toBe(2);
+    expect(view.drift_windows).toBe(0);
+    expect(view.anomaly_observed_rate.y).toEqual([0.01, 0.2]);
+    expect(view.anomaly_expected_rate.y).toEqual([0.01, 0.01]);
+    expect(view.anomaly_observed_rate.x).toEqual([
+      Date.parse('2025-01-01T00:00:10.000Z'),
+      Date.parse('2025-01-01T00:00:10.000Z'),
+    ]);
+  });
+
   it('a window without scored rows (no detector) is skipped', async () => {
     const { service, recordAnomalyRate } = setup();
     const s = summary(0, 0);

@@ -4,13 +4,15 @@ import { time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
 
+const ACTOR_KEY = 'aimass.console.by';
+
 /** Who acts, remembered in this browser (with authentication on the server takes the token's subject). */
 function useActor(): [string, (v: string) => void] {
-  const [by, setBy] = useState(() => localStorage.getItem('aimass.console.by') ?? '');
+  const [by, setBy] = useState(() => localStorage.getItem(ACTOR_KEY) ?? '');
   return [
     by,
     (v: string) => {
-      localStorage.setItem('aimass.console.by', v);
+      localStorage.setItem(ACTOR_KEY, v);
       setBy(v);
     },
   ];
@@ -49,7 +51,7 @@ export function AlertsPanel({ model = '', version }: { model?: string; version?:
       {list.length === 0 && <p class="dim">No alerts.</p>}
       <ul class="alerts">
         {list.map((a) => (
-          <AlertItem alert={a} by={by} onChange={alerts.reload} />
+          <AlertItem key={a.id} alert={a} by={by} onChange={alerts.reload} />
         ))}
       </ul>
     </div>
@@ -104,7 +106,6 @@ function AlertItem({ alert: a, by, onChange }: { alert: AlertRecord; by: string;
 export function SilencesPanel({ model = '', version = '' }: { model?: string; version?: string }) {
   const silences = useLoad(() => api.silences(), []);
   useLive((u) => u.silences.length > 0 && silences.reload(), [silences.reload]);
-  const [by] = useActor();
   const [form, setForm] = useState({ model, version, type: '', minutes: '60', reason: '' });
   const [error, setError] = useState<string | undefined>();
   const set = (k: keyof typeof form) => (e: Event) =>
@@ -118,7 +119,8 @@ export function SilencesPanel({ model = '', version = '' }: { model?: string; ve
         type: form.type,
         duration_seconds: Math.round(Number(form.minutes) * 60),
         reason: form.reason,
-        by,
+        // The actor field of the alerts panel beside it, as typed last.
+        by: localStorage.getItem(ACTOR_KEY) ?? '',
       })
       .then(
         () => (setError(undefined), silences.reload()),
@@ -131,7 +133,7 @@ export function SilencesPanel({ model = '', version = '' }: { model?: string; ve
       <h3>Silences</h3>
       <ul>
         {list.map((s) => (
-          <li data-testid="silence" data-silence={s.id}>
+          <li key={s.id} data-testid="silence" data-silence={s.id}>
             <strong>{s.model}</strong> {s.version ? `v${s.version}` : 'all versions'},{' '}
             {s.type || 'all alerts'} until {time(s.ends_at)}{' '}
             <span class="dim">

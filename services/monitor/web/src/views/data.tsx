@@ -1,5 +1,5 @@
 import { api, type AlertRecord, type FeatureLiveView, type FeatureReference } from '../api.js';
-import { Chart } from '../chart.js';
+import { Chart, lineColor } from '../chart.js';
 import { num, time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
@@ -129,9 +129,15 @@ function VersionData({ model, version }: { model: string; version: string }) {
           ]}
         />
       )}
+      {r && (
+        <p class="dim legend">
+          Bars: the reference (<span style={{ color: lineColor(0) }}>■</span>) and the latest live window (
+          <span style={{ color: lineColor(1) }}>■</span>), as shares of their rows.
+        </p>
+      )}
       <div class="features" data-testid="features">
         {r?.features.map((f) => (
-          <Feature feature={f} live={l?.features.find((x) => x.name === f.name)} />
+          <Feature key={f.name} feature={f} live={l?.features.find((x) => x.name === f.name)} />
         ))}
       </div>
       <AlertsPanel model={model} version={version} />
