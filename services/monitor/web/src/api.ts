@@ -65,10 +65,15 @@ export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Where the console keeps the bearer token its writes send, for this tab only (sessionStorage). */
+export const TOKEN_KEY = 'aimass.console.token';
+
+/** A write: with authentication on, the monitor wants a token with models:write on the model. */
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const token = sessionStorage.getItem(TOKEN_KEY);
   return getJson<T>(path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, type AlertRecord } from '../api.js';
+import { api, TOKEN_KEY, type AlertRecord } from '../api.js';
 import { time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
@@ -47,6 +47,7 @@ export function AlertsPanel({ model = '', version }: { model?: string; version?:
           onInput={(e) => setBy((e.target as HTMLInputElement).value)}
         />
       </label>
+      <TokenField />
       {alerts.error && <p class="error">{alerts.error}</p>}
       {list.length === 0 && <p class="dim">No alerts.</p>}
       <ul class="alerts">
@@ -55,6 +56,28 @@ export function AlertsPanel({ model = '', version }: { model?: string; version?:
         ))}
       </ul>
     </div>
+  );
+}
+
+/** The bearer token for acknowledging and silencing, when the monitor requires authentication. */
+function TokenField() {
+  const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
+  return (
+    <label class="actor">
+      {' '}
+      token{' '}
+      <input
+        type="password"
+        data-testid="token"
+        value={token}
+        placeholder="only with authentication on"
+        onInput={(e) => {
+          const v = (e.target as HTMLInputElement).value;
+          sessionStorage.setItem(TOKEN_KEY, v);
+          setToken(v);
+        }}
+      />
+    </label>
   );
 }
 

@@ -84,8 +84,7 @@ function VersionData({ model, version }: { model: string; version: string }) {
           <span data-testid="alert-count">{l.alerts.length}</span> alerts
           {l.features[0]?.live && (
             <>
-              {' '}
-              ; latest window {num(l.features[0].live.rows)} rows, ended {time(l.features[0].live.window_end)}
+              , latest window {num(l.features[0].live.rows)} rows, ended {time(l.features[0].live.window_end)}
             </>
           )}
         </p>
