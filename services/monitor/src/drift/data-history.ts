@@ -1,14 +1,6 @@
 import type { FeatureDrift } from '@aimass/drift';
 import { downsampleMinMax, type Series } from '../console/downsample.js';
 
-/** One closed drift window's scores for one feature. */
-export interface FeatureWindowScores {
-  readonly ks_p_value: number;
-  readonly psi: number;
-  readonly wasserstein_norm: number;
-  readonly drifted: boolean;
-}
-
 /** The live histogram of one feature in the latest closed drift window, on the reference's edges. */
 export interface LiveHistogram {
   readonly edges: readonly number[];
@@ -22,8 +14,14 @@ export interface DriftWindowEntry {
   readonly time: number;
   readonly rows: number;
   readonly drifted: boolean;
-  readonly features: readonly FeatureWindowScores[];
+  /** Per feature, in the features' order: KS p-values, PSI, normalised Wasserstein. */
+  readonly ks: Float64Array;
+  readonly psi: Float64Array;
+  readonly wasserstein: Float64Array;
 }
+
+/** Feature-window cells one version keeps at most (a 784-feature model keeps 318 windows, ~6 MB). */
+const CELLS_PER_VERSION = 250_000;
 
 export interface AnomalyWindowEntry {
   readonly time: number;
@@ -52,7 +50,8 @@ export interface VersionLiveView {
 }
 
 /**
- * One version's closed windows, oldest first, at most `capacity` of each kind (the oldest go first):
+ * One version's closed windows, oldest first, at most `capacity` of each kind (the oldest go first;
+ * fewer drift windows for a wide model, so it holds at most CELLS_PER_VERSION feature scores):
  * the drift scores per feature, the anomaly rates, and the live histograms of the latest drift window.
  * Filled by the same code that evaluates the windows, so the replay at start rebuilds it.
  */
@@ -78,14 +77,11 @@ export class VersionDataHistory {
         time: Date.parse(end),
         rows,
         drifted,
-        features: features.map((f) => ({
-          ks_p_value: f.ks_p_value,
-          psi: f.psi,
-          wasserstein_norm: f.wasserstein_norm,
-          drifted: f.drifted,
-        })),
+        ks: Float64Array.from(features, (f) => f.ks_p_value),
+        psi: Float64Array.from(features, (f) => f.psi),
+        wasserstein: Float64Array.from(features, (f) => f.wasserstein_norm),
       },
-      this.capacity,
+      Math.max(10, Math.min(this.capacity, Math.floor(CELLS_PER_VERSION / Math.max(1, features.length)))),
     );
     this.latest = { end, rows, histograms };
   }
@@ -108,14 +104,14 @@ export class VersionDataHistory {
       anomaly_windows: this.anomaly.length,
       features: this.names.map((name, f) => {
         const h = this.latest?.histograms[f];
-        const at = (pick: (s: FeatureWindowScores) => number) =>
-          series(this.drift.map((w) => (w.features[f] ? pick(w.features[f]) : null)));
+        const at = (pick: (w: DriftWindowEntry) => Float64Array) =>
+          series(this.drift.map((w) => (f < pick(w).length ? pick(w)[f]! : null)));
         return {
           name,
           live: h && this.latest ? { ...h, rows: this.latest.rows, window_end: this.latest.end } : null,
-          ks_p_value: at((s) => s.ks_p_value),
-          psi: at((s) => s.psi),
-          wasserstein_norm: at((s) => s.wasserstein_norm),
+          ks_p_value: at((w) => w.ks),
+          psi: at((w) => w.psi),
+          wasserstein_norm: at((w) => w.wasserstein),
         };
       }),
       drifted: series(this.drift.map((w) => (w.drifted ? 1 : 0))),
