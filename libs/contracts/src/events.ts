@@ -122,6 +122,35 @@ const anomalyAlert = z.object({
   significance: z.number(),
 });
 
+/** A person acknowledged an alert: they saw it and act on it (ListAlerts and the console show who). */
+const alertAcknowledged = z.object({
+  alert_id: z.string(),
+  model: modelName,
+  version: z.string(),
+  /** The alert's type, monitor.alert.drift or monitor.alert.anomaly. */
+  alert_type: z.string(),
+  by: z.string(),
+  note: z.string().default(''),
+  at: z.iso.datetime(),
+});
+
+/**
+ * Alerts of a model (one version, one type, or all) are not published on NATS until `ends_at`: they
+ * are still recorded and listed, marked silenced.
+ */
+const silenceCreated = z.object({
+  silence_id: z.string(),
+  model: modelName,
+  /** Empty: every version. */
+  version: z.string().default(''),
+  /** Empty: every alert type; else monitor.alert.drift or monitor.alert.anomaly. */
+  alert_type: z.string().default(''),
+  starts_at: z.iso.datetime(),
+  ends_at: z.iso.datetime(),
+  reason: z.string(),
+  by: z.string(),
+});
+
 /** The detector's counts for one window: rows of the sampled live inputs scored, and flagged. */
 export const AnomalyCountsSchema = z.object({
   /** `<model>@<version>` of the detector. */
@@ -294,6 +323,8 @@ export const EVENT_SCHEMAS = {
   'inference.prediction.summary': predictionSummary,
   'monitor.alert.drift': driftAlert,
   'monitor.alert.anomaly': anomalyAlert,
+  'monitor.alert.acknowledged': alertAcknowledged,
+  'monitor.silence.created': silenceCreated,
   'trainer.job.requested': trainRequested,
   'trainer.job.failed': jobFailed,
   'trainer.job.started': jobStarted,

@@ -90,6 +90,46 @@ export class FeatureSketch {
     return Math.min(this.max, Math.max(this.min, this.sketch.getValueAtQuantile(q)));
   }
 
+  /**
+   * Counts of the sketched values between `edges` (ascending; bin i is [edges[i], edges[i+1]), the
+   * last bin closed, as numpy.histogram), plus those below the first edge and above the last. Each
+   * DDSketch bin is placed by its representative value, so a value within the sketch's relative
+   * accuracy (1 %) of an edge may land in the neighbouring bin.
+   */
+  histogram(edges: readonly number[]): { counts: number[]; below: number; above: number } {
+    const counts = new Array<number>(Math.max(0, edges.length - 1)).fill(0);
+    let below = 0;
+    let above = 0;
+    const place = (value: number, count: number) => {
+      const v = Math.min(this.max, Math.max(this.min, value));
+      if (edges.length < 2 || v < (edges[0] as number)) {
+        below += count;
+        return;
+      }
+      if (v > (edges[edges.length - 1] as number)) {
+        above += count;
+        return;
+      }
+      // The last i with edges[i] <= v, kept within the closed last bin.
+      let lo = 0;
+      let hi = edges.length - 1;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if ((edges[mid] as number) <= v) lo = mid;
+        else hi = mid;
+      }
+      counts[lo] = (counts[lo] as number) + count;
+    };
+    const store = (s: DDSketch['store'], sign: number) =>
+      s.bins.forEach((count, i) => {
+        if (count > 0) place(sign * this.sketch.mapping.value(i + s.offset), count);
+      });
+    store(this.sketch.store, 1);
+    store(this.sketch.negativeStore, -1);
+    if (this.sketch.zeroCount > 0) place(0, this.sketch.zeroCount);
+    return { counts, below, above };
+  }
+
   toWire(): FeatureSketchWire {
     return {
       count: this.count,

@@ -16,6 +16,7 @@ import { PredictionFeedService } from './services/prediction-feed.service.js';
 import { ConsoleAppService } from './services/console-app.service.js';
 import { ConsoleUpdatesService } from './services/console-updates.service.js';
 import { DataConsoleService } from './services/data-console.service.js';
+import { DataHistoryService } from './services/data-history.service.js';
 import { AlertsService } from './services/alerts.service.js';
 import { AnomalyService } from './services/anomaly.service.js';
 import { DriftService } from './services/drift.service.js';
@@ -37,6 +38,7 @@ import { TrainingConsoleService } from './services/training-console.service.js';
     ModelsConsoleService,
     TrainingConsoleService,
     DataConsoleService,
+    DataHistoryService,
     MeshConsoleService,
     ConsoleAssetsRepository,
     MeshHealthRepository,

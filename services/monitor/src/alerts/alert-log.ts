@@ -7,6 +7,13 @@ export interface AlertRecord {
   readonly time: string;
   readonly summary: string;
   readonly details_json: string;
+  readonly acknowledged: boolean;
+  readonly acknowledged_by: string;
+  readonly acknowledged_at: string;
+  readonly acknowledged_note: string;
+  /** Raised while a silence covered it: listed, not published on NATS. */
+  readonly silenced: boolean;
+  readonly silence_id: string;
 }
 
 /** The most recent alerts, newest first, bounded. */
@@ -28,6 +35,16 @@ export class AlertLog {
 
   has(id: string): boolean {
     return this.ids.has(id);
+  }
+
+  get(id: string): AlertRecord | undefined {
+    return this.records.find((r) => r.id === id);
+  }
+
+  /** Replaces the listed record of the same id (its acknowledgement changed). */
+  update(record: AlertRecord): void {
+    const i = this.records.findIndex((r) => r.id === record.id);
+    if (i >= 0) this.records[i] = record;
   }
 
   list(model: string, limit: number): AlertRecord[] {

@@ -24,7 +24,7 @@ export function alertId(
 }
 
 /** How ListAlerts and the console show an alert event: one line a person can act on, and the event. */
-export function alertRecord<T extends AlertType>(type: T, alert: EventData<T>): AlertRecord {
+export function alertRecord<T extends AlertType>(type: T, alert: EventData<T>, silenceId = ''): AlertRecord {
   return {
     id: alert.alert_id,
     type,
@@ -36,6 +36,12 @@ export function alertRecord<T extends AlertType>(type: T, alert: EventData<T>): 
         ? driftSummary(alert as EventData<'monitor.alert.drift'>)
         : anomalySummary(alert as EventData<'monitor.alert.anomaly'>),
     details_json: JSON.stringify(alert),
+    acknowledged: false,
+    acknowledged_by: '',
+    acknowledged_at: '',
+    acknowledged_note: '',
+    silenced: silenceId !== '',
+    silence_id: silenceId,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { AlertRecord } from '../alerts/alert-log.js';
+import type { SilenceRecord } from '../alerts/silences.js';
 import type { PredictionPoint } from './prediction-series.js';
 import type { EpochUpdate, RunSummary } from './training-runs.js';
 import type { TrainerNodeView } from './trainer-nodes.js';
@@ -12,4 +14,9 @@ export interface ConsoleUpdate {
   readonly runs: readonly RunSummary[];
   readonly predictions: readonly { model: string; version: string; point: PredictionPoint }[];
   readonly nodes: readonly TrainerNodeView[];
+  /** Alerts raised, or acknowledged, since the previous update. */
+  readonly alerts: readonly AlertRecord[];
+  readonly silences: readonly SilenceRecord[];
+  /** Versions whose drift or anomaly windows closed (the Data view reads them again). */
+  readonly data: readonly { model: string; version: string }[];
 }

@@ -1,7 +1,24 @@
-import { Controller, Get, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { allows, ANONYMOUS, type Principal } from '@aimass/auth';
+import { PermissionDeniedError } from '@aimass/errors';
+import { serviceAuthorization } from '@aimass/runtime';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
+import { MONITOR_ACCESS } from '../auth/access-rules.js';
 import type { ModelVersionStats } from '../predictions/model-version-stats.js';
 import type { ConsoleAsset } from '../repositories/console-assets.repository.js';
+import { AlertsService } from '../services/alerts.service.js';
 import { ConsoleAppService } from '../services/console-app.service.js';
 import { ConsoleUpdatesService } from '../services/console-updates.service.js';
 import { DataConsoleService } from '../services/data-console.service.js';
@@ -18,7 +35,9 @@ interface Response {
 
 /**
  * The console: its single-page app at / (and its two bundles), the JSON it reads, and the
- * server-sent events that keep it live. Read-only and unauthenticated, like /metrics (see README).
+ * server-sent events that keep it live. Reading is unauthenticated, like /metrics (see README);
+ * acknowledging and silencing alerts go through the same access rules as their gRPC methods, with
+ * the bearer token of the Authorization header when authentication is on.
  */
 @Controller()
 export class ConsoleHttpController {
@@ -30,6 +49,7 @@ export class ConsoleHttpController {
     private readonly data: DataConsoleService,
     private readonly mesh: MeshConsoleService,
     private readonly updates: ConsoleUpdatesService,
+    private readonly alerts: AlertsService,
   ) {}
 
   @Get()
@@ -82,6 +102,48 @@ export class ConsoleHttpController {
     return this.data.reference({ model, version });
   }
 
+  @Get('api/console/data/:model/:version/live')
+  live(@Param('model') model: string, @Param('version') version: string, @Query('points') points?: string) {
+    return this.data.live({ model, version, points });
+  }
+
+  @Get('api/console/alerts')
+  listAlerts(@Query() query: Record<string, string>) {
+    return this.alerts.listAlerts(query);
+  }
+
+  @Post('api/console/alerts/:id/acknowledge')
+  @HttpCode(200)
+  async acknowledge(
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown> | undefined,
+    @Headers('authorization') authorization?: string,
+  ) {
+    const request = { ...body, id };
+    const principal = await authorize('AcknowledgeAlert', authorization, request);
+    if (principal !== ANONYMOUS) {
+      const { model } = this.alerts.get(id);
+      if (!allows(principal.grants, 'models:write', model))
+        throw new PermissionDeniedError(`${principal.subject} needs the scope models:write on ${model}`);
+    }
+    return this.alerts.acknowledge(actingAs(principal, request));
+  }
+
+  @Get('api/console/silences')
+  listSilences(@Query() query: Record<string, string>) {
+    return this.alerts.listSilences(query);
+  }
+
+  @Post('api/console/silences')
+  @HttpCode(200)
+  async silence(
+    @Body() body: Record<string, unknown> | undefined,
+    @Headers('authorization') authorization?: string,
+  ) {
+    const principal = await authorize('SilenceAlerts', authorization, body ?? {});
+    return this.alerts.silence(actingAs(principal, body ?? {}));
+  }
+
   @Get('api/console/mesh')
   meshStatus() {
     return this.mesh.mesh();
@@ -91,6 +153,19 @@ export class ConsoleHttpController {
   events(): Observable<MessageEvent> {
     return this.updates.stream().pipe(map((update) => ({ data: update })));
   }
+}
+
+function authorize(method: string, authorization: string | undefined, request: unknown): Promise<Principal> {
+  return serviceAuthorization(MONITOR_ACCESS).authorize(
+    `aimass.monitor.v1.MonitorService/${method}`,
+    authorization,
+    request,
+  );
+}
+
+/** With authentication on, the token's subject is who acts, whatever the request says. */
+function actingAs(principal: Principal, request: Record<string, unknown>): Record<string, unknown> {
+  return principal === ANONYMOUS ? request : { ...request, by: principal.subject };
 }
 
 function send(response: Response, asset: ConsoleAsset): void {

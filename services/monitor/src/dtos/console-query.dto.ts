@@ -35,4 +35,7 @@ export const VersionRefSchema = z.object({
   version: z.string().regex(/^[1-9][0-9]{0,9}$/, 'version must be a version number'),
 });
 
+/** GET /api/console/data/:model/:version/live?points=N */
+export const VersionLiveQuerySchema = VersionRefSchema.extend({ points });
+
 export type TrainingCurvesQuery = z.output<typeof TrainingCurvesQuerySchema>;

@@ -6,6 +6,8 @@ import { AlertEventsRepository } from '../repositories/alert-events.repository.j
 import { AlertHistoryRepository } from '../repositories/alert-history.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { AlertsService } from './alerts.service.js';
+import { ConsoleUpdatesService } from './console-updates.service.js';
+import { DataHistoryService } from './data-history.service.js';
 import { AnomalyService } from './anomaly.service.js';
 
 const config = { monitor: { anomaly: { windowRows: 1000, significance: 0.01 } } } as AimassConfig;
@@ -39,14 +41,17 @@ function setup() {
   const recordAnomalyRate = vi.fn();
   const recordAlert = vi.fn();
   const metrics = strictMock<MetricsRepository>({ recordAnomalyRate, recordAlert }, 'MetricsRepository');
-  const alerts = new AlertsService(strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'), metrics);
-  const service = new AnomalyService(
-    config,
-    strictMock<AlertEventsRepository>({ anomaly }, 'AlertEventsRepository'),
+  const events = strictMock<AlertEventsRepository>({ anomaly }, 'AlertEventsRepository');
+  const updates = new ConsoleUpdatesService();
+  const alerts = new AlertsService(
+    strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'),
+    events,
     metrics,
-    alerts,
+    updates,
   );
-  return { service, alerts, anomaly, recordAnomalyRate, recordAlert };
+  const history = new DataHistoryService(updates);
+  const service = new AnomalyService(config, events, metrics, alerts, history);
+  return { service, alerts, history, anomaly, recordAnomalyRate, recordAlert };
 }
 
 describe('AnomalyService', () => {
@@ -84,6 +89,21 @@ describe('AnomalyService', () => {
     expect(listed[0]).toMatchObject({ id: alert.alert_id, type: 'monitor.alert.anomaly' });
     expect(listed[0]!.summary).toContain('40 of 1000');
     expect(JSON.parse(listed[0]!.details_json)).toEqual(alert);
+  });
+
+  it('keeps each closed window’s observed and expected rates for the Data view', async () => {
+    const { service, history } = setup();
+    await service.recordSummary(summary(1000, 10));
+    await service.recordSummary(summary(1000, 200));
+    const view = history.view('fraud', '2', 100)!;
+    expect(view.anomaly_windows).toBe(2);
+    expect(view.drift_windows).toBe(0);
+    expect(view.anomaly_observed_rate.y).toEqual([0.01, 0.2]);
+    expect(view.anomaly_expected_rate.y).toEqual([0.01, 0.01]);
+    expect(view.anomaly_observed_rate.x).toEqual([
+      Date.parse('2025-01-01T00:00:10.000Z'),
+      Date.parse('2025-01-01T00:00:10.000Z'),
+    ]);
   });
 
   it('a window without scored rows (no detector) is skipped', async () => {

@@ -8,6 +8,7 @@ import { AnomalyWindows, type ClosedAnomalyWindow } from '../anomaly/anomaly-win
 import { AlertEventsRepository } from '../repositories/alert-events.repository.js';
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { AlertsService } from './alerts.service.js';
+import { DataHistoryService } from './data-history.service.js';
 
 /**
  * Anomaly rates of live inputs per served version: inference scores a sample of a version's inputs
@@ -30,6 +31,7 @@ export class AnomalyService {
     private readonly events: AlertEventsRepository,
     private readonly metrics: MetricsRepository,
     private readonly alerts: AlertsService,
+    private readonly history: DataHistoryService,
   ) {
     this.windows = new AnomalyWindows(config.monitor.anomaly.windowRows);
     this.significance = config.monitor.anomaly.significance;
@@ -54,6 +56,14 @@ export class AnomalyService {
   private async evaluate(window: ClosedAnomalyWindow): Promise<void> {
     const test = anomalyRateTest(window.scored, window.anomalous, window.expectedRate, this.significance);
     this.metrics.recordAnomalyRate(window.model, window.version, test.observedRate, window.expectedRate);
+    this.history.anomaly(
+      window.model,
+      window.version,
+      window.end,
+      window.scored,
+      test.observedRate,
+      window.expectedRate,
+    );
     this.logger.debug(
       {
         model: window.model,
@@ -81,16 +91,7 @@ export class AnomalyService {
       p_value: test.pValue,
       significance: this.significance,
     };
-    // Raised before a restart: the replayed stream closed the same window again.
-    if (this.alerts.raised(alert.alert_id)) return;
-    try {
-      await this.events.anomaly(alert);
-    } catch (err) {
-      this.logger.warn(
-        { err, model: window.model, version: window.version },
-        'anomaly alert not published; it is still listed by ListAlerts',
-      );
-    }
-    this.alerts.record('monitor.alert.anomaly', alert);
+    // Raised before a restart (the replayed stream closed the same window again): nothing happens.
+    await this.alerts.raise('monitor.alert.anomaly', alert, (a) => this.events.anomaly(a));
   }
 }

@@ -1,5 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
+import type { AlertRecord } from '../alerts/alert-log.js';
+import type { SilenceRecord } from '../alerts/silences.js';
 import type { ConsoleUpdate } from '../console/console-update.js';
 import type { PredictionPoint } from '../console/prediction-series.js';
 import type { EpochUpdate, RunSummary } from '../console/training-runs.js';
@@ -18,6 +20,9 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
   private runs = new Map<string, RunSummary>();
   private predictions: ConsoleUpdate['predictions'][number][] = [];
   private nodes = new Map<string, TrainerNodeView>();
+  private alerts = new Map<string, AlertRecord>();
+  private silences: SilenceRecord[] = [];
+  private data = new Map<string, { model: string; version: string }>();
   private timer: NodeJS.Timeout | undefined;
 
   epoch(update: EpochUpdate): void {
@@ -37,6 +42,21 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
 
   node(node: TrainerNodeView): void {
     this.nodes.set(node.node_id, node);
+    this.schedule();
+  }
+
+  alert(record: AlertRecord): void {
+    this.alerts.set(record.id, record);
+    this.schedule();
+  }
+
+  silence(record: SilenceRecord): void {
+    this.silences.push(record);
+    this.schedule();
+  }
+
+  dataWindow(model: string, version: string): void {
+    this.data.set(JSON.stringify([model, version]), { model, version });
     this.schedule();
   }
 
@@ -61,11 +81,17 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
       runs: [...this.runs.values()],
       predictions: this.predictions,
       nodes: [...this.nodes.values()],
+      alerts: [...this.alerts.values()],
+      silences: this.silences,
+      data: [...this.data.values()],
     };
     this.epochs = [];
     this.runs = new Map();
     this.predictions = [];
     this.nodes = new Map();
+    this.alerts = new Map();
+    this.silences = [];
+    this.data = new Map();
     if (this.updates.observed) this.updates.next(update);
   }
 }

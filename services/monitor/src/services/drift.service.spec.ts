@@ -11,6 +11,8 @@ import { AlertHistoryRepository } from '../repositories/alert-history.repository
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
 import { AlertsService } from './alerts.service.js';
+import { ConsoleUpdatesService } from './console-updates.service.js';
+import { DataHistoryService } from './data-history.service.js';
 import { DriftService } from './drift.service.js';
 
 const FEATURES = 3;
@@ -55,15 +57,24 @@ function setup(statistics: ReferenceDistribution[] | null = reference) {
   const recordDrift = vi.fn();
   const recordAlert = vi.fn();
   const metrics = strictMock<MetricsRepository>({ recordDrift, recordAlert }, 'MetricsRepository');
-  const alerts = new AlertsService(strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'), metrics);
+  const events = strictMock<AlertEventsRepository>({ drift }, 'AlertEventsRepository');
+  const updates = new ConsoleUpdatesService();
+  const alerts = new AlertsService(
+    strictMock<AlertHistoryRepository>({}, 'AlertHistoryRepository'),
+    events,
+    metrics,
+    updates,
+  );
+  const history = new DataHistoryService(updates);
   const service = new DriftService(
     config,
     strictMock<ReferenceStatisticsRepository>({ get }, 'ReferenceStatisticsRepository'),
-    strictMock<AlertEventsRepository>({ drift }, 'AlertEventsRepository'),
+    events,
     metrics,
     alerts,
+    history,
   );
-  return { service, alerts, get, drift, recordDrift, recordAlert };
+  return { service, alerts, history, get, drift, recordDrift, recordAlert };
 }
 
 describe('DriftService', () => {
@@ -112,6 +123,43 @@ describe('DriftService', () => {
     const { alerts } = setup();
     expect(() => alerts.listAlerts(query)).toThrow(InvalidArgumentError);
     expect(() => alerts.listAlerts(query)).toThrow(field);
+  });
+});
+
+describe('DriftService: the Data view history', () => {
+  it('keeps each closed window’s scores and the latest live histograms on the reference’s edges', async () => {
+    const { service, history } = setup();
+    expect(history.view('fraud', '2', 100)).toBeUndefined();
+    await service.recordSummary(summary(1000));
+    await service.recordSummary(summary(1000, 3));
+    const view = history.view('fraud', '2', 100)!;
+    expect(view.drift_windows).toBe(2);
+    expect(view.features.map((f) => f.name)).toEqual(['a', 'b', 'c']);
+    expect(view.drifted.y).toEqual([0, 1]);
+    const b = view.features[1]!;
+    expect(b.psi.y).toHaveLength(2);
+    expect(b.psi.y[1]!).toBeGreaterThan(1);
+    expect(b.ks_p_value.y[1]!).toBeLessThan(1e-6);
+    // The latest window, shifted by 3 standard deviations: b's values above the reference's top edge
+    // (about 3.5) are those of N(0, 1) above 0.5, some 30 %; its upper half holds nearly all of them.
+    const live = b.live!;
+    expect(live.rows).toBe(1000);
+    expect(live.edges).toEqual(reference[1]!.binProportions().edges);
+    expect(live.counts.reduce((x, y) => x + y, 0) + live.below + live.above).toBe(1000);
+    expect(live.above).toBeGreaterThan(200);
+    const half = Math.floor(live.counts.length / 2);
+    expect(live.counts.slice(half).reduce((x, y) => x + y, 0) + live.above).toBeGreaterThan(950);
+    const a = view.features[0]!.live!;
+    expect(a.below + a.above).toBeLessThan(20);
+  });
+
+  it('thins long series to the points asked for, keeping the extremes', async () => {
+    const { service, history } = setup();
+    for (let i = 0; i < 30; i++) await service.recordSummary(summary(1000, i === 17 ? 3 : 0));
+    const view = history.view('fraud', '2', 10)!;
+    expect(view.drift_windows).toBe(30);
+    expect(view.drifted.x.length).toBeLessThanOrEqual(10);
+    expect(Math.max(...(view.drifted.y as number[]))).toBe(1);
   });
 });
 

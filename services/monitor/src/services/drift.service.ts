@@ -9,6 +9,7 @@ import { AlertEventsRepository } from '../repositories/alert-events.repository.j
 import { MetricsRepository } from '../repositories/metrics.repository.js';
 import { ReferenceStatisticsRepository } from '../repositories/reference-statistics.repository.js';
 import { AlertsService } from './alerts.service.js';
+import { DataHistoryService } from './data-history.service.js';
 
 /** How long a version's reference statistics (or their absence) are trusted before asking again. */
 const REFERENCE_TTL_MS = 60_000;
@@ -37,6 +38,7 @@ export class DriftService {
     private readonly events: AlertEventsRepository,
     private readonly metrics: MetricsRepository,
     private readonly alerts: AlertsService,
+    private readonly history: DataHistoryService,
   ) {
     const d = config.monitor.drift;
     this.windows = new DriftWindows(d.windowRows);
@@ -91,6 +93,7 @@ export class DriftService {
         'drift window evaluated',
       );
       this.metrics.recordDrift(window.model, window.version, drift);
+      this.history.drift(window.model, window.version, window.end, reference, window.sketch, drift);
       if (!drift.drifted || drift.rule === '') return;
       const alert: EventData<'monitor.alert.drift'> = {
         alert_id: alertId('monitor.alert.drift', window.model, window.version, window.start, window.end),
@@ -105,17 +108,8 @@ export class DriftService {
         drifted_features: drift.features.filter((f) => f.drifted).map((f) => f.feature),
         features: drift.features,
       };
-      // Raised before a restart: the replayed stream closed the same window again.
-      if (this.alerts.raised(alert.alert_id)) return;
-      try {
-        await this.events.drift(alert);
-      } catch (err) {
-        this.logger.warn(
-          { err, model: window.model, version: window.version },
-          'drift alert not published; it is still listed by ListAlerts',
-        );
-      }
-      this.alerts.record('monitor.alert.drift', alert);
+      // Raised before a restart (the replayed stream closed the same window again): nothing happens.
+      await this.alerts.raise('monitor.alert.drift', alert, (a) => this.events.drift(a));
     } catch (err) {
       this.logger.warn({ err, model: window.model, version: window.version }, 'drift window not evaluated');
     }

@@ -1,15 +1,20 @@
 // The console's view of the monitor's JSON API (controllers/console.http.controller.ts). The shapes
 // are the server's own types, imported as types only.
+import type { AlertRecord } from '../../src/alerts/alert-log.js';
+import type { SilenceRecord } from '../../src/alerts/silences.js';
 import type { ConsoleUpdate } from '../../src/console/console-update.js';
 import type { PredictionPoint, VersionSeries } from '../../src/console/prediction-series.js';
 import type { RunCurve, RunDetail, RunSummary } from '../../src/console/training-runs.js';
 import type { TrainerNodeView } from '../../src/console/trainer-nodes.js';
 import type { ServiceProbe } from '../../src/repositories/mesh-health.repository.js';
-import type { FeatureReference } from '../../src/services/data-console.service.js';
+import type { FeatureLiveView } from '../../src/drift/data-history.js';
+import type { FeatureReference, VersionLive } from '../../src/services/data-console.service.js';
 import type { ModelRow, VersionRow } from '../../src/services/models-console.service.js';
 
 export type {
+  AlertRecord,
   ConsoleUpdate,
+  FeatureLiveView,
   FeatureReference,
   ModelRow,
   PredictionPoint,
@@ -17,7 +22,9 @@ export type {
   RunDetail,
   RunSummary,
   ServiceProbe,
+  SilenceRecord,
   TrainerNodeView,
+  VersionLive,
   VersionRow,
   VersionSeries,
 };
@@ -39,12 +46,6 @@ export interface ReferenceStatistics {
   features: FeatureReference[];
 }
 
-/** What the drift work serves per model version (GET /api/drift/:model/:version), when it exists. */
-export interface DriftReport {
-  features: { name: string; scores: { time: string; psi?: number; ks?: number; wasserstein?: number }[] }[];
-  alerts: { time: string; kind: string; feature?: string; message: string }[];
-}
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -55,13 +56,26 @@ export class ApiError extends Error {
   }
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path);
+export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(path, init);
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: string };
     throw new ApiError(response.status, body.error ?? `${path} answered ${response.status}`);
   }
   return (await response.json()) as T;
+}
+
+/** Where the console keeps the bearer token its writes send, for this tab only (sessionStorage). */
+export const TOKEN_KEY = 'aimass.console.token';
+
+/** A write: with authentication on, the monitor wants a token with models:write on the model. */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return getJson<T>(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
 }
 
 export const api = {
@@ -81,7 +95,25 @@ export const api = {
     getJson<ReferenceStatistics>(
       `/api/console/data/${encodeURIComponent(model)}/${encodeURIComponent(version)}`,
     ),
-  drift: (model: string, version: string) =>
-    getJson<DriftReport>(`/api/drift/${encodeURIComponent(model)}/${encodeURIComponent(version)}`),
+  live: (model: string, version: string, points = 600) =>
+    getJson<VersionLive>(
+      `/api/console/data/${encodeURIComponent(model)}/${encodeURIComponent(version)}/live?points=${points}`,
+    ),
+  alerts: (model = '', limit = 200) =>
+    getJson<{ alerts: AlertRecord[] }>(
+      `/api/console/alerts?model=${encodeURIComponent(model)}&limit=${limit}`,
+    ),
+  acknowledge: (id: string, by: string, note: string) =>
+    postJson<AlertRecord>(`/api/console/alerts/${encodeURIComponent(id)}/acknowledge`, { by, note }),
+  silences: (includeExpired = false) =>
+    getJson<{ silences: SilenceRecord[] }>(`/api/console/silences?include_expired=${includeExpired}`),
+  silence: (request: {
+    model: string;
+    version: string;
+    type: string;
+    duration_seconds: number;
+    reason: string;
+    by: string;
+  }) => postJson<SilenceRecord>('/api/console/silences', request),
   mesh: () => getJson<{ services: ServiceProbe[]; nodes: TrainerNodeView[] }>('/api/console/mesh'),
 };

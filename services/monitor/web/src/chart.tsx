@@ -18,6 +18,8 @@ export interface ChartProps {
   readonly testId?: string;
   /** The x value's name in the legend (time charts say Time). */
   readonly xLabel?: string;
+  /** Vertical marks on the x axis (alerts on a time chart): x in the lines' units. */
+  readonly marks?: readonly { readonly x: number; readonly color: string }[];
   /** Called after every draw (the Training view marks its first paint with it). */
   readonly onDraw?: () => void;
 }
@@ -51,6 +53,7 @@ export function Chart({
   bars = false,
   testId,
   xLabel = 'epoch',
+  marks,
   onDraw,
 }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
@@ -58,6 +61,8 @@ export function Chart({
   const shape = useRef('');
   const drawn = useRef(onDraw);
   drawn.current = onDraw;
+  const marked = useRef(marks);
+  marked.current = marks;
 
   useEffect(() => {
     const el = host.current;
@@ -105,10 +110,17 @@ export function Chart({
             : {}),
         })),
       ],
-      hooks: { draw: [() => drawn.current?.()] },
+      hooks: {
+        draw: [
+          (u) => {
+            drawMarks(u, marked.current ?? [], time);
+            drawn.current?.();
+          },
+        ],
+      },
     };
     plot.current = new uPlot(options, data, el);
-  }, [lines, time, height, bars, xLabel]);
+  }, [lines, time, height, bars, xLabel, marks]);
 
   useEffect(() => {
     const el = host.current;
@@ -126,9 +138,27 @@ export function Chart({
 
   const points = lines.reduce((n, l) => n + l.x.length, 0);
   return (
-    <figure class="chart" data-testid={testId} data-points={points}>
+    <figure class="chart" data-testid={testId} data-points={points} data-marks={marks?.length ?? 0}>
       <figcaption>{title}</figcaption>
       <div ref={host} class="chart-canvas" />
     </figure>
   );
+}
+
+/** A dashed vertical line per mark, across the plotting area. */
+function drawMarks(u: uPlot, marks: readonly { x: number; color: string }[], time: boolean): void {
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.lineWidth = 1.5 * devicePixelRatio;
+  ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+  for (const m of marks) {
+    const x = u.valToPos(time ? m.x / 1000 : m.x, 'x', true);
+    if (x < bbox.left || x > bbox.left + bbox.width) continue;
+    ctx.strokeStyle = m.color;
+    ctx.beginPath();
+    ctx.moveTo(x, bbox.top);
+    ctx.lineTo(x, bbox.top + bbox.height);
+    ctx.stroke();
+  }
+  ctx.restore();
 }

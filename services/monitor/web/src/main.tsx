@@ -3,6 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { useLiveState } from './live.js';
 import { href, useRoute } from './router.js';
+import { AlertsView } from './views/alerts.js';
 import { DataView } from './views/data.js';
 import { MeshView } from './views/mesh.js';
 import { ModelsView } from './views/models.js';
@@ -12,6 +13,7 @@ const VIEWS = [
   { id: 'models', label: 'Models' },
   { id: 'training', label: 'Training' },
   { id: 'data', label: 'Data' },
+  { id: 'alerts', label: 'Alerts' },
   { id: 'mesh', label: 'Mesh' },
 ] as const;
 
@@ -40,6 +42,8 @@ function App() {
           <TrainingView route={route} />
         ) : route.view === 'data' ? (
           <DataView route={route} />
+        ) : route.view === 'alerts' ? (
+          <AlertsView />
         ) : route.view === 'mesh' ? (
           <MeshView />
         ) : (
