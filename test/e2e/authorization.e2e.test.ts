@@ -22,6 +22,8 @@ interface Case {
   readonly kind: Kind;
   /** The request (unary, server-stream) or the messages (client-stream, bidi). */
   readonly body: unknown;
+  /** The least grant that lets this call through, when it is not the rule's scope on fraud-*. */
+  readonly least?: string;
 }
 interface Outcome {
   readonly code: number;
@@ -163,6 +165,26 @@ const CASES: Record<string, Case> = {
     kind: 'unary',
     body: { model: MODEL },
   },
+  // No alert has this id: with the scope on every model the monitor answers NOT_FOUND; a token for
+  // some models only is refused first, so it cannot probe for ids.
+  'aimass.monitor.v1.MonitorService/AcknowledgeAlert': {
+    service: 'monitor',
+    kind: 'unary',
+    body: { id: 'no-such-alert', by: '', note: '' },
+    least: 'models:write',
+  },
+  // A zero duration does not validate: with the right scope the monitor answers INVALID_ARGUMENT
+  // and silences nothing.
+  'aimass.monitor.v1.MonitorService/SilenceAlerts': {
+    service: 'monitor',
+    kind: 'unary',
+    body: { model: MODEL, duration_seconds: 0, reason: 'auth table' },
+  },
+  'aimass.monitor.v1.MonitorService/ListSilences': {
+    service: 'monitor',
+    kind: 'unary',
+    body: { model: MODEL },
+  },
   [`${I}/ServerLive`]: { service: 'inference', kind: 'unary', body: {} },
   [`${I}/ServerReady`]: { service: 'inference', kind: 'unary', body: {} },
   [`${I}/ServerMetadata`]: { service: 'inference', kind: 'unary', body: {} },
@@ -190,10 +212,13 @@ const RULES: Record<string, AccessRule> = {
 const METHODS = Object.keys(RULES).filter((m) => !m.startsWith('grpc.health.'));
 
 /** The least grant that should pass, and one of the same scope on other models. */
-function grantsFor(rule: AccessRule): { right: string; other: string } | undefined {
+function grantsFor(rule: AccessRule, c?: Case): { right: string; other: string } | undefined {
   if ('open' in rule) return undefined;
   const namesModel = rule.model !== undefined || rule.perMessage === true;
-  return { right: namesModel ? `${rule.scope}:fraud-*` : rule.scope, other: `${rule.scope}:other-*` };
+  return {
+    right: c?.least ?? (namesModel ? `${rule.scope}:fraud-*` : rule.scope),
+    other: `${rule.scope}:other-*`,
+  };
 }
 
 /** The status a call ends with; a bidi stream's per-message error counts as its status. */
@@ -356,7 +381,7 @@ describe('authorization of every RPC (auth on)', () => {
   it('lets the least scope through on every RPC', async () => {
     const rows: string[] = [];
     for (const method of METHODS) {
-      const grants = grantsFor(RULES[method]!);
+      const grants = grantsFor(RULES[method]!, CASES[method]);
       if (!grants) continue;
       const token = await mesh.auth!.mint('least', [grants.right], 600);
       const c = CASES[method]!;

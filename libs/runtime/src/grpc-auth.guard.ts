@@ -57,9 +57,9 @@ export function principalOf(metadata: Metadata): Principal | undefined {
 /**
  * For calls whose model is known only inside the request stream (a client-streamed push names its
  * model in the first message): the guard checked the scope on some model, this checks it on the
- * named one. No-op with authentication off.
+ * named one; `model` undefined needs the scope on every model. No-op with authentication off.
  */
-export function requireGrant(metadata: Metadata, scope: Scope, model: string): void {
+export function requireGrant(metadata: Metadata, scope: Scope, model: string | undefined): void {
   if (!authorization?.value.enabled) return;
   const principal = principals.get(metadata);
   if (principal && allows(principal.grants, scope, model)) return;

@@ -232,7 +232,12 @@ describe('the console in Chromium', () => {
     expect(created.status).toBe(200);
     // The token's subject acts, whatever the request claims.
     expect(await created.json()).toMatchObject({ model: MODEL, by: 'writer', active: true });
+    // An id that names no alert: a token for one model cannot tell (403), one for every model learns 404.
     expect((await post('/api/console/alerts/no-such-alert/acknowledge', { by: 'x' }, writer)).status).toBe(
+      403,
+    );
+    const admin = await mesh.auth!.mint('admin', ['models:write']);
+    expect((await post('/api/console/alerts/no-such-alert/acknowledge', { by: 'x' }, admin)).status).toBe(
       404,
     );
     // From the console, with the writer's token typed in.

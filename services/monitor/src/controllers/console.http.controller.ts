@@ -122,9 +122,12 @@ export class ConsoleHttpController {
     const request = { ...body, id };
     const principal = await authorize('AcknowledgeAlert', authorization, request);
     if (principal !== ANONYMOUS) {
-      const { model } = this.alerts.get(id);
+      // As over gRPC: an id that names no alert needs the scope on every model (no probing for ids).
+      const model = this.alerts.find(id)?.model;
       if (!allows(principal.grants, 'models:write', model))
-        throw new PermissionDeniedError(`${principal.subject} needs the scope models:write on ${model}`);
+        throw new PermissionDeniedError(
+          `${principal.subject} needs the scope models:write${model === undefined ? '' : `:${model}`}`,
+        );
     }
     return this.alerts.acknowledge(actingAs(principal, request));
   }

@@ -30,7 +30,9 @@ export class MonitorGrpcController {
     request: monitorv1.AcknowledgeAlertRequest__Output,
     metadata: Metadata,
   ): Promise<monitorv1.Alert> {
-    if (request.id) requireGrant(metadata, 'models:write', this.alerts.get(request.id).model);
+    // The scope on the alert's model; for an id that names no alert, on every model, so a caller
+    // cannot learn which alert ids exist beyond its own models.
+    if (request.id) requireGrant(metadata, 'models:write', this.alerts.find(request.id)?.model);
     return this.alerts.acknowledge({ ...request, by: caller(metadata) ?? request.by });
   }
 

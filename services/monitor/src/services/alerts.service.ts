@@ -114,6 +114,11 @@ export class AlertsService {
   }
 
   /** The listed alert, or NOT_FOUND naming the id. */
+  /** The alert with this id, if there is one. */
+  find(id: string): AlertRecord | undefined {
+    return this.log.get(id);
+  }
+
   get(id: string): AlertRecord {
     const record = this.log.get(id);
     if (!record) throw new NotFoundError(`no alert with id ${id} (ListAlerts lists them)`);
