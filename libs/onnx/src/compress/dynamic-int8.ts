@@ -70,20 +70,100 @@ export function quantizeDynamicInt8(bytes: Uint8Array): Uint8Array {
     throw new OnnxCompressionError(
       `int8-dynamic needs opset 11 or later (DynamicQuantizeLinear); the model imports opset ${opset}`,
     );
+  const prepared = rewriteWeightedProducts(model, {
+    prepare(activation, g) {
+      const aq: [string, string, string] = [
+        g.names.fresh(`${activation}_quantized`),
+        g.names.fresh(`${activation}_scale`),
+        g.names.fresh(`${activation}_zero_point`),
+      ];
+      g.node({
+        name: g.names.fresh(`${activation}/DynamicQuantizeLinear`),
+        opType: 'DynamicQuantizeLinear',
+        input: [activation],
+        output: aq,
+      });
+      return aq;
+    },
+    emit(aq, w, output, bias, g) {
+      const integer = g.op(
+        'MatMulInteger',
+        [aq[0], w.values, aq[2], w.zeroPoint],
+        g.names.fresh(`${output}_quantized`),
+      );
+      const asFloat = g.op('Cast', [integer], g.names.fresh(`${output}_quantized_cast`), [
+        intAttribute('to', FLOAT),
+      ]);
+      const scale = g.op('Mul', [aq[1], w.scales], g.names.fresh(`${output}_scale`));
+      if (bias)
+        g.op('Add', [g.op('Mul', [asFloat, scale], g.names.fresh(`${output}_unbiased`)), bias], output);
+      else g.op('Mul', [asFloat, scale], output);
+    },
+  });
+  if (prepared === 0)
+    throw new OnnxCompressionError(
+      'the model has no MatMul or Gemm with a constant 2-D float weight; int8-dynamic has nothing to quantise',
+    );
+  return encodeModel(model);
+}
+
+/** Where a rewrite writes: fresh names, nodes in order, new initializers. */
+export interface GraphWriter {
+  readonly names: GraphNames;
+  /** Appends a one-output node; returns its output. */
+  op(opType: string, input: string[], output: string, attribute?: onnx.IAttributeProto[]): string;
+  node(node: onnx.INodeProto): void;
+  add(...tensors: onnx.ITensorProto[]): void;
+}
+
+/** The initializer names of a product's per-column int8 weight (quantizePerColumn). */
+export interface Int8WeightNames {
+  /** The float initializer it replaces. */
+  readonly source: string;
+  readonly values: string;
+  readonly scales: string;
+  readonly zeroPoint: string;
+}
+
+/**
+ * The rewrite int8-dynamic and int8-static share. Every MatMul/Gemm with a constant 2-D float
+ * weight (weightedProduct) gets its weight as per-column int8 initializers; `prepare` turns each
+ * activation into what the products read, once per activation (before its first product), and
+ * `emit` writes the product so that it ends in the node's own output. Other nodes stay as they are,
+ * and weights no node reads any more are dropped. Returns how many activations were prepared: 0
+ * means there was nothing to quantise (the model is then unchanged).
+ */
+export function rewriteWeightedProducts<A>(
+  model: onnx.ModelProto,
+  rewrite: {
+    prepare(activation: string, g: GraphWriter): A;
+    emit(
+      activation: A,
+      weight: Int8WeightNames,
+      output: string,
+      bias: string | undefined,
+      g: GraphWriter,
+    ): void;
+  },
+): number {
   const graph = model.graph!;
-  const names = new GraphNames(graph);
   const weights = constantWeights(graph);
   const uses = new Map<string, number>();
   for (const node of graph.node ?? []) for (const i of node.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
-
   const nodes: onnx.INodeProto[] = [];
   const added: onnx.ITensorProto[] = [];
-  const dropped = new Set<string>();
-  const quantizedActivations = new Map<string, [string, string, string]>();
-  const op = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []) => {
-    nodes.push({ name: names.fresh(`${output}/${opType}`), opType, input, output: [output], attribute });
-    return output;
+  const names = new GraphNames(graph);
+  const g: GraphWriter = {
+    names,
+    op: (opType, input, output, attribute = []) => {
+      nodes.push({ name: names.fresh(`${output}/${opType}`), opType, input, output: [output], attribute });
+      return output;
+    },
+    node: (node) => void nodes.push(node),
+    add: (...tensors) => void added.push(...tensors),
   };
+  const dropped = new Set<string>();
+  const prepared = new Map<string, A>();
   for (const node of graph.node ?? []) {
     const product = weightedProduct(node, weights);
     if (!product) {
@@ -91,49 +171,31 @@ export function quantizeDynamicInt8(bytes: Uint8Array): Uint8Array {
       continue;
     }
     const { activation, weightName, k, n } = product;
-    let aq = quantizedActivations.get(activation);
-    if (!aq) {
-      aq = [
-        names.fresh(`${activation}_quantized`),
-        names.fresh(`${activation}_scale`),
-        names.fresh(`${activation}_zero_point`),
-      ];
-      nodes.push({
-        name: names.fresh(`${activation}/DynamicQuantizeLinear`),
-        opType: 'DynamicQuantizeLinear',
-        input: [activation],
-        output: aq,
-      });
-      quantizedActivations.set(activation, aq);
+    let a = prepared.get(activation);
+    if (a === undefined) {
+      a = rewrite.prepare(activation, g);
+      prepared.set(activation, a);
     }
     const q = quantizePerColumn(product.weight, k, n);
-    const wq = names.fresh(`${weightName}_quantized`);
-    const ws = names.fresh(`${weightName}_scale`);
-    const wz = names.fresh(`${weightName}_zero_point`);
-    added.push(
-      int8Tensor(wq, [k, n], q.values),
-      float32Tensor(ws, [n], q.scales),
-      int8Tensor(wz, [n], new Int8Array(n)),
+    const w: Int8WeightNames = {
+      source: weightName,
+      values: names.fresh(`${weightName}_quantized`),
+      scales: names.fresh(`${weightName}_scale`),
+      zeroPoint: names.fresh(`${weightName}_zero_point`),
+    };
+    g.add(
+      int8Tensor(w.values, [k, n], q.values),
+      float32Tensor(w.scales, [n], q.scales),
+      int8Tensor(w.zeroPoint, [n], new Int8Array(n)),
     );
-    const output = (node.output ?? [])[0] ?? '';
-    const integer = op('MatMulInteger', [aq[0], wq, aq[2], wz], names.fresh(`${output}_quantized`));
-    const asFloat = op('Cast', [integer], names.fresh(`${output}_quantized_cast`), [
-      intAttribute('to', FLOAT),
-    ]);
-    const scale = op('Mul', [aq[1], ws], names.fresh(`${output}_scale`));
-    if (product.bias)
-      op('Add', [op('Mul', [asFloat, scale], names.fresh(`${output}_unbiased`)), product.bias], output);
-    else op('Mul', [asFloat, scale], output);
+    rewrite.emit(a, w, (node.output ?? [])[0] ?? '', product.bias, g);
     uses.set(weightName, (uses.get(weightName) ?? 0) - 1);
     if (uses.get(weightName) === 0) dropped.add(weightName);
   }
-  if (quantizedActivations.size === 0)
-    throw new OnnxCompressionError(
-      'the model has no MatMul or Gemm with a constant 2-D float weight; int8-dynamic has nothing to quantise',
-    );
+  if (prepared.size === 0) return 0;
   const kept = (graph.initializer ?? []).filter((t) => !dropped.has(t.name ?? ''));
   model.graph = onnx.GraphProto.create({ ...graph, node: nodes, initializer: [...kept, ...added] });
-  return encodeModel(model);
+  return prepared.size;
 }
 
 /** Float initializers a caller cannot override (not graph inputs) and no subgraph reads. */

@@ -1,13 +1,11 @@
 import { onnx } from '@aimass/tensors';
 import { OnnxCompressionError } from '../onnx-errors.js';
-import { constantWeights, quantizePerColumn, weightedProduct } from './dynamic-int8.js';
+import { constantWeights, rewriteWeightedProducts, weightedProduct } from './dynamic-int8.js';
 import {
   decodeModel,
   defaultOpset,
   encodeModel,
   float32Tensor,
-  GraphNames,
-  int8Tensor,
   intAttribute,
   uint8Tensor,
 } from './graph-tensors.js';
@@ -52,61 +50,30 @@ export function quantizeStaticInt8(
   ranges: ReadonlyMap<string, ActivationRange>,
 ): Uint8Array {
   const model = requireOpset13(bytes);
-  const graph = model.graph!;
-  const names = new GraphNames(graph);
-  const weights = constantWeights(graph);
-  const uses = new Map<string, number>();
-  for (const node of graph.node ?? []) for (const i of node.input ?? []) uses.set(i, (uses.get(i) ?? 0) + 1);
-  const nodes: onnx.INodeProto[] = [];
-  const added: onnx.ITensorProto[] = [];
-  const dropped = new Set<string>();
-  const dequantized = new Map<string, string>();
-  const op = (opType: string, input: string[], output: string, attribute: onnx.IAttributeProto[] = []) => {
-    nodes.push({ name: names.fresh(`${output}/${opType}`), opType, input, output: [output], attribute });
-    return output;
-  };
-  for (const node of graph.node ?? []) {
-    const product = weightedProduct(node, weights);
-    if (!product) {
-      nodes.push(node);
-      continue;
-    }
-    const { activation, weightName, k, n } = product;
-    let a = dequantized.get(activation);
-    if (!a) {
+  const prepared = rewriteWeightedProducts(model, {
+    prepare(activation, g) {
       const range = ranges.get(activation);
       if (!range || !Number.isFinite(range.min) || !Number.isFinite(range.max))
         throw new OnnxCompressionError(`no finite calibration range for activation "${activation}"`);
       const { scale, zeroPoint } = uint8Quantization(range);
-      const s = names.fresh(`${activation}_scale`);
-      const z = names.fresh(`${activation}_zero_point`);
-      added.push(float32Tensor(s, [], Float32Array.of(scale)), uint8Tensor(z, [], Uint8Array.of(zeroPoint)));
-      const q = op('QuantizeLinear', [activation, s, z], names.fresh(`${activation}_quantized`));
-      a = op('DequantizeLinear', [q, s, z], names.fresh(`${activation}_dequantized`));
-      dequantized.set(activation, a);
-    }
-    const quantized = quantizePerColumn(product.weight, k, n);
-    const wq = names.fresh(`${weightName}_quantized`);
-    const ws = names.fresh(`${weightName}_scale`);
-    const wz = names.fresh(`${weightName}_zero_point`);
-    added.push(
-      int8Tensor(wq, [k, n], quantized.values),
-      float32Tensor(ws, [n], quantized.scales),
-      int8Tensor(wz, [n], new Int8Array(n)),
-    );
-    const w = op('DequantizeLinear', [wq, ws, wz], names.fresh(`${weightName}_dequantized`), [
-      intAttribute('axis', 1),
-    ]);
-    const output = (node.output ?? [])[0] ?? '';
-    if (product.bias)
-      op('Add', [op('MatMul', [a, w], names.fresh(`${output}_unbiased`)), product.bias], output);
-    else op('MatMul', [a, w], output);
-    uses.set(weightName, (uses.get(weightName) ?? 0) - 1);
-    if (uses.get(weightName) === 0) dropped.add(weightName);
-  }
-  if (dequantized.size === 0) throw nothingToQuantise();
-  const kept = (graph.initializer ?? []).filter((t) => !dropped.has(t.name ?? ''));
-  model.graph = onnx.GraphProto.create({ ...graph, node: nodes, initializer: [...kept, ...added] });
+      const s = g.names.fresh(`${activation}_scale`);
+      const z = g.names.fresh(`${activation}_zero_point`);
+      g.add(float32Tensor(s, [], Float32Array.of(scale)), uint8Tensor(z, [], Uint8Array.of(zeroPoint)));
+      const q = g.op('QuantizeLinear', [activation, s, z], g.names.fresh(`${activation}_quantized`));
+      return g.op('DequantizeLinear', [q, s, z], g.names.fresh(`${activation}_dequantized`));
+    },
+    emit(a, w, output, bias, g) {
+      const weight = g.op(
+        'DequantizeLinear',
+        [w.values, w.scales, w.zeroPoint],
+        g.names.fresh(`${w.source}_dequantized`),
+        [intAttribute('axis', 1)],
+      );
+      if (bias) g.op('Add', [g.op('MatMul', [a, weight], g.names.fresh(`${output}_unbiased`)), bias], output);
+      else g.op('MatMul', [a, weight], output);
+    },
+  });
+  if (prepared === 0) throw nothingToQuantise();
   return encodeModel(model);
 }
 
