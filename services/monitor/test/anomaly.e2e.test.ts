@@ -294,12 +294,19 @@ describe('anomaly alerts', () => {
         'refused rows',
       );
       expect(Number(refused)).toBeGreaterThan(0);
-      // The log says which tag on which version names nothing usable, and why.
-      const log = mesh.services.get('inference')!.child.logTail(200).split('\n');
-      const line = log.find(
-        (l) => l.includes('anomaly detector not used') && l.includes(`"model":"${name}"`),
+      // The log says which tag on which version names nothing usable, and why. The counter is
+      // raised before the line is written, and the line crosses a pipe: wait for it.
+      const inference = mesh.services.get('inference')!.child;
+      const line = await until(
+        () =>
+          inference
+            .logTail(200)
+            .split('\n')
+            .find((l) => l.includes('anomaly detector not used') && l.includes(`"model":"${name}"`)),
+        5_000,
+        `the inference log line for ${name} (last lines:\n${inference.logTail(20)})`,
       );
-      expect(line, `inference log:\n${log.slice(-20).join('\n')}`).toMatch(reason);
+      expect(line).toMatch(reason);
       await new Promise((r) => setTimeout(r, 500));
       expect(received.filter((e) => e.data.model === name)).toEqual([]);
       // And the process still serves the scored model.
