@@ -4,9 +4,12 @@
 //   same 3 KB payload; a minimal grpc-js + onnxruntime server without batching (DIY); aimass
 //   (registry + inference processes, tracing exported to a local OTLP receiver) unary and stream at
 //   concurrency 1 and 64; aimass with tracing off, for the tracing overhead; aimass with tracing and
-//   input sketches (drift) off, for the sketch overhead; and aimass with bearer-token authentication on
-//   (same tracing as the first), for the auth overhead. --duration is the
-//   measuring time per configuration, taken in 5 interleaved rounds. --hidden sets the hidden layers of
+//   input sketches (drift) off, for the sketch overhead; and aimass with bearer-token authentication on,
+//   for the auth overhead, against a sibling process started the same way with authentication off
+//   (the mesh's own inference has had more warm-up and runs beside the registry, so it is not the
+//   baseline for a second process). --duration is the measuring time per configuration, taken in 5
+//   interleaved rounds, the order reversed every other round so no configuration always follows the
+//   same one. --hidden sets the hidden layers of
 //   the 784-...-784 model: the default is the issue's autoencoder, where the transport dominates;
 //   wider layers show where batching pays (e.g. --hidden 1024,1024).
 import { localAuthority } from '@aimass/auth';
@@ -20,7 +23,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { median, positiveInt, printTable, type Benchmark } from './benchmark.js';
-import { cpuMicros, oipClient, streamLoad, unaryLoad, type LoadResult } from './inference/load.js';
+import {
+  callMetadata,
+  cpuMicros,
+  oipClient,
+  streamLoad,
+  unaryLoad,
+  type LoadResult,
+} from './inference/load.js';
 import { startOtlpSink } from './inference/otlp-sink.js';
 
 const MODEL = 'bench-ae';
@@ -139,6 +149,7 @@ const benchmark: Benchmark = {
     let mesh: Awaited<ReturnType<typeof startMesh>> | undefined;
     let untraced: Awaited<ReturnType<typeof startService>> | undefined;
     let authed: Awaited<ReturnType<typeof startService>> | undefined;
+    let authOff: Awaited<ReturnType<typeof startService>> | undefined;
     let unsketched: Awaited<ReturnType<typeof startService>> | undefined;
     const results = new Map<string, LoadResult[]>();
     // Server CPU per request does not depend on what else the machine runs, unlike throughput.
@@ -176,6 +187,12 @@ const benchmark: Benchmark = {
         AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
       };
       authed = await startService('inference', authedEnv, { logDir: mesh.logDir });
+      const authOffEnv = {
+        ...mesh.env,
+        AIMASS_INFERENCE_GRPC: `127.0.0.1:${await freePort()}`,
+        AIMASS_INFERENCE_METRICS_HTTP: `http://127.0.0.1:${await freePort()}`,
+      };
+      authOff = await startService('inference', authOffEnv, { logDir: mesh.logDir });
       const token = await authority.mint('bench', [`infer:${MODEL}`], 3600);
       const unsketchedEnv = {
         ...untracedEnv,
@@ -188,7 +205,9 @@ const benchmark: Benchmark = {
       const diyClient = oipClient(diy.address);
       const aimass = oipClient(mesh.env.AIMASS_INFERENCE_GRPC!);
       const plain = oipClient(untracedEnv.AIMASS_INFERENCE_GRPC);
-      const withToken = oipClient(authedEnv.AIMASS_INFERENCE_GRPC, token);
+      const withToken = oipClient(authedEnv.AIMASS_INFERENCE_GRPC);
+      const bearer = callMetadata(token);
+      const withoutToken = oipClient(authOffEnv.AIMASS_INFERENCE_GRPC);
       const noSketch = oipClient(unsketchedEnv.AIMASS_INFERENCE_GRPC);
       const traced = mesh.services.get('inference')!.child.pid;
       const configs: [string, number, () => Promise<LoadResult>][] = [
@@ -210,9 +229,14 @@ const benchmark: Benchmark = {
           () => unaryLoad(plain, request, 64, slice, 200),
         ],
         [
-          'aimass unary, c64 (traced, auth on)',
+          'aimass unary, c64 (traced, auth off, 2nd process)',
+          authOff.child.pid,
+          () => unaryLoad(withoutToken, request, 64, slice, 200),
+        ],
+        [
+          'aimass unary, c64 (traced, auth on, 3rd process)',
           authed.child.pid,
-          () => unaryLoad(withToken, request, 64, slice, 200),
+          () => unaryLoad(withToken, request, 64, slice, 200, bearer),
         ],
         [
           'aimass unary, c64 (sketches off, tracing off)',
@@ -221,7 +245,7 @@ const benchmark: Benchmark = {
         ],
       ];
       for (let round = 0; round < rounds; round++) {
-        for (const [name, pid, measure] of configs) {
+        for (const [name, pid, measure] of round % 2 === 0 ? configs : [...configs].reverse()) {
           const before = cpuMicros(pid);
           const clientBefore = process.cpuUsage();
           const r = await measure();
@@ -231,11 +255,12 @@ const benchmark: Benchmark = {
           results.set(name, [...(results.get(name) ?? []), r]);
         }
       }
-      for (const c of [echoClient, diyClient, aimass, plain, withToken, noSketch]) c.close();
+      for (const c of [echoClient, diyClient, aimass, plain, withToken, withoutToken, noSketch]) c.close();
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await untraced?.child.stop('SIGTERM', 10_000);
       await authed?.child.stop('SIGTERM', 10_000);
+      await authOff?.child.stop('SIGTERM', 10_000);
       await unsketched?.child.stop('SIGTERM', 10_000);
       await mesh?.stop();
       await otlp.close();
@@ -278,7 +303,10 @@ const benchmark: Benchmark = {
       p99_c1_vs_echo: get('aimass unary, c1').p99Ms / get('grpc-js unary echo, c1').p99Ms,
       tracing_overhead: Math.max(0, 1 - traced.rps / get('aimass unary, c64 (tracing off)').rps),
       // Server CPU per request is steadier than throughput on a shared machine; both are printed above.
-      auth_overhead: Math.max(0, 1 - get('aimass unary, c64 (traced, auth on)').rps / traced.rps),
+      auth_overhead: Math.max(
+        0,
+        1 - get('aimass unary, c64 (traced, auth on').rps / get('aimass unary, c64 (traced, auth off').rps,
+      ),
       // Both untraced; the first folds every request's 784 inputs into sketches (the default).
       sketch_overhead: Math.max(
         0,
