@@ -2,6 +2,7 @@ import { COMPRESSION_TARGETS } from '@aimass/onnx';
 import { z } from 'zod';
 import { DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
 import { DATASET_FORMATS } from '@aimass/datasets';
+import { ModelCardError, parseModelCard } from '@aimass/model-card';
 import { EMPTY_LINEAGE } from '../records/records.js';
 import { ORDER_KEYS } from '../search/model-search.js';
 
@@ -86,7 +87,18 @@ const FrameworkSchema = z.union([
       "framework must be lowercase letters, digits, '.', '_' or '-' (e.g. pytorch, sklearn, tfjs)",
     ),
 ]);
-const ModelCardSchema = z.string().max(256 * 1024, 'the model card is longer than 256 KiB');
+/** Markdown with YAML front matter (license, tags, datasets, metrics, model-index …), validated field by field. */
+const ModelCardSchema = z
+  .string()
+  .max(256 * 1024, 'the model card is longer than 256 KiB')
+  .superRefine((text, ctx) => {
+    try {
+      parseModelCard(text);
+    } catch (err) {
+      if (!(err instanceof ModelCardError)) throw err;
+      ctx.addIssue({ code: 'custom', path: [err.field], message: err.problem });
+    }
+  });
 const DescriptionSchema = z.string().max(10_000, 'description is longer than 10000 characters');
 
 /** proto3 doubles arrive as numbers; int64/uint64 as decimal strings. */
@@ -158,6 +170,7 @@ export function pushHeaderSchema(rules: NameRules = DEFAULT_NAME_RULES) {
     reference_statistics: ReferenceStatisticsSchema.nullish().transform((r) => r ?? undefined),
     owner: OwnerSchema.default(''),
     framework: FrameworkSchema.default(''),
+    model_card: ModelCardSchema.default(''),
   });
 }
 export const PushHeaderSchema = pushHeaderSchema();

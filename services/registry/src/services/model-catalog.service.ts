@@ -1,4 +1,5 @@
 import { parseInput } from '@aimass/contracts';
+import { parseModelCard } from '@aimass/model-card';
 import { FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError } from '@aimass/errors';
 import type { AimassConfig } from '@aimass/config';
 import { AIMASS_CONFIG } from '@aimass/runtime';
@@ -17,6 +18,14 @@ import { ModelMetadataRepository } from '../repositories/model-metadata.reposito
 import { RegistryJournal } from './registry-journal.js';
 
 export const MAX_CAS_ATTEMPTS = 64;
+
+function isGeneratedCard(text: string): boolean {
+  try {
+    return parseModelCard(text, { allowVerified: true }).metadata.generated_by !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** Models: create, read, update, search. Every write is a compare-and-set on `models.<name>`. */
 @Injectable()
@@ -124,6 +133,32 @@ export class ModelCatalogService {
     const raced = await this.metadata.getModel(input.name);
     if (!raced) throw new InternalError(`model "${input.name}" vanished while being created`);
     return { record: raced.value, created: false };
+  }
+
+  /**
+   * A card that came with a push becomes the model's card when the model has none or its card was
+   * generated too (front matter `generated_by`): a trained model's card follows its latest trained
+   * version, and a card someone wrote by hand is never replaced.
+   */
+  async adoptPushedCard(name: string, card: string, version: number, actor: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.getRevisioned(name);
+      if (current.value.model_card === card) return;
+      if (current.value.model_card !== '' && !isGeneratedCard(current.value.model_card)) return;
+      const { events } = this.journal;
+      const fields = ['model_card'];
+      const next: ModelRecord = this.journal.stage(
+        { ...current.value, model_card: card, updated_at: new Date().toISOString() },
+        events.modelUpdated({ model: name, fields, changes: { model_card: `${card.length} characters` } }),
+        events.audit(actor, 'model.update', `models/${name}`, { fields, from_version: version }),
+      );
+      const revision = await this.metadata.updateModel(next, current.revision);
+      if (revision) {
+        await this.journal.flush({ model: name }, { value: next, revision });
+        return;
+      }
+    }
+    throw new InternalError(`could not set the card of "${name}": too much contention`);
   }
 
   async raiseLatest(name: string, version: number): Promise<void> {

@@ -232,6 +232,7 @@ export class RegistryService {
         description: header.description,
         owner: header.owner,
         framework: header.framework || header.format,
+        model_card: header.model_card,
       },
       actor,
     );
@@ -277,6 +278,8 @@ export class RegistryService {
     const { version } = committed.value;
     await this.catalog.raiseLatest(header.model, version);
     await this.journal.flush({ model: header.model, version }, committed);
+    if (header.model_card)
+      await this.catalog.adoptPushedCard(header.model, header.model_card, version, actor);
     if (header.alias) await this.aliases.moveAlias(header.model, header.alias, version, actor);
     return versionView(committed.value, header.alias ? [header.alias] : []);
   }

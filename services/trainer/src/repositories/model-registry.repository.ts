@@ -17,6 +17,8 @@ export interface Registration {
   readonly lineage: registryv1.Lineage;
   readonly referenceStatistics: registryv1.ReferenceStatistics;
   readonly framework: string;
+  /** The generated card (see generated-card.ts); the registry keeps a hand-written one instead. */
+  readonly modelCard: string;
   /** The job that produced it: a version already tagged with it is returned instead of pushing again. */
   readonly jobId: string;
 }
@@ -54,6 +56,7 @@ export class ModelRegistryRepository implements OnModuleDestroy {
           lineage: registration.lineage,
           reference_statistics: registration.referenceStatistics,
           framework: registration.framework,
+          model_card: registration.modelCard,
         },
       });
       for (let at = 0; at < bytes.length; at += CHUNK) call.write({ chunk: bytes.subarray(at, at + CHUNK) });

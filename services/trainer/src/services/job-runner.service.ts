@@ -29,6 +29,7 @@ import {
   parityFailure,
   rawRows,
 } from '../training/export-parity.js';
+import { generatedModelCard } from '../training/generated-card.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
 import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
@@ -433,6 +434,17 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         lineage,
         referenceStatistics,
         framework: `aimass-${spec.family}`,
+        modelCard: generatedModelCard({
+          jobId,
+          spec,
+          model: name,
+          role,
+          dataset,
+          datasetDigest: digest,
+          registeredDataset: 'name' in spec.dataset ? dataset : undefined,
+          hyperparameters: lineage.hyperparameters,
+          metrics: lineage.metrics,
+        }),
         jobId,
       });
       artifacts[role] = `${name}@${v}`;
