@@ -1,3 +1,4 @@
+import { httpKey } from '@aimass/config';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { makeScratchDir, startMesh, type Mesh, type ServiceName } from '@aimass/testing';
@@ -33,6 +34,28 @@ function rssBytes(pid: number): number {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface HeapFigures {
+  readonly heapUsed: number;
+  readonly external: number;
+}
+
+/** A service's JS heap in use and external memory, from its Prometheus endpoint (Node's default metrics). */
+async function heapFigures(metricsUrl: string | undefined): Promise<HeapFigures | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1]);
+    const figures = {
+      heapUsed: value('nodejs_heap_size_used_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+    };
+    return Number.isFinite(figures.heapUsed) && Number.isFinite(figures.external) ? figures : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The mixed-traffic soak (`npm run soak [-- --minutes N]`, default 5): the whole mesh under steady
  * predictions (two back-to-back callers), a push every 2 s (the served model's alias moves with each
@@ -51,7 +74,10 @@ const bench: Benchmark = {
     const durationMs = minutes * 60_000;
     const mesh = await startMesh({
       stateDir: makeScratchDir('bench-soak'),
-      extraEnv: { AIMASS_LOG_LEVEL: 'warn' },
+      extraEnv: {
+        AIMASS_LOG_LEVEL: 'warn',
+        ...(process.env.SOAK_MALLOC ? { MALLOC_ARENA_MAX: process.env.SOAK_MALLOC } : {}),
+      },
     });
     try {
       return await soak(mesh, durationMs);
@@ -131,15 +157,19 @@ async function soak(mesh: Mesh, durationMs: number): Promise<Record<string, numb
   const started = performance.now();
   const end = started + durationMs;
   const live = () => performance.now() < end;
-  const samples: { at: number; rss: Map<ServiceName, number> }[] = [];
+  const samples: { at: number; rss: Map<ServiceName, number>; heap: Map<ServiceName, HeapFigures> }[] = [];
   const jobIds: string[] = [];
 
   const sampler = (async () => {
     while (live()) {
-      samples.push({
-        at: performance.now() - started,
-        rss: new Map(SERVICES.map((s) => [s, rssBytes(mesh.services.get(s)!.child.pid)])),
-      });
+      const at = performance.now() - started;
+      const rss = new Map(SERVICES.map((s) => [s, rssBytes(mesh.services.get(s)!.child.pid)]));
+      const heap = new Map<ServiceName, HeapFigures>();
+      for (const s of SERVICES) {
+        const figures = await heapFigures(mesh.env[httpKey(s)]);
+        if (figures) heap.set(s, figures);
+      }
+      samples.push({ at, rss, heap });
       await pause(SAMPLE_MS);
     }
   })();
@@ -233,6 +263,21 @@ async function soak(mesh: Mesh, durationMs: number): Promise<Record<string, numb
     ['service', 'RSS MiB minute 1', 'RSS MiB last minute', 'growth'],
     rows.map((r) => [r.s, r.a / 2 ** 20, r.b / 2 ** 20, r.growth]),
   );
+  // Where the memory is, minute by minute: the JS heap, memory outside it that JS holds (buffers,
+  // worker messages), and the rest of RSS (native: onnxruntime, worker isolates, the allocator).
+  const growing = rows.reduce((a, b) => (b.growth > a.growth ? b : a)).s;
+  const timeline: (string | number)[][] = [];
+  for (let from = 0; from < durationMs; from += minute) {
+    const inMinute = samples.filter((x) => x.at >= from && x.at < from + minute && x.heap.has(growing));
+    if (inMinute.length === 0) continue;
+    const avg = (f: (x: (typeof samples)[number]) => number) =>
+      inMinute.reduce((n, x) => n + f(x), 0) / inMinute.length / 2 ** 20;
+    const rss = avg((x) => x.rss.get(growing)!);
+    const heap = avg((x) => x.heap.get(growing)!.heapUsed);
+    const external = avg((x) => x.heap.get(growing)!.external);
+    timeline.push([`${growing} minute ${from / minute + 1}`, rss, heap, external, rss - heap - external]);
+  }
+  printTable(['', 'RSS MiB', 'JS heap used MiB', 'external MiB', 'rest (native) MiB'], timeline);
   process.stdout.write(
     `${counts.predictions} predictions, ${counts.pushes} pushes, ${counts.jobs} jobs succeeded of ${jobIds.length}, ${counts.trials} trials\n`,
   );
