@@ -173,6 +173,26 @@ describe('the Studies view in Chromium', () => {
     await shot('studies-live');
   });
 
+  it('reads the tuner with studies:read, as the monitor does, which drives no study', async () => {
+    const reader = createMeshClient<Client>(
+      'tuner',
+      mesh.env.AIMASS_TUNER_GRPC!,
+      {},
+      await mesh.auth!.mint('reader', ['studies:read']),
+    );
+    try {
+      const study = await call<tunerv1.Study__Output>(reader, 'GetStudy', { study_id: 'console-e2e' });
+      expect(study.trials).toHaveLength(15);
+      const err = (await call(reader, 'Ask', { study_id: 'console-e2e' }).catch(
+        (e: unknown) => e,
+      )) as ServiceError;
+      expect(err.code).toBe(7);
+      expect(err.details).toContain('needs the scope tune');
+    } finally {
+      (reader as unknown as { close(): void }).close();
+    }
+  });
+
   it('refuses a malformed study id with 400 and an unknown one with 404', async () => {
     expect((await fetch(`${http}/api/console/studies/no%20such`)).status).toBe(400);
     expect((await fetch(`${http}/api/console/studies/no-such-study`)).status).toBe(404);

@@ -7,7 +7,7 @@ import { unaryCall } from './peer-calls.js';
 
 /**
  * The tuner's read API as the Studies view uses it (studies, their trials, parameter importance).
- * Every call carries the monitor's own token (AIMASS_AUTH_TOKEN), which needs the `tune` scope.
+ * Every call carries the monitor's own token (AIMASS_AUTH_TOKEN), which needs `studies:read`.
  */
 @Injectable()
 export class TunerStudiesRepository implements OnModuleDestroy {
