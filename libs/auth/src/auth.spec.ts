@@ -46,6 +46,13 @@ describe('grants', () => {
     expect(allows(grants, 'models:write', 'fraud-v2')).toBe(false);
     expect(allows(grantsFromClaim(['admin']), 'aliases:write', 'x')).toBe(true);
   });
+
+  it('lets tune read studies, and studies:read only read them', () => {
+    expect(allows(grantsFromClaim('tune'), 'studies:read')).toBe(true);
+    expect(allows(grantsFromClaim('studies:read'), 'studies:read')).toBe(true);
+    expect(allows(grantsFromClaim('studies:read'), 'tune')).toBe(false);
+    expect(allows(grantsFromClaim('models:read'), 'studies:read')).toBe(false);
+  });
 });
 
 describe('CallAuthorization', () => {

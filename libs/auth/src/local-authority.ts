@@ -6,14 +6,15 @@ import { generateSigningKey, mintToken } from './local-issuer.js';
 /**
  * The grants each service's own token carries for the calls it makes to the others (the trainer
  * registers versions and moves aliases; the tuner submits jobs and aliases the best trial's
- * version). Nothing more: a compromised monitor cannot push a model.
+ * version; the monitor reads models and studies for the console). Nothing more: a compromised
+ * monitor cannot push a model or drive a study.
  */
 export const SERVICE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   registry: [],
   trainer: ['models:read', 'models:write', 'aliases:write'],
   tuner: ['train', 'models:read', 'aliases:write', 'tune'],
   inference: ['models:read'],
-  monitor: ['models:read'],
+  monitor: ['models:read', 'studies:read'],
 };
 
 /** The stack.env entry naming the embedded issuer's private key, for the CLI and `scripts/stack add` to mint with. */

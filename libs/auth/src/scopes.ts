@@ -13,9 +13,20 @@ export const SCOPES = [
   'infer',
   'train',
   'tune',
+  'studies:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/**
+ * Scopes a grant of another scope includes: whoever may run studies may read them. `studies:read`
+ * alone is for readers such as the monitor's console, which must not start or end trials.
+ */
+const INCLUDES: Readonly<Partial<Record<Scope, readonly Scope[]>>> = { tune: ['studies:read'] };
+
+function covers(granted: Scope, scope: Scope): boolean {
+  return granted === scope || granted === 'admin' || (INCLUDES[granted]?.includes(scope) ?? false);
+}
 
 export interface Grant {
   readonly scope: Scope;
@@ -67,15 +78,13 @@ export function grantsFromClaim(claim: unknown): Grant[] {
  */
 export function allows(grants: readonly Grant[], scope: Scope, model?: string): boolean {
   return grants.some(
-    (g) =>
-      (g.scope === scope || g.scope === 'admin') &&
-      (model === undefined ? g.models === '*' : g.matches(model)),
+    (g) => covers(g.scope, scope) && (model === undefined ? g.models === '*' : g.matches(model)),
   );
 }
 
 /** Whether the grants allow `scope` on at least one model (a stream whose messages name theirs). */
 export function allowsSome(grants: readonly Grant[], scope: Scope): boolean {
-  return grants.some((g) => g.scope === scope || g.scope === 'admin');
+  return grants.some((g) => covers(g.scope, scope));
 }
 
 /** How a call's required grant is written in messages: `infer:fraud-v2`, `models:write`. */

@@ -171,6 +171,12 @@ export const PredictionWindowSchema = z.object({
   latency_ms_max: z.number().nonnegative(),
   /** Counts per LATENCY_BUCKETS_MS bound, plus one overflow bucket at the end. */
   latency_buckets: z.array(z.number().int().nonnegative()).length(LATENCY_BUCKETS_MS.length + 1),
+  /**
+   * Executions (model runs) of the version in the window, and the rows they ran together: their
+   * ratio is the mean batch size. Absent from summaries of instances that predate them.
+   */
+  executions: z.number().int().nonnegative().optional(),
+  execution_rows: z.number().int().nonnegative().optional(),
   /** Per feature of the version's first input, the rows folded in this window (libs/drift FeatureSketchWire). */
   input_sketch: z.array(FeatureSketchSchema).max(100_000).optional(),
   /** Present when the version names a detector (`monitor.detector` tag) and some sampled rows were scored. */

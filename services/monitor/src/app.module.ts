@@ -12,6 +12,8 @@ import { PredictionHistoryRepository } from './repositories/prediction-history.r
 import { ReferenceStatisticsRepository } from './repositories/reference-statistics.repository.js';
 import { RegistryCatalogRepository } from './repositories/registry-catalog.repository.js';
 import { TrainingHistoryRepository } from './repositories/training-history.repository.js';
+import { TunerEventsRepository } from './repositories/tuner-events.repository.js';
+import { TunerStudiesRepository } from './repositories/tuner-studies.repository.js';
 import { PredictionFeedService } from './services/prediction-feed.service.js';
 import { ConsoleAppService } from './services/console-app.service.js';
 import { ConsoleUpdatesService } from './services/console-updates.service.js';
@@ -23,6 +25,7 @@ import { DriftService } from './services/drift.service.js';
 import { MeshConsoleService } from './services/mesh-console.service.js';
 import { ModelStatsService } from './services/model-stats.service.js';
 import { ModelsConsoleService } from './services/models-console.service.js';
+import { StudiesConsoleService } from './services/studies-console.service.js';
 import { TrainingConsoleService } from './services/training-console.service.js';
 
 @Module({
@@ -37,6 +40,7 @@ import { TrainingConsoleService } from './services/training-console.service.js';
     ConsoleUpdatesService,
     ModelsConsoleService,
     TrainingConsoleService,
+    StudiesConsoleService,
     DataConsoleService,
     DataHistoryService,
     MeshConsoleService,
@@ -46,6 +50,8 @@ import { TrainingConsoleService } from './services/training-console.service.js';
     PredictionHistoryRepository,
     RegistryCatalogRepository,
     TrainingHistoryRepository,
+    TunerStudiesRepository,
+    TunerEventsRepository,
     DriftService,
     AnomalyService,
     AlertsService,

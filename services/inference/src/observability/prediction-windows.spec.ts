@@ -23,4 +23,15 @@ describe('PredictionWindows', () => {
     expect(summary.windows[1]).toMatchObject({ model: 'm', version: '2', requests: 0, anomaly: counts(7) });
     expect(w.take()).toBeUndefined();
   });
+
+  it('counts each execution once, so executions and their rows give the mean batch size', () => {
+    const w = new PredictionWindows();
+    // An execution of 5 rows led by the first of its two requests, then one of 3 rows alone.
+    w.record('m', '1', 2, true, 5);
+    w.record('m', '1', 2, true);
+    w.record('m', '1', 1, true, 3);
+    w.record('m', '1', 1, false);
+    const [window] = w.take()!.windows;
+    expect(window).toMatchObject({ requests: 4, failures: 1, executions: 2, execution_rows: 8 });
+  });
 });

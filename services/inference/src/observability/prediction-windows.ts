@@ -7,6 +7,8 @@ interface Window {
   readonly version: string;
   requests: number;
   failures: number;
+  executions: number;
+  executionRows: number;
   readonly latencyMs: LatencyHistogram;
 }
 
@@ -18,15 +20,31 @@ export class PredictionWindows {
   private windows = new Map<string, Window>();
   private started = new Date();
 
-  record(model: string, version: string, latencyMs: number, ok: boolean): void {
+  /**
+   * One request's outcome. `executionRows` is given by one request of each execution (its leader):
+   * the rows that execution ran, so the window's mean batch size counts every execution once.
+   */
+  record(model: string, version: string, latencyMs: number, ok: boolean, executionRows?: number): void {
     const key = `${model}\u0000${version}`;
     let w = this.windows.get(key);
     if (!w) {
-      w = { model, version, requests: 0, failures: 0, latencyMs: new LatencyHistogram(LATENCY_BUCKETS_MS) };
+      w = {
+        model,
+        version,
+        requests: 0,
+        failures: 0,
+        executions: 0,
+        executionRows: 0,
+        latencyMs: new LatencyHistogram(LATENCY_BUCKETS_MS),
+      };
       this.windows.set(key, w);
     }
     w.requests++;
     if (!ok) w.failures++;
+    if (executionRows !== undefined) {
+      w.executions++;
+      w.executionRows += executionRows;
+    }
     w.latencyMs.record(latencyMs);
   }
 
@@ -44,6 +62,8 @@ export class PredictionWindows {
       latency_ms_sum: w.latencyMs.sum,
       latency_ms_max: w.latencyMs.max,
       latency_buckets: w.latencyMs.counts,
+      executions: w.executions,
+      execution_rows: w.executionRows,
       ...withSketch(sketches?.(w.model, w.version)),
     }));
     // Detector counts ride with their version's window; scoring runs behind serving, so counts can

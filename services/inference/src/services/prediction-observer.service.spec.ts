@@ -34,7 +34,17 @@ describe('PredictionObserver', () => {
     }).succeeded('m', '2', outcome);
     expect(recordSuccess).toHaveBeenCalledWith('m', '2', outcome);
     expect(statisticsSuccess).toHaveBeenCalledWith('m', '2', outcome);
-    expect(record).toHaveBeenCalledWith('m', '2', 1.5, true);
+    expect(record).toHaveBeenCalledWith('m', '2', 1.5, true, 4);
+  });
+
+  it("gives the summaries an execution's rows once, with its leader", () => {
+    const record = vi.fn();
+    setup({
+      metrics: { recordSuccess: vi.fn() },
+      statistics: { recordSuccess: vi.fn() },
+      summaries: { record },
+    }).succeeded('m', '2', { ...outcome, leader: false });
+    expect(record).toHaveBeenCalledWith('m', '2', 1.5, true, undefined);
   });
 
   it('records a failure of a resolved version everywhere', () => {

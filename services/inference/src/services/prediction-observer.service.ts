@@ -43,7 +43,13 @@ export class PredictionObserver {
   succeeded(model: string, version: string, outcome: PredictionOutcome): void {
     this.metrics.recordSuccess(model, version, outcome);
     this.statistics.recordSuccess(model, version, outcome);
-    this.summaries.record(model, version, outcome.requestUs / 1000, true);
+    this.summaries.record(
+      model,
+      version,
+      outcome.requestUs / 1000,
+      true,
+      outcome.leader ? outcome.batchSize : undefined,
+    );
   }
 
   /**

@@ -34,8 +34,9 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
     this.sketches?.fold(model, version, inputs[0]);
   }
 
-  record(model: string, version: string, latencyMs: number, ok: boolean): void {
-    this.windows.record(model, version, latencyMs, ok);
+  /** `executionRows`: the rows of the execution this request led (see PredictionWindows.record). */
+  record(model: string, version: string, latencyMs: number, ok: boolean, executionRows?: number): void {
+    this.windows.record(model, version, latencyMs, ok, executionRows);
   }
 
   onModuleInit(): void {

@@ -19,4 +19,6 @@ export interface ConsoleUpdate {
   readonly silences: readonly SilenceRecord[];
   /** Versions whose drift or anomaly windows closed (the Data view reads them again). */
   readonly data: readonly { model: string; version: string }[];
+  /** Studies whose trials changed (the Studies view reads them again). */
+  readonly studies: readonly string[];
 }

@@ -12,6 +12,8 @@ export interface PredictionPoint {
   readonly throughput: number;
   readonly latency_p50_ms: number;
   readonly latency_p99_ms: number;
+  /** Mean rows per execution over the window; null when the window ran none (or did not say). */
+  readonly batch_size: number | null;
 }
 
 export type PredictionField = Exclude<keyof PredictionPoint, 't'>;
@@ -21,6 +23,7 @@ export const PREDICTION_FIELDS: readonly PredictionField[] = [
   'throughput',
   'latency_p50_ms',
   'latency_p99_ms',
+  'batch_size',
 ];
 
 /** A model version's series, one curve per field, each thinned on its own. */
@@ -57,6 +60,7 @@ export class PredictionSeries {
       throughput: window.requests / seconds,
       latency_p50_ms: latencyQuantile(window.latency_buckets, 0.5, window.latency_ms_max),
       latency_p99_ms: latencyQuantile(window.latency_buckets, 0.99, window.latency_ms_max),
+      batch_size: window.executions ? (window.execution_rows ?? 0) / window.executions : null,
     };
     // Summaries of several instances interleave: keep the points in time order.
     const points = entry.points;

@@ -25,6 +25,7 @@ import { DataConsoleService } from '../services/data-console.service.js';
 import { MeshConsoleService } from '../services/mesh-console.service.js';
 import { ModelStatsService } from '../services/model-stats.service.js';
 import { ModelsConsoleService } from '../services/models-console.service.js';
+import { StudiesConsoleService } from '../services/studies-console.service.js';
 import { TrainingConsoleService } from '../services/training-console.service.js';
 
 /** The part of the platform's (express) response the console's files need. */
@@ -50,6 +51,7 @@ export class ConsoleHttpController {
     private readonly mesh: MeshConsoleService,
     private readonly updates: ConsoleUpdatesService,
     private readonly alerts: AlertsService,
+    private readonly studies: StudiesConsoleService,
   ) {}
 
   @Get()
@@ -145,6 +147,16 @@ export class ConsoleHttpController {
   ) {
     const principal = await authorize('SilenceAlerts', authorization, body ?? {});
     return this.alerts.silence(actingAs(principal, body ?? {}));
+  }
+
+  @Get('api/console/studies')
+  listStudies() {
+    return this.studies.list();
+  }
+
+  @Get('api/console/studies/:study')
+  study(@Param('study') study: string, @Query('points') points?: string) {
+    return this.studies.detail({ study, points });
   }
 
   @Get('api/console/mesh')

@@ -39,3 +39,11 @@ export const VersionRefSchema = z.object({
 export const VersionLiveQuerySchema = VersionRefSchema.extend({ points });
 
 export type TrainingCurvesQuery = z.output<typeof TrainingCurvesQuerySchema>;
+
+/** GET /api/console/studies/:study?points=N */
+export const StudyQuerySchema = z.object({
+  study: z
+    .string({ error: 'study is required' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, "study must be a study id: letters, digits, '-' and '_'"),
+  points,
+});

@@ -1,12 +1,10 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
-import { InvalidArgumentError, NotFoundError, UnavailableError } from '@aimass/errors';
 import { peerClient } from '@aimass/grpc';
 import { AIMASS_CONFIG } from '@aimass/runtime';
-import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { unaryCall } from './peer-calls.js';
 
-const DEADLINE_MS = 5_000;
 const PAGE_SIZE = 500;
 
 /**
@@ -58,27 +56,7 @@ export class RegistryCatalogRepository implements OnModuleDestroy {
     this.client.close();
   }
 
-  private unary<T>(
-    what: string,
-    invoke: (
-      md: Metadata,
-      options: { deadline: number },
-      done: (err: ServiceError | null, value?: T) => void,
-    ) => void,
-  ): Promise<T> {
-    return new Promise((resolve, reject) =>
-      invoke(new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, value) =>
-        err || value === undefined ? reject(translate(err, what)) : resolve(value),
-      ),
-    );
+  private unary<T>(what: string, invoke: Parameters<typeof unaryCall<T>>[2]): Promise<T> {
+    return unaryCall('registry', what, invoke);
   }
-}
-
-function translate(err: ServiceError | null, what: string): Error {
-  if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details, { cause: err });
-  if (err?.code === GrpcStatus.INVALID_ARGUMENT)
-    return new InvalidArgumentError(`the registry refused to ${what}: ${err.details}`, { cause: err });
-  return new UnavailableError(`the registry could not ${what}: ${err?.details ?? 'no answer'}`, {
-    cause: err,
-  });
 }

@@ -23,6 +23,7 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
   private alerts = new Map<string, AlertRecord>();
   private silences: SilenceRecord[] = [];
   private data = new Map<string, { model: string; version: string }>();
+  private studies = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   epoch(update: EpochUpdate): void {
@@ -60,6 +61,11 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
     this.schedule();
   }
 
+  study(studyId: string): void {
+    this.studies.add(studyId);
+    this.schedule();
+  }
+
   /** Every update from now on; nothing is kept for late subscribers (they read the API first). */
   stream(): Observable<ConsoleUpdate> {
     return this.updates.asObservable();
@@ -84,6 +90,7 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
       alerts: [...this.alerts.values()],
       silences: this.silences,
       data: [...this.data.values()],
+      studies: [...this.studies],
     };
     this.epochs = [];
     this.runs = new Map();
@@ -92,6 +99,7 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
     this.alerts = new Map();
     this.silences = [];
     this.data = new Map();
+    this.studies = new Set();
     if (this.updates.observed) this.updates.next(update);
   }
 }

@@ -10,19 +10,31 @@ import type { ServiceProbe } from '../../src/repositories/mesh-health.repository
 import type { FeatureLiveView } from '../../src/drift/data-history.js';
 import type { FeatureReference, VersionLive } from '../../src/services/data-console.service.js';
 import type { ModelRow, VersionRow } from '../../src/services/models-console.service.js';
+import type {
+  ImportanceView,
+  ParallelAxis,
+  ParallelLine,
+  StudyDetail,
+  StudyRow,
+} from '../../src/console/study-view.js';
 
 export type {
   AlertRecord,
   ConsoleUpdate,
   FeatureLiveView,
   FeatureReference,
+  ImportanceView,
   ModelRow,
+  ParallelAxis,
+  ParallelLine,
   PredictionPoint,
   RunCurve,
   RunDetail,
   RunSummary,
   ServiceProbe,
   SilenceRecord,
+  StudyDetail,
+  StudyRow,
   TrainerNodeView,
   VersionLive,
   VersionRow,
@@ -115,5 +127,8 @@ export const api = {
     reason: string;
     by: string;
   }) => postJson<SilenceRecord>('/api/console/silences', request),
+  studies: () => getJson<{ studies: StudyRow[] }>('/api/console/studies'),
+  study: (id: string, points = 600) =>
+    getJson<StudyDetail>(`/api/console/studies/${encodeURIComponent(id)}?points=${points}`),
   mesh: () => getJson<{ services: ServiceProbe[]; nodes: TrainerNodeView[] }>('/api/console/mesh'),
 };

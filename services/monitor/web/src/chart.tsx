@@ -6,6 +6,12 @@ export interface Line {
   readonly x: readonly number[];
   readonly y: readonly (number | null)[];
   readonly dash?: boolean;
+  /** How the values are drawn: a line (default), a step line, or points only (a scatter). */
+  readonly draw?: 'line' | 'step' | 'points';
+  /** Points only: hollow markers (drawn distinctly from filled ones on the same chart). */
+  readonly hollow?: boolean;
+  /** The line's colour, instead of the colour of its index. */
+  readonly color?: string;
 }
 
 export interface ChartProps {
@@ -68,7 +74,7 @@ export function Chart({
     const el = host.current;
     if (!el) return;
     const data = align(lines, time);
-    const key = `${time}|${bars}|${lines.map((l) => l.label).join('\u0000')}`;
+    const key = JSON.stringify([time, bars, lines.map((l) => [l.label, l.draw, l.hollow, l.color])]);
     if (plot.current && shape.current === key) {
       plot.current.setData(data);
       return;
@@ -97,11 +103,24 @@ export function Chart({
         time ? {} : { label: xLabel },
         ...lines.map((l, i) => ({
           label: l.label,
-          stroke: lineColor(i),
+          stroke: l.color ?? lineColor(i),
           width: 1.5,
           spanGaps: true,
           points: { show: false },
           ...(l.dash ? { dash: [6, 4] } : {}),
+          ...(l.draw === 'step' ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
+          ...(l.draw === 'points'
+            ? {
+                paths: () => null,
+                points: {
+                  show: true,
+                  size: 8,
+                  width: 1.5,
+                  stroke: l.color ?? lineColor(i),
+                  fill: l.hollow ? '#fff' : (l.color ?? lineColor(i)),
+                },
+              }
+            : {}),
           ...(bars
             ? {
                 fill: `${lineColor(i).replace(')', ' / 0.35)')}`,

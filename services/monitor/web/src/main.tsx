@@ -7,11 +7,13 @@ import { AlertsView } from './views/alerts.js';
 import { DataView } from './views/data.js';
 import { MeshView } from './views/mesh.js';
 import { ModelsView } from './views/models.js';
+import { StudiesView } from './views/studies.js';
 import { TrainingView } from './views/training.js';
 
 const VIEWS = [
   { id: 'models', label: 'Models' },
   { id: 'training', label: 'Training' },
+  { id: 'studies', label: 'Studies' },
   { id: 'data', label: 'Data' },
   { id: 'alerts', label: 'Alerts' },
   { id: 'mesh', label: 'Mesh' },
@@ -40,6 +42,8 @@ function App() {
       <main>
         {route.view === 'training' ? (
           <TrainingView route={route} />
+        ) : route.view === 'studies' ? (
+          <StudiesView route={route} />
         ) : route.view === 'data' ? (
           <DataView route={route} />
         ) : route.view === 'alerts' ? (

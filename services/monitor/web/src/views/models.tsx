@@ -88,6 +88,7 @@ function ModelDetailView({ name }: { name: string }) {
                 throughput: empty,
                 latency_p50_ms: empty,
                 latency_p99_ms: empty,
+                batch_size: empty,
               },
             };
             next.push(entry);
@@ -116,6 +117,7 @@ function ModelDetailView({ name }: { name: string }) {
       latency: [...lines('latency_p50_ms', ' p50'), ...lines('latency_p99_ms', ' p99', true)],
       throughput: lines('throughput'),
       failures: lines('failures'),
+      batch: lines('batch_size'),
     };
   }, [versions]);
 
@@ -200,7 +202,7 @@ function ModelDetailView({ name }: { name: string }) {
               ))}
             </tbody>
           </table>
-          <div class="charts three">
+          <div class="charts four">
             <Chart
               title="latency (ms), p50 solid, p99 dashed"
               lines={charts.latency}
@@ -209,11 +211,29 @@ function ModelDetailView({ name }: { name: string }) {
             />
             <Chart title="throughput (requests/s)" lines={charts.throughput} time testId="chart-throughput" />
             <Chart title="failures per window" lines={charts.failures} time testId="chart-failures" />
+            <Chart
+              title="mean batch size (rows per execution)"
+              lines={charts.batch}
+              time
+              testId="chart-batch-size"
+            />
           </div>
+          <p class="dim" data-testid="batch-latest">
+            {latestBatch(versions)}
+          </p>
           <h3>Model card</h3>
           {m.model_card ? <pre class="card">{m.model_card}</pre> : <p class="dim">No model card.</p>}
         </>
       )}
     </section>
   );
+}
+
+/** "latest mean batch size: v2 8, v1 4" from each version's last window that ran an execution. */
+function latestBatch(versions: readonly VersionSeries[]): string {
+  const latest = versions.flatMap((v) => {
+    const y = v.series.batch_size.y.findLast((b) => b !== null);
+    return y === undefined || y === null ? [] : [`v${v.version} ${num(y)}`];
+  });
+  return latest.length === 0 ? 'no executions yet' : `latest mean batch size: ${latest.join(', ')}`;
 }
