@@ -74,10 +74,7 @@ const bench: Benchmark = {
     const durationMs = minutes * 60_000;
     const mesh = await startMesh({
       stateDir: makeScratchDir('bench-soak'),
-      extraEnv: {
-        AIMASS_LOG_LEVEL: 'warn',
-        ...(process.env.SOAK_MALLOC ? { MALLOC_ARENA_MAX: process.env.SOAK_MALLOC } : {}),
-      },
+      extraEnv: { AIMASS_LOG_LEVEL: 'warn' },
     });
     try {
       return await soak(mesh, durationMs);
