@@ -1,6 +1,6 @@
 import { loadConfig, type AimassConfig, type ServiceName } from '@aimass/config';
 import { connectNats, EventBus, NatsRpcClient, provisionStreams, type NatsConnection } from '@aimass/nats';
-import { ObjectStore } from '@aimass/storage';
+import { EnvelopeCipher, ObjectStore } from '@aimass/storage';
 import { createLogger } from '@aimass/telemetry';
 import {
   Global,
@@ -116,7 +116,7 @@ export class RuntimeModule {
       providers.push({
         provide: ObjectStore,
         useFactory: async (cfg: AimassConfig) => {
-          const store = new ObjectStore(cfg.s3);
+          const store = new ObjectStore(cfg.s3, EnvelopeCipher.fromSettings(cfg.encryption));
           await store.ensureBucket();
           return store;
         },
