@@ -1,12 +1,10 @@
 import { FailedPreconditionError } from '@aimass/errors';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import {
   DEFAULT_FRAME_BYTES,
   encodeHeader,
   frameNonce,
-  frameOffset,
   NONCE_PREFIX_BYTES,
-  TAG_BYTES,
   type EnvelopeHeader,
 } from './envelope-format.js';
 import { KeyUnwrapError, MasterKeyWrapper, masterKeyFromSettings, type KeyWrapper } from './key-wrapper.js';
@@ -172,63 +170,4 @@ export class EnvelopeSealer {
     this.pendingBytes = 0;
     return [sealed, cipher.getAuthTag()];
   }
-}
-
-/**
- * The plaintext of a sealed object's frames, read from `source` (the stored bytes from frame
- * `firstFrame` on), less the first `skip` bytes. Each frame is authenticated before a byte of it is
- * yielded; memory stays at one frame.
- */
-export async function* openFrames(
-  objectKey: string,
-  header: EnvelopeHeader,
-  dataKey: Buffer,
-  source: AsyncIterable<Uint8Array>,
-  firstFrame = 0,
-  skip = 0,
-): AsyncGenerator<Buffer> {
-  const frame = Buffer.allocUnsafe(header.frameBytes + TAG_BYTES);
-  let filled = 0;
-  let index = firstFrame;
-  const open = (last: boolean): Buffer => {
-    const where = `frame ${index} (stored bytes ${frameOffset(header, index)}..${frameOffset(header, index) + filled})`;
-    if (filled < TAG_BYTES)
-      throw new ObjectIntegrityError(
-        `object ${objectKey} ends inside ${where}: it was cut short after it was sealed; it is refused`,
-        'truncated',
-        objectKey,
-      );
-    const decipher = createDecipheriv('aes-256-gcm', dataKey, frameNonce(header.noncePrefix, index, last))
-      .setAAD(header.bytes)
-      .setAuthTag(frame.subarray(filled - TAG_BYTES, filled));
-    const plain = decipher.update(frame.subarray(0, filled - TAG_BYTES));
-    try {
-      decipher.final();
-    } catch (cause) {
-      throw new ObjectIntegrityError(
-        `object ${objectKey} fails authentication in ${where}${last ? ', its last' : ''}: it was changed or cut short after it was sealed; it is refused`,
-        'tampered',
-        objectKey,
-        { cause },
-      );
-    }
-    index++;
-    filled = 0;
-    return plain;
-  };
-  for await (const piece of source) {
-    for (let at = 0; at < piece.length;) {
-      if (filled === frame.length) {
-        const plain = open(false);
-        if (skip < plain.length) yield skip ? plain.subarray(skip) : plain;
-        skip = Math.max(0, skip - plain.length);
-      }
-      const n = Math.min(frame.length - filled, piece.length - at);
-      frame.set(piece.subarray(at, at + n), filled);
-      filled += n;
-      at += n;
-    }
-  }
-  const plain = open(true);
-  if (skip < plain.length) yield skip ? plain.subarray(skip) : plain;
 }

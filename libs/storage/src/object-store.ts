@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { Pool } from 'undici';
 import { ArtifactUpload } from './artifact-upload.js';
-import { EnvelopeCipher, ObjectIntegrityError, openFrames } from './envelope-cipher.js';
+import { EnvelopeCipher, ObjectIntegrityError } from './envelope-cipher.js';
+import { openFrames } from './envelope-reader.js';
 import {
   decodeHeader,
   ENVELOPE_MAGIC,
@@ -130,17 +131,19 @@ export class ObjectStore {
    */
   async getStream(key: string, offset = 0, options: ReadOptions = {}): Promise<Readable> {
     if (offset === 0) return Readable.from(this.plaintextOf(key, await this.rawStream(key, 0), options));
-    const head = await this.rawStream(key, 0, MAX_HEADER_BYTES - 1).then((s) => collect(key, s));
+    const head = await this.rawStream(key, 0, MAX_HEADER_BYTES - 1).then((s) => collect(key, s.body));
     if (!isSealed(head)) {
       if (!options.acceptUnsealed) this.cipher.checkUnsealed(key);
-      return this.rawStream(key, offset);
+      return (await this.rawStream(key, offset)).body;
     }
     const header = this.headerOf(key, head);
     if (!header) throw truncatedHeader(key);
     const dataKey = await this.cipher.dataKey(key, header);
     const first = Math.floor(offset / header.frameBytes);
-    const body = await this.rawStream(key, frameOffset(header, first));
-    return Readable.from(openFrames(key, header, dataKey, body, first, offset - first * header.frameBytes));
+    const { body, size } = await this.rawStream(key, frameOffset(header, first));
+    return Readable.from(
+      openFrames(key, header, dataKey, body, size, first, offset - first * header.frameBytes),
+    );
   }
 
   async getBuffer(key: string, options: ReadOptions = {}): Promise<Buffer> {
@@ -151,23 +154,27 @@ export class ObjectStore {
     await this.guard(`remove ${key}`, () => this.client.removeObject(this.bucket, key));
   }
 
-  /** The stored bytes from `start` (to `end`, inclusive, or the end). */
-  private rawStream(key: string, start: number, end?: number): Promise<Readable> {
+  /** The stored bytes from `start` (to `end`, inclusive, or the end), and the whole object's size. */
+  private rawStream(key: string, start: number, end?: number): Promise<{ body: Readable; size: number }> {
     return this.guard(`read ${key}`, async () => {
       const url = new URL(await this.client.presignedGetObject(this.bucket, key, READ_URL_SECONDS));
       const range = start > 0 || end !== undefined ? `bytes=${start}-${end ?? ''}` : undefined;
-      const { statusCode, body } = await this.http.request({
+      const { statusCode, headers, body } = await this.http.request({
         method: 'GET',
         path: url.pathname + url.search,
         headers: range ? { range } : {},
       });
-      if (statusCode === 200 || statusCode === 206) return body;
+      if (statusCode === 200 || statusCode === 206) return { body, size: objectSize(headers) };
       throw new S3ResponseError(statusCode, await body.text().catch(() => ''));
     });
   }
 
   /** A whole object's plaintext: it is sealed when it starts with the marker. */
-  private async *plaintextOf(key: string, body: Readable, options: ReadOptions): AsyncGenerator<Buffer> {
+  private async *plaintextOf(
+    key: string,
+    { body, size }: { body: Readable; size: number },
+    options: ReadOptions,
+  ): AsyncGenerator<Buffer> {
     const pieces = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     try {
       let head: Buffer = Buffer.alloc(0);
@@ -188,7 +195,7 @@ export class ObjectStore {
         return;
       }
       const dataKey = await this.cipher.dataKey(key, header);
-      yield* openFrames(key, header, dataKey, prepend(head.subarray(header.bytes.length), rest));
+      yield* openFrames(key, header, dataKey, prepend(head.subarray(header.bytes.length), rest), size);
     } finally {
       body.destroy();
     }
@@ -222,6 +229,14 @@ export class ObjectStore {
       );
     }
   }
+}
+
+/** The whole object's size: a ranged answer's Content-Range total, else its Content-Length; NaN when neither says. */
+function objectSize(headers: Record<string, string | string[] | undefined>): number {
+  const range = headers['content-range'];
+  const total = typeof range === 'string' ? /\/(\d+)$/.exec(range)?.[1] : undefined;
+  const length = headers['content-length'];
+  return Number(total ?? (typeof length === 'string' ? length : NaN));
 }
 
 function truncatedHeader(key: string): ObjectIntegrityError {
