@@ -2,9 +2,8 @@ export { ObjectStore, type ObjectStoreConfig, type ReadOptions, type StoredObjec
 export { ArtifactUpload } from './artifact-upload.js';
 export {
   EnvelopeCipher,
-  EnvelopeSealer,
   ObjectIntegrityError,
   type EncryptionSettings,
   type IntegrityFailure,
 } from './envelope-cipher.js';
-export { KeyUnwrapError, MasterKeyWrapper, masterKeyFromSettings, type KeyWrapper } from './key-wrapper.js';
+export { KeyUnwrapError, MasterKeyWrapper, type KeyWrapper } from './key-wrapper.js';
