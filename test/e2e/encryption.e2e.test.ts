@@ -76,9 +76,9 @@ function push(model: string, bytes: Buffer): Promise<VersionMessage> {
   });
 }
 
-async function download(model: string, version: string): Promise<Buffer> {
+async function download(model: string, version: string, offset = 0): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const stream = registry.DownloadVersion!({ model, version }) as AsyncIterable<{ chunk?: Buffer }>;
+  const stream = registry.DownloadVersion!({ model, version, offset }) as AsyncIterable<{ chunk?: Buffer }>;
   for await (const message of stream) if (message.chunk?.length) chunks.push(message.chunk);
   return Buffer.concat(chunks);
 }
@@ -192,8 +192,18 @@ describe('encryption at rest', () => {
     const got = await infer('sealed', '1');
     expect(Array.from(got)).toEqual(Array.from(expected));
 
-    // The caller of DownloadVersion is authorized to read the version: it gets what it pushed.
+    // The caller of DownloadVersion is authorized to read the version: it gets what it pushed, and
+    // a resumed download the rest of it.
     expect((await download('sealed', '1')).equals(onnx)).toBe(true);
+    expect((await download('sealed', '1', 1000)).equals(onnx.subarray(1000))).toBe(true);
+
+    // Everything the mesh stored is sealed, not just the artifact.
+    const keys: string[] = [];
+    for await (const item of s3.listObjectsV2(BUCKET, '', true) as AsyncIterable<{ name?: string }>)
+      if (item.name) keys.push(item.name);
+    expect(keys).toContain(v1.artifact_key);
+    for (const key of keys)
+      expect((await stored(key)).subarray(0, 8).toString('latin1'), key).toBe('\x89AIMENC\n');
   }, 60_000);
 
   it('refuses a version whose stored object has one flipped byte, audits it, and keeps serving the rest', async () => {
