@@ -37,6 +37,12 @@ export type AimassConfig = {
     readonly bucket: string;
     readonly timeoutMs: number;
   };
+  /** Encryption at rest (libs/storage EnvelopeCipher); key and file empty: no master key. */
+  readonly encryption: {
+    readonly enabled: boolean;
+    readonly masterKey: string;
+    readonly masterKeyFile: string;
+  };
   readonly otlpEndpoint: string;
   readonly logLevel: string;
   /** Bearer-token verification; `jwks` empty means authentication is off. */
@@ -123,6 +129,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       issues.push({ key, message: 'unknown setting (see the settings table in README.md)' });
     }
   }
+  if (values.AIMASS_MASTER_KEY && values.AIMASS_MASTER_KEY_FILE)
+    issues.push({ key: 'AIMASS_MASTER_KEY_FILE', message: 'set either it or AIMASS_MASTER_KEY, not both' });
+  if (values.AIMASS_ENCRYPTION === true && !values.AIMASS_MASTER_KEY && !values.AIMASS_MASTER_KEY_FILE)
+    issues.push({
+      key: 'AIMASS_ENCRYPTION',
+      message: 'is on, but there is no master key: set AIMASS_MASTER_KEY or AIMASS_MASTER_KEY_FILE',
+    });
   if (issues.length > 0) {
     throw new ConfigError(
       `invalid configuration: ${issues.map((i) => `${i.key} ${i.message}`).join(', ')}`,
@@ -140,6 +153,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       region: v.AIMASS_S3_REGION,
       bucket: v.AIMASS_S3_BUCKET,
       timeoutMs: v.AIMASS_S3_TIMEOUT_MS,
+    },
+    encryption: {
+      enabled: v.AIMASS_ENCRYPTION,
+      masterKey: v.AIMASS_MASTER_KEY,
+      masterKeyFile: v.AIMASS_MASTER_KEY_FILE,
     },
     otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
     logLevel: v.AIMASS_LOG_LEVEL,
