@@ -128,6 +128,28 @@ function cardSummary(text: string): string {
   ].join(', ');
 }
 
+/** VerifyModelCard, one line per declared result. */
+export async function modelsVerify(
+  args: { name: string; version?: string | undefined },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
+  const response = await callUnary<registryv1.VerifyModelCardResponse__Output>((cb) =>
+    registry.VerifyModelCard({ model: args.name, version: args.version ?? '' }, unaryOptions(), cb),
+  );
+  const shown = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : '-');
+  const rows = response.results.map((r) => [
+    r.type,
+    r.dataset,
+    r.rows ? String(r.rows) : '-',
+    shown(r.declared),
+    shown(r.computed),
+    r.verified ? 'yes' : `no: ${r.reason}`,
+  ]);
+  io.stdout.write(`${args.name} version ${response.version}\n`);
+  io.stdout.write(formatTable(['METRIC', 'DATASET', 'ROWS', 'DECLARED', 'RE-RUN', 'VERIFIED'], rows));
+}
+
 /**
  * Changes some tags and keeps the others: UpdateModel replaces the tags whole, so this reads them
  * first. The registry validates the result (e.g. a `monitor.detector` that names no model@alias).
@@ -333,6 +355,17 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         await modelsConvert({ name, version, ...opts }, await ctx.registry(), ctx.io);
       },
     );
+
+  models
+    .command('verify')
+    .description(
+      're-run the results the model card declares on a version, mark them verified or not in the card, and print them',
+    )
+    .argument('<NAME>', 'model name')
+    .argument('[VERSION]', 'version number or alias (default: production, else the latest)')
+    .action(async (name: string, version: string | undefined) => {
+      await modelsVerify({ name, version }, await ctx.registry(), ctx.io);
+    });
 
   models
     .command('tag')

@@ -65,6 +65,7 @@ export type AimassConfig = {
     readonly defaultPageSize: number;
     readonly maxPageSize: number;
     readonly conversionRows: number;
+    readonly verifyTolerance: number;
   };
   readonly grpcMaxMessageBytes: number;
   readonly trainer: {
@@ -178,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       defaultPageSize: v.AIMASS_REGISTRY_DEFAULT_PAGE_SIZE,
       maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
       conversionRows: v.AIMASS_REGISTRY_CONVERSION_ROWS,
+      verifyTolerance: v.AIMASS_REGISTRY_VERIFY_TOLERANCE,
     },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
     trainer: {

@@ -177,6 +177,12 @@ export const SETTINGS = [
     'Rows ConvertModelVersion runs source and compressed copy on (and calibrates int8-static with): the first rows of the named dataset, or rows drawn from the reference statistics.',
   ),
   setting(
+    'AIMASS_REGISTRY_VERIFY_TOLERANCE',
+    '0.01',
+    z.coerce.number().min(0).max(1),
+    'VerifyModelCard marks a declared result verified when the re-run value is within this fraction of it (relative; 1e-9 absolute at least).',
+  ),
+  setting(
     'AIMASS_REGISTRY_DEFAULT_PAGE_SIZE',
     '50',
     positiveInt,
