@@ -2,10 +2,17 @@ import { parseInput } from '@aimass/contracts';
 import type { AimassConfig } from '@aimass/config';
 import { DatasetError } from '@aimass/datasets';
 import { FailedPreconditionError, NotFoundError } from '@aimass/errors';
-import { parseModelCard, renderModelCard, type ModelCard } from '@aimass/model-card';
+import {
+  computeMetric,
+  metricProblem,
+  parseModelCard,
+  renderModelCard,
+  withinTolerance,
+  type ModelCard,
+  type RunOutputs,
+} from '@aimass/model-card';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { computeMetric, metricProblem, withinTolerance, type RunOutputs } from '../cards/card-metrics.js';
 import { VerifyModelCardSchema } from '../dtos/registry.dto.js';
 import type { ModelRecord } from '../records/records.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
