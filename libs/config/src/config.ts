@@ -85,6 +85,7 @@ export type AimassConfig = {
     readonly memoryBudgetBytes: number;
     readonly sketches: boolean;
     readonly sketchRowsPerSecond: number;
+    readonly sketchValuesPerSecond: number;
     /** Share of a detector-tagged version's input rows its detector scores. */
     readonly detectorSampleRate: number;
     readonly detectorQueueRows: number;
@@ -199,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       memoryBudgetBytes: v.AIMASS_INFERENCE_MEMORY_BUDGET_BYTES,
       sketches: v.AIMASS_INFERENCE_SKETCHES,
       sketchRowsPerSecond: v.AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND,
+      sketchValuesPerSecond: v.AIMASS_INFERENCE_SKETCH_VALUES_PER_SECOND,
       detectorSampleRate: v.AIMASS_INFERENCE_DETECTOR_SAMPLE_RATE,
       detectorQueueRows: v.AIMASS_INFERENCE_DETECTOR_QUEUE_ROWS,
     },

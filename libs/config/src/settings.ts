@@ -233,6 +233,12 @@ export const SETTINGS = [
     'Upper bound on the input rows per second and model version folded into sketches; above it every k-th row is folded (k set from the previous interval), so sketching stays a small share of serving.',
   ),
   setting(
+    'AIMASS_INFERENCE_SKETCH_VALUES_PER_SECOND',
+    '25000',
+    positiveInt,
+    'Upper bound on the feature values per second and model version folded into sketches (rows times features): a wide model folds fewer rows (25,000 / 784 = 31 rows per second for MNIST), so sketching costs about the same CPU whatever the width.',
+  ),
+  setting(
     'AIMASS_INFERENCE_DETECTOR_SAMPLE_RATE',
     '0.1',
     z.coerce.number().gt(0, 'expected a number in (0, 1]').max(1, 'expected a number in (0, 1]'),

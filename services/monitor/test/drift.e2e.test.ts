@@ -52,6 +52,7 @@ beforeAll(async () => {
       AIMASS_MONITOR_DRIFT_WINDOW_ROWS: '500',
       // Every row is sketched: the test sends a few thousand rows in a few seconds.
       AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND: '100000',
+      AIMASS_INFERENCE_SKETCH_VALUES_PER_SECOND: '100000000',
     },
   });
   registry = createMeshClient('registry', mesh.env.AIMASS_REGISTRY_GRPC!);

@@ -41,6 +41,15 @@ describe('InputSketches', () => {
     expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(100);
   });
 
+  it('bounds the values folded too, so a wide model folds fewer rows', () => {
+    const s = new InputSketches(1000, 500);
+    s.fold('m', '1', tensor(1000, 50));
+    expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(1000);
+    // 500 values per interval at 50 features: 10 rows, every 100th.
+    s.fold('m', '1', tensor(1000, 50));
+    expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(10);
+  });
+
   it('ignores inputs that are not a 2-D float tensor', () => {
     const s = new InputSketches(100);
     s.fold('m', '1', { name: 'x', datatype: 'INT64', shape: [2, 2], data: new BigInt64Array(4) });

@@ -40,6 +40,7 @@ const config = {
     memoryBudgetBytes: 1024,
     sketches: true,
     sketchRowsPerSecond: 200,
+    sketchValuesPerSecond: 25_000,
     detectorSampleRate: 0.1,
     detectorQueueRows: 4096,
   },
