@@ -100,7 +100,11 @@ describe('aimass models create|search', () => {
     const shown = await cli('models', 'show', 'fraud-a');
     expect(shown.out).toMatch(/description:\s+scores\n/);
     expect(shown.out).toMatch(/owner:\s+risk\n/);
-    expect(shown.out).toMatch(/model card:\s+# Fraud scorer/);
+    expect(shown.out).toMatch(
+      /model card:\s+no license, written by hand, "Fraud scorer", \(--card prints it\)/,
+    );
+    const whole = await cli('models', 'show', 'fraud-a', '--card');
+    expect(whole.out).toBe('# Fraud scorer\n\nTrained on 2024 transactions.\n');
   });
 
   it.each([
