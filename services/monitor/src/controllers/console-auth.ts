@@ -7,7 +7,11 @@ import { CONSOLE_ACCESS } from '../auth/access-rules.js';
  * CONSOLE_ACCESS, `authorization` is the request's Authorization header. With authentication off
  * every caller is ANONYMOUS.
  */
-export function authorize(method: string, authorization: string | undefined, request: unknown): Promise<Principal> {
+export function authorize(
+  method: string,
+  authorization: string | undefined,
+  request: unknown,
+): Promise<Principal> {
   return serviceAuthorization(CONSOLE_ACCESS).authorize(method, authorization, request);
 }
 

@@ -175,7 +175,9 @@ export class HubService {
 function summary(m: registryv1.Model__Output, counts: HubCounts): HubSummary {
   const card = cardView(m.model_card);
   const family =
-    m.tags['aimass.family'] ?? card.tags.find((t) => FAMILIES.includes(t)) ?? m.framework.replace(/^aimass-/, '');
+    m.tags['aimass.family'] ??
+    card.tags.find((t) => FAMILIES.includes(t)) ??
+    m.framework.replace(/^aimass-/, '');
   return {
     name: m.name,
     description: m.description,

@@ -155,7 +155,8 @@ export const api = {
   downloadUrl: (model: string, version: number) => `${hubPath(model)}/versions/${version}/download`,
   star: (model: string, starred: boolean, by: string) =>
     postJson<{ model: string; stars: number; starred: boolean }>(`${hubPath(model)}/star`, { starred, by }),
-  post: (model: string, text: string, by: string) => postJson<PostView>(`${hubPath(model)}/posts`, { text, by }),
+  post: (model: string, text: string, by: string) =>
+    postJson<PostView>(`${hubPath(model)}/posts`, { text, by }),
   tryIt: (model: string, version: string, inputs: JsonTensor[]) =>
     postJson<{ model_name: string; model_version: string; outputs: JsonTensor[] }>(`${hubPath(model)}/try`, {
       version,

@@ -62,7 +62,7 @@ function HubModel(props: {
         {m.visibility !== 'public' && <span class="badge archived">{m.visibility}</span>}
         <StarButton model={m.name} stars={props.stars} starred={m.starred} />
         <span class="dim" data-testid="hub-downloads">
-          ⤓ {num(props.downloads)} downloads
+          ⤓ {num(props.downloads)} {props.downloads === 1 ? 'download' : 'downloads'}
         </span>
       </div>
       {m.description && <p>{m.description}</p>}
@@ -288,7 +288,16 @@ function TryIt({ model, version }: { model: string; version: HubVersion }) {
     try {
       request =
         mode === 'row'
-          ? [{ ...template[0]!, shape: [1, width], data: row.split(/[\s,]+/).filter(Boolean).map(Number) }]
+          ? [
+              {
+                ...template[0]!,
+                shape: [1, width],
+                data: row
+                  .split(/[\s,]+/)
+                  .filter(Boolean)
+                  .map(Number),
+              },
+            ]
           : (JSON.parse(json) as { inputs: JsonTensor[] }).inputs;
     } catch (err) {
       setError(`not JSON: ${(err as Error).message}`);

@@ -78,7 +78,10 @@ function HubSearch({ route }: { route: Route }) {
           Search
         </button>
         {FILTERS.some((f) => filters[f] !== '') && (
-          <a href={href('hub')} onClick={() => setForm({ q: '', tag: '', family: '', license: '', owner: '' })}>
+          <a
+            href={href('hub')}
+            onClick={() => setForm({ q: '', tag: '', family: '', license: '', owner: '' })}
+          >
             clear
           </a>
         )}
