@@ -287,6 +287,7 @@ describe('the Hub view in Chromium', () => {
         body: JSON.stringify(body),
       });
     expect((await post(`${MODEL}/star`, {}, false)).status).toBe(401);
+    expect((await fetch(`${http}/api/console/hub/${MODEL}/versions/1/download`)).status).toBe(401);
     expect((await post(`${MODEL}/posts`, { text: 'hi' }, false)).status).toBe(401);
     const cases: [string, unknown, number, string][] = [
       [`${MODEL}/posts`, { text: '' }, 400, 'text'],
@@ -318,7 +319,10 @@ describe('the Hub view in Chromium', () => {
       false,
     );
     expect(anonymous.status).toBe(401);
-    expect((await fetch(`${http}/api/console/hub/${MODEL}/versions/9/download`)).status).toBe(404);
+    const download = (p: string) =>
+      fetch(`${http}/api/console/hub/${p}`, { headers: { Authorization: `Bearer ${token}` } });
+    expect((await download(`${MODEL}/versions/9/download`)).status).toBe(404);
+    expect((await download(`${MODEL}/versions/latest/download`)).status).toBe(400);
     expect((await fetch(`${http}/api/console/hub/bad.name`)).status).toBe(400);
   });
 });

@@ -15,10 +15,10 @@ interface DownloadResponse {
 }
 
 /**
- * The console's hub (README "The hub"): search, model pages, downloads and "try it" read like the
- * rest of the console, without a token; a token, when sent, shows the team and private models it is
- * for. Stars and posts are writes: with authentication on they need a bearer token, and its subject
- * is who stars or writes.
+ * The console's hub (README "Console"): search and model pages read like the rest of the console,
+ * without a token; a token, when sent, shows the team and private models it is for. Downloads (model
+ * bytes), stars and posts need a bearer token with authentication on, and its subject is who stars
+ * or writes. "Try it" forwards the visitor's token to inference, which checks `infer`.
  */
 @Controller('api/console/hub')
 export class HubHttpController {
@@ -40,7 +40,8 @@ export class HubHttpController {
     @Res() response: DownloadResponse,
     @Headers('authorization') authorization?: string,
   ): Promise<void> {
-    const artifact = await this.hub.download(params, await viewer(authorization));
+    const principal = await authorize(`${HUB}/DownloadVersion`, authorization, params);
+    const artifact = await this.hub.download(params, { principal, authenticated: authenticationOn() });
     response.setHeader('Content-Type', 'application/octet-stream');
     response.setHeader('Content-Length', String(artifact.size_bytes));
     response.setHeader('Content-Disposition', `attachment; filename="${artifact.filename}"`);

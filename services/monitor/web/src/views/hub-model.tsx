@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, type HubPage, type HubVersion, type JsonTensor, type PostView } from '../api.js';
+import { api, authHeaders, type HubPage, type HubVersion, type JsonTensor, type PostView } from '../api.js';
 import { bytes, num, time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
@@ -163,15 +163,7 @@ function HubModel(props: {
                 {num(v.downloads)}
               </td>
               <td>
-                <a
-                  class="button"
-                  href={api.downloadUrl(m.name, v.version)}
-                  download
-                  data-testid="download"
-                  onClick={() => setTimeout(props.reload, 1_000)}
-                >
-                  Download
-                </a>
+                <DownloadButton model={m.name} version={v.version} onDone={props.reload} />
               </td>
             </tr>
           ))}
@@ -184,6 +176,48 @@ function HubModel(props: {
         </div>
       )}
       <Discussion model={m.name} posts={props.posts} />
+    </>
+  );
+}
+
+/**
+ * A version's artifact: a plain link the browser streams to disk; with a token set (authentication
+ * on), fetched with it and saved from memory, since a link cannot carry an Authorization header.
+ */
+function DownloadButton(props: { model: string; version: number; onDone: () => void }) {
+  const url = api.downloadUrl(props.model, props.version);
+  const [error, setError] = useState<string | undefined>();
+  const withToken = async (e: Event) => {
+    const headers = authHeaders();
+    if (!headers.Authorization) {
+      setTimeout(props.onDone, 1_000);
+      return;
+    }
+    e.preventDefault();
+    try {
+      const response = await fetch(url, { headers });
+      if (!response.ok) {
+        const body = (await response.json().catch(() => ({}))) as { error?: string };
+        throw new Error(body.error ?? `download answered ${response.status}`);
+      }
+      const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1];
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = name ?? `${props.model}-v${props.version}`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      setError(undefined);
+      props.onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <>
+      <a class="button" href={url} download data-testid="download" onClick={(e) => void withToken(e)}>
+        Download
+      </a>
+      {error && <span class="error"> {error}</span>}
     </>
   );
 }
