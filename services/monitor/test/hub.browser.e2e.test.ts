@@ -276,6 +276,25 @@ describe('the Hub view in Chromium', () => {
       .toBe('★ 1');
   });
 
+  it('keeps stars, downloads and posts in KV across a monitor restart', async () => {
+    await mesh.restartService('monitor');
+    const response = await fetch(`${http}/api/console/hub/${MODEL}`);
+    expect(response.status).toBe(200);
+    const after = (await response.json()) as {
+      stars: number;
+      downloads: number;
+      versions: { downloads: number }[];
+      posts: { author: string; text: string }[];
+    };
+    expect(after).toMatchObject({ stars: 1, downloads: 1, versions: [{ downloads: 1 }] });
+    expect(after.posts).toEqual([
+      expect.objectContaining({
+        author: 'hub-e2e-user',
+        text: '**Works well** on our data. <b>not bold</b>',
+      }),
+    ]);
+  });
+
   it('refuses writes without a token (401) and bad requests with 400 naming the field', async () => {
     const post = (p: string, body: unknown, auth = true) =>
       fetch(`${http}/api/console/hub/${p}`, {
