@@ -4,7 +4,7 @@ import { openKv } from '@aimass/nats';
 import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { NO_COUNTS, type HubCounts, type PostRecord } from '../hub/hub-records.js';
 
 const countsKey = (model: string) => `counts.${model}`;
@@ -19,8 +19,10 @@ const MAX_POSTS = 500;
  * downloads all count), and the posts of its discussion, one key each.
  */
 @Injectable()
-export class HubStoreRepository {
+export class HubStoreRepository implements OnModuleDestroy {
   private kv: Promise<KV> | undefined;
+  private watcher: { stop(): void } | undefined;
+  private closed = false;
 
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
 
@@ -81,6 +83,32 @@ export class HubStoreRepository {
     return entries
       .filter((e) => e !== null && e.operation === 'PUT' && e.length > 0)
       .map((e) => e!.json<PostRecord>());
+  }
+
+  /**
+   * Every change stored from now on, by any monitor: new posts, and counts with the model they are
+   * of. This is what tells open consoles, so a post shows live on every replica's consoles.
+   */
+  async follow(handlers: {
+    post(post: PostRecord): void;
+    counts(model: string, counts: HubCounts): void;
+  }): Promise<void> {
+    const iterator = await (await this.bucket()).watch({ key: '>', include: 'updates' });
+    if (this.closed) return iterator.stop();
+    this.watcher = iterator;
+    void (async () => {
+      for await (const entry of iterator) {
+        if (entry.operation !== 'PUT' || entry.length === 0) continue;
+        if (entry.key.startsWith('posts.')) handlers.post(entry.json<PostRecord>());
+        else if (entry.key.startsWith('counts.'))
+          handlers.counts(entry.key.slice('counts.'.length), entry.json<HubCounts>());
+      }
+    })().catch(() => undefined);
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    this.watcher?.stop();
   }
 
   private bucket(): Promise<KV> {

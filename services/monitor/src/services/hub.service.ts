@@ -1,7 +1,7 @@
 import type { Principal } from '@aimass/auth';
 import { parseInput, type registryv1 } from '@aimass/contracts';
 import { NotFoundError } from '@aimass/errors';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import {
   HubModelSchema,
@@ -41,13 +41,34 @@ export interface ArtifactDownload {
  * inference, made with the visitor's own token.
  */
 @Injectable()
-export class HubService {
+export class HubService implements OnModuleInit {
+  private readonly logger = new Logger(HubService.name);
+
   constructor(
     private readonly registry: RegistryCatalogRepository,
     private readonly store: HubStoreRepository,
     private readonly inference: InferenceClientRepository,
     private readonly updates: ConsoleUpdatesService,
   ) {}
+
+  /** Open consoles hear of stored posts and counts from the bucket itself, whichever monitor wrote them. */
+  onModuleInit(): void {
+    this.store
+      .follow({
+        post: (post) => this.updates.post(postView(post)),
+        counts: (model, counts) =>
+          this.updates.hubCounts({
+            model,
+            stars: counts.starred_by.length,
+            downloads: totalDownloads(counts),
+          }),
+      })
+      .catch((err: unknown) =>
+        this.logger.warn(
+          `the hub's live updates are off: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+  }
 
   async search(query: unknown, viewer: Viewer): Promise<{ models: HubSummary[] }> {
     const filters = parseInput(HubQuerySchema, query, 'hub query');
@@ -111,7 +132,6 @@ export class HubService {
           : [...c.starred_by, who]
         : c.starred_by.filter((s) => s !== who),
     }));
-    this.announce(model, counts);
     return { model, stars: counts.starred_by.length, starred: counts.starred_by.includes(who) };
   }
 
@@ -123,9 +143,7 @@ export class HubService {
     const id = `${now.getTime().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`;
     const post = { id, model, author: actor(viewer, by), time: now.toISOString(), text };
     await this.store.addPost(post);
-    const view = postView(post);
-    this.updates.post(view);
-    return view;
+    return postView(post);
   }
 
   /** The artifact streamed from the registry; the download counts once every byte has gone out. */
@@ -136,11 +154,10 @@ export class HubService {
     const stream = this.registry.downloadVersion(model, version);
     const counted = async function* (this: HubService): AsyncIterable<Buffer> {
       for await (const message of stream) if (message.chunk.length > 0) yield message.chunk;
-      const counts = await this.store.updateCounts(model, (c) => ({
+      await this.store.updateCounts(model, (c) => ({
         ...c,
         downloads: { ...c.downloads, [version]: (c.downloads[version] ?? 0) + 1 },
       }));
-      this.announce(model, counts);
     }.call(this);
     return {
       filename: `${model}-v${record.version}.${record.format === 'tfjs' ? 'tar' : 'onnx'}`,
@@ -165,10 +182,6 @@ export class HubService {
     if (!canSee(found, viewer.principal, viewer.authenticated))
       throw new NotFoundError(`no model "${model}" in the hub for you`);
     return found;
-  }
-
-  private announce(model: string, counts: HubCounts): void {
-    this.updates.hubCounts({ model, stars: counts.starred_by.length, downloads: totalDownloads(counts) });
   }
 }
 
