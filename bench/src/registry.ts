@@ -1,12 +1,14 @@
 import { STREAM_CHUNK_BYTES, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
+import { EnvelopeCipher, MasterKeyWrapper, ObjectStore } from '@aimass/storage';
 import { makeScratchDir, startMesh } from '@aimass/testing';
 import { Client as MinioClient } from 'minio';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
+import ort from 'onnxruntime-node';
 import { median, positiveInt, printTable, type Benchmark } from './benchmark.js';
 
 const MIB = 1024 * 1024;
@@ -22,6 +24,13 @@ const HEADINGS = ['path', 'seconds', 'MiB/s', 'cpu s bench', 'cpu s registry', '
  * same S3 endpoint. `roundtrip_vs_minio` = registry throughput / raw throughput over a round trip,
  * the median over --rounds=N (default 5) rounds of each round's own ratio.
  *
+ * Encryption at rest: the same artifact stored plain and sealed (AIMASS_ENCRYPTION, 1 MiB frames)
+ * through ObjectStore, then loaded as inference loads a version (read whole with getBuffer, SHA-256
+ * checked, an onnxruntime session opened), --load-pairs=N times (default 3) per round, the order
+ * alternating. `encrypt_overhead` = (sealed - plain) / plain load seconds, the median of each
+ * pair's own value; `encrypt_read_overhead` is the same for the read alone (the decryption's whole
+ * cost, with nothing to hide it).
+ *
  * Each raw put writes a new object, as each push does (versions are immutable, every one has a key
  * of its own). Overwriting one key round after round is a cheaper operation for the endpoint: with
  * s3rver it took about 3.0 CPU-s per 256 MiB against about 3.8 for a new key.
@@ -31,6 +40,7 @@ const bench: Benchmark = {
   options: {
     mb: { type: 'string' },
     rounds: { type: 'string' },
+    'load-pairs': { type: 'string' },
     'push-only': { type: 'boolean' },
     'registry-node-options': { type: 'string' },
   },
@@ -43,6 +53,7 @@ const bench: Benchmark = {
     const nodeOptions = args['registry-node-options'] as string | undefined;
     const pushOnly = args['push-only'] === true;
     const rounds = positiveInt(args, 'rounds', 5);
+    const loadPairs = positiveInt(args, 'load-pairs', 3);
     const side = Math.round(Math.sqrt((mb * MIB) / 4));
     const artifact = Buffer.from(
       exportDenseNetwork(
@@ -70,6 +81,18 @@ const bench: Benchmark = {
       secretKey: s3.secretKey,
       pathStyle: true,
     });
+    const storeConfig = {
+      endpoint: s3.endpoint,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      region: 'us-east-1',
+      bucket: 'bench-stores',
+    };
+    const plainStore = new ObjectStore(storeConfig);
+    const sealedStore = new ObjectStore(
+      storeConfig,
+      new EnvelopeCipher(new MasterKeyWrapper(randomBytes(32)), true),
+    );
     try {
       const bucket = 'bench-raw';
       if (!(await minio.bucketExists(bucket))) await minio.makeBucket(bucket, 'us-east-1');
@@ -100,6 +123,20 @@ const bench: Benchmark = {
       };
       // Warm-up both paths once with a small object so connection set-up is not measured.
       await rawPut(minio, bucket, 'warm', artifact.subarray(0, MIB));
+      const loads = {
+        plain: { store: plainStore, key: 'plain' },
+        sealed: { store: sealedStore, key: 'sealed' },
+      };
+      if (!pushOnly) {
+        await plainStore.ensureBucket();
+        for (const { store, key } of Object.values(loads)) {
+          const upload = store.createUpload(key, PART);
+          for (let at = 0; at < artifact.length; at += CHUNK)
+            await upload.write(artifact.subarray(at, at + CHUNK));
+          await upload.complete();
+          await store.getBuffer(key);
+        }
+      }
       for (let round = 0; round < rounds; round++) {
         const rawKey = `raw-${round}`;
         await measure('minio put (multipart)', () => rawPut(minio, bucket, rawKey, artifact));
@@ -116,6 +153,26 @@ const bench: Benchmark = {
           const got = await pull(client);
           if (got !== digest) throw new Error('registry download returned other bytes');
         });
+        for (let pair = 0; pair < loadPairs; pair++) {
+          const order = Object.entries(loads);
+          if ((round * loadPairs + pair) % 2 === 1) order.reverse();
+          for (const [what, { store, key }] of order) {
+            // As inference loads a version: the artifact into memory, its digest checked, an
+            // onnxruntime session opened on the bytes. The read alone is timed inside it too.
+            let readSeconds = 0;
+            await measure(`load ${what} (read, digest, onnxruntime)`, async () => {
+              const start = performance.now();
+              const bytes = await store.getBuffer(key);
+              readSeconds = (performance.now() - start) / 1000;
+              if (createHash('sha256').update(bytes).digest('hex') !== digest)
+                throw new Error(`the ${what} load returned other bytes`);
+              const session = await ort.InferenceSession.create(bytes);
+              await session.release();
+            });
+            const reads = `read ${what} (ObjectStore.getBuffer)`;
+            samples.set(reads, [...(samples.get(reads) ?? []), [readSeconds, NaN, NaN, NaN]]);
+          }
+        }
       }
       printTable(
         HEADINGS,
@@ -125,7 +182,7 @@ const bench: Benchmark = {
             what,
             m(0),
             artifact.length / MIB / m(0),
-            m(1),
+            Number.isNaN(m(1)) ? '' : m(1),
             Number.isNaN(m(2)) ? '' : m(2),
             Number.isNaN(m(3)) ? '' : m(3),
           ];
@@ -159,12 +216,26 @@ const bench: Benchmark = {
       process.stdout.write(
         `artifact ${(artifact.length / MIB).toFixed(1)} MiB; round-trip ratio per round: ${roundTrips.map((r) => r.toFixed(2)).join(' ')}\n`,
       );
+      // Each pair's own (sealed - plain) / plain: a pair runs back to back, so drifting load from
+      // elsewhere moves both sides alike.
+      const overheadOf = (what: (variant: string) => string) => {
+        const [plainS, sealedS] = [secondsOf(what('plain')), secondsOf(what('sealed'))];
+        return plainS.map((plainSeconds, i) => (sealedS[i]! - plainSeconds) / plainSeconds);
+      };
+      const loadOverheads = overheadOf((v) => `load ${v} (read, digest, onnxruntime)`);
+      const readOverheads = overheadOf((v) => `read ${v} (ObjectStore.getBuffer)`);
+      process.stdout.write(
+        `encryption overhead per pair: load ${loadOverheads.map((r) => r.toFixed(3)).join(' ')}; read alone ${readOverheads.map((r) => r.toFixed(3)).join(' ')}\n`,
+      );
       return {
         roundtrip_vs_minio: median(roundTrips),
         push_vs_minio: median(pushRatios),
         pull_vs_minio: median(pullRatios),
+        encrypt_overhead: median(loadOverheads),
+        encrypt_read_overhead: median(readOverheads),
       };
     } finally {
+      await Promise.all([plainStore.close(), sealedStore.close()]);
       client.close();
       await mesh.stop();
     }

@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io.js';
 import { registerAliasCommands } from './commands/alias.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerGalleryCommand } from './commands/gallery.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerModelsCommands } from './commands/models.js';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerStudiesCommands(program, ctx);
   registerAuthCommands(program, ctx);
   registerDemoCommand(program, ctx);
+  registerGalleryCommand(program, ctx);
   return program;
 }
 

@@ -105,6 +105,8 @@ const CASES: Record<string, Case> = {
     kind: 'unary',
     body: { model: MODEL, version: '1', to: 'int4' },
   },
+  // The model's card declares no results: with the right scope, FAILED_PRECONDITION and no write.
+  [`${R}/VerifyModelCard`]: { service: 'registry', kind: 'unary', body: { model: MODEL, version: '1' } },
   [`${R}/PushDataset`]: {
     service: 'registry',
     kind: 'client-stream',

@@ -36,4 +36,24 @@ describe('a bad setting', () => {
     expect(stderr).toContain(`aimass-${service}: invalid configuration`);
     expect(stderr).toContain(key);
   });
+
+  // Encryption at rest: a service that would seal without a usable master key does not start.
+  it.each([
+    ['inference', { AIMASS_ENCRYPTION: 'true' }, 'AIMASS_ENCRYPTION is on, but there is no master key'],
+    [
+      'trainer',
+      { AIMASS_ENCRYPTION: 'true', AIMASS_MASTER_KEY_FILE: '/nonexistent/master.key' },
+      'AIMASS_MASTER_KEY_FILE /nonexistent/master.key cannot be read',
+    ],
+    [
+      'registry',
+      { AIMASS_ENCRYPTION: 'true', AIMASS_MASTER_KEY: Buffer.alloc(16).toString('base64') },
+      'AIMASS_MASTER_KEY',
+    ],
+  ])('stops %s with exit code 2 when encryption has no usable key (%o)', async (service, env, message) => {
+    const { code, stderr } = await start(service, env);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`aimass-${service}: invalid configuration`);
+    expect(stderr).toContain(message);
+  });
 });

@@ -9,6 +9,7 @@ import type { CliContext } from '../cli-context.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { decodeInferResponse } from '../infer-request.js';
 import { findRepoRoot } from '../stack-env.js';
+import { galleryInStore } from './gallery.js';
 import { formatInferTable } from './predict.js';
 
 export const DEMO_MODEL = 'demo-dense';
@@ -78,6 +79,12 @@ export async function runDemo(args: DemoArgs, ctx: CliContext): Promise<void> {
   io.stdout.write(
     `\n${args.requests} predictions of batch ${args.batch} in ${ms.toFixed(0)} ms; ` +
       `largest difference from a plain JavaScript forward pass: ${worst.toExponential(2)}\n`,
+  );
+  const inStore = await galleryInStore(await ctx.registry());
+  io.stdout.write(
+    inStore.length > 0
+      ? `\npre-trained gallery in the store, served now: ${inStore.join(', ')} (pnpm aimass models show NAME --card)\n`
+      : '\nno pre-trained gallery in the store yet: npm run gallery trains and publishes it (MNIST AE, VAE, GAN; iris GMM)\n',
   );
   const http = ctx.httpEndpoints();
   io.stdout.write(

@@ -128,6 +128,56 @@ function cardSummary(text: string): string {
   ].join(', ');
 }
 
+/** VerifyModelCard, one line per declared result. */
+export async function modelsVerify(
+  args: { name: string; version?: string | undefined },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
+  const response = await callUnary<registryv1.VerifyModelCardResponse__Output>((cb) =>
+    registry.VerifyModelCard({ model: args.name, version: args.version ?? '' }, unaryOptions(), cb),
+  );
+  const shown = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : '-');
+  const rows = response.results.map((r) => [
+    r.type,
+    r.dataset,
+    r.rows ? String(r.rows) : '-',
+    shown(r.declared),
+    shown(r.computed),
+    r.verified ? 'yes' : `no: ${r.reason}`,
+  ]);
+  io.stdout.write(`${args.name} version ${response.version}\n`);
+  io.stdout.write(formatTable(['METRIC', 'DATASET', 'ROWS', 'DECLARED', 'RE-RUN', 'VERIFIED'], rows));
+}
+
+/**
+ * Changes some tags and keeps the others: UpdateModel replaces the tags whole, so this reads them
+ * first. The registry validates the result (e.g. a `monitor.detector` that names no model@alias).
+ */
+export async function modelsTag(
+  args: { name: string; tags: readonly string[] },
+  registry: registryv1.RegistryServiceClient,
+  io: CliIo,
+): Promise<void> {
+  const changes = args.tags.map((t) => {
+    const at = t.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`"${t}": expected KEY=VALUE, or KEY= to remove the tag`);
+    return [t.slice(0, at), t.slice(at + 1)] as const;
+  });
+  const model = await callUnary<registryv1.Model__Output>((cb) =>
+    registry.GetModel({ name: args.name }, unaryOptions(), cb),
+  );
+  const tags: Record<string, string> = { ...model.tags };
+  for (const [key, value] of changes) {
+    if (value === '') delete tags[key];
+    else tags[key] = value;
+  }
+  const updated = await callUnary<registryv1.Model__Output>((cb) =>
+    registry.UpdateModel({ name: args.name, update_mask: ['tags'], tags }, unaryOptions(), cb),
+  );
+  io.stdout.write(`${formatPairs(updated.tags)}\n`);
+}
+
 /** `--tag key=value`, repeatable; collects into one record. */
 export function collectTag(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const at = value.indexOf('=');
@@ -305,6 +355,26 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
         await modelsConvert({ name, version, ...opts }, await ctx.registry(), ctx.io);
       },
     );
+
+  models
+    .command('verify')
+    .description(
+      're-run the results the model card declares on a version, mark them verified or not in the card, and print them',
+    )
+    .argument('<NAME>', 'model name')
+    .argument('[VERSION]', 'version number or alias (default: production, else the latest)')
+    .action(async (name: string, version: string | undefined) => {
+      await modelsVerify({ name, version }, await ctx.registry(), ctx.io);
+    });
+
+  models
+    .command('tag')
+    .description('set (KEY=VALUE) or remove (KEY=) tags of a model; prints the tags after')
+    .argument('<NAME>', 'model name')
+    .argument('<TAGS...>', 'KEY=VALUE to set, KEY= to remove')
+    .action(async (name: string, tags: string[]) => {
+      await modelsTag({ name, tags }, await ctx.registry(), ctx.io);
+    });
 
   models
     .command('show')

@@ -35,6 +35,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(expected);
   });
 
+  const KEY = Buffer.alloc(32, 7).toString('base64');
+  it.each([
+    [{ AIMASS_ENCRYPTION: 'true' }, 'AIMASS_ENCRYPTION is on, but there is no master key'],
+    [{ AIMASS_ENCRYPTION: 'on', AIMASS_MASTER_KEY: KEY }, 'expected true or false'],
+    [{ AIMASS_MASTER_KEY: Buffer.alloc(16).toString('base64') }, 'expected 32 bytes in base64'],
+    [{ AIMASS_MASTER_KEY: 'not base64!' }, 'expected base64'],
+    [{ AIMASS_MASTER_KEY: KEY, AIMASS_MASTER_KEY_FILE: '/k' }, 'set either it or AIMASS_MASTER_KEY'],
+  ])('refuses the encryption settings %o and says why', (env, expected) => {
+    expect(() => loadConfig(env)).toThrow(expected);
+  });
+
+  it.each([
+    [{}, { enabled: false, masterKey: '', masterKeyFile: '' }],
+    [
+      { AIMASS_ENCRYPTION: 'true', AIMASS_MASTER_KEY: KEY },
+      { enabled: true, masterKey: KEY, masterKeyFile: '' },
+    ],
+    [
+      { AIMASS_ENCRYPTION: 'true', AIMASS_MASTER_KEY_FILE: '/run/secrets/key' },
+      { enabled: true, masterKey: '', masterKeyFile: '/run/secrets/key' },
+    ],
+  ])('takes the encryption settings %o', (env, expected) => {
+    expect(loadConfig(env).encryption).toEqual(expected);
+  });
+
   it.each([
     'nats://127.0.0.1:4222',
     '127.0.0.1:4222',

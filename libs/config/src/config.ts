@@ -37,6 +37,12 @@ export type AimassConfig = {
     readonly bucket: string;
     readonly timeoutMs: number;
   };
+  /** Encryption at rest (libs/storage EnvelopeCipher); key and file empty: no master key. */
+  readonly encryption: {
+    readonly enabled: boolean;
+    readonly masterKey: string;
+    readonly masterKeyFile: string;
+  };
   readonly otlpEndpoint: string;
   readonly logLevel: string;
   /** Bearer-token verification; `jwks` empty means authentication is off. */
@@ -59,6 +65,7 @@ export type AimassConfig = {
     readonly defaultPageSize: number;
     readonly maxPageSize: number;
     readonly conversionRows: number;
+    readonly verifyTolerance: number;
   };
   readonly grpcMaxMessageBytes: number;
   readonly trainer: {
@@ -123,6 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       issues.push({ key, message: 'unknown setting (see the settings table in README.md)' });
     }
   }
+  if (values.AIMASS_MASTER_KEY && values.AIMASS_MASTER_KEY_FILE)
+    issues.push({ key: 'AIMASS_MASTER_KEY_FILE', message: 'set either it or AIMASS_MASTER_KEY, not both' });
+  if (values.AIMASS_ENCRYPTION === true && !values.AIMASS_MASTER_KEY && !values.AIMASS_MASTER_KEY_FILE)
+    issues.push({
+      key: 'AIMASS_ENCRYPTION',
+      message: 'is on, but there is no master key: set AIMASS_MASTER_KEY or AIMASS_MASTER_KEY_FILE',
+    });
   if (issues.length > 0) {
     throw new ConfigError(
       `invalid configuration: ${issues.map((i) => `${i.key} ${i.message}`).join(', ')}`,
@@ -140,6 +154,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       region: v.AIMASS_S3_REGION,
       bucket: v.AIMASS_S3_BUCKET,
       timeoutMs: v.AIMASS_S3_TIMEOUT_MS,
+    },
+    encryption: {
+      enabled: v.AIMASS_ENCRYPTION,
+      masterKey: v.AIMASS_MASTER_KEY,
+      masterKeyFile: v.AIMASS_MASTER_KEY_FILE,
     },
     otlpEndpoint: v.AIMASS_OTLP_ENDPOINT,
     logLevel: v.AIMASS_LOG_LEVEL,
@@ -160,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       defaultPageSize: v.AIMASS_REGISTRY_DEFAULT_PAGE_SIZE,
       maxPageSize: v.AIMASS_REGISTRY_MAX_PAGE_SIZE,
       conversionRows: v.AIMASS_REGISTRY_CONVERSION_ROWS,
+      verifyTolerance: v.AIMASS_REGISTRY_VERIFY_TOLERANCE,
     },
     grpcMaxMessageBytes: v.AIMASS_GRPC_MAX_MESSAGE_BYTES,
     trainer: {

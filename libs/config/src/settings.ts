@@ -77,6 +77,33 @@ export const SETTINGS = [
     'How long one S3 request may go without progress (no connection, no answer, no bytes moving) before it fails and the call gets UNAVAILABLE; a frozen endpoint holds a push or a load no longer than this.',
   ),
   setting(
+    'AIMASS_ENCRYPTION',
+    'false',
+    flag,
+    'Encryption at rest (docs/encryption.md): every object the registry and trainer store (artifacts, datasets, statistics, checkpoints) is sealed with AES-256-GCM under its own data key, wrapped by the master key; reads decrypt in memory and refuse tampered, truncated or unsealed objects. Needs AIMASS_MASTER_KEY or AIMASS_MASTER_KEY_FILE.',
+  ),
+  setting(
+    'AIMASS_MASTER_KEY',
+    '',
+    z.union([
+      z.literal(''),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64')
+        .refine(
+          (v) => Buffer.from(v, 'base64').length === 32,
+          'expected 32 bytes in base64 (openssl rand -base64 32)',
+        ),
+    ]),
+    "The master key that wraps each object's data key: 32 random bytes in base64. The registry, trainer and inference must share it; a sealed object read with another key is refused. Also read when AIMASS_ENCRYPTION is off, so sealed objects stay readable.",
+  ),
+  setting(
+    'AIMASS_MASTER_KEY_FILE',
+    '',
+    z.string(),
+    'A file holding the master key (base64 text or the 32 raw bytes), instead of AIMASS_MASTER_KEY.',
+  ),
+  setting(
     'AIMASS_OTLP_ENDPOINT',
     '',
     optionalUrl,
@@ -148,6 +175,12 @@ export const SETTINGS = [
     '256',
     z.coerce.number().int().min(1).max(100_000),
     'Rows ConvertModelVersion runs source and compressed copy on (and calibrates int8-static with): the first rows of the named dataset, or rows drawn from the reference statistics.',
+  ),
+  setting(
+    'AIMASS_REGISTRY_VERIFY_TOLERANCE',
+    '0.01',
+    z.coerce.number().min(0).max(1),
+    'VerifyModelCard marks a declared result verified when the re-run value is within this fraction of it (relative; 1e-9 absolute at least).',
   ),
   setting(
     'AIMASS_REGISTRY_DEFAULT_PAGE_SIZE',

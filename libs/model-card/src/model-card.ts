@@ -48,6 +48,8 @@ const result = z.strictObject({
     name: refOf('dataset'),
     type: z.string().optional(),
     split: z.string().optional(),
+    /** The column of 0/1 labels a ranking metric (auroc, auprc) is measured against. */
+    label_column: z.string().min(1).optional(),
     digest: z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'must be the dataset content SHA-256 (64 hex digits)')

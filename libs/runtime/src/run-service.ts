@@ -15,7 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from 'nestjs-pino';
 import { GrpcAuthGuard, serviceAuthorization } from './grpc-auth.guard.js';
-import { processConfig, serviceHealth } from './runtime.module.js';
+import { processCipher, processConfig, serviceHealth } from './runtime.module.js';
 
 export interface RunServiceOptions {
   /** Who may call each of the service's gRPC methods (its src/auth/access-rules.ts). */
@@ -64,6 +64,7 @@ export async function runService(
   let config;
   try {
     config = processConfig();
+    processCipher();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`aimass-${service}: ${err.message}\n`);

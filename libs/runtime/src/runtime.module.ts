@@ -1,6 +1,6 @@
-import { loadConfig, type AimassConfig, type ServiceName } from '@aimass/config';
+import { ConfigError, loadConfig, type AimassConfig, type ServiceName } from '@aimass/config';
 import { connectNats, EventBus, NatsRpcClient, provisionStreams, type NatsConnection } from '@aimass/nats';
-import { ObjectStore } from '@aimass/storage';
+import { EnvelopeCipher, ObjectStore } from '@aimass/storage';
 import { createLogger } from '@aimass/telemetry';
 import {
   Global,
@@ -19,6 +19,7 @@ import { AIMASS_CONFIG, METRICS_REGISTRY, NATS_CONNECTION, SERVICE_NAME } from '
 
 let health: ServiceHealth | undefined;
 let config: AimassConfig | undefined;
+let cipher: EnvelopeCipher | undefined;
 
 /**
  * The process's validated configuration, read from the environment once: runService reads it first
@@ -27,6 +28,24 @@ let config: AimassConfig | undefined;
 export function processConfig(): AimassConfig {
   config ??= loadConfig();
   return config;
+}
+
+/**
+ * The object cipher of the encryption settings (the master key read once); runService makes it
+ * right after the config, so a key that cannot be read stops the process like a bad setting.
+ */
+export function processCipher(): EnvelopeCipher {
+  if (!cipher) {
+    const { encryption } = processConfig();
+    try {
+      cipher = EnvelopeCipher.fromSettings(encryption);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      const key = encryption.masterKeyFile ? 'AIMASS_MASTER_KEY_FILE' : 'AIMASS_MASTER_KEY';
+      throw new ConfigError(`invalid configuration: ${err.message}`, [{ key, message: err.message }]);
+    }
+  }
+  return cipher;
 }
 
 /** The process-wide health of the running service (one service per process). */
@@ -116,7 +135,7 @@ export class RuntimeModule {
       providers.push({
         provide: ObjectStore,
         useFactory: async (cfg: AimassConfig) => {
-          const store = new ObjectStore(cfg.s3);
+          const store = new ObjectStore(cfg.s3, processCipher());
           await store.ensureBucket();
           return store;
         },

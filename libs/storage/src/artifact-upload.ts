@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@aimass/errors';
 import { createHash, type Hash } from 'node:crypto';
+import type { EnvelopeSealer } from './envelope-cipher.js';
 import type { ObjectStore, StoredObject } from './object-store.js';
 
 const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
@@ -15,6 +16,9 @@ const FIRST_BUFFER_BYTES = 256 * 1024;
  * byte is copied once, into the buffer of the part it belongs to; a part's buffer is reused once S3
  * has taken it, so a large upload allocates three part buffers, not one per part (fewer large
  * allocations, less GC).
+ *
+ * Where the store seals objects (AIMASS_ENCRYPTION), the bytes are hashed as plaintext and stored
+ * as the frames of a sealed object; `bytesWritten` and the StoredObject count plaintext.
  *
  * The upload owns its parts until complete() returns; abort() removes everything it wrote, so an
  * interrupted upload leaves nothing behind.
@@ -33,6 +37,8 @@ export class ArtifactUpload {
   private failure: unknown;
   private nextPart = 1;
   private state: 'open' | 'completed' | 'aborted' = 'open';
+  /** Where the store seals objects: the sealer of this one, made on the first write. */
+  private sealer: Promise<EnvelopeSealer> | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -55,6 +61,17 @@ export class ArtifactUpload {
     this.assertOpen();
     this.hash.update(chunk);
     this.size += chunk.length;
+    if (!this.store.cipher.sealWrites) return this.storeBytes(chunk);
+    for (const sealed of (await this.sealerOf()).push(chunk)) await this.storeBytes(sealed);
+  }
+
+  private sealerOf(): Promise<EnvelopeSealer> {
+    this.sealer ??= this.store.cipher.sealer();
+    return this.sealer;
+  }
+
+  /** Copies stored bytes into parts, sending each part once it is full. */
+  private async storeBytes(chunk: Uint8Array): Promise<void> {
     for (let at = 0; at < chunk.length;) {
       const part = this.room(chunk.length - at);
       const n = Math.min(part.length - this.partBytes, chunk.length - at);
@@ -72,6 +89,8 @@ export class ArtifactUpload {
   /** Stores the remaining bytes and makes the object visible. */
   async complete(): Promise<StoredObject> {
     this.assertOpen();
+    if (this.store.cipher.sealWrites)
+      for (const sealed of (await this.sealerOf()).finish()) await this.storeBytes(sealed);
     const rest = this.part ? this.part.subarray(0, this.partBytes) : Buffer.alloc(0);
     this.part = undefined;
     this.partBytes = 0;

@@ -1,4 +1,5 @@
 import { SERVICES } from '@aimass/config';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { localAuthority, mintServiceToken, type LocalAuthority } from '@aimass/auth';
@@ -45,6 +46,11 @@ export interface MeshOptions {
    * AIMASS_TLS_CA for clients.
    */
   readonly tls?: boolean;
+  /**
+   * Encryption at rest: every service gets AIMASS_ENCRYPTION=true and one master key (base64 of 32
+   * bytes; `true` makes a random one), also in `mesh.env`, so each object stored is sealed.
+   */
+  readonly encryption?: boolean | { readonly masterKey: string };
 }
 
 /** nats + s3 + services, started in order; the caller owns it until `stop()`. */
@@ -57,8 +63,11 @@ export interface Mesh {
   readonly logDir: string;
   /** Services in reverse start order, then s3, then nats. Idempotent. */
   stop(): Promise<void>;
-  /** Stops the service if it runs, starts it again with the same env, resolves once SERVING. */
-  restartService(name: ServiceName): Promise<ServiceProcess>;
+  /**
+   * Stops the service if it runs, starts it again with the same env (with `env` over it for this
+   * start only), resolves once SERVING.
+   */
+  restartService(name: ServiceName, env?: Readonly<Record<string, string>>): Promise<ServiceProcess>;
   /** Pids of every process the mesh currently runs. */
   pids(): number[];
   /** The issuer, when the mesh runs with authentication on. */
@@ -182,6 +191,13 @@ class RunningMesh implements Mesh {
     if (tls)
       Object.assign(env, { AIMASS_TLS_CA: tls.ca, AIMASS_TLS_CERT: tls.cert, AIMASS_TLS_KEY: tls.key });
     if (this.natsAccounts) env.AIMASS_NATS_CREDENTIALS = this.natsAccounts.credentials('client');
+    if (this.options.encryption) {
+      env.AIMASS_ENCRYPTION = 'true';
+      env.AIMASS_MASTER_KEY =
+        this.options.encryption === true
+          ? randomBytes(32).toString('base64')
+          : this.options.encryption.masterKey;
+    }
     if (this.options.otlpEndpoint) env.AIMASS_OTLP_ENDPOINT = this.options.otlpEndpoint;
     if (this.options.auth) {
       this.auth = await localAuthority(path.join(this.options.stateDir, 'auth'));
@@ -199,11 +215,14 @@ class RunningMesh implements Mesh {
     }
   }
 
-  async restartService(name: ServiceName): Promise<ServiceProcess> {
+  async restartService(
+    name: ServiceName,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<ServiceProcess> {
     if (this.stopping) throw new HarnessError(`cannot restart ${name}: the mesh is stopping`);
     await this.services.get(name)?.child.stop();
     this.services.delete(name);
-    return this.startOne(name);
+    return this.startOne(name, env);
   }
 
   pids(): number[] {
@@ -225,12 +244,16 @@ class RunningMesh implements Mesh {
     return this.stopping;
   }
 
-  private async startOne(name: ServiceName): Promise<ServiceProcess> {
+  private async startOne(
+    name: ServiceName,
+    overrides: Readonly<Record<string, string>> = {},
+  ): Promise<ServiceProcess> {
     const token = this.serviceTokens.get(name);
     const env = {
       ...this.env,
       ...(token ? { AIMASS_AUTH_TOKEN: token } : {}),
       ...(this.natsAccounts ? { AIMASS_NATS_CREDENTIALS: this.natsAccounts.credentials(name) } : {}),
+      ...overrides,
     };
     const started = await startService(name, env, {
       logDir: this.logDir,

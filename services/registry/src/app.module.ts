@@ -9,6 +9,7 @@ import { RegistryMetricsRepository } from './repositories/registry-metrics.repos
 import { ArtifactDownloadService } from './services/artifact-download.service.js';
 import { AliasService } from './services/alias.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
+import { CardVerificationService } from './services/card-verification.service.js';
 import { ModelConversionService } from './services/model-conversion.service.js';
 import { OnnxRuntimeRepository } from './repositories/onnx-runtime.repository.js';
 import { RegistryJournal } from './services/registry-journal.js';
@@ -22,6 +23,7 @@ import { RegistryService } from './services/registry.service.js';
     RegistryService,
     DatasetService,
     ModelConversionService,
+    CardVerificationService,
     ModelCatalogService,
     AliasService,
     RegistryJournal,

@@ -1,4 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
+import { auroc } from '@aimass/datasets';
+import { exportGmm, fitGmm, meanLogLikelihood, scoreSamples, syntheticMixture } from '@aimass/gmm';
 import { parseModelCard } from '@aimass/model-card';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { status } from '@grpc/grpc-js';
@@ -131,5 +133,122 @@ describe('a card pushed with a version', () => {
     await unary((cb) => t.client.CreateModel({ name: model }, cb));
     await push(t.client, { model, format: 'onnx', model_card: generated('job-9') }, pieces(onnx(9)));
     expect((await getModel(model)).model_card).toBe(generated('job-9'));
+  });
+});
+
+describe('VerifyModelCard', () => {
+  // A Gaussian mixture fitted here, and a labelled dataset: 400 rows of the mixture (label 0) and
+  // 40 far-off rows (label 1).
+  const mixture = syntheticMixture(
+    400,
+    [
+      [0, 0, 0],
+      [6, 6, 6],
+    ],
+    { seed: 11 },
+  );
+  const outliers = syntheticMixture(40, [[20, -20, 20]], { seed: 12 });
+  const rows = mixture.rows + outliers.rows;
+  const values = new Float64Array([...mixture.data, ...outliers.data]);
+  const labels = new Uint8Array(rows).fill(1, mixture.rows);
+  const gmm = fitGmm(mixture.data, mixture.rows, 3, { components: 2, seed: 1 });
+  const csv = Buffer.from(
+    [
+      'a,b,c,label',
+      ...Array.from(
+        { length: rows },
+        (_, r) => `${values[r * 3]},${values[r * 3 + 1]},${values[r * 3 + 2]},${labels[r]}`,
+      ),
+    ].join('\n') + '\n',
+  );
+  const f32 = Float32Array.from(values);
+  const expectedLl = meanLogLikelihood(gmm, f32, rows);
+  const expectedAuroc = auroc(
+    Array.from(scoreSamples(gmm, f32, rows), (ll) => -ll),
+    labels,
+  );
+  const threshold = 12;
+  const expectedRate = Array.from(scoreSamples(gmm, f32, rows)).filter((ll) => -ll > threshold).length / rows;
+
+  const declare = (metrics: string) =>
+    card(
+      `license: MIT\nmodel-index:\n  - name: blobs-gmm\n    results:\n      - task: { type: density-estimation }\n        dataset: { name: blobs@1, label_column: label }\n        metrics:\n${metrics}\n      - task: { type: density-estimation }\n        dataset: { name: nowhere }\n        metrics:\n          - { type: mean_log_likelihood, value: 1 }`,
+    );
+
+  it('re-runs each declared result on the version, marks the card, and says why a result is not verified', async () => {
+    await new Promise<registryv1.Dataset__Output>((resolve, reject) => {
+      const call = t.client.PushDataset((err, res) => (err ? reject(err) : resolve(res!)));
+      call.write({ header: { name: 'blobs', format: 'csv' } });
+      call.write({ chunk: csv });
+      call.end();
+    });
+    const text = declare(
+      [
+        `          - { type: mean_log_likelihood, value: ${expectedLl} }`,
+        `          - { type: auroc, value: ${expectedAuroc} }`,
+        `          - { type: anomaly_rate, value: ${expectedRate + 0.3} }`,
+        '          - { type: accuracy, value: 0.9 }',
+      ].join('\n'),
+    );
+    await unary((cb) => t.client.CreateModel({ name: 'blobs-gmm', model_card: text }, cb));
+    await push(
+      t.client,
+      { model: 'blobs-gmm', format: 'onnx', alias: 'production' },
+      pieces(exportGmm(gmm, { threshold })),
+    );
+
+    const response = await unary<registryv1.VerifyModelCardResponse__Output>((cb) =>
+      t.client.VerifyModelCard({ model: 'blobs-gmm' }, cb),
+    );
+    expect(response.version).toBe(1);
+    const byType = new Map(response.results.map((r) => [`${r.result}:${r.type}`, r]));
+    expect(byType.get('0:mean_log_likelihood')).toMatchObject({ verified: true, dataset: 'blobs@1', rows });
+    expect(byType.get('0:mean_log_likelihood')!.computed).toBeCloseTo(expectedLl, 3);
+    expect(byType.get('0:auroc')).toMatchObject({ verified: true });
+    expect(byType.get('0:auroc')!.computed).toBeCloseTo(expectedAuroc, 6);
+    expect(byType.get('0:anomaly_rate')).toMatchObject({ verified: false });
+    expect(byType.get('0:anomaly_rate')!.computed).toBeCloseTo(expectedRate, 6);
+    expect(byType.get('0:anomaly_rate')!.reason).toMatch(
+      /differs from the declared .* \(AIMASS_REGISTRY_VERIFY_TOLERANCE\)/,
+    );
+    expect(byType.get('0:accuracy')).toMatchObject({ verified: false });
+    expect(byType.get('0:accuracy')!.reason).toMatch(
+      /cannot re-run "accuracy"; it re-runs mean_score, anomaly_rate/,
+    );
+    expect(byType.get('1:mean_log_likelihood')!.reason).toMatch(/nowhere/);
+
+    // The card now says so, for anyone who reads it.
+    const stored = parseModelCard((await getModel('blobs-gmm')).model_card, { allowVerified: true });
+    const metrics = stored.metadata['model-index']![0]!.results[0]!.metrics;
+    expect(metrics.map((m) => m.verified)).toEqual([true, true, false, false]);
+    expect(metrics[0]!.verified_value).toBeCloseTo(expectedLl, 3);
+    expect(metrics[0]!.verified_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // A person cannot write verification marks themselves.
+    const err = await failure(
+      unary((cb) =>
+        t.client.UpdateModel(
+          { name: 'blobs-gmm', update_mask: ['model_card'], model_card: response.model?.model_card ?? '' },
+          cb,
+        ),
+      ),
+    );
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toContain('model_card.model-index.0.results.0.metrics.0.verified:');
+  });
+
+  it.each([
+    [
+      'a model without declared results',
+      'carded',
+      '',
+      status.FAILED_PRECONDITION,
+      /declares no results to verify/,
+    ],
+    ['an unknown model', 'no-such-model', '', status.NOT_FOUND, /does not exist/],
+    ['an unknown version', 'blobs-gmm', '9', status.NOT_FOUND, /9/],
+  ])('refuses %s', async (_, model, version, code, message) => {
+    const err = await failure(unary((cb) => t.client.VerifyModelCard({ model, version }, cb)));
+    expect(err.code).toBe(code);
+    expect(err.details).toMatch(message);
   });
 });

@@ -1,5 +1,6 @@
 import type { registryv1 } from '@aimass/contracts';
 import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { Client as S3Client } from 'minio';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { call, eventually, registryClient, watchJobEvents } from './harness.js';
 // queue once the dead node's in-progress acks stop, resumes from the last checkpoint and registers
 // the result once. The user who submitted it with `aimass train --wait`, and one following it with
 // `aimass jobs watch`, see the move and the result: they follow the job's events, not the node.
+// The mesh encrypts at rest, so the checkpoint the second trainer resumes from is sealed in S3.
 
 let mesh: Mesh;
 let watch: Awaited<ReturnType<typeof watchJobEvents>>;
@@ -21,6 +23,7 @@ beforeAll(async () => {
   mesh = await startMesh({
     stateDir: makeScratchDir('trainer-kill'),
     services: ['registry', 'trainer'],
+    encryption: true,
     extraEnv: { AIMASS_LOG_LEVEL: 'info' },
   });
   watch = await watchJobEvents(mesh.env.AIMASS_NATS_URL!);
@@ -30,6 +33,23 @@ afterAll(async () => {
   await watch?.nc.drain();
   await mesh?.stop();
 });
+
+async function storedObject(key: string): Promise<Buffer> {
+  const url = new URL(mesh.s3.endpoint);
+  const s3 = new S3Client({
+    endPoint: url.hostname,
+    port: Number(url.port),
+    useSSL: false,
+    accessKey: mesh.s3.accessKey,
+    secretKey: mesh.s3.secretKey,
+    region: 'us-east-1',
+    pathStyle: true,
+  });
+  const chunks: Buffer[] = [];
+  for await (const c of await s3.getObject(mesh.env.AIMASS_S3_BUCKET ?? 'aimass-artifacts', key))
+    chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
 
 describe('a job whose trainer is killed', () => {
   it('resumes on another trainer from its checkpoint, with the epoch counter continuing, and is registered exactly once', async () => {
@@ -85,6 +105,10 @@ describe('a job whose trainer is killed', () => {
     await victim.child.exited;
     const doneBeforeKill = Math.max(...watch.of(JOB, 'trainer.job.progress').map((e) => e.data.epoch ?? 0));
     expect(doneBeforeKill).toBeLessThan(EPOCHS);
+    // What the survivor will resume from, as stored: sealed (docs/encryption.md), not JSON or weights.
+    const pointer = await storedObject(`trainer/checkpoints/${JOB}/latest.json`);
+    expect(pointer.subarray(0, 8).toString('latin1')).toBe('\x89AIMENC\n');
+    expect(pointer.includes(Buffer.from('"epoch"'))).toBe(false);
 
     await mesh.restartService('trainer');
     const succeeded = await eventually(

@@ -1,4 +1,5 @@
 import { FailedPreconditionError, InvalidArgumentError, type AimassError } from '@aimass/errors';
+import { ObjectIntegrityError } from '@aimass/storage';
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { InstancePool } from '../execution/instance-pool.js';
@@ -21,13 +22,15 @@ export interface LoaderRepositories {
   readonly artifacts: Pick<ArtifactDownloadRepository, 'fetch'>;
   readonly ort: Pick<OrtRepository, 'open'>;
   readonly tfjs: Pick<TfjsRepository, 'open'>;
-  readonly audit: Pick<AuditRepository, 'digestMismatch'>;
+  readonly audit: Pick<AuditRepository, 'digestMismatch' | 'integrityFailure'>;
 }
 
 /**
  * Which versions are loaded (Triton's repository manager). A version is loaded once, however many
  * callers ask while it loads; its artifact is refused, and stays refused for a while, when its bytes
- * do not hash to the SHA-256 the registry recorded, and each refusal is written to the audit stream. Loaded versions are warmed up before they
+ * do not hash to the SHA-256 the registry recorded or (encrypted at rest) fail decryption, and each
+ * refusal is written to the audit stream. Artifacts are decrypted in memory: no byte of one is
+ * written to disk. Loaded versions are warmed up before they
  * serve, and stay within a memory budget: the least recently used ones are drained and unloaded.
  * The loader owns every loaded version.
  */
@@ -167,7 +170,7 @@ export class VersionLoader {
       );
     }
     const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
-    const bytes = await this.repositories.artifacts.fetch(version.artifact_key);
+    const bytes = await this.fetch(version);
     const digest = createHash('sha256').update(bytes).digest('hex');
     if (digest !== version.sha256) {
       this.logger.error(
@@ -222,6 +225,36 @@ export class VersionLoader {
       'model version loaded',
     );
     return new LoadedVersion(version, pool, policy, bytes.length);
+  }
+
+  /** The artifact's plaintext; a sealed one that fails decryption is refused and audited. */
+  private async fetch(version: ServableVersion): Promise<Buffer> {
+    try {
+      return await this.repositories.artifacts.fetch(version.artifact_key);
+    } catch (err) {
+      if (!(err instanceof ObjectIntegrityError)) throw err;
+      const where = { model: version.model, version: version.version, reason: err.reason };
+      this.logger.error({ ...where, err: err.message }, 'artifact failed decryption; version refused');
+      // As with a digest mismatch, the refusal stands whether or not the record can be stored.
+      await this.repositories.audit
+        .integrityFailure({
+          model: version.model,
+          version: version.version,
+          artifactKey: version.artifact_key,
+          reason: err.reason,
+          message: err.message,
+        })
+        .catch((auditErr: unknown) =>
+          this.logger.error(
+            { err: auditErr, ...where },
+            'could not store the audit record of a decryption failure',
+          ),
+        );
+      throw new FailedPreconditionError(
+        `model "${version.model}" version ${version.version} is refused: ${err.message}`,
+        { cause: err },
+      );
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   UnavailableError,
 } from '@aimass/errors';
+import { ObjectIntegrityError } from '@aimass/storage';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
@@ -104,6 +105,33 @@ describe('ModelVersionStore', () => {
       actualSha256: createHash('sha256').update(tampered).digest('hex'),
     });
   });
+
+  it.each(['tampered', 'wrong-key'] as const)(
+    'refuses an artifact that fails decryption (%s), audits it once, keeps refusing, and never opens it',
+    async (reason) => {
+      const failure = new ObjectIntegrityError(`object k1 failed (${reason})`, reason, 'k1');
+      const fetch = vi.fn().mockRejectedValue(failure);
+      const integrityFailure = vi.fn().mockResolvedValue(undefined);
+      const store = setup({
+        registry: { resolve: vi.fn().mockResolvedValue(v1) },
+        artifacts: { fetch },
+        audit: { integrityFailure },
+      });
+      for (let i = 0; i < 3; i++) {
+        const err = await store.acquire('m', '1').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(FailedPreconditionError);
+        expect((err as Error).message).toBe(`model "m" version 1 is refused: object k1 failed (${reason})`);
+      }
+      expect(fetch).toHaveBeenCalledOnce();
+      expect(integrityFailure).toHaveBeenCalledExactlyOnceWith({
+        model: 'm',
+        version: 1,
+        artifactKey: 'k1',
+        reason,
+        message: failure.message,
+      });
+    },
+  );
 
   it('still refuses a tampered artifact when its audit record cannot be stored', async () => {
     const store = setup({

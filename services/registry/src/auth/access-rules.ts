@@ -27,6 +27,7 @@ export const REGISTRY_ACCESS: AccessRules = {
   [`${S}/GetDataset`]: scopeOn('models:read', 'name'),
   [`${S}/ListDatasets`]: scopeOn('models:read'),
   [`${S}/ConvertModelVersion`]: scopeOn('models:write', 'model'),
+  [`${S}/VerifyModelCard`]: scopeOn('models:write', 'model'),
   'grpc.health.v1.Health/Check': OPEN,
   'grpc.health.v1.Health/Watch': OPEN,
 };

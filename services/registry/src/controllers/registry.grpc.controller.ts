@@ -19,6 +19,7 @@ import { AliasService } from '../services/alias.service.js';
 import { ArtifactDownloadService } from '../services/artifact-download.service.js';
 import { DatasetService } from '../services/dataset.service.js';
 import { ModelCatalogService } from '../services/model-catalog.service.js';
+import { CardVerificationService } from '../services/card-verification.service.js';
 import { ModelConversionService } from '../services/model-conversion.service.js';
 import { RegistryService } from '../services/registry.service.js';
 
@@ -31,6 +32,7 @@ export class RegistryGrpcController {
     private readonly downloads: ArtifactDownloadService,
     private readonly datasets: DatasetService,
     private readonly conversions: ModelConversionService,
+    private readonly verification: CardVerificationService,
   ) {}
 
   @GrpcStreamCall('RegistryService', 'PushDataset')
@@ -177,5 +179,14 @@ export class RegistryGrpcController {
     md: Metadata,
   ): Promise<registryv1.ConvertModelVersionResponse> {
     return toConversionMessage(await this.conversions.convert(req, actorOf(md)));
+  }
+
+  @GrpcMethod('RegistryService', 'VerifyModelCard')
+  async verifyModelCard(
+    req: registryv1.VerifyModelCardRequest__Output,
+    md: Metadata,
+  ): Promise<registryv1.VerifyModelCardResponse> {
+    const { model, version, results } = await this.verification.verify(req, actorOf(md));
+    return { model: toModelMessage(model), version, results: [...results] };
   }
 }

@@ -269,3 +269,8 @@ export const ConvertRequestSchema = z.object({
   calibration_dataset_version: count.default(0),
 });
 export type ConvertRequest = z.output<typeof ConvertRequestSchema>;
+
+export const VerifyModelCardSchema = z.object({
+  model: z.string(),
+  version: z.string().default(''),
+});

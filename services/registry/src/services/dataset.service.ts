@@ -83,13 +83,19 @@ export class DatasetService {
   }
 
   /** A stored dataset version parsed back into rows (version 0: the latest). */
-  async read(nameInput: string, version: number): Promise<{ record: DatasetView; dataset: Dataset }> {
+  /** The stored rows; `labelColumn` takes that column out as 0/1 labels. */
+  async read(
+    nameInput: string,
+    version: number,
+    labelColumn?: string,
+  ): Promise<{ record: DatasetView; dataset: Dataset }> {
     const record = await this.get(nameInput, version);
     const bytes = await this.artifacts.getBuffer(record.object_key);
     const dataset = await readDataset(bytes, {
       format: record.format as PushDatasetHeader['format'],
       header: record.has_header,
       description: record.description,
+      ...(labelColumn !== undefined ? { labelColumn } : {}),
     });
     return { record, dataset };
   }

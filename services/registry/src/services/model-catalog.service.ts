@@ -161,6 +161,39 @@ export class ModelCatalogService {
     throw new InternalError(`could not set the card of "${name}": too much contention`);
   }
 
+  /**
+   * Writes the card VerifyModelCard marked, provided the card is still the one it verified (an
+   * UpdateModel in between wins, and the caller is told to verify again).
+   */
+  async setVerifiedCard(
+    name: string,
+    verifiedCard: string,
+    card: string,
+    actor: string,
+    details: Record<string, number>,
+  ): Promise<ModelRecord> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.getRevisioned(name);
+      if (current.value.model_card !== verifiedCard)
+        throw new FailedPreconditionError(
+          `the card of "${name}" changed while its results were being re-run; verify again`,
+        );
+      const { events } = this.journal;
+      const fields = ['model_card'];
+      const next: ModelRecord = this.journal.stage(
+        { ...current.value, model_card: card, updated_at: new Date().toISOString() },
+        events.modelUpdated({ model: name, fields, changes: { model_card: `${card.length} characters` } }),
+        events.audit(actor, 'model.card.verify', `models/${name}`, details),
+      );
+      const revision = await this.metadata.updateModel(next, current.revision);
+      if (revision) {
+        await this.journal.flush({ model: name }, { value: next, revision });
+        return withoutOutbox(next);
+      }
+    }
+    throw new InternalError(`could not write the verified card of "${name}": too much contention`);
+  }
+
   async raiseLatest(name: string, version: number): Promise<void> {
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const current = await this.getRevisioned(name);

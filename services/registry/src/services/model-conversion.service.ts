@@ -18,6 +18,7 @@ import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OnnxRuntimeRepository, type RuntimeOutput } from '../repositories/onnx-runtime.repository.js';
 import { type CalibrationRows, rowsFromDataset, rowsFromStatistics } from './calibration-rows.js';
 import { DatasetService } from './dataset.service.js';
+import { singleFeatureInput } from './model-input.js';
 import { RegistryService, type PushPart } from './registry.service.js';
 
 const PUSH_CHUNK_BYTES = 1024 * 1024;
@@ -64,7 +65,7 @@ export class ModelConversionService {
       throw new FailedPreconditionError(
         `${where} is a ${source.format} artifact; only ONNX versions can be converted (push an ONNX export of the model)`,
       );
-    const { name: inputName, features } = singleFeatureInput(source, where);
+    const { name: inputName, features } = singleFeatureInput(source, where, 'conversion runs');
     const statistics = source.reference_statistics_key
       ? await this.artifacts.getJson<ReferenceStatistics>(source.reference_statistics_key)
       : undefined;
@@ -195,18 +196,6 @@ export class ModelConversionService {
         ...outputDifference(after[name]!.data as Float32Array, out.data as Float32Array),
       }));
   }
-}
-
-/** The one float32 input [batch, features] that calibration rows can feed. */
-function singleFeatureInput(version: VersionView, where: string): { name: string; features: number } {
-  const inputs = version.signature.inputs;
-  const input = inputs[0];
-  const features = input?.shape.at(-1) ?? -1;
-  if (inputs.length !== 1 || !input || input.datatype !== 'FP32' || input.shape.length !== 2 || features < 1)
-    throw new FailedPreconditionError(
-      `${where} takes ${inputs.map((i) => `${i.name} ${i.datatype}[${i.shape.join(',')}]`).join(', ') || 'no inputs'}; conversion runs models with one FP32 input [batch, features]`,
-    );
-  return { name: input.name, features };
 }
 
 async function* pushParts(header: unknown, bytes: Uint8Array): AsyncIterable<PushPart> {

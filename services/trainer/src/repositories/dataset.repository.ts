@@ -1,5 +1,5 @@
 import { NotFoundError } from '@aimass/errors';
-import { ObjectStore } from '@aimass/storage';
+import { ObjectStore, type ReadOptions } from '@aimass/storage';
 import { Injectable } from '@nestjs/common';
 import { loadBuiltin } from '../datasets/builtin-datasets.js';
 import { type Dataset, type DatasetFormat, DatasetError, readDataset } from '@aimass/datasets';
@@ -30,7 +30,8 @@ export class DatasetRepository {
         );
       return dataset;
     }
-    return readDataset(await this.read(spec.s3_key), {
+    // An object someone put in the bucket: it may be plaintext where the mesh seals what it writes.
+    return readDataset(await this.read(spec.s3_key, { acceptUnsealed: true }), {
       format: spec.format,
       labelColumn: spec.label_column,
       header: spec.header,
@@ -43,9 +44,9 @@ export class DatasetRepository {
     return (await this.registry.getDataset(name, version ?? 0)).version;
   }
 
-  private async read(key: string): Promise<Buffer> {
+  private async read(key: string, options?: ReadOptions): Promise<Buffer> {
     try {
-      return await this.store.getBuffer(key);
+      return await this.store.getBuffer(key, options);
     } catch (err) {
       if (err instanceof NotFoundError)
         throw new DatasetError(`dataset object "${key}" does not exist in bucket ${this.store.bucket}`);

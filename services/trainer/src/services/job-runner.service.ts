@@ -436,7 +436,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         framework: `aimass-${spec.family}`,
         modelCard: generatedModelCard({
           jobId,
-          spec,
+          family: spec.family,
           model: name,
           role,
           dataset,
