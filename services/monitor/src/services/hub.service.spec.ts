@@ -100,17 +100,29 @@ describe('HubService', () => {
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('tells open consoles of every stored post and count change, rendered', async () => {
+  it('tells open consoles of stored posts and count changes of public models, rendered', async () => {
     let handlers: Parameters<HubStoreRepository['follow']>[0] | undefined;
     const follow = vi.fn(async (h: typeof handlers) => void (handlers = h));
     const post = vi.fn();
     const hubCounts = vi.fn();
-    setup({}, { follow }, {}, { post, hubCounts }).onModuleInit();
+    const getModel = vi.fn(async (name: string) =>
+      model(name, { tags: name === 'secret' ? { 'hub.visibility': 'team' } : {} }),
+    );
+    setup({ getModel }, { follow }, {}, { post, hubCounts }).onModuleInit();
     await vi.waitFor(() => expect(handlers).toBeDefined());
     handlers!.post({ id: '1', model: 'm', author: 'a', time: '', text: '<b>x</b>' });
-    expect(post).toHaveBeenCalledWith(expect.objectContaining({ html: '<p>&lt;b&gt;x&lt;/b&gt;</p>\n' }));
+    await vi.waitFor(() =>
+      expect(post).toHaveBeenCalledWith(expect.objectContaining({ html: '<p>&lt;b&gt;x&lt;/b&gt;</p>\n' })),
+    );
     handlers!.counts('m', { starred_by: ['a', 'b'], downloads: { 1: 2, 2: 1 } });
-    expect(hubCounts).toHaveBeenCalledWith({ model: 'm', stars: 2, downloads: 3 });
+    await vi.waitFor(() => expect(hubCounts).toHaveBeenCalledWith({ model: 'm', stars: 2, downloads: 3 }));
+    // A team model's changes stay off the feed, which every console reads.
+    handlers!.post({ id: '2', model: 'secret', author: 'a', time: '', text: 'plans' });
+    handlers!.counts('secret', { starred_by: ['a'], downloads: {} });
+    await vi.waitFor(() => expect(getModel).toHaveBeenCalledTimes(4));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(post).toHaveBeenCalledTimes(1);
+    expect(hubCounts).toHaveBeenCalledTimes(1);
   });
 
   it('stores a post under the token subject and renders it safely', async () => {

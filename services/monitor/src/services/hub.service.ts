@@ -51,17 +51,23 @@ export class HubService implements OnModuleInit {
     private readonly updates: ConsoleUpdatesService,
   ) {}
 
-  /** Open consoles hear of stored posts and counts from the bucket itself, whichever monitor wrote them. */
+  /**
+   * Open consoles hear of stored posts and counts from the bucket itself, whichever monitor wrote
+   * them. The live feed has no viewer (it is one stream for every console), so only public models'
+   * changes go out on it; a team or private model's page shows them when it is read again.
+   */
   onModuleInit(): void {
     this.store
       .follow({
-        post: (post) => this.updates.post(postView(post)),
+        post: (post) => void this.ifPublic(post.model, () => this.updates.post(postView(post))),
         counts: (model, counts) =>
-          this.updates.hubCounts({
-            model,
-            stars: counts.starred_by.length,
-            downloads: totalDownloads(counts),
-          }),
+          void this.ifPublic(model, () =>
+            this.updates.hubCounts({
+              model,
+              stars: counts.starred_by.length,
+              downloads: totalDownloads(counts),
+            }),
+          ),
       })
       .catch((err: unknown) =>
         this.logger.warn(
@@ -173,6 +179,16 @@ export class HubService implements OnModuleInit {
     await this.visibleModel(model, viewer);
     const response = await this.inference.modelInfer(toInferRequest(model, version, inputs), authorization);
     return fromInferResponse(response);
+  }
+
+  private async ifPublic(model: string, announce: () => void): Promise<void> {
+    try {
+      if (visibilityOf((await this.registry.getModel(model)).tags) === 'public') announce();
+    } catch (err) {
+      this.logger.warn(
+        `not announcing a hub change of ${model}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   /** The model, or NOT_FOUND when it does not exist or is not for this viewer (no probing). */
