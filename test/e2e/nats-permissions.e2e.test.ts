@@ -186,6 +186,25 @@ describe('NATS with one user per service (natsAuth)', () => {
       reason: '',
     });
 
+    // monitor: the console hub's star, post and download counter in its own KV bucket
+    const hub = `${mesh.env.AIMASS_MONITOR_HTTP}/api/console/hub/${MODEL}`;
+    const write = (path: string, body: unknown) =>
+      fetch(`${hub}/${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await write('star', { by: 'nats-perm' })).status).toBe(200);
+    expect((await write('posts', { text: 'hello', by: 'nats-perm' })).status).toBe(200);
+    const artifact = await fetch(`${hub}/versions/1/download`);
+    expect(Buffer.from(await artifact.arrayBuffer())).toEqual(Buffer.from(bytes));
+    const page = (await (await fetch(hub)).json()) as { stars: number; downloads: number; posts: unknown[] };
+    expect(page).toMatchObject({
+      stars: 1,
+      downloads: 1,
+      posts: [expect.objectContaining({ text: 'hello' })],
+    });
+
     expect(violationLines()).toEqual([]);
   }, 240_000);
 

@@ -75,7 +75,12 @@ export const NATS_PERMISSIONS: Readonly<Record<NatsUser, NatsPermissions>> = {
     [subjects.rpc('inference', '>')],
     true,
   ),
-  monitor: service('monitor', [], [subjects.rpc('monitor', '>'), subjects.heartbeat('*', '*')], true),
+  monitor: service(
+    'monitor',
+    [kvWrite(KV_BUCKETS.hub)],
+    [subjects.rpc('monitor', '>'), subjects.heartbeat('*', '*')],
+    true,
+  ),
   client: {
     publish: [subjects.event('trainer.job.requested'), ...READ_EVENTS],
     subscribe: [`${natsInboxPrefix('client')}.>`],

@@ -57,4 +57,7 @@ export const KV_BUCKETS = {
   trainerJobs: { name: 'aimass_trainer_jobs', history: 5 },
   /** Tuner studies (`studies.<study_id>`, trials inside): written by the tuner with CAS. */
   tunerStudies: { name: 'aimass_tuner_studies', history: 5 },
+  /** The console's hub: stars and download counts (`counts.<model>`), discussion posts
+   * (`posts.<model>.<id>`). Written only by the monitor, counts with CAS. */
+  hub: { name: 'aimass_hub', history: 1 },
 } as const;

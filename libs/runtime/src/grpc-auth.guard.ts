@@ -17,7 +17,7 @@ import { processConfig } from './runtime.module.js';
 export const ACTOR_METADATA = 'x-aimass-actor';
 
 const principals = new WeakMap<Metadata, Principal>();
-let authorization: { rules: AccessRules; value: CallAuthorization } | undefined;
+const authorizations = new Map<AccessRules, CallAuthorization>();
 
 /**
  * The process's CallAuthorization for its service's rules, built once from the settings
@@ -25,12 +25,12 @@ let authorization: { rules: AccessRules; value: CallAuthorization } | undefined;
  * its cache of verified tokens.
  */
 export function serviceAuthorization(rules: AccessRules): CallAuthorization {
-  if (authorization?.rules !== rules)
-    authorization = {
-      rules,
-      value: new CallAuthorization(rules, verifierFromSettings(processConfig().auth)),
-    };
-  return authorization.value;
+  let authorization = authorizations.get(rules);
+  if (authorization === undefined) {
+    authorization = new CallAuthorization(rules, verifierFromSettings(processConfig().auth));
+    authorizations.set(rules, authorization);
+  }
+  return authorization;
 }
 
 /**
@@ -60,7 +60,8 @@ export function principalOf(metadata: Metadata): Principal | undefined {
  * named one; `model` undefined needs the scope on every model. No-op with authentication off.
  */
 export function requireGrant(metadata: Metadata, scope: Scope, model: string | undefined): void {
-  if (!authorization?.value.enabled) return;
+  // Every table's CallAuthorization is built from the same settings: any one says whether auth is on.
+  if (!authorizations.values().next().value?.enabled) return;
   const principal = principals.get(metadata);
   if (principal && allows(principal.grants, scope, model)) return;
   throw new PermissionDeniedError(

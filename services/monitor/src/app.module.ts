@@ -1,10 +1,13 @@
 import { RuntimeModule } from '@aimass/runtime';
 import { Module } from '@nestjs/common';
 import { ConsoleHttpController } from './controllers/console.http.controller.js';
+import { HubHttpController } from './controllers/hub.http.controller.js';
 import { MonitorGrpcController } from './controllers/monitor.grpc.controller.js';
 import { AlertEventsRepository } from './repositories/alert-events.repository.js';
 import { AlertHistoryRepository } from './repositories/alert-history.repository.js';
 import { ConsoleAssetsRepository } from './repositories/console-assets.repository.js';
+import { HubStoreRepository } from './repositories/hub-store.repository.js';
+import { InferenceClientRepository } from './repositories/inference-client.repository.js';
 import { MeshHealthRepository } from './repositories/mesh-health.repository.js';
 import { MetricsRepository } from './repositories/metrics.repository.js';
 import { NodeHeartbeatsRepository } from './repositories/node-heartbeats.repository.js';
@@ -22,6 +25,7 @@ import { DataHistoryService } from './services/data-history.service.js';
 import { AlertsService } from './services/alerts.service.js';
 import { AnomalyService } from './services/anomaly.service.js';
 import { DriftService } from './services/drift.service.js';
+import { HubService } from './services/hub.service.js';
 import { MeshConsoleService } from './services/mesh-console.service.js';
 import { ModelStatsService } from './services/model-stats.service.js';
 import { ModelsConsoleService } from './services/models-console.service.js';
@@ -30,7 +34,7 @@ import { TrainingConsoleService } from './services/training-console.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('monitor')],
-  controllers: [MonitorGrpcController, ConsoleHttpController],
+  controllers: [MonitorGrpcController, ConsoleHttpController, HubHttpController],
   providers: [
     ModelStatsService,
     PredictionFeedService,
@@ -57,6 +61,9 @@ import { TrainingConsoleService } from './services/training-console.service.js';
     AlertsService,
     ReferenceStatisticsRepository,
     AlertEventsRepository,
+    HubService,
+    HubStoreRepository,
+    InferenceClientRepository,
   ],
 })
 export class AppModule {}

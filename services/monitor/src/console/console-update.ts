@@ -1,5 +1,6 @@
 import type { AlertRecord } from '../alerts/alert-log.js';
 import type { SilenceRecord } from '../alerts/silences.js';
+import type { PostView } from '../hub/hub-records.js';
 import type { PredictionPoint } from './prediction-series.js';
 import type { EpochUpdate, RunSummary } from './training-runs.js';
 import type { TrainerNodeView } from './trainer-nodes.js';
@@ -21,4 +22,14 @@ export interface ConsoleUpdate {
   readonly data: readonly { model: string; version: string }[];
   /** Studies whose trials changed (the Studies view reads them again). */
   readonly studies: readonly string[];
+  /** Posts added to models' discussions. */
+  readonly posts: readonly PostView[];
+  /** Models whose stars or downloads changed, with the new totals. */
+  readonly hub: readonly HubCountsUpdate[];
+}
+
+export interface HubCountsUpdate {
+  readonly model: string;
+  readonly stars: number;
+  readonly downloads: number;
 }

@@ -1,6 +1,5 @@
 import { allows, ANONYMOUS, type Principal } from '@aimass/auth';
 import { PermissionDeniedError } from '@aimass/errors';
-import { serviceAuthorization } from '@aimass/runtime';
 import {
   Body,
   Controller,
@@ -15,7 +14,6 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
-import { MONITOR_ACCESS } from '../auth/access-rules.js';
 import type { ModelVersionStats } from '../predictions/model-version-stats.js';
 import type { ConsoleAsset } from '../repositories/console-assets.repository.js';
 import { AlertsService } from '../services/alerts.service.js';
@@ -27,6 +25,7 @@ import { ModelStatsService } from '../services/model-stats.service.js';
 import { ModelsConsoleService } from '../services/models-console.service.js';
 import { StudiesConsoleService } from '../services/studies-console.service.js';
 import { TrainingConsoleService } from '../services/training-console.service.js';
+import { authorize as authorizeConsole } from './console-auth.js';
 
 /** The part of the platform's (express) response the console's files need. */
 interface Response {
@@ -171,11 +170,7 @@ export class ConsoleHttpController {
 }
 
 function authorize(method: string, authorization: string | undefined, request: unknown): Promise<Principal> {
-  return serviceAuthorization(MONITOR_ACCESS).authorize(
-    `aimass.monitor.v1.MonitorService/${method}`,
-    authorization,
-    request,
-  );
+  return authorizeConsole(`aimass.monitor.v1.MonitorService/${method}`, authorization, request);
 }
 
 /** With authentication on, the token's subject is who acts, whatever the request says. */

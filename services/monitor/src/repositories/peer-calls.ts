@@ -2,6 +2,8 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   UnavailableError,
 } from '@aimass/errors';
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
@@ -28,8 +30,13 @@ export function unaryCall<T>(
   );
 }
 
-function translate(err: ServiceError | null, peer: string, what: string): Error {
+/** A peer's gRPC status as the typed error the console answers with. */
+export function translate(err: ServiceError | null, peer: string, what: string): Error {
   if (err?.code === GrpcStatus.NOT_FOUND) return new NotFoundError(err.details, { cause: err });
+  if (err?.code === GrpcStatus.UNAUTHENTICATED)
+    return new UnauthenticatedError(`the ${peer} refused to ${what}: ${err.details}`, { cause: err });
+  if (err?.code === GrpcStatus.PERMISSION_DENIED)
+    return new PermissionDeniedError(`the ${peer} refused to ${what}: ${err.details}`, { cause: err });
   if (err?.code === GrpcStatus.INVALID_ARGUMENT)
     return new InvalidArgumentError(`the ${peer} refused to ${what}: ${err.details}`, { cause: err });
   if (err?.code === GrpcStatus.FAILED_PRECONDITION)

@@ -1,6 +1,7 @@
 import type { AimassConfig } from '@aimass/config';
 import type { registryv1 } from '@aimass/contracts';
 import { peerClient } from '@aimass/grpc';
+import { Metadata } from '@grpc/grpc-js';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { unaryCall } from './peer-calls.js';
@@ -8,7 +9,7 @@ import { unaryCall } from './peer-calls.js';
 const PAGE_SIZE = 500;
 
 /**
- * The registry's read API as the console uses it (models, versions, reference statistics). Every
+ * The registry's read API as the console uses it (models, versions, artifacts, reference statistics). Every
  * call carries the monitor's own token (AIMASS_AUTH_TOKEN).
  */
 @Injectable()
@@ -44,6 +45,20 @@ export class RegistryCatalogRepository implements OnModuleDestroy {
       (md, opts, done) => this.client.ListVersions({ model }, md, opts, done),
     );
     return list.versions;
+  }
+
+  getVersion(model: string, version: string): Promise<registryv1.ModelVersion__Output> {
+    return this.unary(`read version ${version} of ${model}`, (md, opts, done) =>
+      this.client.GetVersion({ model, version }, md, opts, done),
+    );
+  }
+
+  /**
+   * The version's artifact as it comes from the registry: the first message carries the version
+   * record, every message a chunk. The caller consumes or destroys the stream.
+   */
+  downloadVersion(model: string, version: string): AsyncIterable<registryv1.DownloadVersionChunk__Output> {
+    return this.client.DownloadVersion({ model, version, offset: 0 }, new Metadata());
   }
 
   getReferenceStatistics(model: string, version: string): Promise<registryv1.ReferenceStatistics__Output> {

@@ -2,7 +2,8 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { AlertRecord } from '../alerts/alert-log.js';
 import type { SilenceRecord } from '../alerts/silences.js';
-import type { ConsoleUpdate } from '../console/console-update.js';
+import type { ConsoleUpdate, HubCountsUpdate } from '../console/console-update.js';
+import type { PostView } from '../hub/hub-records.js';
 import type { PredictionPoint } from '../console/prediction-series.js';
 import type { EpochUpdate, RunSummary } from '../console/training-runs.js';
 import type { TrainerNodeView } from '../console/trainer-nodes.js';
@@ -24,6 +25,8 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
   private silences: SilenceRecord[] = [];
   private data = new Map<string, { model: string; version: string }>();
   private studies = new Set<string>();
+  private posts: PostView[] = [];
+  private hub = new Map<string, HubCountsUpdate>();
   private timer: NodeJS.Timeout | undefined;
 
   epoch(update: EpochUpdate): void {
@@ -66,6 +69,16 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
     this.schedule();
   }
 
+  post(view: PostView): void {
+    this.posts.push(view);
+    this.schedule();
+  }
+
+  hubCounts(update: HubCountsUpdate): void {
+    this.hub.set(update.model, update);
+    this.schedule();
+  }
+
   /** Every update from now on; nothing is kept for late subscribers (they read the API first). */
   stream(): Observable<ConsoleUpdate> {
     return this.updates.asObservable();
@@ -91,6 +104,8 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
       silences: this.silences,
       data: [...this.data.values()],
       studies: [...this.studies],
+      posts: this.posts,
+      hub: [...this.hub.values()],
     };
     this.epochs = [];
     this.runs = new Map();
@@ -100,6 +115,8 @@ export class ConsoleUpdatesService implements OnModuleDestroy {
     this.silences = [];
     this.data = new Map();
     this.studies = new Set();
+    this.posts = [];
+    this.hub = new Map();
     if (this.updates.observed) this.updates.next(update);
   }
 }

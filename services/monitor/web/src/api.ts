@@ -10,6 +10,10 @@ import type { ServiceProbe } from '../../src/repositories/mesh-health.repository
 import type { FeatureLiveView } from '../../src/drift/data-history.js';
 import type { FeatureReference, VersionLive } from '../../src/services/data-console.service.js';
 import type { ModelRow, VersionRow } from '../../src/services/models-console.service.js';
+import type { HubSummary } from '../../src/hub/hub-entry.js';
+import type { PostView } from '../../src/hub/hub-records.js';
+import type { JsonTensor } from '../../src/hub/try-request.js';
+import type { HubService } from '../../src/services/hub.service.js';
 import type {
   ImportanceView,
   ParallelAxis,
@@ -18,8 +22,14 @@ import type {
   StudyRow,
 } from '../../src/console/study-view.js';
 
+export type HubPage = Awaited<ReturnType<HubService['page']>>;
+export type HubVersion = HubPage['versions'][number];
+
 export type {
   AlertRecord,
+  HubSummary,
+  JsonTensor,
+  PostView,
   ConsoleUpdate,
   FeatureLiveView,
   FeatureReference,
@@ -80,15 +90,22 @@ export async function getJson<T>(path: string, init?: RequestInit): Promise<T> {
 /** Where the console keeps the bearer token its writes send, for this tab only (sessionStorage). */
 export const TOKEN_KEY = 'aimass.console.token';
 
+/** The Authorization header of the token field, when one is set. */
+export function authHeaders(): Record<string, string> {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 /** A write: with authentication on, the monitor wants a token with models:write on the model. */
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const token = sessionStorage.getItem(TOKEN_KEY);
   return getJson<T>(path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
     body: JSON.stringify(body),
   });
 }
+
+const hubPath = (model: string) => `/api/console/hub/${encodeURIComponent(model)}`;
 
 export const api = {
   models: () => getJson<{ models: ModelRow[] }>('/api/console/models'),
@@ -130,5 +147,20 @@ export const api = {
   studies: () => getJson<{ studies: StudyRow[] }>('/api/console/studies'),
   study: (id: string, points = 600) =>
     getJson<StudyDetail>(`/api/console/studies/${encodeURIComponent(id)}?points=${points}`),
+  hub: (query: Record<string, string>) =>
+    getJson<{ models: HubSummary[] }>(`/api/console/hub?${new URLSearchParams(query).toString()}`, {
+      headers: authHeaders(),
+    }),
+  hubPage: (model: string) => getJson<HubPage>(hubPath(model), { headers: authHeaders() }),
+  downloadUrl: (model: string, version: number) => `${hubPath(model)}/versions/${version}/download`,
+  star: (model: string, starred: boolean, by: string) =>
+    postJson<{ model: string; stars: number; starred: boolean }>(`${hubPath(model)}/star`, { starred, by }),
+  post: (model: string, text: string, by: string) =>
+    postJson<PostView>(`${hubPath(model)}/posts`, { text, by }),
+  tryIt: (model: string, version: string, inputs: JsonTensor[]) =>
+    postJson<{ model_name: string; model_version: string; outputs: JsonTensor[] }>(`${hubPath(model)}/try`, {
+      version,
+      inputs,
+    }),
   mesh: () => getJson<{ services: ServiceProbe[]; nodes: TrainerNodeView[] }>('/api/console/mesh'),
 };

@@ -5,6 +5,7 @@ import { useLiveState } from './live.js';
 import { href, useRoute } from './router.js';
 import { AlertsView } from './views/alerts.js';
 import { DataView } from './views/data.js';
+import { HubView } from './views/hub.js';
 import { MeshView } from './views/mesh.js';
 import { ModelsView } from './views/models.js';
 import { StudiesView } from './views/studies.js';
@@ -12,6 +13,7 @@ import { TrainingView } from './views/training.js';
 
 const VIEWS = [
   { id: 'models', label: 'Models' },
+  { id: 'hub', label: 'Hub' },
   { id: 'training', label: 'Training' },
   { id: 'studies', label: 'Studies' },
   { id: 'data', label: 'Data' },
@@ -40,7 +42,9 @@ function App() {
         </span>
       </header>
       <main>
-        {route.view === 'training' ? (
+        {route.view === 'hub' ? (
+          <HubView route={route} />
+        ) : route.view === 'training' ? (
           <TrainingView route={route} />
         ) : route.view === 'studies' ? (
           <StudiesView route={route} />

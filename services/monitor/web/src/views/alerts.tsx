@@ -4,10 +4,10 @@ import { time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
 
-const ACTOR_KEY = 'aimass.console.by';
+export const ACTOR_KEY = 'aimass.console.by';
 
 /** Who acts, remembered in this browser (with authentication on the server takes the token's subject). */
-function useActor(): [string, (v: string) => void] {
+export function useActor(): [string, (v: string) => void] {
   const [by, setBy] = useState(() => localStorage.getItem(ACTOR_KEY) ?? '');
   return [
     by,
@@ -60,7 +60,7 @@ export function AlertsPanel({ model = '', version }: { model?: string; version?:
 }
 
 /** The bearer token for acknowledging and silencing, when the monitor requires authentication. */
-function TokenField() {
+export function TokenField() {
   const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
   return (
     <label class="actor">

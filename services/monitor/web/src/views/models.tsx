@@ -221,7 +221,9 @@ function ModelDetailView({ name }: { name: string }) {
           <p class="dim" data-testid="batch-latest">
             {latestBatch(versions)}
           </p>
-          <h3>Model card</h3>
+          <h3>
+            Model card <a href={href('hub', [name])}>rendered in the Hub →</a>
+          </h3>
           {m.model_card ? <pre class="card">{m.model_card}</pre> : <p class="dim">No model card.</p>}
         </>
       )}
