@@ -12,6 +12,7 @@ export {
   type TfjsWeightGroup,
   type TfjsWeightSpec,
 } from './tfjs-layout.js';
+export { type TfjsArtifact, unpackTfjsArtifact } from './tfjs-artifact.js';
 export {
   pickTfjsBackend,
   TFJS_BACKEND_ORDER,

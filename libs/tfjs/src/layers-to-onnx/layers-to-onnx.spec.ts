@@ -26,7 +26,7 @@ async function saved(model: tf.LayersModel): Promise<TfjsLayersArtifact> {
 function randomiseWeights(model: tf.LayersModel, seed: number): void {
   model.setWeights(
     model.weights.map((w, i) => {
-      const values = tf.randomNormal(w.shape, 0, 0.5, 'float32', seed + i);
+      const values = tf.randomNormal(w.shape as number[], 0, 0.5, 'float32', seed + i);
       return w.name.endsWith('moving_variance') ? values.abs().add(0.5) : values;
     }),
   );
