@@ -11,9 +11,11 @@ import { AliasService } from './services/alias.service.js';
 import { ModelCatalogService } from './services/model-catalog.service.js';
 import { ModelConversionService } from './services/model-conversion.service.js';
 import { OnnxRuntimeRepository } from './repositories/onnx-runtime.repository.js';
+import { TfjsRuntimeRepository } from './repositories/tfjs-runtime.repository.js';
 import { RegistryJournal } from './services/registry-journal.js';
 import { DatasetService } from './services/dataset.service.js';
 import { RegistryService } from './services/registry.service.js';
+import { TfjsToOnnxService } from './services/tfjs-to-onnx.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('registry', { storage: true })],
@@ -22,6 +24,7 @@ import { RegistryService } from './services/registry.service.js';
     RegistryService,
     DatasetService,
     ModelConversionService,
+    TfjsToOnnxService,
     ModelCatalogService,
     AliasService,
     RegistryJournal,
@@ -29,6 +32,7 @@ import { RegistryService } from './services/registry.service.js';
     ModelMetadataRepository,
     ArtifactRepository,
     OnnxRuntimeRepository,
+    TfjsRuntimeRepository,
     RegistryEventsRepository,
     RegistryMetricsRepository,
   ],
