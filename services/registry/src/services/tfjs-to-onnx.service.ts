@@ -20,6 +20,11 @@ import { RegistryService } from './registry.service.js';
 /** Rows both models run on: few, since an image row can hold thousands of values. */
 const CHECK_ROWS = 16;
 const CHECK_SEED = 0x7f150;
+/**
+ * The largest max |onnx − tfjs| / max |tfjs| stored: float32 rounding stays orders of magnitude
+ * below; past it the conversion is wrong for this model, and storing it would serve wrong answers.
+ */
+export const MAX_CONVERSION_DIFFERENCE = 1e-4;
 
 /**
  * ConvertModelVersion --to onnx: the ONNX form of a tfjs layers version becomes the next version
@@ -67,6 +72,10 @@ export class TfjsToOnnxService {
       );
     }
     const difference = outputDifference(outputs[converted.output.name]!.data as Float32Array, expected);
+    if (!(difference.maxRelative <= MAX_CONVERSION_DIFFERENCE))
+      throw new FailedPreconditionError(
+        `the ONNX form of ${where} gives outputs ${difference.maxRelative} (max relative) away from tfjs's, over the ${MAX_CONVERSION_DIFFERENCE} allowed; nothing was stored (the converter mishandles one of its layers: please report the model)`,
+      );
 
     const header = {
       model: source.model,
