@@ -26,6 +26,16 @@ export interface LayersOnnxExport {
  * TfjsConversionError naming the layer and its class, before anything is written.
  */
 export function convertLayersModelToOnnx(artifact: TfjsLayersArtifact): LayersOnnxExport {
+  try {
+    return buildGraph(artifact);
+  } catch (err) {
+    // The builder's own refusals (a tensor name used twice, an encoding failure) are this model's too.
+    if (err instanceof OnnxExportError) throw new TfjsConversionError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+function buildGraph(artifact: TfjsLayersArtifact): LayersOnnxExport {
   const chain = readLayerChain(artifact.modelJson);
   const specs: TfjsWeightSpec[] = (artifact.modelJson.weightsManifest ?? []).flatMap((g) => g.weights ?? []);
   const weights = new LayerWeights(specs, artifact.weightData);
@@ -54,14 +64,9 @@ export function convertLayersModelToOnnx(artifact: TfjsLayersArtifact): LayersOn
   const outputLayer = chain.layers.at(-1)?.name ?? `${chain.inputName}_output`;
   const output = channelsLast(b, x, outputLayer);
   b.output(output.name, outputLayer, output.shape);
-  try {
-    return {
-      onnx: b.encode(`converted from the tfjs layers model ${graphName}`),
-      input: { name: chain.inputName, shape: chain.inputShape },
-      output: { name: outputLayer, shape: output.shape },
-    };
-  } catch (err) {
-    if (err instanceof OnnxExportError) throw new TfjsConversionError(err.message, { cause: err });
-    throw err;
-  }
+  return {
+    onnx: b.encode(`converted from the tfjs layers model ${graphName}`),
+    input: { name: chain.inputName, shape: chain.inputShape },
+    output: { name: outputLayer, shape: output.shape },
+  };
 }
