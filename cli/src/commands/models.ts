@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { registryv1 } from '@aimass/contracts';
 import { parseModelCard } from '@aimass/model-card';
-import { COMPRESSION_TARGETS } from '@aimass/onnx';
+import { CONVERSION_TARGETS } from '@aimass/onnx';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
@@ -336,11 +336,15 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
   models
     .command('convert')
     .description(
-      'write a compressed copy of NAME VERSION as the next version (lineage to its source); reports sizes and output difference on stderr, prints the new version',
+      'write a compressed copy of NAME VERSION (or, --to onnx, the ONNX form of a tfjs layers version) as the next version (lineage to its source); reports sizes and output difference on stderr, prints the new version',
     )
     .argument('<NAME>', 'model name')
     .argument('<VERSION>', 'version number or alias')
-    .addOption(new Option('--to <TARGET>', 'compression').choices(COMPRESSION_TARGETS).makeOptionMandatory())
+    .addOption(
+      new Option('--to <TARGET>', 'a compression of an ONNX version, or onnx for a tfjs layers version')
+        .choices(CONVERSION_TARGETS)
+        .makeOptionMandatory(),
+    )
     .option(
       '--calibration <DATASET>',
       "registered dataset (NAME or NAME@VERSION) to compare on; default: rows drawn from the version's reference statistics",

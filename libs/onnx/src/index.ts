@@ -29,3 +29,4 @@ export { FLOAT16_OPS, convertToFloat16 } from './compress/float16.js';
 export { type QuantizedWeight, quantizeDynamicInt8, quantizePerColumn } from './compress/dynamic-int8.js';
 export { type OutputDifference, outputDifference } from './compress/output-difference.js';
 export { type ActivationRange, quantizeStaticInt8, staticCalibrationModel } from './compress/static-int8.js';
+export { CONVERSION_TARGETS, type ConversionTarget } from './conversion-targets.js';

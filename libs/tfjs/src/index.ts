@@ -12,6 +12,7 @@ export {
   type TfjsWeightGroup,
   type TfjsWeightSpec,
 } from './tfjs-layout.js';
+export { type TfjsArtifact, unpackTfjsArtifact } from './tfjs-artifact.js';
 export {
   pickTfjsBackend,
   TFJS_BACKEND_ORDER,
@@ -20,3 +21,11 @@ export {
   type TfjsBackendPickOptions,
   type TfjsEngine,
 } from './backend-picker.js';
+export { TfjsConversionError } from './layers-to-onnx/conversion-error.js';
+export { CONVERTIBLE_ACTIVATIONS } from './layers-to-onnx/activations.js';
+export { LAYER_CONVERTERS } from './layers-to-onnx/layer-converters.js';
+export {
+  convertLayersModelToOnnx,
+  type LayersOnnxExport,
+  type TfjsLayersArtifact,
+} from './layers-to-onnx/layers-to-onnx.js';

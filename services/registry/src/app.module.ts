@@ -12,9 +12,11 @@ import { ModelCatalogService } from './services/model-catalog.service.js';
 import { CardVerificationService } from './services/card-verification.service.js';
 import { ModelConversionService } from './services/model-conversion.service.js';
 import { OnnxRuntimeRepository } from './repositories/onnx-runtime.repository.js';
+import { TfjsRuntimeRepository } from './repositories/tfjs-runtime.repository.js';
 import { RegistryJournal } from './services/registry-journal.js';
 import { DatasetService } from './services/dataset.service.js';
 import { RegistryService } from './services/registry.service.js';
+import { TfjsToOnnxService } from './services/tfjs-to-onnx.service.js';
 
 @Module({
   imports: [RuntimeModule.forRoot('registry', { storage: true })],
@@ -24,6 +26,7 @@ import { RegistryService } from './services/registry.service.js';
     DatasetService,
     ModelConversionService,
     CardVerificationService,
+    TfjsToOnnxService,
     ModelCatalogService,
     AliasService,
     RegistryJournal,
@@ -31,6 +34,7 @@ import { RegistryService } from './services/registry.service.js';
     ModelMetadataRepository,
     ArtifactRepository,
     OnnxRuntimeRepository,
+    TfjsRuntimeRepository,
     RegistryEventsRepository,
     RegistryMetricsRepository,
   ],

@@ -195,13 +195,13 @@ describe('ConvertModelVersion refusals', () => {
       'an unknown target',
       { model: 'scorer', version: '1', to: 'int4' },
       status.INVALID_ARGUMENT,
-      /unknown conversion target "int4"; use one of fp16, int8-dynamic, int8-static/,
+      /unknown conversion target "int4"; use one of fp16, int8-dynamic, int8-static, onnx/,
     ],
     [
       'a tfjs version',
       { model: 'layers', version: '1', to: 'fp16' },
       status.FAILED_PRECONDITION,
-      /tfjs artifact; only ONNX versions can be converted/,
+      /tfjs artifact; only ONNX versions can be compressed/,
     ],
     [
       'an unknown dataset',

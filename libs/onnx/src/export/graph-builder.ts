@@ -32,20 +32,23 @@ export class OnnxGraphBuilder {
 
   constructor(private readonly graphName: string) {}
 
-  /** A graph input shaped [batch, features]; returns its name. */
-  input(name: string, features: number): string {
+  /** A graph input shaped [batch, features] (or [batch, ...dims]); returns its name. */
+  input(name: string, features: number | readonly number[]): string {
     this.claim(name);
-    this.inputs.push(valueInfo(name, [features]));
+    this.inputs.push(valueInfo(name, dimsAfterBatch(features)));
     return name;
   }
 
-  /** Marks `tensor` as a graph output named `name` (an Identity node renames it); FP32 unless `bool`. */
-  output(tensor: string, name: string, features: number | undefined, bool = false): void {
+  /**
+   * Marks `tensor` as a graph output named `name` (an Identity node renames it), shaped [batch],
+   * [batch, features] or [batch, ...dims]; FP32 unless `bool`.
+   */
+  output(tensor: string, name: string, features: number | readonly number[] | undefined, bool = false): void {
     this.op('Identity', [tensor], name);
     this.outputs.push(
       valueInfo(
         name,
-        features === undefined ? [] : [features],
+        dimsAfterBatch(features),
         bool ? onnx.TensorProto.DataType.BOOL : onnx.TensorProto.DataType.FLOAT,
       ),
     );
@@ -152,6 +155,11 @@ function activationAttributes(layer: DenseLayer): onnx.IAttributeProto[] {
     return [{ name: 'alpha', type: Type.FLOAT, f: layer.alpha ?? DEFAULT_LEAKY_RELU_ALPHA }];
   if (layer.activation === 'softmax') return [{ name: 'axis', type: Type.INT, i: -1 }];
   return [];
+}
+
+function dimsAfterBatch(features: number | readonly number[] | undefined): number[] {
+  if (features === undefined) return [];
+  return typeof features === 'number' ? [features] : [...features];
 }
 
 /** Value info shaped [batch, ...rest] with a symbolic batch dimension (FP32 unless told). */

@@ -3,7 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { type AliasChangeRecord, type ModelRecord, type VersionView } from '../records/records.js';
 import type { DownloadPart } from '../services/artifact-download.service.js';
 import type { DatasetView } from '../services/dataset.service.js';
-import type { ConversionReport } from '../services/model-conversion.service.js';
+import type { ConversionReport } from '../services/conversion-report.js';
 
 export function toModelMessage(m: ModelRecord): registryv1.Model {
   return {

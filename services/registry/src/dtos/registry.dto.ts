@@ -1,4 +1,4 @@
-import { COMPRESSION_TARGETS } from '@aimass/onnx';
+import { CONVERSION_TARGETS } from '@aimass/onnx';
 import { z } from 'zod';
 import { DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
 import { DATASET_FORMATS } from '@aimass/datasets';
@@ -261,9 +261,9 @@ export const VersionSelectorSchema = z.union(
 export const ConvertRequestSchema = z.object({
   model: z.string(),
   version: z.string().default(''),
-  to: z.enum(COMPRESSION_TARGETS, {
+  to: z.enum(CONVERSION_TARGETS, {
     error: (issue) =>
-      `unknown conversion target ${JSON.stringify(issue.input)}; use one of ${COMPRESSION_TARGETS.join(', ')}`,
+      `unknown conversion target ${JSON.stringify(issue.input)}; use one of ${CONVERSION_TARGETS.join(', ')}`,
   }),
   calibration_dataset: z.string().default(''),
   calibration_dataset_version: count.default(0),

@@ -15,17 +15,22 @@ export interface RuntimeOutput {
  */
 @Injectable()
 export class OnnxRuntimeRepository {
-  /** Runs `model` on `rows` × `features` float32 values fed to `input`; every output by name. */
+  /**
+   * Runs `model` on float32 rows fed to `input`, each row `features` values (or shaped `features`,
+   * the dimensions after the batch); every output by name.
+   */
   async run(
     model: Uint8Array,
     input: string,
     rows: Float32Array,
-    features: number,
+    features: number | readonly number[],
   ): Promise<Record<string, RuntimeOutput>> {
     const ort = await import('onnxruntime-node');
     const session: InferenceSession = await ort.InferenceSession.create(model);
     try {
-      const feed = new ort.Tensor('float32', rows, [rows.length / features, features]);
+      const dims = typeof features === 'number' ? [features] : [...features];
+      const rowSize = dims.reduce((a, d) => a * d, 1);
+      const feed = new ort.Tensor('float32', rows, [rows.length / rowSize, ...dims]);
       const results = await session.run({ [input]: feed });
       return Object.fromEntries(
         Object.entries(results).map(([name, t]) => [

@@ -12,30 +12,15 @@ import type { AimassConfig } from '@aimass/config';
 import { FailedPreconditionError } from '@aimass/errors';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { VersionView } from '../records/records.js';
 import { ConvertRequestSchema, type ConvertRequest, type ReferenceStatistics } from '../dtos/registry.dto.js';
 import { ArtifactRepository } from '../repositories/artifact.repository.js';
 import { OnnxRuntimeRepository, type RuntimeOutput } from '../repositories/onnx-runtime.repository.js';
 import { type CalibrationRows, rowsFromDataset, rowsFromStatistics } from './calibration-rows.js';
 import { DatasetService } from './dataset.service.js';
+import { type ConversionReport, type NamedDifference, pushParts } from './conversion-report.js';
 import { singleFeatureInput } from './model-input.js';
-import { RegistryService, type PushPart } from './registry.service.js';
-
-const PUSH_CHUNK_BYTES = 1024 * 1024;
-
-export interface NamedDifference extends OutputDifference {
-  readonly name: string;
-}
-
-export interface ConversionReport {
-  readonly version: VersionView;
-  readonly sourceSizeBytes: number;
-  readonly calibration: string;
-  readonly calibrationRows: number;
-  readonly outputs: readonly NamedDifference[];
-  /** The largest of each measure over the outputs. */
-  readonly worst: OutputDifference;
-}
+import { RegistryService } from './registry.service.js';
+import { TfjsToOnnxService } from './tfjs-to-onnx.service.js';
 
 /**
  * ConvertModelVersion: a compressed copy of an ONNX version becomes the next version of its model.
@@ -52,6 +37,7 @@ export class ModelConversionService {
     private readonly datasets: DatasetService,
     private readonly artifacts: ArtifactRepository,
     private readonly runtime: OnnxRuntimeRepository,
+    private readonly tfjsToOnnx: TfjsToOnnxService,
     @Inject(AIMASS_CONFIG) private readonly config: AimassConfig,
   ) {}
 
@@ -61,9 +47,11 @@ export class ModelConversionService {
     const where = `version ${source.version} of "${source.model}"`;
     if (source.state !== 'READY')
       throw new FailedPreconditionError(`${where} is ${source.state}; only READY versions can be converted`);
+    if (request.to === 'onnx') return this.tfjsToOnnx.convert(source, where, actor);
+    const target = request.to;
     if (source.format !== 'onnx')
       throw new FailedPreconditionError(
-        `${where} is a ${source.format} artifact; only ONNX versions can be converted (push an ONNX export of the model)`,
+        `${where} is a ${source.format} artifact; only ONNX versions can be compressed${source.format === 'tfjs' ? ' (convert a tfjs layers version with --to onnx first)' : ' (push an ONNX export of the model)'}`,
       );
     const { name: inputName, features } = singleFeatureInput(source, where, 'conversion runs');
     const statistics = source.reference_statistics_key
@@ -74,15 +62,15 @@ export class ModelConversionService {
     const bytes = new Uint8Array(await this.artifacts.getBuffer(source.artifact_key));
     let converted: Uint8Array;
     try {
-      converted = await this.compress(bytes, request.to, rows, inputName, features);
+      converted = await this.compress(bytes, target, rows, inputName, features);
     } catch (err) {
       if (err instanceof OnnxCompressionError)
-        throw new FailedPreconditionError(`${where} cannot become ${request.to}: ${err.message}`, {
+        throw new FailedPreconditionError(`${where} cannot become ${target}: ${err.message}`, {
           cause: err,
         });
       throw err;
     }
-    const outputs = await this.compare(bytes, converted, inputName, rows, features, request.to);
+    const outputs = await this.compare(bytes, converted, inputName, rows, features, target);
 
     const worst: OutputDifference = {
       maxRelative: Math.max(0, ...outputs.map((o) => o.maxRelative)),
@@ -196,10 +184,4 @@ export class ModelConversionService {
         ...outputDifference(after[name]!.data as Float32Array, out.data as Float32Array),
       }));
   }
-}
-
-async function* pushParts(header: unknown, bytes: Uint8Array): AsyncIterable<PushPart> {
-  yield { header };
-  for (let at = 0; at < bytes.length; at += PUSH_CHUNK_BYTES)
-    yield { chunk: bytes.subarray(at, at + PUSH_CHUNK_BYTES) };
 }
