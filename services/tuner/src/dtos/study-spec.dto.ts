@@ -8,7 +8,7 @@ import {
   type SearchSpace,
 } from '@aimass/tuning';
 import { z } from 'zod';
-import { placeholdersOf, representativeParams, substitute } from '../studies/job-template.js';
+import { parametersReferencedBy, representativeParams, substitute } from '../studies/job-template.js';
 import type { StudySpec } from '../studies/study-record.js';
 
 /** What a study asks for: where to search, how, for how long, and (training studies) what to train. */
@@ -88,7 +88,7 @@ export const StudySpecSchema = z
       return;
     }
     const space = spec.space as SearchSpace;
-    for (const name of placeholdersOf(spec.template))
+    for (const name of parametersReferencedBy(spec.template))
       if (!(name in space))
         ctx.addIssue({
           code: 'custom',

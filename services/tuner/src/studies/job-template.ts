@@ -5,14 +5,14 @@ import { fromUnit, isActive, orderedNames, type Params, type SearchSpace } from 
  * the trial's value of parameter `name` (a number stays a number). A key whose value names a
  * conditional parameter that is inactive in the trial is left out, so the trainer's default applies.
  */
-const PLACEHOLDER = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
+const PARAMETER_REFERENCE = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
 
 /** Every parameter name the template refers to. */
-export function placeholdersOf(template: unknown): string[] {
+export function parametersReferencedBy(template: unknown): string[] {
   const found = new Set<string>();
   const walk = (node: unknown): void => {
     if (typeof node === 'string') {
-      const m = PLACEHOLDER.exec(node);
+      const m = PARAMETER_REFERENCE.exec(node);
       if (m) found.add(m[1] as string);
     } else if (Array.isArray(node)) node.forEach(walk);
     else if (node !== null && typeof node === 'object') Object.values(node).forEach(walk);
@@ -26,7 +26,7 @@ export function substitute(template: unknown, params: Params, space: SearchSpace
   const ABSENT = Symbol('absent');
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {
-      const m = PLACEHOLDER.exec(node);
+      const m = PARAMETER_REFERENCE.exec(node);
       if (!m) return node;
       const name = m[1] as string;
       return name in params ? params[name] : name in space ? ABSENT : node;
