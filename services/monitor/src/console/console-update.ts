@@ -32,4 +32,6 @@ export interface HubCountsUpdate {
   readonly model: string;
   readonly stars: number;
   readonly downloads: number;
+  /** Downloads per version number, so a model page's version rows follow too. */
+  readonly version_downloads: Readonly<Record<string, number>>;
 }

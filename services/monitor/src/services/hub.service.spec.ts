@@ -115,7 +115,14 @@ describe('HubService', () => {
       expect(post).toHaveBeenCalledWith(expect.objectContaining({ html: '<p>&lt;b&gt;x&lt;/b&gt;</p>\n' })),
     );
     handlers!.counts('m', { starred_by: ['a', 'b'], downloads: { 1: 2, 2: 1 } });
-    await vi.waitFor(() => expect(hubCounts).toHaveBeenCalledWith({ model: 'm', stars: 2, downloads: 3 }));
+    await vi.waitFor(() =>
+      expect(hubCounts).toHaveBeenCalledWith({
+        model: 'm',
+        stars: 2,
+        downloads: 3,
+        version_downloads: { 1: 2, 2: 1 },
+      }),
+    );
     // A team model's changes stay off the feed, which every console reads.
     handlers!.post({ id: '2', model: 'secret', author: 'a', time: '', text: 'plans' });
     handlers!.counts('secret', { starred_by: ['a'], downloads: {} });

@@ -66,6 +66,7 @@ export class HubService implements OnModuleInit {
               model,
               stars: counts.starred_by.length,
               downloads: totalDownloads(counts),
+              version_downloads: counts.downloads,
             }),
           ),
       })

@@ -2,7 +2,7 @@
 // are the server's own types, imported as types only.
 import type { AlertRecord } from '../../src/alerts/alert-log.js';
 import type { SilenceRecord } from '../../src/alerts/silences.js';
-import type { ConsoleUpdate } from '../../src/console/console-update.js';
+import type { ConsoleUpdate, HubCountsUpdate } from '../../src/console/console-update.js';
 import type { PredictionPoint, VersionSeries } from '../../src/console/prediction-series.js';
 import type { RunCurve, RunDetail, RunSummary } from '../../src/console/training-runs.js';
 import type { TrainerNodeView } from '../../src/console/trainer-nodes.js';
@@ -31,6 +31,7 @@ export type {
   JsonTensor,
   PostView,
   ConsoleUpdate,
+  HubCountsUpdate,
   FeatureLiveView,
   FeatureReference,
   ImportanceView,

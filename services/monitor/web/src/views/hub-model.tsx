@@ -1,5 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api, authHeaders, type HubPage, type HubVersion, type JsonTensor, type PostView } from '../api.js';
+import {
+  api,
+  authHeaders,
+  type HubCountsUpdate,
+  type HubPage,
+  type HubVersion,
+  type JsonTensor,
+  type PostView,
+} from '../api.js';
 import { bytes, num, time } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { useLive } from '../live.js';
@@ -9,12 +17,12 @@ import { TokenField, useActor } from './alerts.js';
 /** One model in the hub: its card, versions to download and try, stars and discussion. */
 export function HubModelPage({ name }: { name: string }) {
   const page = useLoad(() => api.hubPage(name), [name]);
-  const [counts, setCounts] = useState<{ stars: number; downloads: number } | undefined>();
+  const [counts, setCounts] = useState<HubCountsUpdate | undefined>();
   const [posts, setPosts] = useState<PostView[] | undefined>();
   useLive(
     (u) => {
       const mine = u.hub.find((h) => h.model === name);
-      if (mine) setCounts({ stars: mine.stars, downloads: mine.downloads });
+      if (mine) setCounts(mine);
       const added = u.posts.filter((p) => p.model === name);
       if (added.length > 0)
         setPosts((previous) => {
@@ -36,6 +44,7 @@ export function HubModelPage({ name }: { name: string }) {
           m={m}
           stars={counts?.stars ?? m.stars}
           downloads={counts?.downloads ?? m.downloads}
+          versionDownloads={counts?.version_downloads}
           posts={posts ?? m.posts}
           reload={page.reload}
         />
@@ -48,6 +57,8 @@ function HubModel(props: {
   m: HubPage;
   stars: number;
   downloads: number;
+  /** Live per-version counts, once an update has come; the page's own until then. */
+  versionDownloads: Readonly<Record<string, number>> | undefined;
   posts: PostView[];
   reload: () => void;
 }) {
@@ -160,7 +171,7 @@ function HubModel(props: {
                 {v.lineage?.converted_from && <span class="dim"> from {v.lineage.converted_from}</span>}
               </td>
               <td class="num" data-testid="version-downloads">
-                {num(v.downloads)}
+                {num(props.versionDownloads?.[String(v.version)] ?? v.downloads)}
               </td>
               <td>
                 <DownloadButton model={m.name} version={v.version} onDone={props.reload} />
