@@ -1,19 +1,18 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { registryv1 } from '@aimass/contracts';
+import { ARTIFACT_FORMATS, type registryv1 } from '@aimass/contracts';
 import { parseModelCard } from '@aimass/model-card';
 import { CONVERSION_TARGETS } from '@aimass/onnx';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pushArtifact } from '../artifact-upload.js';
 import { unreadable } from '../errors.js';
-import { packTfjsDirectory } from '../tfjs-pack.js';
+import { externalReferencesOf, packOnnxExternal, packTfjsDirectory } from '../artifact-pack.js';
 import type { CliContext } from '../cli-context.js';
 import type { CliIo } from '../cli-io.js';
 import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatFields, formatPairs, formatTable } from '../table.js';
 import { uploadBar } from '../upload-progress.js';
 
-export const ARTIFACT_FORMATS = ['onnx', 'tfjs'] as const;
 
 export interface ModelsPushArgs {
   readonly name: string;
@@ -29,14 +28,15 @@ export async function modelsPush(
   registry: registryv1.RegistryServiceClient,
   io: CliIo,
 ): Promise<number> {
+  const format = await formatOf(args, io);
+  const packed = await packFor(format, args.file);
   const bar = uploadBar(io);
   let version: registryv1.ModelVersion__Output;
-  const packed = args.format === 'tfjs' ? await packTfjsDirectory(args.file) : undefined;
   try {
     version = await pushArtifact(registry, {
       model: args.name,
       file: packed ?? args.file,
-      format: args.format,
+      format,
       alias: args.alias,
       description: args.description,
       ...bar,
@@ -48,6 +48,28 @@ export async function modelsPush(
   }
   io.stdout.write(`${version.version}\n`);
   return version.version;
+}
+
+/**
+ * The format to push: as given, except that an ONNX graph whose weights live in external-data
+ * files goes as onnx-external (graph and shards in one tar), which is what onnxruntime needs.
+ */
+async function formatOf(args: ModelsPushArgs, io: CliIo): Promise<string> {
+  if (args.format !== 'onnx') return args.format;
+  const refs = await externalReferencesOf(args.file);
+  if (refs.length === 0) return 'onnx';
+  const shards = new Set(refs.map((r) => r.location)).size;
+  io.stderr.write(
+    `${args.file} keeps its weights in ${shards} external-data file${shards === 1 ? '' : 's'}: pushing graph and shards as onnx-external\n`,
+  );
+  return 'onnx-external';
+}
+
+/** A temporary tar for formats made of several files; undefined when FILE goes as it is. */
+async function packFor(format: string, file: string): Promise<string | undefined> {
+  if (format === 'tfjs') return packTfjsDirectory(file);
+  if (format === 'onnx-external' && !file.endsWith('.tar')) return packOnnxExternal(file);
+  return undefined;
 }
 
 /** Every model (following pagination), optionally only those whose name starts with `prefix`. */
@@ -289,7 +311,7 @@ export function registerModelsCommands(program: Command, ctx: CliContext): void 
     .argument('<NAME>', 'model name')
     .argument(
       '<FILE>',
-      'model artifact: an .onnx file, or with --format tfjs the directory holding model.json and its weight files',
+      'model artifact: an .onnx file (one whose weights live in external-data files goes with them, as onnx-external), or with --format tfjs the directory holding model.json and its weight files',
     )
     .option('--alias <ALIAS>', 'point this alias at the new version once it is stored')
     .addOption(new Option('--format <FORMAT>', 'artifact format').choices(ARTIFACT_FORMATS).default('onnx'))

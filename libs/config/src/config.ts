@@ -58,6 +58,8 @@ export type AimassConfig = {
   readonly grpc: Record<ServiceName, string>;
   readonly http: Record<ServiceName, string>;
   readonly maxArtifactBytes: number;
+  /** For onnx-external artifacts, whose weights may pass the 2 GiB protobuf limit. */
+  readonly maxExternalArtifactBytes: number;
   readonly maxDatasetBytes: number;
   readonly registry: {
     readonly maxNameLength: number;
@@ -79,6 +81,8 @@ export type AimassConfig = {
     readonly instances: number;
     readonly execution: 'worker' | 'event-loop';
     readonly intraOpThreads: number;
+    /** Where onnx-external models are unpacked; '' is the system's temporary folder. */
+    readonly scratchDir: string;
     readonly maxBatchSize: number;
     readonly maxQueueDelayUs: number;
     readonly maxQueue: number;
@@ -173,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
     grpc: byService((s) => v[s.grpc.key]),
     http: byService((s) => v[s.http.key]),
     maxArtifactBytes: v.AIMASS_MAX_ARTIFACT_BYTES,
+    maxExternalArtifactBytes: v.AIMASS_MAX_EXTERNAL_ARTIFACT_BYTES,
     maxDatasetBytes: v.AIMASS_MAX_DATASET_BYTES,
     registry: {
       maxNameLength: v.AIMASS_REGISTRY_MAX_NAME_LENGTH,
@@ -194,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AimassConfig {
       instances: v.AIMASS_INFERENCE_INSTANCES,
       execution: v.AIMASS_INFERENCE_EXECUTION,
       intraOpThreads: v.AIMASS_INFERENCE_INTRA_OP_THREADS,
+      scratchDir: v.AIMASS_INFERENCE_SCRATCH_DIR,
       maxBatchSize: v.AIMASS_INFERENCE_MAX_BATCH_SIZE,
       maxQueueDelayUs: v.AIMASS_INFERENCE_MAX_QUEUE_DELAY_US,
       maxQueue: v.AIMASS_INFERENCE_MAX_QUEUE,

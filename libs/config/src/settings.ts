@@ -143,7 +143,13 @@ export const SETTINGS = [
     'AIMASS_MAX_ARTIFACT_BYTES',
     String(2 * 1024 ** 3),
     positiveInt,
-    'Largest artifact the registry accepts, in bytes.',
+    'Largest artifact the registry accepts, in bytes (onnx and tfjs; a single ONNX file cannot pass 2 GiB anyway).',
+  ),
+  setting(
+    'AIMASS_MAX_EXTERNAL_ARTIFACT_BYTES',
+    String(64 * 1024 ** 3),
+    positiveInt,
+    'Largest onnx-external artifact (a graph plus its external-data shards) the registry accepts, in bytes.',
   ),
   setting(
     'AIMASS_MAX_DATASET_BYTES',
@@ -303,6 +309,12 @@ export const SETTINGS = [
     'event-loop',
     z.enum(['worker', 'event-loop']),
     'Where onnxruntime runs: event-loop (lowest latency for small models; each run blocks the event loop, so instances add no parallelism) or worker (one worker thread per session: the event loop stays free and instances run in parallel, for about 0.3 ms more per execution).',
+  ),
+  setting(
+    'AIMASS_INFERENCE_SCRATCH_DIR',
+    '',
+    z.string(),
+    "Folder where inference unpacks onnx-external models (graph plus weight shards) for onnxruntime to open by path; removed once they are loaded. Empty: the system's temporary folder. An encrypted one is unpacked only where this folder is a tmpfs (e.g. /dev/shm), so its plaintext never touches disk.",
   ),
   setting('AIMASS_INFERENCE_INTRA_OP_THREADS', '1', positiveInt, 'onnxruntime intra-op threads per session.'),
   setting(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ARTIFACT_FORMATS } from './artifact-formats.js';
 
 /** Latency histogram bounds (ms) shared by inference summaries and the monitor. */
 export const LATENCY_BUCKETS_MS = [
@@ -12,7 +13,7 @@ export const SignatureSchema = z.object({ inputs: z.array(tensorSpec), outputs: 
 const versionCreated = z.object({
   model: modelName,
   version: z.number().int().positive(),
-  format: z.enum(['onnx', 'tfjs']),
+  format: z.enum(ARTIFACT_FORMATS),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size_bytes: z.number().int().nonnegative(),
   artifact_key: z.string().min(1),

@@ -79,3 +79,4 @@ export {
   type NatsPermissions,
   type NatsUser,
 } from './nats-permissions.js';
+export { ARTIFACT_FORMATS, type ArtifactFormat, isTarFormat } from './artifact-formats.js';

@@ -1,5 +1,6 @@
 import type { WireError } from '@aimass/errors';
 import { z } from 'zod';
+import { ARTIFACT_FORMATS } from './artifact-formats.js';
 import { SignatureSchema } from './events.js';
 import { subjects } from './subjects.js';
 
@@ -48,7 +49,7 @@ export const VersionViewSchema = z.object({
   model: z.string().min(1),
   version: z.number().int().positive(),
   state: z.enum(['READY', 'ARCHIVED', 'DELETED']),
-  format: z.enum(['onnx', 'tfjs']),
+  format: z.enum(ARTIFACT_FORMATS),
   size_bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
   artifact_key: z.string().min(1),

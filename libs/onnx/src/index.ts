@@ -30,3 +30,12 @@ export { type QuantizedWeight, quantizeDynamicInt8, quantizePerColumn } from './
 export { type OutputDifference, outputDifference } from './compress/output-difference.js';
 export { type ActivationRange, quantizeStaticInt8, staticCalibrationModel } from './compress/static-int8.js';
 export { CONVERSION_TARGETS, type ConversionTarget } from './conversion-targets.js';
+export {
+  type ExternalDataRef,
+  type ExternalLayout,
+  MAX_EXTERNAL_GRAPH_BYTES,
+  checkExternalLayout,
+  externalDataRefs,
+  pickExternalGraph,
+  safeEntryName,
+} from './external-data.js';

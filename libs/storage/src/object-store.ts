@@ -146,6 +146,12 @@ export class ObjectStore {
     );
   }
 
+  /** Whether the stored object is sealed (encrypted at rest), from its first bytes. */
+  async isSealed(key: string): Promise<boolean> {
+    const head = await this.rawStream(key, 0, ENVELOPE_MAGIC.length - 1).then((s) => collect(key, s.body));
+    return isSealed(head);
+  }
+
   async getBuffer(key: string, options: ReadOptions = {}): Promise<Buffer> {
     return collect(key, await this.getStream(key, 0, options));
   }

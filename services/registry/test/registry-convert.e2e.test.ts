@@ -201,7 +201,7 @@ describe('ConvertModelVersion refusals', () => {
       'a tfjs version',
       { model: 'layers', version: '1', to: 'fp16' },
       status.FAILED_PRECONDITION,
-      /tfjs artifact; only ONNX versions can be compressed/,
+      /in format tfjs; only ONNX versions can be compressed/,
     ],
     [
       'an unknown dataset',

@@ -137,7 +137,7 @@ describe('ConvertModelVersion --to onnx refusals', () => {
     [
       'compressing a tfjs version',
       { model: 'cnn', version: '1', to: 'fp16' },
-      /tfjs artifact; only ONNX versions can be compressed \(convert a tfjs layers version with --to onnx first\)/,
+      /in format tfjs; only ONNX versions can be compressed \(convert a tfjs layers version with --to onnx first\)/,
     ],
   ] as const)('refuses %s with FAILED_PRECONDITION, writing nothing', async (_, request, message) => {
     const before = await versionCount(request.model);

@@ -10,10 +10,17 @@ interface RunMessage {
   readonly fetches: string[];
 }
 
-const { bytes, options } = workerData as { bytes: Uint8Array; options: ort.InferenceSession.SessionOptions };
+const { model, options } = workerData as {
+  /** The model's bytes, or the path of a graph whose external data sits beside it. */
+  model: Uint8Array | string;
+  options: ort.InferenceSession.SessionOptions;
+};
 const port = parentPort!;
 try {
-  const session = await ort.InferenceSession.create(bytes, options);
+  const session =
+    typeof model === 'string'
+      ? await ort.InferenceSession.create(model, options)
+      : await ort.InferenceSession.create(model, options);
   const runner = new InProcessRunner(session, ort.Tensor as never);
   port.on('message', (msg: RunMessage | 'release') => {
     if (msg === 'release') {

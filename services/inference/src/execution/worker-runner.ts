@@ -32,9 +32,9 @@ export class WorkerRunner implements SessionRunner {
   }
 
   /** Starts a worker and opens the session there; rejects with onnxruntime's message when it cannot. */
-  static async open(bytes: Uint8Array, options: Record<string, unknown>): Promise<WorkerRunner> {
+  static async open(model: Uint8Array | string, options: Record<string, unknown>): Promise<WorkerRunner> {
     const worker = new Worker(new URL('./ort-worker.js', import.meta.url), {
-      workerData: { bytes, options },
+      workerData: { model, options },
     });
     const outputNames = await new Promise<string[]>((resolve, reject) => {
       worker.once('message', (m: { ready: boolean; outputNames?: string[]; error?: string }) =>

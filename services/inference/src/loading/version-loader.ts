@@ -1,7 +1,9 @@
 import { FailedPreconditionError, InvalidArgumentError, type AimassError } from '@aimass/errors';
 import { ObjectIntegrityError } from '@aimass/storage';
 import { Logger } from '@nestjs/common';
+import { pickExternalGraph } from '@aimass/onnx';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { InstancePool } from '../execution/instance-pool.js';
 import type { ModelInstance } from '../execution/model-instance.js';
 import { warmUp } from '../execution/warm-up.js';
@@ -17,9 +19,11 @@ export type VersionState = 'LOADING' | 'READY' | 'UNAVAILABLE';
 
 const REFUSAL_TTL_MS = 30_000;
 
+const SERVED_FORMATS: readonly string[] = ['onnx', 'onnx-external', 'tfjs'];
+
 /** Where a loader gets artifacts and opens model instances. */
 export interface LoaderRepositories {
-  readonly artifacts: Pick<ArtifactDownloadRepository, 'fetch'>;
+  readonly artifacts: Pick<ArtifactDownloadRepository, 'fetch' | 'unpack'>;
   readonly ort: Pick<OrtRepository, 'open'>;
   readonly tfjs: Pick<TfjsRepository, 'open'>;
   readonly audit: Pick<AuditRepository, 'digestMismatch' | 'integrityFailure'>;
@@ -29,9 +33,10 @@ export interface LoaderRepositories {
  * Which versions are loaded (Triton's repository manager). A version is loaded once, however many
  * callers ask while it loads; its artifact is refused, and stays refused for a while, when its bytes
  * do not hash to the SHA-256 the registry recorded or (encrypted at rest) fail decryption, and each
- * refusal is written to the audit stream. Artifacts are decrypted in memory: no byte of one is
- * written to disk. Loaded versions are warmed up before they
- * serve, and stay within a memory budget: the least recently used ones are drained and unloaded.
+ * refusal is written to the audit stream. Artifacts are decrypted in memory: an encrypted one's
+ * plaintext never touches disk (an onnx-external one, whose shards onnxruntime opens by path, is
+ * unpacked only onto a tmpfs). Loaded versions are warmed up before they serve, and stay within a
+ * memory budget: the least recently used ones are drained and unloaded.
  * The loader owns every loaded version.
  */
 export class VersionLoader {
@@ -164,47 +169,79 @@ export class VersionLoader {
   /** Downloads, checks and opens `version`: on success the caller owns the LoadedVersion. */
   private async open(version: ServableVersion): Promise<LoadedVersion> {
     const label = `model "${version.model}" version ${version.version}`;
-    if (version.format !== 'onnx' && version.format !== 'tfjs') {
+    if (!SERVED_FORMATS.includes(version.format)) {
       throw new FailedPreconditionError(
-        `${label} is in format "${version.format}", which inference cannot serve; it serves onnx and tfjs models`,
+        `${label} is in format "${version.format}", which inference cannot serve; it serves ${SERVED_FORMATS.join(', ')} models`,
       );
     }
     const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
-    const bytes = await this.fetch(version);
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (digest !== version.sha256) {
-      this.logger.error(
-        { model: version.model, version: version.version, expected: version.sha256, actual: digest },
-        'artifact digest mismatch; version refused',
+    if (version.format === 'onnx-external') {
+      // onnxruntime reads external data by path: the shards go to a private folder, streamed,
+      // never whole in memory; the folder goes once the sessions have read what they need.
+      const unpacked = await this.integrityChecked(version, () =>
+        this.repositories.artifacts.unpack(version.artifact_key),
       );
-      // The refusal stands whether or not the audit record can be stored (NATS may be down).
-      await this.repositories.audit
-        .digestMismatch({
-          model: version.model,
-          version: version.version,
-          artifactKey: version.artifact_key,
-          expectedSha256: version.sha256,
-          actualSha256: digest,
-        })
-        .catch((err: unknown) =>
-          this.logger.error(
-            { err, model: version.model, version: version.version },
-            'could not store the audit record of a digest mismatch',
-          ),
+      try {
+        await this.checkDigest(version, unpacked.sha256, label);
+        const graph = path.join(
+          unpacked.dir,
+          refusedUnless(label, () => pickExternalGraph(unpacked.files)),
         );
-      throw new FailedPreconditionError(
-        `${label} is refused: its artifact hashes to ${digest} but the registry recorded ${version.sha256}; push the model again`,
-      );
+        return await this.start(version, policy, unpacked.bytes, () =>
+          this.repositories.ort.open(graph, label),
+        );
+      } finally {
+        await unpacked.remove();
+      }
     }
+    const bytes = await this.integrityChecked(version, () =>
+      this.repositories.artifacts.fetch(version.artifact_key),
+    );
+    await this.checkDigest(version, createHash('sha256').update(bytes).digest('hex'), label);
+    return this.start(version, policy, bytes.length, () =>
+      version.format === 'tfjs'
+        ? this.repositories.tfjs.open(bytes, label, version.signature)
+        : this.repositories.ort.open(bytes, label),
+    );
+  }
+
+  /** Refuses (and audits) an artifact whose bytes do not hash to what the registry recorded. */
+  private async checkDigest(version: ServableVersion, digest: string, label: string): Promise<void> {
+    if (digest === version.sha256) return;
+    this.logger.error(
+      { model: version.model, version: version.version, expected: version.sha256, actual: digest },
+      'artifact digest mismatch; version refused',
+    );
+    // The refusal stands whether or not the audit record can be stored (NATS may be down).
+    await this.repositories.audit
+      .digestMismatch({
+        model: version.model,
+        version: version.version,
+        artifactKey: version.artifact_key,
+        expectedSha256: version.sha256,
+        actualSha256: digest,
+      })
+      .catch((err: unknown) =>
+        this.logger.error(
+          { err, model: version.model, version: version.version },
+          'could not store the audit record of a digest mismatch',
+        ),
+      );
+    throw new FailedPreconditionError(
+      `${label} is refused: its artifact hashes to ${digest} but the registry recorded ${version.sha256}; push the model again`,
+    );
+  }
+
+  /** Opens the policy's instances, warms them up, and wraps them as a LoadedVersion of `bytes`. */
+  private async start(
+    version: ServableVersion,
+    policy: BatchingPolicy,
+    bytes: number,
+    openInstance: () => Promise<ModelInstance>,
+  ): Promise<LoadedVersion> {
     const instances: ModelInstance[] = [];
     try {
-      for (let i = 0; i < policy.instances; i++) {
-        instances.push(
-          version.format === 'tfjs'
-            ? await this.repositories.tfjs.open(bytes, label, version.signature)
-            : await this.repositories.ort.open(bytes, label),
-        );
-      }
+      for (let i = 0; i < policy.instances; i++) instances.push(await openInstance());
     } catch (err) {
       await Promise.allSettled(instances.map((i) => i.close()));
       throw err;
@@ -221,16 +258,16 @@ export class VersionLoader {
       ),
     );
     this.logger.log(
-      { model: version.model, version: version.version, bytes: bytes.length, policy },
+      { model: version.model, version: version.version, format: version.format, bytes, policy },
       'model version loaded',
     );
-    return new LoadedVersion(version, pool, policy, bytes.length);
+    return new LoadedVersion(version, pool, policy, bytes);
   }
 
-  /** The artifact's plaintext; a sealed one that fails decryption is refused and audited. */
-  private async fetch(version: ServableVersion): Promise<Buffer> {
+  /** Reads the artifact with `read`; a sealed one that fails decryption is refused and audited. */
+  private async integrityChecked<T>(version: ServableVersion, read: () => Promise<T>): Promise<T> {
     try {
-      return await this.repositories.artifacts.fetch(version.artifact_key);
+      return await read();
     } catch (err) {
       if (!(err instanceof ObjectIntegrityError)) throw err;
       const where = { model: version.model, version: version.version, reason: err.reason };
@@ -265,4 +302,13 @@ function keyOf(version: ServableVersion): string {
 function splitKey(key: string): [string, number] {
   const at = key.lastIndexOf(':');
   return [key.slice(0, at), Number(key.slice(at + 1))];
+}
+
+/** A layout rule the registry checked at push time; broken here, the version is refused. */
+function refusedUnless<T>(label: string, rule: () => T): T {
+  try {
+    return rule();
+  } catch (err) {
+    throw new FailedPreconditionError(`${label} cannot be loaded: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -16,7 +16,8 @@ import { WorkerRunner } from '../execution/worker-runner.js';
 export class OrtRepository {
   constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
 
-  async open(bytes: Uint8Array, label: string): Promise<ModelInstance> {
+  /** A session from the model's bytes, or from the path of a graph whose external data sits beside it. */
+  async open(model: Uint8Array | string, label: string): Promise<ModelInstance> {
     const options = {
       intraOpNumThreads: this.config.inference.intraOpThreads,
       interOpNumThreads: 1,
@@ -25,10 +26,12 @@ export class OrtRepository {
     } as const;
     try {
       if (this.config.inference.execution === 'worker')
-        return new ModelInstance(await WorkerRunner.open(bytes, options));
-      return new ModelInstance(
-        new InProcessRunner(await ort.InferenceSession.create(bytes, options), ort.Tensor as never),
-      );
+        return new ModelInstance(await WorkerRunner.open(model, options));
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
+      return new ModelInstance(new InProcessRunner(session, ort.Tensor as never));
     } catch (err) {
       throw new FailedPreconditionError(
         `${label} cannot be loaded by onnxruntime: ${(err as Error).message}`,

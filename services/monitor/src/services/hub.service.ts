@@ -1,5 +1,5 @@
 import type { Principal } from '@aimass/auth';
-import { parseInput, type registryv1 } from '@aimass/contracts';
+import { isTarFormat, parseInput, type registryv1 } from '@aimass/contracts';
 import { NotFoundError } from '@aimass/errors';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
@@ -167,7 +167,7 @@ export class HubService implements OnModuleInit {
       }));
     }.call(this);
     return {
-      filename: `${model}-v${record.version}.${record.format === 'tfjs' ? 'tar' : 'onnx'}`,
+      filename: `${model}-v${record.version}.${isTarFormat(record.format) ? 'tar' : 'onnx'}`,
       size_bytes: Number(record.size_bytes),
       sha256: record.sha256,
       chunks: counted,

@@ -1,6 +1,6 @@
 import { CONVERSION_TARGETS } from '@aimass/onnx';
 import { z } from 'zod';
-import { DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
+import { ARTIFACT_FORMATS, DETECTOR_TAG, parseDetectorTag } from '@aimass/contracts';
 import { DATASET_FORMATS } from '@aimass/datasets';
 import { ModelCardError, parseModelCard } from '@aimass/model-card';
 import { EMPTY_LINEAGE } from '../records/records.js';
@@ -58,8 +58,9 @@ export const AliasNameSchema = z
   );
 
 export const FormatSchema = z
-  .enum(['onnx', 'tfjs', ''], {
-    error: "format must be 'onnx' or 'tfjs' (a tar of the directory holding model.json and its weight files)",
+  .enum([...ARTIFACT_FORMATS, ''], {
+    error:
+      "format must be 'onnx', 'onnx-external' (a tar of one graph and its external-data files) or 'tfjs' (a tar of the directory holding model.json and its weight files)",
   })
   .default('')
   .transform((f) => (f === '' ? 'onnx' : f));

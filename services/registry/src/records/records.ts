@@ -1,4 +1,4 @@
-import type { Signature } from '@aimass/contracts';
+import type { ArtifactFormat, Signature } from '@aimass/contracts';
 import type { PreparedEvent } from '@aimass/nats';
 
 /** A KV row to create once, such as an alias history entry. Its key is unique to the change that adds it. */
@@ -47,7 +47,7 @@ export interface ModelRecord extends Journaled {
 }
 
 export type VersionState = 'READY' | 'ARCHIVED' | 'DELETED';
-export type ArtifactFormat = 'onnx' | 'tfjs';
+export type { ArtifactFormat };
 
 /** Where a version came from; every field optional. */
 export interface LineageRecord {

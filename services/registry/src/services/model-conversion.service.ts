@@ -1,4 +1,4 @@
-import { parseInput } from '@aimass/contracts';
+import { parseInput, type ArtifactFormat } from '@aimass/contracts';
 import {
   compressOnnxModel,
   type CompressionTarget,
@@ -28,6 +28,14 @@ import { TfjsToOnnxService } from './tfjs-to-onnx.service.js';
  * models running in onnxruntime) happens before the push, and the push is the registry's ordinary
  * one, so a refused conversion leaves nothing behind.
  */
+/** What to do instead, for a format compression does not read. */
+const COMPRESS_HINT: Record<ArtifactFormat, string> = {
+  onnx: '',
+  tfjs: ' (convert a tfjs layers version with --to onnx first)',
+  'onnx-external':
+    ' (compression holds the whole ModelProto in memory, which external data exists to avoid: compress the model before saving its weights as external data)',
+};
+
 @Injectable()
 export class ModelConversionService {
   private readonly logger = new Logger(ModelConversionService.name);
@@ -51,7 +59,7 @@ export class ModelConversionService {
     const target = request.to;
     if (source.format !== 'onnx')
       throw new FailedPreconditionError(
-        `${where} is a ${source.format} artifact; only ONNX versions can be compressed${source.format === 'tfjs' ? ' (convert a tfjs layers version with --to onnx first)' : ' (push an ONNX export of the model)'}`,
+        `${where} is in format ${source.format}; only ONNX versions can be compressed${COMPRESS_HINT[source.format]}`,
       );
     const { name: inputName, features } = singleFeatureInput(source, where, 'conversion runs');
     const statistics = source.reference_statistics_key

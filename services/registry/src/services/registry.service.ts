@@ -1,4 +1,4 @@
-import { parseInput, type Signature } from '@aimass/contracts';
+import { parseInput, type ArtifactFormat, type Signature } from '@aimass/contracts';
 import type { AimassConfig } from '@aimass/config';
 import {
   FailedPreconditionError,
@@ -75,11 +75,13 @@ export class RegistryService {
     isCancelled: () => boolean = () => false,
     mayWrite: (model: string) => void = () => undefined,
   ): Promise<VersionView> {
-    const stream = new PushStream(parts, 'PushVersion', 'artifact', (bytes) => this.tooLarge(bytes));
+    let limit = this.limitFor('onnx');
+    const stream = new PushStream(parts, 'PushVersion', 'artifact', (bytes) => limit.refuse(bytes));
     const rawHeader = await stream.header('model, format');
     const header = parseInput(pushHeaderSchema(this.catalog.nameRules), rawHeader, 'push header');
     mayWrite(header.model);
-    if (header.size_bytes > this.config.maxArtifactBytes) throw this.tooLarge(header.size_bytes);
+    limit = this.limitFor(header.format);
+    if (header.size_bytes > limit.bytes) throw limit.refuse(header.size_bytes);
     if (header.lineage.parent_version)
       await this.requireVersion(header.model, header.lineage.parent_version, 'parent_version');
 
@@ -88,7 +90,7 @@ export class RegistryService {
     let signature: Signature;
     let stored;
     try {
-      await stream.chunks(this.config.maxArtifactBytes, async (bytes) => {
+      await stream.chunks(limit.bytes, async (bytes) => {
         await Promise.all([upload.write(bytes), reader.push(bytes)]);
       });
       stream.checkComplete(isCancelled(), header.size_bytes);
@@ -343,10 +345,22 @@ export class RegistryService {
     return key;
   }
 
-  private tooLarge(bytes: number): ResourceExhaustedError {
-    return new ResourceExhaustedError(
-      `artifact of ${bytes} bytes exceeds the registry limit of ${this.config.maxArtifactBytes} bytes (AIMASS_MAX_ARTIFACT_BYTES)`,
-    );
+  /** The size limit for a format's artifacts, and the refusal that names its setting. */
+  private limitFor(format: ArtifactFormat): {
+    bytes: number;
+    refuse: (bytes: number) => ResourceExhaustedError;
+  } {
+    const [bytes, setting] =
+      format === 'onnx-external'
+        ? [this.config.maxExternalArtifactBytes, 'AIMASS_MAX_EXTERNAL_ARTIFACT_BYTES']
+        : [this.config.maxArtifactBytes, 'AIMASS_MAX_ARTIFACT_BYTES'];
+    return {
+      bytes,
+      refuse: (size) =>
+        new ResourceExhaustedError(
+          `${format} artifact of ${size} bytes exceeds the registry limit of ${bytes} bytes (${setting})`,
+        ),
+    };
   }
 }
 

@@ -2,6 +2,7 @@ import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import { OnnxSignatureError, OnnxSignatureScanner } from '@aimass/onnx';
 import type { ArtifactFormat } from '../records/records.js';
+import { OnnxExternalSignatureReader } from './onnx-external-signature.js';
 import { TfjsSignatureReader } from './tfjs-signature.js';
 
 /**
@@ -17,7 +18,9 @@ export interface SignatureReader {
 }
 
 export function signatureReaderFor(format: ArtifactFormat): SignatureReader {
-  return format === 'tfjs' ? new TfjsSignatureReader() : new OnnxSignatureReader();
+  if (format === 'tfjs') return new TfjsSignatureReader();
+  if (format === 'onnx-external') return new OnnxExternalSignatureReader();
+  return new OnnxSignatureReader();
 }
 
 /**

@@ -5,7 +5,9 @@ import { PassThrough } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { InputFileError } from './errors.js';
-import { packTfjsDirectory } from './tfjs-pack.js';
+import { exportIdentityModel } from '@aimass/onnx';
+import { writeShardedChain } from '@aimass/testing/onnx-external';
+import { packOnnxExternal, packTfjsDirectory } from './artifact-pack.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimass-cli-tfjs-pack-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -93,5 +95,38 @@ describe('packTfjsDirectory', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('packOnnxExternal', () => {
+  it('packs the graph and the shards its initializers name, and nothing else beside them', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'onnx-external-'));
+    const chain = writeShardedChain(dir, { width: 4, layers: 3, layersPerShard: 2 });
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not part of the model');
+    const tarFile = await packOnnxExternal(chain.graphPath);
+    try {
+      const packed = await entries(tarFile);
+      expect(Object.keys(packed).sort()).toEqual(['model.onnx', 'weights-000.bin', 'weights-001.bin']);
+      expect(packed['weights-001.bin']!.length).toBe(4 * 4 * 4);
+    } finally {
+      fs.rmSync(path.dirname(tarFile), { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a self-contained graph and a graph whose shard is missing, leaving no tar behind', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'onnx-inline-'));
+    fs.writeFileSync(path.join(dir, 'model.onnx'), exportIdentityModel({ datatype: 'FP32', shape: [1, 2] }));
+    await expect(packOnnxExternal(path.join(dir, 'model.onnx'))).rejects.toThrow(
+      /names no external data: push it with --format onnx/,
+    );
+    const chain = writeShardedChain(fs.mkdtempSync(path.join(tmp, 'onnx-missing-')), {
+      width: 4,
+      layers: 2,
+      layersPerShard: 1,
+    });
+    fs.rmSync(path.join(path.dirname(chain.graphPath), 'weights-001.bin'));
+    const before = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-onnx-')).length;
+    await expect(packOnnxExternal(chain.graphPath)).rejects.toThrow(/weights-001\.bin/);
+    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('aimass-onnx-')).length).toBe(before);
   });
 });
