@@ -9,6 +9,7 @@ export {
   type AutoencoderExport,
   type AutoencoderGraphs,
   exportAutoencoder,
+  reconstructionWeights,
   VAE_SCORE_SAMPLES,
   vaeScoreNoise,
 } from './export/autoencoder-onnx.js';

@@ -10,6 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/src/program.js';
+import { reconstructionWeights } from '@aimass/onnx';
+import { loadBuiltin } from '../src/datasets/builtin-datasets.js';
+import { prepare } from '../src/datasets/preprocessing.js';
+import { fitOutputVariance } from '../src/training/anomaly-scoring.js';
 import { decodeCheckpoint } from '../src/training/checkpoint.js';
 import { call, eventually, registryClient, watchJobEvents } from './harness.js';
 
@@ -185,8 +189,17 @@ describe('a VAE requested by a raw NATS publish', () => {
     const offset = Float32Array.from(reference.mean);
     const scale = Float32Array.from(reference.std, (s) => 1 / s);
     const scaled = raw.map((v, i) => Math.fround(Math.fround(v - offset[i % 8]!) * scale[i % 8]!));
-    const expectedScores = (await model.evaluate(tf.tensor2d(scaled, [rows, 8]), new SeededRandom(1)))
-      .rowScores!;
+    // The score weighs each feature's squared error by the output variance the trainer fitted on its
+    // training rows once training ended, from the same weights: rebuilt here from the same rows.
+    const data = prepare(loadBuiltin('anomaly_blobs', 400, 8, 1), {
+      scaling: 'standard',
+      validationSplit: 0.2,
+      seed: 42,
+    });
+    const exportedModel = await model.toExport();
+    const variance = fitOutputVariance(exportedModel, data.train, data.trainRows);
+    const weights = reconstructionWeights({ ...exportedModel, outputVariance: variance })!;
+    const expectedScores = await model.elboScores(tf.tensor2d(scaled, [rows, 8]), weights);
 
     const inference = createMeshClient<oip.GRPCInferenceServiceClient>(
       'inference',

@@ -23,8 +23,29 @@ export interface AutoencoderExport {
   readonly scaling?: FeatureScaling;
   /** The VAE's reconstruction loss, which its ELBO score uses (default mse). */
   readonly reconstructionLoss?: 'mse' | 'bce';
+  /**
+   * The decoder's Gaussian variance σ² per scaled feature, fitted on the training rows once training
+   * ends. When set, each feature's squared error in the score is divided by it (see
+   * reconstructionWeights), so a feature the network reconstructs closely counts for more than one
+   * it cannot reconstruct at all. Ignored by a VAE with a bce loss.
+   */
+  readonly outputVariance?: Float32Array;
   /** When set, the anomaly graph also outputs `is_anomaly` = score > threshold. */
   readonly threshold?: number;
+}
+
+/**
+ * The float32 weight of each feature's squared error in the score, which the graph and the
+ * trainer's own scoring both use: 1 / σ² for an AE (its score is then the mean standardised squared
+ * error), 1 / (2σ²) for a VAE (its reconstruction term is then the Gaussian negative log-likelihood
+ * under σ², less a constant). Undefined when the squared errors are unweighted: no outputVariance,
+ * or a VAE with a bce loss.
+ */
+export function reconstructionWeights(model: AutoencoderExport): Float32Array | undefined {
+  if (!model.outputVariance) return undefined;
+  if (model.kind === 'vae' && model.reconstructionLoss === 'bce') return undefined;
+  const factor = model.kind === 'vae' ? 2 : 1;
+  return Float32Array.from(model.outputVariance, (v) => 1 / (factor * v));
 }
 
 export interface AutoencoderGraphs {
@@ -34,9 +55,10 @@ export interface AutoencoderGraphs {
   readonly decoder: Uint8Array;
   /**
    * x → score [batch], reconstruction, latent and, with a threshold, is_anomaly [batch] (BOOL).
-   * AE: the mean squared reconstruction error over scaled features. VAE: the negative ELBO, its
-   * reconstruction term averaged over VAE_SCORE_SAMPLES latent draws from fixed noise (see
-   * vaeScoreNoise), so the graph is deterministic.
+   * AE: the mean squared reconstruction error over scaled features, each feature's divided by its
+   * outputVariance when set. VAE: the negative ELBO, its reconstruction term averaged over
+   * VAE_SCORE_SAMPLES latent draws from fixed noise (see vaeScoreNoise), so the graph is
+   * deterministic; with outputVariance, under a Gaussian decoder of that per-feature variance.
    */
   readonly anomaly: Uint8Array;
 }
@@ -126,7 +148,9 @@ function anomalyGraph(model: AutoencoderExport): Uint8Array {
   const { latent, logVar } = encode(g, model, x);
   const recon = g.dense('decoder', model.decoder, latent, model.latentDim);
   const score =
-    model.kind === 'vae' && logVar ? elboScore(g, model, x, latent, logVar) : mseScore(g, x, recon);
+    model.kind === 'vae' && logVar
+      ? elboScore(g, model, x, latent, logVar)
+      : mseScore(g, x, recon, reconstructionWeights(model));
   g.output(score, AUTOENCODER_TENSORS.score, undefined);
   g.output(
     model.scaling ? g.scaleOut(recon, model.scaling) : recon,
@@ -135,16 +159,21 @@ function anomalyGraph(model: AutoencoderExport): Uint8Array {
   );
   g.output(latent, AUTOENCODER_TENSORS.latent, model.latentDim);
   if (model.threshold !== undefined) g.flagAbove(score, model.threshold, AUTOENCODER_TENSORS.isAnomaly);
+  const weighted = reconstructionWeights(model) !== undefined;
   return g.encode(
     model.kind === 'vae'
-      ? `aimass vae anomaly scorer: score is the negative ELBO over scaled features, its reconstruction term averaged over ${VAE_SCORE_SAMPLES} fixed latent draws; is_anomaly is score > the training threshold`
-      : 'aimass ae anomaly scorer: score is the mean squared reconstruction error over scaled features; is_anomaly is score > the training threshold',
+      ? `aimass vae anomaly scorer: score is the negative ELBO over scaled features${weighted ? ' under a Gaussian decoder with per-feature variances fitted on the training rows (less a constant)' : ''}, its reconstruction term averaged over ${VAE_SCORE_SAMPLES} fixed latent draws; is_anomaly is score > the training threshold`
+      : `aimass ae anomaly scorer: score is the mean squared reconstruction error over scaled features${weighted ? ", each divided by that feature's error variance on the training rows" : ''}; is_anomaly is score > the training threshold`,
   );
 }
 
-function mseScore(g: OnnxGraphBuilder, x: string, recon: string): string {
+function mseScore(g: OnnxGraphBuilder, x: string, recon: string, weights: Float32Array | undefined): string {
   const diff = g.op('Sub', [x, recon], 'score.diff');
-  return g.op('ReduceMean', [g.op('Mul', [diff, diff], 'score.squared')], 'score.mean', [
+  const squared = g.op('Mul', [diff, diff], 'score.squared');
+  const terms = weights
+    ? g.op('Mul', [squared, g.constant('score.weights', [weights.length], weights)], 'score.weighted')
+    : squared;
+  return g.op('ReduceMean', [terms], 'score.mean', [
     { name: 'axes', type: Attr.INTS, ints: [1] },
     { name: 'keepdims', type: Attr.INT, i: 0 },
   ]);
@@ -152,7 +181,8 @@ function mseScore(g: OnnxGraphBuilder, x: string, recon: string): string {
 
 /**
  * −ELBO per row: (1/L) Σ_l rec(x, decoder(μ + σ ε_l)) + KL(N(μ, σ²) ‖ N(0, I)), rec being the summed
- * squared error (mse) or binary cross-entropy (bce) over features, as the training loss has it.
+ * squared error (mse; each feature's weighted by reconstructionWeights when set) or binary
+ * cross-entropy (bce) over features, as the training loss has it.
  */
 function elboScore(
   g: OnnxGraphBuilder,
@@ -220,7 +250,12 @@ function elboScore(
     );
   } else {
     const diff = g.op('Sub', [x3, r], 'elbo.diff');
-    elements = g.op('Mul', [diff, diff], 'elbo.squared');
+    const squared = g.op('Mul', [diff, diff], 'elbo.squared');
+    const weights = reconstructionWeights(model);
+    // [batch, L, d] · [d]
+    elements = weights
+      ? g.op('Mul', [squared, g.constant('elbo.weights', [d], weights)], 'elbo.weighted')
+      : squared;
   }
   const perSample = g.op(
     'ReduceSum',

@@ -135,14 +135,16 @@ export class AutoencoderModel implements TrainableModel {
 
   /**
    * A VAE's anomaly score per row, as its exported graph computes it: −ELBO, the reconstruction
-   * term averaged over the fixed draws of vaeScoreNoise, plus the KL term.
+   * term averaged over the fixed draws of vaeScoreNoise, plus the KL term. `weights` (per feature,
+   * an mse loss only): each squared error's weight, as the export's reconstructionWeights gives it.
    */
-  async elboScores(x: tf.Tensor2D): Promise<Float32Array> {
+  async elboScores(x: tf.Tensor2D, weights?: Float32Array): Promise<Float32Array> {
     const [rows, d] = x.shape;
     const k = this.arch.latentDim;
     const L = VAE_SCORE_SAMPLES;
     const out = new Float32Array(rows);
     const noise = tf.tensor3d(vaeScoreNoise(k), [1, L, k]);
+    const weighting = weights && this.arch.reconstructionLoss === 'mse' ? tf.tensor1d(weights) : undefined;
     try {
       for (let from = 0; from < rows; from += SCORE_CHUNK) {
         const size = Math.min(SCORE_CHUNK, rows - from);
@@ -162,7 +164,9 @@ export class AutoencoderModel implements TrainableModel {
           const elements =
             this.arch.reconstructionLoss === 'bce'
               ? bceElements(x3, tf.clipByValue(recon, 1e-7, 1 - 1e-7))
-              : tf.square(tf.sub(x3, recon));
+              : weighting
+                ? tf.mul(tf.square(tf.sub(x3, recon)), weighting)
+                : tf.square(tf.sub(x3, recon));
           const rec = tf.mean(tf.sum(elements, 2), 1);
           const kl = tf.mul(
             -0.5,
@@ -175,6 +179,7 @@ export class AutoencoderModel implements TrainableModel {
       }
     } finally {
       noise.dispose();
+      weighting?.dispose();
     }
     return out;
   }

@@ -8,7 +8,13 @@ import {
 } from '@aimass/onnx';
 import { describe, expect, it } from 'vitest';
 import { OnnxRuntimeRepository } from '../repositories/onnx-runtime.repository.js';
-import { scoreAutoencoder, thresholdOf } from './anomaly-scoring.js';
+import {
+  fitOutputVariance,
+  OUTPUT_VARIANCE_FLOOR,
+  OUTPUT_VARIANCE_MIN,
+  scoreAutoencoder,
+  thresholdOf,
+} from './anomaly-scoring.js';
 
 function vae(reconstructionLoss: 'mse' | 'bce'): AutoencoderExport {
   const net = (inputDim: number, hidden: number[], outputDim: number, seed: number, out = 'linear') =>
@@ -104,6 +110,61 @@ describe('VAE score', () => {
           expect(served.is_anomaly![r]).toBe(expected[r]! > threshold ? 1 : 0);
       }
       expect(served.is_anomaly!.reduce((a, b) => a + b, 0)).toBe(10);
+    },
+  );
+});
+
+describe('output variance', () => {
+  // The VAE's encoder and mean head as one deterministic encoder.
+  const { mean, logVar: _logVar, ...rest } = vae('mse');
+  const ae: AutoencoderExport = { ...rest, kind: 'ae', encoder: [...rest.encoder, mean!] };
+
+  it('is each feature’s mean squared residual on the rows, floored against the mean over features', () => {
+    const { reconstruction } = scoreAutoencoder(ae, x, rows);
+    const raw = Array.from({ length: 6 }, (_, f) => {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += (x[r * 6 + f]! - reconstruction[r * 6 + f]!) ** 2;
+      return sum / rows;
+    });
+    const floor = Math.max(OUTPUT_VARIANCE_MIN, (OUTPUT_VARIANCE_FLOOR * raw.reduce((a, b) => a + b)) / 6);
+    const variance = fitOutputVariance(ae, x, rows);
+    for (let f = 0; f < 6; f++) expect(variance[f]).toBeCloseTo(Math.max(raw[f]!, floor), 6);
+    // A constant column the decoder reproduces exactly sits at the floor, not at zero.
+    const constant = Float32Array.from(x, (v, i) => (i % 6 === 2 ? reconstruction[i]! : v));
+    expect(fitOutputVariance(ae, constant, rows)[2]).toBeGreaterThanOrEqual(OUTPUT_VARIANCE_MIN);
+  });
+
+  it('weighs each squared error by 1 / σ² in an AE’s score and 1 / (2σ²) in a VAE’s', () => {
+    const variance = Float32Array.of(1, 2, 4, 0.5, 0.25, 8);
+    const { reconstruction } = scoreAutoencoder(ae, x, rows);
+    const weighted = scoreAutoencoder({ ...ae, outputVariance: variance }, x, rows).score;
+    for (const r of [0, 13, 39]) {
+      let sum = 0;
+      for (let f = 0; f < 6; f++) sum += (x[r * 6 + f]! - reconstruction[r * 6 + f]!) ** 2 / variance[f]!;
+      expect(weighted[r]).toBeCloseTo(sum / 6, 5);
+    }
+    // σ² = 1/2 everywhere is the VAE's unweighted score; a bce VAE ignores the variance.
+    const half = new Float32Array(6).fill(0.5);
+    expect(scoreAutoencoder({ ...vae('mse'), outputVariance: half }, x, rows).score).toEqual(
+      scoreAutoencoder(vae('mse'), x, rows).score,
+    );
+    expect(scoreAutoencoder({ ...vae('bce'), outputVariance: variance }, x, rows).score).toEqual(
+      scoreAutoencoder(vae('bce'), x, rows).score,
+    );
+  });
+
+  it.each(['ae', 'vae'] as const)(
+    '%s: onnxruntime on the weighted anomaly graph gives the same score',
+    async (kind) => {
+      const m = kind === 'ae' ? ae : vae('mse');
+      const model = { ...m, outputVariance: fitOutputVariance(m, x, rows) };
+      const expected = scoreAutoencoder(model, x, rows).score;
+      const served = await new OnnxRuntimeRepository().run(exportAutoencoder(model).anomaly, 'x', x, rows, 6);
+      for (let r = 0; r < rows; r++)
+        expect(Math.abs(served.score![r]! - expected[r]!)).toBeLessThan(
+          1e-4 * Math.max(1, Math.abs(expected[r]!)),
+        );
+      expect(expected).not.toEqual(scoreAutoencoder(m, x, rows).score);
     },
   );
 });

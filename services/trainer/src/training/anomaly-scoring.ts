@@ -2,6 +2,7 @@ import {
   type AutoencoderExport,
   type DenseLayer,
   denseForward,
+  reconstructionWeights,
   VAE_SCORE_SAMPLES,
   vaeScoreNoise,
 } from '@aimass/onnx';
@@ -12,7 +13,10 @@ import { percentileOfSorted } from '../datasets/preprocessing.js';
  * what the anomaly threshold is taken from and what the served graph is checked against.
  */
 export interface AutoencoderScoring {
-  /** AE: mean squared reconstruction error over scaled features. VAE: the negative ELBO (see below). */
+  /**
+   * AE: mean squared reconstruction error over scaled features (each divided by the model's
+   * outputVariance when it has one). VAE: the negative ELBO (see below).
+   */
   readonly score: Float64Array;
   /** Of the latent code (a VAE's mean), in scaled feature space. */
   readonly reconstruction: Float32Array;
@@ -25,23 +29,31 @@ export interface AutoencoderScoring {
 export const THRESHOLD_ROWS = 5000;
 
 /**
+ * A feature's fitted output variance is at least this share of the mean over features, and at least
+ * OUTPUT_VARIANCE_MIN: a feature reconstructed (almost) exactly, such as a constant one, then weighs
+ * at most 1 / OUTPUT_VARIANCE_FLOOR times the average, not without bound.
+ */
+export const OUTPUT_VARIANCE_FLOOR = 0.01;
+export const OUTPUT_VARIANCE_MIN = 1e-3;
+
+/**
  * Scores `rows` scaled rows. A VAE's score is −ELBO: its reconstruction term (summed squared error,
  * or binary cross-entropy with a bce loss, over features) averaged over VAE_SCORE_SAMPLES latent
  * draws z = μ + exp(logVar / 2) · ε with the fixed ε of vaeScoreNoise, plus KL(q(z|x) ‖ N(0, I)).
+ * With an outputVariance σ², each squared error is weighted by reconstructionWeights: 1 / σ² (AE),
+ * 1 / (2σ²) (VAE), as the exported graph does.
  */
 export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: number): AutoencoderScoring {
-  const hidden = forward(m.encoder, x, rows, m.inputDim);
-  const hiddenWidth = m.encoder.at(-1)?.bias.length ?? m.inputDim;
-  const latent = m.mean ? forward([m.mean], hidden, rows, hiddenWidth) : hidden;
-  const reconstruction = forward(m.decoder, latent, rows, m.latentDim);
+  const { latent, reconstruction, logVar, sampled } = decode(m, x, rows);
   const d = m.inputDim;
+  const weights = reconstructionWeights(m);
   const score = new Float64Array(rows);
-  if (m.kind === 'ae' || !m.logVar) {
+  if (!logVar || !sampled) {
     for (let r = 0; r < rows; r++) {
       let sum = 0;
       for (let f = 0; f < d; f++) {
         const diff = (x[r * d + f] as number) - (reconstruction[r * d + f] as number);
-        sum += diff * diff;
+        sum += diff * diff * (weights ? (weights[f] as number) : 1);
       }
       score[r] = sum / d;
     }
@@ -49,16 +61,6 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
   }
   const k = m.latentDim;
   const L = VAE_SCORE_SAMPLES;
-  const logVar = forward([m.logVar], hidden, rows, hiddenWidth);
-  const noise = vaeScoreNoise(k);
-  const z = new Float32Array(rows * L * k);
-  for (let r = 0; r < rows; r++)
-    for (let l = 0; l < L; l++)
-      for (let j = 0; j < k; j++) {
-        const sigma = Math.exp(0.5 * (logVar[r * k + j] as number));
-        z[(r * L + l) * k + j] = (latent[r * k + j] as number) + sigma * (noise[l * k + j] as number);
-      }
-  const sampled = forward(m.decoder, z, rows * L, k);
   const bce = m.reconstructionLoss === 'bce';
   for (let r = 0; r < rows; r++) {
     let rec = 0;
@@ -70,7 +72,7 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
           const q = Math.min(Math.max(rv, 1e-7), 1 - 1e-7);
           rec -= xv * Math.log(q) + (1 - xv) * Math.log(1 - q);
         } else {
-          rec += (xv - rv) * (xv - rv);
+          rec += (xv - rv) * (xv - rv) * (weights ? (weights[f] as number) : 1);
         }
       }
     let kl = 0;
@@ -84,11 +86,66 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
   return { score, reconstruction, latent, logVar };
 }
 
+/**
+ * The decoder's Gaussian variance per scaled feature, by maximum likelihood on training rows: the
+ * mean squared residual of the reconstruction the score uses (an AE's; for a VAE, its
+ * reconstructions from the score's fixed latent draws), floored (OUTPUT_VARIANCE_FLOOR,
+ * OUTPUT_VARIANCE_MIN). A score weighted by it puts every feature's error on the scale of that
+ * feature's typical error, which the network's fit, not the feature's units, decides.
+ */
+export function fitOutputVariance(m: AutoencoderExport, x: Float32Array, rows: number): Float32Array {
+  const { reconstruction, sampled } = decode(m, x, rows);
+  const d = m.inputDim;
+  const draws = sampled ? VAE_SCORE_SAMPLES : 1;
+  const recon = sampled ?? reconstruction;
+  const sums = new Float64Array(d);
+  for (let r = 0; r < rows; r++)
+    for (let l = 0; l < draws; l++)
+      for (let f = 0; f < d; f++) {
+        const diff = (x[r * d + f] as number) - (recon[(r * draws + l) * d + f] as number);
+        sums[f]! += diff * diff;
+      }
+  const variance = sums.map((s) => s / Math.max(1, rows * draws));
+  const floor = Math.max(
+    OUTPUT_VARIANCE_MIN,
+    (OUTPUT_VARIANCE_FLOOR * variance.reduce((a, b) => a + b, 0)) / d,
+  );
+  return Float32Array.from(variance, (v) => Math.max(v, floor));
+}
+
 /** The `percentile`-th percentile of the scores (numpy's linear interpolation); NaN scores are ignored. */
 export function thresholdOf(scores: ArrayLike<number>, percentile: number): number {
   const sorted = Float64Array.from(scores).filter((v) => !Number.isNaN(v));
   sorted.sort();
   return percentileOfSorted(sorted, percentile);
+}
+
+/**
+ * The latent code (a VAE's mean), its decoding and, for a VAE, the log-variance and the decodings of
+ * the VAE_SCORE_SAMPLES fixed draws per row ([rows · L, inputDim], row-major by row then draw).
+ */
+function decode(
+  m: AutoencoderExport,
+  x: Float32Array,
+  rows: number,
+): { latent: Float32Array; reconstruction: Float32Array; logVar?: Float32Array; sampled?: Float32Array } {
+  const hidden = forward(m.encoder, x, rows, m.inputDim);
+  const hiddenWidth = m.encoder.at(-1)?.bias.length ?? m.inputDim;
+  const latent = m.mean ? forward([m.mean], hidden, rows, hiddenWidth) : hidden;
+  const reconstruction = forward(m.decoder, latent, rows, m.latentDim);
+  if (m.kind === 'ae' || !m.logVar) return { latent, reconstruction };
+  const k = m.latentDim;
+  const L = VAE_SCORE_SAMPLES;
+  const logVar = forward([m.logVar], hidden, rows, hiddenWidth);
+  const noise = vaeScoreNoise(k);
+  const z = new Float32Array(rows * L * k);
+  for (let r = 0; r < rows; r++)
+    for (let l = 0; l < L; l++)
+      for (let j = 0; j < k; j++) {
+        const sigma = Math.exp(0.5 * (logVar[r * k + j] as number));
+        z[(r * L + l) * k + j] = (latent[r * k + j] as number) + sigma * (noise[l * k + j] as number);
+      }
+  return { latent, reconstruction, logVar, sampled: forward(m.decoder, z, rows * L, k) };
 }
 
 function forward(

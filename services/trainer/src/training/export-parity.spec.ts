@@ -2,7 +2,7 @@ import { exportGmm, fitGmm, syntheticMixture } from '@aimass/gmm';
 import { type AutoencoderExport, exportAutoencoder, exportGenerator, randomDenseNetwork } from '@aimass/onnx';
 import { describe, expect, it } from 'vitest';
 import { OnnxRuntimeRepository } from '../repositories/onnx-runtime.repository.js';
-import { scoreAutoencoder, thresholdOf } from './anomaly-scoring.js';
+import { fitOutputVariance, scoreAutoencoder, thresholdOf } from './anomaly-scoring.js';
 import {
   compareParity,
   mixtureParityCase,
@@ -48,10 +48,17 @@ const rows = 200;
 const raw = Float32Array.from({ length: rows * 12 }, (_, i) => ((i * 7919) % 1000) / 10 + (i % 12) * 10);
 
 describe('export parity', () => {
-  it.each(['ae', 'vae'] as const)('passes a faithful %s export on every graph and output', async (kind) => {
-    const plain = autoencoder(kind, 3);
+  it.each([
+    ['ae', 'unweighted'],
+    ['vae', 'unweighted'],
+    ['ae', 'with a fitted output variance'],
+    ['vae', 'with a fitted output variance'],
+  ] as const)('passes a faithful %s export (%s) on every graph and output', async (kind, weighting) => {
+    const base = autoencoder(kind, 3);
+    const x = raw.map((v, i) => (v - base.scaling!.offset[i % 12]!) * base.scaling!.scale[i % 12]!);
+    const plain =
+      weighting === 'unweighted' ? base : { ...base, outputVariance: fitOutputVariance(base, x, rows) };
     // A threshold mid-way through the scores, so is_anomaly is true for half the rows.
-    const x = raw.map((v, i) => (v - plain.scaling!.offset[i % 12]!) * plain.scaling!.scale[i % 12]!);
     const model = { ...plain, threshold: thresholdOf(scoreAutoencoder(plain, x, rows).score, 50) };
     const network: NetworkExport = { kind: 'autoencoder', model };
     const cases = networkParityCases(network, raw, rows);

@@ -1,7 +1,7 @@
 import { exportAutoencoder, exportGenerator } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
 import type { PreparedData } from '../datasets/preprocessing.js';
-import { scoreAutoencoder, THRESHOLD_ROWS, thresholdOf } from './anomaly-scoring.js';
+import { fitOutputVariance, scoreAutoencoder, THRESHOLD_ROWS, thresholdOf } from './anomaly-scoring.js';
 import type { Checkpoint, CheckpointTensor, EpochSummary } from './checkpoint.js';
 import type { NetworkExport } from './export-parity.js';
 import { chooseBatch, learningRateAt } from './learning-rate.js';
@@ -207,10 +207,12 @@ export async function trainNetwork(
     let network = stopped ? undefined : await session.exportNetwork();
     let threshold: number | undefined;
     if (network?.kind === 'autoencoder') {
+      // The same training rows fit the output variance the score is weighted by, then set the threshold.
       const rows = Math.min(THRESHOLD_ROWS, data.trainRows);
-      const scores = scoreAutoencoder(network.model, data.train.subarray(0, rows * data.features), rows);
-      threshold = thresholdOf(scores.score, spec.threshold_percentile);
-      network = { kind: 'autoencoder', model: { ...network.model, threshold } };
+      const x = data.train.subarray(0, rows * data.features);
+      const model = { ...network.model, outputVariance: fitOutputVariance(network.model, x, rows) };
+      threshold = thresholdOf(scoreAutoencoder(model, x, rows).score, spec.threshold_percentile);
+      network = { kind: 'autoencoder', model: { ...model, threshold } };
     }
     return {
       stopped,
