@@ -20,7 +20,7 @@ describe('usage errors exit 2 before anything is dialled', () => {
     [
       'an unknown format',
       ['models', 'push', 'iris', 'm.onnx', '--format', 'pt'],
-      /Allowed choices are onnx, tfjs/,
+      /Allowed choices are onnx, onnx-external, tfjs/,
     ],
     ['an extra argument', ['models', 'show', 'iris', 'extra'], /too many arguments/],
     [

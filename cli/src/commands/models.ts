@@ -13,7 +13,6 @@ import { callUnary, unaryOptions } from '../grpc-calls.js';
 import { formatFields, formatPairs, formatTable } from '../table.js';
 import { uploadBar } from '../upload-progress.js';
 
-
 export interface ModelsPushArgs {
   readonly name: string;
   readonly file: string;

@@ -34,6 +34,7 @@ const config = {
     instances: 1,
     execution: 'event-loop' as const,
     intraOpThreads: 1,
+    scratchDir: '',
     maxBatchSize: 8,
     maxQueueDelayUs: 0,
     maxQueue: 16,
@@ -179,7 +180,7 @@ describe('ModelVersionStore', () => {
     const err = await store.acquire('m', '1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FailedPreconditionError);
     expect((err as Error).message).toBe(
-      'model "m" version 1 is in format "pickle", which inference cannot serve; it serves onnx and tfjs models',
+      'model "m" version 1 is in format "pickle", which inference cannot serve; it serves onnx, onnx-external, tfjs models',
     );
   });
 

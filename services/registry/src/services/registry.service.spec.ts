@@ -205,7 +205,7 @@ describe('RegistryService.pushVersion', () => {
     [
       'an unknown format',
       [{ header: { model: 'm', format: 'pickle' } }, { chunk: onnx }],
-      "format must be 'onnx' or 'tfjs'",
+      "format must be 'onnx', 'onnx-external' (a tar of one graph and its external-data files) or 'tfjs'",
     ],
   ] as [string, PushPart[], string][])(
     'refuses a push with %s, stores nothing and commits nothing',
