@@ -87,6 +87,9 @@ export class ArtifactDownloadRepository {
       write().then(
         () => next(),
         (err: unknown) => {
+          // Destroying the extraction destroys the entry with the same error: without a listener
+          // that error would be uncaught and take the process down.
+          entry.on('error', () => undefined);
           entry.resume();
           extract.destroy(err as Error);
         },

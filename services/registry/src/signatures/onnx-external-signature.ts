@@ -36,8 +36,7 @@ export class OnnxExternalSignatureReader implements SignatureReader {
             `the tar entry "${header.name}" is a ${header.type}; only plain files are read`,
           );
       } catch (err) {
-        stream.resume();
-        this.extract.destroy(err as Error);
+        refuseEntry(this.extract, stream, err);
         return;
       }
       const keep = header.type === 'file' && name.endsWith('.onnx');
@@ -74,7 +73,8 @@ export class OnnxExternalSignatureReader implements SignatureReader {
 
   async push(chunk: Buffer): Promise<void> {
     try {
-      if (!this.extract.write(chunk)) await once(this.extract, 'drain');
+      // A refused entry destroys the extraction: it never drains, and its error is on `finished`.
+      if (!this.extract.write(chunk)) await Promise.race([once(this.extract, 'drain'), this.finished]);
     } catch (err) {
       throw refused(err);
     }
@@ -97,6 +97,21 @@ export class OnnxExternalSignatureReader implements SignatureReader {
   dispose(): void {
     this.extract.destroy();
   }
+}
+
+/**
+ * Ends the extraction on a refused entry. Destroying the extraction destroys the entry's stream
+ * with the same error, so the entry gets a listener first: without one, that error is uncaught
+ * and takes the process down (a push of a tar naming "../x" did).
+ */
+function refuseEntry(
+  extract: tar.Extract,
+  entry: { on(event: 'error', listener: () => void): unknown; resume(): unknown },
+  err: unknown,
+): void {
+  entry.on('error', () => undefined);
+  entry.resume();
+  extract.destroy(err as Error);
 }
 
 function refused(err: unknown): InvalidArgumentError {

@@ -67,7 +67,7 @@ export class TfjsSignatureReader implements SignatureReader {
 
   async push(chunk: Buffer): Promise<void> {
     try {
-      if (!this.extract.write(chunk)) await once(this.extract, 'drain');
+      if (!this.extract.write(chunk)) await Promise.race([once(this.extract, 'drain'), this.finished]);
     } catch (err) {
       throw notTfjs(err);
     }
