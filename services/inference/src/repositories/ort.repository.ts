@@ -7,6 +7,17 @@ import { ModelInstance } from '../execution/model-instance.js';
 import { InProcessRunner } from '../execution/session-runner.js';
 import { WorkerRunner } from '../execution/worker-runner.js';
 
+/** How one session is opened. */
+export interface OpenOptions {
+  /**
+   * Let onnxruntime pre-pack MatMul/Gemm weights for its GEMM kernels (its default). Pre-packing
+   * copies every weight while the original is still held, so the load peaks at about 1.3x the
+   * weights; without it, weights read from external-data shards stay in the mapped files (page
+   * cache: counted once, reclaimable), and batched runs are slower (see README, Sharding).
+   */
+  readonly prepack?: boolean;
+}
+
 /**
  * Opens onnxruntime sessions; the only place that touches onnxruntime-node. Each session runs on
  * its own worker thread (AIMASS_INFERENCE_EXECUTION=worker), or on the event loop (event-loop),
@@ -17,12 +28,13 @@ export class OrtRepository {
   constructor(@Inject(AIMASS_CONFIG) private readonly config: AimassConfig) {}
 
   /** A session from the model's bytes, or from the path of a graph whose external data sits beside it. */
-  async open(model: Uint8Array | string, label: string): Promise<ModelInstance> {
+  async open(model: Uint8Array | string, label: string, open: OpenOptions = {}): Promise<ModelInstance> {
     const options = {
       intraOpNumThreads: this.config.inference.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...(open.prepack === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
     } as const;
     try {
       if (this.config.inference.execution === 'worker')

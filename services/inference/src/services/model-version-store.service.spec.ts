@@ -184,6 +184,48 @@ describe('ModelVersionStore', () => {
     );
   });
 
+  it.each([
+    ['an in-memory onnx model pre-packs by default', 'onnx', undefined, true],
+    ['an in-memory onnx model, tagged off, does not', 'onnx', 'false', false],
+    ['a sharded model keeps its weights in the mapped shards by default', 'onnx-external', undefined, false],
+    ['a sharded model, tagged on, pre-packs', 'onnx-external', 'true', true],
+  ])(
+    'opens onnxruntime sessions with pre-packing as the format and inference.prepack say: %s',
+    async (_, format, tag, prepack) => {
+      const open = vi.fn().mockResolvedValue(instance);
+      const version = { ...v1, format, tags: tag === undefined ? {} : { 'inference.prepack': tag } };
+      const remove = vi.fn().mockResolvedValue(undefined);
+      const store = setup({
+        registry: { resolve: vi.fn().mockResolvedValue(version) },
+        artifacts: {
+          fetch: vi.fn().mockResolvedValue(bytes),
+          unpack: vi.fn().mockResolvedValue({
+            dir: '/scratch/m1',
+            files: ['model.onnx', 'w.bin'],
+            sha256: digest,
+            bytes: 11,
+            remove,
+          }),
+        },
+        ort: { open },
+      });
+      await store.acquire('m', '1');
+      const model = format === 'onnx' ? bytes : '/scratch/m1/model.onnx';
+      expect(open).toHaveBeenCalledWith(model, 'model "m" version 1', { prepack });
+      expect(remove).toHaveBeenCalledTimes(format === 'onnx' ? 0 : 1);
+    },
+  );
+
+  it('refuses a version whose inference.prepack tag is neither true nor false, naming the tag', async () => {
+    const store = setup({
+      registry: { resolve: vi.fn().mockResolvedValue({ ...v1, tags: { 'inference.prepack': 'yes' } }) },
+      artifacts: { fetch: vi.fn().mockResolvedValue(bytes) },
+    });
+    const err = await store.acquire('m', '1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toBe('version tag inference.prepack="yes" must be true or false');
+  });
+
   it('re-resolves an alias after invalidate(), but a pinned number stays cached', async () => {
     const resolve = vi.fn().mockResolvedValue(v1);
     const store = setup({ registry: { resolve } });
