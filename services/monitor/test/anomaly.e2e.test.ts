@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // In-distribution traffic raises nothing; traffic with outliers raises monitor.alert.anomaly, seen by
 // an independent NATS subscriber and listed by ListAlerts. Tags that name nothing usable serve
 // normally, raise nothing and are counted as refused; a malformed tag is refused by the registry.
+// The trained GMM, served itself, is watched for drift against the reference statistics the trainer
+// registered with it: its training distribution raises nothing, a shifted feature monitor.alert.drift.
 
 type Client = Record<string, (...args: unknown[]) => unknown>;
 const DETECTOR = 'anomaly-e2e-gmm';
@@ -23,13 +25,17 @@ function normal(): number {
   return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 
-/** Rows of two clusters (f0 around −2 or +2); a share `outliers` of them moved 8 σ on every feature. */
-function rows(count: number, outliers = 0, width = FEATURES): Float32Array {
+/**
+ * Rows of two clusters (f0 around −2 or +2); a share `outliers` of them moved 8 σ on every feature;
+ * `drift` moves feature f2 of every row by that many σ.
+ */
+function rows(count: number, outliers = 0, width = FEATURES, drift = 0): Float32Array {
   const out = new Float32Array(count * width);
   for (let r = 0; r < count; r++) {
     const centre = rng.next() < 0.5 ? -2 : 2;
     const shift = rng.next() < outliers ? 8 : 0;
-    for (let f = 0; f < width; f++) out[r * width + f] = normal() + (f === 0 ? centre : 0) + shift;
+    for (let f = 0; f < width; f++)
+      out[r * width + f] = normal() + (f === 0 ? centre : 0) + (f === 2 ? drift : 0) + shift;
   }
   return out;
 }
@@ -94,6 +100,10 @@ beforeAll(async () => {
       AIMASS_INFERENCE_SUMMARY_INTERVAL_MS: '200',
       AIMASS_INFERENCE_DETECTOR_SAMPLE_RATE: '0.5',
       AIMASS_MONITOR_ANOMALY_WINDOW_ROWS: '1000',
+      AIMASS_MONITOR_DRIFT_WINDOW_ROWS: '500',
+      // Every row is sketched (drift): the test sends a few thousand rows in a few seconds.
+      AIMASS_INFERENCE_SKETCH_ROWS_PER_SECOND: '100000',
+      AIMASS_INFERENCE_SKETCH_VALUES_PER_SECOND: '100000000',
     },
   });
   registry = createMeshClient('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
@@ -167,7 +177,13 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function traffic(model: string, total: number, outliers: number, width = FEATURES): Promise<void> {
+async function traffic(
+  model: string,
+  total: number,
+  outliers: number,
+  width = FEATURES,
+  drift = 0,
+): Promise<void> {
   for (let sent = 0; sent < total; sent += 50) {
     await call(inference, 'ModelInfer', {
       model_name: model,
@@ -176,7 +192,7 @@ async function traffic(model: string, total: number, outliers: number, width = F
           name: 'input',
           datatype: 'FP32',
           shape: [50, width],
-          contents: { fp32_contents: [...rows(50, outliers, width)] },
+          contents: { fp32_contents: [...rows(50, outliers, width, drift)] },
         },
       ],
     });
@@ -314,4 +330,29 @@ describe('anomaly alerts', () => {
     },
     30_000,
   );
+});
+
+describe('drift on a model the trainer trained', () => {
+  // The GMM is itself a served model: the trainer registered it with reference statistics of its
+  // training rows, so the monitor measures its live inputs against them.
+  it('its training distribution raises no drift alert; f2 shifted by 1 sigma raises monitor.alert.drift', async () => {
+    await traffic(DETECTOR, 1000, 0);
+    await until(
+      async () =>
+        new RegExp(`aimass_monitor_drift_detected\\{model="${DETECTOR}",version="1"[^}]*\\} 0`).exec(
+          await metricsOf(mesh.env.AIMASS_MONITOR_HTTP!),
+        ) ?? undefined,
+      20_000,
+      'a closed drift window of the trained model',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const driftOf = () =>
+      received.filter((e) => e.type === 'monitor.alert.drift' && e.data.model === DETECTOR);
+    expect(driftOf()).toEqual([]);
+
+    await traffic(DETECTOR, 1000, 0, FEATURES, 1);
+    const alert = await until(() => driftOf()[0], 30_000, 'monitor.alert.drift');
+    expect(alert.data).toMatchObject({ model: DETECTOR, version: '1' });
+    expect(alert.data.drifted_features).toContain('f2');
+  }, 120_000);
 });
