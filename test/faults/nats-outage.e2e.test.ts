@@ -4,9 +4,13 @@ import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The hot path must not wait on NATS: with a loaded model, predictions keep succeeding while
-// nats-server is frozen (SIGSTOP: connections hang instead of closing) and while it restarts. Each
-// phase is bounded in time and stops by itself.
+// NATS down under load. The hot path must not wait on NATS: with a loaded model, predictions keep
+// succeeding while nats-server is frozen (SIGSTOP: connections hang instead of closing) and while it
+// restarts. Training jobs run through both outages: each job acknowledged by SubmitJob ends
+// SUCCEEDED and registers its models exactly once (a job redelivered after a missed in-progress ack
+// must not push a second version); a submission while NATS is frozen is refused with UNAVAILABLE,
+// and the same job id submitted again once NATS is back trains. No service process dies. Each phase
+// is bounded in time and stops by itself.
 
 type Rpc = Record<string, (...a: unknown[]) => unknown>;
 
@@ -73,25 +77,104 @@ function push(registry: Rpc): Promise<void> {
   });
 }
 
-describe('inference while NATS is down', () => {
+function call<T>(client: Rpc, method: string, req: unknown, deadlineMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) =>
+    client[method]!(req, { deadline: Date.now() + deadlineMs }, (err: ServiceError | null, res: T) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+}
+
+interface Job {
+  state: string;
+  epoch: number;
+  reason: string;
+  model: string;
+  version: number;
+}
+
+/** An autoencoder that trains for about 15 s on two cores (an epoch a second, a checkpoint in S3 each epoch). */
+const spec = (jobId: string) =>
+  JSON.stringify({
+    family: 'ae',
+    dataset: { builtin: 'anomaly_blobs', rows: 2_000, features: 8 },
+    architecture: { hidden: [32], latent_dim: 2 },
+    epochs: 20,
+    batch_size: 32,
+    model_name: jobId,
+  });
+
+/** SubmitJob's status: OK, or the code it was refused with. */
+function submit(trainer: Rpc, jobId: string, deadlineMs = 10_000): Promise<number> {
+  return call(trainer, 'SubmitJob', { job_id: jobId, spec_json: spec(jobId) }, deadlineMs).then(
+    () => status.OK,
+    (err: ServiceError) => err.code,
+  );
+}
+
+describe('inference and training while NATS is down', () => {
   let mesh: Mesh;
   let oip: Client;
+  let trainer: Rpc;
+  let registry: Rpc;
+  /** Every job SubmitJob acknowledged: each must end SUCCEEDED. */
+  const acknowledged: string[] = [];
+
+  const getJob = (jobId: string) => call<Job>(trainer, 'GetJob', { job_id: jobId });
+  const trainerLog = () => mesh.services.get('trainer')?.child.logTail(40) ?? '';
+
+  async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > end)
+        throw new Error(`${what} did not happen within ${timeoutMs} ms; the trainer's log:\n${trainerLog()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Submits jobs and waits until each is RUNNING past its first epoch, so the outage finds them training. */
+  async function startJobs(...ids: string[]): Promise<void> {
+    for (const id of ids) {
+      expect(await submit(trainer, id)).toBe(status.OK);
+      acknowledged.push(id);
+    }
+    for (const id of ids)
+      await until(
+        async () => {
+          const job = await getJob(id);
+          return job.state === 'RUNNING' && job.epoch >= 1 ? job : undefined;
+        },
+        `job ${id} running`,
+        30_000,
+      );
+  }
+
+  /** A submission made during an outage: acknowledged, or refused with UNAVAILABLE and then retried with its id. */
+  async function settleSubmission(id: string, code: number): Promise<void> {
+    expect(status[code]).toMatch(/^(OK|UNAVAILABLE)$/);
+    if (code !== status.OK) expect(await submit(trainer, id)).toBe(status.OK);
+    acknowledged.push(id);
+  }
 
   beforeAll(async () => {
     mesh = await startMesh({
       stateDir: makeScratchDir('nats-outage'),
-      services: ['registry', 'inference'],
-      extraEnv: { AIMASS_LOG_LEVEL: 'warn' },
+      services: ['registry', 'trainer', 'inference'],
+      // Two jobs at once on the node: a redelivered job could then run beside itself.
+      extraEnv: { AIMASS_LOG_LEVEL: 'warn', AIMASS_TRAINER_CONCURRENCY: '2' },
     });
-    const registry = createMeshClient<Rpc>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
+    registry = createMeshClient<Rpc>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
+    trainer = createMeshClient<Rpc>('trainer', mesh.env.AIMASS_TRAINER_GRPC!);
     await push(registry);
-    (registry as unknown as Client).close();
     oip = createMeshClient<Client>('inference', mesh.env.AIMASS_INFERENCE_GRPC!);
     expect(await predict(oip, 30_000)).toBe(status.OK);
   }, 120_000);
 
   afterAll(async () => {
     oip?.close();
+    for (const c of [registry, trainer]) (c as unknown as Client | undefined)?.close();
     if (mesh) {
       try {
         process.kill(mesh.nats.child.pid, 'SIGCONT');
@@ -102,29 +185,35 @@ describe('inference while NATS is down', () => {
     }
   });
 
-  it('keeps serving a loaded model while nats-server is frozen for 10 s', async () => {
+  it('keeps serving and training while nats-server is frozen for 10 s, and refuses new jobs with UNAVAILABLE', async () => {
+    await startJobs('outage-freeze-a', 'outage-freeze-b');
     process.kill(mesh.nats.child.pid, 'SIGSTOP');
     let during: Map<string, number>;
+    let refused: number;
     try {
-      during = await traffic(oip, 10_000);
+      [during, refused] = await Promise.all([traffic(oip, 10_000), submit(trainer, 'outage-frozen', 9_000)]);
     } finally {
       process.kill(mesh.nats.child.pid, 'SIGCONT');
     }
     expect(Object.fromEntries(during)).toEqual({ OK: expect.any(Number) });
     expect(during.get('OK')).toBeGreaterThan(40);
+    // The job store cannot be written: a clean refusal within the deadline, not a hang. The record may
+    // still land once nats-server runs again, so the client retries with the same job id.
+    expect(status[refused]).toBe('UNAVAILABLE');
     expect(Object.fromEntries(await traffic(oip, 2_000))).toEqual({ OK: expect.any(Number) });
+    await settleSubmission('outage-frozen', refused);
   }, 60_000);
 
-  it('keeps serving while nats-server restarts, and takes alias moves after', async () => {
+  it('keeps serving and training while nats-server restarts, and takes alias moves after', async () => {
+    await startJobs('outage-restart-a');
     const restart = mesh.nats.restart();
-    const during = await traffic(oip, 4_000);
+    const [during, submitted] = await Promise.all([traffic(oip, 4_000), submit(trainer, 'outage-restart-b')]);
     await restart;
     expect(Object.fromEntries(during)).toEqual({ OK: expect.any(Number) });
     expect(Object.fromEntries(await traffic(oip, 2_000))).toEqual({ OK: expect.any(Number) });
+    await settleSubmission('outage-restart-b', submitted);
     // The control plane is back: an alias moved after the restart reaches inference.
-    const registry = createMeshClient<Rpc>('registry', mesh.env.AIMASS_REGISTRY_GRPC!);
     await push(registry);
-    (registry as unknown as Client).close();
     const end = Date.now() + 20_000;
     let version = await servedVersion(oip);
     while (version !== '2' && Date.now() < end) {
@@ -133,4 +222,34 @@ describe('inference while NATS is down', () => {
     }
     expect(version).toBe('2');
   }, 60_000);
+
+  it('ends every acknowledged job SUCCEEDED with one version of each model it registers, and no service died', async () => {
+    for (const id of acknowledged) {
+      const job = await until(
+        async () => {
+          const j = await getJob(id);
+          return j.state === 'QUEUED' || j.state === 'RUNNING' ? undefined : j;
+        },
+        `job ${id} finishing`,
+        60_000,
+      );
+      expect({ id, state: job.state, reason: job.reason }).toEqual({ id, state: 'SUCCEEDED', reason: '' });
+      // An autoencoder registers its scorer, encoder and decoder; a redelivered job must push none twice.
+      for (const name of [id, `${id}-encoder`, `${id}-decoder`]) {
+        const { versions } = await call<{ versions: { version: number; tags: Record<string, string> }[] }>(
+          registry,
+          'ListVersions',
+          { model: name },
+        );
+        expect({ name, versions: versions.map((v) => [v.version, v.tags['aimass.job_id']]) }).toEqual({
+          name,
+          versions: [[1, id]],
+        });
+      }
+    }
+    expect(acknowledged).toHaveLength(5);
+    for (const [name, service] of mesh.services)
+      expect({ name, running: service.child.running }).toEqual({ name, running: true });
+    expect(mesh.nats.child.running).toBe(true);
+  }, 90_000);
 });

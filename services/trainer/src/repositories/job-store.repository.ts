@@ -2,7 +2,7 @@ import { KV_BUCKETS } from '@aimass/contracts';
 import { AlreadyExistsError, NotFoundError, UnavailableError } from '@aimass/errors';
 import { openKv } from '@aimass/nats';
 import { NATS_CONNECTION } from '@aimass/runtime';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { JobRecord } from '../jobs/job-record.js';
@@ -23,7 +23,10 @@ export class JobStoreRepository implements OnModuleDestroy {
   async create(record: JobRecord): Promise<JobRecord> {
     const kv = await this.bucket();
     try {
-      await kv.create(key(record.job_id), JSON.stringify(record));
+      // A put that expects no earlier revision, not kv.create: that one follows a timed-out put with a
+      // read (for a deleted key, which job records never are), so SubmitJob against a frozen NATS would
+      // wait two request timeouts before answering UNAVAILABLE.
+      await kv.put(key(record.job_id), JSON.stringify(record), { previousSeq: 0 });
       return record;
     } catch (cause) {
       if (/wrong last sequence|key exists/i.test(String(cause)))
@@ -33,7 +36,7 @@ export class JobStoreRepository implements OnModuleDestroy {
   }
 
   async find(jobId: string): Promise<JobRecord | undefined> {
-    const entry = await (await this.bucket()).get(key(jobId));
+    const entry = await this.read(await this.bucket(), jobId);
     if (!entry || entry.operation !== 'PUT' || entry.length === 0) return undefined;
     return entry.json<JobRecord>();
   }
@@ -48,7 +51,7 @@ export class JobStoreRepository implements OnModuleDestroy {
   async update(jobId: string, change: (current: JobRecord) => JobRecord | undefined): Promise<JobRecord> {
     const kv = await this.bucket();
     for (let attempt = 0; ; attempt++) {
-      const entry = await kv.get(key(jobId));
+      const entry = await this.read(kv, jobId);
       if (!entry || entry.operation !== 'PUT') throw new NotFoundError(`no training job "${jobId}"`);
       const current = entry.json<JobRecord>();
       const next = change(current);
@@ -64,6 +67,14 @@ export class JobStoreRepository implements OnModuleDestroy {
         if (attempt >= 20 || !/wrong last sequence/i.test(String(cause)))
           throw new UnavailableError(`could not update job ${jobId}: ${String(cause)}`, { cause });
       }
+    }
+  }
+
+  private async read(kv: KV, jobId: string): Promise<KvEntry | null> {
+    try {
+      return await kv.get(key(jobId));
+    } catch (cause) {
+      throw new UnavailableError(`could not read job ${jobId}: ${String(cause)}`, { cause });
     }
   }
 

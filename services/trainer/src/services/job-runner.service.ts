@@ -1,10 +1,10 @@
 import { type EventData, parseInput } from '@aimass/contracts';
-import { InvalidArgumentError } from '@aimass/errors';
+import { InvalidArgumentError, UnavailableError } from '@aimass/errors';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { columnSummaries, DatasetError, type ReferenceStatistics } from '@aimass/datasets';
 import { type PreparedData, prepare } from '../datasets/preprocessing.js';
 import { type JobSpec, validateSpec } from '../dtos/job-spec.dto.js';
-import { TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
+import { type TrainingRequestEvent, TrainingRequestEventSchema } from '../dtos/training-request.dto.js';
 import { CheckpointRepository } from '../repositories/checkpoint.repository.js';
 import { ComputeBackendRepository } from '../repositories/compute-backend.repository.js';
 import { DatasetRepository } from '../repositories/dataset.repository.js';
@@ -32,12 +32,23 @@ import {
 import { generatedModelCard } from '../training/generated-card.js';
 import { GmmFitError, trainGmm } from '../training/gmm-training.js';
 import { metricProblem } from '../training/metric-registry.js';
-import { TrainingDivergedError, trainNetwork, type TrainingOutcome } from '../training/network-training.js';
+import {
+  type EpochReport,
+  TrainingDivergedError,
+  trainNetwork,
+  type TrainingOutcome,
+} from '../training/network-training.js';
 import { TrainerNodeService } from './trainer-node.service.js';
 
 const HEARTBEAT_MS = 5_000;
 /** Unexpected failures (S3 or registry outages) are retried this many deliveries before the job fails. */
 const MAX_ATTEMPTS = 5;
+
+/** What every event about one run of a job carries. */
+type JobEventBase = Pick<
+  EventData<'trainer.job.progress'>,
+  'job_id' | 'pool' | 'backend' | 'adapter' | 'node_id'
+>;
 
 /** The job's own fault: it fails, saying why, and is never retried. */
 class JobRejectedError extends Error {
@@ -53,6 +64,8 @@ class JobRejectedError extends Error {
 export class JobRunnerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobRunnerService.name);
   private readonly cancelRequested = new Map<string, boolean>();
+  /** The attempt this node is running for each job id; a second delivery of the job joins it. */
+  private readonly attempts = new Map<string, Promise<JobDisposition>>();
   private cancelWatch: { stop(): void } | undefined;
   private heartbeats: NodeJS.Timeout | undefined;
   private shuttingDown = false;
@@ -89,9 +102,14 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     await this.work.stop();
   }
 
+  /**
+   * A job redelivered while this node still runs it (its in-progress acks were lost while NATS was
+   * frozen or restarting, so JetStream gave up on the first delivery) joins the running attempt and
+   * settles with it: two attempts of one job on one node would train twice and race to register.
+   */
   async run(pulled: PulledJob): Promise<JobDisposition> {
     let jobId: string;
-    let request;
+    let request: TrainingRequestEvent;
     try {
       request = parseInput(TrainingRequestEventSchema, pulled.envelope, 'training job');
       jobId = request.data.job_id ?? pulled.envelope.id;
@@ -99,6 +117,25 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       this.logger.error(`dropping job message ${pulled.envelope.id}: ${(err as Error).message}`);
       return 'done';
     }
+    const running = this.attempts.get(jobId);
+    if (running) {
+      this.logger.warn(`job ${jobId} was delivered again while it runs here; the delivery follows that run`);
+      return running;
+    }
+    const attempt = this.attempt(jobId, request, pulled.deliveryCount);
+    this.attempts.set(jobId, attempt);
+    try {
+      return await attempt;
+    } finally {
+      this.attempts.delete(jobId);
+    }
+  }
+
+  private async attempt(
+    jobId: string,
+    request: TrainingRequestEvent,
+    deliveryCount: number,
+  ): Promise<JobDisposition> {
     let record = await this.store.find(jobId);
     if (!record) {
       // Put on the work queue directly, without a request: it gets its record here.
@@ -128,12 +165,12 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
         await this.fail(jobId, err.message);
         return 'done';
       }
-      if (pulled.deliveryCount >= MAX_ATTEMPTS) {
-        await this.fail(jobId, `gave up after ${pulled.deliveryCount} attempts: ${(err as Error).message}`);
+      if (deliveryCount >= MAX_ATTEMPTS) {
+        await this.fail(jobId, `gave up after ${deliveryCount} attempts: ${(err as Error).message}`);
         return 'done';
       }
       this.logger.error(
-        `job ${jobId} attempt ${pulled.deliveryCount} failed, will retry: ${(err as Error).stack ?? String(err)}`,
+        `job ${jobId} attempt ${deliveryCount} failed, will retry: ${(err as Error).stack ?? String(err)}`,
       );
       return 'retry';
     } finally {
@@ -202,24 +239,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       resume,
       {
         shouldStop: () => this.shuttingDown || this.cancelRequested.get(jobId) === true,
-        onEpoch: async (report) => {
-          await this.store.update(jobId, (r) => ({
-            ...r,
-            epoch: report.epoch,
-            losses: report.losses,
-            metrics: finite(report.metrics),
-            samples_per_second: report.samplesPerSecond,
-          }));
-          await this.queue.publish('trainer.job.progress', {
-            ...base,
-            epoch: report.epoch,
-            epochs: report.epochs,
-            losses: finite(report.losses),
-            metrics: finite(report.metrics),
-            samples_per_second: report.samplesPerSecond,
-            learning_rate: report.learningRate,
-          });
-        },
+        onEpoch: (report) => this.reportProgress(base, report),
         saveCheckpoint: (checkpoint) => this.checkpoints.save(checkpoint),
       },
       this.backends.training(this.placement()),
@@ -250,6 +270,35 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       outcome.resumedFrom + outcome.epochsRun,
       'epochs',
     );
+  }
+
+  /**
+   * The epoch on the job record and a `trainer.job.progress` event. Progress is not worth an attempt:
+   * while NATS is away both time out, and the job trains on (its checkpoints are in S3); the next
+   * epoch's report, or the final state, brings the record up to date.
+   */
+  private async reportProgress(base: JobEventBase, report: EpochReport): Promise<void> {
+    try {
+      await this.store.update(base.job_id, (r) => ({
+        ...r,
+        epoch: report.epoch,
+        losses: report.losses,
+        metrics: finite(report.metrics),
+        samples_per_second: report.samplesPerSecond,
+      }));
+      await this.queue.publish('trainer.job.progress', {
+        ...base,
+        epoch: report.epoch,
+        epochs: report.epochs,
+        losses: finite(report.losses),
+        metrics: finite(report.metrics),
+        samples_per_second: report.samplesPerSecond,
+        learning_rate: report.learningRate,
+      });
+    } catch (err) {
+      if (!(err instanceof UnavailableError)) throw err;
+      this.logger.warn(`job ${base.job_id}: epoch ${report.epoch} not reported, training on: ${err.message}`);
+    }
   }
 
   /**
