@@ -4,6 +4,7 @@ import {
   denseForward,
   reconstructionWeights,
   VAE_SCORE_SAMPLES,
+  vaeReconstructionTerm,
   vaeScoreNoise,
 } from '@aimass/onnx';
 import { percentileOfSorted } from '../datasets/preprocessing.js';
@@ -40,8 +41,10 @@ export const OUTPUT_VARIANCE_MIN = 1e-3;
  * Scores `rows` scaled rows. A VAE's score is −ELBO: its reconstruction term (summed squared error,
  * or binary cross-entropy with a bce loss, over features) averaged over VAE_SCORE_SAMPLES latent
  * draws z = μ + exp(logVar / 2) · ε with the fixed ε of vaeScoreNoise, plus KL(q(z|x) ‖ N(0, I)).
- * With an outputVariance σ², each squared error is weighted by reconstructionWeights: 1 / σ² (AE),
- * 1 / (2σ²) (VAE), as the exported graph does.
+ * With an outputVariance σ², each squared error is standardised by reconstructionWeights (1 / σ²):
+ * the AE's score is then the mean standardised squared error, and a VAE's reconstruction term the
+ * Cauchy negative log-likelihood log(1 + e²/σ²) summed over features (vaeReconstructionTerm), as
+ * the exported graph does.
  */
 export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: number): AutoencoderScoring {
   const { latent, reconstruction, logVar, sampled } = decode(m, x, rows);
@@ -72,7 +75,8 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
           const q = Math.min(Math.max(rv, 1e-7), 1 - 1e-7);
           rec -= xv * Math.log(q) + (1 - xv) * Math.log(1 - q);
         } else {
-          rec += (xv - rv) * (xv - rv) * (weights ? (weights[f] as number) : 1);
+          const q = (xv - rv) * (xv - rv) * (weights ? (weights[f] as number) : 1);
+          rec += vaeReconstructionTerm(q, weights !== undefined);
         }
       }
     let kl = 0;
@@ -87,7 +91,8 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
 }
 
 /**
- * The decoder's Gaussian variance per scaled feature, by maximum likelihood on training rows: the
+ * The decoder's variance per scaled feature (a VAE's Cauchy term takes its root as the scale), by
+ * Gaussian maximum likelihood on training rows: the
  * mean squared residual of the reconstruction the score uses (an AE's; for a VAE, its
  * reconstructions from the score's fixed latent draws), floored (OUTPUT_VARIANCE_FLOOR,
  * OUTPUT_VARIANCE_MIN). A score weighted by it puts every feature's error on the scale of that
