@@ -143,6 +143,33 @@ describe('output variance', () => {
     expect(fitOutputVariance(ae, constant, rows)[2]).toBeGreaterThanOrEqual(OUTPUT_VARIANCE_MIN);
   });
 
+  it('is, for a VAE, the Cauchy scale² γ² that solves the likelihood equation mean(e² / (γ² + e²)) = 1/2', () => {
+    const m = vae('mse');
+    // One row far off on feature 0: a variance would grow with its square, the Cauchy scale barely.
+    const outlier = Float32Array.from(x, (v, i) => (i === 0 ? v + 50 : v));
+    const gamma = fitOutputVariance(m, outlier, rows);
+    const draws = VAE_SCORE_SAMPLES;
+    const noise = vaeScoreNoise(2);
+    const { latent, logVar } = scoreAutoencoder(m, outlier, rows);
+    const share = new Float64Array(6);
+    const meanSquared = new Float64Array(6);
+    for (let r = 0; r < rows; r++)
+      for (let l = 0; l < draws; l++) {
+        const z = Float32Array.from(
+          [0, 1],
+          (j) => latent[r * 2 + j]! + Math.exp(0.5 * logVar![r * 2 + j]!) * noise[l * 2 + j]!,
+        );
+        const out = run(m.decoder, z, 1, 2);
+        for (let f = 0; f < 6; f++) {
+          const squared = (outlier[r * 6 + f]! - out[f]!) ** 2;
+          share[f]! += squared / (gamma[f]! + squared) / (rows * draws);
+          meanSquared[f]! += squared / (rows * draws);
+        }
+      }
+    for (let f = 0; f < 6; f++) expect(share[f]).toBeCloseTo(0.5, 2);
+    expect(gamma[0]).toBeLessThan(meanSquared[0]! / 10);
+  });
+
   it('weighs each squared error by 1 / σ² in an AE’s score; a bce VAE ignores the variance', () => {
     const variance = Float32Array.of(1, 2, 4, 0.5, 0.25, 8);
     const { reconstruction } = scoreAutoencoder(ae, x, rows);
