@@ -11,6 +11,7 @@ export {
   exportAutoencoder,
   reconstructionWeights,
   VAE_SCORE_SAMPLES,
+  vaeReconstructionTerm,
   vaeScoreNoise,
 } from './export/autoencoder-onnx.js';
 export { GENERATOR_TENSORS, type GeneratorExport, exportGenerator } from './export/generator-onnx.js';

@@ -24,10 +24,12 @@ export interface AutoencoderExport {
   /** The VAE's reconstruction loss, which its ELBO score uses (default mse). */
   readonly reconstructionLoss?: 'mse' | 'bce';
   /**
-   * The decoder's Gaussian variance σ² per scaled feature, fitted on the training rows once training
-   * ends. When set, each feature's squared error in the score is divided by it (see
+   * The decoder's variance σ² per scaled feature, fitted on the training rows once training ends.
+   * When set, each feature's squared error in the score is divided by it (see
    * reconstructionWeights), so a feature the network reconstructs closely counts for more than one
-   * it cannot reconstruct at all. Ignored by a VAE with a bce loss.
+   * it cannot reconstruct at all; a VAE's reconstruction term then takes that standardised error
+   * e²/σ² through a Cauchy likelihood of scale σ (see vaeReconstructionTerm). Ignored by a VAE
+   * with a bce loss.
    */
   readonly outputVariance?: Float32Array;
   /** When set, the anomaly graph also outputs `is_anomaly` = score > threshold. */
@@ -36,16 +38,28 @@ export interface AutoencoderExport {
 
 /**
  * The float32 weight of each feature's squared error in the score, which the graph and the
- * trainer's own scoring both use: 1 / σ² for an AE (its score is then the mean standardised squared
- * error), 1 / (2σ²) for a VAE (its reconstruction term is then the Gaussian negative log-likelihood
- * under σ², less a constant). Undefined when the squared errors are unweighted: no outputVariance,
- * or a VAE with a bce loss.
+ * trainer's own scoring both use: 1 / σ², the squared error standardised by the feature's fitted
+ * variance. Undefined when the squared errors are unweighted: no outputVariance, or a VAE with a
+ * bce loss.
  */
 export function reconstructionWeights(model: AutoencoderExport): Float32Array | undefined {
   if (!model.outputVariance) return undefined;
   if (model.kind === 'vae' && model.reconstructionLoss === 'bce') return undefined;
-  const factor = model.kind === 'vae' ? 2 : 1;
-  return Float32Array.from(model.outputVariance, (v) => 1 / (factor * v));
+  return Float32Array.from(model.outputVariance, (v) => 1 / v);
+}
+
+/**
+ * A VAE's per-feature reconstruction term from a standardised squared error q = e²/σ² (weighted) or
+ * a plain squared error (unweighted), as the graph and the trainer's scoring both compute it. With
+ * weights: log(1 + q), the negative log-likelihood of a Cauchy (Student-t, ν = 1) decoder of scale
+ * σ, less a constant. Near zero it is about q, as a squared error is, but beyond a few σ it grows
+ * only logarithmically, so one feature far outside anything seen in training (a pixel that is
+ * almost always blank, standardised to tens of σ) adds a few nats instead of drowning out every
+ * other feature: the heavy-tailed decoder is the robust choice for VAEs (Takahashi et al. 2018,
+ * Student-t VAE). Without weights: the squared error, as the training loss has it.
+ */
+export function vaeReconstructionTerm(q: number, weighted: boolean): number {
+  return weighted ? Math.log1p(q) : q;
 }
 
 export interface AutoencoderGraphs {
@@ -58,7 +72,8 @@ export interface AutoencoderGraphs {
    * AE: the mean squared reconstruction error over scaled features, each feature's divided by its
    * outputVariance when set. VAE: the negative ELBO, its reconstruction term averaged over
    * VAE_SCORE_SAMPLES latent draws from fixed noise (see vaeScoreNoise), so the graph is
-   * deterministic; with outputVariance, under a Gaussian decoder of that per-feature variance.
+   * deterministic; with outputVariance, under a Cauchy decoder of that per-feature scale (see
+   * vaeReconstructionTerm).
    */
   readonly anomaly: Uint8Array;
 }
@@ -162,7 +177,7 @@ function anomalyGraph(model: AutoencoderExport): Uint8Array {
   const weighted = reconstructionWeights(model) !== undefined;
   return g.encode(
     model.kind === 'vae'
-      ? `aimass vae anomaly scorer: score is the negative ELBO over scaled features${weighted ? ' under a Gaussian decoder with per-feature variances fitted on the training rows (less a constant)' : ''}, its reconstruction term averaged over ${VAE_SCORE_SAMPLES} fixed latent draws; is_anomaly is score > the training threshold`
+      ? `aimass vae anomaly scorer: score is the negative ELBO over scaled features${weighted ? ' under a Cauchy decoder with per-feature scales fitted on the training rows (less a constant)' : ''}, its reconstruction term averaged over ${VAE_SCORE_SAMPLES} fixed latent draws; is_anomaly is score > the training threshold`
       : `aimass ae anomaly scorer: score is the mean squared reconstruction error over scaled features${weighted ? ", each divided by that feature's error variance on the training rows" : ''}; is_anomaly is score > the training threshold`,
   );
 }
@@ -180,9 +195,9 @@ function mseScore(g: OnnxGraphBuilder, x: string, recon: string, weights: Float3
 }
 
 /**
- * −ELBO per row: (1/L) Σ_l rec(x, decoder(μ + σ ε_l)) + KL(N(μ, σ²) ‖ N(0, I)), rec being the summed
- * squared error (mse; each feature's weighted by reconstructionWeights when set) or binary
- * cross-entropy (bce) over features, as the training loss has it.
+ * −ELBO per row: (1/L) Σ_l rec(x, decoder(μ + σ ε_l)) + KL(N(μ, σ²) ‖ N(0, I)), rec being summed
+ * over features: the squared error (mse; with outputVariance, the Cauchy term of
+ * vaeReconstructionTerm instead) or binary cross-entropy (bce), as the training loss has it.
  */
 function elboScore(
   g: OnnxGraphBuilder,
@@ -252,9 +267,22 @@ function elboScore(
     const diff = g.op('Sub', [x3, r], 'elbo.diff');
     const squared = g.op('Mul', [diff, diff], 'elbo.squared');
     const weights = reconstructionWeights(model);
-    // [batch, L, d] · [d]
+    // log(1 + e² / σ²) per element (see vaeReconstructionTerm); [batch, L, d] · [d]
     elements = weights
-      ? g.op('Mul', [squared, g.constant('elbo.weights', [d], weights)], 'elbo.weighted')
+      ? g.op(
+          'Log',
+          [
+            g.op(
+              'Add',
+              [
+                g.op('Mul', [squared, g.constant('elbo.weights', [d], weights)], 'elbo.standardised'),
+                g.constant('elbo.cauchy_one', [], Float32Array.of(1)),
+              ],
+              'elbo.one_plus_standardised',
+            ),
+          ],
+          'elbo.cauchy',
+        )
       : squared;
   }
   const perSample = g.op(

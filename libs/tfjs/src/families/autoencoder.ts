@@ -136,7 +136,8 @@ export class AutoencoderModel implements TrainableModel {
   /**
    * A VAE's anomaly score per row, as its exported graph computes it: −ELBO, the reconstruction
    * term averaged over the fixed draws of vaeScoreNoise, plus the KL term. `weights` (per feature,
-   * an mse loss only): each squared error's weight, as the export's reconstructionWeights gives it.
+   * an mse loss only): 1 / σ², as the export's reconstructionWeights gives it; each feature's term
+   * is then the Cauchy log(1 + e²/σ²) of the export's vaeReconstructionTerm.
    */
   async elboScores(x: tf.Tensor2D, weights?: Float32Array): Promise<Float32Array> {
     const [rows, d] = x.shape;
@@ -165,7 +166,7 @@ export class AutoencoderModel implements TrainableModel {
             this.arch.reconstructionLoss === 'bce'
               ? bceElements(x3, tf.clipByValue(recon, 1e-7, 1 - 1e-7))
               : weighting
-                ? tf.mul(tf.square(tf.sub(x3, recon)), weighting)
+                ? tf.log1p(tf.mul(tf.square(tf.sub(x3, recon)), weighting))
                 : tf.square(tf.sub(x3, recon));
           const rec = tf.mean(tf.sum(elements, 2), 1);
           const kl = tf.mul(

@@ -48,10 +48,15 @@ const run = (layers: AutoencoderExport['decoder'], input: Float32Array, n: numbe
   );
 
 describe('VAE score', () => {
-  it.each(['mse', 'bce'] as const)(
-    '%s: is the negative ELBO with its reconstruction term averaged over the fixed draws',
-    (loss) => {
-      const m = vae(loss);
+  const variance = Float32Array.of(1, 2, 4, 0.5, 0.25, 8);
+  it.each([
+    ['mse', undefined],
+    ['bce', undefined],
+    ['mse', variance],
+  ] as const)(
+    '%s (output variance %s): is the negative ELBO with its reconstruction term averaged over the fixed draws',
+    (loss, outputVariance) => {
+      const m = { ...vae(loss), ...(outputVariance ? { outputVariance } : {}) };
       const { score, latent, logVar } = scoreAutoencoder(m, x, rows);
       const noise = vaeScoreNoise(2);
       expect(noise).toHaveLength(VAE_SCORE_SAMPLES * 2);
@@ -68,10 +73,14 @@ describe('VAE score', () => {
           const out = run(m.decoder, z, 1, 2);
           for (let f = 0; f < 6; f++) {
             const q = Math.min(Math.max(out[f]!, 1e-7), 1 - 1e-7);
+            const squared = (row[f]! - out[f]!) ** 2;
+            // With a variance, the Cauchy negative log-likelihood of scale σ, less a constant.
             rec +=
-              loss === 'mse'
-                ? (row[f]! - out[f]!) ** 2
-                : -(row[f]! * Math.log(q) + (1 - row[f]!) * Math.log(1 - q));
+              loss === 'bce'
+                ? -(row[f]! * Math.log(q) + (1 - row[f]!) * Math.log(1 - q))
+                : outputVariance
+                  ? Math.log(1 + squared / outputVariance[f]!)
+                  : squared;
           }
         }
         let kl = 0;
@@ -134,7 +143,34 @@ describe('output variance', () => {
     expect(fitOutputVariance(ae, constant, rows)[2]).toBeGreaterThanOrEqual(OUTPUT_VARIANCE_MIN);
   });
 
-  it('weighs each squared error by 1 / σ² in an AE’s score and 1 / (2σ²) in a VAE’s', () => {
+  it('is, for a VAE, the Cauchy scale² γ² that solves the likelihood equation mean(e² / (γ² + e²)) = 1/2', () => {
+    const m = vae('mse');
+    // One row far off on feature 0: a variance would grow with its square, the Cauchy scale barely.
+    const outlier = Float32Array.from(x, (v, i) => (i === 0 ? v + 50 : v));
+    const gamma = fitOutputVariance(m, outlier, rows);
+    const draws = VAE_SCORE_SAMPLES;
+    const noise = vaeScoreNoise(2);
+    const { latent, logVar } = scoreAutoencoder(m, outlier, rows);
+    const share = new Float64Array(6);
+    const meanSquared = new Float64Array(6);
+    for (let r = 0; r < rows; r++)
+      for (let l = 0; l < draws; l++) {
+        const z = Float32Array.from(
+          [0, 1],
+          (j) => latent[r * 2 + j]! + Math.exp(0.5 * logVar![r * 2 + j]!) * noise[l * 2 + j]!,
+        );
+        const out = run(m.decoder, z, 1, 2);
+        for (let f = 0; f < 6; f++) {
+          const squared = (outlier[r * 6 + f]! - out[f]!) ** 2;
+          share[f]! += squared / (gamma[f]! + squared) / (rows * draws);
+          meanSquared[f]! += squared / (rows * draws);
+        }
+      }
+    for (let f = 0; f < 6; f++) expect(share[f]).toBeCloseTo(0.5, 2);
+    expect(gamma[0]).toBeLessThan(meanSquared[0]! / 10);
+  });
+
+  it('weighs each squared error by 1 / σ² in an AE’s score; a bce VAE ignores the variance', () => {
     const variance = Float32Array.of(1, 2, 4, 0.5, 0.25, 8);
     const { reconstruction } = scoreAutoencoder(ae, x, rows);
     const weighted = scoreAutoencoder({ ...ae, outputVariance: variance }, x, rows).score;
@@ -143,11 +179,6 @@ describe('output variance', () => {
       for (let f = 0; f < 6; f++) sum += (x[r * 6 + f]! - reconstruction[r * 6 + f]!) ** 2 / variance[f]!;
       expect(weighted[r]).toBeCloseTo(sum / 6, 5);
     }
-    // σ² = 1/2 everywhere is the VAE's unweighted score; a bce VAE ignores the variance.
-    const half = new Float32Array(6).fill(0.5);
-    expect(scoreAutoencoder({ ...vae('mse'), outputVariance: half }, x, rows).score).toEqual(
-      scoreAutoencoder(vae('mse'), x, rows).score,
-    );
     expect(scoreAutoencoder({ ...vae('bce'), outputVariance: variance }, x, rows).score).toEqual(
       scoreAutoencoder(vae('bce'), x, rows).score,
     );

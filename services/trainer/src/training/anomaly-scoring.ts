@@ -4,6 +4,7 @@ import {
   denseForward,
   reconstructionWeights,
   VAE_SCORE_SAMPLES,
+  vaeReconstructionTerm,
   vaeScoreNoise,
 } from '@aimass/onnx';
 import { percentileOfSorted } from '../datasets/preprocessing.js';
@@ -40,8 +41,10 @@ export const OUTPUT_VARIANCE_MIN = 1e-3;
  * Scores `rows` scaled rows. A VAE's score is −ELBO: its reconstruction term (summed squared error,
  * or binary cross-entropy with a bce loss, over features) averaged over VAE_SCORE_SAMPLES latent
  * draws z = μ + exp(logVar / 2) · ε with the fixed ε of vaeScoreNoise, plus KL(q(z|x) ‖ N(0, I)).
- * With an outputVariance σ², each squared error is weighted by reconstructionWeights: 1 / σ² (AE),
- * 1 / (2σ²) (VAE), as the exported graph does.
+ * With an outputVariance σ², each squared error is standardised by reconstructionWeights (1 / σ²):
+ * the AE's score is then the mean standardised squared error, and a VAE's reconstruction term the
+ * Cauchy negative log-likelihood log(1 + e²/σ²) summed over features (vaeReconstructionTerm), as
+ * the exported graph does.
  */
 export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: number): AutoencoderScoring {
   const { latent, reconstruction, logVar, sampled } = decode(m, x, rows);
@@ -72,7 +75,8 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
           const q = Math.min(Math.max(rv, 1e-7), 1 - 1e-7);
           rec -= xv * Math.log(q) + (1 - xv) * Math.log(1 - q);
         } else {
-          rec += (xv - rv) * (xv - rv) * (weights ? (weights[f] as number) : 1);
+          const q = (xv - rv) * (xv - rv) * (weights ? (weights[f] as number) : 1);
+          rec += vaeReconstructionTerm(q, weights !== undefined);
         }
       }
     let kl = 0;
@@ -87,25 +91,59 @@ export function scoreAutoencoder(m: AutoencoderExport, x: Float32Array, rows: nu
 }
 
 /**
- * The decoder's Gaussian variance per scaled feature, by maximum likelihood on training rows: the
- * mean squared residual of the reconstruction the score uses (an AE's; for a VAE, its
- * reconstructions from the score's fixed latent draws), floored (OUTPUT_VARIANCE_FLOOR,
- * OUTPUT_VARIANCE_MIN). A score weighted by it puts every feature's error on the scale of that
- * feature's typical error, which the network's fit, not the feature's units, decides.
+ * EM rounds at most for a VAE's Cauchy scales; they stop earlier once no feature's scale moves by
+ * more than CAUCHY_SCALE_TOLERANCE (relative).
+ */
+const CAUCHY_SCALE_ROUNDS = 100;
+const CAUCHY_SCALE_TOLERANCE = 1e-3;
+
+/**
+ * The decoder's spread per scaled feature, fitted by maximum likelihood on training rows under the
+ * likelihood the score uses, from the residuals of the reconstruction the score uses (an AE's; for
+ * a VAE, its reconstructions from the score's fixed latent draws), floored (OUTPUT_VARIANCE_FLOOR,
+ * OUTPUT_VARIANCE_MIN). AE: the Gaussian variance, the mean squared residual. VAE (mse): the squared
+ * scale γ² of its Cauchy term, by the EM fixed point of a Student-t scale with ν = 1,
+ * γ² ← (2/N) Σ e² / (1 + e²/γ²), started from the mean squared residual; a heavy-tailed
+ * residual (a rare stroke through a nearly blank pixel) then barely widens the scale, as it would
+ * a variance. A score weighted by it puts every feature's error on the scale of that feature's
+ * typical error, which the network's fit, not the feature's units, decides.
  */
 export function fitOutputVariance(m: AutoencoderExport, x: Float32Array, rows: number): Float32Array {
   const { reconstruction, sampled } = decode(m, x, rows);
   const d = m.inputDim;
   const draws = sampled ? VAE_SCORE_SAMPLES : 1;
   const recon = sampled ?? reconstruction;
-  const sums = new Float64Array(d);
+  const count = Math.max(1, rows * draws);
+  // Squared residuals [rows · draws, d], written over the reconstructions, which are not needed again.
+  const squared = recon;
   for (let r = 0; r < rows; r++)
     for (let l = 0; l < draws; l++)
       for (let f = 0; f < d; f++) {
-        const diff = (x[r * d + f] as number) - (recon[(r * draws + l) * d + f] as number);
-        sums[f]! += diff * diff;
+        const at = (r * draws + l) * d + f;
+        const diff = (x[r * d + f] as number) - (recon[at] as number);
+        squared[at] = diff * diff;
       }
-  const variance = sums.map((s) => s / Math.max(1, rows * draws));
+  let variance = new Float64Array(d);
+  for (let i = 0; i < squared.length; i++) variance[i % d]! += squared[i] as number;
+  variance = variance.map((s) => s / count);
+  if (m.kind === 'vae' && m.reconstructionLoss !== 'bce') {
+    for (let round = 0; round < CAUCHY_SCALE_ROUNDS; round++) {
+      const previous = variance;
+      const sums = new Float64Array(d);
+      for (let at = 0; at < squared.length; at += d)
+        for (let f = 0; f < d; f++) {
+          const g = previous[f] as number;
+          const q = squared[at + f] as number;
+          // A feature reconstructed exactly (g = 0) stays at 0, for the floor below.
+          if (g > 0) sums[f]! += (2 * q) / (1 + q / g);
+        }
+      variance = sums.map((s) => s / count);
+      const moved = variance.some(
+        (v, f) => Math.abs(v - (previous[f] as number)) > CAUCHY_SCALE_TOLERANCE * (previous[f] as number),
+      );
+      if (!moved) break;
+    }
+  }
   const floor = Math.max(
     OUTPUT_VARIANCE_MIN,
     (OUTPUT_VARIANCE_FLOOR * variance.reduce((a, b) => a + b, 0)) / d,
