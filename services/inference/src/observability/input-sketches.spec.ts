@@ -50,6 +50,27 @@ describe('InputSketches', () => {
     expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(10);
   });
 
+  it("forgets a version that folded nothing for a whole interval, and keeps a busy one's stride", () => {
+    const s = new InputSketches(100);
+    s.fold('m', '1', tensor(1000, 2));
+    s.fold('m', '2', tensor(1000, 2));
+    s.take('m', '1');
+    s.take('m', '2');
+    s.sweep();
+    expect(s.size).toBe(2);
+    // Interval 2: version 2 was swapped out and gets nothing; version 1 keeps its stride of 10.
+    s.fold('m', '1', tensor(1000, 2));
+    expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(100);
+    s.sweep();
+    expect(s.size).toBe(1);
+    // Interval 3: nothing at all.
+    s.sweep();
+    expect(s.size).toBe(0);
+    // A version that folds again starts with every row folded.
+    s.fold('m', '1', tensor(1000, 2));
+    expect(InputSketch.fromWire(s.take('m', '1')!).rows).toBe(1000);
+  });
+
   it('ignores inputs that are not a 2-D float tensor', () => {
     const s = new InputSketches(100);
     s.fold('m', '1', { name: 'x', datatype: 'INT64', shape: [2, 2], data: new BigInt64Array(4) });

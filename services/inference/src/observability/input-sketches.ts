@@ -9,6 +9,8 @@ interface VersionSketch {
   stride: number;
   rows: number;
   next: number;
+  /** Made by take(): a sweep keeps it once, so a busy version keeps its stride into the next interval. */
+  fresh: boolean;
 }
 
 /**
@@ -17,7 +19,9 @@ interface VersionSketch {
  * feature values (a DDSketch insert is ~0.3 µs, so the values bound is the CPU bound): past the
  * tighter of the two, every k-th row is folded, k set from the rows seen in the previous interval,
  * so a busy version costs no more than that much sketching per interval. The sketches are handed
- * over with each summary.
+ * over with each summary; a version that folded nothing for a whole interval (unloaded by a hot
+ * swap, or idle) is forgotten by sweep(), so a process that hot-swaps for days does not keep a
+ * sketch for every version it ever served.
  */
 export class InputSketches {
   private readonly versions = new Map<string, VersionSketch>();
@@ -34,7 +38,7 @@ export class InputSketches {
     const key = `${model}\u0000${version}`;
     let v = this.versions.get(key);
     if (!v) {
-      v = { sketch: new InputSketch(width), stride: 1, rows: 0, next: 0 };
+      v = { sketch: new InputSketch(width), stride: 1, rows: 0, next: 0, fresh: false };
       this.versions.set(key, v);
     }
     const values = input.data as Float32Array | Float64Array;
@@ -62,7 +66,25 @@ export class InputSketches {
       ),
       rows: 0,
       next: 0,
+      fresh: true,
     });
     return wire;
+  }
+
+  /**
+   * Once per interval, after its takes: forgets the versions that folded nothing since the sweep
+   * before (their sketch was taken then, or they were never taken since); a version folding again
+   * starts afresh, every row folded until its next take sets a stride.
+   */
+  sweep(): void {
+    for (const [key, v] of this.versions) {
+      if (v.rows === 0 && !v.fresh) this.versions.delete(key);
+      else v.fresh = false;
+    }
+  }
+
+  /** How many versions have a sketch (in progress or kept for its stride). */
+  get size(): number {
+    return this.versions.size;
   }
 }

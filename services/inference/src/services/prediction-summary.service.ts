@@ -57,6 +57,7 @@ export class PredictionSummaryService implements OnModuleInit, OnModuleDestroy {
       sketches && ((model, version) => sketches.take(model, version)),
       this.detectors.take(),
     );
+    sketches?.sweep();
     if (!summary) return;
     try {
       await this.summaries.publish({ ...summary, instance: this.instance });
