@@ -191,6 +191,7 @@ export class VersionLoader {
       );
     }
     const policy = batchingPolicyFor(version.signature, version.tags, this.defaults);
+    const prepack = prepackFor(version.tags, version.format !== 'onnx-external');
     if (version.format === 'onnx-external') {
       // onnxruntime reads external data by path: the shards go to a private folder, streamed,
       // never whole in memory; the folder goes once the sessions have read what they need.
@@ -203,7 +204,6 @@ export class VersionLoader {
           unpacked.dir,
           refusedUnless(label, () => pickExternalGraph(unpacked.files)),
         );
-        const prepack = prepackFor(version.tags, false);
         return await this.start(version, policy, unpacked.bytes, () =>
           this.repositories.ort.open(graph, label, { prepack }),
         );
@@ -215,7 +215,6 @@ export class VersionLoader {
       this.repositories.artifacts.fetch(version.artifact_key),
     );
     await this.checkDigest(version, createHash('sha256').update(bytes).digest('hex'), label);
-    const prepack = prepackFor(version.tags, true);
     return this.start(version, policy, bytes.length, () =>
       version.format === 'tfjs'
         ? this.repositories.tfjs.open(bytes, label, version.signature)
