@@ -1,6 +1,13 @@
 import { onnx } from '@aimass/tensors';
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { checkExternalLayout, externalDataRefs, pickExternalGraph, safeEntryName } from './external-data.js';
+import {
+  abandonTarEntry,
+  checkExternalLayout,
+  externalDataRefs,
+  pickExternalGraph,
+  safeEntryName,
+} from './external-data.js';
 
 function graphWith(tensors: onnx.ITensorProto[]): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 8, graph: { name: 'g', initializer: tensors } }).finish();
@@ -139,5 +146,22 @@ describe('an onnx-external layout', () => {
   it('normalises entry names', () => {
     expect(safeEntryName('./m/./model.onnx')).toBe('m/model.onnx');
     expect(safeEntryName('m/')).toBe('m');
+  });
+
+  it('abandons a refused entry without an uncaught error: the extraction destroys the entry with its error', () => {
+    const entry = Object.assign(new EventEmitter(), { resumed: false, resume: () => (entry.resumed = true) });
+    let destroyedWith: unknown;
+    // As tar-stream's extract does: destroying it destroys the current entry with the same error.
+    const extract = {
+      destroy(err?: Error) {
+        destroyedWith = err;
+        entry.emit('error', err);
+      },
+    };
+    const refusal = new Error('the tar entry "../x" would land outside the model\'s folder');
+    expect(() => extract.destroy(refusal)).toThrow(refusal);
+    expect(() => abandonTarEntry(extract, entry, refusal)).not.toThrow();
+    expect(destroyedWith).toBe(refusal);
+    expect(entry.resumed).toBe(true);
   });
 });

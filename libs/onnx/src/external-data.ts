@@ -33,6 +33,21 @@ export function safeEntryName(tarName: string): string {
   return name;
 }
 
+/**
+ * Ends a tar extraction (tar-stream) on a refused entry. Destroying the extraction destroys the
+ * entry's stream with the same error, so the entry gets a listener first: without one that error is
+ * uncaught and takes the process down (a push of a tar naming "../x" did).
+ */
+export function abandonTarEntry(
+  extract: { destroy(err?: Error): unknown },
+  entry: { on(event: 'error', listener: () => void): unknown; resume(): unknown },
+  err: unknown,
+): void {
+  entry.on('error', () => undefined);
+  entry.resume();
+  extract.destroy(err as Error);
+}
+
 /** Every external-data reference in the model: initializers, sparse ones, and those of subgraphs. */
 export function externalDataRefs(graphBytes: Uint8Array): ExternalDataRef[] {
   let model: onnx.ModelProto;

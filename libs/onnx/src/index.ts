@@ -36,6 +36,7 @@ export {
   type ExternalDataRef,
   type ExternalLayout,
   MAX_EXTERNAL_GRAPH_BYTES,
+  abandonTarEntry,
   checkExternalLayout,
   externalDataRefs,
   pickExternalGraph,

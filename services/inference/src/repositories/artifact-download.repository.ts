@@ -1,6 +1,6 @@
 import type { AimassConfig } from '@aimass/config';
 import { AimassError, FailedPreconditionError } from '@aimass/errors';
-import { OnnxSignatureError, safeEntryName } from '@aimass/onnx';
+import { abandonTarEntry, OnnxSignatureError, safeEntryName } from '@aimass/onnx';
 import { AIMASS_CONFIG } from '@aimass/runtime';
 import { ObjectStore } from '@aimass/storage';
 import { Inject, Injectable } from '@nestjs/common';
@@ -86,13 +86,7 @@ export class ArtifactDownloadRepository {
       };
       write().then(
         () => next(),
-        (err: unknown) => {
-          // Destroying the extraction destroys the entry with the same error: without a listener
-          // that error would be uncaught and take the process down.
-          entry.on('error', () => undefined);
-          entry.resume();
-          extract.destroy(err as Error);
-        },
+        (err: unknown) => abandonTarEntry(extract, entry, err),
       );
     });
     const finished = new Promise<void>((resolve, reject) => {

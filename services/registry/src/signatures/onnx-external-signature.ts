@@ -1,6 +1,7 @@
 import type { Signature } from '@aimass/contracts';
 import { InvalidArgumentError } from '@aimass/errors';
 import {
+  abandonTarEntry,
   MAX_EXTERNAL_GRAPH_BYTES,
   OnnxSignatureError,
   checkExternalLayout,
@@ -36,7 +37,7 @@ export class OnnxExternalSignatureReader implements SignatureReader {
             `the tar entry "${header.name}" is a ${header.type}; only plain files are read`,
           );
       } catch (err) {
-        refuseEntry(this.extract, stream, err);
+        abandonTarEntry(this.extract, stream, err);
         return;
       }
       const keep = header.type === 'file' && name.endsWith('.onnx');
@@ -97,21 +98,6 @@ export class OnnxExternalSignatureReader implements SignatureReader {
   dispose(): void {
     this.extract.destroy();
   }
-}
-
-/**
- * Ends the extraction on a refused entry. Destroying the extraction destroys the entry's stream
- * with the same error, so the entry gets a listener first: without one, that error is uncaught
- * and takes the process down (a push of a tar naming "../x" did).
- */
-function refuseEntry(
-  extract: tar.Extract,
-  entry: { on(event: 'error', listener: () => void): unknown; resume(): unknown },
-  err: unknown,
-): void {
-  entry.on('error', () => undefined);
-  entry.resume();
-  extract.destroy(err as Error);
 }
 
 function refused(err: unknown): InvalidArgumentError {
