@@ -27,8 +27,8 @@ const ArchitectureSchema = z.strictObject({
    */
   output_activation: activation.optional(),
   reconstruction_loss: z.enum(['mse', 'bce']).default('mse'),
-  /** gmm only. */
-  components: z.number().int().min(1).max(256).default(4),
+  /** gmm only: scikit-learn's n_components and default (one Gaussian: a Mahalanobis-distance scorer). */
+  components: z.number().int().min(1).max(256).default(1),
   covariance: z.enum(['full', 'tied', 'diag', 'spherical']).default('full'),
   /** EM restarts, the best kept (scikit-learn's n_init and default). */
   n_init: z.number().int().min(1).max(32).default(1),

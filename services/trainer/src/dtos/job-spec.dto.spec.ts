@@ -35,6 +35,7 @@ describe('validateSpec', () => {
 
   it("gives a mixture scikit-learn's GaussianMixture defaults (one start, k-means)", () => {
     expect(validateSpec({ ...good, family: 'gmm' }).architecture).toMatchObject({
+      components: 1,
       covariance: 'full',
       n_init: 1,
       reg_covar: 1e-6,
