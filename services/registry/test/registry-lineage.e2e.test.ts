@@ -284,3 +284,37 @@ describe('a TF.js graph model', () => {
     expect(err.details).toMatch(message);
   });
 });
+
+describe("a training job's version", () => {
+  it('is registered once, however often and however concurrently the job pushes it', async () => {
+    const header = { model: 'once', format: 'onnx', lineage: { source_job_id: 'job-twice' } };
+    // Six pushes of one job at once (a redelivered job on two nodes, retries): one commits, every
+    // other one gets that version or ABORTED while the first holds the job's claim.
+    const settled = await Promise.allSettled(
+      Array.from({ length: 6 }, () => push(t.client, header, pieces(onnx))),
+    );
+    const versions = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.version] : []));
+    expect(versions.length).toBeGreaterThan(0);
+    expect(new Set(versions)).toEqual(new Set([1]));
+    for (const s of settled) {
+      if (s.status === 'rejected') {
+        expect((s.reason as { code: number }).code).toBe(status.ABORTED);
+        expect((s.reason as { details: string }).details).toMatch(
+          /job job-twice is registering a version of "once"/,
+        );
+      }
+    }
+    // A retry once the first has committed gets its version back.
+    expect((await push(t.client, header, pieces(onnx))).version).toBe(1);
+    // Another job gets a version of its own.
+    const other = await push(t.client, { ...header, lineage: { source_job_id: 'job-other' } }, pieces(onnx));
+    expect(other.version).toBe(2);
+    const listed = await unary<registryv1.ListVersionsResponse__Output>((cb) =>
+      t.client.ListVersions({ model: 'once' }, cb),
+    );
+    expect(listed.versions.map((v) => [v.version, v.lineage?.source_job_id])).toEqual([
+      [1, 'job-twice'],
+      [2, 'job-other'],
+    ]);
+  });
+});

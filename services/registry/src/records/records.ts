@@ -49,6 +49,18 @@ export interface ModelRecord extends Journaled {
 export type VersionState = 'READY' | 'ARCHIVED' | 'DELETED';
 export type { ArtifactFormat };
 
+/**
+ * The one version a training job registers for a model: a push whose lineage names the job claims it
+ * before its commit, and a second push of the same job (a redelivered job on another node) gets the
+ * version the first one registered instead of a new one.
+ */
+export interface JobClaimRecord {
+  readonly job_id: string;
+  /** 0 while the claiming push has not committed. */
+  readonly version: number;
+  readonly claimed_at: string;
+}
+
 /** Where a version came from; every field optional. */
 export interface LineageRecord {
   readonly source_job_id: string;

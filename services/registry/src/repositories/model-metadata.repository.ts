@@ -4,10 +4,12 @@ import { NATS_CONNECTION } from '@aimass/runtime';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import {
   withoutOutbox,
   type AliasChangeRecord,
   type DatasetRecord,
+  type JobClaimRecord,
   type Journaled,
   type KvRow,
   type ModelRecord,
@@ -28,6 +30,9 @@ const aliasChangeKey = (name: string, alias: string, baseRevision: number) =>
 /** KV lists keys as text; the revision orders them. */
 const aliasChangeRevision = (key: string): number => Number(key.split('.').at(-2));
 const datasetKey = (name: string, version: number) => `datasets.${name}.${version}`;
+/** A job id may hold characters a KV key may not; its SHA-256 names the claim. */
+const jobClaimKey = (name: string, jobId: string) =>
+  `jobversions.${name}.${createHash('sha256').update(jobId).digest('hex').slice(0, 40)}`;
 const recordKey = (ref: RecordRef) =>
   ref.version === undefined ? modelKey(ref.model) : versionKey(ref.model, ref.version);
 /** How many times removeAnnounced rereads a record that keeps changing under it before it leaves the rest to a later pass. */
@@ -155,6 +160,32 @@ export class ModelMetadataRepository implements OnModuleInit {
     const keys = await this.keys(`versions.${name}.*`);
     const records = await Promise.all(keys.map((k) => this.read<VersionRecord>(k)));
     return records.flatMap((r) => (r ? [r.value] : [])).sort((a, b) => a.version - b.version);
+  }
+
+  /** Which version job `jobId` registered for model `name` (0 while it is being registered), or null. */
+  getJobClaim(name: string, jobId: string): Promise<Revisioned<JobClaimRecord> | null> {
+    return this.read<JobClaimRecord>(jobClaimKey(name, jobId));
+  }
+
+  /** The revision written, or 0 when another push of the same job claimed it first. */
+  createJobClaim(name: string, claim: JobClaimRecord): Promise<number> {
+    return this.create(jobClaimKey(name, claim.job_id), claim);
+  }
+
+  /** The new revision, or 0 when the claim changed since `revision`. */
+  updateJobClaim(name: string, claim: JobClaimRecord, revision: number): Promise<number> {
+    return this.update(jobClaimKey(name, claim.job_id), claim, revision);
+  }
+
+  /** Gives a claim up (its push failed before the commit), if it is still at `revision`. */
+  async removeJobClaim(name: string, jobId: string, revision: number): Promise<void> {
+    await this.guard(`remove the claim of job ${jobId} on ${name}`, async () => {
+      try {
+        await this.kv.delete(jobClaimKey(name, jobId), { previousSeq: revision });
+      } catch (err) {
+        if (!isCasFailure(err)) throw err;
+      }
+    });
   }
 
   /** The commit point of a dataset push: the revision it was written at, or 0 when this version number is taken. */

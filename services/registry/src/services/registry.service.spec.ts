@@ -1,9 +1,11 @@
 import { loadConfig } from '@aimass/config';
 import {
+  ConflictError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
+  UnavailableError,
 } from '@aimass/errors';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { strictMock } from '@aimass/testing/strict-mock';
@@ -250,6 +252,132 @@ describe('RegistryService.pushVersion', () => {
     await expect(
       service.pushVersion(parts({ header: { model: 'm', size_bytes: 101 } }), 'x'),
     ).rejects.toThrow(ResourceExhaustedError);
+  });
+});
+
+describe("RegistryService.pushVersion of a training job's version", () => {
+  const jobHeader = { header: { model: 'm', lineage: { source_job_id: 'job-1' } } };
+  const artifacts = (
+    upload: ReturnType<typeof fakeUpload>,
+    remove = vi.fn().mockResolvedValue(undefined),
+  ) => ({
+    keyFor: vi.fn().mockReturnValue('models/m/artifacts/u1'),
+    beginUpload: vi.fn().mockReturnValue(upload as unknown as ArtifactUpload),
+    remove,
+  });
+
+  it('claims the job before the commit and records the version it committed', async () => {
+    const createJobClaim = vi.fn().mockResolvedValue(7);
+    const updateJobClaim = vi.fn().mockResolvedValue(8);
+    const service = setup({
+      metadata: {
+        getJobClaim: vi.fn().mockResolvedValue(null),
+        createJobClaim,
+        updateJobClaim,
+        getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 2 }), revision: 1 }),
+        createVersion: vi.fn().mockResolvedValue(5),
+        updateModel: vi.fn().mockResolvedValue(10),
+      },
+      artifacts: artifacts(fakeUpload()),
+    });
+    const result = await service.pushVersion(parts(jobHeader, { chunk: onnx }), 'trainer');
+    expect(result.version).toBe(3);
+    expect(createJobClaim).toHaveBeenCalledWith(
+      'm',
+      expect.objectContaining({ job_id: 'job-1', version: 0 }),
+    );
+    expect(updateJobClaim).toHaveBeenCalledWith(
+      'm',
+      expect.objectContaining({ job_id: 'job-1', version: 3 }),
+      7,
+    );
+  });
+
+  it('returns the version the job registered before, commits nothing and removes the bytes it was sent', async () => {
+    const createVersion = vi.fn();
+    const remove = vi.fn().mockResolvedValue(undefined);
+    const service = setup({
+      metadata: {
+        getJobClaim: vi
+          .fn()
+          .mockResolvedValue({ value: { job_id: 'job-1', version: 2, claimed_at: 't' }, revision: 4 }),
+        getVersion: vi
+          .fn()
+          .mockResolvedValue(version(2, { lineage: { ...EMPTY_LINEAGE, source_job_id: 'job-1' } })),
+        getModel: vi
+          .fn()
+          .mockResolvedValue({
+            value: model({ latest_version: 2, aliases: { production: 2 } }),
+            revision: 1,
+          }),
+        createVersion,
+      },
+      artifacts: artifacts(fakeUpload(), remove),
+    });
+    const result = await service.pushVersion(parts(jobHeader, { chunk: onnx }), 'trainer');
+    expect(result).toMatchObject({ version: 2, aliases: ['production'] });
+    expect(createVersion).not.toHaveBeenCalled();
+    expect(remove).toHaveBeenCalledWith('models/m/artifacts/u1');
+  });
+
+  it('refuses with ABORTED, naming the job, while another push of the job holds the claim, and removes the bytes', async () => {
+    const remove = vi.fn().mockResolvedValue(undefined);
+    const service = setup({
+      metadata: {
+        getJobClaim: vi.fn().mockResolvedValue({
+          value: { job_id: 'job-1', version: 0, claimed_at: new Date().toISOString() },
+          revision: 4,
+        }),
+      },
+      artifacts: artifacts(fakeUpload(), remove),
+    });
+    const err = await service
+      .pushVersion(parts(jobHeader, { chunk: onnx }), 'trainer')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as Error).message).toContain('job job-1 is registering a version of "m"');
+    expect(remove).toHaveBeenCalledWith('models/m/artifacts/u1');
+  });
+
+  it('takes over a stale claim: the version the job committed before its push stopped is returned, not a second one', async () => {
+    const createVersion = vi.fn();
+    const updateJobClaim = vi.fn().mockResolvedValue(9);
+    const committed = version(4, { lineage: { ...EMPTY_LINEAGE, source_job_id: 'job-1' } });
+    const service = setup({
+      metadata: {
+        getJobClaim: vi.fn().mockResolvedValue({
+          value: { job_id: 'job-1', version: 0, claimed_at: '2026-01-01T00:00:00Z' },
+          revision: 4,
+        }),
+        listVersions: vi.fn().mockResolvedValue([version(3), committed]),
+        updateJobClaim,
+        getModel: vi.fn().mockResolvedValue({ value: model({ latest_version: 4 }), revision: 1 }),
+        createVersion,
+      },
+      artifacts: artifacts(fakeUpload()),
+    });
+    const result = await service.pushVersion(parts(jobHeader, { chunk: onnx }), 'trainer');
+    expect(result.version).toBe(4);
+    expect(createVersion).not.toHaveBeenCalled();
+    expect(updateJobClaim).toHaveBeenCalledWith('m', expect.objectContaining({ version: 4 }), 4);
+  });
+
+  it('gives the claim up when the commit fails, so a retry can register the version', async () => {
+    const removeJobClaim = vi.fn().mockResolvedValue(undefined);
+    const service = setup({
+      metadata: {
+        getJobClaim: vi.fn().mockResolvedValue(null),
+        createJobClaim: vi.fn().mockResolvedValue(7),
+        getModel: vi.fn().mockRejectedValue(new UnavailableError('NATS KV is down')),
+        listVersions: vi.fn().mockResolvedValue([version(1)]),
+        removeJobClaim,
+      },
+      artifacts: artifacts(fakeUpload()),
+    });
+    await expect(service.pushVersion(parts(jobHeader, { chunk: onnx }), 'trainer')).rejects.toThrow(
+      'NATS KV is down',
+    );
+    expect(removeJobClaim).toHaveBeenCalledWith('m', 'job-1', 7);
   });
 });
 

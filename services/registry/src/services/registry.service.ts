@@ -1,6 +1,7 @@
 import { parseInput, type ArtifactFormat, type Signature } from '@aimass/contracts';
 import type { AimassConfig } from '@aimass/config';
 import {
+  ConflictError,
   FailedPreconditionError,
   InternalError,
   InvalidArgumentError,
@@ -15,6 +16,7 @@ import {
   aliasesOf,
   versionView,
   viewOf,
+  type JobClaimRecord,
   type ModelRecord,
   type Revisioned,
   type VersionRecord,
@@ -39,6 +41,9 @@ import { RegistryJournal } from './registry-journal.js';
 export type { PushPart } from './push-stream.js';
 
 /** Which state changes are allowed; DELETED is final. */
+/** How long a job's claim on its version may stay unsettled before another push of the job takes it over (see claimJob). */
+const JOB_CLAIM_STALE_MS = 120_000;
+
 const TRANSITIONS: Record<VersionState, readonly VersionState[]> = {
   READY: ['ARCHIVED', 'DELETED'],
   ARCHIVED: ['READY', 'DELETED'],
@@ -109,7 +114,108 @@ export class RegistryService {
     const statisticsKey = header.reference_statistics
       ? await this.storeStatistics(header.model, 0, header.reference_statistics)
       : undefined;
-    return this.commitVersion(header, upload.key, stored, signature, statisticsKey, actor);
+    const jobId = header.lineage.source_job_id;
+    let claim: Awaited<ReturnType<typeof this.claimJob>> | undefined;
+    try {
+      claim = jobId ? await this.claimJob(header.model, jobId) : undefined;
+    } catch (err) {
+      await this.removeArtifacts({ artifact_key: upload.key, reference_statistics_key: statisticsKey });
+      throw err;
+    }
+    if (claim && 'registered' in claim) {
+      // The job registered this model before (a redelivered job, maybe on another node): that version
+      // stands, and this push's bytes go.
+      await this.removeArtifacts({ artifact_key: upload.key, reference_statistics_key: statisticsKey });
+      const model = await this.catalog.getModel(header.model);
+      return versionView(claim.registered, aliasesOf(model, claim.registered.version));
+    }
+    try {
+      const view = await this.commitVersion(header, upload.key, stored, signature, statisticsKey, actor);
+      if (claim) await this.settleJobClaim(header.model, jobId, claim.revision, view.version);
+      return view;
+    } catch (err) {
+      if (claim) await this.releaseJobClaim(header.model, jobId, claim.revision);
+      throw err;
+    }
+  }
+
+  /**
+   * Claims the one version job `jobId` may register for `model`, or returns the version it
+   * registered already. A claim another push holds (the same job on two nodes at once) is refused
+   * with ABORTED for the caller to retry, unless its push stopped before its commit
+   * (JOB_CLAIM_STALE_MS ago): then the versions the model has are searched for the job, and the
+   * claim is taken over when none has it.
+   */
+  private async claimJob(
+    model: string,
+    jobId: string,
+  ): Promise<{ revision: number } | { registered: VersionRecord }> {
+    const pending = (): JobClaimRecord => ({
+      job_id: jobId,
+      version: 0,
+      claimed_at: new Date().toISOString(),
+    });
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const current = await this.metadata.getJobClaim(model, jobId);
+      if (!current) {
+        const revision = await this.metadata.createJobClaim(model, pending());
+        if (revision) return { revision };
+        continue;
+      }
+      const { value } = current;
+      if (value.version) {
+        const registered = await this.metadata.getVersion(model, value.version);
+        if (registered && registered.state !== 'DELETED') return { registered };
+      } else if (Date.now() - Date.parse(value.claimed_at) < JOB_CLAIM_STALE_MS) {
+        throw new ConflictError(
+          `job ${jobId} is registering a version of "${model}" in another push right now; retry once it has finished`,
+        );
+      } else {
+        const versions = await this.metadata.listVersions(model).catch(() => [] as VersionRecord[]);
+        const earlier = versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
+        if (earlier) {
+          await this.metadata.updateJobClaim(model, { ...value, version: earlier.version }, current.revision);
+          return { registered: earlier };
+        }
+      }
+      const revision = await this.metadata.updateJobClaim(model, pending(), current.revision);
+      if (revision) return { revision };
+    }
+    throw new ConflictError(`could not claim the version of job ${jobId} on "${model}": too much contention`);
+  }
+
+  /**
+   * After a failed commit: the claim is given up, unless the version was committed before a later
+   * step failed; then it records that version, so a retry of the push gets it.
+   */
+  private async releaseJobClaim(model: string, jobId: string, revision: number): Promise<void> {
+    try {
+      const versions = await this.metadata.listVersions(model);
+      const committed = versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
+      if (committed) await this.settleJobClaim(model, jobId, revision, committed.version);
+      else await this.metadata.removeJobClaim(model, jobId, revision);
+    } catch (err) {
+      this.logger.warn(
+        { err },
+        `could not release job ${jobId}'s claim on "${model}"; it goes stale in ${JOB_CLAIM_STALE_MS / 1000} s`,
+      );
+    }
+  }
+
+  /** Records the committed version in the job's claim; a lost update is harmless (a stale claim is resolved by the search above). */
+  private async settleJobClaim(
+    model: string,
+    jobId: string,
+    revision: number,
+    version: number,
+  ): Promise<void> {
+    const settled = await this.metadata
+      .updateJobClaim(model, { job_id: jobId, version, claimed_at: new Date().toISOString() }, revision)
+      .catch(() => 0);
+    if (!settled)
+      this.logger.warn(
+        `could not record version ${version} of "${model}" as job ${jobId}'s; a later push of the job finds it by its lineage`,
+      );
   }
 
   /** Resolves '' (production alias, else the latest READY version), a number, or an alias name. */
@@ -319,7 +425,9 @@ export class RegistryService {
     this.refuseWhileAliased(model, version, state);
   }
 
-  private async removeArtifacts(version: VersionRecord): Promise<void> {
+  private async removeArtifacts(
+    version: Pick<VersionRecord, 'artifact_key' | 'reference_statistics_key'>,
+  ): Promise<void> {
     for (const key of [version.artifact_key, version.reference_statistics_key]) {
       if (key)
         await this.artifacts
