@@ -65,6 +65,8 @@ export class VersionLoader {
     private readonly repositories: LoaderRepositories,
     private readonly defaults: BatchingPolicy,
     private readonly budgetBytes: number,
+    /** Told of every version once it is unloaded, to forget what was kept about it (metrics, statistics). */
+    private readonly onUnloaded: (version: ServableVersion) => void = () => undefined,
   ) {}
 
   /** The loaded `version`, marked as just used; undefined when it is not loaded. */
@@ -84,6 +86,7 @@ export class VersionLoader {
     const key = keyOf(version);
     const refusal = this.refused.get(key);
     if (refusal && refusal.until > Date.now()) return Promise.reject(refusal.error);
+    if (refusal) this.refused.delete(key);
     let loading = this.loading.get(key);
     if (!loading) {
       loading = this.open(version).then(
@@ -136,7 +139,10 @@ export class VersionLoader {
       out.push({ model, version, state: 'LOADING', reason: '' });
     }
     for (const [key, r] of this.refused) {
-      if (r.until <= Date.now()) continue;
+      if (r.until <= Date.now()) {
+        this.refused.delete(key);
+        continue;
+      }
       const [model, version] = splitKey(key);
       out.push({ model, version, state: 'UNAVAILABLE', reason: r.error.message });
     }
@@ -159,6 +165,7 @@ export class VersionLoader {
     this.loading.delete(key);
     if (!entry) return;
     await entry.loaded.unload();
+    this.onUnloaded(entry.loaded.version);
     this.logger.log(
       { model: entry.loaded.version.model, version: entry.loaded.version.version },
       'model version unloaded',

@@ -49,6 +49,11 @@ export class ModelStatisticsBook {
     return s;
   }
 
+  /** Forgets a version that is no longer loaded (Triton reports statistics of loaded versions). */
+  forget(model: string, version: string): void {
+    this.stats.delete(`${model}\u0000${version}`);
+  }
+
   recordSuccess(
     model: string,
     version: string,

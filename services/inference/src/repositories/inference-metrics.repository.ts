@@ -34,6 +34,10 @@ export class InferenceMetricsRepository {
   private readonly detectorScored: Counter<'model' | 'version' | 'detector'>;
   private readonly detectorRefused: Counter<'model' | 'version'>;
   private readonly series = new Map<string, VersionSeries>();
+  private readonly seenLabels = new Map<
+    string,
+    { reasons: Set<string>; detectors: Set<string>; refused: boolean }
+  >();
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
@@ -134,13 +138,45 @@ export class InferenceMetricsRepository {
 
   recordDetectorScored(model: string, version: string, detector: string, rows: number): void {
     this.detectorScored.inc({ model, version, detector }, rows);
+    this.labelled(model, version).detectors.add(detector);
   }
 
   recordDetectorRefused(model: string, version: string, rows: number): void {
     this.detectorRefused.inc({ model, version }, rows);
+    this.labelled(model, version).refused = true;
   }
 
   recordFailure(model: string, version: string, reason: string): void {
     this.failure.inc({ model, version, reason });
+    this.labelled(model, version).reasons.add(reason);
+  }
+
+  /**
+   * Drops every series of a version that is no longer loaded, as Triton does on unload: a process
+   * that hot-swaps for months would otherwise export (and keep in memory) every version it ever served.
+   */
+  forgetVersion(model: string, version: string): void {
+    const key = `${model}\u0000${version}`;
+    this.series.delete(key);
+    const seen = this.seenLabels.get(key);
+    this.seenLabels.delete(key);
+    if (!seen) return;
+    for (const reason of seen.reasons) this.failure.remove({ model, version, reason });
+    for (const detector of seen.detectors) this.detectorScored.remove({ model, version, detector });
+    if (seen.refused) this.detectorRefused.remove({ model, version });
+  }
+
+  /** The label values a version's prom-client series were given, so forgetVersion can remove them. */
+  private labelled(
+    model: string,
+    version: string,
+  ): { reasons: Set<string>; detectors: Set<string>; refused: boolean } {
+    const key = `${model}\u0000${version}`;
+    let seen = this.seenLabels.get(key);
+    if (!seen) {
+      seen = { reasons: new Set(), detectors: new Set(), refused: false };
+      this.seenLabels.set(key, seen);
+    }
+    return seen;
   }
 }

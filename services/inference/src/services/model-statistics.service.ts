@@ -15,6 +15,10 @@ export class ModelStatisticsService {
     this.book.recordFailure(model, version, requestUs);
   }
 
+  forget(model: string, version: string): void {
+    this.book.forget(model, version);
+  }
+
   statistics(req: oip.ModelStatisticsRequest__Output): oip.ModelStatisticsResponse {
     return { model_stats: this.book.list(req.name, req.version) };
   }

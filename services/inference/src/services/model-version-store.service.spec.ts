@@ -7,6 +7,7 @@ import {
 import { ObjectIntegrityError } from '@aimass/storage';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { createHash } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelInstance } from '../execution/model-instance.js';
 import type { ServableVersion } from '../types.js';
@@ -15,6 +16,8 @@ import { AuditRepository } from '../repositories/audit.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
+import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
+import { ModelStatisticsService } from './model-statistics.service.js';
 import { ModelVersionStore } from './model-version-store.service.js';
 
 const bytes = Buffer.from('model bytes');
@@ -54,6 +57,8 @@ function setup(mocks: {
   ort?: Partial<OrtRepository>;
   tfjs?: Partial<TfjsRepository>;
   audit?: Partial<AuditRepository>;
+  metrics?: InferenceMetricsRepository;
+  statistics?: ModelStatisticsService;
 }) {
   return new ModelVersionStore(
     strictMock<RegistryRepository>(mocks.registry ?? {}, 'RegistryRepository'),
@@ -61,6 +66,8 @@ function setup(mocks: {
     strictMock<OrtRepository>(mocks.ort ?? {}, 'OrtRepository'),
     strictMock<TfjsRepository>(mocks.tfjs ?? {}, 'TfjsRepository'),
     strictMock<AuditRepository>(mocks.audit ?? {}, 'AuditRepository'),
+    mocks.metrics ?? new InferenceMetricsRepository(new Registry()),
+    mocks.statistics ?? new ModelStatisticsService(),
     config,
   );
 }
@@ -348,6 +355,39 @@ describe('ModelVersionStore', () => {
     expect(store.loadedVersions().map((v) => v.version)).toEqual([2]);
     expect(close).toHaveBeenCalledOnce();
     expect((await store.acquire('m', '')).version.version).toBe(2);
+  });
+
+  it("forgets an unloaded version's metrics and statistics, so a process that hot-swaps keeps none of its past versions", async () => {
+    let current = v1;
+    const registry = { resolve: vi.fn(async () => current) };
+    const prometheus = new Registry();
+    const metrics = new InferenceMetricsRepository(prometheus);
+    const statistics = new ModelStatisticsService();
+    const open = vi.fn().mockResolvedValue(instance);
+    const store = setup({
+      registry,
+      artifacts: { fetch: vi.fn().mockResolvedValue(bytes) },
+      ort: { open },
+      metrics,
+      statistics,
+    });
+    await store.acquire('m', '');
+    const served = { requestUs: 10, queueUs: 1, computeUs: 5, batchSize: 1, leader: true };
+    metrics.recordSuccess('m', '1', served);
+    metrics.recordFailure('m', '1', 'INVALID_ARGUMENT');
+    metrics.recordDetectorScored('m', '1', 'det@1', 4);
+    metrics.recordDetectorRefused('m', '1', 2);
+    statistics.recordSuccess('m', '1', { ...served, rows: 1 });
+    expect(await prometheus.metrics()).toContain('version="1"');
+    expect(statistics.statistics({ name: 'm', version: '' }).model_stats).toHaveLength(1);
+
+    current = v2;
+    await store.aliasMoved('m', 'production', 2, 1);
+    metrics.recordSuccess('m', '2', served);
+    const text = await prometheus.metrics();
+    expect(text).not.toContain('version="1"');
+    expect(text).toContain('aimass_inference_request_success_total{model="m",version="2"} 1');
+    expect(statistics.statistics({ name: 'm', version: '' }).model_stats).toEqual([]);
   });
 
   it('keeps the old version serving moving selectors when the new one cannot load', async () => {

@@ -8,9 +8,11 @@ import { DEFAULT_ALIAS, VersionResolver } from '../loading/version-resolver.js';
 import type { ServableVersion } from '../types.js';
 import { ArtifactDownloadRepository } from '../repositories/artifact-download.repository.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
+import { InferenceMetricsRepository } from '../repositories/inference-metrics.repository.js';
 import { OrtRepository } from '../repositories/ort.repository.js';
 import { RegistryRepository } from '../repositories/registry.repository.js';
 import { TfjsRepository } from '../repositories/tfjs.repository.js';
+import { ModelStatisticsService } from './model-statistics.service.js';
 
 /**
  * Which loaded version serves a name plus selector: the VersionResolver says which version the
@@ -32,6 +34,8 @@ export class ModelVersionStore implements OnModuleDestroy {
     ort: OrtRepository,
     tfjs: TfjsRepository,
     audit: AuditRepository,
+    metrics: InferenceMetricsRepository,
+    statistics: ModelStatisticsService,
     @Inject(AIMASS_CONFIG) config: Pick<AimassConfig, 'inference'>,
   ) {
     const c = config.inference;
@@ -46,6 +50,10 @@ export class ModelVersionStore implements OnModuleDestroy {
         instances: c.instances,
       },
       c.memoryBudgetBytes,
+      ({ model, version }) => {
+        metrics.forgetVersion(model, String(version));
+        statistics.forget(model, String(version));
+      },
     );
   }
 
