@@ -3,6 +3,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  UnavailableError,
 } from '@aimass/errors';
 import { strictMock } from '@aimass/testing/strict-mock';
 import { describe, expect, it, vi } from 'vitest';
@@ -64,6 +65,39 @@ describe('JobSubmissionService.submit', () => {
       pool: 'gpu',
       spec: { ...spec, pool: 'gpu' },
     });
+  });
+
+  it('marks a job FAILED when it cannot be queued and its id was made here, so no record stays QUEUED that nobody knows of', async () => {
+    let stored: JobRecord | undefined;
+    const create = vi.fn(async (r: JobRecord) => (stored = r));
+    const update = vi.fn(async (_id: string, change: (r: JobRecord) => JobRecord | undefined) =>
+      change(stored!)!,
+    );
+    const enqueue = vi.fn().mockRejectedValue(new UnavailableError('JetStream publish timed out'));
+    await expect(
+      setup({ create, update }, { enqueue }).submit({ job_id: '', spec_json: JSON.stringify(spec) }),
+    ).rejects.toThrow(UnavailableError);
+    expect(await update.mock.results[0]!.value).toMatchObject({
+      state: 'FAILED',
+      reason: 'could not be queued: JetStream publish timed out',
+    });
+  });
+
+  it('leaves a job its caller named QUEUED when it cannot be queued: a retry under the same id queues it', async () => {
+    const queued = newJobRecord('job-r', 'cpu', spec);
+    const create = vi
+      .fn()
+      .mockResolvedValueOnce(queued)
+      .mockRejectedValueOnce(new AlreadyExistsError('job job-r already exists'));
+    const enqueue = vi
+      .fn()
+      .mockRejectedValueOnce(new UnavailableError('JetStream publish timed out'))
+      .mockResolvedValueOnce(undefined);
+    const service = setup({ create, get: vi.fn().mockResolvedValue(queued) }, { enqueue });
+    const request = { job_id: 'job-r', spec_json: JSON.stringify(spec) };
+    await expect(service.submit(request)).rejects.toThrow(UnavailableError);
+    expect(await service.submit(request)).toMatchObject({ job_id: 'job-r', state: 'QUEUED' });
+    expect(enqueue).toHaveBeenCalledTimes(2);
   });
 
   it('returns the existing job when the same id is submitted again, and queues nothing new once it runs', async () => {

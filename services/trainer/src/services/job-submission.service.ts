@@ -47,8 +47,22 @@ export class JobSubmissionService {
     const pinned = await this.pinDataset(raw as Record<string, unknown>, spec);
     const jobId = job_id || randomUUID();
     const record = await this.createOrExisting(newJobRecord(jobId, spec.pool, pinned));
-    if (record.state === 'QUEUED')
+    if (record.state !== 'QUEUED') return record;
+    try {
       await this.queue.enqueue({ job_id: jobId, pool: record.pool, spec: pinned });
+    } catch (err) {
+      // A caller that named the job retries under its id, which queues it again. An id made here was
+      // never told to anyone: that record would stay QUEUED for ever, so it says what happened.
+      if (!job_id)
+        await this.store
+          .update(jobId, (r) =>
+            r.state === 'QUEUED'
+              ? { ...r, state: 'FAILED', reason: `could not be queued: ${(err as Error).message}` }
+              : undefined,
+          )
+          .catch(() => undefined);
+      throw err;
+    }
     return record;
   }
 
