@@ -396,14 +396,28 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
     epochsRun: number,
     unit: string,
   ): Promise<void> {
-    await this.store.update(jobId, (r) => ({
-      ...r,
-      state: 'SUCCEEDED',
-      model: registered.model,
-      version: registered.version,
-      metrics,
-      reason: '',
-    }));
+    // Two attempts of one job (a redelivery while the first still ran) register the same version
+    // (the registry keeps one per job); only the one that marks the job SUCCEEDED announces it.
+    let announce = false;
+    await this.store.update(jobId, (r) => {
+      announce = r.state !== 'SUCCEEDED';
+      return announce
+        ? {
+            ...r,
+            state: 'SUCCEEDED',
+            model: registered.model,
+            version: registered.version,
+            metrics,
+            reason: '',
+          }
+        : undefined;
+    });
+    if (!announce) {
+      this.logger.log(
+        `job ${jobId}: another attempt already succeeded with ${registered.model} version ${registered.version}`,
+      );
+      return;
+    }
     await this.queue.publish('trainer.job.succeeded', {
       ...base,
       model: registered.model,
