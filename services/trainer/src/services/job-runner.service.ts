@@ -19,6 +19,7 @@ import {
   WorkQueueRepository,
 } from '../repositories/work-queue.repository.js';
 import { isFinished, type JobRecord, newJobRecord } from '../jobs/job-record.js';
+import { specHyperparameters } from '../jobs/spec-hyperparameters.js';
 import {
   compareParity,
   ExportParityError,
@@ -466,7 +467,7 @@ export class JobRunnerService implements OnApplicationBootstrap, OnApplicationSh
       study_id: spec.study?.study_id ?? '',
       dataset_digest: digest,
       hyperparameters: {
-        ...hyperparameters(spec),
+        ...specHyperparameters(spec),
         ...used,
         ...(outcome.exportedEpoch !== undefined
           ? { 'run.exported_epoch': String(outcome.exportedEpoch) }
@@ -603,18 +604,6 @@ function checkDataFits(spec: JobSpec, features: number, labelled: boolean): void
 /** JSON and KV cannot hold NaN or Infinity; a metric that has no value is left out. */
 function finite(values: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
-}
-
-/** The spec flattened to dot paths, as the registry's lineage hyperparameters. */
-function hyperparameters(spec: JobSpec): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (value: unknown, at: string) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value))
-      for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
-    else out[at] = typeof value === 'string' ? value : JSON.stringify(value);
-  };
-  walk(spec, '');
-  return out;
 }
 
 /** Features are named f0, f1, ... in input order, as the exported graphs read them. */
