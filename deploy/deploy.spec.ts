@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { grpcKey, httpKey, loadConfig } from '../libs/config/src/config.js';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '../libs/config/src/services.js';
 import { SETTINGS } from '../libs/config/src/settings.js';
+import { SERVICE_PROCESS_ENV } from '../libs/config/src/process-env.js';
 import {
   addressesIn,
   copySources,
@@ -231,6 +232,16 @@ describe('Dockerfile', () => {
         ).toBe(true);
       }
     }
+  });
+
+  it("runs every service with the process settings of libs/config's SERVICE_PROCESS_ENV", () => {
+    const runtime = stages.length - 1;
+    const env = dockerfile
+      .filter((i) => i.stage === runtime && i.keyword === 'ENV')
+      .flatMap((i) => i.args.split(/\s+/))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]);
+    for (const [key, value] of Object.entries(SERVICE_PROCESS_ENV))
+      expect(Object.fromEntries(env)[key], key).toBe(value);
   });
 
   it('copies only paths that exist and that the dockerignore lets through', () => {

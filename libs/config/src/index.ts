@@ -20,3 +20,4 @@ export {
   type ServiceGrpcKey,
   type ServiceHttpKey,
 } from './services.js';
+export { SERVICE_PROCESS_ENV, withServiceProcessEnv } from './process-env.js';

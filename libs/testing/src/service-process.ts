@@ -1,4 +1,4 @@
-import { SERVICES } from '@aimass/config';
+import { SERVICES, withServiceProcessEnv } from '@aimass/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SupervisedChild } from './child-process.js';
@@ -36,7 +36,8 @@ export function grpcAddressKey(name: string): string {
 
 /**
  * Spawns `node <script>` with `env` over this process's environment minus its AIMASS_* settings
- * (a test's mesh must not inherit a developer's exported stack.env), and resolves once gRPC health
+ * (a test's mesh must not inherit a developer's exported stack.env), plus the process settings every
+ * service runs with (SERVICE_PROCESS_ENV in libs/config), and resolves once gRPC health
  * reports SERVING at `env[AIMASS_<NAME>_GRPC]`. An early exit or a timeout rejects with the log tail
  * and leaves nothing running.
  */
@@ -55,7 +56,7 @@ export async function startService(
     name,
     command: process.execPath,
     args: [script],
-    env: { ...inheritedEnv(), ...env },
+    env: withServiceProcessEnv({ ...inheritedEnv(), ...env }),
     cwd: options.cwd ?? repoRoot(),
     logFile: path.join(options.logDir, `${name}.log`),
   });

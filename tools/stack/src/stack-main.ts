@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatEnvFile, readEnvFile } from '@aimass/config';
+import { formatEnvFile, readEnvFile, withServiceProcessEnv } from '@aimass/config';
 import type { trainerv1 } from '@aimass/contracts';
 import { mintWithKeyFile, SERVICE_GRANTS, STACK_SIGNING_KEY_ENTRY } from '@aimass/auth';
 import { channelCredentials, createMeshClient } from '@aimass/grpc/client';
@@ -376,7 +376,7 @@ async function add(
     detached: true,
     stdio: ['ignore', logFd, logFd],
     cwd: paths.root,
-    env: nodeEnv,
+    env: withServiceProcessEnv(nodeEnv),
   });
   fs.closeSync(logFd);
   child.unref();
