@@ -171,7 +171,7 @@ export class RegistryService {
           `job ${jobId} is registering a version of "${model}" in another push right now; retry once it has finished`,
         );
       } else {
-        const versions = await this.metadata.listVersions(model).catch(() => [] as VersionRecord[]);
+        const versions = await this.metadata.listVersions(model);
         const earlier = versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
         if (earlier) {
           await this.metadata.updateJobClaim(model, { ...value, version: earlier.version }, current.revision);
