@@ -1,6 +1,6 @@
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import {
   credentials,
   loadPackageDefinition,
@@ -60,16 +60,6 @@ function pushModel(
     for (let i = 0; i < bytes.length; i += 256) call.write({ chunk: bytes.subarray(i, i + 256) });
     call.end();
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 describe('one model through every real component', () => {
@@ -146,14 +136,14 @@ describe('one model through every real component', () => {
     });
     expect(Buffer.compare(typed.rawOutputContents[0]!, raw)).toBe(0);
 
-    const span = await until('the prediction span', async () =>
+    const span = await eventually('the prediction span', async () =>
       otlp.spans.find((s) => s.traceId === traceId && s.name === 'ModelInfer'),
     );
     expect(span.service).toBe('aimass-inference');
     expect(span.parentSpanId).toBe('00f067aa0ba902b7');
     expect(span.attributes).toMatchObject({ 'aimass.model': 'e2e-dense', 'aimass.model_version': '1' });
 
-    const count = await until('the monitor to count the predictions', async () => {
+    const count = await eventually('the monitor to count the predictions', async () => {
       const body = (await (await fetch(`${mesh.env.AIMASS_MONITOR_HTTP}/api/models`)).json()) as unknown;
       const requests = requestsOf(body, 'e2e-dense');
       return requests >= 2 ? requests : undefined;

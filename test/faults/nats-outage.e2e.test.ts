@@ -1,6 +1,6 @@
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -123,17 +123,6 @@ describe('inference and training while NATS is down', () => {
   const getJob = (jobId: string) => call<Job>(trainer, 'GetJob', { job_id: jobId });
   const trainerLog = () => mesh.services.get('trainer')?.child.logTail(40) ?? '';
 
-  async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > end)
-        throw new Error(`${what} did not happen within ${timeoutMs} ms; the trainer's log:\n${trainerLog()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   /** Submits jobs and waits until each is RUNNING past its first epoch, so the outage finds them training. */
   async function startJobs(...ids: string[]): Promise<void> {
     for (const id of ids) {
@@ -141,13 +130,13 @@ describe('inference and training while NATS is down', () => {
       acknowledged.push(id);
     }
     for (const id of ids)
-      await until(
+      await eventually(
+        `job ${id} running`,
         async () => {
           const job = await getJob(id);
           return job.state === 'RUNNING' && job.epoch >= 1 ? job : undefined;
         },
-        `job ${id} running`,
-        30_000,
+        { timeoutMs: 30_000, context: () => `the trainer's log:\n${trainerLog()}` },
       );
   }
 
@@ -225,13 +214,13 @@ describe('inference and training while NATS is down', () => {
 
   it('ends every acknowledged job SUCCEEDED with one version of each model it registers, and no service died', async () => {
     for (const id of acknowledged) {
-      const job = await until(
+      const job = await eventually(
+        `job ${id} finishing`,
         async () => {
           const j = await getJob(id);
           return j.state === 'QUEUED' || j.state === 'RUNNING' ? undefined : j;
         },
-        `job ${id} finishing`,
-        60_000,
+        { timeoutMs: 60_000, context: () => `the trainer's log:\n${trainerLog()}` },
       );
       expect({ id, state: job.state, reason: job.reason }).toEqual({ id, state: 'SUCCEEDED', reason: '' });
       // An autoencoder registers its scorer, encoder and decoder; a redelivered job must push none twice.

@@ -1,6 +1,7 @@
 // @aimass/testing: the real-server harness behind every integration/e2e test and the stack launcher
 // (tools/stack).
 export { freePort, portIsFree } from './ports.js';
+export { eventually, type EventuallyOptions } from './eventually.js';
 export { repoRoot } from './repo-root.js';
 export { makeScratchDir } from './scratch-dir.js';
 export { SupervisedChild, type ChildExit, type SpawnSupervisedOptions } from './child-process.js';

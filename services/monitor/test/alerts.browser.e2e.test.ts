@@ -2,7 +2,7 @@ import { columnStatistics, columnSummaries } from '@aimass/datasets';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
-import { makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import fs from 'node:fs';
@@ -40,17 +40,6 @@ function call<T>(client: Client, method: string, req: unknown): Promise<T> {
   return new Promise((resolve, reject) =>
     client[method]!(req, (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
   );
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => void (last = err));
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last error: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 let mesh: Mesh;
@@ -163,7 +152,7 @@ describe('the Data view and the alert actions in Chromium', () => {
     // A summary interval apart, so the drifted rows start a window of their own.
     await new Promise((r) => setTimeout(r, 600));
     await traffic(1000, 2);
-    const live = await until('a drift alert on the Data endpoint', async () => {
+    const live = await eventually('a drift alert on the Data endpoint', async () => {
       const body = await api<Live>(`/api/console/data/${MODEL}/1/live`);
       if (body.alerts.length > 0 && body.drift_windows >= 2) return body;
       throw new Error(`${body.drift_windows} drift windows, ${body.alerts.length} alerts`);
@@ -234,7 +223,7 @@ describe('the Data view and the alert actions in Chromium', () => {
     const before = (await listAlerts()).alerts.length;
     const publishedBefore = published.length;
     await traffic(1000, 2);
-    const silenced = await until('a silenced alert', async () => {
+    const silenced = await eventually('a silenced alert', async () => {
       const { alerts } = await listAlerts();
       return alerts.length > before ? alerts[0] : undefined;
     });
@@ -249,7 +238,7 @@ describe('the Data view and the alert actions in Chromium', () => {
     // Acknowledgements and silences come back after a restart.
     const listed = (await listAlerts()).alerts;
     await mesh.restartService('monitor');
-    const restored = await until('the monitor back with its alerts', async () => {
+    const restored = await eventually('the monitor back with its alerts', async () => {
       const { alerts } = await listAlerts();
       return alerts.length === listed.length ? alerts : undefined;
     });

@@ -1,7 +1,7 @@
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,20 +67,6 @@ function pushModel(name: string, width: number, tags: Record<string, string> = {
   ]);
 }
 
-async function until<T>(
-  what: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  label: string,
-) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 let mesh: Mesh;
 let registry: Client;
 let trainer: Client;
@@ -141,7 +127,8 @@ beforeAll(async () => {
       alias: 'production',
     }),
   });
-  await until(
+  await eventually(
+    'the GMM job',
     async () => {
       const job = await call<{ state: string; reason: string }>(trainer, 'GetJob', {
         job_id: 'anomaly-e2e-gmm',
@@ -150,8 +137,7 @@ beforeAll(async () => {
         throw new Error(`GMM job ${job.state}: ${job.reason}`);
       return job.state === 'SUCCEEDED' ? job : undefined;
     },
-    60_000,
-    'the GMM job',
+    { timeoutMs: 60_000 },
   );
   const detector = await call<{ lineage: { metrics: Record<string, number> } }>(registry, 'GetVersion', {
     model: DETECTOR,
@@ -204,13 +190,13 @@ const metricsOf = async (url: string) => (await fetch(`${url}/metrics`)).text();
 describe('anomaly alerts', () => {
   it('in-distribution traffic is scored, at about the expected rate, and raises no alert', async () => {
     await traffic(SERVED, 2000, 0);
-    const rate = await until(
+    const rate = await eventually(
+      'a closed anomaly window',
       async () =>
         /aimass_monitor_anomaly_rate\{model="anomaly-e2e-served",version="1"[^}]*\} ([0-9.e-]+)/.exec(
           await metricsOf(mesh.env.AIMASS_MONITOR_HTTP!),
         )?.[1],
-      20_000,
-      'a closed anomaly window',
+      { timeoutMs: 20_000 },
     );
     expect(Number(rate)).toBeLessThan(0.03);
     await new Promise((r) => setTimeout(r, 1500));
@@ -225,10 +211,10 @@ describe('anomaly alerts', () => {
 
   it('traffic with 20 % outliers raises monitor.alert.anomaly with the context to act on', async () => {
     await traffic(SERVED, 2000, 0.2);
-    const alert = await until(
-      () => received.find((e) => e.type === 'monitor.alert.anomaly' && e.data.model === SERVED),
-      20_000,
+    const alert = await eventually(
       'monitor.alert.anomaly',
+      () => received.find((e) => e.type === 'monitor.alert.anomaly' && e.data.model === SERVED),
+      { timeoutMs: 20_000 },
     );
     expect(alert.data).toMatchObject({
       model: SERVED,
@@ -301,26 +287,26 @@ describe('anomaly alerts', () => {
     async (_, name, width, tag, reason) => {
       await pushModel(name, width, { 'monitor.detector': tag });
       await traffic(name, 600, 0.5, width);
-      const refused = await until(
+      const refused = await eventually(
+        'refused rows',
         async () =>
           new RegExp(
             `aimass_inference_detector_refused_rows_total\\{model="${name}",version="1"[^}]*\\} (\\d+)`,
           ).exec(await metricsOf(mesh.env.AIMASS_INFERENCE_METRICS_HTTP!))?.[1],
-        10_000,
-        'refused rows',
+        { timeoutMs: 10_000 },
       );
       expect(Number(refused)).toBeGreaterThan(0);
       // The log says which tag on which version names nothing usable, and why. The counter is
       // raised before the line is written, and the line crosses a pipe: wait for it.
       const inference = mesh.services.get('inference')!.child;
-      const line = await until(
+      const line = await eventually(
+        `the inference log line for ${name} (last lines:\n${inference.logTail(20)})`,
         () =>
           inference
             .logTail(200)
             .split('\n')
             .find((l) => l.includes('anomaly detector not used') && l.includes(`"model":"${name}"`)),
-        5_000,
-        `the inference log line for ${name} (last lines:\n${inference.logTail(20)})`,
+        { timeoutMs: 5_000 },
       );
       expect(line).toMatch(reason);
       await new Promise((r) => setTimeout(r, 500));
@@ -337,13 +323,13 @@ describe('drift on a model the trainer trained', () => {
   // training rows, so the monitor measures its live inputs against them.
   it('its training distribution raises no drift alert; f2 shifted by 1 sigma raises monitor.alert.drift', async () => {
     await traffic(DETECTOR, 1000, 0);
-    await until(
+    await eventually(
+      'a closed drift window of the trained model',
       async () =>
         new RegExp(`aimass_monitor_drift_detected\\{model="${DETECTOR}",version="1"[^}]*\\} 0`).exec(
           await metricsOf(mesh.env.AIMASS_MONITOR_HTTP!),
         ) ?? undefined,
-      20_000,
-      'a closed drift window of the trained model',
+      { timeoutMs: 20_000 },
     );
     await new Promise((r) => setTimeout(r, 1500));
     const driftOf = () =>
@@ -351,7 +337,7 @@ describe('drift on a model the trainer trained', () => {
     expect(driftOf()).toEqual([]);
 
     await traffic(DETECTOR, 1000, 0, FEATURES, 1);
-    const alert = await until(() => driftOf()[0], 30_000, 'monitor.alert.drift');
+    const alert = await eventually('monitor.alert.drift', () => driftOf()[0], { timeoutMs: 30_000 });
     expect(alert.data).toMatchObject({ model: DETECTOR, version: '1' });
     expect(alert.data.drifted_features).toContain('f2');
   }, 120_000);

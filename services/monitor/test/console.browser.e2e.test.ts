@@ -1,6 +1,6 @@
 import type { registryv1, trainerv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc';
-import { makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,25 +46,19 @@ async function api<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 async function train(jobId: string, epochs: number): Promise<trainerv1.Job__Output> {
   await call(trainer, 'SubmitJob', { job_id: jobId, spec_json: JSON.stringify(spec(epochs)) });
-  return until(`job ${jobId}`, async () => {
-    const job = await call<object, trainerv1.Job__Output>(trainer, 'GetJob', {
-      job_id: jobId,
-    });
-    if (job.state === 'FAILED') throw new Error(`job failed: ${job.reason}`);
-    return job.state === 'SUCCEEDED' ? job : undefined;
-  });
+  return eventually(
+    `job ${jobId}`,
+    async () => {
+      const job = await call<object, trainerv1.Job__Output>(trainer, 'GetJob', {
+        job_id: jobId,
+      });
+      if (job.state === 'FAILED') throw new Error(`job failed: ${job.reason}`);
+      return job.state === 'SUCCEEDED' ? job : undefined;
+    },
+    { timeoutMs: 120_000 },
+  );
 }
 
 async function predict(rows: number): Promise<void> {
@@ -123,12 +117,16 @@ afterAll(async () => {
 
 describe('the console in Chromium', () => {
   it('Models: the list and a version show the counts the API gives, and the charts grow with predictions', async () => {
-    const served = await until('the monitor to count 5 requests', async () => {
-      const { stats } = await api<{ stats: { model: string; requests: number; failures: number }[] }>(
-        `/api/models?model=${MODEL}`,
-      );
-      return stats[0]?.requests === 5 ? stats[0] : undefined;
-    });
+    const served = await eventually(
+      'the monitor to count 5 requests',
+      async () => {
+        const { stats } = await api<{ stats: { model: string; requests: number; failures: number }[] }>(
+          `/api/models?model=${MODEL}`,
+        );
+        return stats[0]?.requests === 5 ? stats[0] : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     await page.goto(`${http}/#/models`);
     await expect
       .poll(() => page.locator(`[data-model="${MODEL}"] [data-testid="model-requests"]`).textContent(), POLL)
@@ -143,9 +141,10 @@ describe('the console in Chromium', () => {
     expect(await row.textContent()).toContain('job console-first');
     const traces = await row.locator('[data-testid="traces-link"]').getAttribute('href');
     expect(traces).toContain('aimass.model%22%3A%22console-e2e');
-    const before = await until(
+    const before = await eventually(
       'the throughput chart',
       async () => (await pointsOf('[data-testid="chart-throughput"]')) || undefined,
+      { timeoutMs: 120_000 },
     );
     for (let i = 0; i < 4; i++) await predict(2);
     await expect
@@ -173,7 +172,9 @@ describe('the console in Chromium', () => {
     );
 
     const chart = '[data-testid^="curve-loss."]';
-    const firstOnly = await until('the loss chart', async () => (await pointsOf(chart)) || undefined);
+    const firstOnly = await eventually('the loss chart', async () => (await pointsOf(chart)) || undefined, {
+      timeoutMs: 120_000,
+    });
     expect(firstOnly).toBe(12);
     const job = train('console-live', 40);
     await expect.poll(() => pointsOf(chart), { timeout: 120_000 }).toBeGreaterThan(12);
@@ -270,13 +271,17 @@ describe('the console in Chromium', () => {
   });
 
   it('Mesh: every service SERVING and the trainer node with its jobs, as the API reports', async () => {
-    const mesh = await until('a trainer heartbeat', async () => {
-      const body = await api<{
-        services: { status: string }[];
-        nodes: { node_id: string; active_jobs: number; concurrency: number }[];
-      }>('/api/console/mesh');
-      return body.nodes.length > 0 ? body : undefined;
-    });
+    const mesh = await eventually(
+      'a trainer heartbeat',
+      async () => {
+        const body = await api<{
+          services: { status: string }[];
+          nodes: { node_id: string; active_jobs: number; concurrency: number }[];
+        }>('/api/console/mesh');
+        return body.nodes.length > 0 ? body : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     expect(mesh.services.map((s) => s.status)).toEqual(Array(5).fill('SERVING'));
     await page.goto(`${http}/#/mesh`);
     await expect

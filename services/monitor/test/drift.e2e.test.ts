@@ -2,7 +2,7 @@ import { columnStatistics, columnSummaries } from '@aimass/datasets';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,16 +114,6 @@ async function traffic(total: number, shift: number): Promise<void> {
   }
 }
 
-async function until<T>(what: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = what();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('drift alerts', () => {
   it('in-distribution traffic raises no alert', async () => {
     await traffic(2000, 0);
@@ -142,7 +132,9 @@ describe('drift alerts', () => {
 
   it('traffic with one feature shifted by 1 sigma raises monitor.alert.drift naming it', async () => {
     await traffic(1000, 1);
-    const alert = await until(() => received.find((e) => e.type === 'monitor.alert.drift'), 30_000);
+    const alert = await eventually('a drift alert', () =>
+      received.find((e) => e.type === 'monitor.alert.drift'),
+    );
     expect(alert.data.model).toBe(MODEL);
     expect(alert.data.drifted_features).toContain('f2');
     const listed = await call<{ alerts: Array<{ type: string; summary: string }> }>(monitor, 'ListAlerts', {

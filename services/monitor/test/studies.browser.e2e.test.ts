@@ -1,7 +1,7 @@
 import type { tunerv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
-import { makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, repoRoot, startMesh, type Mesh } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,17 +38,6 @@ async function api<T>(url: string): Promise<T> {
   const response = await fetch(`${http}${url}`);
   expect(response.status, url).toBe(200);
   return (await response.json()) as T;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((err: unknown) => void (last = err));
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last error: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function shot(name: string): Promise<void> {
@@ -241,7 +230,11 @@ describe('the Models view batch-size chart in Chromium', () => {
     const chart = page.locator('[data-testid="chart-batch-size"]');
 
     await oneByOne(4);
-    expect(await until('a batch size of 4', async () => ((await latest()) === 4 ? 4 : undefined))).toBe(4);
+    expect(
+      await eventually('a batch size of 4', async () => ((await latest()) === 4 ? 4 : undefined), {
+        timeoutMs: 20_000,
+      }),
+    ).toBe(4);
     await page.goto(`${http}/#/models/${MODEL}`);
     await expect.poll(() => text.textContent(), POLL).toBe('latest mean batch size: v1 4');
     const before = Number(await chart.getAttribute('data-points'));
