@@ -7,7 +7,7 @@ import { NATS_PERMISSIONS, natsInboxPrefix } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { connectNats, type NatsConnection } from '@aimass/nats';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
-import { makeScratchDir, startMesh, type Mesh, type NatsAccountUser } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh, type NatsAccountUser } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,20 +27,6 @@ function call<T>(client: Client, method: string, req: unknown): Promise<T> {
   return new Promise((resolve, reject) =>
     client[method]!(req, (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
   );
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 let mesh: Mesh;
@@ -133,12 +119,16 @@ describe('NATS with one user per service (natsAuth)', () => {
         inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }],
       });
     // monitor: consumes them
-    await eventually(async () => {
-      const { stats } = await call<{ stats: Array<{ requests: string }> }>(monitor, 'GetModelStats', {
-        model: MODEL,
-      });
-      return Number(stats[0]?.requests ?? 0) >= 5 ? true : undefined;
-    }, 'the monitor counting 5 predictions');
+    await eventually(
+      'the monitor counting 5 predictions',
+      async () => {
+        const { stats } = await call<{ stats: Array<{ requests: string }> }>(monitor, 'GetModelStats', {
+          model: MODEL,
+        });
+        return Number(stats[0]?.requests ?? 0) >= 5 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
     // trainer: a job requested by a raw event from the client user (the README's example), then
     // followed to its end by the CLI, which reads the event stream as the client user too

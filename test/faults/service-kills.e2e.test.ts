@@ -1,6 +1,6 @@
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
-import { makeScratchDir, startMesh, type Mesh, type ServiceName } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh, type ServiceName } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -188,26 +188,11 @@ async function monitorRequests(): Promise<number> {
 
 /** The monitor's count once it stops changing (summaries go out every SUMMARY_INTERVAL_MS). */
 function settledMonitorCount(): Promise<number> {
-  return eventually(async () => {
+  return eventually('the monitor count to settle', async () => {
     const a = await monitorRequests();
     await pause(SUMMARY_INTERVAL_MS * 3);
     return a === (await monitorRequests()) ? a : undefined;
-  }, 'the monitor count to settle');
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await pause(200);
-  }
-  throw new Error(`${what} did not happen within ${ms} ms (last error: ${String(last)})`);
+  });
 }
 
 /** kill -9, start again, and wait until it answers a call of its own. */
@@ -217,9 +202,8 @@ async function killAndRestart(name: ServiceName, answers: () => Promise<unknown>
   victim.child.signal('SIGKILL');
   await victim.child.exited;
   await mesh.restartService(name);
-  await eventually(
-    async () => ((await answers()) === undefined ? undefined : true),
-    `${name} to answer again`,
+  await eventually(`${name} to answer again`, async () =>
+    (await answers()) === undefined ? undefined : true,
   );
   downtime.set(name, [...(downtime.get(name) ?? []), [from, Date.now() + GRACE_MS]]);
   await pause(GRACE_MS);
@@ -234,7 +218,7 @@ beforeAll(async () => {
     },
   });
   await push('kill-served', served, 'production');
-  await eventually(() => predict().then(() => true), 'the first prediction');
+  await eventually('the first prediction', () => predict().then(() => true));
   const study = await unary<{ study_id: string }>('tuner', 'CreateStudy', {
     spec_json: JSON.stringify({
       name: 'kills',
@@ -324,6 +308,7 @@ describe('each service killed with -9 under load, then restarted', () => {
 
     // Trainer: every acknowledged job is there once and ends SUCCEEDED with exactly one version.
     const finished = await eventually(
+      'every training job to succeed',
       async () => {
         const listed = await unary<{ jobs: { job_id: string; state: string; model: string }[] }>(
           'trainer',
@@ -335,8 +320,7 @@ describe('each service killed with -9 under load, then restarted', () => {
           ? ours
           : undefined;
       },
-      'every training job to succeed',
-      60_000,
+      { timeoutMs: 60_000 },
     );
     const ids = finished.map((j) => j.job_id);
     expect(new Set(ids).size).toBe(ids.length);

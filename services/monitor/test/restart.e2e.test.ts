@@ -2,7 +2,7 @@ import { columnStatistics, columnSummaries } from '@aimass/datasets';
 import { createMeshClient } from '@aimass/grpc/client';
 import { exportDenseNetwork, randomDenseNetwork } from '@aimass/onnx';
 import { SeededRandom } from '@aimass/random';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import type { ServiceError } from '@grpc/grpc-js';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -29,21 +29,6 @@ function call<T>(client: Client, method: string, req: unknown): Promise<T> {
   return new Promise((resolve, reject) =>
     client[method]!(req, (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res))),
   );
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms} ms (${String(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 let mesh: Mesh;
@@ -159,7 +144,7 @@ describe('monitor restart', () => {
   it('rebuilds its totals and alerts from the streams after kill -9 during traffic', async () => {
     // One drift alert before the kill.
     for (let i = 0; i < 20; i++) await predict(50, 1);
-    await eventually(async () => (alerts.length > 0 ? true : undefined), 'the drift alert');
+    await eventually('the drift alert', async () => (alerts.length > 0 ? true : undefined));
     const raised = alerts[0]!.data.alert_id;
 
     // Traffic in the background; the monitor is killed in the middle of it and started again.
@@ -182,14 +167,13 @@ describe('monitor restart', () => {
 
     // Every request became a summary on the stream, and the restarted monitor counts exactly those.
     const expected = 20 + sent; // requests, not rows
-    await eventually(
-      async () => ((await streamTotals()) === expected ? true : undefined),
-      'all summaries stored',
+    await eventually('all summaries stored', async () =>
+      (await streamTotals()) === expected ? true : undefined,
     );
-    const totals = await eventually(async () => {
+    const totals = await eventually(`monitor totals of ${expected}`, async () => {
       const t = await monitorTotals();
       return t.grpc === expected && t.console === expected ? t : undefined;
-    }, `monitor totals of ${expected}`);
+    });
     expect(totals).toEqual({ grpc: expected, console: expected });
 
     // The alert raised before the kill is listed again, and the replay did not raise it twice.

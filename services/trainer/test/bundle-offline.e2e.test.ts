@@ -1,12 +1,20 @@
 import type { registryv1 } from '@aimass/contracts';
-import { freePort, makeScratchDir, repoRoot, startMesh, SupervisedChild, type Mesh } from '@aimass/testing';
+import {
+  eventually,
+  freePort,
+  makeScratchDir,
+  repoRoot,
+  startMesh,
+  SupervisedChild,
+  type Mesh,
+} from '@aimass/testing';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, registryClient, watchJobEvents } from './harness.js';
+import { call, registryClient, watchJobEvents } from './harness.js';
 
 // The offline node bundle as an air-gapped GPU host would run it: built by `npm run bundle --
 // trainer`, unpacked into an empty folder, started with no PATH (so no Node and no tools of this
@@ -80,10 +88,10 @@ beforeAll(async () => {
     );
   }
   await eventually(
+    'the bridges to listen',
     () =>
       ['nats', 's3', 'registry'].every((n) => fs.existsSync(path.join(dir, `${n}.sock`))) ? true : undefined,
-    'the bridges to listen',
-    10_000,
+    { timeoutMs: 10_000 },
   );
 }, 400_000);
 
@@ -137,10 +145,9 @@ describe('the offline trainer bundle', () => {
     children.push(node);
     const logs = () => node.logTail(60);
     await eventually(
-      () => (node.logTail(200).includes('network: ') ? true : undefined),
       'the isolation check',
-      20_000,
-      logs,
+      () => (node.logTail(200).includes('network: ') ? true : undefined),
+      { timeoutMs: 20_000, context: logs },
     );
     expect(node.logTail(200)).toContain('network: isolated');
 
@@ -154,10 +161,9 @@ describe('the offline trainer bundle', () => {
     };
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
     const succeeded = await eventually(
-      () => watch.of(JOB, 'trainer.job.succeeded')[0],
       'the bundled node to finish the job',
-      120_000,
-      logs,
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      { timeoutMs: 120_000, context: logs },
     );
     expect(succeeded.data).toMatchObject({
       model: 'e2e-bundled',
@@ -167,13 +173,12 @@ describe('the offline trainer bundle', () => {
     });
     expect(watch.of(JOB, 'trainer.job.progress').map((e) => e.data.epoch)).toEqual([1, 2]);
     await eventually(
+      'the success log line',
       () =>
         node.logTail(200).includes(`job ${JOB}: succeeded after 2 epochs; registered e2e-bundled version 1`)
           ? true
           : undefined,
-      'the success log line',
-      10_000,
-      logs,
+      { timeoutMs: 10_000, context: logs },
     );
     expect(node.logTail(200)).toContain(`job ${JOB}: started ae, 2 epochs on wasm`);
 

@@ -37,22 +37,6 @@ export async function watchJobEvents(
   };
 }
 
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 45_000,
-  logs?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`${what} did not happen within ${timeoutMs} ms\n${logs?.() ?? ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 export function call<Req, Res>(client: unknown, method: string, request: Req): Promise<Res> {
   return new Promise((resolve, reject) =>
     (client as Record<string, (r: Req, cb: (e: ServiceError | null, r: Res) => void) => void>)[method]!(

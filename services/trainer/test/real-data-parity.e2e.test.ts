@@ -2,7 +2,7 @@ import type { oip, registryv1, trainerv1 } from '@aimass/contracts';
 import { kmeansInitialParams } from '@aimass/gmm';
 import { createMeshClient } from '@aimass/grpc/client';
 import { SeededRandom } from '@aimass/random';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepare } from '../src/datasets/preprocessing.js';
 import { PARITY } from '../src/training/export-parity.js';
-import { call, eventually, registryClient, trainerClient } from './harness.js';
+import { call, registryClient, trainerClient } from './harness.js';
 
 // Parity on real data nobody here made: scikit-learn's 8×8 handwritten digits, as Debian's
 // python3-sklearn ships them; the first 720 of its 1,797 rows, every digit among them, whose 64
@@ -149,6 +149,7 @@ describe("parity on scikit-learn's 8×8 digits (constant and near-constant pixel
       });
     for (const name of Object.keys(JOBS))
       await eventually(
+        `job digits-${name} to succeed`,
         async () => {
           const job = await call<trainerv1.GetJobRequest, trainerv1.Job__Output>(trainer, 'GetJob', {
             job_id: `digits-${name}`,
@@ -157,9 +158,7 @@ describe("parity on scikit-learn's 8×8 digits (constant and near-constant pixel
             throw new Error(`job digits-${name} ${job.state}: ${job.reason}`);
           return job.state === 'SUCCEEDED' ? job : undefined;
         },
-        `job digits-${name} to succeed`,
-        120_000,
-        logs,
+        { timeoutMs: 120_000, context: logs },
       );
 
     const inference = createMeshClient<oip.GRPCInferenceServiceClient>(

@@ -1,11 +1,11 @@
 import type { registryv1 } from '@aimass/contracts';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { Client as S3Client } from 'minio';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/src/program.js';
-import { call, eventually, registryClient, watchJobEvents } from './harness.js';
+import { call, registryClient, watchJobEvents } from './harness.js';
 
 // A trainer dies with kill -9 in the middle of a job; another one takes the job over from the work
 // queue once the dead node's in-progress acks stop, resumes from the last checkpoint and registers
@@ -86,20 +86,17 @@ describe('a job whose trainer is killed', () => {
     };
     const submitter = cli(['train', specFile, '--wait', '--job-id', JOB]);
     const firstStart = await eventually(
-      () => watch.of(JOB, 'trainer.job.started')[0],
       `the job to start (cli: ${submitter.err.join('')})`,
-      60_000,
-      logs,
+      () => watch.of(JOB, 'trainer.job.started')[0],
+      { timeoutMs: 60_000, context: logs },
     );
     const watcher = cli(['jobs', 'watch', JOB]);
     const firstNode = firstStart.data.node_id;
     // Progress for epoch 3 is published after the checkpoint of epoch 2 is stored (checkpoint_every 1).
-    await eventually(
-      () => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3),
-      'epoch 3',
-      60_000,
-      logs,
-    );
+    await eventually('epoch 3', () => watch.of(JOB, 'trainer.job.progress').find((e) => e.data.epoch === 3), {
+      timeoutMs: 60_000,
+      context: logs,
+    });
     const victim = mesh.services.get('trainer')!;
     victim.child.signal('SIGKILL');
     await victim.child.exited;
@@ -112,10 +109,9 @@ describe('a job whose trainer is killed', () => {
 
     await mesh.restartService('trainer');
     const succeeded = await eventually(
-      () => watch.of(JOB, 'trainer.job.succeeded')[0],
       'the job to succeed on the second trainer',
-      90_000,
-      logs,
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      { timeoutMs: 90_000, context: logs },
     );
 
     const started = watch.of(JOB, 'trainer.job.started');
@@ -126,13 +122,12 @@ describe('a job whose trainer is killed', () => {
     // The new node's log says what it picked up, from where, and how it ended. It logs the end after
     // it publishes the event, so the line may trail the event the test saw.
     const log = await eventually(
+      'the success line in the log',
       () => {
         const tail = mesh.services.get('trainer')!.child.logTail(400);
         return tail.includes(`job ${JOB}: succeeded after`) ? tail : undefined;
       },
-      'the success line in the log',
-      10_000,
-      logs,
+      { timeoutMs: 10_000, context: logs },
     );
     expect(log).toContain(`job ${JOB}: resumed vae from the checkpoint of epoch ${resumedFrom} of ${EPOCHS}`);
     expect(log).toContain(`job ${JOB}: succeeded after ${EPOCHS} epochs; registered survivor version 1`);

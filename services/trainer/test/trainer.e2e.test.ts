@@ -1,11 +1,11 @@
 import type { trainerv1 } from '@aimass/contracts';
 import { ObjectStore } from '@aimass/storage';
-import { checkGrpcHealth, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, checkGrpcHealth, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, trainerClient, watchJobEvents } from './harness.js';
+import { call, trainerClient, watchJobEvents } from './harness.js';
 
 // A trainer node against real nats + S3: its gRPC job API, bad specs (refused at submission, or
 // FAILED with a reason once the data is read), cancellation, and what it does with garbage.
@@ -133,10 +133,9 @@ describe('trainer node', () => {
     const job = await submit({ ...small, family: 'ae', dataset: { s3_key: key, format: 'csv' } });
     expect(job.state).toBe('QUEUED');
     const failed = await eventually(
-      () => watch.of(job.job_id, 'trainer.job.failed')[0],
       `failure of ${key}`,
-      30_000,
-      logs,
+      () => watch.of(job.job_id, 'trainer.job.failed')[0],
+      { context: logs },
     );
     expect(failed.data.reason).toContain(reason);
     expect(failed.data.backend).toBe('wasm');
@@ -159,10 +158,9 @@ describe('trainer node', () => {
     };
     await js.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope), { msgID: envelope.id });
     const failed = await eventually(
-      () => watch.of('e2e-bad-event', 'trainer.job.failed')[0],
       'failure of e2e-bad-event',
-      30_000,
-      logs,
+      () => watch.of('e2e-bad-event', 'trainer.job.failed')[0],
+      { context: logs },
     );
     expect(failed.data.reason).toContain('epochs must be at least 1');
     expect((await getJob('e2e-bad-event')).state).toBe('FAILED');
@@ -183,17 +181,19 @@ describe('trainer node', () => {
     const stream = trainer.StreamProgress({ job_id: job.job_id });
     stream.on('data', (j: trainerv1.Job__Output) => seen.push(j));
     const ended = new Promise((resolve) => stream.on('end', resolve).on('error', resolve));
-    await eventually(() => watch.of(job.job_id, 'trainer.job.progress')[0], 'a first epoch', 60_000, logs);
+    await eventually('a first epoch', () => watch.of(job.job_id, 'trainer.job.progress')[0], {
+      timeoutMs: 60_000,
+      context: logs,
+    });
     const flagged = await call<trainerv1.CancelJobRequest, trainerv1.Job__Output>(trainer, 'CancelJob', {
       job_id: job.job_id,
     });
     expect(flagged.cancel_requested).toBe(true);
     const epochsAtCancel = watch.of(job.job_id, 'trainer.job.progress').length;
     const cancelled = await eventually(
-      () => watch.of(job.job_id, 'trainer.job.cancelled')[0],
       'trainer.job.cancelled',
-      30_000,
-      logs,
+      () => watch.of(job.job_id, 'trainer.job.cancelled')[0],
+      { context: logs },
     );
     // 500 batches an epoch: stopping within a batch means no epoch after the one running at the cancel.
     expect(cancelled.data.epoch).toBeLessThanOrEqual(epochsAtCancel + 1);
@@ -244,12 +244,9 @@ describe('trainer node', () => {
       { ...small, family: 'ae', dataset: { s3_key: 'absent.csv', format: 'csv' } },
       'e2e-after-garbage',
     );
-    await eventually(
-      () => watch.of(job.job_id, 'trainer.job.failed')[0],
-      'e2e-after-garbage to fail',
-      30_000,
-      logs,
-    );
+    await eventually('e2e-after-garbage to fail', () => watch.of(job.job_id, 'trainer.job.failed')[0], {
+      context: logs,
+    });
     expect(mesh.services.get('trainer')?.child.running).toBe(true);
   });
 });

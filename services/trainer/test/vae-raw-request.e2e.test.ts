@@ -2,7 +2,7 @@ import { type oip, type registryv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import { SeededRandom } from '@aimass/random';
 import { AutoencoderModel } from '@aimass/tfjs/families';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import * as tf from '@tensorflow/tfjs';
 import { ObjectStore } from '@aimass/storage';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +15,7 @@ import { loadBuiltin } from '../src/datasets/builtin-datasets.js';
 import { prepare } from '../src/datasets/preprocessing.js';
 import { fitOutputVariance } from '../src/training/anomaly-scoring.js';
 import { decodeCheckpoint } from '../src/training/checkpoint.js';
-import { call, eventually, registryClient, watchJobEvents } from './harness.js';
+import { call, registryClient, watchJobEvents } from './harness.js';
 
 // The must-show path: a producer with nothing but a NATS client asks for a VAE; the trainer trains
 // it, registers its ONNX graphs, and the inference service serves them. The ONNX outputs are checked
@@ -66,10 +66,9 @@ describe('a VAE requested by a raw NATS publish', () => {
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
 
     const succeeded = await eventually(
-      () => watch.of(JOB, 'trainer.job.succeeded')[0],
       'trainer.job.succeeded',
-      90_000,
-      logs,
+      () => watch.of(JOB, 'trainer.job.succeeded')[0],
+      { timeoutMs: 90_000, context: logs },
     );
     const progress = watch.of(JOB, 'trainer.job.progress');
     expect(progress.map((e) => e.data.epoch)).toEqual([1, 2, 3]);
@@ -252,10 +251,9 @@ describe('a VAE requested by a raw NATS publish', () => {
     };
     watch.nc.publish('aimass.events.trainer.job.requested', JSON.stringify(envelope));
     const succeeded = await eventually(
-      () => watch.of('e2e-gmm', 'trainer.job.succeeded')[0],
       'the GMM job to succeed',
-      60_000,
-      logs,
+      () => watch.of('e2e-gmm', 'trainer.job.succeeded')[0],
+      { timeoutMs: 60_000, context: logs },
     );
     expect(succeeded.data).toMatchObject({
       model: 'e2e-gmm',

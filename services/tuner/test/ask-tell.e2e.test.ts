@@ -1,8 +1,8 @@
 import type { tunerv1 } from '@aimass/contracts';
-import { makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
+import { eventually, makeScratchDir, startMesh, type Mesh } from '@aimass/testing';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, eventually, tunerClient, watchTunerEvents } from './harness.js';
+import { call, tunerClient, watchTunerEvents } from './harness.js';
 
 // Ask/tell studies against a real tuner on a real nats-server: validation, parallel asks, budget,
 // pruning reports, importance, events, and a kill -9 of the tuner with trials in flight.
@@ -151,8 +151,9 @@ describe('an ask/tell study', () => {
     const best = Math.min(...done.trials.map((t) => t.value));
     expect(done.best_trial?.value).toBe(best);
     await eventually(
-      () => (events.of(id, 'tuner.study.completed').length === 1 ? true : undefined),
       'study.completed',
+      () => (events.of(id, 'tuner.study.completed').length === 1 ? true : undefined),
+      { timeoutMs: 45_000 },
     );
     expect(events.of(id, 'tuner.trial.started')).toHaveLength(24);
     expect(events.of(id, 'tuner.trial.completed')).toHaveLength(24);
@@ -181,7 +182,7 @@ describe('an ask/tell study', () => {
     expect((await report(b.number, 5)).should_prune).toBe(true);
     const pruned = await tell(id, b.number, 'PRUNED');
     expect(pruned.state).toBe('PRUNED');
-    await eventually(() => events.of(id, 'tuner.trial.pruned')[0], 'trial.pruned');
+    await eventually('trial.pruned', () => events.of(id, 'tuner.trial.pruned')[0], { timeoutMs: 45_000 });
     await tell(id, a.number, 'COMPLETE', 2);
     expect((await tell(id, a.number, 'COMPLETE', 2)).value).toBe(2);
     await expect(tell(id, a.number, 'FAILED')).rejects.toMatchObject({ code: status.FAILED_PRECONDITION });

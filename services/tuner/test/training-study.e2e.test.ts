@@ -1,6 +1,7 @@
 import type { registryv1, trainerv1, tunerv1 } from '@aimass/contracts';
 import { createMeshClient } from '@aimass/grpc/client';
 import {
+  eventually,
   freePort,
   makeScratchDir,
   startMesh,
@@ -13,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/src/program.js';
-import { call, eventually, tunerClient, watchTunerEvents } from './harness.js';
+import { call, tunerClient, watchTunerEvents } from './harness.js';
 
 // Training studies on the real mesh: the tuner submits each trial as a trainer job, two trainer nodes
 // pull them from the pool, the tuner follows their progress events, and the best version gets the
@@ -88,14 +89,14 @@ async function jobsOf(studyId: string): Promise<trainerv1.Job__Output[]> {
 
 async function waitDone(studyId: string, timeoutMs: number): Promise<tunerv1.Study__Output> {
   return eventually(
+    `study ${studyId} to complete\n${logs()}`,
     async () => {
       const s = await call<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: studyId }).catch(
         () => undefined,
       );
       return s?.state === 'COMPLETED' ? s : undefined;
     },
-    `study ${studyId} to complete\n${logs()}`,
-    timeoutMs,
+    { timeoutMs: timeoutMs },
   );
 }
 
@@ -129,8 +130,9 @@ describe('a training study', () => {
     expect(staged.lineage?.source_job_id).toBe(best.job_id);
     expect(staged.lineage?.hyperparameters['study.trial']).toBe(String(best.number));
     const completed = await eventually(
-      () => events.of(created.study_id, 'tuner.study.completed')[0],
       'study.completed',
+      () => events.of(created.study_id, 'tuner.study.completed')[0],
+      { timeoutMs: 45_000 },
     );
     expect(completed.data).toMatchObject({
       alias: 'staging',
@@ -146,12 +148,12 @@ describe('a training study', () => {
     });
     const id = created.study_id;
     await eventually(
+      `trials in flight\n${logs()}`,
       async () => {
         const s = await call<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: id });
         return s.running >= 2 && s.trials.some((t) => Object.keys(t.intermediate).length > 0) ? s : undefined;
       },
-      `trials in flight\n${logs()}`,
-      120_000,
+      { timeoutMs: 120_000 },
     );
     mesh.services.get('tuner')!.child.signal('SIGKILL');
     await mesh.restartService('tuner');
@@ -175,12 +177,12 @@ describe('a training study', () => {
     });
     const id = created.study_id;
     await eventually(
+      `a trial in flight\n${logs()}`,
       async () => {
         const s = await call<tunerv1.Study__Output>(tuner, 'GetStudy', { study_id: id });
         return s.trials.some((t) => Object.keys(t.intermediate).length > 0) ? s : undefined;
       },
-      `a trial in flight\n${logs()}`,
-      120_000,
+      { timeoutMs: 120_000 },
     );
     const stopped = await call<tunerv1.Study__Output>(tuner, 'StopStudy', { study_id: id });
     expect(stopped.state).toBe('STOPPED');
@@ -189,14 +191,14 @@ describe('a training study', () => {
       stopped.trials.filter((t) => t.state === 'FAILED').every((t) => t.reason === 'the study was stopped'),
     ).toBe(true);
     await eventually(
+      `the study's jobs to stop\n${logs()}`,
       async () => {
         const jobs = await jobsOf(id);
         return jobs.length > 0 && jobs.every((j) => j.state === 'CANCELLED' || j.state === 'SUCCEEDED')
           ? jobs
           : undefined;
       },
-      `the study's jobs to stop\n${logs()}`,
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await expect(call(tuner, 'Ask', { study_id: id })).rejects.toMatchObject({
       code: status.FAILED_PRECONDITION,
