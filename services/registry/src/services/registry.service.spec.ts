@@ -304,12 +304,10 @@ describe("RegistryService.pushVersion of a training job's version", () => {
         getVersion: vi
           .fn()
           .mockResolvedValue(version(2, { lineage: { ...EMPTY_LINEAGE, source_job_id: 'job-1' } })),
-        getModel: vi
-          .fn()
-          .mockResolvedValue({
-            value: model({ latest_version: 2, aliases: { production: 2 } }),
-            revision: 1,
-          }),
+        getModel: vi.fn().mockResolvedValue({
+          value: model({ latest_version: 2, aliases: { production: 2 } }),
+          revision: 1,
+        }),
         createVersion,
       },
       artifacts: artifacts(fakeUpload(), remove),
