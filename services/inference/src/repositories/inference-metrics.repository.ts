@@ -19,6 +19,16 @@ class VersionSeries {
   constructor(readonly labels: Labels) {}
 }
 
+/** The label values a version's prom-client series were given, so forgetVersion can remove them. */
+interface SeenLabels {
+  readonly reasons: Set<string>;
+  readonly detectors: Set<string>;
+  refused: boolean;
+}
+
+/** One version's entry in the maps below. */
+const seriesKey = (model: string, version: string) => `${model}\u0000${version}`;
+
 /**
  * Prometheus metrics per model and version, named after Triton's nv_inference_* family so existing
  * dashboards translate directly (aimass_inference_request_success_total ~ nv_inference_request_success).
@@ -34,10 +44,7 @@ export class InferenceMetricsRepository {
   private readonly detectorScored: Counter<'model' | 'version' | 'detector'>;
   private readonly detectorRefused: Counter<'model' | 'version'>;
   private readonly series = new Map<string, VersionSeries>();
-  private readonly seenLabels = new Map<
-    string,
-    { reasons: Set<string>; detectors: Set<string>; refused: boolean }
-  >();
+  private readonly seenLabels = new Map<string, SeenLabels>();
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['model', 'version'] as const;
@@ -123,7 +130,7 @@ export class InferenceMetricsRepository {
   }
 
   private of(model: string, version: string): VersionSeries {
-    const key = `${model}\u0000${version}`;
+    const key = seriesKey(model, version);
     let s = this.series.get(key);
     if (!s) {
       s = new VersionSeries({ model, version });
@@ -156,7 +163,7 @@ export class InferenceMetricsRepository {
    * that hot-swaps for months would otherwise export (and keep in memory) every version it ever served.
    */
   forgetVersion(model: string, version: string): void {
-    const key = `${model}\u0000${version}`;
+    const key = seriesKey(model, version);
     this.series.delete(key);
     const seen = this.seenLabels.get(key);
     this.seenLabels.delete(key);
@@ -166,12 +173,9 @@ export class InferenceMetricsRepository {
     if (seen.refused) this.detectorRefused.remove({ model, version });
   }
 
-  /** The label values a version's prom-client series were given, so forgetVersion can remove them. */
-  private labelled(
-    model: string,
-    version: string,
-  ): { reasons: Set<string>; detectors: Set<string>; refused: boolean } {
-    const key = `${model}\u0000${version}`;
+  /** The version's SeenLabels, created on first use. */
+  private labelled(model: string, version: string): SeenLabels {
+    const key = seriesKey(model, version);
     let seen = this.seenLabels.get(key);
     if (!seen) {
       seen = { reasons: new Set(), detectors: new Set(), refused: false };

@@ -171,8 +171,7 @@ export class RegistryService {
           `job ${jobId} is registering a version of "${model}" in another push right now; retry once it has finished`,
         );
       } else {
-        const versions = await this.metadata.listVersions(model);
-        const earlier = versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
+        const earlier = jobVersion(await this.metadata.listVersions(model), jobId);
         if (earlier) {
           await this.metadata.updateJobClaim(model, { ...value, version: earlier.version }, current.revision);
           return { registered: earlier };
@@ -190,8 +189,7 @@ export class RegistryService {
    */
   private async releaseJobClaim(model: string, jobId: string, revision: number): Promise<void> {
     try {
-      const versions = await this.metadata.listVersions(model);
-      const committed = versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
+      const committed = jobVersion(await this.metadata.listVersions(model), jobId);
       if (committed) await this.settleJobClaim(model, jobId, revision, committed.version);
       else await this.metadata.removeJobClaim(model, jobId, revision);
     } catch (err) {
@@ -483,4 +481,9 @@ function resolveSelector(model: ModelRecord, selector: string): number {
     );
   }
   return number;
+}
+
+/** The live version whose lineage names job `jobId`, if any. */
+function jobVersion(versions: readonly VersionRecord[], jobId: string): VersionRecord | undefined {
+  return versions.find((v) => v.lineage.source_job_id === jobId && v.state !== 'DELETED');
 }
